@@ -1,0 +1,42 @@
+GO ?= go
+DATA ?= ./data
+
+.PHONY: run test bench generate fmt lint build docker
+
+## run: start the portal on an embedded SQLite file in $(DATA), with demo logins on first start
+run:
+	$(GO) run ./cmd/keyport serve --demo --data $(DATA)
+
+## test: every test, including the headless Chromium browser tests, under the race detector
+test:
+	$(GO) test -race -count=1 ./...
+
+## bench: the Go benchmarks
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## generate: regenerate the templ components
+generate:
+	$(GO) tool templ generate
+
+## fmt: format Go and templ sources
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+	$(GO) tool templ fmt views
+
+## lint: formatting, vet, and generated files up to date
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@for f in views/*.templ; do $(GO) tool templ fmt -stdout $$f 2>/dev/null | cmp -s - $$f || { echo "templ fmt needed on $$f: run make fmt"; exit 1; }; done
+	$(GO) tool templ generate >/dev/null
+	@git diff --exit-code -- '*_templ.go' >/dev/null || (echo "generated templ files were stale: commit the output of make generate"; git diff --stat -- '*_templ.go'; exit 1)
+	@untracked=$$(git ls-files --others --exclude-standard -- '*_templ.go'); if [ -n "$$untracked" ]; then echo "uncommitted generated files: $$untracked"; exit 1; fi
+
+## build: a static binary in bin/keyport
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o bin/keyport ./cmd/keyport
+
+## docker: the container image keyport:latest
+docker:
+	docker build -t keyport:latest .

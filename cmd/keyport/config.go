@@ -1,0 +1,103 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// config is the validated configuration of one command.
+type config struct {
+	Addr            string
+	DataDir         string
+	BaseURL         *url.URL
+	LogFormat       string
+	TrustedProxies  []*net.IPNet
+	IdleTimeout     time.Duration
+	SessionLifetime time.Duration
+	Demo            bool
+}
+
+// rawConfig holds the flag values before validation; each defaults to its environment variable.
+type rawConfig struct {
+	addr, data, baseURL, logFormat, trustedProxies string
+	idle, lifetime                                 string
+	demo                                           bool
+}
+
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func bindConfigFlags(fs *flag.FlagSet) *rawConfig {
+	r := &rawConfig{}
+	fs.StringVar(&r.addr, "addr", envOr("KEYPORT_ADDR", "127.0.0.1:8080"), "listen address host:port (KEYPORT_ADDR)")
+	fs.StringVar(&r.data, "data", envOr("KEYPORT_DATA", "./data"), "data directory for the database and generated secrets (KEYPORT_DATA)")
+	fs.StringVar(&r.baseURL, "base-url", envOr("KEYPORT_BASE_URL", ""), "public URL of the portal, default http://ADDR (KEYPORT_BASE_URL)")
+	fs.StringVar(&r.logFormat, "log-format", envOr("KEYPORT_LOG_FORMAT", "text"), "log format: text or json (KEYPORT_LOG_FORMAT)")
+	fs.StringVar(&r.trustedProxies, "trusted-proxies", envOr("KEYPORT_TRUSTED_PROXIES", ""), "comma-separated IPs or CIDRs whose X-Forwarded-For is trusted; empty trusts none (KEYPORT_TRUSTED_PROXIES)")
+	fs.StringVar(&r.idle, "idle-timeout", envOr("KEYPORT_IDLE_TIMEOUT", "30m"), "session idle timeout (KEYPORT_IDLE_TIMEOUT)")
+	fs.StringVar(&r.lifetime, "session-lifetime", envOr("KEYPORT_SESSION_LIFETIME", "12h"), "session absolute lifetime (KEYPORT_SESSION_LIFETIME)")
+	return r
+}
+
+func (r *rawConfig) validate() (config, error) {
+	c := config{Addr: r.addr, DataDir: r.data, LogFormat: r.logFormat, Demo: r.demo}
+	var problems []string
+	if _, port, err := net.SplitHostPort(r.addr); err != nil || port == "" {
+		problems = append(problems, fmt.Sprintf("KEYPORT_ADDR %q must be host:port, like 127.0.0.1:8080", r.addr))
+	}
+	if strings.TrimSpace(r.data) == "" {
+		problems = append(problems, "KEYPORT_DATA must name a directory")
+	}
+	base := r.baseURL
+	if base == "" {
+		base = "http://" + r.addr
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		problems = append(problems, fmt.Sprintf("KEYPORT_BASE_URL %q must be an absolute http(s) URL without a path, like https://keys.example.com", base))
+	} else {
+		u.Path = ""
+		c.BaseURL = u
+	}
+	if r.logFormat != "text" && r.logFormat != "json" {
+		problems = append(problems, fmt.Sprintf("KEYPORT_LOG_FORMAT %q must be text or json", r.logFormat))
+	}
+	for _, item := range strings.Split(r.trustedProxies, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if !strings.Contains(item, "/") {
+			if ip := net.ParseIP(item); ip != nil && ip.To4() != nil {
+				item += "/32"
+			} else {
+				item += "/128"
+			}
+		}
+		_, n, err := net.ParseCIDR(item)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("KEYPORT_TRUSTED_PROXIES entry %q is not an IP address or CIDR", item))
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, n)
+	}
+	if c.IdleTimeout, err = time.ParseDuration(r.idle); err != nil || c.IdleTimeout <= 0 {
+		problems = append(problems, fmt.Sprintf("KEYPORT_IDLE_TIMEOUT %q must be a positive duration, like 30m", r.idle))
+	}
+	if c.SessionLifetime, err = time.ParseDuration(r.lifetime); err != nil || c.SessionLifetime <= 0 {
+		problems = append(problems, fmt.Sprintf("KEYPORT_SESSION_LIFETIME %q must be a positive duration, like 12h", r.lifetime))
+	}
+	if len(problems) > 0 {
+		return c, fmt.Errorf("invalid configuration:\n  %s", strings.Join(problems, "\n  "))
+	}
+	return c, nil
+}

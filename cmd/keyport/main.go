@@ -1,0 +1,255 @@
+// Command keyport runs the Keyport portal and its shipping API, and its
+// maintenance commands: migrate and admin create.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"keyport"
+	"keyport/store"
+	"keyport/web"
+)
+
+const usage = `Usage: keyport <command> [flags]
+
+Commands:
+  serve                  start the portal and the /v1 API (flag --demo seeds demo data on an empty database)
+  migrate                apply database migrations and exit
+  admin create --email E create a platform admin and print its generated password once
+
+Run "keyport <command> -h" for the flags of a command.
+`
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], stdout, stderr)
+	case "migrate":
+		err = migrate(ctx, args[1:], stdout, stderr)
+	case "admin":
+		if len(args) < 2 || args[1] != "create" {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		err = adminCreate(ctx, args[2:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "keyport: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "keyport: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func parseConfig(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	raw := bindConfigFlags(fs)
+	if name == "serve" {
+		fs.BoolVar(&raw.demo, "demo", false, "on an empty database, create a demo admin and merchant and print their passwords")
+	}
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return raw.validate()
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// openData creates the data directory if needed, opens the database and migrates it.
+func openData(ctx context.Context, cfg config) (*store.DB, []string, error) {
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("create data directory: %w", err)
+	}
+	path := filepath.Join(cfg.DataDir, store.FileName)
+	if err := store.CreatePrivateFile(path); err != nil {
+		return nil, nil, fmt.Errorf("create database file: %w", err)
+	}
+	db, err := store.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, applied, nil
+}
+
+func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig("migrate", args, stderr, nil)
+	if err != nil {
+		return err
+	}
+	db, applied, err := openData(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if len(applied) == 0 {
+		fmt.Fprintln(stdout, "database is up to date")
+	}
+	for _, name := range applied {
+		fmt.Fprintln(stdout, "applied", name)
+	}
+	return nil
+}
+
+func adminCreate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var email, name string
+	cfg, err := parseConfig("admin create", args, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&email, "email", "", "email of the new admin (required)")
+		fs.StringVar(&name, "name", "Platform admin", "display name of the new admin")
+	})
+	if err != nil {
+		return err
+	}
+	email = keyport.NormalizeEmail(email)
+	if msg := keyport.CheckEmail(email); msg != "" {
+		return fmt.Errorf("--email: %s", msg)
+	}
+	if msg := keyport.CheckName(name, "--name"); msg != "" {
+		return errors.New(msg)
+	}
+	db, _, err := openData(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	password, err := keyport.GeneratePassword()
+	if err != nil {
+		return err
+	}
+	hash, err := keyport.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	if _, err := db.CreateAdmin(ctx, name, email, hash); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Created admin %s\nPassword (shown once, store it now): %s\n", email, password)
+	return nil
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig("serve", args, stderr, nil)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg.LogFormat, stderr)
+	db, applied, err := openData(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	for _, name := range applied {
+		logger.Info("applied migration", "name", name)
+	}
+	sessionKey, err := store.LoadOrCreateSecret(filepath.Join(cfg.DataDir, "session.key"), 64)
+	if err != nil {
+		return fmt.Errorf("session key: %w", err)
+	}
+	var demo *demoLogins
+	if cfg.Demo {
+		if demo, err = seedDemo(ctx, db); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+	srv := web.New(db, web.Config{
+		BaseURL:         cfg.BaseURL,
+		TrustedProxies:  cfg.TrustedProxies,
+		SessionKey:      sessionKey,
+		IdleTimeout:     cfg.IdleTimeout,
+		SessionLifetime: cfg.SessionLifetime,
+		Logger:          logger,
+	})
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	httpServer := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	printWelcome(stdout, cfg, ln.Addr().String(), demo)
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- httpServer.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := httpServer.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	return nil
+}
+
+func printWelcome(w io.Writer, cfg config, listenAddr string, demo *demoLogins) {
+	base := cfg.BaseURL.String()
+	fmt.Fprintf(w, "Keyport is running at %s (listening on %s, data in %s)\n", base, listenAddr, cfg.DataDir)
+	switch {
+	case demo != nil && demo.Created:
+		fmt.Fprintf(w, "\nDemo logins (passwords are shown only now):\n")
+		fmt.Fprintf(w, "  platform admin:  %s  /  %s\n", demo.AdminEmail, demo.AdminPassword)
+		fmt.Fprintf(w, "  demo merchant:   %s  /  %s\n", demo.MerchantEmail, demo.MerchantPassword)
+		fmt.Fprintf(w, "\nOr create your own merchant at %s/signup\n", base)
+	case demo != nil:
+		fmt.Fprintf(w, "The database already has users, so no demo data was added.\n")
+		fmt.Fprintf(w, "Log in at %s/login (demo logins: %s, %s; passwords were printed at first start),\n", base, demoAdminEmail, demoMerchantEmail)
+		fmt.Fprintf(w, "or create a merchant at %s/signup\n", base)
+	default:
+		fmt.Fprintf(w, "Create a merchant at %s/signup, or log in at %s/login\n", base, base)
+	}
+}

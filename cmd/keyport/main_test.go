@@ -1,0 +1,89 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestConfigValidation(t *testing.T) {
+	cases := []struct {
+		name    string
+		raw     rawConfig
+		wantErr string
+	}{
+		{"defaults", rawConfig{addr: "127.0.0.1:8080", data: "./data", logFormat: "text", idle: "30m", lifetime: "12h"}, ""},
+		{"https base and proxies", rawConfig{addr: ":8080", data: "d", baseURL: "https://keys.example.com", logFormat: "json",
+			trustedProxies: "10.0.0.0/8, 127.0.0.1", idle: "5m", lifetime: "1h"}, ""},
+		{"bad addr", rawConfig{addr: "localhost", data: "d", logFormat: "text", idle: "1m", lifetime: "1h"}, "KEYPORT_ADDR"},
+		{"empty data", rawConfig{addr: ":1", data: " ", logFormat: "text", idle: "1m", lifetime: "1h"}, "KEYPORT_DATA"},
+		{"relative base url", rawConfig{addr: ":1", data: "d", baseURL: "keys.example.com", logFormat: "text", idle: "1m", lifetime: "1h"}, "KEYPORT_BASE_URL"},
+		{"base url with path", rawConfig{addr: ":1", data: "d", baseURL: "https://x.test/app", logFormat: "text", idle: "1m", lifetime: "1h"}, "KEYPORT_BASE_URL"},
+		{"bad log format", rawConfig{addr: ":1", data: "d", logFormat: "xml", idle: "1m", lifetime: "1h"}, "KEYPORT_LOG_FORMAT"},
+		{"bad proxy", rawConfig{addr: ":1", data: "d", logFormat: "text", trustedProxies: "not-an-ip", idle: "1m", lifetime: "1h"}, "KEYPORT_TRUSTED_PROXIES"},
+		{"bad idle", rawConfig{addr: ":1", data: "d", logFormat: "text", idle: "soon", lifetime: "1h"}, "KEYPORT_IDLE_TIMEOUT"},
+		{"zero lifetime", rawConfig{addr: ":1", data: "d", logFormat: "text", idle: "1m", lifetime: "0s"}, "KEYPORT_SESSION_LIFETIME"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.raw.validate()
+			if tc.wantErr == "" && err != nil {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("err = %v, want one naming %s", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestEnvironmentConfiguresAndFlagsOverride(t *testing.T) {
+	t.Setenv("KEYPORT_LOG_FORMAT", "yaml")
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"migrate", "--data", t.TempDir()}, &bytes.Buffer{}, &stderr); code != 1 {
+		t.Fatalf("exit %d with a bad KEYPORT_LOG_FORMAT", code)
+	}
+	if !strings.Contains(stderr.String(), "KEYPORT_LOG_FORMAT") {
+		t.Fatalf("error does not name the variable: %s", stderr.String())
+	}
+	if code := run(context.Background(), []string{"migrate", "--data", t.TempDir(), "--log-format", "json"}, &bytes.Buffer{}, &stderr); code != 0 {
+		t.Fatalf("flag did not override the environment: exit %d: %s", code, stderr.String())
+	}
+}
+
+func TestMigrateAndAdminCreate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"migrate", "--data", dir}, &out, &errOut); code != 0 {
+		t.Fatalf("migrate exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "applied 001_init.sql") {
+		t.Fatalf("migrate printed %q", out.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"migrate", "--data", dir}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "up to date") {
+		t.Fatalf("second migrate exit %d printed %q", code, out.String())
+	}
+	info, err := os.Stat(filepath.Join(dir, "keyport.db"))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("database file mode %v (%v)", info.Mode(), err)
+	}
+
+	out.Reset()
+	if code := run(context.Background(), []string{"admin", "create", "--data", dir, "--email", "Staff@Keyport.test"}, &out, &errOut); code != 0 {
+		t.Fatalf("admin create exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "staff@keyport.test") || !strings.Contains(out.String(), "Password (shown once") {
+		t.Fatalf("admin create printed %q", out.String())
+	}
+	errOut.Reset()
+	if code := run(context.Background(), []string{"admin", "create", "--data", dir, "--email", "staff@keyport.test"}, &out, &errOut); code == 0 {
+		t.Fatal("duplicate admin created")
+	}
+	if code := run(context.Background(), []string{"admin", "create", "--data", dir, "--email", "not-an-email"}, &out, &errOut); code == 0 {
+		t.Fatal("admin with a bad email created")
+	}
+}

@@ -1,0 +1,133 @@
+package keyport
+
+import (
+	"bufio"
+	"crypto/rand"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Password length limits, in characters.
+const (
+	MinPasswordLength = 12
+	MaxPasswordLength = 128
+)
+
+// Argon2id parameters: 19 MiB of memory, two passes, one lane.
+const (
+	argonMemoryKiB = 19 * 1024
+	argonTime      = 2
+	argonThreads   = 1
+	argonKeyLen    = 32
+	argonSaltLen   = 16
+)
+
+//go:embed common_passwords.txt
+var commonPasswordsText string
+
+var commonPasswords = loadCommonPasswords(commonPasswordsText)
+
+func loadCommonPasswords(text string) map[string]struct{} {
+	set := map[string]struct{}{}
+	sc := bufio.NewScanner(strings.NewReader(text))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line != "" && !strings.HasPrefix(line, "#") {
+			set[strings.ToLower(line)] = struct{}{}
+		}
+	}
+	return set
+}
+
+// IsCommonPassword reports whether the password is in the embedded list of common passwords.
+func IsCommonPassword(password string) bool {
+	_, ok := commonPasswords[strings.ToLower(password)]
+	return ok
+}
+
+// CheckPassword returns a message when a new password breaks the password rules.
+func CheckPassword(password string) string {
+	n := utf8.RuneCountInString(password)
+	switch {
+	case password == "":
+		return "Password is required."
+	case !utf8.ValidString(password) || strings.ContainsRune(password, 0):
+		return "Password contains characters that are not allowed."
+	case n < MinPasswordLength:
+		return fmt.Sprintf("Password must be at least %d characters.", MinPasswordLength)
+	case n > MaxPasswordLength:
+		return fmt.Sprintf("Password must be at most %d characters.", MaxPasswordLength)
+	case IsCommonPassword(password):
+		return "This password is too common. Choose one that is harder to guess."
+	}
+	return ""
+}
+
+// HashPassword returns an argon2id hash in the PHC string format.
+func HashPassword(password string) (string, error) {
+	salt := make([]byte, argonSaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemoryKiB, argonThreads, argonKeyLen)
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, argonMemoryKiB, argonTime, argonThreads, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+}
+
+// ErrBadHash means a stored password hash cannot be read.
+var ErrBadHash = errors.New("unreadable password hash")
+
+// VerifyPassword reports whether password matches an argon2id hash made by HashPassword.
+func VerifyPassword(hash, password string) (bool, error) {
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false, ErrBadHash
+	}
+	var version int
+	var memory, time uint32
+	var threads uint8
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return false, ErrBadHash
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &memory, &time, &threads); err != nil || threads == 0 || time == 0 {
+		return false, ErrBadHash
+	}
+	enc := base64.RawStdEncoding
+	salt, err := enc.DecodeString(parts[4])
+	if err != nil {
+		return false, ErrBadHash
+	}
+	want, err := enc.DecodeString(parts[5])
+	if err != nil || len(want) == 0 {
+		return false, ErrBadHash
+	}
+	got := argon2.IDKey([]byte(password), salt, time, memory, threads, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}
+
+// dummyHash is compared against when a login names no known user, so that
+// the answer takes as long as for a real account.
+var dummyHash, _ = HashPassword("keyport-dummy-password-for-timing")
+
+// VerifyNoUser spends the same work as VerifyPassword and always fails.
+func VerifyNoUser(password string) bool {
+	_, _ = VerifyPassword(dummyHash, password)
+	return false
+}
+
+// GeneratePassword returns a random password for generated accounts (demo, first admin).
+func GeneratePassword() (string, error) {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}

@@ -1,0 +1,106 @@
+// Keyport's small behaviours: dialogs, copy buttons, confirmations, dismissible notices.
+// Loaded as a file so the Content-Security-Policy never needs 'unsafe-inline'.
+(function () {
+  "use strict";
+
+  function openDialogs(root) {
+    root.querySelectorAll("dialog[data-modal]:not([open])").forEach(function (d) {
+      if (typeof d.showModal === "function") {
+        d.showModal();
+      } else {
+        d.setAttribute("open", "");
+      }
+      var first = d.querySelector("[autofocus], input:not([type=hidden]), select, textarea, button");
+      if (first) first.focus();
+    });
+  }
+
+  function closeDialog(d) {
+    if (!d) return;
+    if (d.open && typeof d.close === "function") d.close();
+    var holder = d.closest("#modal");
+    if (holder) holder.innerHTML = "";
+    else d.remove();
+  }
+
+  document.addEventListener("click", function (e) {
+    var copy = e.target.closest("[data-copy]");
+    if (copy) {
+      e.preventDefault();
+      var text = copy.getAttribute("data-copy");
+      var done = function () {
+        var old = copy.textContent;
+        copy.textContent = "Copied";
+        copy.classList.add("copied");
+        setTimeout(function () { copy.textContent = old; copy.classList.remove("copied"); }, 1500);
+      };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(done, function () { selectText(copy); });
+      } else {
+        selectText(copy);
+        done();
+      }
+      return;
+    }
+    var close = e.target.closest("[data-close]");
+    if (close) {
+      e.preventDefault();
+      var dlg = close.closest("dialog");
+      var refresh = close.getAttribute("data-refresh");
+      closeDialog(dlg);
+      if (refresh && window.htmx) {
+        document.body.dispatchEvent(new CustomEvent(refresh, { bubbles: true }));
+      }
+      return;
+    }
+    var dismiss = e.target.closest("[data-dismiss]");
+    if (dismiss) {
+      var n = dismiss.closest(".notice");
+      if (n) n.remove();
+    }
+  });
+
+  function selectText(el) {
+    var code = el.parentElement && el.parentElement.querySelector("code, input, textarea");
+    if (!code) return;
+    if (code.select) { code.select(); return; }
+    var range = document.createRange();
+    range.selectNodeContents(code);
+    var sel = window.getSelection();
+    sel.removeAllRanges();
+    sel.addRange(range);
+  }
+
+  // Plain forms and buttons ask before destructive actions.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    var msg = form.getAttribute("data-confirm");
+    if (msg && !form.matches("[hx-post],[hx-put],[hx-patch],[hx-delete]") && !window.confirm(msg)) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
+  }, true);
+
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") {
+      var d = document.querySelector("#modal dialog[open]");
+      if (d && d.hasAttribute("data-sticky")) e.preventDefault();
+    }
+  });
+
+  document.addEventListener("close", function (e) {
+    if (e.target.matches && e.target.matches("#modal dialog")) {
+      var holder = e.target.closest("#modal");
+      if (holder) holder.innerHTML = "";
+    }
+  }, true);
+
+  document.addEventListener("DOMContentLoaded", function () { openDialogs(document); });
+  document.addEventListener("htmx:afterSettle", function () { openDialogs(document); });
+  document.addEventListener("htmx:confirm", function (e) {
+    var msg = e.detail.elt.getAttribute("data-confirm");
+    if (!msg) return;
+    e.preventDefault();
+    if (window.confirm(msg)) e.detail.issueRequest(true);
+  });
+})();

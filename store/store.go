@@ -1,0 +1,172 @@
+// Package store keeps Keyport's data in SQLite: opening the database with its
+// pragmas, applying migrations, and one file of queries per entity.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"keyport"
+	"keyport/migrations"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// DB is the Keyport database.
+type DB struct {
+	sql *sql.DB
+	// Now returns the current time; tests replace it.
+	Now func() time.Time
+}
+
+// FileName is the name of the SQLite file inside the data directory.
+const FileName = "keyport.db"
+
+// DSN returns the connection string for the SQLite file at path, pragmas included.
+func DSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Set("_txlock", "immediate")
+	return "file:" + filepath.ToSlash(path) + "?" + q.Encode()
+}
+
+// Open opens (creating if needed) the SQLite database at path. It does not migrate.
+func Open(path string) (*DB, error) {
+	sqlDB, err := sql.Open("sqlite", DSN(path))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	sqlDB.SetMaxOpenConns(8)
+	sqlDB.SetMaxIdleConns(8)
+	sqlDB.SetConnMaxIdleTime(0)
+	if err := sqlDB.Ping(); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	return &DB{sql: sqlDB, Now: time.Now}, nil
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// Ping checks that the database answers a query.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.sql.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// SQL exposes the underlying handle for tests and maintenance commands.
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+func (db *DB) now() int64 { return db.Now().Unix() }
+
+// tx runs fn inside one write transaction (BEGIN IMMEDIATE), committing when fn returns nil.
+func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Migrate applies, in name order, every embedded migration not yet recorded,
+// each in its own transaction. It returns the names it applied.
+func (db *DB) Migrate(ctx context.Context) ([]string, error) {
+	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return nil, fmt.Errorf("create schema_migrations: %w", err)
+	}
+	names, err := fs.Glob(migrations.FS, "*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var applied []string
+	for _, name := range names {
+		body, err := fs.ReadFile(migrations.FS, name)
+		if err != nil {
+			return applied, err
+		}
+		done := false
+		err = db.tx(ctx, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE name = ?", name).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				done = true
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", name, db.now())
+			return err
+		})
+		if err != nil {
+			return applied, fmt.Errorf("migration %s: %w", name, err)
+		}
+		if !done {
+			applied = append(applied, name)
+		}
+	}
+	return applied, nil
+}
+
+// isUniqueViolation reports whether err is SQLite refusing a duplicate in a unique index.
+func isUniqueViolation(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+}
+
+// notFound turns sql.ErrNoRows into keyport.ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return keyport.ErrNotFound
+	}
+	return err
+}
+
+func unixTime(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
+
+func nullTime(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return unixTime(v.Int64)
+}
+
+// audit appends an event to the audit log inside tx.
+func (db *DB) audit(ctx context.Context, tx *sql.Tx, merchantID int64, actor keyport.Actor, action, objectType string, objectID int64, detail string) error {
+	var actorUser, merchant, object any
+	if actor.UserID != 0 {
+		actorUser = actor.UserID
+	}
+	if merchantID != 0 {
+		merchant = merchantID
+	}
+	if objectID != 0 {
+		object = objectID
+	}
+	label := actor.Label
+	if label == "" {
+		label = "system"
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (at, merchant_id, actor_user, actor, ip, action, object_type, object_id, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, db.now(), merchant, actorUser, label, actor.IP, action, objectType, object, detail)
+	return err
+}

@@ -1,0 +1,254 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"keyport"
+)
+
+func openTestDB(t *testing.T) *DB {
+	t.Helper()
+	db, err := Open(filepath.Join(t.TempDir(), FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func count(t *testing.T, db *DB, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := db.sql.QueryRow(query, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestMigrationsApplyOnEmptyDatabaseAndAreIdempotent(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	first, err := db.Migrate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) == 0 || first[0] != "001_init.sql" {
+		t.Fatalf("first run applied %v", first)
+	}
+	second, err := db.Migrate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second) != 0 {
+		t.Fatalf("second run applied %v", second)
+	}
+	if n := count(t, db, "SELECT count(*) FROM schema_migrations"); n != len(first) {
+		t.Fatalf("recorded %d migrations, applied %d", n, len(first))
+	}
+}
+
+func TestPragmasFromDSN(t *testing.T) {
+	db := openTestDB(t)
+	cases := []struct {
+		pragma string
+		want   string
+	}{
+		{"journal_mode", "wal"},
+		{"synchronous", "1"},
+		{"foreign_keys", "1"},
+		{"busy_timeout", "10000"},
+	}
+	for _, tc := range cases {
+		var got string
+		if err := db.sql.QueryRow("PRAGMA " + tc.pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != tc.want {
+			t.Errorf("PRAGMA %s = %s, want %s", tc.pragma, got, tc.want)
+		}
+	}
+}
+
+var signup = keyport.Signup{MerchantName: "Acme", Name: "Ada", Email: "ada@acme.test"}
+
+func TestSignupCreatesMerchantOwnerAndDefaultAccount(t *testing.T) {
+	db := openTestDB(t)
+	res, err := db.CreateSignup(context.Background(), signup, "hash", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Owner.Role != keyport.RoleOwner || res.Account.Name != keyport.DefaultAccountName {
+		t.Fatalf("got %+v", res)
+	}
+	accounts, err := db.ListAccounts(context.Background(), res.Merchant.ID)
+	if err != nil || len(accounts) != 1 || accounts[0].AccountKey != res.Account.AccountKey {
+		t.Fatalf("accounts %+v, %v", accounts, err)
+	}
+	u, err := db.UserByEmail(context.Background(), "ADA@acme.test")
+	if err != nil || u.ID != res.Owner.ID || u.MerchantName != "Acme" {
+		t.Fatalf("user %+v, %v", u, err)
+	}
+	if n := count(t, db, "SELECT count(*) FROM audit_events WHERE merchant_id = ?", res.Merchant.ID); n != 2 {
+		t.Fatalf("audit events = %d", n)
+	}
+}
+
+func TestSignupIsAllOrNothing(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(t *testing.T, db *DB)
+		check func(t *testing.T, err error)
+	}{
+		{
+			name: "duplicate email",
+			setup: func(t *testing.T, db *DB) {
+				other := signup
+				other.MerchantName = "First"
+				if _, err := db.CreateSignup(context.Background(), other, "hash", ""); err != nil {
+					t.Fatal(err)
+				}
+			},
+			check: func(t *testing.T, err error) {
+				var ve *keyport.ValidationError
+				if !errors.As(err, &ve) || ve.Fields["email"] == "" {
+					t.Fatalf("err = %v, want an email validation error", err)
+				}
+			},
+		},
+		{
+			name: "failure after the merchant and user are written",
+			setup: func(t *testing.T, db *DB) {
+				if _, err := db.sql.Exec(`CREATE TRIGGER fail_account BEFORE INSERT ON api_accounts BEGIN SELECT RAISE(ABORT, 'boom'); END`); err != nil {
+					t.Fatal(err)
+				}
+			},
+			check: func(t *testing.T, err error) {
+				if err == nil {
+					t.Fatal("signup succeeded")
+				}
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			db := openTestDB(t)
+			tc.setup(t, db)
+			before := count(t, db, "SELECT (SELECT count(*) FROM merchants) + (SELECT count(*) FROM users) + (SELECT count(*) FROM api_accounts) + (SELECT count(*) FROM audit_events)")
+			_, err := db.CreateSignup(context.Background(), signup, "hash", "")
+			tc.check(t, err)
+			after := count(t, db, "SELECT (SELECT count(*) FROM merchants) + (SELECT count(*) FROM users) + (SELECT count(*) FROM api_accounts) + (SELECT count(*) FROM audit_events)")
+			if after != before {
+				t.Fatalf("rows went from %d to %d", before, after)
+			}
+		})
+	}
+}
+
+func TestAdminHasNoMerchant(t *testing.T) {
+	db := openTestDB(t)
+	u, err := db.CreateAdmin(context.Background(), "Staff", "staff@keyport.test", "hash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.UserByID(context.Background(), u.ID)
+	if err != nil || !got.IsAdmin() || got.MerchantID != 0 {
+		t.Fatalf("%+v %v", got, err)
+	}
+	if _, err := db.CreateAdmin(context.Background(), "Staff", "STAFF@keyport.test", "hash"); err == nil {
+		t.Fatal("duplicate admin email accepted")
+	}
+	if _, err := db.UserByID(context.Background(), 999); !errors.Is(err, keyport.ErrNotFound) {
+		t.Fatalf("missing user: %v", err)
+	}
+}
+
+func TestSessionStoreRoundTripAndExpiry(t *testing.T) {
+	db := openTestDB(t)
+	res, err := db.CreateSignup(context.Background(), signup, "hash", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	db.Now = func() time.Time { return now }
+	st := db.NewSessionStore(make([]byte, 32), 30*time.Minute, 12*time.Hour, false)
+
+	sess, _ := st.New(httptest.NewRequest(http.MethodGet, "/", nil), "s")
+	sess.Values[SessionUserKey] = res.Owner.ID
+	sess.AddFlash("hello")
+	rec := httptest.NewRecorder()
+	if err := st.Save(httptest.NewRequest(http.MethodGet, "/", nil), rec, sess); err != nil {
+		t.Fatal(err)
+	}
+	cookie := rec.Result().Cookies()[0]
+	var stored int
+	if err := db.sql.QueryRow("SELECT count(*) FROM sessions WHERE id_hash = ?", []byte(sess.ID)).Scan(&stored); err != nil || stored != 0 {
+		t.Fatalf("the raw session id is stored (%d, %v)", stored, err)
+	}
+
+	load := func() (int64, []any) {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.AddCookie(cookie)
+		s, err := st.New(req, "s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, _ := s.Values[SessionUserKey].(int64)
+		return id, s.Flashes()
+	}
+	id, flashes := load()
+	if id != res.Owner.ID || len(flashes) != 1 || flashes[0] != "hello" {
+		t.Fatalf("loaded user %d flashes %v", id, flashes)
+	}
+	now = now.Add(29 * time.Minute)
+	if id, _ := load(); id != res.Owner.ID {
+		t.Fatal("session ended before the idle timeout")
+	}
+	now = now.Add(31 * time.Minute)
+	if id, _ := load(); id != 0 {
+		t.Fatal("session survived the idle timeout")
+	}
+	if n := count(t, db, "SELECT count(*) FROM sessions"); n != 0 {
+		t.Fatalf("expired session row kept: %d", n)
+	}
+}
+
+func TestLoadOrCreateSecretPersistsWithMode0600(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "session.key")
+	first, err := LoadOrCreateSecret(path, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := LoadOrCreateSecret(path, 32)
+	if err != nil || string(first) != string(second) {
+		t.Fatalf("secret changed between loads (%v)", err)
+	}
+	if _, err := LoadOrCreateSecret(path, 64); err == nil {
+		t.Fatal("wrong-sized secret accepted")
+	}
+	assertMode0600(t, path)
+}
+
+func assertMode0600(t *testing.T, path string) {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode := info.Mode().Perm(); mode != 0o600 {
+		t.Fatalf("%s has mode %o, want 600", path, mode)
+	}
+}

@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+
+	"keyport"
+)
+
+// SignupResult is what a successful signup created.
+type SignupResult struct {
+	Merchant keyport.Merchant
+	Owner    keyport.User
+	Account  keyport.APIAccount
+}
+
+// CreateSignup creates the merchant, its Owner and the first API account in one
+// transaction. The password must already be hashed. A taken email is a
+// ValidationError on "email".
+func (db *DB) CreateSignup(ctx context.Context, s keyport.Signup, passwordHash string, ip string) (SignupResult, error) {
+	var res SignupResult
+	accountKey, err := keyport.NewAccountKey()
+	if err != nil {
+		return res, err
+	}
+	now := db.now()
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, "INSERT INTO merchants (name, created_at) VALUES (?, ?)", s.MerchantName, now)
+		if err != nil {
+			return err
+		}
+		merchantID, _ := r.LastInsertId()
+		r, err = tx.ExecContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, merchantID, s.Name, s.Email, keyport.RoleOwner, passwordHash, now)
+		if isUniqueViolation(err) {
+			return keyport.FieldError("email", "An account with this email already exists. Log in instead.")
+		}
+		if err != nil {
+			return err
+		}
+		userID, _ := r.LastInsertId()
+		r, err = tx.ExecContext(ctx, `INSERT INTO api_accounts (merchant_id, name, account_key, created_at) VALUES (?, ?, ?, ?)`,
+			merchantID, keyport.DefaultAccountName, accountKey, now)
+		if err != nil {
+			return err
+		}
+		accountID, _ := r.LastInsertId()
+		actor := keyport.Actor{UserID: userID, Label: s.Email, IP: ip}
+		if err := db.audit(ctx, tx, merchantID, actor, "merchant.signed_up", "merchant", merchantID, s.MerchantName); err != nil {
+			return err
+		}
+		if err := db.audit(ctx, tx, merchantID, actor, "account.created", "api_account", accountID, keyport.DefaultAccountName); err != nil {
+			return err
+		}
+		res = SignupResult{
+			Merchant: keyport.Merchant{ID: merchantID, Name: s.MerchantName, CreatedAt: unixTime(now)},
+			Owner: keyport.User{ID: userID, MerchantID: merchantID, MerchantName: s.MerchantName, Name: s.Name,
+				Email: s.Email, Role: keyport.RoleOwner, PasswordHash: passwordHash, CreatedAt: unixTime(now)},
+			Account: keyport.APIAccount{ID: accountID, MerchantID: merchantID, Name: keyport.DefaultAccountName,
+				AccountKey: accountKey, CreatedAt: unixTime(now)},
+		}
+		return nil
+	})
+	return res, err
+}
+
+// CreateAdmin creates a platform admin. A taken email is a ValidationError on "email".
+func (db *DB) CreateAdmin(ctx context.Context, name, email, passwordHash string) (keyport.User, error) {
+	var u keyport.User
+	now := db.now()
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at)
+			VALUES (NULL, ?, ?, 'admin', ?, ?)`, name, email, passwordHash, now)
+		if isUniqueViolation(err) {
+			return keyport.FieldError("email", "An account with this email already exists.")
+		}
+		if err != nil {
+			return err
+		}
+		id, _ := r.LastInsertId()
+		u = keyport.User{ID: id, Name: name, Email: email, Role: keyport.RoleAdmin, PasswordHash: passwordHash, CreatedAt: unixTime(now)}
+		return db.audit(ctx, tx, 0, keyport.SystemActor, "admin.created", "user", id, email)
+	})
+	return u, err
+}
+
+const userColumns = `u.id, COALESCE(u.merchant_id, 0), COALESCE(m.name, ''), u.name, u.email, u.role, u.password_hash, u.created_at`
+
+func scanUser(row interface{ Scan(...any) error }) (keyport.User, error) {
+	var u keyport.User
+	var created int64
+	err := row.Scan(&u.ID, &u.MerchantID, &u.MerchantName, &u.Name, &u.Email, &u.Role, &u.PasswordHash, &created)
+	u.CreatedAt = unixTime(created)
+	return u, notFound(err)
+}
+
+// UserByEmail finds a user by email, case-insensitively.
+func (db *DB) UserByEmail(ctx context.Context, email string) (keyport.User, error) {
+	return scanUser(db.sql.QueryRowContext(ctx, `SELECT `+userColumns+`
+		FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id WHERE u.email = ?`, email))
+}
+
+// UserByID finds a user by id.
+func (db *DB) UserByID(ctx context.Context, id int64) (keyport.User, error) {
+	return scanUser(db.sql.QueryRowContext(ctx, `SELECT `+userColumns+`
+		FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id WHERE u.id = ?`, id))
+}
+
+// CountUsers returns how many users exist, staff included.
+func (db *DB) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := db.sql.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&n)
+	return n, err
+}
+
+// RecordLogin writes the audit event of a successful sign-in.
+func (db *DB) RecordLogin(ctx context.Context, u keyport.User, ip string) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		return db.audit(ctx, tx, u.MerchantID, keyport.UserActor(&u, ip), "user.logged_in", "user", u.ID, "")
+	})
+}

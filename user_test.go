@@ -1,0 +1,137 @@
+package keyport
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCheckPassword(t *testing.T) {
+	cases := []struct {
+		password string
+		want     string
+	}{
+		{"", "required"},
+		{"elevenchars", "at least 12"},
+		{"twelve-chars", ""},
+		{strings.Repeat("é", 12), ""},
+		{strings.Repeat("a", 128), ""},
+		{strings.Repeat("a", 129), "at most 128"},
+		{"password1234", "too common"},
+		{"PASSWORD1234", "too common"},
+		{"qwertyuiop123", "too common"},
+		{"with\x00nul-byte", "not allowed"},
+		{"bad-utf8-\xff\xfe-here", "not allowed"},
+		{"a-long-unusual-passphrase", ""},
+	}
+	for _, tc := range cases {
+		got := CheckPassword(tc.password)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("CheckPassword(%q) = %q, want %q", tc.password, got, tc.want)
+		}
+	}
+}
+
+func TestHashAndVerifyPassword(t *testing.T) {
+	hash, err := HashPassword("a-long-unusual-passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(hash, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("hash %q does not use argon2id with 19 MiB and t=2", hash)
+	}
+	other, _ := HashPassword("a-long-unusual-passphrase")
+	if other == hash {
+		t.Fatal("two hashes of one password are equal: no salt")
+	}
+	cases := []struct {
+		hash, password string
+		ok             bool
+		err            error
+	}{
+		{hash, "a-long-unusual-passphrase", true, nil},
+		{hash, "a-long-unusual-passphrasE", false, nil},
+		{hash, "", false, nil},
+		{"plain", "x", false, ErrBadHash},
+		{"$argon2i$v=19$m=1,t=1,p=1$AAAA$AAAA", "x", false, ErrBadHash},
+		{"$argon2id$v=19$m=1,t=1,p=1$!!!$AAAA", "x", false, ErrBadHash},
+	}
+	for _, tc := range cases {
+		ok, err := VerifyPassword(tc.hash, tc.password)
+		if ok != tc.ok || !errors.Is(err, tc.err) {
+			t.Errorf("VerifyPassword(%q, %q) = %v, %v", tc.hash, tc.password, ok, err)
+		}
+	}
+	if VerifyNoUser("anything") {
+		t.Fatal("VerifyNoUser succeeded")
+	}
+}
+
+func TestSignupValidate(t *testing.T) {
+	good := Signup{MerchantName: "Acme", Name: "Ada", Email: "ada@example.com", Password: "a-long-unusual-passphrase"}
+	cases := []struct {
+		name   string
+		change func(*Signup)
+		fields []string
+	}{
+		{"valid", func(*Signup) {}, nil},
+		{"all empty", func(s *Signup) { *s = Signup{} }, []string{"merchant_name", "name", "email", "password"}},
+		{"bad email", func(s *Signup) { s.Email = "ada@localhost" }, []string{"email"}},
+		{"email with spaces", func(s *Signup) { s.Email = "a da@example.com" }, []string{"email"}},
+		{"name too long", func(s *Signup) { s.Name = strings.Repeat("n", 101) }, []string{"name"}},
+		{"name with NUL", func(s *Signup) { s.Name = "a\x00b" }, []string{"name"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := good
+			tc.change(&s)
+			s.Normalize()
+			err := s.Validate()
+			var ve *ValidationError
+			if len(tc.fields) == 0 {
+				if err != nil {
+					t.Fatalf("unexpected error %v", err)
+				}
+				return
+			}
+			if !errors.As(err, &ve) || len(ve.Fields) != len(tc.fields) {
+				t.Fatalf("err = %v, want fields %v", err, tc.fields)
+			}
+			for _, f := range tc.fields {
+				if ve.Fields[f] == "" {
+					t.Errorf("no message for %s", f)
+				}
+			}
+		})
+	}
+}
+
+func TestLoginThrottle(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	th := NewLoginThrottle()
+	th.Now = func() time.Time { return now }
+	for i := 0; i < 4; i++ {
+		th.Fail("a@x.test", "1.1.1.1")
+	}
+	if blocked, _ := th.Blocked("a@x.test", "1.1.1.1"); blocked {
+		t.Fatal("blocked after 4 failures")
+	}
+	th.Fail("a@x.test", "1.1.1.1")
+	blocked, wait := th.Blocked("a@x.test", "2.2.2.2")
+	if !blocked || wait <= 0 || wait > 15*time.Minute {
+		t.Fatalf("after 5 failures: blocked=%v wait=%v", blocked, wait)
+	}
+	if blocked, _ := th.Blocked("b@x.test", "1.1.1.1"); blocked {
+		t.Fatal("another account from the same IP is blocked after 5 failures")
+	}
+	now = now.Add(15 * time.Minute)
+	if blocked, _ := th.Blocked("a@x.test", "1.1.1.1"); blocked {
+		t.Fatal("still blocked after the window")
+	}
+	th.Fail("a@x.test", "1.1.1.1")
+	th.Succeed("a@x.test")
+	if len(th.failures["account:a@x.test"]) != 0 {
+		t.Fatal("success did not clear the account's failures")
+	}
+}

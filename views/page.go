@@ -1,0 +1,101 @@
+// Package views holds the templ components that render Keyport's HTML: the
+// layout, the pages and the fragments htmx swaps.
+package views
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"keyport"
+)
+
+// Page is what the layout needs around any page body.
+type Page struct {
+	Title   string
+	User    *keyport.User
+	CSRF    string
+	Flashes []Flash
+	// Nav is the href of the navigation entry to mark as current.
+	Nav string
+}
+
+// Flash is a one-time notice shown at the top of the next page.
+type Flash struct {
+	// Kind is "success", "info" or "error".
+	Kind    string
+	Message string
+}
+
+// NavItem is one entry of the main navigation.
+type NavItem struct {
+	Label string
+	Href  string
+}
+
+// Nav returns the navigation entries the user's role may open.
+func Nav(u *keyport.User) []NavItem {
+	if u == nil {
+		return nil
+	}
+	if u.IsAdmin() {
+		return []NavItem{{"Merchants", "/admin/merchants"}}
+	}
+	return []NavItem{{"API Accounts", "/accounts"}}
+}
+
+// Form carries submitted values and per-field errors back into a re-rendered form.
+type Form struct {
+	Values map[string]string
+	Errors map[string]string
+}
+
+// Get returns the submitted value of a field.
+func (f Form) Get(name string) string { return f.Values[name] }
+
+// Err returns the error message of a field, or "".
+func (f Form) Err(name string) string { return f.Errors[name] }
+
+// HasErrors reports whether any field has an error.
+func (f Form) HasErrors() bool { return len(f.Errors) > 0 }
+
+func csrfHeaders(token string) string {
+	b, _ := json.Marshal(map[string]string{"X-CSRF-Token": token})
+	return string(b)
+}
+
+const htmxConfig = `{"allowEval":false,"allowScriptTags":false,"includeIndicatorStyles":false,"historyCacheSize":0,"refreshOnHistoryMiss":true,"selfRequestsOnly":true,` +
+	`"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"[45]..","swap":true,"error":true}]}`
+
+// DateTime formats a time as an absolute UTC date and time.
+func DateTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+// Ago formats how long before now a time was, for people: "3 minutes ago".
+func Ago(t, now time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return plural(int(d/time.Minute), "minute") + " ago"
+	case d < 24*time.Hour:
+		return plural(int(d/time.Hour), "hour") + " ago"
+	case d < 60*24*time.Hour:
+		return plural(int(d/(24*time.Hour)), "day") + " ago"
+	}
+	return t.UTC().Format("2 Jan 2006")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", unit)
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+func itoa(n int64) string { return fmt.Sprint(n) }

@@ -1,0 +1,166 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+
+	"keyport"
+	"keyport/store"
+	"keyport/views"
+)
+
+// homeFor is where a user lands after signing in.
+func homeFor(u *keyport.User) string {
+	if u.IsAdmin() {
+		return "/admin/merchants"
+	}
+	return "/accounts"
+}
+
+func (s *Server) home(c echo.Context) error {
+	u := currentUser(c)
+	if u == nil {
+		return c.Redirect(http.StatusSeeOther, "/login")
+	}
+	return c.Redirect(http.StatusSeeOther, homeFor(u))
+}
+
+func (s *Server) signupForm(c echo.Context) error {
+	if u := currentUser(c); u != nil {
+		return c.Redirect(http.StatusSeeOther, homeFor(u))
+	}
+	return render(c, http.StatusOK, views.SignupPage(s.page(c, "Sign up", ""), views.Form{}))
+}
+
+func (s *Server) signup(c echo.Context) error {
+	in := keyport.Signup{
+		MerchantName: c.FormValue("merchant_name"),
+		Name:         c.FormValue("name"),
+		Email:        c.FormValue("email"),
+		Password:     c.FormValue("password"),
+	}
+	in.Normalize()
+	form := views.Form{Values: map[string]string{"merchant_name": in.MerchantName, "name": in.Name, "email": in.Email}}
+	invalid := func(err error) error {
+		if ve, ok := err.(*keyport.ValidationError); ok {
+			form.Errors = ve.Fields
+			return render(c, http.StatusUnprocessableEntity, views.SignupPage(s.page(c, "Sign up", ""), form))
+		}
+		return err
+	}
+	if err := in.Validate(); err != nil {
+		return invalid(err)
+	}
+	hash, err := keyport.HashPassword(in.Password)
+	if err != nil {
+		return err
+	}
+	res, err := s.db.CreateSignup(c.Request().Context(), in, hash, c.RealIP())
+	if err != nil {
+		return invalid(err)
+	}
+	if err := s.startSession(c, res.Owner.ID, "success|Welcome to Keyport. Your API account \"Default\" is ready."); err != nil {
+		return err
+	}
+	return redirect(c, "/accounts")
+}
+
+func (s *Server) loginForm(c echo.Context) error {
+	if u := currentUser(c); u != nil {
+		return c.Redirect(http.StatusSeeOther, homeFor(u))
+	}
+	p := s.page(c, "Log in", "")
+	if c.QueryParam("signed_out") == "1" {
+		p.Flashes = append(p.Flashes, views.Flash{Kind: "info", Message: "You have logged out."})
+	}
+	return render(c, http.StatusOK, views.LoginPage(p, views.Form{}))
+}
+
+// loginFailed is the one message for an unknown email and a wrong password alike.
+const loginFailed = "Incorrect email or password."
+
+func (s *Server) login(c echo.Context) error {
+	email := keyport.NormalizeEmail(c.FormValue("email"))
+	password := c.FormValue("password")
+	ip := c.RealIP()
+	form := views.Form{Values: map[string]string{"email": email}}
+	fail := func(status int, msg string) error {
+		form.Errors = map[string]string{"form": msg}
+		return render(c, status, views.LoginPage(s.page(c, "Log in", ""), form))
+	}
+	if blocked, wait := s.throttle.Blocked(email, ip); blocked {
+		c.Response().Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+		return fail(http.StatusTooManyRequests, fmt.Sprintf("Too many failed attempts. Wait %s and try again.", minutes(wait)))
+	}
+	if email == "" || password == "" {
+		return fail(http.StatusUnprocessableEntity, "Enter your email and password.")
+	}
+	ctx := c.Request().Context()
+	u, err := s.db.UserByEmail(ctx, email)
+	switch {
+	case err == keyport.ErrNotFound:
+		keyport.VerifyNoUser(password)
+	case err != nil:
+		return err
+	default:
+		ok, verr := keyport.VerifyPassword(u.PasswordHash, password)
+		if verr != nil {
+			return verr
+		}
+		if ok {
+			s.throttle.Succeed(email)
+			if err := s.db.RecordLogin(ctx, u, ip); err != nil {
+				return err
+			}
+			if err := s.startSession(c, u.ID, ""); err != nil {
+				return err
+			}
+			return redirect(c, homeFor(&u))
+		}
+	}
+	s.throttle.Fail(email, ip)
+	return fail(http.StatusUnauthorized, loginFailed)
+}
+
+func minutes(d time.Duration) string {
+	m := int(d.Round(time.Minute) / time.Minute)
+	if m <= 1 {
+		return "a minute"
+	}
+	return fmt.Sprintf("%d minutes", m)
+}
+
+func (s *Server) logout(c echo.Context) error {
+	sess, err := s.sessions.Get(c.Request(), s.cookieName)
+	if err != nil {
+		return err
+	}
+	sess.Options.MaxAge = -1
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	return redirect(c, "/login?signed_out=1")
+}
+
+// startSession ends the request's current session, if any, and starts a new one
+// with a fresh id for the user.
+func (s *Server) startSession(c echo.Context, userID int64, flash string) error {
+	old, err := s.sessions.Get(c.Request(), s.cookieName)
+	if err == nil && old.ID != "" {
+		if err := s.sessions.Delete(c.Request().Context(), old.ID); err != nil {
+			return err
+		}
+	}
+	sess := sessions.NewSession(s.sessions, s.cookieName)
+	opts := s.sessions.Options
+	sess.Options = &opts
+	sess.Values[store.SessionUserKey] = userID
+	if flash != "" {
+		sess.AddFlash(flash)
+	}
+	return sess.Save(c.Request(), c.Response())
+}

@@ -1,0 +1,265 @@
+package web
+
+import (
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func signupForm(merchant, name, email, password string) url.Values {
+	return url.Values{"merchant_name": {merchant}, "name": {name}, "email": {email}, "password": {password}}
+}
+
+func TestSignupCreatesMerchantAndLandsOnAccounts(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	res := c.post("/signup", signupForm("Acme Parcels", "Ada Lovelace", "Ada@Example.com", "a-long-unusual-passphrase"))
+	wantStatus(t, res, http.StatusSeeOther)
+	if loc := res.Header.Get("Location"); loc != "/accounts" {
+		t.Fatalf("redirect to %q", loc)
+	}
+	page := c.get("/accounts")
+	wantStatus(t, page, http.StatusOK)
+	wantContains(t, page.Body, "API Accounts", "Default", "Acme Parcels", "Log out", "Welcome to Keyport")
+	if n := app.count("SELECT count(*) FROM users WHERE email = 'ada@example.com' AND role = 'owner'"); n != 1 {
+		t.Fatalf("owner rows = %d", n)
+	}
+}
+
+func TestSignupValidation(t *testing.T) {
+	cases := []struct {
+		name    string
+		form    url.Values
+		field   string
+		message string
+	}{
+		{"empty merchant", signupForm("", "Ada", "ada@example.com", "a-long-unusual-passphrase"), "merchant_name", "Merchant name is required."},
+		{"empty name", signupForm("Acme", "  ", "ada@example.com", "a-long-unusual-passphrase"), "name", "Your name is required."},
+		{"empty email", signupForm("Acme", "Ada", "", "a-long-unusual-passphrase"), "email", "Email is required."},
+		{"bad email", signupForm("Acme", "Ada", "ada-at-example", "a-long-unusual-passphrase"), "email", "Enter a valid email address"},
+		{"email with display name", signupForm("Acme", "Ada", "Ada <ada@example.com>", "a-long-unusual-passphrase"), "email", "Enter a valid email address"},
+		{"empty password", signupForm("Acme", "Ada", "ada@example.com", ""), "password", "Password is required."},
+		{"short password", signupForm("Acme", "Ada", "ada@example.com", "short-pw"), "password", "at least 12 characters"},
+		{"long password", signupForm("Acme", "Ada", "ada@example.com", strings.Repeat("x", 129)), "password", "at most 128 characters"},
+		{"common password", signupForm("Acme", "Ada", "ada@example.com", "Password1234"), "password", "too common"},
+		{"long merchant name", signupForm(strings.Repeat("m", 101), "Ada", "ada@example.com", "a-long-unusual-passphrase"), "merchant_name", "at most 100 characters"},
+		{"duplicate email", signupForm("Other", "Eve", "taken@example.com", "a-long-unusual-passphrase"), "email", "already exists"},
+		{"duplicate email other case", signupForm("Other", "Eve", "TAKEN@example.com", "a-long-unusual-passphrase"), "email", "already exists"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			app := newTestApp(t)
+			app.signupMerchant("Taken", "taken@example.com")
+			before := app.count("SELECT (SELECT count(*) FROM merchants) + (SELECT count(*) FROM users) + (SELECT count(*) FROM api_accounts)")
+			c := app.client()
+			res := c.post("/signup", tc.form)
+			wantStatus(t, res, http.StatusUnprocessableEntity)
+			body := html.UnescapeString(res.Body)
+			wantContains(t, body, `id="f-`+tc.field+`-error"`, tc.message)
+			if strings.Contains(res.Body, "a-long-unusual-passphrase") {
+				t.Fatal("the password was echoed back into the form")
+			}
+			after := app.count("SELECT (SELECT count(*) FROM merchants) + (SELECT count(*) FROM users) + (SELECT count(*) FROM api_accounts)")
+			if after != before {
+				t.Fatalf("rows changed from %d to %d", before, after)
+			}
+		})
+	}
+}
+
+func TestPostWithoutCSRFTokenIsForbidden(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	c.get("/signup")
+	for _, path := range []string{"/signup", "/login", "/logout"} {
+		res := c.postRaw(path, signupForm("Acme", "Ada", "ada@example.com", "a-long-unusual-passphrase"))
+		wantStatus(t, res, http.StatusForbidden)
+		res = c.postRaw(path, url.Values{"_csrf": {"forged-token"}, "email": {"ada@example.com"}})
+		wantStatus(t, res, http.StatusForbidden)
+	}
+	if n := app.count("SELECT count(*) FROM merchants"); n != 0 {
+		t.Fatalf("merchants = %d", n)
+	}
+}
+
+func TestCrossSiteFormIsForbidden(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	c.get("/signup")
+	req := newFormRequest("/signup", signupForm("Acme", "Ada", "ada@example.com", "a-long-unusual-passphrase"))
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	wantStatus(t, c.do(req), http.StatusForbidden)
+	if n := app.count("SELECT count(*) FROM merchants"); n != 0 {
+		t.Fatalf("merchants = %d", n)
+	}
+}
+
+func TestLogoutThenReplayedCookieGetsLogin(t *testing.T) {
+	app := newTestApp(t)
+	app.signupMerchant("Acme", "owner@acme.test")
+	c := app.client()
+	c.login("owner@acme.test")
+	wantStatus(t, c.get("/accounts"), http.StatusOK)
+	saved := c.jar.Cookies(testBase)
+
+	res := c.post("/logout", nil)
+	wantStatus(t, res, http.StatusSeeOther)
+	if loc := res.Header.Get("Location"); loc != "/login?signed_out=1" {
+		t.Fatalf("logout redirects to %q", loc)
+	}
+	if n := app.count("SELECT count(*) FROM sessions"); n != 0 {
+		t.Fatalf("sessions left after logout: %d", n)
+	}
+	replay := app.client()
+	replay.jar.SetCookies(testBase, saved)
+	res = replay.get("/accounts")
+	wantStatus(t, res, http.StatusSeeOther)
+	if loc := res.Header.Get("Location"); loc != "/login" {
+		t.Fatalf("replayed cookie redirected to %q", loc)
+	}
+}
+
+func TestLoginGivesNewSessionID(t *testing.T) {
+	app := newTestApp(t)
+	app.signupMerchant("Acme", "owner@acme.test")
+	c := app.client()
+	c.login("owner@acme.test")
+	first := sessionCookie(c)
+	c.login("owner@acme.test")
+	second := sessionCookie(c)
+	if first == "" || first == second {
+		t.Fatalf("session cookie not renewed on login: %q %q", first, second)
+	}
+	if n := app.count("SELECT count(*) FROM sessions"); n != 1 {
+		t.Fatalf("sessions = %d, want the old one deleted", n)
+	}
+}
+
+func sessionCookie(c *client) string {
+	for _, ck := range c.jar.Cookies(testBase) {
+		if ck.Name == "keyport_session" {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+func TestSessionTimeouts(t *testing.T) {
+	cases := []struct {
+		name   string
+		steps  []time.Duration
+		wantOK bool
+	}{
+		{"active within idle timeout", []time.Duration{20 * time.Minute, 20 * time.Minute, 20 * time.Minute}, true},
+		{"idle too long", []time.Duration{31 * time.Minute}, false},
+		{"absolute lifetime reached while active", repeat(25*time.Minute, 29), false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			app := newTestApp(t)
+			app.signupMerchant("Acme", "owner@acme.test")
+			c := app.client()
+			c.login("owner@acme.test")
+			var res response
+			for _, d := range tc.steps {
+				app.advance(d)
+				res = c.get("/accounts")
+			}
+			if ok := res.Code == http.StatusOK; ok != tc.wantOK {
+				t.Fatalf("status %d, want signed in = %v", res.Code, tc.wantOK)
+			}
+			if !tc.wantOK && res.Header.Get("Location") != "/login" {
+				t.Fatalf("expired session redirected to %q", res.Header.Get("Location"))
+			}
+		})
+	}
+}
+
+func TestLoginErrorSameForUnknownEmailAndWrongPassword(t *testing.T) {
+	app := newTestApp(t)
+	app.signupMerchant("Acme", "owner@acme.test")
+	c := app.client()
+	wrong := c.post("/login", url.Values{"email": {"owner@acme.test"}, "password": {"not-the-password"}})
+	unknown := c.post("/login", url.Values{"email": {"nobody@acme.test"}, "password": {"not-the-password"}})
+	wantStatus(t, wrong, http.StatusUnauthorized)
+	wantStatus(t, unknown, http.StatusUnauthorized)
+	wantContains(t, wrong.Body, loginFailed)
+	wantContains(t, unknown.Body, loginFailed)
+}
+
+func TestLoginThrottling(t *testing.T) {
+	t.Run("per account", func(t *testing.T) {
+		app := newTestApp(t)
+		app.signupMerchant("Acme", "owner@acme.test")
+		c := app.client()
+		for i := 0; i < 5; i++ {
+			wantStatus(t, c.post("/login", url.Values{"email": {"owner@acme.test"}, "password": {"wrong-password-" + string(rune('a'+i))}}), http.StatusUnauthorized)
+		}
+		res := c.post("/login", url.Values{"email": {"owner@acme.test"}, "password": {testPassword}})
+		wantStatus(t, res, http.StatusTooManyRequests)
+		wantContains(t, res.Body, "Too many failed attempts")
+		if res.Header.Get("Retry-After") == "" {
+			t.Fatal("no Retry-After header")
+		}
+		app.srv.throttle.Now = func() time.Time { return time.Now().Add(16 * time.Minute) }
+		wantStatus(t, c.post("/login", url.Values{"email": {"owner@acme.test"}, "password": {testPassword}}), http.StatusSeeOther)
+	})
+	t.Run("per IP across accounts", func(t *testing.T) {
+		app := newTestApp(t)
+		app.signupMerchant("Acme", "owner@acme.test")
+		c := app.client()
+		for i := 0; i < 20; i++ {
+			email := "guess" + string(rune('a'+i)) + "@acme.test"
+			wantStatus(t, c.post("/login", url.Values{"email": {email}, "password": {"wrong-password"}}), http.StatusUnauthorized)
+		}
+		wantStatus(t, c.post("/login", url.Values{"email": {"owner@acme.test"}, "password": {testPassword}}), http.StatusTooManyRequests)
+		other := app.client()
+		other.get("/login")
+		req := newFormRequest("/login", url.Values{"email": {"owner@acme.test"}, "password": {testPassword}, "_csrf": {other.csrf}})
+		req.RemoteAddr = "198.51.100.9:4000"
+		wantStatus(t, other.do(req), http.StatusSeeOther)
+	})
+}
+
+func TestForwardedForIgnoredWithoutTrustedProxies(t *testing.T) {
+	app := newTestApp(t)
+	app.signupMerchant("Acme", "owner@acme.test")
+	c := app.client()
+	for i := 0; i < 20; i++ {
+		c.get("/login")
+		req := newFormRequest("/login", url.Values{"email": {"x" + string(rune('a'+i)) + "@acme.test"}, "password": {"wrong-password"}, "_csrf": {c.csrf}})
+		req.Header.Set("X-Forwarded-For", "10.0.0."+string(rune('1'+i%9)))
+		wantStatus(t, c.do(req), http.StatusUnauthorized)
+	}
+	wantStatus(t, c.post("/login", url.Values{"email": {"owner@acme.test"}, "password": {testPassword}}), http.StatusTooManyRequests)
+}
+
+func TestAdminLandsOnAdminPagesAndMerchantIsRefused(t *testing.T) {
+	app := newTestApp(t)
+	app.createAdmin("staff@keyport.test")
+	app.signupMerchant("Acme", "owner@acme.test")
+	admin := app.client()
+	res := admin.post("/login", url.Values{"email": {"staff@keyport.test"}, "password": {testPassword}})
+	if loc := res.Header.Get("Location"); loc != "/admin/merchants" {
+		t.Fatalf("admin lands on %q", loc)
+	}
+	page := admin.get("/admin/merchants")
+	wantStatus(t, page, http.StatusOK)
+	wantContains(t, page.Body, "Acme")
+	wantStatus(t, admin.get("/accounts"), http.StatusForbidden)
+
+	merchant := app.client()
+	merchant.login("owner@acme.test")
+	wantStatus(t, merchant.get("/admin/merchants"), http.StatusForbidden)
+}
+
+func repeat(d time.Duration, n int) []time.Duration {
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = d
+	}
+	return out
+}

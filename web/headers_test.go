@@ -1,0 +1,162 @@
+package web
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestSecurityHeadersOnEveryKindOfResponse(t *testing.T) {
+	app := newTestApp(t)
+	app.signupMerchant("Acme", "owner@acme.test")
+	signedIn := app.client()
+	signedIn.login("owner@acme.test")
+	anon := app.client()
+	cases := []struct {
+		name   string
+		c      *client
+		path   string
+		status int
+	}{
+		{"login page", anon, "/login", http.StatusOK},
+		{"signed-in page", signedIn, "/accounts", http.StatusOK},
+		{"not found page", signedIn, "/no-such-page", http.StatusNotFound},
+		{"forbidden page", signedIn, "/admin/merchants", http.StatusForbidden},
+		{"static file", anon, "/static/app.css", http.StatusOK},
+		{"htmx library", anon, "/static/htmx-2.0.11.min.js", http.StatusOK},
+		{"health", anon, "/healthz", http.StatusOK},
+		{"redirect", anon, "/accounts", http.StatusSeeOther},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := tc.c.get(tc.path)
+			wantStatus(t, res, tc.status)
+			csp := res.Header.Get("Content-Security-Policy")
+			for _, part := range []string{"default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'"} {
+				if !strings.Contains(csp, part) {
+					t.Errorf("CSP %q lacks %q", csp, part)
+				}
+			}
+			if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+				t.Errorf("CSP allows unsafe code: %q", csp)
+			}
+			if res.Header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Error("no nosniff")
+			}
+			if res.Header.Get("Referrer-Policy") == "" {
+				t.Error("no Referrer-Policy")
+			}
+			if res.Header.Get("Strict-Transport-Security") != "" {
+				t.Error("HSTS sent over plain http")
+			}
+		})
+	}
+}
+
+func TestHTTPSBaseURLTurnsOnSecureCookiesAndHSTS(t *testing.T) {
+	app := newTestApp(t)
+	base, _ := url.Parse("https://keys.example.com")
+	srv := New(app.db, Config{BaseURL: base, SessionKey: make([]byte, 32), IdleTimeout: 1e12, SessionLifetime: 1e13, Logger: discardLogger()})
+	app.srv = srv
+	app.signupMerchant("Acme", "owner@acme.test")
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "https://keys.example.com/login", nil))
+	if rec.Header().Get("Strict-Transport-Security") == "" {
+		t.Fatal("no HSTS over https")
+	}
+	token := csrfInput.FindStringSubmatch(rec.Body.String())[1]
+	req := newFormRequest("/login", url.Values{"email": {"owner@acme.test"}, "password": {testPassword}, "_csrf": {token}})
+	for _, ck := range rec.Result().Cookies() {
+		if !strings.HasPrefix(ck.Name, "__Host-") || !ck.Secure {
+			t.Fatalf("cookie %s is not a secure __Host- cookie", ck.Name)
+		}
+		req.AddCookie(ck)
+	}
+	rec = httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	res := response{Code: rec.Code, Header: rec.Header()}
+	wantStatus(t, res, http.StatusSeeOther)
+	var found bool
+	for _, ck := range res.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(ck, "__Host-keyport_session=") {
+			found = true
+			for _, attr := range []string{"Secure", "HttpOnly", "SameSite=Lax", "Path=/"} {
+				if !strings.Contains(ck, attr) {
+					t.Errorf("session cookie %q lacks %s", ck, attr)
+				}
+			}
+			if strings.Contains(ck, "Domain=") {
+				t.Errorf("__Host- cookie has a Domain: %q", ck)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no __Host- session cookie in %v", res.Header.Values("Set-Cookie"))
+	}
+}
+
+func TestSessionCookieCarriesOnlySignedID(t *testing.T) {
+	app := newTestApp(t)
+	app.signupMerchant("Acme", "owner@acme.test")
+	c := app.client()
+	c.login("owner@acme.test")
+	value := sessionCookie(c)
+	if value == "" {
+		t.Fatal("no session cookie")
+	}
+	forged := app.client()
+	forged.jar.SetCookies(testBase, []*http.Cookie{{Name: "keyport_session", Value: value[:len(value)-4] + "AAAA", Path: "/"}})
+	res := forged.get("/accounts")
+	wantStatus(t, res, http.StatusSeeOther)
+}
+
+func TestPagesAreNotCachedAndStaticIs(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	if got := c.get("/login").Header.Get("Cache-Control"); got != "no-store" {
+		t.Fatalf("page Cache-Control %q", got)
+	}
+	if got := c.getURL("/static/app.css?v=abc").Header.Get("Cache-Control"); !strings.Contains(got, "immutable") {
+		t.Fatalf("versioned static Cache-Control %q", got)
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	wantStatus(t, c.get("/healthz"), http.StatusOK)
+	wantStatus(t, c.get("/readyz"), http.StatusOK)
+	app.db.Close()
+	wantStatus(t, c.get("/healthz"), http.StatusOK)
+	wantStatus(t, c.get("/readyz"), http.StatusServiceUnavailable)
+}
+
+func TestErrorFragmentsForHTMX(t *testing.T) {
+	app := newTestApp(t)
+	app.signupMerchant("Acme", "owner@acme.test")
+	c := app.client()
+	c.login("owner@acme.test")
+	res := c.htmxGet("/admin/merchants")
+	wantStatus(t, res, http.StatusForbidden)
+	if strings.Contains(res.Body, "<html") {
+		t.Fatal("htmx error got a whole page")
+	}
+	wantContains(t, res.Body, "notice-error", "You do not have permission")
+	if res.Header.Get("HX-Retarget") != "#notices" {
+		t.Fatalf("HX-Retarget %q", res.Header.Get("HX-Retarget"))
+	}
+}
+
+func TestOversizedBodyIsRefused(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	c.get("/signup")
+	big := strings.Repeat("x", 2<<20)
+	res := c.post("/signup", signupForm(big, "Ada", "ada@example.com", "a-long-unusual-passphrase"))
+	wantStatus(t, res, http.StatusRequestEntityTooLarge)
+	if n := app.count("SELECT count(*) FROM merchants"); n != 0 {
+		t.Fatalf("merchants = %d", n)
+	}
+}

@@ -1,0 +1,232 @@
+package web
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"keyport"
+	"keyport/store"
+)
+
+// testApp is the real Echo app on a fresh SQLite database in a temp dir.
+type testApp struct {
+	t   *testing.T
+	db  *store.DB
+	srv *Server
+	// now is the clock of the database and the server; tests move it.
+	now time.Time
+	mu  sync.Mutex
+}
+
+func newTestApp(t *testing.T) *testApp {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	app := &testApp{t: t, db: db, now: time.Now()}
+	db.Now = app.clock
+	base, _ := url.Parse("http://example.test")
+	app.srv = New(db, Config{
+		BaseURL:         base,
+		SessionKey:      []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
+		IdleTimeout:     30 * time.Minute,
+		SessionLifetime: 12 * time.Hour,
+		Logger:          discardLogger(),
+	})
+	app.srv.Now = app.clock
+	return app
+}
+
+func (a *testApp) clock() time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.now
+}
+
+func (a *testApp) advance(d time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.now = a.now.Add(d)
+}
+
+var passwordHashOnce = sync.OnceValue(func() string {
+	h, err := keyport.HashPassword(testPassword)
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
+
+const testPassword = "correct-horse-staple-42"
+
+// signupMerchant creates a merchant with its Owner directly in the store.
+func (a *testApp) signupMerchant(merchant, email string) store.SignupResult {
+	a.t.Helper()
+	res, err := a.db.CreateSignup(context.Background(), keyport.Signup{MerchantName: merchant, Name: "Owner of " + merchant, Email: email}, passwordHashOnce(), "127.0.0.1")
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return res
+}
+
+func (a *testApp) createAdmin(email string) keyport.User {
+	a.t.Helper()
+	u, err := a.db.CreateAdmin(context.Background(), "Admin", email, passwordHashOnce())
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return u
+}
+
+// client is a browser-like client of the app: it keeps cookies and the CSRF token.
+type client struct {
+	app  *testApp
+	jar  http.CookieJar
+	csrf string
+}
+
+func (a *testApp) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{app: a, jar: jar}
+}
+
+var testBase, _ = url.Parse("http://example.test/")
+
+// response is a finished request.
+type response struct {
+	Code   int
+	Header http.Header
+	Body   string
+}
+
+var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
+
+func (c *client) do(req *http.Request) response {
+	c.app.t.Helper()
+	for _, ck := range c.jar.Cookies(req.URL) {
+		req.AddCookie(ck)
+	}
+	if req.RemoteAddr == "" || req.RemoteAddr == "192.0.2.1:1234" {
+		req.RemoteAddr = "203.0.113.7:5555"
+	}
+	rec := httptest.NewRecorder()
+	c.app.srv.ServeHTTP(rec, req)
+	res := rec.Result()
+	c.jar.SetCookies(req.URL, res.Cookies())
+	body, _ := io.ReadAll(res.Body)
+	if m := csrfInput.FindSubmatch(body); m != nil {
+		c.csrf = string(m[1])
+	}
+	return response{Code: res.StatusCode, Header: res.Header, Body: string(body)}
+}
+
+func (c *client) get(path string) response {
+	c.app.t.Helper()
+	return c.do(httptest.NewRequest(http.MethodGet, testBase.ResolveReference(&url.URL{Path: path}).String(), nil))
+}
+
+func (c *client) getURL(rawURL string) response {
+	c.app.t.Helper()
+	return c.do(httptest.NewRequest(http.MethodGet, "http://example.test"+rawURL, nil))
+}
+
+// post sends a form with the client's CSRF token (fetched from the login page when it has none).
+func (c *client) post(path string, form url.Values) response {
+	c.app.t.Helper()
+	if c.csrf == "" {
+		c.get("/login")
+	}
+	if form == nil {
+		form = url.Values{}
+	}
+	if form.Get("_csrf") == "" {
+		form.Set("_csrf", c.csrf)
+	}
+	return c.postRaw(path, form)
+}
+
+func (c *client) postRaw(path string, form url.Values) response {
+	c.app.t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "http://example.test"+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(req)
+}
+
+// htmxPost is post as htmx sends it: the token in the header.
+func (c *client) htmxPost(path string, form url.Values) response {
+	c.app.t.Helper()
+	if c.csrf == "" {
+		c.get("/login")
+	}
+	req := httptest.NewRequest(http.MethodPost, "http://example.test"+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("HX-Request", "true")
+	req.Header.Set("X-CSRF-Token", c.csrf)
+	return c.do(req)
+}
+
+func (c *client) htmxGet(path string) response {
+	c.app.t.Helper()
+	req := httptest.NewRequest(http.MethodGet, "http://example.test"+path, nil)
+	req.Header.Set("HX-Request", "true")
+	return c.do(req)
+}
+
+// login signs the client in and fails the test if it cannot.
+func (c *client) login(email string) {
+	c.app.t.Helper()
+	res := c.post("/login", url.Values{"email": {email}, "password": {testPassword}})
+	if res.Code != http.StatusSeeOther {
+		c.app.t.Fatalf("login %s: status %d\n%s", email, res.Code, res.Body)
+	}
+}
+
+func (a *testApp) count(query string, args ...any) int {
+	a.t.Helper()
+	var n int
+	if err := a.db.SQL().QueryRow(query, args...).Scan(&n); err != nil {
+		a.t.Fatal(err)
+	}
+	return n
+}
+
+func wantStatus(t *testing.T, res response, code int) {
+	t.Helper()
+	if res.Code != code {
+		body := res.Body
+		if len(body) > 1500 {
+			body = body[:1500]
+		}
+		t.Fatalf("status %d, want %d\n%s", res.Code, code, body)
+	}
+}
+
+func wantContains(t *testing.T, body string, parts ...string) {
+	t.Helper()
+	for _, p := range parts {
+		if !strings.Contains(body, p) {
+			t.Fatalf("body lacks %q", p)
+		}
+	}
+}
+
+func newFormRequest(path string, form url.Values) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, "http://example.test"+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return req
+}

@@ -1,0 +1,93 @@
+// Package web is Keyport's HTTP layer: the Echo app, its middleware, the portal
+// handlers and the error mapping.
+package web
+
+import (
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"keyport"
+	"keyport/store"
+)
+
+// Config is what the HTTP layer needs to know about its deployment.
+type Config struct {
+	// BaseURL is the public URL of the portal; https turns on Secure cookies and HSTS.
+	BaseURL *url.URL
+	// TrustedProxies are the networks whose X-Forwarded-For is believed; empty means none.
+	TrustedProxies []*net.IPNet
+	// SessionKey signs session cookies (at least 32 bytes).
+	SessionKey []byte
+	// IdleTimeout ends sessions unused for this long.
+	IdleTimeout time.Duration
+	// SessionLifetime ends sessions this long after sign-in.
+	SessionLifetime time.Duration
+	// Logger receives one line per request and every server error.
+	Logger *slog.Logger
+}
+
+// Server is the Keyport HTTP application.
+type Server struct {
+	echo       *echo.Echo
+	db         *store.DB
+	sessions   *store.SessionStore
+	log        *slog.Logger
+	throttle   *keyport.LoginThrottle
+	secure     bool
+	cookieName string
+	// Now returns the current time for display; tests replace it.
+	Now func() time.Time
+}
+
+// New builds the Echo app with every route and middleware.
+func New(db *store.DB, cfg Config) *Server {
+	secure := cfg.BaseURL != nil && cfg.BaseURL.Scheme == "https"
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	s := &Server{
+		echo:       echo.New(),
+		db:         db,
+		sessions:   db.NewSessionStore(cfg.SessionKey, cfg.IdleTimeout, cfg.SessionLifetime, secure),
+		log:        logger,
+		throttle:   keyport.NewLoginThrottle(),
+		secure:     secure,
+		cookieName: "keyport_session",
+		Now:        time.Now,
+	}
+	if secure {
+		s.cookieName = "__Host-keyport_session"
+	}
+	s.echo.HideBanner = true
+	s.echo.HidePort = true
+	s.echo.HTTPErrorHandler = s.handleError
+	s.echo.IPExtractor = ipExtractor(cfg.TrustedProxies)
+	s.routes()
+	return s
+}
+
+// ServeHTTP lets the Server be used as an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Echo returns the underlying Echo app, for tests that walk its routes.
+func (s *Server) Echo() *echo.Echo { return s.echo }
+
+// Throttle returns the login throttle, so tests can move its clock.
+func (s *Server) Throttle() *keyport.LoginThrottle { return s.throttle }
+
+func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
+}
