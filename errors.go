@@ -56,3 +56,6 @@ func (e *ValidationError) OrNil() error {
 func FieldError(field, message string) error {
 	return &ValidationError{Fields: map[string]string{field: message}}
 }
+
+// ErrAccountDisabled refuses new keys on a disabled API account.
+var ErrAccountDisabled = errors.New("This API account is disabled. Enable it before creating keys.")

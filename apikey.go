@@ -1,0 +1,164 @@
+package keyport
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// APIKey is a credential of an API account, as stored: never its plaintext.
+type APIKey struct {
+	ID             int64
+	AccountID      int64
+	AccountName    string
+	MerchantID     int64
+	Type           KeyType
+	Mode           Mode
+	Name           string
+	Prefix         string
+	First4         string
+	Last4          string
+	Access         Access
+	Permissions    []string
+	SuppressCosts  bool
+	Legacy         bool
+	RequestID      int64
+	CreatedByLabel string
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+	RolledAt       time.Time
+	RevokedAt      time.Time
+	RevokedBy      string
+	RevokeReason   string
+	LastUsedAt     time.Time
+	LastUsedIP     string
+	UseCount       int64
+}
+
+// Access is how much of the API a key may call.
+type Access string
+
+// The two kinds of access.
+const (
+	AccessFull       Access = "full"
+	AccessRestricted Access = "restricted"
+)
+
+// KeyStatus is where a key stands at a moment.
+type KeyStatus string
+
+// Key statuses. A rolled key is Active until its grace period ends, then Expired.
+const (
+	KeyActive  KeyStatus = "active"
+	KeyExpired KeyStatus = "expired"
+	KeyRevoked KeyStatus = "revoked"
+)
+
+// Redacted is the key as shown in lists: prefix, first and last four characters.
+func (k APIKey) Redacted() string { return Redact(k.Prefix, k.First4, k.Last4) }
+
+// StatusAt tells whether the key is active, expired or revoked at now.
+func (k APIKey) StatusAt(now time.Time) KeyStatus {
+	switch {
+	case !k.RevokedAt.IsZero():
+		return KeyRevoked
+	case !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt):
+		return KeyExpired
+	}
+	return KeyActive
+}
+
+// CountsTowardCap reports whether the key takes one of its mode's slots at now:
+// an active secret key that is not in a roll's grace period.
+func (k APIKey) CountsTowardCap(now time.Time) bool {
+	return k.Type == KeySecret && k.RolledAt.IsZero() && k.StatusAt(now) == KeyActive
+}
+
+// DefaultTokenCap is the number of active secret keys per mode and account unless an admin changes it.
+const DefaultTokenCap = 2
+
+// CapError refuses a key or request that would exceed the token cap.
+type CapError struct {
+	Cap  int
+	Mode Mode
+}
+
+// Error says what the cap is and what to do.
+func (e *CapError) Error() string {
+	return fmt.Sprintf("Max of %d %s tokens reached. Remove a token before creating another.", e.Cap, e.Mode)
+}
+
+// CapReached reports whether active keys (plus reserved slots) leave no room under capacity; 0 means no cap.
+func CapReached(used, capacity int) bool { return capacity > 0 && used >= capacity }
+
+// NewKey is what a caller asks for when creating a key.
+type NewKey struct {
+	AccountID     int64
+	MerchantID    int64
+	Type          KeyType
+	Mode          Mode
+	Name          string
+	ExpiresAt     time.Time
+	Access        Access
+	Permissions   []string
+	SuppressCosts bool
+	Legacy        bool
+	RequestID     int64
+}
+
+// Expiry choices offered when creating a key.
+var ExpiryChoices = []struct{ Value, Label string }{
+	{"never", "No expiry"},
+	{"7", "7 days"},
+	{"30", "30 days"},
+	{"60", "60 days"},
+	{"90", "90 days"},
+	{"date", "On a date…"},
+}
+
+// MaxExpiry is the furthest a chosen expiry date may be.
+const MaxExpiry = 5 * 365 * 24 * time.Hour
+
+// ParseExpiry turns an expiry choice (and a date for "date", as YYYY-MM-DD) into
+// a time; the zero time means no expiry. It returns a message for bad input.
+func ParseExpiry(choice, date string, now time.Time) (time.Time, string) {
+	switch choice {
+	case "", "never":
+		return time.Time{}, ""
+	case "7", "30", "60", "90":
+		days, _ := strconv.Atoi(choice)
+		return now.Add(time.Duration(days) * 24 * time.Hour), ""
+	case "date":
+		d, err := time.Parse("2006-01-02", strings.TrimSpace(date))
+		if err != nil {
+			return time.Time{}, "Enter the expiry date as YYYY-MM-DD."
+		}
+		end := d.Add(24*time.Hour - time.Second)
+		if !end.After(now.Add(time.Hour)) {
+			return time.Time{}, "The expiry date must be in the future."
+		}
+		if end.After(now.Add(MaxExpiry)) {
+			return time.Time{}, "The expiry date must be within 5 years."
+		}
+		return end, ""
+	}
+	return time.Time{}, "Choose an expiry from the list."
+}
+
+// MaxKeyNameLength is the longest key name.
+const MaxKeyNameLength = 100
+
+// CheckKeyName returns a message when a key name is empty, too long or not text.
+func CheckKeyName(name string) string {
+	switch {
+	case name == "":
+		return "Token name is required."
+	case !utf8.ValidString(name) || strings.ContainsRune(name, 0):
+		return "Token name contains characters that are not allowed."
+	case utf8.RuneCountInString(name) > MaxKeyNameLength:
+		return "Token name must be at most 100 characters."
+	}
+	return ""
+}

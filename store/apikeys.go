@@ -1,0 +1,311 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+
+	"keyport"
+)
+
+// TokenCap returns the platform's cap on active secret keys per mode and account (0 = no cap).
+func (db *DB) TokenCap(ctx context.Context) (int, error) {
+	return tokenCap(ctx, db.sql)
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func tokenCap(ctx context.Context, q queryer) (int, error) {
+	var v string
+	err := q.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = 'token_cap'`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return keyport.DefaultTokenCap, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(v)
+}
+
+// SetTokenCap changes the platform's token cap, audited.
+func (db *DB) SetTokenCap(ctx context.Context, actor keyport.Actor, capacity int) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ('token_cap', ?)
+			ON CONFLICT (name) DO UPDATE SET value = excluded.value`, strconv.Itoa(capacity)); err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, 0, actor, "settings.token_cap_changed", "settings", 0, strconv.Itoa(capacity))
+	})
+}
+
+// accountForChange loads an account of the merchant that may receive new keys.
+func accountForChange(ctx context.Context, tx *sql.Tx, merchantID, accountID int64) error {
+	var disabled, deleted bool
+	err := tx.QueryRowContext(ctx, `SELECT disabled_at IS NOT NULL, deleted_at IS NOT NULL FROM api_accounts WHERE id = ? AND merchant_id = ?`,
+		accountID, merchantID).Scan(&disabled, &deleted)
+	if err != nil {
+		return notFound(err)
+	}
+	if deleted {
+		return keyport.ErrNotFound
+	}
+	if disabled {
+		return keyport.ErrAccountDisabled
+	}
+	return nil
+}
+
+// activeCapped counts the account's keys of a mode that take a cap slot at now.
+func activeCapped(ctx context.Context, tx *sql.Tx, accountID int64, mode keyport.Mode, now int64) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_keys
+		WHERE account_id = ? AND mode = ? AND type = 'secret' AND revoked_at IS NULL AND rolled_at IS NULL
+		AND (expires_at IS NULL OR expires_at > ?)`, accountID, mode, now).Scan(&n)
+	return n, err
+}
+
+// approvedUnissued counts live key requests of the account approved but not yet turned into keys.
+func approvedUnissued(ctx context.Context, tx *sql.Tx, accountID int64) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM live_key_requests WHERE account_id = ? AND state = 'approved'`, accountID).Scan(&n)
+	return n, err
+}
+
+// CreatedKey is a new key and its plaintext, which exists only to be shown once.
+type CreatedKey struct {
+	Key       keyport.APIKey
+	Plaintext string
+}
+
+// CreateKey mints and stores a key in one write transaction: the account must be
+// the merchant's and enabled, and the token cap is checked inside the same
+// transaction, so concurrent creations never exceed it. It writes the audit
+// events "key.created" and "key.revealed".
+func (db *DB) CreateKey(ctx context.Context, actor keyport.Actor, in keyport.NewKey) (CreatedKey, error) {
+	var out CreatedKey
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		out, err = db.createKey(ctx, tx, actor, in)
+		return err
+	})
+	return out, err
+}
+
+func (db *DB) createKey(ctx context.Context, tx *sql.Tx, actor keyport.Actor, in keyport.NewKey) (CreatedKey, error) {
+	if err := accountForChange(ctx, tx, in.MerchantID, in.AccountID); err != nil {
+		return CreatedKey{}, err
+	}
+	now := db.now()
+	if in.Type == keyport.KeySecret {
+		capacity, err := tokenCap(ctx, tx)
+		if err != nil {
+			return CreatedKey{}, err
+		}
+		used, err := activeCapped(ctx, tx, in.AccountID, in.Mode, now)
+		if err != nil {
+			return CreatedKey{}, err
+		}
+		if in.Mode == keyport.ModeLive && in.RequestID == 0 {
+			reserved, err := approvedUnissued(ctx, tx, in.AccountID)
+			if err != nil {
+				return CreatedKey{}, err
+			}
+			used += reserved
+		}
+		if keyport.CapReached(used, capacity) {
+			return CreatedKey{}, &keyport.CapError{Cap: capacity, Mode: in.Mode}
+		}
+	}
+	parsed, err := keyport.MintKey(in.Type, in.Mode)
+	if err != nil {
+		return CreatedKey{}, err
+	}
+	if in.Access == "" {
+		in.Access = keyport.AccessFull
+	}
+	hash := parsed.Hash()
+	var expires, request any
+	if !in.ExpiresAt.IsZero() {
+		expires = in.ExpiresAt.Unix()
+	}
+	if in.RequestID != 0 {
+		request = in.RequestID
+	}
+	var createdBy any
+	if actor.UserID != 0 {
+		createdBy = actor.UserID
+	}
+	r, err := tx.ExecContext(ctx, `INSERT INTO api_keys (account_id, merchant_id, type, mode, name, hash, prefix, first4, last4,
+			access, permissions, suppress_costs, legacy, request_id, created_by, created_by_label, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		in.AccountID, in.MerchantID, in.Type, in.Mode, in.Name, hash[:], parsed.Prefix(), parsed.First4(), parsed.Last4(),
+		in.Access, strings.Join(in.Permissions, " "), in.SuppressCosts, in.Legacy, request, createdBy, actor.Label, now, expires)
+	if err != nil {
+		return CreatedKey{}, err
+	}
+	id, _ := r.LastInsertId()
+	redacted := keyport.Redact(parsed.Prefix(), parsed.First4(), parsed.Last4())
+	if err := db.audit(ctx, tx, in.MerchantID, actor, "key.created", "api_key", id, redacted+" "+in.Name); err != nil {
+		return CreatedKey{}, err
+	}
+	if err := db.audit(ctx, tx, in.MerchantID, actor, "key.revealed", "api_key", id, redacted); err != nil {
+		return CreatedKey{}, err
+	}
+	key := keyport.APIKey{ID: id, AccountID: in.AccountID, MerchantID: in.MerchantID, Type: in.Type, Mode: in.Mode, Name: in.Name,
+		Prefix: parsed.Prefix(), First4: parsed.First4(), Last4: parsed.Last4(), Access: in.Access, Permissions: in.Permissions,
+		SuppressCosts: in.SuppressCosts, Legacy: in.Legacy, RequestID: in.RequestID, CreatedByLabel: actor.Label,
+		CreatedAt: unixTime(now), ExpiresAt: in.ExpiresAt}
+	return CreatedKey{Key: key, Plaintext: parsed.String()}, nil
+}
+
+const keyColumns = `k.id, k.account_id, a.name, k.merchant_id, k.type, k.mode, k.name, k.prefix, k.first4, k.last4, k.access, k.permissions,
+	k.suppress_costs, k.legacy, COALESCE(k.request_id, 0), k.created_by_label, k.created_at, k.expires_at, k.rolled_at, k.revoked_at,
+	k.revoked_by_label, k.revoke_reason, k.last_used_at, k.last_used_ip, k.use_count`
+
+func scanKey(row interface{ Scan(...any) error }) (keyport.APIKey, error) {
+	var k keyport.APIKey
+	var perms string
+	var created int64
+	var expires, rolled, revoked, used sql.NullInt64
+	err := row.Scan(&k.ID, &k.AccountID, &k.AccountName, &k.MerchantID, &k.Type, &k.Mode, &k.Name, &k.Prefix, &k.First4, &k.Last4,
+		&k.Access, &perms, &k.SuppressCosts, &k.Legacy, &k.RequestID, &k.CreatedByLabel, &created, &expires, &rolled, &revoked,
+		&k.RevokedBy, &k.RevokeReason, &used, &k.LastUsedIP, &k.UseCount)
+	if err != nil {
+		return k, notFound(err)
+	}
+	if perms != "" {
+		k.Permissions = strings.Fields(perms)
+	}
+	k.CreatedAt = unixTime(created)
+	k.ExpiresAt = nullTime(expires)
+	k.RolledAt = nullTime(rolled)
+	k.RevokedAt = nullTime(revoked)
+	k.LastUsedAt = nullTime(used)
+	return k, nil
+}
+
+func (db *DB) queryKeys(ctx context.Context, query string, args ...any) ([]keyport.APIKey, error) {
+	rows, err := db.sql.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []keyport.APIKey
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, k)
+	}
+	return list, rows.Err()
+}
+
+// KeyOf returns one key of the merchant's account.
+func (db *DB) KeyOf(ctx context.Context, merchantID, accountID, keyID int64) (keyport.APIKey, error) {
+	return scanKey(db.sql.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
+		WHERE k.id = ? AND k.account_id = ? AND k.merchant_id = ? AND a.deleted_at IS NULL`, keyID, accountID, merchantID))
+}
+
+// CurrentKeys returns the account's keys of a mode that are not revoked (active
+// and expired), newest first.
+func (db *DB) CurrentKeys(ctx context.Context, accountID int64, mode keyport.Mode) ([]keyport.APIKey, error) {
+	return db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
+		WHERE k.account_id = ? AND k.mode = ? AND k.revoked_at IS NULL ORDER BY k.id DESC`, accountID, mode)
+}
+
+// RevokedKeys returns one page of the account's revoked keys of a mode, newest
+// revocation first, and whether more pages follow.
+func (db *DB) RevokedKeys(ctx context.Context, accountID int64, mode keyport.Mode, page, perPage int) ([]keyport.APIKey, bool, error) {
+	if page < 1 {
+		page = 1
+	}
+	list, err := db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
+		WHERE k.account_id = ? AND k.mode = ? AND k.revoked_at IS NOT NULL ORDER BY k.revoked_at DESC, k.id DESC LIMIT ? OFFSET ?`,
+		accountID, mode, perPage+1, (page-1)*perPage)
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(list) > perPage
+	if more {
+		list = list[:perPage]
+	}
+	return list, more, nil
+}
+
+// CountRevokedKeys returns how many revoked keys of a mode the account has.
+func (db *DB) CountRevokedKeys(ctx context.Context, accountID int64, mode keyport.Mode) (int, error) {
+	var n int
+	err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM api_keys WHERE account_id = ? AND mode = ? AND revoked_at IS NOT NULL`, accountID, mode).Scan(&n)
+	return n, err
+}
+
+// RevokeKey revokes one key of the merchant's account at once, recording who and why.
+// Revoking a key that is already revoked is ErrConflict.
+func (db *DB) RevokeKey(ctx context.Context, actor keyport.Actor, merchantID, accountID, keyID int64, reason string) (keyport.APIKey, error) {
+	var key keyport.APIKey
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		key, err = scanKey(tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
+			WHERE k.id = ? AND k.account_id = ? AND k.merchant_id = ?`, keyID, accountID, merchantID))
+		if err != nil {
+			return err
+		}
+		if !key.RevokedAt.IsZero() {
+			return keyport.ErrConflict
+		}
+		now := db.now()
+		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ?, revoked_by_label = ?, revoke_reason = ? WHERE id = ?`,
+			now, actor.Label, reason, keyID); err != nil {
+			return err
+		}
+		key.RevokedAt = unixTime(now)
+		key.RevokedBy = actor.Label
+		key.RevokeReason = reason
+		return db.audit(ctx, tx, merchantID, actor, "key.revoked", "api_key", keyID, strings.TrimSpace(key.Redacted()+" "+reason))
+	})
+	return key, err
+}
+
+// LogExpiredKeys writes a "key.expired" audit event, once, for every key whose
+// expiry has passed. It returns how many keys it logged.
+func (db *DB) LogExpiredKeys(ctx context.Context) (int, error) {
+	var n int
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		now := db.now()
+		rows, err := tx.QueryContext(ctx, `SELECT id, merchant_id, prefix || first4 || '********' || last4 FROM api_keys
+			WHERE expires_at IS NOT NULL AND expires_at <= ? AND expiry_logged = 0 AND revoked_at IS NULL`, now)
+		if err != nil {
+			return err
+		}
+		type expired struct {
+			id, merchant int64
+			redacted     string
+		}
+		var list []expired
+		for rows.Next() {
+			var e expired
+			if err := rows.Scan(&e.id, &e.merchant, &e.redacted); err != nil {
+				rows.Close()
+				return err
+			}
+			list = append(list, e)
+		}
+		rows.Close()
+		for _, e := range list {
+			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET expiry_logged = 1 WHERE id = ?`, e.id); err != nil {
+				return err
+			}
+			if err := db.audit(ctx, tx, e.merchant, keyport.SystemActor, "key.expired", "api_key", e.id, e.redacted); err != nil {
+				return err
+			}
+		}
+		n = len(list)
+		return nil
+	})
+	return n, err
+}

@@ -1,0 +1,322 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"keyport"
+)
+
+// FileRequest files a live key request. It is refused when the account's active
+// live secret keys plus approved-but-unissued requests already reach the cap.
+func (db *DB) FileRequest(ctx context.Context, actor keyport.Actor, merchantID, accountID int64, in keyport.LiveKeyRequestInput, shipments int) (keyport.LiveKeyRequest, error) {
+	var req keyport.LiveKeyRequest
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		if err := accountForChange(ctx, tx, merchantID, accountID); err != nil {
+			return err
+		}
+		now := db.now()
+		capacity, err := tokenCap(ctx, tx)
+		if err != nil {
+			return err
+		}
+		used, err := activeCapped(ctx, tx, accountID, keyport.ModeLive, now)
+		if err != nil {
+			return err
+		}
+		reserved, err := approvedUnissued(ctx, tx, accountID)
+		if err != nil {
+			return err
+		}
+		if keyport.CapReached(used+reserved, capacity) {
+			return &keyport.CapError{Cap: capacity, Mode: keyport.ModeLive}
+		}
+		var by any
+		if actor.UserID != 0 {
+			by = actor.UserID
+		}
+		r, err := tx.ExecContext(ctx, `INSERT INTO live_key_requests (account_id, merchant_id, requested_by, requested_by_label, token_name,
+				intended_use, website, monthly_shipments, state, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+			accountID, merchantID, by, actor.Label, strings.TrimSpace(in.TokenName), strings.TrimSpace(in.IntendedUse),
+			strings.TrimSpace(in.Website), shipments, now, now)
+		if err != nil {
+			return err
+		}
+		id, _ := r.LastInsertId()
+		if err := db.audit(ctx, tx, merchantID, actor, "request.filed", "live_key_request", id, in.TokenName); err != nil {
+			return err
+		}
+		req, err = requestByID(ctx, tx, id)
+		return err
+	})
+	return req, err
+}
+
+const requestColumns = `r.id, r.account_id, a.name, r.merchant_id, m.name, r.requested_by_label, r.token_name, r.intended_use, r.website,
+	r.monthly_shipments, r.key_type, r.access, r.permissions, r.suppress_costs, r.state, r.question, r.reply, r.reject_reason,
+	r.decided_by_label, COALESCE(r.issued_key_id, 0), r.created_at, r.updated_at`
+
+const requestFrom = ` FROM live_key_requests r JOIN api_accounts a ON a.id = r.account_id JOIN merchants m ON m.id = r.merchant_id`
+
+func scanRequest(row interface{ Scan(...any) error }, extra ...any) (keyport.LiveKeyRequest, error) {
+	var r keyport.LiveKeyRequest
+	var perms string
+	var created, updated int64
+	dest := []any{&r.ID, &r.AccountID, &r.AccountName, &r.MerchantID, &r.MerchantName, &r.RequestedBy, &r.TokenName, &r.IntendedUse,
+		&r.Website, &r.MonthlyShipments, &r.KeyType, &r.Access, &perms, &r.SuppressCosts, &r.State, &r.Question, &r.Reply,
+		&r.RejectReason, &r.DecidedBy, &r.IssuedKeyID, &created, &updated}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
+		return r, notFound(err)
+	}
+	if perms != "" {
+		r.Permissions = strings.Fields(perms)
+	}
+	r.CreatedAt = unixTime(created)
+	r.UpdatedAt = unixTime(updated)
+	return r, nil
+}
+
+func requestByID(ctx context.Context, q queryer, id int64) (keyport.LiveKeyRequest, error) {
+	return scanRequest(q.QueryRowContext(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.id = ?`, id))
+}
+
+// RequestOf returns one live key request of the merchant's account.
+func (db *DB) RequestOf(ctx context.Context, merchantID, accountID, requestID int64) (keyport.LiveKeyRequest, error) {
+	r, err := requestByID(ctx, db.sql, requestID)
+	if err != nil {
+		return r, err
+	}
+	if r.MerchantID != merchantID || r.AccountID != accountID {
+		return keyport.LiveKeyRequest{}, keyport.ErrNotFound
+	}
+	return r, nil
+}
+
+// RequestByID returns any live key request, for the API team.
+func (db *DB) RequestByID(ctx context.Context, requestID int64) (keyport.RequestWithActivity, error) {
+	return scanRequestWithActivity(db.sql.QueryRowContext(ctx, `SELECT `+requestColumns+`, `+activityColumns+requestFrom+` WHERE r.id = ?`, requestID))
+}
+
+// AccountRequests returns the account's live key requests, newest first.
+func (db *DB) AccountRequests(ctx context.Context, accountID int64) ([]keyport.LiveKeyRequest, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.account_id = ? ORDER BY r.id DESC LIMIT 20`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []keyport.LiveKeyRequest
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, r)
+	}
+	return list, rows.Err()
+}
+
+const activityColumns = `a.created_at,
+	(SELECT count(*) FROM api_keys k WHERE k.account_id = r.account_id AND k.mode = 'test'),
+	(SELECT COALESCE(sum(k.use_count), 0) FROM api_keys k WHERE k.account_id = r.account_id AND k.mode = 'test')`
+
+func scanRequestWithActivity(row interface{ Scan(...any) error }) (keyport.RequestWithActivity, error) {
+	var out keyport.RequestWithActivity
+	var accountCreated int64
+	r, err := scanRequest(row, &accountCreated, &out.Activity.TestKeys, &out.Activity.TestCalls)
+	if err != nil {
+		return out, err
+	}
+	out.LiveKeyRequest = r
+	out.Activity.AccountCreated = unixTime(accountCreated)
+	return out, nil
+}
+
+// QueueFilter selects requests in the approval queue.
+type QueueFilter struct {
+	// States to show; empty means pending and needs_info.
+	States  []keyport.RequestState
+	Page    int
+	PerPage int
+}
+
+// ListRequests returns one page of live key requests in the given states,
+// oldest first, with the merchant's activity, and the total matching.
+func (db *DB) ListRequests(ctx context.Context, f QueueFilter) ([]keyport.RequestWithActivity, int, error) {
+	states := f.States
+	if len(states) == 0 {
+		states = []keyport.RequestState{keyport.RequestPending, keyport.RequestNeedsInfo}
+	}
+	if f.PerPage <= 0 {
+		f.PerPage = 50
+	}
+	if f.Page < 1 {
+		f.Page = 1
+	}
+	placeholders := strings.TrimSuffix(strings.Repeat("?,", len(states)), ",")
+	args := make([]any, 0, len(states)+2)
+	for _, s := range states {
+		args = append(args, s)
+	}
+	var total int
+	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM live_key_requests WHERE state IN (`+placeholders+`)`, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+requestColumns+`, `+activityColumns+requestFrom+`
+		WHERE r.state IN (`+placeholders+`) ORDER BY r.created_at, r.id LIMIT ? OFFSET ?`,
+		append(args, f.PerPage, (f.Page-1)*f.PerPage)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var list []keyport.RequestWithActivity
+	for rows.Next() {
+		r, err := scanRequestWithActivity(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		list = append(list, r)
+	}
+	return list, total, rows.Err()
+}
+
+// CountPendingRequests returns how many requests wait for the API team's first look.
+func (db *DB) CountPendingRequests(ctx context.Context) (int, error) {
+	var n int
+	err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM live_key_requests WHERE state = 'pending'`).Scan(&n)
+	return n, err
+}
+
+// moveRequest changes a request's state inside tx when the state machine allows it.
+func (db *DB) moveRequest(ctx context.Context, tx *sql.Tx, actor keyport.Actor, r keyport.LiveKeyRequest, to keyport.RequestState, action, detail string, set string, args ...any) error {
+	if !keyport.CanMove(r.State, to) {
+		return keyport.ErrIllegalTransition
+	}
+	query := `UPDATE live_key_requests SET state = ?, updated_at = ?`
+	if set != "" {
+		query += ", " + set
+	}
+	query += ` WHERE id = ? AND state = ?`
+	all := append([]any{to, db.now()}, args...)
+	all = append(all, r.ID, r.State)
+	res, err := tx.ExecContext(ctx, query, all...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return keyport.ErrIllegalTransition
+	}
+	return db.audit(ctx, tx, r.MerchantID, actor, action, "live_key_request", r.ID, detail)
+}
+
+func (db *DB) changeRequest(ctx context.Context, requestID int64, merchantID int64, fn func(tx *sql.Tx, r keyport.LiveKeyRequest) error) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		r, err := requestByID(ctx, tx, requestID)
+		if err != nil {
+			return err
+		}
+		if merchantID != 0 && r.MerchantID != merchantID {
+			return keyport.ErrNotFound
+		}
+		return fn(tx, r)
+	})
+}
+
+// ApproveRequest is the API team approving a pending request.
+func (db *DB) ApproveRequest(ctx context.Context, actor keyport.Actor, requestID int64) error {
+	return db.changeRequest(ctx, requestID, 0, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
+		return db.moveRequest(ctx, tx, actor, r, keyport.RequestApproved, "request.approved", r.TokenName,
+			"decided_by_label = ?, notify_merchant = 1", actor.Label)
+	})
+}
+
+// RejectRequest is the API team rejecting a request with a reason.
+func (db *DB) RejectRequest(ctx context.Context, actor keyport.Actor, requestID int64, reason string) error {
+	return db.changeRequest(ctx, requestID, 0, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
+		return db.moveRequest(ctx, tx, actor, r, keyport.RequestRejected, "request.rejected", reason,
+			"reject_reason = ?, decided_by_label = ?, notify_merchant = 1", reason, actor.Label)
+	})
+}
+
+// AskForInfo is the API team asking the merchant a question about a pending request.
+func (db *DB) AskForInfo(ctx context.Context, actor keyport.Actor, requestID int64, question string) error {
+	return db.changeRequest(ctx, requestID, 0, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
+		return db.moveRequest(ctx, tx, actor, r, keyport.RequestNeedsInfo, "request.info_requested", question,
+			"question = ?, reply = '', notify_merchant = 1", question)
+	})
+}
+
+// AnswerRequest is the merchant replying to the API team's question; the request goes back to pending.
+func (db *DB) AnswerRequest(ctx context.Context, actor keyport.Actor, merchantID, accountID, requestID int64, reply string) error {
+	return db.changeRequest(ctx, requestID, merchantID, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
+		if r.AccountID != accountID {
+			return keyport.ErrNotFound
+		}
+		return db.moveRequest(ctx, tx, actor, r, keyport.RequestPending, "request.answered", reply, "reply = ?", reply)
+	})
+}
+
+// CancelRequest is the merchant withdrawing a request that is still open.
+func (db *DB) CancelRequest(ctx context.Context, actor keyport.Actor, merchantID, accountID, requestID int64) error {
+	return db.changeRequest(ctx, requestID, merchantID, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
+		if r.AccountID != accountID {
+			return keyport.ErrNotFound
+		}
+		return db.moveRequest(ctx, tx, actor, r, keyport.RequestCancelled, "request.cancelled", r.TokenName, "")
+	})
+}
+
+// IssueLiveKey mints the live key of an approved request and marks it issued,
+// in one transaction; it works once.
+func (db *DB) IssueLiveKey(ctx context.Context, actor keyport.Actor, merchantID, accountID, requestID int64) (CreatedKey, error) {
+	var out CreatedKey
+	err := db.changeRequest(ctx, requestID, merchantID, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
+		if r.AccountID != accountID {
+			return keyport.ErrNotFound
+		}
+		if !keyport.CanMove(r.State, keyport.RequestIssued) {
+			return keyport.ErrIllegalTransition
+		}
+		keyType := r.KeyType
+		if keyType == "" {
+			keyType = keyport.KeySecret
+		}
+		var err error
+		out, err = db.createKey(ctx, tx, actor, keyport.NewKey{AccountID: r.AccountID, MerchantID: r.MerchantID, Type: keyType,
+			Mode: keyport.ModeLive, Name: r.TokenName, Access: r.Access, Permissions: r.Permissions, SuppressCosts: r.SuppressCosts,
+			RequestID: r.ID})
+		if err != nil {
+			return err
+		}
+		return db.moveRequest(ctx, tx, actor, r, keyport.RequestIssued, "request.issued", out.Key.Redacted(), "issued_key_id = ?", out.Key.ID)
+	})
+	return out, err
+}
+
+// TakeRequestNotices returns the merchant's request outcomes not yet shown and marks them shown.
+func (db *DB) TakeRequestNotices(ctx context.Context, merchantID int64) ([]keyport.LiveKeyRequest, error) {
+	var n int
+	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM live_key_requests WHERE merchant_id = ? AND notify_merchant = 1`, merchantID).Scan(&n); err != nil || n == 0 {
+		return nil, err
+	}
+	var list []keyport.LiveKeyRequest
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.merchant_id = ? AND r.notify_merchant = 1 ORDER BY r.id`, merchantID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			r, err := scanRequest(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			list = append(list, r)
+		}
+		rows.Close()
+		_, err = tx.ExecContext(ctx, `UPDATE live_key_requests SET notify_merchant = 0 WHERE merchant_id = ? AND notify_merchant = 1`, merchantID)
+		return err
+	})
+	return list, err
+}
