@@ -166,7 +166,7 @@ const keyColumns = `k.id, k.account_id, a.name, k.merchant_id, k.type, k.mode, k
 	k.suppress_costs, k.legacy, COALESCE(k.request_id, 0), k.created_by_label, k.created_at, k.expires_at, k.rolled_at, k.revoked_at,
 	k.revoked_by_label, k.revoke_reason, k.last_used_at, k.last_used_ip, k.use_count`
 
-func scanKey(row interface{ Scan(...any) error }) (keyport.APIKey, error) {
+func scanKey(row scanner) (keyport.APIKey, error) {
 	var k keyport.APIKey
 	var perms string
 	var created int64
@@ -190,19 +190,7 @@ func scanKey(row interface{ Scan(...any) error }) (keyport.APIKey, error) {
 
 func (db *DB) queryKeys(ctx context.Context, query string, args ...any) ([]keyport.APIKey, error) {
 	rows, err := db.sql.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var list []keyport.APIKey
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, k)
-	}
-	return list, rows.Err()
+	return collect(rows, err, scanKey)
 }
 
 // KeyOf returns one key of the merchant's account.

@@ -60,7 +60,7 @@ const requestColumns = `r.id, r.account_id, a.name, r.merchant_id, m.name, r.req
 
 const requestFrom = ` FROM live_key_requests r JOIN api_accounts a ON a.id = r.account_id JOIN merchants m ON m.id = r.merchant_id`
 
-func scanRequest(row interface{ Scan(...any) error }, extra ...any) (keyport.LiveKeyRequest, error) {
+func scanRequest(row scanner, extra ...any) (keyport.LiveKeyRequest, error) {
 	var r keyport.LiveKeyRequest
 	var perms string
 	var created, updated int64
@@ -102,26 +102,14 @@ func (db *DB) RequestByID(ctx context.Context, requestID int64) (keyport.Request
 // AccountRequests returns the account's live key requests, newest first.
 func (db *DB) AccountRequests(ctx context.Context, accountID int64) ([]keyport.LiveKeyRequest, error) {
 	rows, err := db.sql.QueryContext(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.account_id = ? ORDER BY r.id DESC LIMIT 20`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var list []keyport.LiveKeyRequest
-	for rows.Next() {
-		r, err := scanRequest(rows)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, r)
-	}
-	return list, rows.Err()
+	return collect(rows, err, func(row scanner) (keyport.LiveKeyRequest, error) { return scanRequest(row) })
 }
 
 const activityColumns = `a.created_at,
 	(SELECT count(*) FROM api_keys k WHERE k.account_id = r.account_id AND k.mode = 'test'),
 	(SELECT COALESCE(sum(k.use_count), 0) FROM api_keys k WHERE k.account_id = r.account_id AND k.mode = 'test')`
 
-func scanRequestWithActivity(row interface{ Scan(...any) error }) (keyport.RequestWithActivity, error) {
+func scanRequestWithActivity(row scanner) (keyport.RequestWithActivity, error) {
 	var out keyport.RequestWithActivity
 	var accountCreated int64
 	r, err := scanRequest(row, &accountCreated, &out.Activity.TestKeys, &out.Activity.TestCalls)
@@ -166,19 +154,8 @@ func (db *DB) ListRequests(ctx context.Context, f QueueFilter) ([]keyport.Reques
 	rows, err := db.sql.QueryContext(ctx, `SELECT `+requestColumns+`, `+activityColumns+requestFrom+`
 		WHERE r.state IN (`+placeholders+`) ORDER BY r.created_at, r.id LIMIT ? OFFSET ?`,
 		append(args, f.PerPage, (f.Page-1)*f.PerPage)...)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	var list []keyport.RequestWithActivity
-	for rows.Next() {
-		r, err := scanRequestWithActivity(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		list = append(list, r)
-	}
-	return list, total, rows.Err()
+	list, err := collect(rows, err, scanRequestWithActivity)
+	return list, total, err
 }
 
 // CountPendingRequests returns how many requests wait for the API team's first look.

@@ -170,3 +170,23 @@ func (db *DB) audit(ctx context.Context, tx *sql.Tx, merchantID int64, actor key
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, db.now(), merchant, actorUser, label, actor.IP, action, objectType, object, detail)
 	return err
 }
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface{ Scan(...any) error }
+
+// collect reads every row of a query with scan, closing the rows.
+func collect[T any](rows *sql.Rows, err error, scan func(scanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, v)
+	}
+	return list, rows.Err()
+}
