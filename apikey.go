@@ -162,3 +162,70 @@ func CheckKeyName(name string) string {
 	}
 	return ""
 }
+
+// RevokedPerPage is how many revoked keys one page of the Developer keys tab lists.
+const RevokedPerPage = 20
+
+// ModeKeys is one mode's keys of an API account as the Developer keys tab shows them.
+type ModeKeys struct {
+	Mode Mode
+	// Current holds the keys that are not revoked (active and expired), newest first.
+	Current []APIKey
+	// Revoked holds one page of revoked keys, newest revocation first.
+	Revoked      []APIKey
+	RevokedTotal int
+	RevokedPage  int
+	// Requests holds the account's live key requests that are not issued yet (live mode only).
+	Requests []LiveKeyRequest
+	// Cap is the platform's token cap (0 = no cap).
+	Cap int
+}
+
+// UsedSlots counts what takes a cap slot at now: active secret keys, and in
+// live mode the approved requests not yet issued.
+func (m ModeKeys) UsedSlots(now time.Time) int {
+	n := 0
+	for _, k := range m.Current {
+		if k.CountsTowardCap(now) {
+			n++
+		}
+	}
+	for _, r := range m.Requests {
+		if r.State == RequestApproved {
+			n++
+		}
+	}
+	return n
+}
+
+// AtCap reports whether no new key of this mode may be created or requested at now.
+func (m ModeKeys) AtCap(now time.Time) bool { return CapReached(m.UsedSlots(now), m.Cap) }
+
+// Active returns the current keys that are active at now.
+func (m ModeKeys) Active(now time.Time) []APIKey {
+	var out []APIKey
+	for _, k := range m.Current {
+		if k.StatusAt(now) == KeyActive {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// RevokedPages is the number of pages of revoked keys.
+func (m ModeKeys) RevokedPages() int { return (m.RevokedTotal + RevokedPerPage - 1) / RevokedPerPage }
+
+// KeysTab is everything the Developer keys tab of one API account shows.
+type KeysTab struct {
+	Account APIAccount
+	Live    ModeKeys
+	Test    ModeKeys
+}
+
+// Section returns the keys of one mode.
+func (t KeysTab) Section(m Mode) ModeKeys {
+	if m == ModeLive {
+		return t.Live
+	}
+	return t.Test
+}

@@ -15,12 +15,16 @@
     });
   }
 
+  // closeDialog closes and removes a dialog, then fires its data-refresh event
+  // so the sections behind it reload.
   function closeDialog(d) {
     if (!d) return;
+    var refresh = d.getAttribute("data-refresh");
     if (d.open && typeof d.close === "function") d.close();
     var holder = d.closest("#modal");
     if (holder) holder.innerHTML = "";
     else d.remove();
+    if (refresh) document.body.dispatchEvent(new CustomEvent(refresh, { bubbles: true }));
   }
 
   document.addEventListener("click", function (e) {
@@ -45,12 +49,7 @@
     var close = e.target.closest("[data-close]");
     if (close) {
       e.preventDefault();
-      var dlg = close.closest("dialog");
-      var refresh = close.getAttribute("data-refresh");
-      closeDialog(dlg);
-      if (refresh && window.htmx) {
-        document.body.dispatchEvent(new CustomEvent(refresh, { bubbles: true }));
-      }
+      closeDialog(close.closest("dialog"));
       return;
     }
     var dismiss = e.target.closest("[data-dismiss]");
@@ -81,18 +80,12 @@
     }
   }, true);
 
-  document.addEventListener("keydown", function (e) {
-    if (e.key === "Escape") {
-      var d = document.querySelector("#modal dialog[open]");
-      if (d && d.hasAttribute("data-sticky")) e.preventDefault();
-    }
-  });
-
-  document.addEventListener("close", function (e) {
-    if (e.target.matches && e.target.matches("#modal dialog")) {
-      var holder = e.target.closest("#modal");
-      if (holder) holder.innerHTML = "";
-    }
+  // Escape closes a dialog the same way its Close button does; a sticky one stays.
+  document.addEventListener("cancel", function (e) {
+    var d = e.target;
+    if (!d.matches || !d.matches("dialog")) return;
+    e.preventDefault();
+    if (!d.hasAttribute("data-sticky")) closeDialog(d);
   }, true);
 
   document.addEventListener("DOMContentLoaded", function () { openDialogs(document); });

@@ -6,23 +6,28 @@ import (
 	"keyport"
 )
 
+const accountColumns = `id, merchant_id, name, account_key, disabled_at IS NOT NULL, created_at`
+
+func scanAccount(row scanner) (keyport.APIAccount, error) {
+	var a keyport.APIAccount
+	var created int64
+	if err := row.Scan(&a.ID, &a.MerchantID, &a.Name, &a.AccountKey, &a.Disabled, &created); err != nil {
+		return a, notFound(err)
+	}
+	a.CreatedAt = unixTime(created)
+	return a, nil
+}
+
 // ListAccounts returns the merchant's API accounts that are not deleted, oldest first.
 func (db *DB) ListAccounts(ctx context.Context, merchantID int64) ([]keyport.APIAccount, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT id, merchant_id, name, account_key, disabled_at IS NOT NULL, created_at
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+accountColumns+`
 		FROM api_accounts WHERE merchant_id = ? AND deleted_at IS NULL ORDER BY id`, merchantID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var list []keyport.APIAccount
-	for rows.Next() {
-		var a keyport.APIAccount
-		var created int64
-		if err := rows.Scan(&a.ID, &a.MerchantID, &a.Name, &a.AccountKey, &a.Disabled, &created); err != nil {
-			return nil, err
-		}
-		a.CreatedAt = unixTime(created)
-		list = append(list, a)
-	}
-	return list, rows.Err()
+	return collect(rows, err, scanAccount)
+}
+
+// AccountOf returns one API account of the merchant; another merchant's or a
+// deleted account is ErrNotFound.
+func (db *DB) AccountOf(ctx context.Context, merchantID, accountID int64) (keyport.APIAccount, error) {
+	return scanAccount(db.sql.QueryRowContext(ctx, `SELECT `+accountColumns+`
+		FROM api_accounts WHERE id = ? AND merchant_id = ? AND deleted_at IS NULL`, accountID, merchantID))
 }

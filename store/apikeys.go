@@ -297,3 +297,41 @@ func (db *DB) LogExpiredKeys(ctx context.Context) (int, error) {
 	})
 	return n, err
 }
+
+// KeysTab loads the Developer keys tab of the merchant's account, with the
+// given page of revoked keys for each mode.
+func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, livePage, testPage int) (keyport.KeysTab, error) {
+	var tab keyport.KeysTab
+	var err error
+	if tab.Account, err = db.AccountOf(ctx, merchantID, accountID); err != nil {
+		return tab, err
+	}
+	capacity, err := db.TokenCap(ctx)
+	if err != nil {
+		return tab, err
+	}
+	if tab.Live, err = db.modeKeys(ctx, accountID, keyport.ModeLive, livePage, capacity); err != nil {
+		return tab, err
+	}
+	if tab.Test, err = db.modeKeys(ctx, accountID, keyport.ModeTest, testPage, capacity); err != nil {
+		return tab, err
+	}
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+requestColumns+requestFrom+`
+		WHERE r.account_id = ? AND r.state <> 'issued' ORDER BY r.id DESC LIMIT 10`, accountID)
+	tab.Live.Requests, err = collect(rows, err, func(row scanner) (keyport.LiveKeyRequest, error) { return scanRequest(row) })
+	return tab, err
+}
+
+func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, page, capacity int) (keyport.ModeKeys, error) {
+	m := keyport.ModeKeys{Mode: mode, Cap: capacity}
+	var err error
+	if m.Current, err = db.CurrentKeys(ctx, accountID, mode); err != nil {
+		return m, err
+	}
+	if m.RevokedTotal, err = db.CountRevokedKeys(ctx, accountID, mode); err != nil {
+		return m, err
+	}
+	m.RevokedPage = max(1, min(page, m.RevokedPages()))
+	m.Revoked, _, err = db.RevokedKeys(ctx, accountID, mode, m.RevokedPage, keyport.RevokedPerPage)
+	return m, err
+}

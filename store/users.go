@@ -119,3 +119,31 @@ func (db *DB) RecordLogin(ctx context.Context, u keyport.User, ip string) error 
 		return db.audit(ctx, tx, u.MerchantID, keyport.UserActor(&u, ip), "user.logged_in", "user", u.ID, "")
 	})
 }
+
+// AddMember adds a user with a merchant role to a merchant. A taken email is a
+// ValidationError on "email".
+func (db *DB) AddMember(ctx context.Context, actor keyport.Actor, merchantID int64, name, email string, role keyport.Role, passwordHash string) (keyport.User, error) {
+	if !role.IsMerchantRole() {
+		return keyport.User{}, keyport.FieldError("role", "Choose Owner, Developer or Reviewer.")
+	}
+	var u keyport.User
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		now := db.now()
+		r, err := tx.ExecContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, merchantID, name, email, role, passwordHash, now)
+		if isUniqueViolation(err) {
+			return keyport.FieldError("email", "An account with this email already exists.")
+		}
+		if err != nil {
+			return err
+		}
+		id, _ := r.LastInsertId()
+		if err := db.audit(ctx, tx, merchantID, actor, "user.added", "user", id, email+" "+string(role)); err != nil {
+			return err
+		}
+		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+`
+			FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id WHERE u.id = ?`, id))
+		return err
+	})
+	return u, err
+}

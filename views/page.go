@@ -18,6 +18,8 @@ type Page struct {
 	Flashes []Flash
 	// Nav is the href of the navigation entry to mark as current.
 	Nav string
+	// PendingRequests is the number of live key requests waiting for the API team (admins only).
+	PendingRequests int
 }
 
 // Flash is a one-time notice shown at the top of the next page.
@@ -39,7 +41,7 @@ func Nav(u *keyport.User) []NavItem {
 		return nil
 	}
 	if u.IsAdmin() {
-		return []NavItem{{"Merchants", "/admin/merchants"}}
+		return []NavItem{{"Live key requests", "/admin/requests"}, {"Merchants", "/admin/merchants"}, {"Settings", "/admin/settings"}}
 	}
 	return []NavItem{{"API Accounts", "/accounts"}}
 }

@@ -16,7 +16,7 @@ import (
 // homeFor is where a user lands after signing in.
 func homeFor(u *keyport.User) string {
 	if u.IsAdmin() {
-		return "/admin/merchants"
+		return "/admin/requests"
 	}
 	return "/accounts"
 }

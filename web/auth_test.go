@@ -243,7 +243,7 @@ func TestAdminLandsOnAdminPagesAndMerchantIsRefused(t *testing.T) {
 	app.signupMerchant("Acme", "owner@acme.test")
 	admin := app.client()
 	res := admin.post("/login", url.Values{"email": {"staff@keyport.test"}, "password": {testPassword}})
-	if loc := res.Header.Get("Location"); loc != "/admin/merchants" {
+	if loc := res.Header.Get("Location"); loc != "/admin/requests" {
 		t.Fatalf("admin lands on %q", loc)
 	}
 	page := admin.get("/admin/merchants")

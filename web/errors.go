@@ -14,6 +14,7 @@ import (
 func statusOf(err error) (int, string) {
 	var he *echo.HTTPError
 	var ve *keyport.ValidationError
+	var ce *keyport.CapError
 	switch {
 	case errors.Is(err, keyport.ErrNotFound):
 		return http.StatusNotFound, "We could not find that page, or you do not have access to it."
@@ -21,6 +22,10 @@ func statusOf(err error) (int, string) {
 		return http.StatusForbidden, "You do not have permission to do that."
 	case errors.Is(err, keyport.ErrConflict):
 		return http.StatusConflict, "That change conflicts with the current state. Reload the page and try again."
+	case errors.As(err, &ce):
+		return http.StatusUnprocessableEntity, ce.Error()
+	case errors.Is(err, keyport.ErrAccountDisabled):
+		return http.StatusConflict, err.Error()
 	case errors.As(err, &ve):
 		return http.StatusUnprocessableEntity, ve.Error()
 	case errors.As(err, &he):

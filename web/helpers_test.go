@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -26,6 +28,26 @@ type testApp struct {
 	// now is the clock of the database and the server; tests move it.
 	now time.Time
 	mu  sync.Mutex
+	// logs holds everything the server logged.
+	logs *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func newTestApp(t *testing.T) *testApp {
@@ -38,7 +60,7 @@ func newTestApp(t *testing.T) *testApp {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	app := &testApp{t: t, db: db, now: time.Now()}
+	app := &testApp{t: t, db: db, now: time.Now(), logs: &syncBuffer{}}
 	db.Now = app.clock
 	base, _ := url.Parse("http://example.test")
 	app.srv = New(db, Config{
@@ -46,7 +68,7 @@ func newTestApp(t *testing.T) *testApp {
 		SessionKey:      []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
 		IdleTimeout:     30 * time.Minute,
 		SessionLifetime: 12 * time.Hour,
-		Logger:          discardLogger(),
+		Logger:          slog.New(slog.NewTextHandler(app.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	app.srv.Now = app.clock
 	return app

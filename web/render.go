@@ -27,6 +27,22 @@ func (s *Server) page(c echo.Context, title, nav string) views.Page {
 	if p.User == nil {
 		return p
 	}
+	ctx := c.Request().Context()
+	if p.User.IsAdmin() {
+		n, err := s.db.CountPendingRequests(ctx)
+		if err != nil {
+			s.log.Error("count pending requests", "err", err)
+		}
+		p.PendingRequests = n
+	} else {
+		notices, err := s.db.TakeRequestNotices(ctx, p.User.MerchantID)
+		if err != nil {
+			s.log.Error("take request notices", "err", err)
+		}
+		for _, r := range notices {
+			p.Flashes = append(p.Flashes, requestNotice(r))
+		}
+	}
 	sess, err := s.sessions.Get(c.Request(), s.cookieName)
 	if err != nil {
 		return p

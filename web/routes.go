@@ -21,6 +21,28 @@ func (s *Server) routes() {
 	merchant := e.Group("", s.requireMerchant)
 	merchant.GET("/accounts", s.accountsPage)
 
+	account := merchant.Group("/accounts/:id", s.loadAccount)
+	account.GET("/keys", s.keysPage)
+	account.GET("/keys/section", s.keySection)
+	account.GET("/keys/manage", s.manageKeys)
+
+	keyManager := account.Group("", s.requireKeyManager)
+	keyManager.GET("/keys/new", s.newKeyForm)
+	keyManager.POST("/keys", s.createKey)
+	keyManager.POST("/keys/:kid/revoke", s.revokeKey)
+	keyManager.GET("/requests/new", s.newRequestForm)
+	keyManager.POST("/requests", s.fileRequest)
+	keyManager.POST("/requests/:rid/reply", s.replyToRequest)
+	keyManager.POST("/requests/:rid/cancel", s.cancelRequest)
+	keyManager.POST("/requests/:rid/issue", s.issueLiveKey)
+
 	admin := e.Group("/admin", s.requireAdmin)
 	admin.GET("/merchants", s.merchantsPage)
+	admin.GET("/requests", s.requestQueue)
+	admin.GET("/requests/:rid", s.requestDetail)
+	admin.POST("/requests/:rid/approve", s.approveRequest)
+	admin.POST("/requests/:rid/reject", s.rejectRequest)
+	admin.POST("/requests/:rid/ask", s.askForInfo)
+	admin.GET("/settings", s.settingsPage)
+	admin.POST("/settings", s.saveSettings)
 }

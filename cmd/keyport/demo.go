@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"time"
 
 	"keyport"
 	"keyport/store"
@@ -49,8 +50,40 @@ func seedDemo(ctx context.Context, db *store.DB) (*demoLogins, error) {
 		return nil, err
 	}
 	signup := keyport.Signup{MerchantName: "Demo Parcels Ltd", Name: "Dana Demo", Email: demoMerchantEmail}
-	if _, err := db.CreateSignup(ctx, signup, merchantHash, ""); err != nil {
+	res, err := db.CreateSignup(ctx, signup, merchantHash, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := seedDemoKeys(ctx, db, res); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// seedDemoKeys gives the demo merchant's first account a few test keys (one
+// active, one with an expiry, one revoked) and a pending live key request.
+// Their plaintexts are discarded: nobody can use them.
+func seedDemoKeys(ctx context.Context, db *store.DB, res store.SignupResult) error {
+	owner := keyport.UserActor(&res.Owner, "")
+	key := func(name string, expires time.Time) (store.CreatedKey, error) {
+		return db.CreateKey(ctx, owner, keyport.NewKey{AccountID: res.Account.ID, MerchantID: res.Merchant.ID,
+			Type: keyport.KeySecret, Mode: keyport.ModeTest, Name: name, ExpiresAt: expires, Access: keyport.AccessFull})
+	}
+	old, err := key("Old laptop", time.Time{})
+	if err != nil {
+		return err
+	}
+	if _, err := db.RevokeKey(ctx, owner, res.Merchant.ID, res.Account.ID, old.Key.ID, "Laptop replaced"); err != nil {
+		return err
+	}
+	if _, err := key("Local development", time.Time{}); err != nil {
+		return err
+	}
+	if _, err := key("Staging checkout", db.Now().Add(30*24*time.Hour)); err != nil {
+		return err
+	}
+	in := keyport.LiveKeyRequestInput{TokenName: "Production checkout", IntendedUse: "Buy labels for our web shop's orders at checkout and print them in the warehouse.",
+		Website: "https://demo-parcels.example", MonthlyShipments: "1200"}
+	_, err = db.FileRequest(ctx, owner, res.Merchant.ID, res.Account.ID, in, 1200)
+	return err
 }

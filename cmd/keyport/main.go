@@ -222,6 +222,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
+	go logExpiredKeys(ctx, db, logger, time.Minute)
 	select {
 	case err := <-errc:
 		return err
@@ -251,5 +252,24 @@ func printWelcome(w io.Writer, cfg config, listenAddr string, demo *demoLogins) 
 		fmt.Fprintf(w, "or create a merchant at %s/signup\n", base)
 	default:
 		fmt.Fprintf(w, "Create a merchant at %s/signup, or log in at %s/login\n", base, base)
+	}
+}
+
+// logExpiredKeys writes the audit event of every key whose expiry has passed,
+// at start and then every interval, until ctx ends.
+func logExpiredKeys(ctx context.Context, db *store.DB, logger *slog.Logger, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if n, err := db.LogExpiredKeys(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("log expired keys", "err", err)
+		} else if n > 0 {
+			logger.Info("keys expired", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }

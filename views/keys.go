@@ -1,0 +1,136 @@
+package views
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"keyport"
+)
+
+// KeysView is what the Developer keys tab of an account shows.
+type KeysView struct {
+	Tab       keyport.KeysTab
+	Now       time.Time
+	CSRF      string
+	CanManage bool
+	// Reply holds the submitted reply and its error for one request's reply box.
+	ReplyTo int64
+	Reply   Form
+}
+
+// Base is the URL of the account's keys tab.
+func (v KeysView) Base() string { return fmt.Sprintf("/accounts/%d/keys", v.Tab.Account.ID) }
+
+// AccountURL is the URL prefix of the account.
+func (v KeysView) AccountURL() string { return fmt.Sprintf("/accounts/%d", v.Tab.Account.ID) }
+
+// pageQuery keeps both sections' revoked-key pages, with one of them changed.
+func (v KeysView) pageQuery(mode keyport.Mode, page int) url.Values {
+	q := url.Values{}
+	live, test := v.Tab.Live.RevokedPage, v.Tab.Test.RevokedPage
+	if mode == keyport.ModeLive {
+		live = page
+	} else {
+		test = page
+	}
+	if live > 1 {
+		q.Set("live_page", strconv.Itoa(live))
+	}
+	if test > 1 {
+		q.Set("test_page", strconv.Itoa(test))
+	}
+	return q
+}
+
+// PageURL links to the tab with another page of a mode's revoked keys.
+func (v KeysView) PageURL(mode keyport.Mode, page int) string {
+	q := v.pageQuery(mode, page)
+	u := v.Base()
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return u + "#keys-" + string(mode)
+}
+
+// SectionURL is where htmx reloads one section from.
+func (v KeysView) SectionURL(mode keyport.Mode) string {
+	m := v.Tab.Section(mode)
+	q := v.pageQuery(mode, m.RevokedPage)
+	q.Set("mode", string(mode))
+	return v.Base() + "/section?" + q.Encode()
+}
+
+// ModeTitle is a mode's section heading.
+func ModeTitle(m keyport.Mode) string {
+	if m == keyport.ModeLive {
+		return "Live keys"
+	}
+	return "Test keys"
+}
+
+// CapLabel is the disabled button's text at the cap.
+func CapLabel(capacity int) string { return fmt.Sprintf("Max of %d tokens reached", capacity) }
+
+// KeyStatusBadge returns the label and CSS class of a key's status badge.
+func KeyStatusBadge(k keyport.APIKey, now time.Time) (string, string) {
+	switch k.StatusAt(now) {
+	case keyport.KeyRevoked:
+		return "Revoked", "badge badge-danger"
+	case keyport.KeyExpired:
+		return "Expired", "badge badge-muted"
+	}
+	return "Active", "badge badge-ok"
+}
+
+// RequestBadgeClass is the CSS class of a live key request's state badge.
+func RequestBadgeClass(s keyport.RequestState) string {
+	switch s {
+	case keyport.RequestApproved, keyport.RequestIssued:
+		return "badge badge-ok"
+	case keyport.RequestNeedsInfo:
+		return "badge badge-warn"
+	case keyport.RequestRejected:
+		return "badge badge-danger"
+	case keyport.RequestCancelled:
+		return "badge badge-muted"
+	}
+	return "badge badge-info"
+}
+
+// KeyForm is the "Generate Token" dialog's data.
+type KeyForm struct {
+	Frame
+	Action string
+	CSRF   string
+	Form   Form
+}
+
+// RevealedKey is a new key shown once.
+type RevealedKey struct {
+	Frame
+	Name      string
+	Mode      keyport.Mode
+	Plaintext string
+}
+
+// ManageView is the "Manage Your Tokens" dialog's data.
+type ManageView struct {
+	Frame
+	Account keyport.APIAccount
+	Mode    keyport.Mode
+	Keys    []keyport.APIKey
+	Now     time.Time
+	CSRF    string
+	// Removed names the token just removed, for the confirmation line.
+	Removed string
+}
+
+// RequestForm is the "Request Live Token" dialog's data.
+type RequestForm struct {
+	Frame
+	Action string
+	CSRF   string
+	Form   Form
+}

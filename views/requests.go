@@ -1,0 +1,73 @@
+package views
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"keyport"
+)
+
+// QueueFilters are the approval queue's state filters, the first being the default.
+var QueueFilters = []struct{ Value, Label string }{
+	{"open", "Waiting (pending and needs information)"},
+	{"pending", "Pending review"},
+	{"needs_info", "Needs information"},
+	{"approved", "Approved"},
+	{"issued", "Issued"},
+	{"rejected", "Rejected"},
+	{"cancelled", "Cancelled"},
+	{"all", "All"},
+}
+
+// QueueView is the approval queue page's data.
+type QueueView struct {
+	Requests []keyport.RequestWithActivity
+	Total    int
+	Page     int
+	PerPage  int
+	Filter   string
+	Now      time.Time
+}
+
+// Pages is the number of pages of the queue.
+func (q QueueView) Pages() int { return max(1, (q.Total+q.PerPage-1)/q.PerPage) }
+
+// PageURL links to another page of the queue with the same filter.
+func (q QueueView) PageURL(page int) string {
+	v := url.Values{}
+	if q.Filter != "open" {
+		v.Set("state", q.Filter)
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	if len(v) == 0 {
+		return "/admin/requests"
+	}
+	return "/admin/requests?" + v.Encode()
+}
+
+// RequestView is one request's page in the approval queue.
+type RequestView struct {
+	Request keyport.RequestWithActivity
+	Now     time.Time
+	CSRF    string
+	Form    Form
+}
+
+// Base is the request's URL.
+func (r RequestView) Base() string { return fmt.Sprintf("/admin/requests/%d", r.Request.ID) }
+
+// Age says how long a request has waited, for people: "3 days".
+func Age(t, now time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Hour:
+		return plural(int(d/time.Minute), "minute")
+	case d < 48*time.Hour:
+		return plural(int(d/time.Hour), "hour")
+	}
+	return plural(int(d/(24*time.Hour)), "day")
+}

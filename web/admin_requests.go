@@ -1,0 +1,143 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"keyport"
+	"keyport/store"
+	"keyport/views"
+)
+
+const queuePerPage = 50
+
+// queueStates maps a queue filter to the states it shows.
+func queueStates(filter string) ([]keyport.RequestState, string) {
+	switch filter {
+	case "", "open":
+		return []keyport.RequestState{keyport.RequestPending, keyport.RequestNeedsInfo}, "open"
+	case "all":
+		return []keyport.RequestState{keyport.RequestPending, keyport.RequestNeedsInfo, keyport.RequestApproved,
+			keyport.RequestIssued, keyport.RequestRejected, keyport.RequestCancelled}, "all"
+	}
+	for _, f := range views.QueueFilters {
+		if f.Value == filter {
+			return []keyport.RequestState{keyport.RequestState(filter)}, filter
+		}
+	}
+	return nil, ""
+}
+
+func (s *Server) requestQueue(c echo.Context) error {
+	states, filter := queueStates(c.QueryParam("state"))
+	if filter == "" {
+		return echo.NewHTTPError(http.StatusBadRequest, "Unknown state filter.")
+	}
+	page := pageParam(c, "page")
+	list, total, err := s.db.ListRequests(c.Request().Context(), store.QueueFilter{States: states, Page: page, PerPage: queuePerPage})
+	if err != nil {
+		return err
+	}
+	q := views.QueueView{Requests: list, Total: total, Page: page, PerPage: queuePerPage, Filter: filter, Now: s.Now()}
+	return render(c, http.StatusOK, views.QueuePage(s.page(c, "Live key requests", "/admin/requests"), q))
+}
+
+func (s *Server) requestDetail(c echo.Context) error {
+	return s.requestPage(c, http.StatusOK, views.Form{})
+}
+
+func (s *Server) requestPage(c echo.Context, status int, f views.Form) error {
+	id, err := pathID(c, "rid")
+	if err != nil {
+		return err
+	}
+	r, err := s.db.RequestByID(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	v := views.RequestView{Request: r, Now: s.Now(), CSRF: csrfToken(c), Form: f}
+	return render(c, status, views.RequestPage(s.page(c, "Live token request", "/admin/requests"), v))
+}
+
+func (s *Server) approveRequest(c echo.Context) error {
+	id, err := pathID(c, "rid")
+	if err != nil {
+		return err
+	}
+	if err := s.db.ApproveRequest(c.Request().Context(), actor(c), id); err != nil {
+		return err
+	}
+	s.flash(c, "success", "Request approved. The merchant can now generate the live token.")
+	return redirect(c, "/admin/requests")
+}
+
+// decisionText reads a required message of a decision form, or re-renders the request page with its error.
+func decisionText(c echo.Context, field, label string) (string, *views.Form) {
+	text := strings.TrimSpace(c.FormValue(field))
+	if msg := keyport.CheckText(text, label, 1, 2000); msg != "" {
+		return "", &views.Form{Values: map[string]string{field: text}, Errors: map[string]string{field: msg}}
+	}
+	return text, nil
+}
+
+func (s *Server) rejectRequest(c echo.Context) error {
+	id, err := pathID(c, "rid")
+	if err != nil {
+		return err
+	}
+	reason, bad := decisionText(c, "reason", "Reason")
+	if bad != nil {
+		return s.requestPage(c, http.StatusUnprocessableEntity, *bad)
+	}
+	if err := s.db.RejectRequest(c.Request().Context(), actor(c), id, reason); err != nil {
+		return err
+	}
+	s.flash(c, "success", "Request rejected. The merchant sees your reason.")
+	return redirect(c, "/admin/requests")
+}
+
+func (s *Server) askForInfo(c echo.Context) error {
+	id, err := pathID(c, "rid")
+	if err != nil {
+		return err
+	}
+	question, bad := decisionText(c, "question", "Message")
+	if bad != nil {
+		return s.requestPage(c, http.StatusUnprocessableEntity, *bad)
+	}
+	if err := s.db.AskForInfo(c.Request().Context(), actor(c), id, question); err != nil {
+		return err
+	}
+	s.flash(c, "success", "Question sent. The request waits for the merchant's answer.")
+	return redirect(c, "/admin/requests")
+}
+
+// maxTokenCap is the highest token cap an admin may set.
+const maxTokenCap = 1000
+
+func (s *Server) settingsPage(c echo.Context) error {
+	n, err := s.db.TokenCap(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	f := views.Form{Values: map[string]string{"token_cap": strconv.Itoa(n)}}
+	return render(c, http.StatusOK, views.SettingsPage(s.page(c, "Platform settings", "/admin/settings"), f))
+}
+
+func (s *Server) saveSettings(c echo.Context) error {
+	raw := strings.TrimSpace(c.FormValue("token_cap"))
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 0 || n > maxTokenCap {
+		f := views.Form{Values: map[string]string{"token_cap": raw},
+			Errors: map[string]string{"token_cap": "Enter a whole number from 0 (no cap) to 1000."}}
+		return render(c, http.StatusUnprocessableEntity, views.SettingsPage(s.page(c, "Platform settings", "/admin/settings"), f))
+	}
+	if err := s.db.SetTokenCap(c.Request().Context(), actor(c), n); err != nil {
+		return err
+	}
+	s.flash(c, "success", "Settings saved.")
+	return redirect(c, "/admin/settings")
+}

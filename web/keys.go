@@ -1,0 +1,127 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"keyport"
+	"keyport/views"
+)
+
+const keysChanged = "keys-changed"
+
+func keysURL(a *keyport.APIAccount) string { return fmt.Sprintf("/accounts/%d/keys", a.ID) }
+
+func (s *Server) keysView(c echo.Context, tab keyport.KeysTab) views.KeysView {
+	return views.KeysView{Tab: tab, Now: s.Now(), CSRF: csrfToken(c), CanManage: currentUser(c).Role.CanManageKeys()}
+}
+
+func (s *Server) loadKeysTab(c echo.Context) (keyport.KeysTab, error) {
+	return s.db.KeysTab(c.Request().Context(), currentUser(c).MerchantID, currentAccount(c).ID,
+		pageParam(c, "live_page"), pageParam(c, "test_page"))
+}
+
+func (s *Server) keysPage(c echo.Context) error {
+	tab, err := s.loadKeysTab(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.KeysPage(s.page(c, tab.Account.Name+" · Developer keys", "/accounts"), s.keysView(c, tab)))
+}
+
+func (s *Server) keySection(c echo.Context) error {
+	mode, err := modeParam(c.QueryParam("mode"))
+	if err != nil {
+		return err
+	}
+	tab, err := s.loadKeysTab(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.KeySection(s.keysView(c, tab), mode))
+}
+
+func (s *Server) keyFormDialog(c echo.Context, status int, f views.Form) error {
+	a := currentAccount(c)
+	body := views.KeyFormBody(views.KeyForm{Frame: frame(c, keysURL(a)), Action: keysURL(a), CSRF: csrfToken(c), Form: f})
+	return s.dialog(c, status, "Generate a test token", "/accounts", "", false, body)
+}
+
+func (s *Server) newKeyForm(c echo.Context) error {
+	return s.keyFormDialog(c, http.StatusOK, views.Form{Values: map[string]string{"expiry": "never"}})
+}
+
+func (s *Server) createKey(c echo.Context) error {
+	a := currentAccount(c)
+	values := formValues(c, "name", "expiry", "expiry_date")
+	name := strings.TrimSpace(values["name"])
+	var v keyport.ValidationError
+	if msg := keyport.CheckKeyName(name); msg != "" {
+		v.Add("name", msg)
+	}
+	expires, msg := keyport.ParseExpiry(values["expiry"], values["expiry_date"], s.Now())
+	if msg != "" {
+		field := "expiry"
+		if values["expiry"] == "date" {
+			field = "expiry_date"
+		}
+		v.Add(field, msg)
+	}
+	if len(v.Fields) > 0 {
+		return s.keyFormDialog(c, http.StatusUnprocessableEntity, views.Form{Values: values, Errors: v.Fields})
+	}
+	created, err := s.db.CreateKey(c.Request().Context(), actor(c), keyport.NewKey{AccountID: a.ID, MerchantID: a.MerchantID,
+		Type: keyport.KeySecret, Mode: keyport.ModeTest, Name: name, ExpiresAt: expires, Access: keyport.AccessFull})
+	if msg, ok := formLevelError(err); ok {
+		return s.keyFormDialog(c, http.StatusUnprocessableEntity, views.Form{Values: values, Errors: map[string]string{"form": msg}})
+	}
+	if err != nil {
+		return err
+	}
+	return s.reveal(c, created.Key, created.Plaintext)
+}
+
+// reveal shows a new key's plaintext, the only time it is ever sent.
+func (s *Server) reveal(c echo.Context, k keyport.APIKey, plaintext string) error {
+	body := views.RevealBody(views.RevealedKey{Frame: frame(c, keysURL(currentAccount(c))), Name: k.Name, Mode: k.Mode, Plaintext: plaintext})
+	return s.dialog(c, http.StatusOK, "Your new token", "/accounts", keysChanged, true, body)
+}
+
+func (s *Server) manageDialog(c echo.Context, mode keyport.Mode, removed string) error {
+	a := currentAccount(c)
+	keys, err := s.db.CurrentKeys(c.Request().Context(), a.ID, mode)
+	if err != nil {
+		return err
+	}
+	body := views.ManageBody(views.ManageView{Frame: frame(c, keysURL(a)), Account: *a, Mode: mode, Keys: keys, Now: s.Now(),
+		CSRF: csrfToken(c), Removed: removed})
+	return s.dialog(c, http.StatusOK, "Manage your "+string(mode)+" tokens", "/accounts", keysChanged, false, body)
+}
+
+func (s *Server) manageKeys(c echo.Context) error {
+	mode, err := modeParam(c.QueryParam("mode"))
+	if err != nil {
+		return err
+	}
+	return s.manageDialog(c, mode, "")
+}
+
+func (s *Server) revokeKey(c echo.Context) error {
+	a := currentAccount(c)
+	keyID, err := pathID(c, "kid")
+	if err != nil {
+		return err
+	}
+	k, err := s.db.RevokeKey(c.Request().Context(), actor(c), a.MerchantID, a.ID, keyID, "")
+	if err != nil {
+		return err
+	}
+	if isHTMX(c) {
+		return s.manageDialog(c, k.Mode, k.Name)
+	}
+	s.flash(c, "success", fmt.Sprintf("Removed “%s”. Anything using it can no longer call the API.", k.Name))
+	return redirect(c, keysURL(a)+"/manage?mode="+string(k.Mode))
+}

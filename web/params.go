@@ -1,0 +1,107 @@
+package web
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"keyport"
+	"keyport/views"
+)
+
+const ctxAccount = "account"
+
+// pathID reads a numeric path parameter; anything else is a 404.
+func pathID(c echo.Context, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Param(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, keyport.ErrNotFound
+	}
+	return id, nil
+}
+
+// pageParam reads a page number from the query, 1 when missing or bad.
+func pageParam(c echo.Context, name string) int {
+	n, err := strconv.Atoi(c.QueryParam(name))
+	if err != nil || n < 1 {
+		return 1
+	}
+	return min(n, 1_000_000)
+}
+
+// modeParam reads a key mode; anything else is a 404.
+func modeParam(value string) (keyport.Mode, error) {
+	switch m := keyport.Mode(value); m {
+	case keyport.ModeLive, keyport.ModeTest:
+		return m, nil
+	}
+	return "", keyport.ErrNotFound
+}
+
+// actor is the signed-in user acting from the request's client address.
+func actor(c echo.Context) keyport.Actor {
+	return keyport.UserActor(currentUser(c), c.RealIP())
+}
+
+// loadAccount puts the API account named by the :id path parameter into the
+// context, when it belongs to the signed-in user's merchant; otherwise 404.
+func (s *Server) loadAccount(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		a, err := s.db.AccountOf(c.Request().Context(), currentUser(c).MerchantID, id)
+		if err != nil {
+			return err
+		}
+		c.Set(ctxAccount, &a)
+		return next(c)
+	}
+}
+
+func currentAccount(c echo.Context) *keyport.APIAccount {
+	a, _ := c.Get(ctxAccount).(*keyport.APIAccount)
+	return a
+}
+
+// requireKeyManager lets only Owners and Developers change keys and requests.
+func (s *Server) requireKeyManager(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !currentUser(c).Role.CanManageKeys() {
+			return keyport.ErrForbidden
+		}
+		return next(c)
+	}
+}
+
+// formLevelError returns the message of a store refusal that belongs at the top
+// of the form that caused it, such as the token cap.
+func formLevelError(err error) (string, bool) {
+	var ce *keyport.CapError
+	switch {
+	case errors.As(err, &ce):
+		return ce.Error(), true
+	case errors.Is(err, keyport.ErrAccountDisabled):
+		return err.Error(), true
+	}
+	return "", false
+}
+
+// dialog renders a dialog body: inside a modal for htmx requests, as a page of
+// its own otherwise. refresh names the event fired on the page when the modal closes.
+func (s *Server) dialog(c echo.Context, status int, title, nav, refresh string, sticky bool, body templ.Component) error {
+	if isHTMX(c) {
+		c.Response().Header().Set("HX-Retarget", "#modal")
+		c.Response().Header().Set("HX-Reswap", "innerHTML")
+		return render(c, status, views.Modal(title, refresh, sticky, body))
+	}
+	return render(c, status, views.PanelPage(s.page(c, title, nav), title, body))
+}
+
+// frame tells a dialog body how it is shown and where it leads back to.
+func frame(c echo.Context, back string) views.Frame {
+	return views.Frame{Modal: isHTMX(c), Back: back}
+}

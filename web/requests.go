@@ -1,0 +1,121 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"keyport"
+	"keyport/views"
+)
+
+func requestsURL(a *keyport.APIAccount) string { return fmt.Sprintf("/accounts/%d/requests", a.ID) }
+
+var requestFields = []string{"token_name", "intended_use", "website", "monthly_shipments"}
+
+func (s *Server) requestFormDialog(c echo.Context, status int, f views.Form) error {
+	a := currentAccount(c)
+	body := views.RequestFormBody(views.RequestForm{Frame: frame(c, keysURL(a)), Action: requestsURL(a), CSRF: csrfToken(c), Form: f})
+	return s.dialog(c, status, "Request a live token", "/accounts", "", false, body)
+}
+
+func (s *Server) newRequestForm(c echo.Context) error {
+	return s.requestFormDialog(c, http.StatusOK, views.Form{})
+}
+
+func (s *Server) fileRequest(c echo.Context) error {
+	a := currentAccount(c)
+	values := formValues(c, requestFields...)
+	in := keyport.LiveKeyRequestInput{TokenName: strings.TrimSpace(values["token_name"]), IntendedUse: values["intended_use"],
+		Website: strings.TrimSpace(values["website"]), MonthlyShipments: values["monthly_shipments"]}
+	shipments, err := in.Validate()
+	if ve, ok := err.(*keyport.ValidationError); ok {
+		return s.requestFormDialog(c, http.StatusUnprocessableEntity, views.Form{Values: values, Errors: ve.Fields})
+	}
+	_, err = s.db.FileRequest(c.Request().Context(), actor(c), a.MerchantID, a.ID, in, shipments)
+	if msg, ok := formLevelError(err); ok {
+		return s.requestFormDialog(c, http.StatusUnprocessableEntity, views.Form{Values: values, Errors: map[string]string{"form": msg}})
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(c, "success", "Your live token request was sent. The API team will review it; you will see the outcome here.")
+	return redirect(c, keysURL(a))
+}
+
+func (s *Server) replyToRequest(c echo.Context) error {
+	a := currentAccount(c)
+	requestID, err := pathID(c, "rid")
+	if err != nil {
+		return err
+	}
+	reply := strings.TrimSpace(c.FormValue("reply"))
+	if msg := keyport.CheckText(reply, "Reply", 1, 2000); msg != "" {
+		return s.replyError(c, requestID, reply, msg)
+	}
+	if err := s.db.AnswerRequest(c.Request().Context(), actor(c), a.MerchantID, a.ID, requestID, reply); err != nil {
+		return err
+	}
+	s.flash(c, "success", "Your reply was sent. The request is back with the API team.")
+	return redirect(c, keysURL(a))
+}
+
+// replyError shows the Live keys section (htmx) or the whole tab again with the reply box's error.
+func (s *Server) replyError(c echo.Context, requestID int64, reply, msg string) error {
+	a := currentAccount(c)
+	tab, err := s.loadKeysTab(c)
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.RequestOf(c.Request().Context(), a.MerchantID, a.ID, requestID); err != nil {
+		return err
+	}
+	v := s.keysView(c, tab)
+	v.ReplyTo = requestID
+	v.Reply = views.Form{Values: map[string]string{"reply": reply}, Errors: map[string]string{"reply": msg}}
+	if isHTMX(c) {
+		return render(c, http.StatusUnprocessableEntity, views.KeySection(v, keyport.ModeLive))
+	}
+	return render(c, http.StatusUnprocessableEntity, views.KeysPage(s.page(c, tab.Account.Name+" · Developer keys", "/accounts"), v))
+}
+
+func (s *Server) cancelRequest(c echo.Context) error {
+	a := currentAccount(c)
+	requestID, err := pathID(c, "rid")
+	if err != nil {
+		return err
+	}
+	if err := s.db.CancelRequest(c.Request().Context(), actor(c), a.MerchantID, a.ID, requestID); err != nil {
+		return err
+	}
+	s.flash(c, "success", "The live token request was cancelled.")
+	return redirect(c, keysURL(a))
+}
+
+func (s *Server) issueLiveKey(c echo.Context) error {
+	a := currentAccount(c)
+	requestID, err := pathID(c, "rid")
+	if err != nil {
+		return err
+	}
+	created, err := s.db.IssueLiveKey(c.Request().Context(), actor(c), a.MerchantID, a.ID, requestID)
+	if err != nil {
+		return err
+	}
+	return s.reveal(c, created.Key, created.Plaintext)
+}
+
+// requestNotice is the message a merchant sees once about a request's outcome.
+func requestNotice(r keyport.LiveKeyRequest) views.Flash {
+	switch r.State {
+	case keyport.RequestApproved:
+		return views.Flash{Kind: "success", Message: fmt.Sprintf("Your live token request was approved: “%s” on %s. Generate the live token from its Developer keys tab.", r.TokenName, r.AccountName)}
+	case keyport.RequestRejected:
+		return views.Flash{Kind: "error", Message: fmt.Sprintf("Your live token request was rejected: “%s” on %s. Reason: %s", r.TokenName, r.AccountName, r.RejectReason)}
+	case keyport.RequestNeedsInfo:
+		return views.Flash{Kind: "info", Message: fmt.Sprintf("The API team has a question about your live token request “%s” on %s. Answer it in the Live keys section.", r.TokenName, r.AccountName)}
+	}
+	return views.Flash{Kind: "info", Message: fmt.Sprintf("Your live token request “%s” is now %s.", r.TokenName, strings.ToLower(r.State.Label()))}
+}
