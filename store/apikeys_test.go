@@ -1,10 +1,14 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	"keyport"
 )
@@ -43,5 +47,217 @@ func TestCreateKeyCapHoldsUnderConcurrency(t *testing.T) {
 	}
 	if n := count(t, db, "SELECT count(*) FROM api_keys"); n != 2 {
 		t.Fatalf("stored keys = %d", n)
+	}
+}
+
+func newKey(res SignupResult, mode keyport.Mode, name string) keyport.NewKey {
+	return keyport.NewKey{AccountID: res.Account.ID, MerchantID: res.Merchant.ID, Type: keyport.KeySecret, Mode: mode, Name: name}
+}
+
+func TestPlaintextNeverReachesTheDatabaseFiles(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.CreateSignup(ctx, signup, "hash", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plaintexts []string
+	for _, mode := range []keyport.Mode{keyport.ModeTest, keyport.ModeLive} {
+		created, err := db.CreateKey(ctx, keyport.SystemActor, newKey(res, mode, "scan me"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plaintexts = append(plaintexts, created.Plaintext)
+	}
+	id := requestIn(t, db, res, keyport.RequestApproved)
+	issued, err := db.IssueLiveKey(ctx, keyport.SystemActor, res.Merchant.ID, res.Account.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plaintexts = append(plaintexts, issued.Plaintext)
+
+	files, _ := filepath.Glob(filepath.Join(dir, FileName+"*"))
+	hashesSeen := 0
+	if len(files) < 2 {
+		t.Fatalf("expected the database and its WAL, found %v", files)
+	}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range plaintexts {
+			parsed, _ := keyport.ParseKey(p)
+			body := p[len(parsed.Prefix()):]
+			if bytes.Contains(raw, []byte(p)) || bytes.Contains(raw, []byte(body)) {
+				t.Fatalf("%s holds the plaintext of %s", filepath.Base(f), parsed.Prefix())
+			}
+			hash := parsed.Hash()
+			if bytes.Contains(raw, hash[:]) {
+				hashesSeen++
+			}
+		}
+	}
+	if hashesSeen < len(plaintexts) {
+		t.Fatalf("found %d of %d hashes: the scan does not see the written rows", hashesSeen, len(plaintexts))
+	}
+}
+
+func TestExpiredKeysStayListedAndStopCounting(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	now := time.Now()
+	db.Now = func() time.Time { return now }
+	res, err := db.CreateSignup(ctx, signup, "hash", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := newKey(res, keyport.ModeTest, "week")
+	in.ExpiresAt = now.Add(7 * 24 * time.Hour)
+	week, err := db.CreateKey(ctx, keyport.SystemActor, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateKey(ctx, keyport.SystemActor, newKey(res, keyport.ModeTest, "forever")); err != nil {
+		t.Fatal(err)
+	}
+	var ce *keyport.CapError
+	if _, err := db.CreateKey(ctx, keyport.SystemActor, newKey(res, keyport.ModeTest, "third")); !errors.As(err, &ce) {
+		t.Fatalf("at the cap: %v", err)
+	}
+	if n, err := db.LogExpiredKeys(ctx); err != nil || n != 0 {
+		t.Fatalf("logged %d, %v before expiry", n, err)
+	}
+
+	now = now.Add(7*24*time.Hour + time.Second)
+	keys, err := db.CurrentKeys(ctx, res.Account.ID, keyport.ModeTest)
+	if err != nil || len(keys) != 2 {
+		t.Fatalf("current keys %d, %v", len(keys), err)
+	}
+	for _, k := range keys {
+		if k.ID == week.Key.ID && k.StatusAt(now) != keyport.KeyExpired {
+			t.Fatalf("status %s", k.StatusAt(now))
+		}
+	}
+	if _, err := db.CreateKey(ctx, keyport.SystemActor, newKey(res, keyport.ModeTest, "third")); err != nil {
+		t.Fatalf("expired key still counts: %v", err)
+	}
+	for i, want := range []int{1, 0} {
+		if n, err := db.LogExpiredKeys(ctx); err != nil || n != want {
+			t.Fatalf("run %d logged %d, %v", i, n, err)
+		}
+	}
+	if n := count(t, db, `SELECT count(*) FROM audit_events WHERE action = 'key.expired' AND object_id = ? AND actor = 'system'`, week.Key.ID); n != 1 {
+		t.Fatalf("expiry audited %d times", n)
+	}
+}
+
+func TestRevokeRecordsWhoAndWhenAndFreesTheSlot(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	res, err := db.CreateSignup(ctx, signup, "hash", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := keyport.UserActor(&res.Owner, "198.51.100.4")
+	a, _ := db.CreateKey(ctx, owner, newKey(res, keyport.ModeTest, "a"))
+	if _, err := db.CreateKey(ctx, owner, newKey(res, keyport.ModeTest, "b")); err != nil {
+		t.Fatal(err)
+	}
+	// The live mode has its own slots.
+	if _, err := db.CreateKey(ctx, owner, newKey(res, keyport.ModeLive, "l")); err != nil {
+		t.Fatalf("live slot taken by test keys: %v", err)
+	}
+	other, err := db.CreateSignup(ctx, keyport.Signup{MerchantName: "Bolt", Name: "Bo", Email: "bo@bolt.test"}, "hash", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.RevokeKey(ctx, owner, other.Merchant.ID, res.Account.ID, a.Key.ID, ""); !errors.Is(err, keyport.ErrNotFound) {
+		t.Fatalf("revoke through another merchant: %v", err)
+	}
+	k, err := db.RevokeKey(ctx, owner, res.Merchant.ID, res.Account.ID, a.Key.ID, "leaked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.RevokedAt.IsZero() || k.RevokedBy != res.Owner.Email || k.StatusAt(time.Now()) != keyport.KeyRevoked {
+		t.Fatalf("revoked %+v", k)
+	}
+	if _, err := db.RevokeKey(ctx, owner, res.Merchant.ID, res.Account.ID, a.Key.ID, ""); !errors.Is(err, keyport.ErrConflict) {
+		t.Fatalf("second revoke: %v", err)
+	}
+	revoked, more, err := db.RevokedKeys(ctx, res.Account.ID, keyport.ModeTest, 1, 10)
+	if err != nil || more || len(revoked) != 1 || revoked[0].RevokeReason != "leaked" {
+		t.Fatalf("revoked list %v %v %v", revoked, more, err)
+	}
+	if _, err := db.CreateKey(ctx, owner, newKey(res, keyport.ModeTest, "c")); err != nil {
+		t.Fatalf("revoked key still counts: %v", err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM audit_events WHERE action = 'key.revoked' AND ip = '198.51.100.4'`); n != 1 {
+		t.Fatalf("revocations audited: %d", n)
+	}
+}
+
+func TestCreateKeyRefusesOtherMerchantsAndDisabledAccounts(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	res, err := db.CreateSignup(ctx, signup, "hash", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := newKey(res, keyport.ModeTest, "x")
+	in.MerchantID++
+	if _, err := db.CreateKey(ctx, keyport.SystemActor, in); !errors.Is(err, keyport.ErrNotFound) {
+		t.Fatalf("other merchant: %v", err)
+	}
+	if _, err := db.sql.Exec(`UPDATE api_accounts SET disabled_at = 1 WHERE id = ?`, res.Account.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateKey(ctx, keyport.SystemActor, newKey(res, keyport.ModeTest, "x")); !errors.Is(err, keyport.ErrAccountDisabled) {
+		t.Fatalf("disabled account: %v", err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM api_keys`); n != 0 {
+		t.Fatalf("%d keys", n)
+	}
+}
+
+func TestKeysTabPagesRevokedKeys(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	res, err := db.CreateSignup(ctx, signup, "hash", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < keyport.RevokedPerPage+3; i++ {
+		k, err := db.CreateKey(ctx, keyport.SystemActor, newKey(res, keyport.ModeTest, "k"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.RevokeKey(ctx, keyport.SystemActor, res.Merchant.ID, res.Account.ID, k.Key.ID, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct{ page, wantPage, wantLen int }{{1, 1, keyport.RevokedPerPage}, {2, 2, 3}, {9, 2, 3}, {0, 1, keyport.RevokedPerPage}}
+	for _, tc := range cases {
+		tab, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, 1, tc.page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tab.Test.RevokedPage != tc.wantPage || len(tab.Test.Revoked) != tc.wantLen || tab.Test.RevokedTotal != keyport.RevokedPerPage+3 {
+			t.Fatalf("page %d: got page %d with %d of %d", tc.page, tab.Test.RevokedPage, len(tab.Test.Revoked), tab.Test.RevokedTotal)
+		}
+		if len(tab.Live.Revoked) != 0 || tab.Test.Cap != keyport.DefaultTokenCap {
+			t.Fatalf("live %d, cap %d", len(tab.Live.Revoked), tab.Test.Cap)
+		}
+	}
+	if _, err := db.KeysTab(ctx, res.Merchant.ID+1, res.Account.ID, 1, 1); !errors.Is(err, keyport.ErrNotFound) {
+		t.Fatalf("another merchant's tab: %v", err)
 	}
 }

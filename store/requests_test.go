@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"keyport"
+)
+
+var goodInput = keyport.LiveKeyRequestInput{TokenName: "Production", IntendedUse: "Print labels for web shop orders.",
+	Website: "https://acme.example", MonthlyShipments: "100"}
+
+// requestIn files a request and moves it to a state through the allowed path.
+func requestIn(t *testing.T, db *DB, res SignupResult, state keyport.RequestState) int64 {
+	t.Helper()
+	ctx := context.Background()
+	owner := keyport.UserActor(&res.Owner, "")
+	r, err := db.FileRequest(ctx, owner, res.Merchant.ID, res.Account.ID, goodInput, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff := keyport.Actor{Label: "staff@keyport.test"}
+	steps := map[keyport.RequestState]func() error{
+		keyport.RequestPending:   func() error { return nil },
+		keyport.RequestNeedsInfo: func() error { return db.AskForInfo(ctx, staff, r.ID, "Why?") },
+		keyport.RequestApproved:  func() error { return db.ApproveRequest(ctx, staff, r.ID) },
+		keyport.RequestRejected:  func() error { return db.RejectRequest(ctx, staff, r.ID, "No.") },
+		keyport.RequestCancelled: func() error { return db.CancelRequest(ctx, owner, res.Merchant.ID, res.Account.ID, r.ID) },
+		keyport.RequestIssued: func() error {
+			if err := db.ApproveRequest(ctx, staff, r.ID); err != nil {
+				return err
+			}
+			_, err := db.IssueLiveKey(ctx, owner, res.Merchant.ID, res.Account.ID, r.ID)
+			return err
+		},
+	}
+	if err := steps[state](); err != nil {
+		t.Fatalf("moving to %s: %v", state, err)
+	}
+	return r.ID
+}
+
+func TestRequestStateMachine(t *testing.T) {
+	ctx := context.Background()
+	staff := keyport.Actor{Label: "staff@keyport.test"}
+	actions := map[string]func(db *DB, res SignupResult, id int64) error{
+		"approve": func(db *DB, _ SignupResult, id int64) error { return db.ApproveRequest(ctx, staff, id) },
+		"reject":  func(db *DB, _ SignupResult, id int64) error { return db.RejectRequest(ctx, staff, id, "No.") },
+		"ask":     func(db *DB, _ SignupResult, id int64) error { return db.AskForInfo(ctx, staff, id, "Why?") },
+		"answer": func(db *DB, res SignupResult, id int64) error {
+			return db.AnswerRequest(ctx, keyport.UserActor(&res.Owner, ""), res.Merchant.ID, res.Account.ID, id, "Because.")
+		},
+		"cancel": func(db *DB, res SignupResult, id int64) error {
+			return db.CancelRequest(ctx, keyport.UserActor(&res.Owner, ""), res.Merchant.ID, res.Account.ID, id)
+		},
+		"issue": func(db *DB, res SignupResult, id int64) error {
+			_, err := db.IssueLiveKey(ctx, keyport.UserActor(&res.Owner, ""), res.Merchant.ID, res.Account.ID, id)
+			return err
+		},
+	}
+	// allowed[from][action] is the state the action leads to; a missing action is refused.
+	allowed := map[keyport.RequestState]map[string]keyport.RequestState{
+		keyport.RequestPending:   {"approve": keyport.RequestApproved, "reject": keyport.RequestRejected, "ask": keyport.RequestNeedsInfo, "cancel": keyport.RequestCancelled},
+		keyport.RequestNeedsInfo: {"answer": keyport.RequestPending, "reject": keyport.RequestRejected, "cancel": keyport.RequestCancelled},
+		keyport.RequestApproved:  {"issue": keyport.RequestIssued},
+		keyport.RequestIssued:    {},
+		keyport.RequestRejected:  {},
+		keyport.RequestCancelled: {},
+	}
+	for from, moves := range allowed {
+		for name, act := range actions {
+			t.Run(string(from)+" "+name, func(t *testing.T) {
+				db := openTestDB(t)
+				res, err := db.CreateSignup(ctx, signup, "hash", "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				id := requestIn(t, db, res, from)
+				audits := count(t, db, `SELECT count(*) FROM audit_events`)
+				err = act(db, res, id)
+				want, ok := moves[name]
+				got, _ := requestByID(ctx, db.sql, id)
+				switch {
+				case ok && err != nil:
+					t.Fatalf("refused: %v", err)
+				case ok && got.State != want:
+					t.Fatalf("state %s, want %s", got.State, want)
+				case ok && count(t, db, `SELECT count(*) FROM audit_events`) <= audits:
+					t.Fatal("no audit event")
+				case !ok && !errors.Is(err, keyport.ErrIllegalTransition):
+					t.Fatalf("err = %v, want illegal transition", err)
+				case !ok && got.State != from:
+					t.Fatalf("state changed to %s", got.State)
+				case !ok && count(t, db, `SELECT count(*) FROM audit_events`) != audits:
+					t.Fatal("a refused action was audited")
+				}
+			})
+		}
+	}
+}
+
+func TestRequestsAreScopedToTheirMerchantAndAccount(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	a, err := db.CreateSignup(ctx, signup, "hash", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := db.CreateSignup(ctx, keyport.Signup{MerchantName: "Bolt", Name: "Bo", Email: "bo@bolt.test"}, "hash", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := requestIn(t, db, a, keyport.RequestApproved)
+	bob := keyport.UserActor(&b.Owner, "")
+	if _, err := db.IssueLiveKey(ctx, bob, b.Merchant.ID, b.Account.ID, id); !errors.Is(err, keyport.ErrNotFound) {
+		t.Fatalf("issue by another merchant: %v", err)
+	}
+	if _, err := db.IssueLiveKey(ctx, bob, a.Merchant.ID, b.Account.ID, id); !errors.Is(err, keyport.ErrNotFound) {
+		t.Fatalf("issue on another account: %v", err)
+	}
+	if err := db.CancelRequest(ctx, bob, b.Merchant.ID, b.Account.ID, id); !errors.Is(err, keyport.ErrNotFound) {
+		t.Fatalf("cancel by another merchant: %v", err)
+	}
+	if _, err := db.RequestOf(ctx, b.Merchant.ID, b.Account.ID, id); !errors.Is(err, keyport.ErrNotFound) {
+		t.Fatalf("read by another merchant: %v", err)
+	}
+}
+
+func TestIssueLiveKeyWorksOnce(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	res, err := db.CreateSignup(ctx, signup, "hash", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := requestIn(t, db, res, keyport.RequestApproved)
+	owner := keyport.UserActor(&res.Owner, "")
+	created, err := db.IssueLiveKey(ctx, owner, res.Merchant.ID, res.Account.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created.Key.Mode != keyport.ModeLive || created.Key.RequestID != id {
+		t.Fatalf("issued %+v", created.Key)
+	}
+	if _, err := db.IssueLiveKey(ctx, owner, res.Merchant.ID, res.Account.ID, id); !errors.Is(err, keyport.ErrIllegalTransition) {
+		t.Fatalf("second issue: %v", err)
+	}
+	r, _ := db.RequestOf(ctx, res.Merchant.ID, res.Account.ID, id)
+	if r.State != keyport.RequestIssued || r.IssuedKeyID != created.Key.ID {
+		t.Fatalf("request %+v", r)
+	}
+	if n := count(t, db, `SELECT count(*) FROM api_keys`); n != 1 {
+		t.Fatalf("%d keys", n)
+	}
+}
+
+func TestFileRequestCountsApprovedRequestsTowardTheCap(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	res, err := db.CreateSignup(ctx, signup, "hash", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	requestIn(t, db, res, keyport.RequestIssued)
+	requestIn(t, db, res, keyport.RequestApproved)
+	owner := keyport.UserActor(&res.Owner, "")
+	_, err = db.FileRequest(ctx, owner, res.Merchant.ID, res.Account.ID, goodInput, 100)
+	var ce *keyport.CapError
+	if !errors.As(err, &ce) || ce.Cap != 2 || ce.Mode != keyport.ModeLive {
+		t.Fatalf("err = %v", err)
+	}
+	// Pending requests do not hold a slot, and a cap of 0 lifts the limit.
+	if err := db.SetTokenCap(ctx, keyport.SystemActor, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FileRequest(ctx, owner, res.Merchant.ID, res.Account.ID, goodInput, 100); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTakeRequestNoticesReturnsEachOutcomeOnce(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	res, err := db.CreateSignup(ctx, signup, "hash", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	requestIn(t, db, res, keyport.RequestPending)
+	approved := requestIn(t, db, res, keyport.RequestApproved)
+	notices, err := db.TakeRequestNotices(ctx, res.Merchant.ID)
+	if err != nil || len(notices) != 1 || notices[0].ID != approved {
+		t.Fatalf("notices %v, %v", notices, err)
+	}
+	if again, _ := db.TakeRequestNotices(ctx, res.Merchant.ID); len(again) != 0 {
+		t.Fatalf("notices again: %v", again)
+	}
+}
