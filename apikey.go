@@ -172,9 +172,13 @@ type ModeKeys struct {
 	// Current holds the keys that are not revoked (active and expired), newest first.
 	Current []APIKey
 	// Revoked holds one page of revoked keys, newest revocation first.
-	Revoked      []APIKey
+	Revoked []APIKey
+	// RevokedTotal counts revoked keys up to RevokedCountLimit, so that the
+	// count costs the same however many there are.
 	RevokedTotal int
 	RevokedPage  int
+	// RevokedMore reports whether pages of revoked keys follow this one.
+	RevokedMore bool
 	// Requests holds the account's live key requests that are not issued yet (live mode only).
 	Requests []LiveKeyRequest
 	// Cap is the platform's token cap (0 = no cap).
@@ -212,8 +216,24 @@ func (m ModeKeys) Active(now time.Time) []APIKey {
 	return out
 }
 
-// RevokedPages is the number of pages of revoked keys.
-func (m ModeKeys) RevokedPages() int { return (m.RevokedTotal + RevokedPerPage - 1) / RevokedPerPage }
+// RevokedCountLimit is the most revoked keys the Developer keys tab counts exactly.
+const RevokedCountLimit = 10 * RevokedPerPage
+
+// RevokedCount is the number of revoked keys for people: "37", or "200+" past the limit.
+func (m ModeKeys) RevokedCount() string {
+	if m.RevokedTotal >= RevokedCountLimit {
+		return strconv.Itoa(RevokedCountLimit) + "+"
+	}
+	return strconv.Itoa(m.RevokedTotal)
+}
+
+// LastRevokedPage is the last page of revoked keys, or 0 when there are too many to count.
+func (m ModeKeys) LastRevokedPage() int {
+	if m.RevokedTotal >= RevokedCountLimit {
+		return 0
+	}
+	return max(1, (m.RevokedTotal+RevokedPerPage-1)/RevokedPerPage)
+}
 
 // KeysTab is everything the Developer keys tab of one API account shows.
 type KeysTab struct {

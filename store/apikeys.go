@@ -225,10 +225,12 @@ func (db *DB) RevokedKeys(ctx context.Context, accountID int64, mode keyport.Mod
 	return list, more, nil
 }
 
-// CountRevokedKeys returns how many revoked keys of a mode the account has.
-func (db *DB) CountRevokedKeys(ctx context.Context, accountID int64, mode keyport.Mode) (int, error) {
+// CountRevokedKeys returns how many revoked keys of a mode the account has,
+// counting no further than upTo.
+func (db *DB) CountRevokedKeys(ctx context.Context, accountID int64, mode keyport.Mode, upTo int) (int, error) {
 	var n int
-	err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM api_keys WHERE account_id = ? AND mode = ? AND revoked_at IS NOT NULL`, accountID, mode).Scan(&n)
+	err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM api_keys
+		WHERE account_id = ? AND mode = ? AND revoked_at IS NOT NULL LIMIT ?)`, accountID, mode, upTo).Scan(&n)
 	return n, err
 }
 
@@ -328,10 +330,13 @@ func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, 
 	if m.Current, err = db.CurrentKeys(ctx, accountID, mode); err != nil {
 		return m, err
 	}
-	if m.RevokedTotal, err = db.CountRevokedKeys(ctx, accountID, mode); err != nil {
+	if m.RevokedTotal, err = db.CountRevokedKeys(ctx, accountID, mode, keyport.RevokedCountLimit); err != nil {
 		return m, err
 	}
-	m.RevokedPage = max(1, min(page, m.RevokedPages()))
-	m.Revoked, _, err = db.RevokedKeys(ctx, accountID, mode, m.RevokedPage, keyport.RevokedPerPage)
+	m.RevokedPage = max(1, page)
+	if last := m.LastRevokedPage(); last > 0 {
+		m.RevokedPage = min(m.RevokedPage, last)
+	}
+	m.Revoked, m.RevokedMore, err = db.RevokedKeys(ctx, accountID, mode, m.RevokedPage, keyport.RevokedPerPage)
 	return m, err
 }

@@ -257,6 +257,11 @@ func TestKeysTabPagesRevokedKeys(t *testing.T) {
 			t.Fatalf("live %d, cap %d", len(tab.Live.Revoked), tab.Test.Cap)
 		}
 	}
+	for _, tc := range []struct{ upTo, want int }{{3, 3}, {keyport.RevokedPerPage + 3, keyport.RevokedPerPage + 3}, {1000, keyport.RevokedPerPage + 3}} {
+		if n, err := db.CountRevokedKeys(ctx, res.Account.ID, keyport.ModeTest, tc.upTo); err != nil || n != tc.want {
+			t.Fatalf("count up to %d = %d, %v", tc.upTo, n, err)
+		}
+	}
 	if _, err := db.KeysTab(ctx, res.Merchant.ID+1, res.Account.ID, 1, 1); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("another merchant's tab: %v", err)
 	}

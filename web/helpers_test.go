@@ -22,7 +22,7 @@ import (
 
 // testApp is the real Echo app on a fresh SQLite database in a temp dir.
 type testApp struct {
-	t   *testing.T
+	t   testing.TB
 	db  *store.DB
 	srv *Server
 	// now is the clock of the database and the server; tests move it.
@@ -50,7 +50,7 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func newTestApp(t *testing.T) *testApp {
+func newTestApp(t testing.TB) *testApp {
 	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "test.db"))
 	if err != nil {
@@ -227,7 +227,7 @@ func (a *testApp) count(query string, args ...any) int {
 	return n
 }
 
-func wantStatus(t *testing.T, res response, code int) {
+func wantStatus(t testing.TB, res response, code int) {
 	t.Helper()
 	if res.Code != code {
 		body := res.Body
@@ -238,7 +238,7 @@ func wantStatus(t *testing.T, res response, code int) {
 	}
 }
 
-func wantContains(t *testing.T, body string, parts ...string) {
+func wantContains(t testing.TB, body string, parts ...string) {
 	t.Helper()
 	for _, p := range parts {
 		if !strings.Contains(body, p) {

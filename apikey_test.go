@@ -1,0 +1,152 @@
+package keyport
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseExpiry(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	cases := []struct {
+		choice, date string
+		want         time.Time
+		msg          string
+	}{
+		{"", "", time.Time{}, ""},
+		{"never", "2030-01-01", time.Time{}, ""},
+		{"7", "", now.Add(7 * 24 * time.Hour), ""},
+		{"90", "", now.Add(90 * 24 * time.Hour), ""},
+		{"date", "2026-12-31", time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC), ""},
+		{"date", " 2026-12-31 ", time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC), ""},
+		{"date", "", time.Time{}, "YYYY-MM-DD"},
+		{"date", "31/12/2026", time.Time{}, "YYYY-MM-DD"},
+		{"date", "2026-11-22", time.Time{}, "in the future"},
+		{"date", "2040-01-01", time.Time{}, "within 5 years"},
+		{"365", "", time.Time{}, "Choose an expiry"},
+		{"-7", "", time.Time{}, "Choose an expiry"},
+	}
+	for _, tc := range cases {
+		got, msg := ParseExpiry(tc.choice, tc.date, now)
+		if !got.Equal(tc.want) || (tc.msg == "") != (msg == "") || !strings.Contains(msg, tc.msg) {
+			t.Errorf("ParseExpiry(%q, %q) = %v, %q; want %v, %q", tc.choice, tc.date, got, msg, tc.want, tc.msg)
+		}
+	}
+}
+
+func TestKeyStatusAndCap(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name   string
+		key    APIKey
+		status KeyStatus
+		counts bool
+	}{
+		{"active", APIKey{Type: KeySecret}, KeyActive, true},
+		{"expires later", APIKey{Type: KeySecret, ExpiresAt: now.Add(time.Second)}, KeyActive, true},
+		{"expired now", APIKey{Type: KeySecret, ExpiresAt: now}, KeyExpired, false},
+		{"revoked", APIKey{Type: KeySecret, RevokedAt: now.Add(-time.Hour)}, KeyRevoked, false},
+		{"revoked and expired", APIKey{Type: KeySecret, RevokedAt: now.Add(-time.Hour), ExpiresAt: now.Add(-time.Minute)}, KeyRevoked, false},
+		{"rolled in grace", APIKey{Type: KeySecret, RolledAt: now.Add(-time.Hour), ExpiresAt: now.Add(time.Hour)}, KeyActive, false},
+		{"publishable", APIKey{Type: KeyPublishable}, KeyActive, false},
+	}
+	for _, tc := range cases {
+		if got := tc.key.StatusAt(now); got != tc.status {
+			t.Errorf("%s: status %s, want %s", tc.name, got, tc.status)
+		}
+		if got := tc.key.CountsTowardCap(now); got != tc.counts {
+			t.Errorf("%s: counts %v, want %v", tc.name, got, tc.counts)
+		}
+	}
+}
+
+func TestModeKeysSlotsAndPages(t *testing.T) {
+	now := time.Now()
+	active := APIKey{Type: KeySecret}
+	expired := APIKey{Type: KeySecret, ExpiresAt: now.Add(-time.Hour)}
+	approved := LiveKeyRequest{State: RequestApproved}
+	pending := LiveKeyRequest{State: RequestPending}
+	cases := []struct {
+		name  string
+		m     ModeKeys
+		used  int
+		atCap bool
+	}{
+		{"empty", ModeKeys{Cap: 2}, 0, false},
+		{"one active one expired", ModeKeys{Cap: 2, Current: []APIKey{active, expired}}, 1, false},
+		{"two active", ModeKeys{Cap: 2, Current: []APIKey{active, active}}, 2, true},
+		{"active plus approved", ModeKeys{Cap: 2, Current: []APIKey{active}, Requests: []LiveKeyRequest{approved, pending}}, 2, true},
+		{"no cap", ModeKeys{Cap: 0, Current: []APIKey{active, active, active}}, 3, false},
+	}
+	for _, tc := range cases {
+		if got := tc.m.UsedSlots(now); got != tc.used {
+			t.Errorf("%s: used %d, want %d", tc.name, got, tc.used)
+		}
+		if got := tc.m.AtCap(now); got != tc.atCap {
+			t.Errorf("%s: at cap %v, want %v", tc.name, got, tc.atCap)
+		}
+	}
+	pages := []struct {
+		total int
+		label string
+		last  int
+	}{
+		{0, "0", 1},
+		{RevokedPerPage, "20", 1},
+		{RevokedPerPage + 1, "21", 2},
+		{RevokedCountLimit - 1, "199", 10},
+		{RevokedCountLimit, "200+", 0},
+	}
+	for _, tc := range pages {
+		m := ModeKeys{RevokedTotal: tc.total}
+		if m.RevokedCount() != tc.label || m.LastRevokedPage() != tc.last {
+			t.Errorf("total %d: %q, last %d", tc.total, m.RevokedCount(), m.LastRevokedPage())
+		}
+	}
+}
+
+func TestRequestTransitions(t *testing.T) {
+	states := []RequestState{RequestPending, RequestNeedsInfo, RequestApproved, RequestIssued, RequestRejected, RequestCancelled}
+	allowed := map[[2]RequestState]bool{
+		{RequestPending, RequestNeedsInfo}: true, {RequestPending, RequestApproved}: true, {RequestPending, RequestRejected}: true,
+		{RequestPending, RequestCancelled}: true, {RequestNeedsInfo, RequestPending}: true, {RequestNeedsInfo, RequestRejected}: true,
+		{RequestNeedsInfo, RequestCancelled}: true, {RequestApproved, RequestIssued}: true,
+	}
+	for _, from := range states {
+		for _, to := range states {
+			if got := CanMove(from, to); got != allowed[[2]RequestState{from, to}] {
+				t.Errorf("CanMove(%s, %s) = %v", from, to, got)
+			}
+		}
+	}
+}
+
+func TestLiveKeyRequestInputValidate(t *testing.T) {
+	good := LiveKeyRequestInput{TokenName: "Prod", IntendedUse: strings.Repeat("u", MinIntendedUse), Website: "https://a.example", MonthlyShipments: " 250 "}
+	if n, err := good.Validate(); err != nil || n != 250 {
+		t.Fatalf("good input: %d, %v", n, err)
+	}
+	cases := []struct {
+		name  string
+		edit  func(*LiveKeyRequestInput)
+		field string
+	}{
+		{"short use", func(in *LiveKeyRequestInput) { in.IntendedUse = strings.Repeat("u", MinIntendedUse-1) }, "intended_use"},
+		{"spaces pad use", func(in *LiveKeyRequestInput) { in.IntendedUse = "   short use   " + strings.Repeat(" ", 20) }, "intended_use"},
+		{"ftp site", func(in *LiveKeyRequestInput) { in.Website = "ftp://a.example" }, "website"},
+		{"no host", func(in *LiveKeyRequestInput) { in.Website = "https://" }, "website"},
+		{"credentials in URL", func(in *LiveKeyRequestInput) { in.Website = "https://user:pw@a.example" }, "website"},
+		{"decimal shipments", func(in *LiveKeyRequestInput) { in.MonthlyShipments = "2.5" }, "monthly_shipments"},
+		{"huge shipments", func(in *LiveKeyRequestInput) { in.MonthlyShipments = "100000001" }, "monthly_shipments"},
+		{"nul in name", func(in *LiveKeyRequestInput) { in.TokenName = "a\x00b" }, "token_name"},
+	}
+	for _, tc := range cases {
+		in := good
+		tc.edit(&in)
+		_, err := in.Validate()
+		ve, ok := err.(*ValidationError)
+		if !ok || ve.Fields[tc.field] == "" || len(ve.Fields) != 1 {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+}

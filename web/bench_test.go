@@ -1,0 +1,74 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"keyport"
+)
+
+// BenchmarkKeysTab renders the Developer keys tab of an account with 2 active
+// keys and a growing number of revoked ones; revoked keys are paged, so the
+// cost should not follow their number.
+func BenchmarkKeysTab(b *testing.B) {
+	for _, revoked := range []int{10, keyport.RevokedPerPage, 5000} {
+		b.Run(fmt.Sprintf("revoked=%d", revoked), func(b *testing.B) {
+			app := newTestApp(b)
+			res := app.signupMerchant("Acme", "owner@acme.test")
+			seedRevokedKeys(b, app, res.Merchant.ID, res.Account.ID, revoked)
+			for _, name := range []string{"one", "two"} {
+				if _, err := app.db.CreateKey(context.Background(), keyport.SystemActor, keyport.NewKey{AccountID: res.Account.ID,
+					MerchantID: res.Merchant.ID, Type: keyport.KeySecret, Mode: keyport.ModeTest, Name: name}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			c := app.client()
+			c.login("owner@acme.test")
+			path := keysPath(res)
+			if r := c.get(path); r.Code != http.StatusOK {
+				b.Fatalf("status %d", r.Code)
+			}
+			req := httptest.NewRequest(http.MethodGet, "http://example.test"+path, nil)
+			for _, ck := range c.jar.Cookies(req.URL) {
+				req.AddCookie(ck)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				app.srv.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d", rec.Code)
+				}
+			}
+		})
+	}
+}
+
+// seedRevokedKeys inserts n revoked test keys in one transaction, straight into the table.
+func seedRevokedKeys(b *testing.B, app *testApp, merchantID, accountID int64, n int) {
+	b.Helper()
+	tx, err := app.db.SQL().Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tx.Rollback()
+	now := app.clock().Unix()
+	for i := 0; i < n; i++ {
+		hash := make([]byte, 32)
+		_, _ = rand.Read(hash)
+		if _, err := tx.Exec(`INSERT INTO api_keys (account_id, merchant_id, type, mode, name, hash, prefix, first4, last4, access,
+				permissions, created_by_label, created_at, revoked_at, revoked_by_label)
+			VALUES (?, ?, 'secret', 'test', ?, ?, 'sk_test_', 'abcd', 'wxyz', 'full', '', 'system', ?, ?, 'system')`,
+			accountID, merchantID, fmt.Sprintf("old-%d", i), hash, now-int64(n-i), now-int64(n-i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+}

@@ -1,0 +1,136 @@
+package web
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"keyport"
+)
+
+// clickIn clicks the visible link or button reading label inside the element matched by scope (an XPath).
+func (b *browser) clickIn(scope, label string) {
+	b.t.Helper()
+	sel := fmt.Sprintf(`%s//*[self::a or self::button][normalize-space()=%s]`, scope, xpathString(label))
+	b.run(chromedp.Click(chromedp.Search(sel), chromedp.NodeVisible))
+}
+
+func (b *browser) login(email, password string) {
+	b.t.Helper()
+	b.open("/login")
+	b.fill("Email", email)
+	b.fill("Password", password)
+	b.clickIn("//form", "Log in")
+}
+
+// revealedToken waits for the one-time reveal and returns the token shown.
+func (b *browser) revealedToken() string {
+	b.t.Helper()
+	b.see("This is the only time it will be shown")
+	token := b.eval(`document.getElementById("revealed-token").textContent`)
+	if _, err := keyport.ParseKey(token); err != nil {
+		b.t.Fatalf("revealed %q: %v", token, err)
+	}
+	return token
+}
+
+func (b *browser) pageHolds(text string) bool {
+	b.t.Helper()
+	return b.eval(fmt.Sprintf(`String(document.documentElement.outerHTML.includes(%q))`, text)) == "true"
+}
+
+const (
+	testSection = `//section[@id='keys-test']`
+	liveSection = `//section[@id='keys-live']`
+	openDialog  = `//dialog[@open]`
+)
+
+func TestBrowserDeveloperKeysFlow(t *testing.T) {
+	app := newTestApp(t)
+	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
+	app.createAdmin("staff@keyport.test")
+	b := newBrowser(t, app)
+
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+	b.click("Developer keys")
+	b.seeHeading("Developer keys")
+	b.see("No test keys yet.")
+
+	var tokens []string
+	for _, name := range []string{"Laptop", "CI server"} {
+		b.clickIn(testSection, "Generate Token")
+		b.fill("Token name", name)
+		b.clickIn(openDialog, "Generate Token")
+		token := b.revealedToken()
+		tokens = append(tokens, token)
+		b.clickIn(openDialog, "Done")
+		b.run(chromedp.WaitNotPresent(chromedp.Search(openDialog)))
+		b.see(name)
+		if b.pageHolds(token) {
+			t.Fatal("the list shows the whole token")
+		}
+	}
+	b.run(chromedp.WaitVisible(chromedp.Search(testSection + `//button[@disabled][normalize-space()='Max of 2 tokens reached']`)))
+
+	b.clickIn(testSection, "Manage Your Tokens")
+	b.see("Manage your test tokens")
+	b.run(chromedp.Click(chromedp.Search(openDialog+`//button[@aria-label='Remove Laptop']`), chromedp.NodeVisible))
+	b.see("Removed “Laptop”")
+	b.clickIn(openDialog, "Done")
+	b.run(chromedp.WaitNotPresent(chromedp.Search(openDialog)))
+	b.run(chromedp.WaitVisible(chromedp.Search(testSection + `//a[normalize-space()='Generate Token']`)))
+	b.see("Revoked keys (1)")
+	if loc := b.location(); loc != fmt.Sprintf("/accounts/%d/keys", res.Account.ID) {
+		t.Fatalf("the page changed to %s", loc)
+	}
+
+	b.clickIn(liveSection, "Request Live Token")
+	b.fill("Token name", "Production")
+	b.fill("Intended use", "Buy labels")
+	b.fill("Company website", "https://acme.example")
+	b.fill("Expected monthly shipments", "800")
+	b.clickIn(openDialog, "Send request")
+	b.see("Intended use must be at least 20 characters.")
+	b.fill("Intended use", "Buy labels for the orders of our web shop.")
+	b.clickIn(openDialog, "Send request")
+	b.see("Your live token request was sent")
+	b.see("Pending review")
+	b.click("Log out")
+	b.see("You have logged out.")
+
+	b.login("staff@keyport.test", testPassword)
+	b.seeHeading("Live key requests")
+	b.click("Acme Parcels")
+	b.seeHeading("Live token request: Production")
+	b.click("Approve")
+	b.see("Request approved.")
+	b.see("No request is waiting.")
+	b.click("Log out")
+	b.see("You have logged out.")
+
+	b.login("owner@acme.test", testPassword)
+	b.see("Your live token request was approved")
+	b.open(fmt.Sprintf("/accounts/%d/keys", res.Account.ID))
+	b.clickIn(liveSection, "Generate Live Token")
+	live := b.revealedToken()
+	if !strings.HasPrefix(live, "sk_live_") {
+		t.Fatalf("live token %q", live)
+	}
+	b.clickIn(openDialog, "Done")
+	b.run(chromedp.WaitNotPresent(chromedp.Search(openDialog)))
+	b.run(chromedp.Reload())
+	b.seeHeading("Developer keys")
+	parsed, _ := keyport.ParseKey(live)
+	b.see(keyport.Redact(parsed.Prefix(), parsed.First4(), parsed.Last4()))
+	for _, tok := range append(tokens, live) {
+		if b.pageHolds(tok) {
+			t.Fatal("a reload shows a whole token")
+		}
+	}
+	if b.pageHolds("Generate Live Token") {
+		t.Fatal("Generate Live Token is offered twice")
+	}
+}
