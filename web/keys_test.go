@@ -134,7 +134,9 @@ func TestGenerateTokenRevealsItOnceAndStoresOnlyItsHash(t *testing.T) {
 	if plaintextKey.FindString(plainPost.Body) == "" {
 		t.Fatal("the page does not reveal the token")
 	}
-	if strings.Contains(app.logs.String(), plain) {
+	logs := app.logs.String()
+	wantContains(t, logs, "path="+keysPath(res), "status=200")
+	if strings.Contains(logs, plain) {
 		t.Fatal("the plaintext reached the logs")
 	}
 }
