@@ -75,6 +75,7 @@ func TestBrowserDeveloperKeysFlow(t *testing.T) {
 	}
 	b.run(chromedp.WaitVisible(chromedp.Search(testSection + `//button[@disabled][normalize-space()='Max of 2 tokens reached']`)))
 
+	b.eval(`(window.keptAcrossSwaps = "yes", "")`)
 	b.clickIn(testSection, "Manage Your Tokens")
 	b.see("Manage your test tokens")
 	b.run(chromedp.Click(chromedp.Search(openDialog+`//button[@aria-label='Remove Laptop']`), chromedp.NodeVisible))
@@ -83,6 +84,9 @@ func TestBrowserDeveloperKeysFlow(t *testing.T) {
 	b.run(chromedp.WaitNotPresent(chromedp.Search(openDialog)))
 	b.run(chromedp.WaitVisible(chromedp.Search(testSection + `//a[normalize-space()='Generate Token']`)))
 	b.see("Revoked keys (1)")
+	if b.eval(`String(window.keptAcrossSwaps)`) != "yes" {
+		t.Fatal("Manage Your Tokens reloaded the whole page")
+	}
 	if loc := b.location(); loc != fmt.Sprintf("/accounts/%d/keys", res.Account.ID) {
 		t.Fatalf("the page changed to %s", loc)
 	}

@@ -127,7 +127,10 @@ func TestGenerateTokenRevealsItOnceAndStoresOnlyItsHash(t *testing.T) {
 	}
 	wantContains(t, again.Body, keyport.Redact(parsed.Prefix(), parsed.First4(), parsed.Last4()), "Warehouse", "by owner@acme.test", "Never")
 
-	// Without JavaScript the same form answers with a whole page revealing the token.
+	// Without JavaScript the form is a page of its own and answers with a whole page revealing the token.
+	form := c.get(keysPath(res) + "/new")
+	wantStatus(t, form, http.StatusOK)
+	wantContains(t, form.Body, "<!doctype html>", `action="`+keysPath(res)+`"`, `name="_csrf"`, `href="`+keysPath(res)+`">Cancel</a>`)
 	plainPost := c.post(keysPath(res), url.Values{"name": {"No JS"}, "expiry": {"never"}})
 	wantStatus(t, plainPost, http.StatusOK)
 	wantContains(t, plainPost.Body, "<!doctype html>", "Your new token")
