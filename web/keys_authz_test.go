@@ -105,6 +105,7 @@ func TestReviewerSeesKeysButCannotChangeThem(t *testing.T) {
 	}
 	acct := fmt.Sprintf("/accounts/%d", res.Account.ID)
 	for _, r := range []route{
+		{http.MethodGet, acct + "/keys/manage?mode=test"},
 		{http.MethodGet, acct + "/keys/new"},
 		{http.MethodPost, acct + "/keys"},
 		{http.MethodPost, fmt.Sprintf("%s/keys/%d/revoke", acct, keyID)},

@@ -24,9 +24,9 @@ func (s *Server) routes() {
 	account := merchant.Group("/accounts/:id", s.loadAccount)
 	account.GET("/keys", s.keysPage)
 	account.GET("/keys/section", s.keySection)
-	account.GET("/keys/manage", s.manageKeys)
 
 	keyManager := account.Group("", s.requireKeyManager)
+	keyManager.GET("/keys/manage", s.manageKeys)
 	keyManager.GET("/keys/new", s.newKeyForm)
 	keyManager.POST("/keys", s.createKey)
 	keyManager.POST("/keys/:kid/revoke", s.revokeKey)
