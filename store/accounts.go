@@ -20,7 +20,7 @@ func scanAccount(row scanner) (keyport.APIAccount, error) {
 
 // ListAccounts returns the merchant's API accounts that are not deleted, oldest first.
 func (db *DB) ListAccounts(ctx context.Context, merchantID int64) ([]keyport.APIAccount, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+accountColumns+`
+	rows, err := db.query(ctx, `SELECT `+accountColumns+`
 		FROM api_accounts WHERE merchant_id = ? AND deleted_at IS NULL ORDER BY id`, merchantID)
 	return collect(rows, err, scanAccount)
 }
@@ -28,6 +28,6 @@ func (db *DB) ListAccounts(ctx context.Context, merchantID int64) ([]keyport.API
 // AccountOf returns one API account of the merchant; another merchant's or a
 // deleted account is ErrNotFound.
 func (db *DB) AccountOf(ctx context.Context, merchantID, accountID int64) (keyport.APIAccount, error) {
-	return scanAccount(db.sql.QueryRowContext(ctx, `SELECT `+accountColumns+`
+	return scanAccount(db.queryRow(ctx, `SELECT `+accountColumns+`
 		FROM api_accounts WHERE id = ? AND merchant_id = ? AND deleted_at IS NULL`, accountID, merchantID))
 }

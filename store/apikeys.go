@@ -12,11 +12,18 @@ import (
 
 // TokenCap returns the platform's cap on active secret keys per mode and account (0 = no cap).
 func (db *DB) TokenCap(ctx context.Context) (int, error) {
-	return tokenCap(ctx, db.sql)
+	return tokenCap(ctx, cached{db})
 }
 
 type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// cached is a queryer that reads outside transactions through prepared statements.
+type cached struct{ db *DB }
+
+func (c cached) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return c.db.queryRow(ctx, query, args...)
 }
 
 func tokenCap(ctx context.Context, q queryer) (int, error) {
@@ -189,13 +196,13 @@ func scanKey(row scanner) (keyport.APIKey, error) {
 }
 
 func (db *DB) queryKeys(ctx context.Context, query string, args ...any) ([]keyport.APIKey, error) {
-	rows, err := db.sql.QueryContext(ctx, query, args...)
+	rows, err := db.query(ctx, query, args...)
 	return collect(rows, err, scanKey)
 }
 
 // KeyOf returns one key of the merchant's account.
 func (db *DB) KeyOf(ctx context.Context, merchantID, accountID, keyID int64) (keyport.APIKey, error) {
-	return scanKey(db.sql.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
+	return scanKey(db.queryRow(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
 		WHERE k.id = ? AND k.account_id = ? AND k.merchant_id = ? AND a.deleted_at IS NULL`, keyID, accountID, merchantID))
 }
 
@@ -229,7 +236,7 @@ func (db *DB) RevokedKeys(ctx context.Context, accountID int64, mode keyport.Mod
 // counting no further than upTo.
 func (db *DB) CountRevokedKeys(ctx context.Context, accountID int64, mode keyport.Mode, upTo int) (int, error) {
 	var n int
-	err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM api_keys
+	err := db.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM api_keys
 		WHERE account_id = ? AND mode = ? AND revoked_at IS NOT NULL LIMIT ?)`, accountID, mode, upTo).Scan(&n)
 	return n, err
 }
@@ -318,7 +325,7 @@ func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, livePage
 	if tab.Test, err = db.modeKeys(ctx, accountID, keyport.ModeTest, testPage, capacity); err != nil {
 		return tab, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+requestColumns+requestFrom+`
+	rows, err := db.query(ctx, `SELECT `+requestColumns+requestFrom+`
 		WHERE r.account_id = ? AND r.state <> 'issued' ORDER BY r.id DESC LIMIT 10`, accountID)
 	tab.Live.Requests, err = collect(rows, err, func(row scanner) (keyport.LiveKeyRequest, error) { return scanRequest(row) })
 	return tab, err

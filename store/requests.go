@@ -84,7 +84,7 @@ func requestByID(ctx context.Context, q queryer, id int64) (keyport.LiveKeyReque
 
 // RequestOf returns one live key request of the merchant's account.
 func (db *DB) RequestOf(ctx context.Context, merchantID, accountID, requestID int64) (keyport.LiveKeyRequest, error) {
-	r, err := requestByID(ctx, db.sql, requestID)
+	r, err := requestByID(ctx, cached{db}, requestID)
 	if err != nil {
 		return r, err
 	}
@@ -96,12 +96,12 @@ func (db *DB) RequestOf(ctx context.Context, merchantID, accountID, requestID in
 
 // RequestByID returns any live key request, for the API team.
 func (db *DB) RequestByID(ctx context.Context, requestID int64) (keyport.RequestWithActivity, error) {
-	return scanRequestWithActivity(db.sql.QueryRowContext(ctx, `SELECT `+requestColumns+`, `+activityColumns+requestFrom+` WHERE r.id = ?`, requestID))
+	return scanRequestWithActivity(db.queryRow(ctx, `SELECT `+requestColumns+`, `+activityColumns+requestFrom+` WHERE r.id = ?`, requestID))
 }
 
 // AccountRequests returns the account's live key requests, newest first.
 func (db *DB) AccountRequests(ctx context.Context, accountID int64) ([]keyport.LiveKeyRequest, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.account_id = ? ORDER BY r.id DESC LIMIT 20`, accountID)
+	rows, err := db.query(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.account_id = ? ORDER BY r.id DESC LIMIT 20`, accountID)
 	return collect(rows, err, func(row scanner) (keyport.LiveKeyRequest, error) { return scanRequest(row) })
 }
 
@@ -148,10 +148,10 @@ func (db *DB) ListRequests(ctx context.Context, f QueueFilter) ([]keyport.Reques
 		args = append(args, s)
 	}
 	var total int
-	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM live_key_requests WHERE state IN (`+placeholders+`)`, args...).Scan(&total); err != nil {
+	if err := db.queryRow(ctx, `SELECT count(*) FROM live_key_requests WHERE state IN (`+placeholders+`)`, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+requestColumns+`, `+activityColumns+requestFrom+`
+	rows, err := db.query(ctx, `SELECT `+requestColumns+`, `+activityColumns+requestFrom+`
 		WHERE r.state IN (`+placeholders+`) ORDER BY r.created_at, r.id LIMIT ? OFFSET ?`,
 		append(args, f.PerPage, (f.Page-1)*f.PerPage)...)
 	list, err := collect(rows, err, scanRequestWithActivity)
@@ -161,7 +161,7 @@ func (db *DB) ListRequests(ctx context.Context, f QueueFilter) ([]keyport.Reques
 // CountPendingRequests returns how many requests wait for the API team's first look.
 func (db *DB) CountPendingRequests(ctx context.Context) (int, error) {
 	var n int
-	err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM live_key_requests WHERE state = 'pending'`).Scan(&n)
+	err := db.queryRow(ctx, `SELECT count(*) FROM live_key_requests WHERE state = 'pending'`).Scan(&n)
 	return n, err
 }
 
@@ -274,7 +274,7 @@ func (db *DB) IssueLiveKey(ctx context.Context, actor keyport.Actor, merchantID,
 // TakeRequestNotices returns the merchant's request outcomes not yet shown and marks them shown.
 func (db *DB) TakeRequestNotices(ctx context.Context, merchantID int64) ([]keyport.LiveKeyRequest, error) {
 	var n int
-	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM live_key_requests WHERE merchant_id = ? AND notify_merchant = 1`, merchantID).Scan(&n); err != nil || n == 0 {
+	if err := db.queryRow(ctx, `SELECT count(*) FROM live_key_requests WHERE merchant_id = ? AND notify_merchant = 1`, merchantID).Scan(&n); err != nil || n == 0 {
 		return nil, err
 	}
 	var list []keyport.LiveKeyRequest

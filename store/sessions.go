@@ -86,7 +86,7 @@ func (s *SessionStore) load(ctx context.Context, id string, session *sessions.Se
 	hash := hashSessionID(id)
 	var userID, created, lastSeen int64
 	var data []byte
-	err := s.db.sql.QueryRowContext(ctx, `SELECT user_id, data, created_at, last_seen_at FROM sessions WHERE id_hash = ?`, hash[:]).
+	err := s.db.queryRow(ctx, `SELECT user_id, data, created_at, last_seen_at FROM sessions WHERE id_hash = ?`, hash[:]).
 		Scan(&userID, &data, &created, &lastSeen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
@@ -96,7 +96,7 @@ func (s *SessionStore) load(ctx context.Context, id string, session *sessions.Se
 	}
 	now := s.db.Now()
 	if now.Sub(unixTime(lastSeen)) > s.IdleTimeout || now.Sub(unixTime(created)) > s.MaxLifetime {
-		_, err := s.db.sql.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hash[:])
+		_, err := s.db.exec(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hash[:])
 		return false, err
 	}
 	if len(data) > 0 {
@@ -106,7 +106,7 @@ func (s *SessionStore) load(ctx context.Context, id string, session *sessions.Se
 	}
 	session.Values[SessionUserKey] = userID
 	if now.Sub(unixTime(lastSeen)) >= time.Minute {
-		if _, err := s.db.sql.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?`, now.Unix(), hash[:]); err != nil {
+		if _, err := s.db.exec(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?`, now.Unix(), hash[:]); err != nil {
 			return false, err
 		}
 	}
@@ -146,14 +146,14 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, session *ses
 			return err
 		}
 		hash := hashSessionID(id)
-		if _, err := s.db.sql.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, data, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)`,
+		if _, err := s.db.exec(ctx, `INSERT INTO sessions (id_hash, user_id, data, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)`,
 			hash[:], userID, buf.Bytes(), now, now); err != nil {
 			return err
 		}
 		session.ID = id
 	} else {
 		hash := hashSessionID(session.ID)
-		if _, err := s.db.sql.ExecContext(ctx, `UPDATE sessions SET data = ?, last_seen_at = ? WHERE id_hash = ?`, buf.Bytes(), now, hash[:]); err != nil {
+		if _, err := s.db.exec(ctx, `UPDATE sessions SET data = ?, last_seen_at = ? WHERE id_hash = ?`, buf.Bytes(), now, hash[:]); err != nil {
 			return err
 		}
 	}
@@ -168,21 +168,21 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, session *ses
 // Delete removes one session by its id.
 func (s *SessionStore) Delete(ctx context.Context, id string) error {
 	hash := hashSessionID(id)
-	_, err := s.db.sql.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hash[:])
+	_, err := s.db.exec(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hash[:])
 	return err
 }
 
 // DeleteUserSessions ends every session of a user, except the one with id keep (may be empty).
 func (db *DB) DeleteUserSessions(ctx context.Context, userID int64, keep string) error {
 	hash := hashSessionID(keep)
-	_, err := db.sql.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?`, userID, hash[:])
+	_, err := db.exec(ctx, `DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?`, userID, hash[:])
 	return err
 }
 
 // CountSessions returns how many sessions a user has.
 func (db *DB) CountSessions(ctx context.Context, userID int64) (int, error) {
 	var n int
-	err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE user_id = ?`, userID).Scan(&n)
+	err := db.queryRow(ctx, `SELECT count(*) FROM sessions WHERE user_id = ?`, userID).Scan(&n)
 	return n, err
 }
 

@@ -96,20 +96,20 @@ func scanUser(row interface{ Scan(...any) error }) (keyport.User, error) {
 
 // UserByEmail finds a user by email, case-insensitively.
 func (db *DB) UserByEmail(ctx context.Context, email string) (keyport.User, error) {
-	return scanUser(db.sql.QueryRowContext(ctx, `SELECT `+userColumns+`
+	return scanUser(db.queryRow(ctx, `SELECT `+userColumns+`
 		FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id WHERE u.email = ?`, email))
 }
 
 // UserByID finds a user by id.
 func (db *DB) UserByID(ctx context.Context, id int64) (keyport.User, error) {
-	return scanUser(db.sql.QueryRowContext(ctx, `SELECT `+userColumns+`
+	return scanUser(db.queryRow(ctx, `SELECT `+userColumns+`
 		FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id WHERE u.id = ?`, id))
 }
 
 // CountUsers returns how many users exist, staff included.
 func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	var n int
-	err := db.sql.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&n)
+	err := db.queryRow(ctx, "SELECT count(*) FROM users").Scan(&n)
 	return n, err
 }
 
