@@ -15,6 +15,31 @@ type route struct {
 	method, path string
 }
 
+// accountReadRoutes are the routes of an account that every merchant role may read.
+func accountReadRoutes(accountID int64) []route {
+	acct := fmt.Sprintf("/accounts/%d", accountID)
+	return []route{
+		{http.MethodGet, acct + "/keys"},
+		{http.MethodGet, acct + "/keys/section?mode=test"},
+	}
+}
+
+// keyManagerRoutes are the routes of an account that only Owners and Developers may use.
+func keyManagerRoutes(accountID, keyID, requestID int64) []route {
+	acct := fmt.Sprintf("/accounts/%d", accountID)
+	return []route{
+		{http.MethodGet, acct + "/keys/manage?mode=test"},
+		{http.MethodGet, acct + "/keys/new"},
+		{http.MethodPost, acct + "/keys"},
+		{http.MethodPost, fmt.Sprintf("%s/keys/%d/revoke", acct, keyID)},
+		{http.MethodGet, acct + "/requests/new"},
+		{http.MethodPost, acct + "/requests"},
+		{http.MethodPost, fmt.Sprintf("%s/requests/%d/reply", acct, requestID)},
+		{http.MethodPost, fmt.Sprintf("%s/requests/%d/cancel", acct, requestID)},
+		{http.MethodPost, fmt.Sprintf("%s/requests/%d/issue", acct, requestID)},
+	}
+}
+
 func (c *client) send(r route) response {
 	c.app.t.Helper()
 	if r.method == http.MethodPost {
@@ -38,32 +63,21 @@ func TestOtherMerchantsObjectsAreNotFound(t *testing.T) {
 	b.generate(resB, "B's key")
 	bRequest := b.file(resB, "B's request")
 
-	acct := fmt.Sprintf("/accounts/%d", resA.Account.ID)
 	mine := fmt.Sprintf("/accounts/%d", resB.Account.ID)
-	routes := []route{
-		{http.MethodGet, acct + "/keys"},
-		{http.MethodGet, acct + "/keys/section?mode=test"},
-		{http.MethodGet, acct + "/keys/manage?mode=test"},
-		{http.MethodGet, acct + "/keys/new"},
-		{http.MethodPost, acct + "/keys"},
-		{http.MethodPost, fmt.Sprintf("%s/keys/%d/revoke", acct, keyID)},
-		{http.MethodGet, acct + "/requests/new"},
-		{http.MethodPost, acct + "/requests"},
-		{http.MethodPost, fmt.Sprintf("%s/requests/%d/reply", acct, requestID)},
-		{http.MethodPost, fmt.Sprintf("%s/requests/%d/cancel", acct, requestID)},
-		{http.MethodPost, fmt.Sprintf("%s/requests/%d/issue", acct, requestID)},
+	routes := append(accountReadRoutes(resA.Account.ID), keyManagerRoutes(resA.Account.ID, keyID, requestID)...)
+	routes = append(routes,
 		// B's own account with A's key and request ids.
-		{http.MethodPost, fmt.Sprintf("%s/keys/%d/revoke", mine, keyID)},
-		{http.MethodPost, fmt.Sprintf("%s/requests/%d/reply", mine, requestID)},
-		{http.MethodPost, fmt.Sprintf("%s/requests/%d/cancel", mine, requestID)},
-		{http.MethodPost, fmt.Sprintf("%s/requests/%d/issue", mine, requestID)},
+		route{http.MethodPost, fmt.Sprintf("%s/keys/%d/revoke", mine, keyID)},
+		route{http.MethodPost, fmt.Sprintf("%s/requests/%d/reply", mine, requestID)},
+		route{http.MethodPost, fmt.Sprintf("%s/requests/%d/cancel", mine, requestID)},
+		route{http.MethodPost, fmt.Sprintf("%s/requests/%d/issue", mine, requestID)},
 		// Ids that are not ids.
-		{http.MethodGet, "/accounts/abc/keys"},
-		{http.MethodGet, "/accounts/0/keys"},
-		{http.MethodPost, mine + "/keys/abc/revoke"},
-		{http.MethodGet, mine + "/keys/section?mode=prod"},
-		{http.MethodGet, mine + "/keys/manage?mode="},
-	}
+		route{http.MethodGet, "/accounts/abc/keys"},
+		route{http.MethodGet, "/accounts/0/keys"},
+		route{http.MethodPost, mine + "/keys/abc/revoke"},
+		route{http.MethodGet, mine + "/keys/section?mode=prod"},
+		route{http.MethodGet, mine + "/keys/manage?mode="},
+	)
 	for _, r := range routes {
 		t.Run(r.method+" "+r.path, func(t *testing.T) {
 			res := b.send(r)
@@ -103,17 +117,7 @@ func TestReviewerSeesKeysButCannotChangeThem(t *testing.T) {
 			t.Fatalf("reviewer is offered %s", label)
 		}
 	}
-	acct := fmt.Sprintf("/accounts/%d", res.Account.ID)
-	for _, r := range []route{
-		{http.MethodGet, acct + "/keys/manage?mode=test"},
-		{http.MethodGet, acct + "/keys/new"},
-		{http.MethodPost, acct + "/keys"},
-		{http.MethodPost, fmt.Sprintf("%s/keys/%d/revoke", acct, keyID)},
-		{http.MethodGet, acct + "/requests/new"},
-		{http.MethodPost, acct + "/requests"},
-		{http.MethodPost, fmt.Sprintf("%s/requests/%d/cancel", acct, requestID)},
-		{http.MethodPost, fmt.Sprintf("%s/requests/%d/issue", acct, requestID)},
-	} {
+	for _, r := range keyManagerRoutes(res.Account.ID, keyID, requestID) {
 		wantStatus(t, reviewer.send(r), http.StatusForbidden)
 	}
 	if n := app.count(`SELECT count(*) FROM api_keys WHERE revoked_at IS NULL`); n != 1 {
