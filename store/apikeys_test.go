@@ -15,10 +15,7 @@ import (
 
 func TestCreateKeyCapHoldsUnderConcurrency(t *testing.T) {
 	db := openTestDB(t)
-	res, err := db.CreateSignup(context.Background(), signup, "hash", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := signedUp(t, db)
 	in := keyport.NewKey{AccountID: res.Account.ID, MerchantID: res.Merchant.ID, Type: keyport.KeySecret, Mode: keyport.ModeTest, Name: "ci"}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -65,10 +62,7 @@ func TestPlaintextNeverReachesTheDatabaseFiles(t *testing.T) {
 	if _, err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	res, err := db.CreateSignup(ctx, signup, "hash", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := signedUp(t, db)
 	var plaintexts []string
 	for _, mode := range []keyport.Mode{keyport.ModeTest, keyport.ModeLive} {
 		created, err := db.CreateKey(ctx, keyport.SystemActor, newKey(res, mode, "scan me"))
@@ -116,10 +110,7 @@ func TestExpiredKeysStayListedAndStopCounting(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	db.Now = func() time.Time { return now }
-	res, err := db.CreateSignup(ctx, signup, "hash", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := signedUp(t, db)
 	in := newKey(res, keyport.ModeTest, "week")
 	in.ExpiresAt = now.Add(7 * 24 * time.Hour)
 	week, err := db.CreateKey(ctx, keyport.SystemActor, in)
@@ -163,10 +154,7 @@ func TestExpiredKeysStayListedAndStopCounting(t *testing.T) {
 func TestRevokeRecordsWhoAndWhenAndFreesTheSlot(t *testing.T) {
 	db := openTestDB(t)
 	ctx := context.Background()
-	res, err := db.CreateSignup(ctx, signup, "hash", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := signedUp(t, db)
 	owner := keyport.UserActor(&res.Owner, "198.51.100.4")
 	a, _ := db.CreateKey(ctx, owner, newKey(res, keyport.ModeTest, "a"))
 	if _, err := db.CreateKey(ctx, owner, newKey(res, keyport.ModeTest, "b")); err != nil {
@@ -208,10 +196,7 @@ func TestRevokeRecordsWhoAndWhenAndFreesTheSlot(t *testing.T) {
 func TestCreateKeyRefusesOtherMerchantsAndDisabledAccounts(t *testing.T) {
 	db := openTestDB(t)
 	ctx := context.Background()
-	res, err := db.CreateSignup(ctx, signup, "hash", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := signedUp(t, db)
 	in := newKey(res, keyport.ModeTest, "x")
 	in.MerchantID++
 	if _, err := db.CreateKey(ctx, keyport.SystemActor, in); !errors.Is(err, keyport.ErrNotFound) {
@@ -231,10 +216,7 @@ func TestCreateKeyRefusesOtherMerchantsAndDisabledAccounts(t *testing.T) {
 func TestKeysTabPagesRevokedKeys(t *testing.T) {
 	db := openTestDB(t)
 	ctx := context.Background()
-	res, err := db.CreateSignup(ctx, signup, "hash", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := signedUp(t, db)
 	for i := 0; i < keyport.RevokedPerPage+3; i++ {
 		k, err := db.CreateKey(ctx, keyport.SystemActor, newKey(res, keyport.ModeTest, "k"))
 		if err != nil {

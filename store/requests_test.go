@@ -130,10 +130,7 @@ func TestRequestsAreScopedToTheirMerchantAndAccount(t *testing.T) {
 func TestIssueLiveKeyWorksOnce(t *testing.T) {
 	db := openTestDB(t)
 	ctx := context.Background()
-	res, err := db.CreateSignup(ctx, signup, "hash", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := signedUp(t, db)
 	id := requestIn(t, db, res, keyport.RequestApproved)
 	owner := keyport.UserActor(&res.Owner, "")
 	created, err := db.IssueLiveKey(ctx, owner, res.Merchant.ID, res.Account.ID, id)
@@ -158,14 +155,11 @@ func TestIssueLiveKeyWorksOnce(t *testing.T) {
 func TestFileRequestCountsApprovedRequestsTowardTheCap(t *testing.T) {
 	db := openTestDB(t)
 	ctx := context.Background()
-	res, err := db.CreateSignup(ctx, signup, "hash", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := signedUp(t, db)
 	requestIn(t, db, res, keyport.RequestIssued)
 	requestIn(t, db, res, keyport.RequestApproved)
 	owner := keyport.UserActor(&res.Owner, "")
-	_, err = db.FileRequest(ctx, owner, res.Merchant.ID, res.Account.ID, goodInput, 100)
+	_, err := db.FileRequest(ctx, owner, res.Merchant.ID, res.Account.ID, goodInput, 100)
 	var ce *keyport.CapError
 	if !errors.As(err, &ce) || ce.Cap != 2 || ce.Mode != keyport.ModeLive {
 		t.Fatalf("err = %v", err)
@@ -182,10 +176,7 @@ func TestFileRequestCountsApprovedRequestsTowardTheCap(t *testing.T) {
 func TestTakeRequestNoticesReturnsEachOutcomeOnce(t *testing.T) {
 	db := openTestDB(t)
 	ctx := context.Background()
-	res, err := db.CreateSignup(ctx, signup, "hash", "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := signedUp(t, db)
 	requestIn(t, db, res, keyport.RequestPending)
 	approved := requestIn(t, db, res, keyport.RequestApproved)
 	notices, err := db.TakeRequestNotices(ctx, res.Merchant.ID)

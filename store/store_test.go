@@ -85,6 +85,16 @@ func TestPragmasFromDSN(t *testing.T) {
 
 var signup = keyport.Signup{MerchantName: "Acme", Name: "Ada", Email: "ada@acme.test"}
 
+// signedUp creates the merchant of signup with its Owner and first account.
+func signedUp(t *testing.T, db *DB) SignupResult {
+	t.Helper()
+	res, err := db.CreateSignup(context.Background(), signup, "hash", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 func TestSignupCreatesMerchantOwnerAndDefaultAccount(t *testing.T) {
 	db := openTestDB(t)
 	res, err := db.CreateSignup(context.Background(), signup, "hash", "127.0.0.1")
