@@ -271,6 +271,11 @@ func (db *DB) RevokeKey(ctx context.Context, actor keyport.Actor, merchantID, ac
 // LogExpiredKeys writes a "key.expired" audit event, once, for every key whose
 // expiry has passed. It returns how many keys it logged.
 func (db *DB) LogExpiredKeys(ctx context.Context) (int, error) {
+	var due int
+	if err := db.queryRow(ctx, `SELECT count(*) FROM api_keys WHERE expires_at IS NOT NULL AND expires_at <= ? AND expiry_logged = 0
+		AND revoked_at IS NULL`, db.now()).Scan(&due); err != nil || due == 0 {
+		return 0, err
+	}
 	var n int
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		now := db.now()
