@@ -205,17 +205,6 @@ func (m ModeKeys) UsedSlots(now time.Time) int {
 // AtCap reports whether no new key of this mode may be created or requested at now.
 func (m ModeKeys) AtCap(now time.Time) bool { return CapReached(m.UsedSlots(now), m.Cap) }
 
-// Active returns the current keys that are active at now.
-func (m ModeKeys) Active(now time.Time) []APIKey {
-	var out []APIKey
-	for _, k := range m.Current {
-		if k.StatusAt(now) == KeyActive {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
 // RevokedCountLimit is the most revoked keys the Developer keys tab counts exactly.
 const RevokedCountLimit = 10 * RevokedPerPage
 

@@ -200,12 +200,6 @@ func (db *DB) queryKeys(ctx context.Context, query string, args ...any) ([]keypo
 	return collect(rows, err, scanKey)
 }
 
-// KeyOf returns one key of the merchant's account.
-func (db *DB) KeyOf(ctx context.Context, merchantID, accountID, keyID int64) (keyport.APIKey, error) {
-	return scanKey(db.queryRow(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
-		WHERE k.id = ? AND k.account_id = ? AND k.merchant_id = ? AND a.deleted_at IS NULL`, keyID, accountID, merchantID))
-}
-
 // CurrentKeys returns the account's keys of a mode that are not revoked (active
 // and expired), newest first.
 func (db *DB) CurrentKeys(ctx context.Context, accountID int64, mode keyport.Mode) ([]keyport.APIKey, error) {
@@ -332,7 +326,7 @@ func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, livePage
 	}
 	rows, err := db.query(ctx, `SELECT `+requestColumns+requestFrom+`
 		WHERE r.account_id = ? AND r.state <> 'issued' ORDER BY r.id DESC LIMIT 10`, accountID)
-	tab.Live.Requests, err = collect(rows, err, func(row scanner) (keyport.LiveKeyRequest, error) { return scanRequest(row) })
+	tab.Live.Requests, err = collect(rows, err, scanOneRequest)
 	return tab, err
 }
 

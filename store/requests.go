@@ -78,6 +78,9 @@ func scanRequest(row scanner, extra ...any) (keyport.LiveKeyRequest, error) {
 	return r, nil
 }
 
+// scanOneRequest scans a request row without extra columns, for collect.
+func scanOneRequest(row scanner) (keyport.LiveKeyRequest, error) { return scanRequest(row) }
+
 func requestByID(ctx context.Context, q queryer, id int64) (keyport.LiveKeyRequest, error) {
 	return scanRequest(q.QueryRowContext(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.id = ?`, id))
 }
@@ -97,12 +100,6 @@ func (db *DB) RequestOf(ctx context.Context, merchantID, accountID, requestID in
 // RequestByID returns any live key request, for the API team.
 func (db *DB) RequestByID(ctx context.Context, requestID int64) (keyport.RequestWithActivity, error) {
 	return scanRequestWithActivity(db.queryRow(ctx, `SELECT `+requestColumns+`, `+activityColumns+requestFrom+` WHERE r.id = ?`, requestID))
-}
-
-// AccountRequests returns the account's live key requests, newest first.
-func (db *DB) AccountRequests(ctx context.Context, accountID int64) ([]keyport.LiveKeyRequest, error) {
-	rows, err := db.query(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.account_id = ? ORDER BY r.id DESC LIMIT 20`, accountID)
-	return collect(rows, err, func(row scanner) (keyport.LiveKeyRequest, error) { return scanRequest(row) })
 }
 
 const activityColumns = `a.created_at,
@@ -280,18 +277,9 @@ func (db *DB) TakeRequestNotices(ctx context.Context, merchantID int64) ([]keypo
 	var list []keyport.LiveKeyRequest
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.merchant_id = ? AND r.notify_merchant = 1 ORDER BY r.id`, merchantID)
-		if err != nil {
+		if list, err = collect(rows, err, scanOneRequest); err != nil {
 			return err
 		}
-		for rows.Next() {
-			r, err := scanRequest(rows)
-			if err != nil {
-				rows.Close()
-				return err
-			}
-			list = append(list, r)
-		}
-		rows.Close()
 		_, err = tx.ExecContext(ctx, `UPDATE live_key_requests SET notify_merchant = 0 WHERE merchant_id = ? AND notify_merchant = 1`, merchantID)
 		return err
 	})

@@ -179,13 +179,6 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID int64, keep string)
 	return err
 }
 
-// CountSessions returns how many sessions a user has.
-func (db *DB) CountSessions(ctx context.Context, userID int64) (int, error) {
-	var n int
-	err := db.queryRow(ctx, `SELECT count(*) FROM sessions WHERE user_id = ?`, userID).Scan(&n)
-	return n, err
-}
-
 func newSessionID() (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
