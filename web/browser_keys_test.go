@@ -138,3 +138,62 @@ func TestBrowserDeveloperKeysFlow(t *testing.T) {
 		t.Fatal("Generate Live Token is offered twice")
 	}
 }
+
+func TestBrowserLiveRequestQuestionReplyCancelAndReject(t *testing.T) {
+	app := newTestApp(t)
+	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
+	app.createAdmin("staff@keyport.test")
+	owner := keyport.UserActor(&res.Owner, "")
+	in := keyport.LiveKeyRequestInput{TokenName: "Checkout", IntendedUse: "Buy labels for the orders of our web shop.",
+		Website: "https://acme.example", MonthlyShipments: "800"}
+	asked, err := app.db.FileRequest(t.Context(), owner, res.Merchant.ID, res.Account.ID, in, 800)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.TokenName = "Warehouse"
+	rejected, err := app.db.FileRequest(t.Context(), owner, res.Merchant.ID, res.Account.ID, in, 800)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, app)
+	keys := fmt.Sprintf("/accounts/%d/keys", res.Account.ID)
+
+	b.login("staff@keyport.test", testPassword)
+	b.seeHeading("Live key requests")
+	openRequest := func(id int64) {
+		b.run(chromedp.Click(chromedp.Search(fmt.Sprintf(`//tr[@id='request-%d']//a`, id)), chromedp.NodeVisible))
+	}
+	openRequest(asked.ID)
+	b.seeHeading("Live token request: Checkout")
+	b.clickIn("//form", "Ask for more information")
+	b.see("Message is required.")
+	b.fill("Message to the merchant", "Which carriers will you use?")
+	b.clickIn("//form", "Ask for more information")
+	b.see("Question sent.")
+	openRequest(rejected.ID)
+	b.seeHeading("Live token request: Warehouse")
+	b.fill("Reason", "We could not verify the website.")
+	b.clickIn("//form", "Reject")
+	b.see("Request rejected.")
+	b.click("Log out")
+	b.see("You have logged out.")
+
+	b.login("owner@acme.test", testPassword)
+	b.see("The API team has a question about your live token request “Checkout”")
+	b.see("Your live token request was rejected")
+	b.open(keys)
+	b.see("Which carriers will you use?")
+	b.see("We could not verify the website.")
+	b.clickIn(liveSection, "Send reply")
+	b.see("Reply is required.")
+	b.fill("Your reply", "Royal Mail and DPD.")
+	b.clickIn(liveSection, "Send reply")
+	b.see("Your reply was sent.")
+	b.see("Pending review")
+	b.clickIn(liveSection, "Cancel request")
+	b.see("The live token request was cancelled.")
+	b.see("You cancelled this request.")
+	if s := app.requestState(asked.ID); s != keyport.RequestCancelled {
+		t.Fatalf("request is %s", s)
+	}
+}
