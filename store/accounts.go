@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 
 	"keyport"
 )
@@ -25,9 +26,176 @@ func (db *DB) ListAccounts(ctx context.Context, merchantID int64) ([]keyport.API
 	return collect(rows, err, scanAccount)
 }
 
+// AccountSummaries returns the merchant's API accounts that are not deleted,
+// oldest first, with their active key, registered auth and shipment counts.
+func (db *DB) AccountSummaries(ctx context.Context, merchantID int64) ([]keyport.AccountSummary, error) {
+	rows, err := db.query(ctx, `SELECT a.id, a.merchant_id, a.name, a.account_key, a.disabled_at IS NOT NULL, a.created_at,
+			(SELECT count(*) FROM api_keys k WHERE k.account_id = a.id AND k.mode = 'test' AND k.revoked_at IS NULL
+				AND (k.expires_at IS NULL OR k.expires_at > ?1)),
+			(SELECT count(*) FROM api_keys k WHERE k.account_id = a.id AND k.mode = 'live' AND k.revoked_at IS NULL
+				AND (k.expires_at IS NULL OR k.expires_at > ?1)),
+			(SELECT count(*) FROM registered_auths r WHERE r.account_id = a.id AND r.deleted_at IS NULL),
+			(SELECT count(*) FROM shipments s WHERE s.account_id = a.id)
+		FROM api_accounts a WHERE a.merchant_id = ?2 AND a.deleted_at IS NULL ORDER BY a.id`, db.now(), merchantID)
+	return collect(rows, err, func(row scanner) (keyport.AccountSummary, error) {
+		var s keyport.AccountSummary
+		var created int64
+		err := row.Scan(&s.ID, &s.MerchantID, &s.Name, &s.AccountKey, &s.Disabled, &created,
+			&s.ActiveTestKeys, &s.ActiveLiveKeys, &s.Auths, &s.Shipments)
+		s.CreatedAt = unixTime(created)
+		return s, err
+	})
+}
+
 // AccountOf returns one API account of the merchant; another merchant's or a
 // deleted account is ErrNotFound.
 func (db *DB) AccountOf(ctx context.Context, merchantID, accountID int64) (keyport.APIAccount, error) {
 	return scanAccount(db.queryRow(ctx, `SELECT `+accountColumns+`
 		FROM api_accounts WHERE id = ? AND merchant_id = ? AND deleted_at IS NULL`, accountID, merchantID))
+}
+
+// CreatedAccount is a new API account and its Legacy API Secret, whose
+// plaintext exists only to be shown once.
+type CreatedAccount struct {
+	Account keyport.APIAccount
+	Secret  CreatedKey
+}
+
+// CreateAccount creates an API account of the merchant and its Legacy API
+// Secret (a full-access test secret key) in one transaction. An empty account
+// key is generated. A name already used by a live account of the merchant, or
+// a taken account key, is a ValidationError on that field.
+func (db *DB) CreateAccount(ctx context.Context, actor keyport.Actor, merchantID int64, in keyport.NewAccount) (CreatedAccount, error) {
+	var out CreatedAccount
+	if in.AccountKey == "" {
+		k, err := keyport.NewAccountKey()
+		if err != nil {
+			return out, err
+		}
+		in.AccountKey = k
+	}
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var taken int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_accounts WHERE merchant_id = ? AND deleted_at IS NULL
+			AND name = ? COLLATE NOCASE`, merchantID, in.Name).Scan(&taken); err != nil {
+			return err
+		}
+		if taken > 0 {
+			return keyport.FieldError("name", keyport.ErrAccountNameTaken)
+		}
+		now := db.now()
+		r, err := tx.ExecContext(ctx, `INSERT INTO api_accounts (merchant_id, name, account_key, created_at) VALUES (?, ?, ?, ?)`,
+			merchantID, in.Name, in.AccountKey, now)
+		if isUniqueViolation(err) {
+			return keyport.FieldError("account_key", "This account key is already in use. Generate another.")
+		}
+		if err != nil {
+			return err
+		}
+		id, _ := r.LastInsertId()
+		out.Account = keyport.APIAccount{ID: id, MerchantID: merchantID, Name: in.Name, AccountKey: in.AccountKey, CreatedAt: unixTime(now)}
+		if err := db.audit(ctx, tx, merchantID, actor, "account.created", "api_account", id, in.Name); err != nil {
+			return err
+		}
+		out.Secret, err = db.createKey(ctx, tx, actor, keyport.NewKey{AccountID: id, MerchantID: merchantID, Type: keyport.KeySecret,
+			Mode: keyport.ModeTest, Name: keyport.LegacySecretName, Access: keyport.AccessFull, Legacy: true})
+		return err
+	})
+	return out, err
+}
+
+// SetAccountDisabled disables or enables the merchant's API account, audited
+// when it changes. While disabled, none of its keys work and no key can be created.
+func (db *DB) SetAccountDisabled(ctx context.Context, actor keyport.Actor, merchantID, accountID int64, disabled bool) (keyport.APIAccount, error) {
+	var a keyport.APIAccount
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		a, err = scanAccount(tx.QueryRowContext(ctx, `SELECT `+accountColumns+`
+			FROM api_accounts WHERE id = ? AND merchant_id = ? AND deleted_at IS NULL`, accountID, merchantID))
+		if err != nil || a.Disabled == disabled {
+			return err
+		}
+		var at any
+		action := "account.enabled"
+		if disabled {
+			at = db.now()
+			action = "account.disabled"
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE api_accounts SET disabled_at = ? WHERE id = ?`, at, accountID); err != nil {
+			return err
+		}
+		a.Disabled = disabled
+		return db.audit(ctx, tx, merchantID, actor, action, "api_account", accountID, a.Name)
+	})
+	return a, err
+}
+
+// DeleteAccount revokes every key of the merchant's API account, cancels its
+// open live key requests and hides the account, in one transaction. Its rows
+// stay for the audit trail. It returns how many keys it revoked.
+func (db *DB) DeleteAccount(ctx context.Context, actor keyport.Actor, merchantID, accountID int64) (int, error) {
+	var revoked int
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		a, err := scanAccount(tx.QueryRowContext(ctx, `SELECT `+accountColumns+`
+			FROM api_accounts WHERE id = ? AND merchant_id = ? AND deleted_at IS NULL`, accountID, merchantID))
+		if err != nil {
+			return err
+		}
+		now := db.now()
+		type key struct {
+			id       int64
+			redacted string
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id, prefix || first4 || '********' || last4 FROM api_keys
+			WHERE account_id = ? AND revoked_at IS NULL ORDER BY id`, accountID)
+		keys, err := collect(rows, err, func(row scanner) (key, error) {
+			var k key
+			err := row.Scan(&k.id, &k.redacted)
+			return k, err
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ?, revoked_by_label = ?, revoke_reason = ? WHERE id = ?`,
+				now, actor.Label, keyport.AccountRevokeReason, k.id); err != nil {
+				return err
+			}
+			if err := db.audit(ctx, tx, merchantID, actor, "key.revoked", "api_key", k.id, k.redacted+" "+keyport.AccountRevokeReason); err != nil {
+				return err
+			}
+		}
+		open, err := tx.QueryContext(ctx, `SELECT id, token_name FROM live_key_requests
+			WHERE account_id = ? AND state IN ('pending', 'needs_info', 'approved') ORDER BY id`, accountID)
+		requests, err := collect(open, err, func(row scanner) (key, error) {
+			var k key
+			err := row.Scan(&k.id, &k.redacted)
+			return k, err
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range requests {
+			if _, err := tx.ExecContext(ctx, `UPDATE live_key_requests SET state = 'cancelled', notify_merchant = 0, updated_at = ?
+				WHERE id = ?`, now, r.id); err != nil {
+				return err
+			}
+			if err := db.audit(ctx, tx, merchantID, actor, "request.cancelled", "live_key_request", r.id, r.redacted+" (API account deleted)"); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE api_accounts SET deleted_at = ? WHERE id = ?`, now, accountID); err != nil {
+			return err
+		}
+		revoked = len(keys)
+		return db.audit(ctx, tx, merchantID, actor, "account.deleted", "api_account", accountID, a.Name)
+	})
+	return revoked, err
+}
+
+// AccountKeys returns the account's keys that are not revoked (active and
+// expired) in both modes, live first, newest first.
+func (db *DB) AccountKeys(ctx context.Context, accountID int64) ([]keyport.APIKey, error) {
+	return db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
+		WHERE k.account_id = ? AND k.revoked_at IS NULL ORDER BY k.mode = 'test', k.id DESC`, accountID)
 }

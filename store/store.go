@@ -26,6 +26,8 @@ type DB struct {
 	sql *sql.DB
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+	// Sealer encrypts courier secrets at rest; registering or revealing them fails without one.
+	Sealer *keyport.Sealer
 	// stmts holds a prepared statement per query text run outside transactions.
 	stmts sync.Map
 }

@@ -1,0 +1,286 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"keyport"
+)
+
+// Couriers returns the courier catalog in display order, each with its fields and presets.
+func (db *DB) Couriers(ctx context.Context) ([]keyport.Courier, error) {
+	rows, err := db.query(ctx, `SELECT code, name FROM couriers ORDER BY position, code`)
+	list, err := collect(rows, err, func(row scanner) (keyport.Courier, error) {
+		var c keyport.Courier
+		err := row.Scan(&c.Code, &c.Name)
+		return c, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	index := make(map[string]*keyport.Courier, len(list))
+	for i := range list {
+		index[list[i].Code] = &list[i]
+	}
+	rows, err = db.query(ctx, `SELECT courier, name, label, secret, required, hint FROM courier_fields ORDER BY courier, position, name`)
+	if err != nil {
+		return nil, err
+	}
+	if err := eachRow(rows, func(row scanner) error {
+		var code string
+		var f keyport.CourierField
+		if err := row.Scan(&code, &f.Name, &f.Label, &f.Secret, &f.Required, &f.Hint); err != nil {
+			return err
+		}
+		if c := index[code]; c != nil {
+			c.Fields = append(c.Fields, f)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	rows, err = db.query(ctx, `SELECT courier, service_code, name, weight_grams, length_cm, width_cm, height_cm, base_price_minor, currency
+		FROM courier_presets ORDER BY courier, position, service_code`)
+	if err != nil {
+		return nil, err
+	}
+	err = eachRow(rows, func(row scanner) error {
+		var code string
+		var p keyport.Preset
+		if err := row.Scan(&code, &p.ServiceCode, &p.Name, &p.WeightGrams, &p.LengthCM, &p.WidthCM, &p.HeightCM, &p.BasePriceMinor, &p.Currency); err != nil {
+			return err
+		}
+		if c := index[code]; c != nil {
+			c.Presets = append(c.Presets, p)
+		}
+		return nil
+	})
+	return list, err
+}
+
+// Courier returns one courier of the catalog; an unknown code is ErrNotFound.
+func (db *DB) Courier(ctx context.Context, code string) (keyport.Courier, error) {
+	list, err := db.Couriers(ctx)
+	if err != nil {
+		return keyport.Courier{}, err
+	}
+	for _, c := range list {
+		if c.Code == code {
+			return c, nil
+		}
+	}
+	return keyport.Courier{}, keyport.ErrNotFound
+}
+
+// eachRow calls fn for every row, closing the rows.
+func eachRow(rows *sql.Rows, fn func(scanner) error) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// errNoSealer refuses to store courier secrets when no encryption key was configured.
+var errNoSealer = errors.New("store: no encryption key configured for secrets at rest")
+
+func authContext(id int64) string { return fmt.Sprintf("registered_auth/%d", id) }
+
+// RegisterAuth stores courier credentials on the merchant's API account: the
+// non-secret fields as they are, the secret ones sealed with the store's
+// Sealer. The submission must already be validated against c. A second auth for
+// the same courier, company and mode is a ValidationError on "company".
+func (db *DB) RegisterAuth(ctx context.Context, actor keyport.Actor, merchantID, accountID int64, c keyport.Courier, in keyport.NewAuth) (keyport.RegisteredAuth, error) {
+	var out keyport.RegisteredAuth
+	if db.Sealer == nil {
+		return out, errNoSealer
+	}
+	plain := map[string]string{}
+	secret := map[string]string{}
+	var secretNames []string
+	for _, f := range c.Fields {
+		v := in.Values[f.Name]
+		if v == "" {
+			continue
+		}
+		if f.Secret {
+			secret[f.Name] = v
+			secretNames = append(secretNames, f.Name)
+		} else {
+			plain[f.Name] = v
+		}
+	}
+	plainJSON, err := json.Marshal(plain)
+	if err != nil {
+		return out, err
+	}
+	secretJSON, err := json.Marshal(secret)
+	if err != nil {
+		return out, err
+	}
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := scanAccount(tx.QueryRowContext(ctx, `SELECT `+accountColumns+`
+			FROM api_accounts WHERE id = ? AND merchant_id = ? AND deleted_at IS NULL`, accountID, merchantID)); err != nil {
+			return err
+		}
+		now := db.now()
+		r, err := tx.ExecContext(ctx, `INSERT INTO registered_auths (account_id, merchant_id, courier, company, testing, fields,
+				secret_names, created_by_label, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			accountID, merchantID, c.Code, in.Company, in.IsTesting(), string(plainJSON), strings.Join(secretNames, " "), actor.Label, now)
+		if isUniqueViolation(err) {
+			return keyport.FieldError("company", "This API account already has a "+c.Name+" auth for this company in this mode.")
+		}
+		if err != nil {
+			return err
+		}
+		id, _ := r.LastInsertId()
+		sealed, err := db.Sealer.Seal(secretJSON, authContext(id))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE registered_auths SET secrets = ? WHERE id = ?`, sealed, id); err != nil {
+			return err
+		}
+		if err := db.audit(ctx, tx, merchantID, actor, "auth.registered", "registered_auth", id, authLabel(c.Name, in.Company, in.IsTesting())); err != nil {
+			return err
+		}
+		out = keyport.RegisteredAuth{ID: id, AccountID: accountID, MerchantID: merchantID, Courier: c, Company: in.Company,
+			Testing: in.IsTesting(), Values: plain, SecretsSet: setOf(secretNames), CreatedBy: actor.Label, CreatedAt: unixTime(now)}
+		return nil
+	})
+	return out, err
+}
+
+func authLabel(courier, company string, testing bool) string {
+	mode := "live"
+	if testing {
+		mode = "testing"
+	}
+	return courier + " · " + company + " (" + mode + ")"
+}
+
+func setOf(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+type authRow struct {
+	auth        keyport.RegisteredAuth
+	courier     string
+	fields      string
+	secretNames string
+}
+
+const authColumns = `id, account_id, merchant_id, courier, company, testing, fields, secret_names, created_by_label, created_at`
+
+func scanAuthRow(row scanner) (authRow, error) {
+	var r authRow
+	var created int64
+	err := row.Scan(&r.auth.ID, &r.auth.AccountID, &r.auth.MerchantID, &r.courier, &r.auth.Company, &r.auth.Testing, &r.fields,
+		&r.secretNames, &r.auth.CreatedBy, &created)
+	r.auth.CreatedAt = unixTime(created)
+	return r, notFound(err)
+}
+
+// ListAuths returns the registered auths of the merchant's API account, by
+// courier then company, with the catalog entry of each courier. Secret values
+// are not loaded.
+func (db *DB) ListAuths(ctx context.Context, merchantID, accountID int64) ([]keyport.RegisteredAuth, error) {
+	rows, err := db.query(ctx, `SELECT `+authColumns+` FROM registered_auths
+		WHERE account_id = ? AND merchant_id = ? AND deleted_at IS NULL ORDER BY id`, accountID, merchantID)
+	list, err := collect(rows, err, scanAuthRow)
+	if err != nil || len(list) == 0 {
+		return nil, err
+	}
+	couriers, err := db.Couriers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]keyport.RegisteredAuth, 0, len(list))
+	for _, r := range list {
+		a := r.auth
+		for _, c := range couriers {
+			if c.Code == r.courier {
+				a.Courier = c
+			}
+		}
+		if err := json.Unmarshal([]byte(r.fields), &a.Values); err != nil {
+			return nil, fmt.Errorf("registered auth %d fields: %w", a.ID, err)
+		}
+		a.SecretsSet = setOf(strings.Fields(r.secretNames))
+		out = append(out, a)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Courier.Name != out[j].Courier.Name {
+			return out[i].Courier.Name < out[j].Courier.Name
+		}
+		return strings.ToLower(out[i].Company) < strings.ToLower(out[j].Company)
+	})
+	return out, nil
+}
+
+// RevealAuthSecret decrypts one secret field of a registered auth of the
+// merchant's API account and records that it was revealed (never the value).
+func (db *DB) RevealAuthSecret(ctx context.Context, actor keyport.Actor, merchantID, accountID, authID int64, field string) (string, error) {
+	if db.Sealer == nil {
+		return "", errNoSealer
+	}
+	var value string
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var courier, company, names string
+		var testing bool
+		var sealed []byte
+		err := tx.QueryRowContext(ctx, `SELECT c.name, r.company, r.testing, r.secret_names, r.secrets
+			FROM registered_auths r JOIN couriers c ON c.code = r.courier
+			WHERE r.id = ? AND r.account_id = ? AND r.merchant_id = ? AND r.deleted_at IS NULL`, authID, accountID, merchantID).
+			Scan(&courier, &company, &testing, &names, &sealed)
+		if err != nil {
+			return notFound(err)
+		}
+		if !setOf(strings.Fields(names))[field] {
+			return keyport.ErrNotFound
+		}
+		plain, err := db.Sealer.Open(sealed, authContext(authID))
+		if err != nil {
+			return err
+		}
+		var secrets map[string]string
+		if err := json.Unmarshal(plain, &secrets); err != nil {
+			return err
+		}
+		value = secrets[field]
+		return db.audit(ctx, tx, merchantID, actor, "auth.secret_revealed", "registered_auth", authID,
+			authLabel(courier, company, testing)+": "+field)
+	})
+	return value, err
+}
+
+// DeleteAuth removes a registered auth of the merchant's API account: its
+// sealed secrets are erased and the row stays, hidden, for the audit trail.
+func (db *DB) DeleteAuth(ctx context.Context, actor keyport.Actor, merchantID, accountID, authID int64) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		var courier, company string
+		var testing bool
+		err := tx.QueryRowContext(ctx, `SELECT c.name, r.company, r.testing FROM registered_auths r JOIN couriers c ON c.code = r.courier
+			WHERE r.id = ? AND r.account_id = ? AND r.merchant_id = ? AND r.deleted_at IS NULL`, authID, accountID, merchantID).
+			Scan(&courier, &company, &testing)
+		if err != nil {
+			return notFound(err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE registered_auths SET deleted_at = ?, secrets = NULL WHERE id = ?`, db.now(), authID); err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, merchantID, actor, "auth.deleted", "registered_auth", authID, authLabel(courier, company, testing))
+	})
+}
