@@ -148,3 +148,16 @@ type ShipmentPage struct {
 
 // LastPage is the number of the last page (at least 1).
 func (p ShipmentPage) LastPage() int { return max(1, (p.Total+ShipmentsPerPage-1)/ShipmentsPerPage) }
+
+// NewTrackingNumber returns a fresh tracking number: "KP" and 16 random digits.
+func NewTrackingNumber() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	out := []byte("KP")
+	for _, c := range b {
+		out = append(out, '0'+c%10)
+	}
+	return string(out), nil
+}

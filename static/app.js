@@ -2,6 +2,7 @@
 // Loaded as a file so the Content-Security-Policy never needs 'unsafe-inline'.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
 
   function openDialogs(root) {
     root.querySelectorAll("dialog[data-modal]:not([open])").forEach(function (d) {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -23,7 +24,18 @@ func openTestDB(t *testing.T) *DB {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	db.Sealer = testSealer(t)
 	return db
+}
+
+// testSealer is a Sealer under a fixed key.
+func testSealer(t testing.TB) *keyport.Sealer {
+	t.Helper()
+	s, err := keyport.NewSealer(bytes.Repeat([]byte{7}, keyport.EncryptionKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func count(t *testing.T, db *DB, query string, args ...any) int {

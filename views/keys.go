@@ -99,12 +99,17 @@ func RequestBadgeClass(s keyport.RequestState) string {
 	return "badge badge-info"
 }
 
-// KeyForm is the "Generate Token" dialog's data.
+// KeyForm is the data of the form that creates a test token: "Generate Token"
+// on the Developer keys tab, "Create Token" in the Keys & Tokens pop-up.
 type KeyForm struct {
 	Frame
 	Action string
 	CSRF   string
 	Form   Form
+	// From is "tokens" when the form was opened from the Keys & Tokens pop-up.
+	From string
+	// Submit is the label of the submit button.
+	Submit string
 }
 
 // RevealedKey is a new key shown once.
@@ -113,9 +118,14 @@ type RevealedKey struct {
 	Name      string
 	Mode      keyport.Mode
 	Plaintext string
+	// Intro is an optional line above the key, such as "API account created".
+	Intro string
+	// Reopen makes Done load Back into the modal instead of closing it.
+	Reopen bool
 }
 
-// ManageView is the "Manage Your Tokens" dialog's data.
+// ManageView is the data of the key list with remove actions: "Manage Your
+// Tokens" for one mode, or the "Keys & Tokens" pop-up when Mode is empty.
 type ManageView struct {
 	Frame
 	Account keyport.APIAccount
@@ -125,6 +135,30 @@ type ManageView struct {
 	CSRF    string
 	// Removed names the token just removed, for the confirmation line.
 	Removed string
+	// CanManage shows the remove and create actions.
+	CanManage bool
+	// AtCap reports that no test token may be created, and Cap is the limit.
+	AtCap bool
+	Cap   int
+}
+
+// AllModes reports whether the list is the Keys & Tokens pop-up of every mode.
+func (m ManageView) AllModes() bool { return m.Mode == "" }
+
+// From is the value of the remove forms' "from" field, naming the view to come back to.
+func (m ManageView) From() string {
+	if m.AllModes() {
+		return "tokens"
+	}
+	return string(m.Mode)
+}
+
+// ModeBadgeClass is the CSS class of a key's mode badge.
+func ModeBadgeClass(m keyport.Mode) string {
+	if m == keyport.ModeLive {
+		return "badge badge-warn"
+	}
+	return "badge badge-info"
 }
 
 // RequestForm is the "Request Live Token" dialog's data.

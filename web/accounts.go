@@ -1,18 +1,143 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
+	"keyport"
 	"keyport/views"
 )
 
-func (s *Server) accountsPage(c echo.Context) error {
+const accountsChanged = "accounts-changed"
+
+func accountURL(a *keyport.APIAccount) string { return fmt.Sprintf("/accounts/%d", a.ID) }
+
+func (s *Server) accountsView(c echo.Context) (views.AccountsView, error) {
 	u := currentUser(c)
-	accounts, err := s.db.ListAccounts(c.Request().Context(), u.MerchantID)
+	list, err := s.db.AccountSummaries(c.Request().Context(), u.MerchantID)
+	return views.AccountsView{Accounts: list, Now: s.Now(), CSRF: csrfToken(c), CanManage: u.Role.CanManageKeys()}, err
+}
+
+func (s *Server) accountsPage(c echo.Context) error {
+	v, err := s.accountsView(c)
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.AccountsPage(s.page(c, "API Accounts", "/accounts"), accounts, s.Now()))
+	return render(c, http.StatusOK, views.AccountsPage(s.page(c, "API Accounts", "/accounts"), v))
 }
+
+func (s *Server) accountsTable(c echo.Context) error {
+	v, err := s.accountsView(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.AccountsTable(v))
+}
+
+func (s *Server) accountFormDialog(c echo.Context, status int, f views.Form) error {
+	body := views.NewAccountBody(views.AccountForm{Frame: frame(c, "/accounts"), CSRF: csrfToken(c), Form: f})
+	return s.dialog(c, status, "Create New API Account", "/accounts", "", false, body)
+}
+
+func (s *Server) newAccountForm(c echo.Context) error {
+	return s.accountFormDialog(c, http.StatusOK, views.Form{})
+}
+
+// createAccount saves a new API account, or, for the "Generate key" button,
+// fills a fresh account key into the form.
+func (s *Server) createAccount(c echo.Context) error {
+	in := keyport.NewAccount{Name: c.FormValue("name"), AccountKey: c.FormValue("account_key")}
+	in.Normalize()
+	values := map[string]string{"name": in.Name, "account_key": in.AccountKey}
+	if c.FormValue("action") == "generate" {
+		key, err := keyport.NewAccountKey()
+		if err != nil {
+			return err
+		}
+		values["account_key"] = key
+		return s.accountFormDialog(c, http.StatusOK, views.Form{Values: values})
+	}
+	if err := in.Validate(); err != nil {
+		return s.accountFormDialog(c, http.StatusUnprocessableEntity, views.Form{Values: values, Errors: fieldErrors(err)})
+	}
+	created, err := s.db.CreateAccount(c.Request().Context(), actor(c), currentUser(c).MerchantID, in)
+	if fields := fieldErrors(err); fields != nil {
+		return s.accountFormDialog(c, http.StatusUnprocessableEntity, views.Form{Values: values, Errors: fields})
+	}
+	if err != nil {
+		return err
+	}
+	k := created.Secret.Key
+	body := views.RevealBody(views.RevealedKey{Frame: frame(c, "/accounts"), Name: k.Name, Mode: k.Mode, Plaintext: created.Secret.Plaintext,
+		Intro: fmt.Sprintf("API account “%s” created with account key %s. This is its Legacy API Secret: full access to test mode.",
+			created.Account.Name, created.Account.AccountKey)})
+	return s.dialog(c, http.StatusOK, "API account created", "/accounts", accountsChanged, true, body)
+}
+
+func (s *Server) setAccountDisabled(c echo.Context, disabled bool) error {
+	a := currentAccount(c)
+	updated, err := s.db.SetAccountDisabled(c.Request().Context(), actor(c), a.MerchantID, a.ID, disabled)
+	if err != nil {
+		return err
+	}
+	if disabled {
+		s.flash(c, "success", fmt.Sprintf("Disabled “%s”: its keys no longer work and no key can be created until you enable it.", updated.Name))
+	} else {
+		s.flash(c, "success", fmt.Sprintf("Enabled “%s”: its keys work again.", updated.Name))
+	}
+	return redirect(c, "/accounts")
+}
+
+func (s *Server) disableAccount(c echo.Context) error { return s.setAccountDisabled(c, true) }
+
+func (s *Server) enableAccount(c echo.Context) error { return s.setAccountDisabled(c, false) }
+
+func (s *Server) deleteAccountDialog(c echo.Context, status int, f views.Form) error {
+	body := views.DeleteAccountBody(views.AccountForm{Frame: frame(c, "/accounts"), CSRF: csrfToken(c), Form: f, Account: *currentAccount(c)})
+	return s.dialog(c, status, "Delete API account", "/accounts", "", false, body)
+}
+
+func (s *Server) deleteAccountForm(c echo.Context) error {
+	return s.deleteAccountDialog(c, http.StatusOK, views.Form{})
+}
+
+func (s *Server) deleteAccount(c echo.Context) error {
+	a := currentAccount(c)
+	typed := c.FormValue("confirm_name")
+	if msg := keyport.CheckDeleteConfirmation(a.Name, typed); msg != "" {
+		return s.deleteAccountDialog(c, http.StatusUnprocessableEntity,
+			views.Form{Values: map[string]string{"confirm_name": typed}, Errors: map[string]string{"confirm_name": msg}})
+	}
+	revoked, err := s.db.DeleteAccount(c.Request().Context(), actor(c), a.MerchantID, a.ID)
+	if err != nil {
+		return err
+	}
+	s.flash(c, "success", fmt.Sprintf("Deleted “%s” and revoked its %d active or expired keys. Its history stays in the audit log.", a.Name, revoked))
+	return redirect(c, "/accounts")
+}
+
+func (s *Server) tokensDialog(c echo.Context, removed string) error {
+	a := currentAccount(c)
+	ctx := c.Request().Context()
+	keys, err := s.db.AccountKeys(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	capacity, err := s.db.TokenCap(ctx)
+	if err != nil {
+		return err
+	}
+	test := keyport.ModeKeys{Mode: keyport.ModeTest, Cap: capacity}
+	for _, k := range keys {
+		if k.Mode == keyport.ModeTest {
+			test.Current = append(test.Current, k)
+		}
+	}
+	body := views.ManageBody(views.ManageView{Frame: frame(c, "/accounts"), Account: *a, Keys: keys, Now: s.Now(), CSRF: csrfToken(c),
+		Removed: removed, CanManage: currentUser(c).Role.CanManageKeys(), AtCap: test.AtCap(s.Now()), Cap: capacity})
+	return s.dialog(c, http.StatusOK, "Keys & Tokens · "+a.Name, "/accounts", accountsChanged, false, body)
+}
+
+func (s *Server) tokensPage(c echo.Context) error { return s.tokensDialog(c, "") }

@@ -60,6 +60,11 @@ func newTestApp(t testing.TB) *testApp {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	sealer, err := keyport.NewSealer(bytes.Repeat([]byte{9}, keyport.EncryptionKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Sealer = sealer
 	app := &testApp{t: t, db: db, now: time.Now(), logs: &syncBuffer{}}
 	db.Now = app.clock
 	base, _ := url.Parse("http://example.test")

@@ -44,10 +44,19 @@ func (s *Server) keySection(c echo.Context) error {
 	return render(c, http.StatusOK, views.KeySection(s.keysView(c, tab), mode))
 }
 
+// fromTokens reports whether a key form or removal came from the Keys & Tokens pop-up.
+func fromTokens(c echo.Context) bool {
+	return c.QueryParam("from") == "tokens" || c.FormValue("from") == "tokens"
+}
+
 func (s *Server) keyFormDialog(c echo.Context, status int, f views.Form) error {
 	a := currentAccount(c)
-	body := views.KeyFormBody(views.KeyForm{Frame: frame(c, keysURL(a)), Action: keysURL(a), CSRF: csrfToken(c), Form: f})
-	return s.dialog(c, status, "Generate a test token", "/accounts", "", false, body)
+	k := views.KeyForm{Frame: frame(c, keysURL(a)), Action: keysURL(a), CSRF: csrfToken(c), Form: f, Submit: "Generate Token"}
+	title := "Generate a test token"
+	if fromTokens(c) {
+		k.Back, k.From, k.Submit, title = accountURL(a)+"/tokens", "tokens", "Create Token", "Create Token · "+a.Name
+	}
+	return s.dialog(c, status, title, "/accounts", "", false, views.KeyFormBody(k))
 }
 
 func (s *Server) newKeyForm(c echo.Context) error {
@@ -86,8 +95,12 @@ func (s *Server) createKey(c echo.Context) error {
 
 // reveal shows a new key's plaintext, the only time it is ever sent.
 func (s *Server) reveal(c echo.Context, k keyport.APIKey, plaintext string) error {
-	body := views.RevealBody(views.RevealedKey{Frame: frame(c, keysURL(currentAccount(c))), Name: k.Name, Mode: k.Mode, Plaintext: plaintext})
-	return s.dialog(c, http.StatusOK, "Your new token", "/accounts", keysChanged, true, body)
+	r := views.RevealedKey{Frame: frame(c, keysURL(currentAccount(c))), Name: k.Name, Mode: k.Mode, Plaintext: plaintext}
+	refresh := keysChanged
+	if fromTokens(c) {
+		r.Back, r.Reopen, refresh = accountURL(currentAccount(c))+"/tokens", true, accountsChanged
+	}
+	return s.dialog(c, http.StatusOK, "Your new token", "/accounts", refresh, true, views.RevealBody(r))
 }
 
 func (s *Server) manageDialog(c echo.Context, mode keyport.Mode, removed string) error {
@@ -97,7 +110,7 @@ func (s *Server) manageDialog(c echo.Context, mode keyport.Mode, removed string)
 		return err
 	}
 	body := views.ManageBody(views.ManageView{Frame: frame(c, keysURL(a)), Account: *a, Mode: mode, Keys: keys, Now: s.Now(),
-		CSRF: csrfToken(c), Removed: removed})
+		CSRF: csrfToken(c), Removed: removed, CanManage: true})
 	return s.dialog(c, http.StatusOK, "Manage your "+string(mode)+" tokens", "/accounts", keysChanged, false, body)
 }
 
@@ -119,9 +132,15 @@ func (s *Server) revokeKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if isHTMX(c) {
+	switch {
+	case isHTMX(c) && fromTokens(c):
+		return s.tokensDialog(c, k.Name)
+	case isHTMX(c):
 		return s.manageDialog(c, k.Mode, k.Name)
 	}
 	s.flash(c, "success", fmt.Sprintf("Removed “%s”. Anything using it can no longer call the API.", k.Name))
+	if fromTokens(c) {
+		return redirect(c, accountURL(a)+"/tokens")
+	}
 	return redirect(c, keysURL(a)+"/manage?mode="+string(k.Mode))
 }

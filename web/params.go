@@ -105,3 +105,12 @@ func (s *Server) dialog(c echo.Context, status int, title, nav, refresh string, 
 func frame(c echo.Context, back string) views.Frame {
 	return views.Frame{Modal: isHTMX(c), Back: back}
 }
+
+// fieldErrors returns the per-field messages of a ValidationError, nil for any other error.
+func fieldErrors(err error) map[string]string {
+	var ve *keyport.ValidationError
+	if errors.As(err, &ve) {
+		return ve.Fields
+	}
+	return nil
+}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"keyport"
 )
 
 // config is the validated configuration of one command.
@@ -20,6 +22,8 @@ type config struct {
 	IdleTimeout     time.Duration
 	SessionLifetime time.Duration
 	Demo            bool
+	// EncryptionKey encrypts courier secrets at rest; nil means the key file in DataDir.
+	EncryptionKey []byte
 }
 
 // rawConfig holds the flag values before validation; each defaults to its environment variable.
@@ -95,6 +99,11 @@ func (r *rawConfig) validate() (config, error) {
 	}
 	if c.SessionLifetime, err = time.ParseDuration(r.lifetime); err != nil || c.SessionLifetime <= 0 {
 		problems = append(problems, fmt.Sprintf("KEYPORT_SESSION_LIFETIME %q must be a positive duration, like 12h", r.lifetime))
+	}
+	if v := os.Getenv("KEYPORT_ENCRYPTION_KEY"); v != "" {
+		if c.EncryptionKey, err = keyport.ParseEncryptionKey(v); err != nil {
+			problems = append(problems, "KEYPORT_ENCRYPTION_KEY "+err.Error())
+		}
 	}
 	if len(problems) > 0 {
 		return c, fmt.Errorf("invalid configuration:\n  %s", strings.Join(problems, "\n  "))

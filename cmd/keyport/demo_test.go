@@ -23,6 +23,11 @@ func openTestStore(t *testing.T) *store.DB {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	sealer, err := keyport.NewSealer(make([]byte, keyport.EncryptionKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Sealer = sealer
 	return db
 }
 
@@ -34,7 +39,12 @@ func TestSeedDemoCreatesKeysAndAPendingRequestOnce(t *testing.T) {
 		t.Fatalf("seed: %+v, %v", logins, err)
 	}
 	counts := map[string]int{
-		`SELECT count(*) FROM api_keys WHERE mode = 'test' AND revoked_at IS NULL`:          2,
+		`SELECT count(*) FROM api_keys WHERE mode = 'test' AND revoked_at IS NULL`:          3,
+		`SELECT count(*) FROM api_keys WHERE legacy = 1`:                                    1,
+		`SELECT count(*) FROM api_accounts`:                                                 2,
+		`SELECT count(*) FROM registered_auths WHERE secrets IS NOT NULL`:                   3,
+		`SELECT count(*) FROM shipments WHERE mode = 'test'`:                                72,
+		`SELECT count(*) FROM shipments WHERE mode = 'live'`:                                6,
 		`SELECT count(*) FROM api_keys WHERE revoked_at IS NOT NULL`:                        1,
 		`SELECT count(*) FROM live_key_requests WHERE state = 'pending'`:                    1,
 		`SELECT count(*) FROM users WHERE email IN (?, ?)`:                                  2,

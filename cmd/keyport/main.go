@@ -190,6 +190,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("session key: %w", err)
 	}
+	if db.Sealer, err = openSealer(cfg); err != nil {
+		return err
+	}
 	var demo *demoLogins
 	if cfg.Demo {
 		if demo, err = seedDemo(ctx, db); err != nil {
@@ -235,6 +238,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// openSealer returns the Sealer for courier secrets: from KEYPORT_ENCRYPTION_KEY,
+// or from the key file generated into the data directory on first start.
+func openSealer(cfg config) (*keyport.Sealer, error) {
+	key := cfg.EncryptionKey
+	if key == nil {
+		var err error
+		if key, err = store.LoadOrCreateSecret(filepath.Join(cfg.DataDir, "encryption.key"), keyport.EncryptionKeySize); err != nil {
+			return nil, fmt.Errorf("encryption key: %w", err)
+		}
+	}
+	return keyport.NewSealer(key)
 }
 
 func printWelcome(w io.Writer, cfg config, listenAddr string, demo *demoLogins) {

@@ -1,0 +1,54 @@
+package views
+
+import (
+	"fmt"
+	"time"
+
+	"keyport"
+)
+
+// AccountsView is what the API Accounts page shows.
+type AccountsView struct {
+	Accounts  []keyport.AccountSummary
+	Now       time.Time
+	CSRF      string
+	CanManage bool
+}
+
+// AccountForm is the data of the "Create New API Account" and delete dialogs.
+type AccountForm struct {
+	Frame
+	CSRF    string
+	Form    Form
+	Account keyport.APIAccount
+}
+
+// ShipmentsPageURL links to one page of an account's shipments of a mode.
+func ShipmentsPageURL(accountID int64, mode keyport.Mode, page int) string {
+	u := fmt.Sprintf("/accounts/%d/shipments?mode=%s", accountID, mode)
+	if page > 1 {
+		u += fmt.Sprintf("&page=%d", page)
+	}
+	return u
+}
+
+// ModeTitleShort is a mode's name for tabs: "Test" or "Live".
+func ModeTitleShort(m keyport.Mode) string {
+	if m == keyport.ModeLive {
+		return "Live"
+	}
+	return "Test"
+}
+
+// ShipmentBadgeClass is the CSS class of a shipment's status badge.
+func ShipmentBadgeClass(status string) string {
+	switch status {
+	case keyport.ShipmentDelivered:
+		return "badge badge-ok"
+	case keyport.ShipmentInTransit:
+		return "badge badge-info"
+	case keyport.ShipmentCancelled:
+		return "badge badge-muted"
+	}
+	return "badge"
+}

@@ -1,0 +1,163 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"keyport"
+	"keyport/views"
+)
+
+func (s *Server) authsDialog(c echo.Context, status int, notice string, revealed map[string]string) error {
+	a := currentAccount(c)
+	auths, err := s.db.ListAuths(c.Request().Context(), a.MerchantID, a.ID)
+	if err != nil {
+		return err
+	}
+	body := views.AuthsBody(views.AuthsView{Frame: frame(c, "/accounts"), Account: *a, Auths: auths, CSRF: csrfToken(c),
+		CanManage: currentUser(c).Role.CanManageKeys(), Now: s.Now(), Notice: notice, Revealed: revealed})
+	return s.dialog(c, status, "Registered Auths · "+a.Name, "/accounts", accountsChanged, false, body)
+}
+
+func (s *Server) authsPage(c echo.Context) error { return s.authsDialog(c, http.StatusOK, "", nil) }
+
+// chosenCourier looks up the submitted courier code; nil when none or unknown.
+func (s *Server) chosenCourier(c echo.Context) (*keyport.Courier, error) {
+	code := c.FormValue("courier")
+	if code == "" {
+		return nil, nil
+	}
+	courier, err := s.db.Courier(c.Request().Context(), code)
+	if errors.Is(err, keyport.ErrNotFound) {
+		return nil, nil
+	}
+	return &courier, err
+}
+
+func (s *Server) authFormDialog(c echo.Context, status int, courier *keyport.Courier, f views.Form) error {
+	a := currentAccount(c)
+	couriers, err := s.db.Couriers(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	body := views.AuthFormBody(views.AuthForm{Frame: frame(c, views.AuthsURL(a.ID)), Account: *a, Couriers: couriers,
+		Courier: courier, CSRF: csrfToken(c), Form: f})
+	return s.dialog(c, status, "Register a new auth · "+a.Name, "/accounts", accountsChanged, false, body)
+}
+
+func (s *Server) newAuthForm(c echo.Context) error {
+	courier, err := s.chosenCourier(c)
+	if err != nil {
+		return err
+	}
+	return s.authFormDialog(c, http.StatusOK, courier, views.Form{})
+}
+
+// courierFields is the htmx fragment of the chosen courier's credential fields.
+func (s *Server) courierFields(c echo.Context) error {
+	courier, err := s.chosenCourier(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.CourierFields(courier, views.Form{}))
+}
+
+// authInput reads the submitted auth: company, testing and the chosen courier's fields.
+func authInput(c echo.Context, courier *keyport.Courier) (keyport.NewAuth, map[string]string) {
+	in := keyport.NewAuth{Company: c.FormValue("company"), Testing: c.FormValue("testing"), Values: map[string]string{}}
+	if courier != nil {
+		in.Courier = courier.Code
+		for _, f := range courier.Fields {
+			in.Values[f.Name] = c.FormValue("field_" + f.Name)
+		}
+	}
+	in.Normalize()
+	values := map[string]string{"company": in.Company, "testing": in.Testing}
+	if courier != nil {
+		for _, f := range courier.Fields {
+			if !f.Secret {
+				values["field_"+f.Name] = in.Values[f.Name]
+			}
+		}
+	}
+	return in, values
+}
+
+// registerAuth saves courier credentials, or, for the no-JavaScript "show
+// fields" button, re-renders the form with the chosen courier's fields.
+func (s *Server) registerAuth(c echo.Context) error {
+	a := currentAccount(c)
+	courier, err := s.chosenCourier(c)
+	if err != nil {
+		return err
+	}
+	in, values := authInput(c, courier)
+	if c.FormValue("action") == "fields" {
+		return s.authFormDialog(c, http.StatusOK, courier, views.Form{Values: values})
+	}
+	if err := in.Validate(courier); err != nil {
+		return s.authFormDialog(c, http.StatusUnprocessableEntity, courier, views.Form{Values: values, Errors: fieldErrors(err)})
+	}
+	auth, err := s.db.RegisterAuth(c.Request().Context(), actor(c), a.MerchantID, a.ID, *courier, in)
+	if fields := fieldErrors(err); fields != nil {
+		return s.authFormDialog(c, http.StatusUnprocessableEntity, courier, views.Form{Values: values, Errors: fields})
+	}
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("Registered the %s auth of “%s”.", auth.Courier.Name, auth.Company)
+	if isHTMX(c) {
+		return s.authsDialog(c, http.StatusOK, msg, nil)
+	}
+	s.flash(c, "success", msg)
+	return redirect(c, views.AuthsURL(a.ID))
+}
+
+// revealAuthSecret shows one secret field of a registered auth, audited.
+func (s *Server) revealAuthSecret(c echo.Context) error {
+	a := currentAccount(c)
+	authID, err := pathID(c, "aid")
+	if err != nil {
+		return err
+	}
+	field := strings.TrimSpace(c.FormValue("field"))
+	value, err := s.db.RevealAuthSecret(c.Request().Context(), actor(c), a.MerchantID, a.ID, authID, field)
+	if err != nil {
+		return err
+	}
+	if !isHTMX(c) {
+		return s.authsDialog(c, http.StatusOK, "", map[string]string{views.RevealKey(authID, field): value})
+	}
+	courierField := keyport.CourierField{Name: field, Label: field, Secret: true}
+	auths, err := s.db.ListAuths(c.Request().Context(), a.MerchantID, a.ID)
+	if err != nil {
+		return err
+	}
+	for _, au := range auths {
+		if f, ok := au.Courier.Field(field); ok && au.ID == authID {
+			courierField = f
+		}
+	}
+	return render(c, http.StatusOK, views.SecretValue(views.SecretField{AccountID: a.ID, AuthID: authID, Field: courierField,
+		Value: value, Shown: true}))
+}
+
+func (s *Server) deleteAuth(c echo.Context) error {
+	a := currentAccount(c)
+	authID, err := pathID(c, "aid")
+	if err != nil {
+		return err
+	}
+	if err := s.db.DeleteAuth(c.Request().Context(), actor(c), a.MerchantID, a.ID, authID); err != nil {
+		return err
+	}
+	if isHTMX(c) {
+		return s.authsDialog(c, http.StatusOK, "Deleted the registered auth.", nil)
+	}
+	s.flash(c, "success", "Deleted the registered auth.")
+	return redirect(c, views.AuthsURL(a.ID))
+}
