@@ -1,0 +1,203 @@
+package web
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// defaultRow is the row of the API account "Default" on the API Accounts page.
+const defaultRow = `//tr[td[normalize-space()='Default']]`
+
+// clickAria clicks the visible element whose aria-label is label, such as an icon button.
+func (b *browser) clickAria(label string) {
+	b.t.Helper()
+	b.run(chromedp.Click(chromedp.Search(fmt.Sprintf(`//*[@aria-label=%s]`, xpathString(label))), chromedp.NodeVisible))
+}
+
+// waitJS waits up to five seconds for a JavaScript expression to give "true".
+func (b *browser) waitJS(expr, what string) {
+	b.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for b.eval(`String(`+expr+`)`) != "true" {
+		if time.Now().After(deadline) {
+			b.t.Fatalf("waited 5s for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// xpathCount counts the elements an XPath query matches now, without waiting.
+func (b *browser) xpathCount(xpath string) int {
+	b.t.Helper()
+	n := b.eval(fmt.Sprintf(`String(document.evaluate(%q, document, null, XPathResult.ORDERED_NODE_SNAPSHOT_TYPE, null).snapshotLength)`, xpath))
+	var count int
+	if _, err := fmt.Sscan(n, &count); err != nil {
+		b.t.Fatalf("count %s: %q", xpath, n)
+	}
+	return count
+}
+
+func TestBrowserCreateAPIAccount(t *testing.T) {
+	app := newTestApp(t)
+	app.signupMerchant("Acme Parcels", "owner@acme.test")
+	b := newBrowser(t, app)
+
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+	b.eval(`(window.kept = "yes", "")`)
+	b.click("Create New API Account")
+	b.run(chromedp.WaitVisible(chromedp.Search(openDialog)))
+	b.fill("Account name", "EU warehouse")
+	b.clickIn(openDialog, "Generate key")
+	b.waitJS(`(document.getElementById("f-account_key") || {value: ""}).value.startsWith("acct_")`, "a generated account key")
+	key := b.eval(`document.getElementById("f-account_key").value`)
+	if got := b.eval(`document.getElementById("f-name").value`); got != "EU warehouse" {
+		t.Fatalf("Generate key lost the name: %q", got)
+	}
+	b.clickIn(openDialog, "Save Changes")
+	b.see("API account created")
+	token := b.revealedToken()
+	if !strings.HasPrefix(token, "sk_test_") {
+		t.Fatalf("Legacy API Secret %q", token)
+	}
+	b.see("Legacy API Secret")
+	b.see("with account key " + key + ".")
+	b.clickIn(openDialog, "Done")
+	b.run(chromedp.WaitNotPresent(chromedp.Search(openDialog)))
+	b.run(chromedp.WaitVisible(chromedp.Search(`//table[@id='accounts-table']//td[normalize-space()='EU warehouse']`)))
+	b.run(chromedp.WaitVisible(chromedp.Search(fmt.Sprintf(`//tr[td[normalize-space()='EU warehouse']]//code[normalize-space()=%s]`, xpathString(key)))))
+	if b.eval(`String(window.kept)`) != "yes" {
+		t.Fatal("creating an account reloaded the whole page")
+	}
+	if b.pageHolds(token) {
+		t.Fatal("the page still holds the Legacy API Secret")
+	}
+	if n := app.count(`SELECT count(*) FROM api_keys WHERE legacy = 1 AND name = 'Legacy API Secret'`); n != 1 {
+		t.Fatalf("%d Legacy API Secrets", n)
+	}
+	if n := app.count(`SELECT count(*) FROM api_accounts WHERE name = 'EU warehouse' AND account_key = ?`, key); n != 1 {
+		t.Fatalf("%d accounts named EU warehouse with key %s", n, key)
+	}
+}
+
+func TestBrowserKeysAndTokensCreateAndRemove(t *testing.T) {
+	app := newTestApp(t)
+	app.signupMerchant("Acme Parcels", "owner@acme.test")
+	b := newBrowser(t, app)
+
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+	b.clickIn(defaultRow, "Keys & Tokens")
+	b.see("Keys & Tokens · Default")
+	b.clickIn(openDialog, "Create Token")
+	b.fill("Token name", "Laptop")
+	b.clickIn(openDialog+`//form`, "Create Token")
+	token := b.revealedToken()
+	b.clickIn(openDialog, "Done")
+	laptop := openDialog + `//li[.//strong[normalize-space()='Laptop']]`
+	b.run(chromedp.WaitVisible(chromedp.Search(laptop)))
+	b.see("Keys & Tokens · Default")
+	if b.pageHolds(token) {
+		t.Fatal("the Keys & Tokens list shows the whole token")
+	}
+	b.run(chromedp.Click(chromedp.Search(openDialog+`//button[@aria-label='Remove Laptop']`), chromedp.NodeVisible))
+	b.see("Removed “Laptop”")
+	if n := b.xpathCount(laptop); n != 0 {
+		t.Fatal("the removed token is still listed")
+	}
+	if n := app.count(`SELECT count(*) FROM api_keys WHERE name = 'Laptop' AND revoked_at IS NOT NULL`); n != 1 {
+		t.Fatalf("%d revoked Laptop keys", n)
+	}
+}
+
+func TestBrowserRegisteredAuthDPD(t *testing.T) {
+	app := newTestApp(t)
+	app.signupMerchant("Acme Parcels", "owner@acme.test")
+	b := newBrowser(t, app)
+	const password = "s3cret-DPD-pass"
+
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+	b.clickAria("Register a new auth for Default")
+	b.see("Register a new auth · Default")
+	b.run(chromedp.SetValue(chromedp.CSS("#f-courier"), "dpd"))
+	b.eval(`(document.getElementById('f-courier').dispatchEvent(new Event('change', {bubbles: true})), "")`)
+	b.fill("Username", "acme-dpd")
+	b.clickIn(openDialog, "Save Changes")
+	b.see("Password is required.")
+	b.see("Company is required.")
+	b.fill("Username", "acme-dpd")
+	b.fill("Password", password)
+	b.fill("Account number", "0012345")
+	b.fill("Company", "Acme Ltd")
+	b.run(chromedp.Click(chromedp.Search(`//input[@name='testing'][@value='yes']`), chromedp.NodeVisible))
+	b.clickIn(openDialog, "Save Changes")
+	b.see("Registered the DPD auth")
+	b.see("DPD · Acme Ltd")
+	b.run(chromedp.WaitVisible(chromedp.Search(openDialog + `//span[contains(@class,'badge')][normalize-space()='Testing']`)))
+	b.see("acme-dpd")
+	b.see("0012345")
+	if b.pageHolds(password) {
+		t.Fatal("the registered auth shows its password unmasked")
+	}
+	b.see("••••••••")
+	b.clickAria("Reveal Password")
+	b.see(password)
+	if n := app.count(`SELECT count(*) FROM audit_events WHERE action = 'auth.secret_revealed'`); n != 1 {
+		t.Fatalf("%d audited reveals", n)
+	}
+	b.clickAria("Delete DPD auth Acme Ltd")
+	b.see("Deleted the registered auth.")
+	b.see("No registered auths")
+	if n := app.count(`SELECT count(*) FROM registered_auths`); n != 0 {
+		t.Fatalf("%d registered auths after the delete", n)
+	}
+}
+
+func TestBrowserDisableAndEnableAccount(t *testing.T) {
+	app := newTestApp(t)
+	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
+	b := newBrowser(t, app)
+	keysBefore := app.count(`SELECT count(*) FROM api_keys WHERE account_id = ?`, res.Account.ID)
+
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+	b.clickAria("Disable Default")
+	b.see("Disabled “Default”")
+	b.run(chromedp.WaitVisible(chromedp.Search(defaultRow + `//span[contains(@class,'badge')][normalize-space()='Disabled']`)))
+
+	b.clickIn(defaultRow, "Keys & Tokens")
+	b.see("Keys & Tokens · Default")
+	b.see("This API account is disabled")
+	if n := b.xpathCount(openDialog + `//*[self::a or self::button][normalize-space()='Create Token']`); n != 0 {
+		t.Fatal("a disabled account offers Create Token")
+	}
+	b.clickIn(openDialog, "Done")
+	b.run(chromedp.WaitNotPresent(chromedp.Search(openDialog)))
+
+	b.clickIn(defaultRow, "Developer keys")
+	b.seeHeading("Developer keys")
+	if loc := b.location(); loc != fmt.Sprintf("/accounts/%d/keys", res.Account.ID) {
+		t.Fatalf("Developer keys opened %s", loc)
+	}
+	b.clickIn(testSection, "Generate Token")
+	b.fill("Token name", "Laptop")
+	b.clickIn(openDialog, "Generate Token")
+	b.see("This API account is disabled. Enable it before creating keys.")
+	if n := app.count(`SELECT count(*) FROM api_keys WHERE account_id = ?`, res.Account.ID); n != keysBefore {
+		t.Fatalf("%d keys after creating one on a disabled account, want %d", n, keysBefore)
+	}
+
+	b.open("/accounts")
+	b.seeHeading("API Accounts")
+	b.clickAria("Enable Default")
+	b.see("Enabled “Default”")
+	b.run(chromedp.WaitVisible(chromedp.Search(defaultRow + `//span[contains(@class,'badge')][normalize-space()='Enabled']`)))
+	if n := app.count(`SELECT count(*) FROM api_accounts WHERE id = ? AND disabled_at IS NULL`, res.Account.ID); n != 1 {
+		t.Fatal("the account is still disabled in the database")
+	}
+}
