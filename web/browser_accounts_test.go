@@ -153,7 +153,7 @@ func TestBrowserRegisteredAuthDPD(t *testing.T) {
 	b.clickAria("Delete DPD auth Acme Ltd")
 	b.see("Deleted the registered auth.")
 	b.see("No registered auths")
-	if n := app.count(`SELECT count(*) FROM registered_auths`); n != 0 {
+	if n := app.count(`SELECT count(*) FROM registered_auths WHERE deleted_at IS NULL`); n != 0 {
 		t.Fatalf("%d registered auths after the delete", n)
 	}
 }
@@ -180,6 +180,8 @@ func TestBrowserDisableAndEnableAccount(t *testing.T) {
 	b.run(chromedp.WaitNotPresent(chromedp.Search(openDialog)))
 
 	b.clickIn(defaultRow, "Developer keys")
+	time.Sleep(2 * time.Second)
+	t.Log(b.location(), b.eval(`document.querySelector("main") ? document.querySelector("main").innerText : document.body.innerText`))
 	b.seeHeading("Developer keys")
 	if loc := b.location(); loc != fmt.Sprintf("/accounts/%d/keys", res.Account.ID) {
 		t.Fatalf("Developer keys opened %s", loc)
