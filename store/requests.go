@@ -104,12 +104,13 @@ func (db *DB) RequestByID(ctx context.Context, requestID int64) (keyport.Request
 
 const activityColumns = `a.created_at,
 	(SELECT count(*) FROM api_keys k WHERE k.account_id = r.account_id AND k.mode = 'test'),
-	(SELECT COALESCE(sum(k.use_count), 0) FROM api_keys k WHERE k.account_id = r.account_id AND k.mode = 'test')`
+	(SELECT COALESCE(sum(k.use_count), 0) FROM api_keys k WHERE k.account_id = r.account_id AND k.mode = 'test'),
+	(SELECT count(*) FROM shipments s WHERE s.account_id = r.account_id AND s.mode = 'test')`
 
 func scanRequestWithActivity(row scanner) (keyport.RequestWithActivity, error) {
 	var out keyport.RequestWithActivity
 	var accountCreated int64
-	r, err := scanRequest(row, &accountCreated, &out.Activity.TestKeys, &out.Activity.TestCalls)
+	r, err := scanRequest(row, &accountCreated, &out.Activity.TestKeys, &out.Activity.TestCalls, &out.Activity.TestShipments)
 	if err != nil {
 		return out, err
 	}

@@ -79,6 +79,8 @@ func TestLiveTokenApprovedThenIssuedOnce(t *testing.T) {
 	app := newTestApp(t)
 	c, res := app.merchant("Acme", "owner@acme.test")
 	id := c.file(res, "Production")
+	app.addShipments(res, keyport.ModeTest, 3)
+	app.addShipments(res, keyport.ModeLive, 2)
 	page := c.get(keysPath(res))
 	wantContains(t, page.Body, "Your live token request was sent", "Live token request: Production", "Pending review", ">Cancel request<")
 
@@ -86,7 +88,7 @@ func TestLiveTokenApprovedThenIssuedOnce(t *testing.T) {
 	queue := admin.get("/admin/requests")
 	wantStatus(t, queue, http.StatusOK)
 	wantContains(t, queue.Body, "Acme", "Default", "owner@acme.test", "Print labels for our web shop", "https://acme.example", "1500",
-		`<span class="nav-badge" title="1 pending">1</span>`)
+		`<span class="nav-badge" title="1 pending">1</span>`, "3 test shipments")
 	detail := admin.get(fmt.Sprintf("/admin/requests/%d", id))
 	wantContains(t, detail.Body, ">Approve<", ">Reject<", ">Ask for more information<")
 	wantStatus(t, admin.post(fmt.Sprintf("/admin/requests/%d/approve", id), nil), http.StatusSeeOther)
