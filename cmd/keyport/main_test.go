@@ -87,3 +87,52 @@ func TestMigrateAndAdminCreate(t *testing.T) {
 		t.Fatal("admin with a bad email created")
 	}
 }
+
+func TestEncryptionKeyFromEnvironmentOrGeneratedFile(t *testing.T) {
+	raw := rawConfig{addr: ":1", data: t.TempDir(), logFormat: "text", idle: "1m", lifetime: "1h"}
+	t.Setenv("KEYPORT_ENCRYPTION_KEY", "too-short")
+	if _, err := raw.validate(); err == nil || !strings.Contains(err.Error(), "KEYPORT_ENCRYPTION_KEY") {
+		t.Fatalf("bad key: %v", err)
+	}
+
+	t.Setenv("KEYPORT_ENCRYPTION_KEY", strings.Repeat("ab", 32))
+	cfg, err := raw.validate()
+	if err != nil || len(cfg.EncryptionKey) != 32 {
+		t.Fatalf("hex key: %v", err)
+	}
+	fromEnv, err := openSealer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, "encryption.key")); !os.IsNotExist(err) {
+		t.Fatalf("a key file was written although the key came from the environment: %v", err)
+	}
+
+	t.Setenv("KEYPORT_ENCRYPTION_KEY", "")
+	cfg, err = raw.validate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := openSealer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(filepath.Join(cfg.DataDir, "encryption.key"))
+	if err != nil || info.Mode().Perm() != 0o600 || info.Size() != 32 {
+		t.Fatalf("generated key file: %v %v", info, err)
+	}
+	sealed, err := first.Seal([]byte("courier secret"), "ctx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := openSealer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := second.Open(sealed, "ctx"); err != nil || string(got) != "courier secret" {
+		t.Fatalf("a restart cannot read what the first start sealed: %v", err)
+	}
+	if _, err := fromEnv.Open(sealed, "ctx"); err == nil {
+		t.Fatal("the environment key opened a value sealed under the generated key")
+	}
+}
