@@ -54,6 +54,12 @@ func (db *DB) AccountOf(ctx context.Context, merchantID, accountID int64) (keypo
 		FROM api_accounts WHERE id = ? AND merchant_id = ? AND deleted_at IS NULL`, accountID, merchantID))
 }
 
+// liveAccount loads, inside tx, an API account of the merchant that is not deleted.
+func liveAccount(ctx context.Context, tx *sql.Tx, merchantID, accountID int64) (keyport.APIAccount, error) {
+	return scanAccount(tx.QueryRowContext(ctx, `SELECT `+accountColumns+`
+		FROM api_accounts WHERE id = ? AND merchant_id = ? AND deleted_at IS NULL`, accountID, merchantID))
+}
+
 // CreatedAccount is a new API account and its Legacy API Secret, whose
 // plaintext exists only to be shown once.
 type CreatedAccount struct {
@@ -110,8 +116,7 @@ func (db *DB) SetAccountDisabled(ctx context.Context, actor keyport.Actor, merch
 	var a keyport.APIAccount
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		a, err = scanAccount(tx.QueryRowContext(ctx, `SELECT `+accountColumns+`
-			FROM api_accounts WHERE id = ? AND merchant_id = ? AND deleted_at IS NULL`, accountID, merchantID))
+		a, err = liveAccount(ctx, tx, merchantID, accountID)
 		if err != nil || a.Disabled == disabled {
 			return err
 		}
@@ -136,8 +141,7 @@ func (db *DB) SetAccountDisabled(ctx context.Context, actor keyport.Actor, merch
 func (db *DB) DeleteAccount(ctx context.Context, actor keyport.Actor, merchantID, accountID int64) (int, error) {
 	var revoked int
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		a, err := scanAccount(tx.QueryRowContext(ctx, `SELECT `+accountColumns+`
-			FROM api_accounts WHERE id = ? AND merchant_id = ? AND deleted_at IS NULL`, accountID, merchantID))
+		a, err := liveAccount(ctx, tx, merchantID, accountID)
 		if err != nil {
 			return err
 		}

@@ -126,8 +126,7 @@ func (db *DB) RegisterAuth(ctx context.Context, actor keyport.Actor, merchantID,
 		return out, err
 	}
 	err = db.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := scanAccount(tx.QueryRowContext(ctx, `SELECT `+accountColumns+`
-			FROM api_accounts WHERE id = ? AND merchant_id = ? AND deleted_at IS NULL`, accountID, merchantID)); err != nil {
+		if _, err := liveAccount(ctx, tx, merchantID, accountID); err != nil {
 			return err
 		}
 		now := db.now()

@@ -51,8 +51,7 @@ func (db *DB) ShipmentOf(ctx context.Context, merchantID, accountID, shipmentID 
 func (db *DB) CreateShipment(ctx context.Context, in keyport.Shipment, keyID int64) (keyport.Shipment, error) {
 	var out keyport.Shipment
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := scanAccount(tx.QueryRowContext(ctx, `SELECT `+accountColumns+`
-			FROM api_accounts WHERE id = ? AND merchant_id = ? AND deleted_at IS NULL`, in.AccountID, in.MerchantID)); err != nil {
+		if _, err := liveAccount(ctx, tx, in.MerchantID, in.AccountID); err != nil {
 			return err
 		}
 		created := in.CreatedAt.Unix()
