@@ -351,6 +351,11 @@ func TestDisableBlocksKeysAndEnableRestoresThem(t *testing.T) {
 	blocked := owner.htmxPost(base+"/keys", url.Values{"name": {"x"}, "expiry": {"never"}, "from": {"tokens"}})
 	wantStatus(t, blocked, http.StatusUnprocessableEntity)
 	wantContains(t, blocked.Body, "This API account is disabled.")
+	keysTab := owner.get(keysPath(res))
+	wantContains(t, keysTab.Body, "This API account is disabled", ">Manage Your Tokens<")
+	if strings.Contains(keysTab.Body, ">Generate Token<") || strings.Contains(keysTab.Body, ">Request Live Token<") {
+		t.Fatal("the Developer keys tab offers new keys on a disabled account")
+	}
 	tokens := owner.htmxGet(base + "/tokens")
 	wantContains(t, tokens.Body, "This API account is disabled")
 	if strings.Contains(tokens.Body, "Create Token") {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -18,18 +17,6 @@ func (b *browser) clickAria(label string) {
 	b.run(chromedp.Click(chromedp.Search(fmt.Sprintf(`//*[@aria-label=%s]`, xpathString(label))), chromedp.NodeVisible))
 }
 
-// waitJS waits up to five seconds for a JavaScript expression to give "true".
-func (b *browser) waitJS(expr, what string) {
-	b.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for b.eval(`String(`+expr+`)`) != "true" {
-		if time.Now().After(deadline) {
-			b.t.Fatalf("waited 5s for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // xpathCount counts the elements an XPath query matches now, without waiting.
 func (b *browser) xpathCount(xpath string) int {
 	b.t.Helper()
@@ -41,6 +28,18 @@ func (b *browser) xpathCount(xpath string) int {
 	return count
 }
 
+// closeDialogRefreshingAccounts clicks the open dialog's Done and waits until
+// the accounts table, which closing it reloads, is swapped in and settled, so
+// that the next click does not land on a row htmx is replacing.
+func (b *browser) closeDialogRefreshingAccounts() {
+	b.t.Helper()
+	b.eval(`(document.getElementById("accounts-list").setAttribute("data-stale", ""), "")`)
+	b.clickIn(openDialog, "Done")
+	b.run(chromedp.WaitNotPresent(chromedp.Search(openDialog)))
+	b.waitJS(`!!document.getElementById("accounts-list") && !document.querySelector("#accounts-list[data-stale]")`, "the accounts table to reload")
+	b.settled()
+}
+
 func TestBrowserCreateAPIAccount(t *testing.T) {
 	app := newTestApp(t)
 	app.signupMerchant("Acme Parcels", "owner@acme.test")
@@ -48,6 +47,7 @@ func TestBrowserCreateAPIAccount(t *testing.T) {
 
 	b.login("owner@acme.test", testPassword)
 	b.seeHeading("API Accounts")
+	b.settled()
 	b.eval(`(window.kept = "yes", "")`)
 	b.click("Create New API Account")
 	b.run(chromedp.WaitVisible(chromedp.Search(openDialog)))
@@ -91,6 +91,7 @@ func TestBrowserKeysAndTokensCreateAndRemove(t *testing.T) {
 
 	b.login("owner@acme.test", testPassword)
 	b.seeHeading("API Accounts")
+	b.settled()
 	b.clickIn(defaultRow, "Keys & Tokens")
 	b.see("Keys & Tokens · Default")
 	b.clickIn(openDialog, "Create Token")
@@ -122,6 +123,7 @@ func TestBrowserRegisteredAuthDPD(t *testing.T) {
 
 	b.login("owner@acme.test", testPassword)
 	b.seeHeading("API Accounts")
+	b.settled()
 	b.clickAria("Register a new auth for Default")
 	b.see("Register a new auth · Default")
 	b.run(chromedp.SetValue(chromedp.CSS("#f-courier"), "dpd"))
@@ -166,8 +168,10 @@ func TestBrowserDisableAndEnableAccount(t *testing.T) {
 
 	b.login("owner@acme.test", testPassword)
 	b.seeHeading("API Accounts")
+	b.settled()
 	b.clickAria("Disable Default")
 	b.see("Disabled “Default”")
+	b.settled()
 	b.run(chromedp.WaitVisible(chromedp.Search(defaultRow + `//span[contains(@class,'badge')][normalize-space()='Disabled']`)))
 
 	b.clickIn(defaultRow, "Keys & Tokens")
@@ -176,19 +180,23 @@ func TestBrowserDisableAndEnableAccount(t *testing.T) {
 	if n := b.xpathCount(openDialog + `//*[self::a or self::button][normalize-space()='Create Token']`); n != 0 {
 		t.Fatal("a disabled account offers Create Token")
 	}
-	b.clickIn(openDialog, "Done")
-	b.run(chromedp.WaitNotPresent(chromedp.Search(openDialog)))
+	b.closeDialogRefreshingAccounts()
 
 	b.clickIn(defaultRow, "Developer keys")
-	time.Sleep(2 * time.Second)
-	t.Log(b.location(), b.eval(`document.querySelector("main") ? document.querySelector("main").innerText : document.body.innerText`))
 	b.seeHeading("Developer keys")
+	b.settled()
 	if loc := b.location(); loc != fmt.Sprintf("/accounts/%d/keys", res.Account.ID) {
 		t.Fatalf("Developer keys opened %s", loc)
 	}
-	b.clickIn(testSection, "Generate Token")
+	b.see("This API account is disabled: its keys do not work")
+	for _, label := range []string{"Generate Token", "Request Live Token"} {
+		if n := b.xpathCount(fmt.Sprintf(`//a[normalize-space()=%s]`, xpathString(label))); n != 0 {
+			t.Fatalf("a disabled account offers %s", label)
+		}
+	}
+	b.open(fmt.Sprintf("/accounts/%d/keys/new", res.Account.ID))
 	b.fill("Token name", "Laptop")
-	b.clickIn(openDialog, "Generate Token")
+	b.clickIn("//form", "Generate Token")
 	b.see("This API account is disabled. Enable it before creating keys.")
 	if n := app.count(`SELECT count(*) FROM api_keys WHERE account_id = ?`, res.Account.ID); n != keysBefore {
 		t.Fatalf("%d keys after creating one on a disabled account, want %d", n, keysBefore)
@@ -196,10 +204,14 @@ func TestBrowserDisableAndEnableAccount(t *testing.T) {
 
 	b.open("/accounts")
 	b.seeHeading("API Accounts")
+	b.settled()
 	b.clickAria("Enable Default")
 	b.see("Enabled “Default”")
 	b.run(chromedp.WaitVisible(chromedp.Search(defaultRow + `//span[contains(@class,'badge')][normalize-space()='Enabled']`)))
 	if n := app.count(`SELECT count(*) FROM api_accounts WHERE id = ? AND disabled_at IS NULL`, res.Account.ID); n != 1 {
 		t.Fatal("the account is still disabled in the database")
 	}
+	b.clickIn(defaultRow, "Developer keys")
+	b.seeHeading("Developer keys")
+	b.run(chromedp.WaitVisible(chromedp.Search(testSection + `//a[normalize-space()='Generate Token']`)))
 }

@@ -13,6 +13,7 @@ import (
 // clickIn clicks the visible link or button reading label inside the element matched by scope (an XPath).
 func (b *browser) clickIn(scope, label string) {
 	b.t.Helper()
+	b.settled()
 	sel := fmt.Sprintf(`%s//*[self::a or self::button][normalize-space()=%s]`, scope, xpathString(label))
 	b.run(chromedp.Click(chromedp.Search(sel), chromedp.NodeVisible))
 }

@@ -157,6 +157,34 @@ func (b *browser) eval(expr string) string {
 	return v
 }
 
+// waitJS waits up to 5 seconds for a JavaScript expression to be true; an
+// evaluation that fails while a page is loading counts as not yet.
+func (b *browser) waitJS(expr, what string) {
+	b.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`String(`+expr+`)`))
+		cancel()
+		if err == nil && v == "true" {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("waited 5s for %s (last error: %v)", what, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// settled waits until the page has loaded, so htmx has set up its links and
+// forms, and no htmx request, swap or settle is under way: a click on a link
+// htmx is still swapping in would be a full-page navigation.
+func (b *browser) settled() {
+	b.t.Helper()
+	b.waitJS(`document.readyState === "complete" && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")`,
+		"the page to settle")
+}
+
 func (b *browser) open(path string) {
 	b.t.Helper()
 	b.run(chromedp.Navigate(b.base + path))
@@ -169,9 +197,11 @@ func xpathString(s string) string {
 	return `concat('` + strings.ReplaceAll(s, "'", `', "'", '`) + `')`
 }
 
-// click clicks the visible link or button whose text is label.
+// click clicks the visible link or button whose text is label, once the page
+// has settled, so that it never lands on a link htmx is still swapping in.
 func (b *browser) click(label string) {
 	b.t.Helper()
+	b.settled()
 	sel := fmt.Sprintf(`//*[self::a or self::button or self::summary][normalize-space()=%s]`, xpathString(label))
 	b.run(chromedp.Click(chromedp.Search(sel), chromedp.NodeVisible))
 }
