@@ -248,15 +248,15 @@ func TestRegisteredAuthSecretsAreEncryptedAtRest(t *testing.T) {
 	}
 
 	b := otherMerchant(t, db)
-	if _, err := db.RevealAuthSecret(ctx, keyport.SystemActor, b.Merchant.ID, res.Account.ID, auth.ID, "password"); !errors.Is(err, keyport.ErrNotFound) {
+	if _, _, err := db.RevealAuthSecret(ctx, keyport.SystemActor, b.Merchant.ID, res.Account.ID, auth.ID, "password"); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("another merchant revealed it: %v", err)
 	}
-	if _, err := db.RevealAuthSecret(ctx, owner, res.Merchant.ID, res.Account.ID, auth.ID, "username"); !errors.Is(err, keyport.ErrNotFound) {
+	if _, _, err := db.RevealAuthSecret(ctx, owner, res.Merchant.ID, res.Account.ID, auth.ID, "username"); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("a non-secret field through reveal: %v", err)
 	}
-	value, err := db.RevealAuthSecret(ctx, owner, res.Merchant.ID, res.Account.ID, auth.ID, "password")
-	if err != nil || value != password {
-		t.Fatalf("reveal: %q %v", value, err)
+	field, value, err := db.RevealAuthSecret(ctx, owner, res.Merchant.ID, res.Account.ID, auth.ID, "password")
+	if err != nil || value != password || field.Label != "Password" {
+		t.Fatalf("reveal: %q of %+v, %v", value, field, err)
 	}
 	var detail, ip string
 	if err := db.sql.QueryRow(`SELECT detail, ip FROM audit_events WHERE action = 'auth.secret_revealed'`).Scan(&detail, &ip); err != nil {
@@ -268,7 +268,7 @@ func TestRegisteredAuthSecretsAreEncryptedAtRest(t *testing.T) {
 
 	other, _ := keyport.NewSealer(bytes.Repeat([]byte{8}, keyport.EncryptionKeySize))
 	db.Sealer = other
-	if _, err := db.RevealAuthSecret(ctx, owner, res.Merchant.ID, res.Account.ID, auth.ID, "password"); !errors.Is(err, keyport.ErrUnsealable) {
+	if _, _, err := db.RevealAuthSecret(ctx, owner, res.Merchant.ID, res.Account.ID, auth.ID, "password"); !errors.Is(err, keyport.ErrUnsealable) {
 		t.Fatalf("reveal under another key: %v", err)
 	}
 	db.Sealer = testSealer(t)

@@ -231,19 +231,22 @@ func (db *DB) ListAuths(ctx context.Context, merchantID, accountID int64) ([]key
 
 // RevealAuthSecret decrypts one secret field of a registered auth of the
 // merchant's API account and records that it was revealed (never the value).
-func (db *DB) RevealAuthSecret(ctx context.Context, actor keyport.Actor, merchantID, accountID, authID int64, field string) (string, error) {
+// It returns the field, as the catalog describes it, and its value.
+func (db *DB) RevealAuthSecret(ctx context.Context, actor keyport.Actor, merchantID, accountID, authID int64, field string) (keyport.CourierField, string, error) {
+	f := keyport.CourierField{Name: field, Secret: true}
 	if db.Sealer == nil {
-		return "", errNoSealer
+		return f, "", errNoSealer
 	}
 	var value string
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		var courier, company, names string
 		var testing bool
 		var sealed []byte
-		err := tx.QueryRowContext(ctx, `SELECT c.name, r.company, r.testing, r.secret_names, r.secrets
+		err := tx.QueryRowContext(ctx, `SELECT c.name, r.company, r.testing, r.secret_names, r.secrets, f.label, f.required, f.hint
 			FROM registered_auths r JOIN couriers c ON c.code = r.courier
-			WHERE r.id = ? AND r.account_id = ? AND r.merchant_id = ? AND r.deleted_at IS NULL`, authID, accountID, merchantID).
-			Scan(&courier, &company, &testing, &names, &sealed)
+			JOIN courier_fields f ON f.courier = r.courier AND f.name = ? AND f.secret = 1
+			WHERE r.id = ? AND r.account_id = ? AND r.merchant_id = ? AND r.deleted_at IS NULL`, field, authID, accountID, merchantID).
+			Scan(&courier, &company, &testing, &names, &sealed, &f.Label, &f.Required, &f.Hint)
 		if err != nil {
 			return notFound(err)
 		}
@@ -260,9 +263,9 @@ func (db *DB) RevealAuthSecret(ctx context.Context, actor keyport.Actor, merchan
 		}
 		value = secrets[field]
 		return db.audit(ctx, tx, merchantID, actor, "auth.secret_revealed", "registered_auth", authID,
-			authLabel(courier, company, testing)+": "+field)
+			authLabel(courier, company, testing)+": "+f.Label)
 	})
-	return value, err
+	return f, value, err
 }
 
 // DeleteAuth removes a registered auth of the merchant's API account: its

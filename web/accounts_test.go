@@ -315,7 +315,7 @@ func TestRegisteredAuthIsMaskedRevealIsAuditedAndDeleteRemovesIt(t *testing.T) {
 	}
 	reveal := owner.htmxPost(fmt.Sprintf("%s/%d/reveal", base, id), url.Values{"field": {"password"}})
 	wantStatus(t, reveal, http.StatusOK)
-	wantContains(t, reveal.Body, "Secret-DPD-pass-77", fmt.Sprintf(`id="auth-%d-password"`, id))
+	wantContains(t, reveal.Body, "Secret-DPD-pass-77", fmt.Sprintf(`id="auth-%d-password"`, id), `aria-label="Copy Password"`)
 	if reveal.Header.Get("Cache-Control") != "no-store" {
 		t.Fatal("a revealed secret may be cached")
 	}

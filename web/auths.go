@@ -125,25 +125,14 @@ func (s *Server) revealAuthSecret(c echo.Context) error {
 		return err
 	}
 	field := strings.TrimSpace(c.FormValue("field"))
-	value, err := s.db.RevealAuthSecret(c.Request().Context(), actor(c), a.MerchantID, a.ID, authID, field)
+	f, value, err := s.db.RevealAuthSecret(c.Request().Context(), actor(c), a.MerchantID, a.ID, authID, field)
 	if err != nil {
 		return err
 	}
 	if !isHTMX(c) {
 		return s.authsDialog(c, http.StatusOK, "", map[string]string{views.RevealKey(authID, field): value})
 	}
-	courierField := keyport.CourierField{Name: field, Label: field, Secret: true}
-	auths, err := s.db.ListAuths(c.Request().Context(), a.MerchantID, a.ID)
-	if err != nil {
-		return err
-	}
-	for _, au := range auths {
-		if f, ok := au.Courier.Field(field); ok && au.ID == authID {
-			courierField = f
-		}
-	}
-	return render(c, http.StatusOK, views.SecretValue(views.SecretField{AccountID: a.ID, AuthID: authID, Field: courierField,
-		Value: value, Shown: true}))
+	return render(c, http.StatusOK, views.SecretValue(views.SecretField{AccountID: a.ID, AuthID: authID, Field: f, Value: value, Shown: true}))
 }
 
 func (s *Server) deleteAuth(c echo.Context) error {
