@@ -2,6 +2,7 @@ package views
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"keyport"
@@ -84,4 +85,13 @@ func Money(minor int64, currency string) string {
 		return "£" + amount
 	}
 	return amount + " " + currency
+}
+
+// PresetNames lists the presets' names: "Next Day, By 12, Saturday".
+func PresetNames(presets []keyport.Preset) string {
+	names := make([]string, len(presets))
+	for i, p := range presets {
+		names[i] = p.Name
+	}
+	return strings.Join(names, ", ")
 }

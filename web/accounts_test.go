@@ -309,7 +309,7 @@ func TestRegisteredAuthIsMaskedRevealIsAuditedAndDeleteRemovesIt(t *testing.T) {
 
 	list := owner.htmxGet(base)
 	wantStatus(t, list, http.StatusOK)
-	wantContains(t, list.Body, "DPD · Acme Ltd", "Testing", "acme-dpd", "0012345", "••••••••", "Reveal Password", "Next Day")
+	wantContains(t, list.Body, "DPD · Acme Ltd", "Testing", "acme-dpd", "0012345", "••••••••", "Reveal Password", "DPD presets: Next Day, By 12, Saturday")
 	if strings.Contains(list.Body, "Secret-DPD-pass-77") {
 		t.Fatal("the password is shown unmasked")
 	}
