@@ -41,3 +41,19 @@ CREATE TABLE shipments (
     updated_at      INTEGER NOT NULL
 );
 CREATE INDEX shipments_account ON shipments (account_id, mode, id);
+
+-- Shipments per account and mode, kept by a trigger so that pages never count the shipments
+-- table. Shipments are never deleted (a cancelled one keeps its row).
+ALTER TABLE api_accounts ADD COLUMN test_shipments INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE api_accounts ADD COLUMN live_shipments INTEGER NOT NULL DEFAULT 0;
+CREATE TRIGGER shipments_counted AFTER INSERT ON shipments
+BEGIN
+    UPDATE api_accounts
+       SET test_shipments = test_shipments + (NEW.mode = 'test'),
+           live_shipments = live_shipments + (NEW.mode = 'live')
+     WHERE id = NEW.account_id;
+END;
+CREATE TRIGGER shipments_kept BEFORE DELETE ON shipments
+BEGIN
+    SELECT RAISE(ABORT, 'shipments are kept: cancel a shipment instead of deleting it');
+END;

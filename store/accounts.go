@@ -35,7 +35,7 @@ func (db *DB) AccountSummaries(ctx context.Context, merchantID int64) ([]keyport
 			(SELECT count(*) FROM api_keys k WHERE k.account_id = a.id AND k.mode = 'live' AND k.revoked_at IS NULL
 				AND (k.expires_at IS NULL OR k.expires_at > ?1)),
 			(SELECT count(*) FROM registered_auths r WHERE r.account_id = a.id AND r.deleted_at IS NULL),
-			(SELECT count(*) FROM shipments s WHERE s.account_id = a.id)
+			a.test_shipments + a.live_shipments
 		FROM api_accounts a WHERE a.merchant_id = ?2 AND a.deleted_at IS NULL ORDER BY a.id`, db.now(), merchantID)
 	return collect(rows, err, func(row scanner) (keyport.AccountSummary, error) {
 		var s keyport.AccountSummary

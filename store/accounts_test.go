@@ -360,4 +360,12 @@ func TestShipmentsArePagedByModeAndScoped(t *testing.T) {
 	if list[0].Shipments != 53 {
 		t.Fatalf("summary shipments: %d", list[0].Shipments)
 	}
+	if n := count(t, db, `SELECT count(*) FROM api_accounts a WHERE a.test_shipments <> (SELECT count(*) FROM shipments s
+		WHERE s.account_id = a.id AND s.mode = 'test') OR a.live_shipments <> (SELECT count(*) FROM shipments s
+		WHERE s.account_id = a.id AND s.mode = 'live')`); n != 0 {
+		t.Fatalf("%d accounts whose shipment counters disagree with their shipments", n)
+	}
+	if _, err := db.sql.Exec(`DELETE FROM shipments WHERE id = ?`, live.Shipments[0].ID); err == nil {
+		t.Fatal("a shipment was deleted: the counters would drift")
+	}
 }

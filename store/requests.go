@@ -105,7 +105,7 @@ func (db *DB) RequestByID(ctx context.Context, requestID int64) (keyport.Request
 const activityColumns = `a.created_at,
 	(SELECT count(*) FROM api_keys k WHERE k.account_id = r.account_id AND k.mode = 'test'),
 	(SELECT COALESCE(sum(k.use_count), 0) FROM api_keys k WHERE k.account_id = r.account_id AND k.mode = 'test'),
-	(SELECT count(*) FROM shipments s WHERE s.account_id = r.account_id AND s.mode = 'test')`
+	a.test_shipments`
 
 func scanRequestWithActivity(row scanner) (keyport.RequestWithActivity, error) {
 	var out keyport.RequestWithActivity

@@ -30,7 +30,8 @@ func scanShipment(row scanner) (keyport.Shipment, error) {
 // ListShipments returns one page of the account's shipments of a mode, newest first.
 func (db *DB) ListShipments(ctx context.Context, accountID int64, mode keyport.Mode, page int) (keyport.ShipmentPage, error) {
 	p := keyport.ShipmentPage{Mode: mode, Page: max(1, page)}
-	if err := db.queryRow(ctx, `SELECT count(*) FROM shipments WHERE account_id = ? AND mode = ?`, accountID, mode).Scan(&p.Total); err != nil {
+	if err := db.queryRow(ctx, `SELECT CASE ? WHEN 'live' THEN live_shipments ELSE test_shipments END FROM api_accounts WHERE id = ?`,
+		mode, accountID).Scan(&p.Total); err != nil {
 		return p, err
 	}
 	p.Page = min(p.Page, p.LastPage())

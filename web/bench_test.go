@@ -72,3 +72,71 @@ func seedRevokedKeys(b *testing.B, app *testApp, merchantID, accountID int64, n 
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkAccountsPage renders the API Accounts page of a merchant with 20
+// accounts, each with two keys, a registered auth and a growing number of
+// shipments, which the page counts.
+func BenchmarkAccountsPage(b *testing.B) {
+	for _, shipments := range []int{0, 100, 5000} {
+		b.Run(fmt.Sprintf("shipments-per-account=%d", shipments), func(b *testing.B) {
+			app := newTestApp(b)
+			c, res := app.merchant("Acme", "owner@acme.test")
+			ctx := context.Background()
+			owner := keyport.UserActor(&res.Owner, "")
+			courier, err := app.db.Courier(ctx, "dpd")
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; i < 20; i++ {
+				a, err := app.db.CreateAccount(ctx, owner, res.Merchant.ID, keyport.NewAccount{Name: fmt.Sprintf("Account %d", i)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := app.db.CreateKey(ctx, owner, keyport.NewKey{AccountID: a.Account.ID, MerchantID: res.Merchant.ID,
+					Type: keyport.KeySecret, Mode: keyport.ModeTest, Name: "second"}); err != nil {
+					b.Fatal(err)
+				}
+				in := keyport.NewAuth{Courier: "dpd", Company: "Acme", Testing: "yes",
+					Values: map[string]string{"username": "u", "password": "p", "account_number": "1"}}
+				if _, err := app.db.RegisterAuth(ctx, owner, res.Merchant.ID, a.Account.ID, courier, in); err != nil {
+					b.Fatal(err)
+				}
+				seedShipments(b, app, res.Merchant.ID, a.Account.ID, shipments)
+			}
+			req := httptest.NewRequest(http.MethodGet, "http://example.test/accounts", nil)
+			for _, ck := range c.jar.Cookies(req.URL) {
+				req.AddCookie(ck)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				app.srv.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d", rec.Code)
+				}
+			}
+		})
+	}
+}
+
+// seedShipments inserts n test shipments in one transaction, straight into the table.
+func seedShipments(b *testing.B, app *testApp, merchantID, accountID int64, n int) {
+	b.Helper()
+	tx, err := app.db.SQL().Begin()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tx.Rollback()
+	for i := 0; i < n; i++ {
+		if _, err := tx.Exec(`INSERT INTO shipments (account_id, merchant_id, mode, courier, service_code, status, tracking_number,
+				label_ref, amount_minor, currency, from_postcode, from_country, to_postcode, to_country, weight_grams, created_at, updated_at)
+			VALUES (?, ?, 'test', 'dpd', 'DPD_NEXT_DAY', 'created', ?, 'L', 675, 'GBP', 'M1', 'GB', 'SW1', 'GB', 900, 1, 1)`,
+			accountID, merchantID, fmt.Sprintf("KP%d-%d", accountID, i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		b.Fatal(err)
+	}
+}
