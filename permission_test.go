@@ -1,0 +1,79 @@
+package keyport
+
+import "testing"
+
+func TestCatalogAllows(t *testing.T) {
+	full := APIKey{Type: KeySecret, Access: AccessFull}
+	restricted := APIKey{Type: KeySecret, Access: AccessRestricted, Permissions: []string{"shipments:read"}}
+	publishable := APIKey{Type: KeyPublishable, Access: AccessRestricted, Permissions: PermissionCatalog.Public()}
+	forgedPublishable := APIKey{Type: KeyPublishable, Access: AccessRestricted, Permissions: []string{"shipments:write"}}
+	tests := []struct {
+		name string
+		key  APIKey
+		perm string
+		want bool
+	}{
+		{"full secret, write", full, "shipments:write", true},
+		{"full secret, public", full, "couriers:read", true},
+		{"full secret, unknown permission", full, "labels:print", false},
+		{"restricted, granted", restricted, "shipments:read", true},
+		{"restricted, not granted", restricted, "shipments:write", false},
+		{"restricted, public not granted", restricted, "rates:read", false},
+		{"publishable, public", publishable, "tracking:read", true},
+		{"publishable, private", publishable, "shipments:read", false},
+		{"publishable holding a private permission", forgedPublishable, "shipments:write", false},
+		{"no permissions at all", APIKey{Type: KeySecret, Access: AccessRestricted}, "couriers:read", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := PermissionCatalog.Allows(tt.key, tt.perm); got != tt.want {
+				t.Fatalf("Allows(%s) = %v, want %v", tt.perm, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestACatalogEntryAddedLaterIsNotGrantedToExistingRestrictedKeys(t *testing.T) {
+	restricted := APIKey{Type: KeySecret, Access: AccessRestricted, Permissions: []string{"shipments:read", "shipments:write"}}
+	publishable := APIKey{Type: KeyPublishable, Access: AccessRestricted, Permissions: PermissionCatalog.Public()}
+	full := APIKey{Type: KeySecret, Access: AccessFull}
+	later := append(Catalog{}, PermissionCatalog...)
+	later = append(later, Permission{Name: "labels:read", Resource: "labels", Level: "read", Public: true, Since: CatalogVersion + 1})
+
+	if later.Allows(restricted, "labels:read") || later.Allows(publishable, "labels:read") {
+		t.Fatal("a permission added to the catalog later was granted to an existing restricted or publishable key")
+	}
+	if !later.Allows(full, "labels:read") {
+		t.Fatal("a full-access key lacks a permission added later")
+	}
+	grants := later.Grants(restricted)
+	if len(grants) != len(later) || grants[len(grants)-1].Granted || !grants[3].Granted {
+		t.Fatalf("grants: %+v", grants)
+	}
+}
+
+func TestCatalogHasOneEntryPerEndpointGroup(t *testing.T) {
+	want := map[string]bool{"couriers:read": true, "rates:read": true, "tracking:read": true, "shipments:read": false, "shipments:write": false}
+	if len(PermissionCatalog) != len(want) {
+		t.Fatalf("%d entries", len(PermissionCatalog))
+	}
+	for _, p := range PermissionCatalog {
+		public, ok := want[p.Name]
+		if !ok || p.Public != public || p.Resource+":"+p.Level != p.Name || p.Description == "" || p.Since < 1 || p.Since > CatalogVersion {
+			t.Errorf("entry %+v", p)
+		}
+	}
+}
+
+func TestAccessSummary(t *testing.T) {
+	for want, k := range map[string]APIKey{
+		"Unrestricted":     {Type: KeySecret, Access: AccessFull},
+		"Public endpoints": {Type: KeyPublishable, Access: AccessFull},
+		"1 permission":     {Type: KeySecret, Access: AccessRestricted, Permissions: []string{"shipments:read"}},
+		"3 permissions":    {Type: KeyPublishable, Access: AccessRestricted, Permissions: PermissionCatalog.Public()},
+	} {
+		if got := AccessSummary(k); got != want {
+			t.Errorf("%+v: %q, want %q", k, got, want)
+		}
+	}
+}
