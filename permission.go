@@ -104,3 +104,23 @@ func AccessSummary(k APIKey) string {
 	}
 	return strconv.Itoa(len(k.Permissions)) + " permissions"
 }
+
+// SecretsPerPage is how many keys one page of the API secrets page lists.
+const SecretsPerPage = 50
+
+// SecretsFilter selects keys on the API secrets page; zero fields select everything.
+type SecretsFilter struct {
+	AccountID int64
+	Mode      Mode
+	Type      KeyType
+	Status    KeyStatus
+	Page      int
+}
+
+// SecretsPage is one page of a merchant's keys across its API accounts.
+type SecretsPage struct {
+	Filter SecretsFilter
+	Keys   []APIKey
+	// More reports whether another page follows.
+	More bool
+}

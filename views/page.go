@@ -43,7 +43,7 @@ func Nav(u *keyport.User) []NavItem {
 	if u.IsAdmin() {
 		return []NavItem{{"Live key requests", "/admin/requests"}, {"Merchants", "/admin/merchants"}, {"Settings", "/admin/settings"}}
 	}
-	return []NavItem{{"API Accounts", "/accounts"}}
+	return []NavItem{{"API Accounts", "/accounts"}, {"API secrets", "/secrets"}}
 }
 
 // Form carries submitted values and per-field errors back into a re-rendered form.

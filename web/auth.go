@@ -15,8 +15,11 @@ import (
 
 // homeFor is where a user lands after signing in.
 func homeFor(u *keyport.User) string {
-	if u.IsAdmin() {
+	switch {
+	case u.IsAdmin():
 		return "/admin/requests"
+	case u.Role == keyport.RoleReviewer:
+		return "/secrets"
 	}
 	return "/accounts"
 }

@@ -21,10 +21,13 @@ func (s *Server) routes() {
 	merchant := e.Group("", s.requireMerchant)
 	merchant.GET("/accounts", s.accountsPage)
 	merchant.GET("/accounts/table", s.accountsTable)
+	merchant.GET("/secrets", s.secretsPage)
+	merchant.GET("/secrets/:kid", s.secretPermissions)
 
 	accountManager := merchant.Group("", s.requireKeyManager)
 	accountManager.GET("/accounts/new", s.newAccountForm)
 	accountManager.POST("/accounts", s.createAccount)
+	accountManager.POST("/secrets/:kid/revoke", s.revokeSecret)
 
 	account := merchant.Group("/accounts/:id", s.loadAccount)
 	account.GET("/keys", s.keysPage)

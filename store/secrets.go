@@ -1,0 +1,57 @@
+package store
+
+import (
+	"context"
+	"strings"
+
+	"keyport"
+)
+
+// MerchantSecrets returns one page of the merchant's keys across its API
+// accounts that are not deleted, newest first, as the filter selects.
+func (db *DB) MerchantSecrets(ctx context.Context, merchantID int64, f keyport.SecretsFilter) (keyport.SecretsPage, error) {
+	f.Page = max(1, f.Page)
+	out := keyport.SecretsPage{Filter: f}
+	where := []string{"k.merchant_id = ?", "a.deleted_at IS NULL"}
+	args := []any{merchantID}
+	if f.AccountID != 0 {
+		where = append(where, "k.account_id = ?")
+		args = append(args, f.AccountID)
+	}
+	if f.Mode != "" {
+		where = append(where, "k.mode = ?")
+		args = append(args, f.Mode)
+	}
+	if f.Type != "" {
+		where = append(where, "k.type = ?")
+		args = append(args, f.Type)
+	}
+	switch f.Status {
+	case keyport.KeyActive:
+		where = append(where, "k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?)")
+		args = append(args, db.now())
+	case keyport.KeyExpired:
+		where = append(where, "k.revoked_at IS NULL AND k.expires_at <= ?")
+		args = append(args, db.now())
+	case keyport.KeyRevoked:
+		where = append(where, "k.revoked_at IS NOT NULL")
+	}
+	args = append(args, keyport.SecretsPerPage+1, (f.Page-1)*keyport.SecretsPerPage)
+	list, err := db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY k.id DESC LIMIT ? OFFSET ?`, args...)
+	if err != nil {
+		return out, err
+	}
+	if len(list) > keyport.SecretsPerPage {
+		out.More = true
+		list = list[:keyport.SecretsPerPage]
+	}
+	out.Keys = list
+	return out, nil
+}
+
+// MerchantKey returns one key of the merchant on an API account that is not deleted.
+func (db *DB) MerchantKey(ctx context.Context, merchantID, keyID int64) (keyport.APIKey, error) {
+	return scanKey(db.queryRow(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
+		WHERE k.id = ? AND k.merchant_id = ? AND a.deleted_at IS NULL`, keyID, merchantID))
+}

@@ -1,0 +1,43 @@
+package web
+
+import (
+	"context"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"keyport"
+)
+
+func TestBrowserReviewerOpensTheEyePanel(t *testing.T) {
+	app := newTestApp(t)
+	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
+	if _, err := app.db.CreateKey(context.Background(), keyport.SystemActor, keyport.NewKey{AccountID: res.Account.ID,
+		MerchantID: res.Merchant.ID, Type: keyport.KeySecret, Mode: keyport.ModeLive, Name: "Reporting", Access: keyport.AccessRestricted,
+		Permissions: []string{"shipments:read"}, SuppressCosts: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.db.AddMember(context.Background(), keyport.SystemActor, res.Merchant.ID, "Rita", "rita@acme.test",
+		keyport.RoleReviewer, passwordHashOnce()); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, app)
+
+	b.login("rita@acme.test", testPassword)
+	b.seeHeading("API secrets")
+	b.see("Costs hidden")
+	if b.xpathCount(`//button[@aria-label='Revoke Reporting']`) != 0 {
+		t.Fatal("the reviewer is offered the trash icon")
+	}
+	b.settled()
+	b.run(chromedp.Click(chromedp.Search(`//a[@aria-label='Permissions of Reporting']`), chromedp.NodeVisible))
+	b.see("What “Reporting” may do")
+	granted := b.eval(`Array.from(document.querySelectorAll("dialog[open] #permissions-table tr")).filter(function (tr) {
+  return tr.querySelector(".badge-ok"); }).map(function (tr) { return tr.querySelector("code").textContent; }).join(",")`)
+	if granted != "shipments:read" {
+		t.Fatalf("granted permissions shown: %q", granted)
+	}
+	b.see("Costs hidden")
+	b.clickIn(openDialog, "Done")
+	b.run(chromedp.WaitNotPresent(chromedp.Search(openDialog)))
+}

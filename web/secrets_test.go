@@ -1,0 +1,158 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"keyport"
+)
+
+func TestSecretsPageListsEveryKeyRedactedWithFilters(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	ci := owner.generate(res, "CI server")
+	created := owner.htmxPost("/accounts", url.Values{"name": {"EU warehouse"}})
+	legacy := plaintextKey.FindString(created.Body)
+	restricted, err := app.db.CreateKey(context.Background(), keyport.SystemActor, keyport.NewKey{AccountID: res.Account.ID,
+		MerchantID: res.Merchant.ID, Type: keyport.KeySecret, Mode: keyport.ModeLive, Name: "Reporting", Access: keyport.AccessRestricted,
+		Permissions: []string{"shipments:read"}, SuppressCosts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	page := owner.get("/secrets")
+	wantStatus(t, page, http.StatusOK)
+	wantContains(t, page.Body, ">CI server<", ">Legacy API Secret<", ">Reporting<", "EU warehouse", "Default", "Unrestricted",
+		"1 permission", "Costs hidden", `<span class="badge">sk_live_</span>`, restricted.Key.First4+"********"+restricted.Key.Last4,
+		"Permissions of Reporting", "Revoke Reporting")
+	for _, plain := range []string{ci, legacy, restricted.Plaintext} {
+		if strings.Contains(page.Body, plain) || strings.Contains(page.Body, plain[8:]) {
+			t.Fatal("the page shows a whole key")
+		}
+	}
+	eu := app.count(`SELECT id FROM api_accounts WHERE name = 'EU warehouse'`)
+	tests := []struct {
+		query      string
+		want, lack []string
+	}{
+		{fmt.Sprintf("account=%d", eu), []string{"Legacy API Secret"}, []string{"CI server", "Reporting"}},
+		{"mode=live", []string{"Reporting"}, []string{"CI server", "Legacy API Secret"}},
+		{"type=publishable", []string{"No keys match this filter."}, []string{"CI server"}},
+		{"status=revoked", []string{"No keys match this filter."}, []string{"Reporting"}},
+		{"status=active&mode=test", []string{"CI server", "Legacy API Secret"}, []string{"Reporting"}},
+		{"mode=prod&status=<script>", []string{"CI server", "Reporting"}, []string{"<script>"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			r := owner.getURL("/secrets?" + tt.query)
+			wantStatus(t, r, http.StatusOK)
+			wantContains(t, r.Body, tt.want...)
+			for _, l := range tt.lack {
+				if strings.Contains(r.Body, ">"+l+"<") || (l == "<script>" && strings.Contains(r.Body, l)) {
+					t.Fatalf("shows %s", l)
+				}
+			}
+		})
+	}
+}
+
+func TestEyePanelShowsExactlyTheGrantedPermissions(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	restricted, err := app.db.CreateKey(context.Background(), keyport.SystemActor, keyport.NewKey{AccountID: res.Account.ID,
+		MerchantID: res.Merchant.ID, Type: keyport.KeySecret, Mode: keyport.ModeLive, Name: "Reporting", Access: keyport.AccessRestricted,
+		Permissions: []string{"shipments:read"}, SuppressCosts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner.generate(res, "Full")
+	full := app.keyIDs(res.Account.ID, "name = 'Full'")[0]
+	reviewer := app.member(res, "rita@acme.test", keyport.RoleReviewer)
+
+	panel := reviewer.htmxGet(fmt.Sprintf("/secrets/%d", restricted.Key.ID))
+	wantStatus(t, panel, http.StatusOK)
+	wantContains(t, panel.Body, "shipments:read", "shipments:write", "couriers:read", "Costs hidden", "1 permission")
+	if n := strings.Count(panel.Body, `badge-ok">Granted<`); n != 1 {
+		t.Fatalf("%d permissions shown granted, want exactly shipments:read", n)
+	}
+	row := panel.Body[strings.Index(panel.Body, "shipments:read"):]
+	if !strings.HasPrefix(row[strings.Index(row, "badge"):], `badge badge-ok">Granted`) {
+		t.Fatal("shipments:read is not the granted one")
+	}
+	fullPanel := owner.htmxGet(fmt.Sprintf("/secrets/%d", full))
+	if n := strings.Count(fullPanel.Body, `badge-ok">Granted<`); n != len(keyport.PermissionCatalog) {
+		t.Fatalf("full access shows %d granted", n)
+	}
+	wantContains(t, fullPanel.Body, "Unrestricted", "Shown")
+
+	app.signupMerchant("Bolt", "owner@bolt.test")
+	bolt := app.client()
+	bolt.login("owner@bolt.test")
+	wantStatus(t, bolt.htmxGet(fmt.Sprintf("/secrets/%d", restricted.Key.ID)), http.StatusNotFound)
+	if strings.Contains(bolt.getURL(fmt.Sprintf("/secrets?account=%d", res.Account.ID)).Body, "Reporting") {
+		t.Fatal("another merchant lists Acme's keys")
+	}
+}
+
+func TestRevokeFromTheSecretsPage(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	owner.generate(res, "CI server")
+	id := app.keyIDs(res.Account.ID, "1")[0]
+	reviewer := app.member(res, "rita@acme.test", keyport.RoleReviewer)
+	page := reviewer.get("/secrets")
+	wantContains(t, page.Body, "Permissions of CI server")
+	if strings.Contains(page.Body, "Revoke CI server") {
+		t.Fatal("the reviewer is offered the trash icon")
+	}
+	wantStatus(t, reviewer.post(fmt.Sprintf("/secrets/%d/revoke", id), nil), http.StatusForbidden)
+	app.signupMerchant("Bolt", "owner@bolt.test")
+	bolt := app.client()
+	bolt.login("owner@bolt.test")
+	wantStatus(t, bolt.post(fmt.Sprintf("/secrets/%d/revoke", id), nil), http.StatusNotFound)
+	if n := app.count(`SELECT count(*) FROM api_keys WHERE revoked_at IS NULL`); n != 1 {
+		t.Fatal("the key was revoked by someone who may not")
+	}
+
+	r := owner.post(fmt.Sprintf("/secrets/%d/revoke", id), url.Values{"back": {"/secrets?mode=test&status=active"}})
+	wantStatus(t, r, http.StatusSeeOther)
+	if loc := r.Header.Get("Location"); loc != "/secrets?mode=test&status=active" {
+		t.Fatalf("back to %s", loc)
+	}
+	wantContains(t, owner.get("/secrets?status=revoked").Body, "Revoked “CI server”", "CI server")
+	if n := app.count(`SELECT count(*) FROM audit_events WHERE action = 'key.revoked' AND actor = 'owner@acme.test'`); n != 1 {
+		t.Fatalf("revoke events: %d", n)
+	}
+	wantStatus(t, owner.post(fmt.Sprintf("/secrets/%d/revoke", id), nil), http.StatusConflict)
+}
+
+func TestSecretsBackStaysOnTheSecretsPage(t *testing.T) {
+	for back, want := range map[string]string{
+		"":                               "/secrets",
+		"/secrets?mode=live":             "/secrets?mode=live",
+		"https://evil.example/secrets?x": "/secrets",
+		"//evil.example/secrets?x=1":     "/secrets",
+		"/accounts?mode=live":            "/secrets",
+		"/secrets/../admin?x=1":          "/secrets",
+		"javascript:alert(1)":            "/secrets",
+	} {
+		if got := secretsBack(back); got != want {
+			t.Errorf("%q: %q, want %q", back, got, want)
+		}
+	}
+}
+
+func TestReviewerLandsOnTheSecretsPage(t *testing.T) {
+	app := newTestApp(t)
+	_, res := app.merchant("Acme", "owner@acme.test")
+	reviewer := app.member(res, "rita@acme.test", keyport.RoleReviewer)
+	r := reviewer.get("/")
+	if r.Code != http.StatusSeeOther || r.Header.Get("Location") != "/secrets" {
+		t.Fatalf("reviewer home: %d %s", r.Code, r.Header.Get("Location"))
+	}
+	wantContains(t, reviewer.get("/secrets").Body, `href="/secrets" aria-current="page"`)
+}
