@@ -369,3 +369,46 @@ func TestShipmentsArePagedByModeAndScoped(t *testing.T) {
 		t.Fatal("a shipment was deleted: the counters would drift")
 	}
 }
+
+func TestMerchantSecretsPagesFiltersAndHidesDeletedAccounts(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	res := signedUp(t, db)
+	if err := db.SetTokenCap(ctx, keyport.SystemActor, 0); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 51; i++ {
+		if _, err := db.CreateKey(ctx, keyport.SystemActor, newKey(res, keyport.ModeTest, "k")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gone, err := db.CreateAccount(ctx, keyport.SystemActor, res.Merchant.ID, keyport.NewAccount{Name: "Gone"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.DeleteAccount(ctx, keyport.SystemActor, res.Merchant.ID, gone.Account.ID); err != nil {
+		t.Fatal(err)
+	}
+	p1, err := db.MerchantSecrets(ctx, res.Merchant.ID, keyport.SecretsFilter{})
+	if err != nil || len(p1.Keys) != 50 || !p1.More {
+		t.Fatalf("page 1: %d keys, more %v, %v", len(p1.Keys), p1.More, err)
+	}
+	p2, _ := db.MerchantSecrets(ctx, res.Merchant.ID, keyport.SecretsFilter{Page: 2})
+	if len(p2.Keys) != 1 || p2.More || p2.Keys[0].AccountID != res.Account.ID {
+		t.Fatalf("page 2: %+v (the deleted account's legacy secret must not be listed)", p2.Keys)
+	}
+	revoked, _ := db.MerchantSecrets(ctx, res.Merchant.ID, keyport.SecretsFilter{Status: keyport.KeyRevoked})
+	if len(revoked.Keys) != 0 {
+		t.Fatalf("revoked keys of a deleted account listed: %d", len(revoked.Keys))
+	}
+	if _, err := db.MerchantKey(ctx, res.Merchant.ID, gone.Secret.Key.ID); !errors.Is(err, keyport.ErrNotFound) {
+		t.Fatalf("a deleted account's key: %v", err)
+	}
+	b := otherMerchant(t, db)
+	if _, err := db.MerchantKey(ctx, b.Merchant.ID, p2.Keys[0].ID); !errors.Is(err, keyport.ErrNotFound) {
+		t.Fatalf("another merchant's key: %v", err)
+	}
+	if list, _ := db.MerchantSecrets(ctx, b.Merchant.ID, keyport.SecretsFilter{AccountID: res.Account.ID}); len(list.Keys) != 0 {
+		t.Fatal("another merchant listed keys through an account filter")
+	}
+}
