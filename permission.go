@@ -124,3 +124,96 @@ type SecretsPage struct {
 	// More reports whether another page follows.
 	More bool
 }
+
+// Resource is one resource of the catalog with the access levels it offers.
+type Resource struct {
+	Name   string
+	Levels []string
+}
+
+// Resources groups the catalog by resource, in catalog order.
+func (c Catalog) Resources() []Resource {
+	var out []Resource
+	for _, p := range c {
+		if n := len(out); n > 0 && out[n-1].Name == p.Resource {
+			out[n-1].Levels = append(out[n-1].Levels, p.Level)
+			continue
+		}
+		out = append(out, Resource{Name: p.Resource, Levels: []string{p.Level}})
+	}
+	return out
+}
+
+// KeyAccessInput is what a create form submits about a key's type and access.
+type KeyAccessInput struct {
+	// Type is "secret" (the default when empty) or "publishable".
+	Type string
+	// Access is "full" (the default when empty) or "restricted"; it applies to secret keys.
+	Access string
+	// Levels maps a resource to "none", "read" or "write"; write includes read.
+	Levels        map[string]string
+	SuppressCosts bool
+}
+
+// KeyAccess is the resolved type and access of a new key.
+type KeyAccess struct {
+	Type          KeyType
+	Access        Access
+	Permissions   []string
+	SuppressCosts bool
+}
+
+// ResolveAccess turns a create form's choices into a key's type and access: a
+// publishable key gets exactly the public permissions; a restricted secret key
+// the chosen ones, at least one; a full-access secret key none listed, as it
+// may use everything. Errors are keyed "type", "access" and "permissions".
+func (c Catalog) ResolveAccess(in KeyAccessInput) (KeyAccess, error) {
+	var v ValidationError
+	out := KeyAccess{Type: KeyType(in.Type), Access: Access(in.Access), SuppressCosts: in.SuppressCosts}
+	if out.Type == "" {
+		out.Type = KeySecret
+	}
+	if out.Access == "" {
+		out.Access = AccessFull
+	}
+	switch {
+	case !out.Type.Valid():
+		v.Add("type", "Choose Secret or Publishable.")
+	case out.Type == KeyPublishable:
+		out.Access, out.Permissions = AccessRestricted, c.Public()
+	case out.Access == AccessFull:
+		if out.SuppressCosts {
+			v.Add("suppress_costs", "Costs can be hidden only for restricted secret keys and publishable keys.")
+		}
+	case out.Access == AccessRestricted:
+		for _, r := range c.Resources() {
+			level := in.Levels[r.Name]
+			switch {
+			case level == "" || level == "none":
+			case !contains(r.Levels, level):
+				v.Add("permissions", "Choose None, Read or Write for each resource.")
+			case level == "write":
+				for _, l := range r.Levels {
+					out.Permissions = append(out.Permissions, r.Name+":"+l)
+				}
+			default:
+				out.Permissions = append(out.Permissions, r.Name+":"+level)
+			}
+		}
+		if len(out.Permissions) == 0 {
+			v.Add("permissions", "Select at least one endpoint permission.")
+		}
+	default:
+		v.Add("access", "Choose Full access or Restricted.")
+	}
+	return out, v.OrNil()
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

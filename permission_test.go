@@ -1,6 +1,9 @@
 package keyport
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestCatalogAllows(t *testing.T) {
 	full := APIKey{Type: KeySecret, Access: AccessFull}
@@ -75,5 +78,40 @@ func TestAccessSummary(t *testing.T) {
 		if got := AccessSummary(k); got != want {
 			t.Errorf("%+v: %q, want %q", k, got, want)
 		}
+	}
+}
+
+func TestResolveAccess(t *testing.T) {
+	tests := []struct {
+		name   string
+		in     KeyAccessInput
+		want   KeyAccess
+		fields []string
+	}{
+		{"defaults to a full secret", KeyAccessInput{}, KeyAccess{Type: KeySecret, Access: AccessFull}, nil},
+		{"publishable gets the public permissions", KeyAccessInput{Type: "publishable", Access: "full", SuppressCosts: true},
+			KeyAccess{Type: KeyPublishable, Access: AccessRestricted, Permissions: []string{"couriers:read", "rates:read", "tracking:read"}, SuppressCosts: true}, nil},
+		{"restricted read", KeyAccessInput{Access: "restricted", Levels: map[string]string{"shipments": "read", "rates": "none"}},
+			KeyAccess{Type: KeySecret, Access: AccessRestricted, Permissions: []string{"shipments:read"}}, nil},
+		{"write includes read", KeyAccessInput{Access: "restricted", Levels: map[string]string{"shipments": "write", "couriers": "read"}, SuppressCosts: true},
+			KeyAccess{Type: KeySecret, Access: AccessRestricted, Permissions: []string{"couriers:read", "shipments:read", "shipments:write"}, SuppressCosts: true}, nil},
+		{"restricted with nothing", KeyAccessInput{Access: "restricted", Levels: map[string]string{"shipments": "none"}}, KeyAccess{}, []string{"permissions"}},
+		{"a level the resource lacks", KeyAccessInput{Access: "restricted", Levels: map[string]string{"rates": "write"}}, KeyAccess{}, []string{"permissions"}},
+		{"unknown type", KeyAccessInput{Type: "master"}, KeyAccess{}, []string{"type"}},
+		{"unknown access", KeyAccessInput{Access: "admin"}, KeyAccess{}, []string{"access"}},
+		{"costs hidden on a full secret", KeyAccessInput{SuppressCosts: true}, KeyAccess{}, []string{"suppress_costs"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := PermissionCatalog.ResolveAccess(tt.in)
+			wantFields(t, err, tt.fields)
+			if len(tt.fields) > 0 {
+				return
+			}
+			if got.Type != tt.want.Type || got.Access != tt.want.Access || got.SuppressCosts != tt.want.SuppressCosts ||
+				strings.Join(got.Permissions, " ") != strings.Join(tt.want.Permissions, " ") {
+				t.Fatalf("got %+v, want %+v", got, tt.want)
+			}
+		})
 	}
 }

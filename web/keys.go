@@ -65,11 +65,21 @@ func (s *Server) newKeyForm(c echo.Context) error {
 
 func (s *Server) createKey(c echo.Context) error {
 	a := currentAccount(c)
-	values := formValues(c, "name", "expiry", "expiry_date")
+	values := formValues(c, "name", "expiry", "expiry_date", "type", "access", "suppress_costs")
+	levels := map[string]string{}
+	for _, r := range keyport.PermissionCatalog.Resources() {
+		levels[r.Name] = c.FormValue("perm_" + r.Name)
+		values["perm_"+r.Name] = levels[r.Name]
+	}
 	name := strings.TrimSpace(values["name"])
 	var v keyport.ValidationError
 	if msg := keyport.CheckKeyName(name); msg != "" {
 		v.Add("name", msg)
+	}
+	access, err := keyport.PermissionCatalog.ResolveAccess(keyport.KeyAccessInput{Type: values["type"], Access: values["access"],
+		Levels: levels, SuppressCosts: values["suppress_costs"] == "on"})
+	for field, msg := range fieldErrors(err) {
+		v.Add(field, msg)
 	}
 	expires, msg := keyport.ParseExpiry(values["expiry"], values["expiry_date"], s.Now())
 	if msg != "" {
@@ -83,7 +93,8 @@ func (s *Server) createKey(c echo.Context) error {
 		return s.keyFormDialog(c, http.StatusUnprocessableEntity, views.Form{Values: values, Errors: v.Fields})
 	}
 	created, err := s.db.CreateKey(c.Request().Context(), actor(c), keyport.NewKey{AccountID: a.ID, MerchantID: a.MerchantID,
-		Type: keyport.KeySecret, Mode: keyport.ModeTest, Name: name, ExpiresAt: expires, Access: keyport.AccessFull})
+		Type: access.Type, Mode: keyport.ModeTest, Name: name, ExpiresAt: expires, Access: access.Access,
+		Permissions: access.Permissions, SuppressCosts: access.SuppressCosts})
 	if msg, ok := formLevelError(err); ok {
 		return s.keyFormDialog(c, http.StatusUnprocessableEntity, views.Form{Values: values, Errors: map[string]string{"form": msg}})
 	}

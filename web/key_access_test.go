@@ -1,0 +1,66 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestGenerateTokenWithTypeAndAccess(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	path := keysPath(res)
+	form := owner.htmxGet(path + "/new")
+	wantContains(t, form.Body, `name="type" value="publishable"`, `name="access" value="restricted"`, `name="perm_shipments" value="write"`,
+		"Suppress shipping costs in responses")
+	if strings.Contains(form.Body, `name="perm_rates" value="write"`) {
+		t.Fatal("a read-only resource offers Write")
+	}
+
+	bad := []struct {
+		form url.Values
+		msg  string
+	}{
+		{url.Values{"access": {"restricted"}, "perm_shipments": {"none"}}, "Select at least one endpoint permission."},
+		{url.Values{"access": {"restricted"}, "perm_rates": {"write"}}, "Choose None, Read or Write for each resource."},
+		{url.Values{"type": {"root"}}, "Choose Secret or Publishable."},
+		{url.Values{"suppress_costs": {"on"}}, "Costs can be hidden only for restricted secret keys and publishable keys."},
+	}
+	for _, b := range bad {
+		b.form.Set("name", "Bad")
+		b.form.Set("expiry", "never")
+		r := owner.htmxPost(path, b.form)
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		wantContains(t, r.Body, b.msg)
+	}
+	if n := app.count(`SELECT count(*) FROM api_keys`); n != 0 {
+		t.Fatalf("keys created from bad input: %d", n)
+	}
+
+	restricted := owner.htmxPost(path, url.Values{"name": {"Reporting"}, "expiry": {"never"}, "access": {"restricted"},
+		"perm_shipments": {"read"}, "suppress_costs": {"on"}})
+	wantStatus(t, restricted, http.StatusOK)
+	if !strings.HasPrefix(plaintextKey.FindString(restricted.Body), "sk_test_") {
+		t.Fatal("no secret key revealed")
+	}
+	if n := app.count(`SELECT count(*) FROM api_keys WHERE name = 'Reporting' AND type = 'secret' AND access = 'restricted'
+		AND permissions = 'shipments:read' AND suppress_costs = 1`); n != 1 {
+		t.Fatal("the restricted key is not stored with exactly shipments:read and costs hidden")
+	}
+	public := owner.htmxPost(path, url.Values{"name": {"Checkout widget"}, "expiry": {"never"}, "type": {"publishable"},
+		"access": {"full"}, "perm_shipments": {"write"}})
+	wantStatus(t, public, http.StatusOK)
+	if !strings.HasPrefix(plaintextKey.FindString(public.Body), "pk_test_") {
+		t.Fatal("no publishable key revealed")
+	}
+	if n := app.count(`SELECT count(*) FROM api_keys WHERE type = 'publishable' AND access = 'restricted'
+		AND permissions = 'couriers:read rates:read tracking:read'`); n != 1 {
+		t.Fatal("the publishable key does not hold exactly the public permissions")
+	}
+	full := owner.htmxPost(path, url.Values{"name": {"Everything"}, "expiry": {"never"}})
+	wantStatus(t, full, http.StatusOK)
+	if n := app.count(`SELECT count(*) FROM api_keys WHERE name = 'Everything' AND access = 'full' AND permissions = ''`); n != 1 {
+		t.Fatal("the default is not a full-access secret")
+	}
+}
