@@ -106,6 +106,8 @@ type NewKey struct {
 	SuppressCosts bool
 	Legacy        bool
 	RequestID     int64
+	// Replaces is the key this one replaces in a roll; a roll takes no new cap slot.
+	Replaces int64
 }
 
 // Expiry choices offered when creating a key.
@@ -237,4 +239,30 @@ func (t KeysTab) Section(m Mode) ModeKeys {
 		return t.Live
 	}
 	return t.Test
+}
+
+// GraceChoices are the periods a rolled key may keep working after its replacement is created.
+var GraceChoices = []struct {
+	Value, Label string
+	Grace        time.Duration
+}{
+	{"now", "Stop it now", 0},
+	{"1h", "In 1 hour", time.Hour},
+	{"24h", "In 24 hours", 24 * time.Hour},
+	{"7d", "In 7 days", 7 * 24 * time.Hour},
+}
+
+// ParseGrace returns the grace period of a choice, or a message for anything else.
+func ParseGrace(choice string) (time.Duration, string) {
+	for _, c := range GraceChoices {
+		if c.Value == choice {
+			return c.Grace, ""
+		}
+	}
+	return 0, "Choose when the old key stops working."
+}
+
+// Rollable reports whether a key may be rolled at now: active and not rolled already.
+func (k APIKey) Rollable(now time.Time) bool {
+	return k.RolledAt.IsZero() && k.StatusAt(now) == KeyActive
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"keyport"
 )
@@ -107,7 +108,7 @@ func (db *DB) createKey(ctx context.Context, tx *sql.Tx, actor keyport.Actor, in
 		return CreatedKey{}, err
 	}
 	now := db.now()
-	if in.Type == keyport.KeySecret {
+	if in.Type == keyport.KeySecret && in.Replaces == 0 {
 		capacity, err := tokenCap(ctx, tx)
 		if err != nil {
 			return CreatedKey{}, err
@@ -345,4 +346,41 @@ func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, 
 	}
 	m.Revoked, m.RevokedMore, err = db.RevokedKeys(ctx, accountID, mode, m.RevokedPage, keyport.RevokedPerPage)
 	return m, err
+}
+
+// RollKey replaces an active key of the merchant's account with a new one of
+// the same type, mode, access, permissions, cost flag and name, in one
+// transaction. The old key keeps working for grace (not at all when 0) and
+// no longer takes a cap slot. Rolling a key that is revoked, expired or
+// already rolled is ErrConflict. It writes "key.rolled" and the new key's
+// "key.created" and "key.revealed".
+func (db *DB) RollKey(ctx context.Context, actor keyport.Actor, merchantID, accountID, keyID int64, grace time.Duration) (CreatedKey, error) {
+	var out CreatedKey
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		old, err := scanKey(tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
+			WHERE k.id = ? AND k.account_id = ? AND k.merchant_id = ? AND a.deleted_at IS NULL`, keyID, accountID, merchantID))
+		if err != nil {
+			return err
+		}
+		now := db.Now()
+		if !old.Rollable(now) {
+			return keyport.ErrConflict
+		}
+		ends := now.Add(grace).Unix()
+		if !old.ExpiresAt.IsZero() && old.ExpiresAt.Unix() < ends {
+			ends = old.ExpiresAt.Unix()
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET rolled_at = ?, expires_at = ? WHERE id = ?`, now.Unix(), ends, keyID); err != nil {
+			return err
+		}
+		out, err = db.createKey(ctx, tx, actor, keyport.NewKey{AccountID: accountID, MerchantID: merchantID, Type: old.Type, Mode: old.Mode,
+			Name: old.Name, Access: old.Access, Permissions: old.Permissions, SuppressCosts: old.SuppressCosts, Legacy: old.Legacy,
+			Replaces: keyID})
+		if err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, merchantID, actor, "key.rolled", "api_key", keyID,
+			old.Redacted()+" replaced by "+out.Key.Redacted()+", old key works until "+unixTime(ends).Format(time.RFC3339))
+	})
+	return out, err
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -246,5 +247,65 @@ func TestKeysTabPagesRevokedKeys(t *testing.T) {
 	}
 	if _, err := db.KeysTab(ctx, res.Merchant.ID+1, res.Account.ID, 1, 1); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("another merchant's tab: %v", err)
+	}
+}
+
+func TestRollKeyKeepsAccessAndFreesTheSlotAfterItsGrace(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	now := time.Now()
+	db.Now = func() time.Time { return now }
+	res := signedUp(t, db)
+	in := newKey(res, keyport.ModeTest, "Reporting")
+	in.Access, in.Permissions, in.SuppressCosts = keyport.AccessRestricted, []string{"shipments:read"}, true
+	old, err := db.CreateKey(ctx, keyport.SystemActor, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateKey(ctx, keyport.SystemActor, newKey(res, keyport.ModeTest, "second")); err != nil {
+		t.Fatal(err)
+	}
+	b := otherMerchant(t, db)
+	if _, err := db.RollKey(ctx, keyport.SystemActor, b.Merchant.ID, res.Account.ID, old.Key.ID, time.Hour); !errors.Is(err, keyport.ErrNotFound) {
+		t.Fatalf("another merchant rolled it: %v", err)
+	}
+	rolled, err := db.RollKey(ctx, keyport.SystemActor, res.Merchant.ID, res.Account.ID, old.Key.ID, time.Hour)
+	if err != nil {
+		t.Fatalf("rolling at the cap: %v", err)
+	}
+	k := rolled.Key
+	if k.Name != "Reporting" || k.Access != keyport.AccessRestricted || strings.Join(k.Permissions, " ") != "shipments:read" ||
+		!k.SuppressCosts || k.Mode != keyport.ModeTest || k.Type != keyport.KeySecret || rolled.Plaintext == old.Plaintext {
+		t.Fatalf("replacement: %+v", k)
+	}
+	keys, _ := db.CurrentKeys(ctx, res.Account.ID, keyport.ModeTest)
+	var before keyport.APIKey
+	for _, key := range keys {
+		if key.ID == old.Key.ID {
+			before = key
+		}
+	}
+	if before.RolledAt.IsZero() || !before.ExpiresAt.Equal(now.Add(time.Hour).Truncate(time.Second)) || before.StatusAt(now) != keyport.KeyActive {
+		t.Fatalf("old key after the roll: %+v", before)
+	}
+	if before.CountsTowardCap(now) || len(keys) != 3 {
+		t.Fatalf("the rolled key still takes a slot, or the list is wrong: %d keys", len(keys))
+	}
+	if _, err := db.RollKey(ctx, keyport.SystemActor, res.Merchant.ID, res.Account.ID, old.Key.ID, time.Hour); !errors.Is(err, keyport.ErrConflict) {
+		t.Fatalf("rolled twice: %v", err)
+	}
+	if before.StatusAt(now.Add(time.Hour)) != keyport.KeyExpired {
+		t.Fatal("the old key still works after its grace")
+	}
+	now2, err := db.RollKey(ctx, keyport.SystemActor, res.Merchant.ID, res.Account.ID, rolled.Key.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped, _ := db.MerchantKey(ctx, res.Merchant.ID, rolled.Key.ID)
+	if stopped.StatusAt(now) != keyport.KeyExpired || now2.Key.Name != "Reporting" {
+		t.Fatalf("roll with no grace: %+v", stopped)
+	}
+	if n := count(t, db, `SELECT count(*) FROM audit_events WHERE action = 'key.rolled'`); n != 2 {
+		t.Fatalf("roll events: %d", n)
 	}
 }

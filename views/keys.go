@@ -81,7 +81,36 @@ func KeyStatusBadge(k keyport.APIKey, now time.Time) (string, string) {
 	case keyport.KeyExpired:
 		return "Expired", "badge badge-muted"
 	}
+	if !k.RolledAt.IsZero() {
+		return "Expires in " + Until(k.ExpiresAt, now), "badge badge-warn"
+	}
 	return "Active", "badge badge-ok"
+}
+
+// Until says how long from now until t, rounded, for people: "1 hour", "3 days".
+func Until(t, now time.Time) string {
+	d := t.Sub(now)
+	minutes := int(d.Round(time.Minute) / time.Minute)
+	switch {
+	case minutes < 1:
+		return "less than a minute"
+	case minutes < 60:
+		return plural(minutes, "minute")
+	case d.Round(time.Hour) < 24*time.Hour:
+		return plural(int(d.Round(time.Hour)/time.Hour), "hour")
+	}
+	return plural(int(d.Round(24*time.Hour)/(24*time.Hour)), "day")
+}
+
+// RollForm is the "Roll key" dialog's data.
+type RollForm struct {
+	Frame
+	Action string
+	CSRF   string
+	Form   Form
+	Key    keyport.APIKey
+	// From is "tokens" when the dialog was opened from the Keys & Tokens pop-up.
+	From string
 }
 
 // RequestBadgeClass is the CSS class of a live key request's state badge.

@@ -41,3 +41,34 @@ func TestBrowserReviewerOpensTheEyePanel(t *testing.T) {
 	b.clickIn(openDialog, "Done")
 	b.run(chromedp.WaitNotPresent(chromedp.Search(openDialog)))
 }
+
+func TestBrowserRollATestKeyWithOneHourGrace(t *testing.T) {
+	app := newTestApp(t)
+	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
+	if _, err := app.db.CreateKey(context.Background(), keyport.UserActor(&res.Owner, ""), keyport.NewKey{AccountID: res.Account.ID,
+		MerchantID: res.Merchant.ID, Type: keyport.KeySecret, Mode: keyport.ModeTest, Name: "Laptop"}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, app)
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+	b.click("Developer keys")
+	b.seeHeading("Developer keys")
+	b.clickIn(testSection, "Manage Your Tokens")
+	b.see("Manage your test tokens")
+	b.settled()
+	b.run(chromedp.Click(chromedp.Search(openDialog+`//a[@aria-label='Roll Laptop']`), chromedp.NodeVisible))
+	b.see("When should the old key stop working?")
+	b.run(chromedp.SetValue(chromedp.Search(`//select[@id='f-grace']`), "1h"))
+	b.clickIn(openDialog, "Roll key")
+	token := b.revealedToken()
+	b.clickIn(openDialog, "Done")
+	b.run(chromedp.WaitNotPresent(chromedp.Search(openDialog)))
+	b.see("Expires in 1 hour")
+	if n := b.xpathCount(testSection + `//td[normalize-space()='Laptop']`); n != 2 {
+		t.Fatalf("%d Laptop keys listed, want the old and the new", n)
+	}
+	if b.pageHolds(token) {
+		t.Fatal("the list shows the whole new key")
+	}
+}

@@ -155,3 +155,48 @@ func (s *Server) revokeKey(c echo.Context) error {
 	}
 	return redirect(c, keysURL(a)+"/manage?mode="+string(k.Mode))
 }
+
+func (s *Server) rollDialog(c echo.Context, status int, k keyport.APIKey, f views.Form) error {
+	a := currentAccount(c)
+	r := views.RollForm{Frame: frame(c, keysURL(a)+"/manage?mode="+string(k.Mode)), Action: fmt.Sprintf("%s/%d/roll", keysURL(a), k.ID),
+		CSRF: csrfToken(c), Form: f, Key: k, From: string(k.Mode)}
+	if fromTokens(c) {
+		r.Back, r.From = accountURL(a)+"/tokens", "tokens"
+	}
+	return s.dialog(c, status, "Roll “"+k.Name+"”", "/accounts", "", false, views.RollFormBody(r))
+}
+
+func (s *Server) rollForm(c echo.Context) error {
+	a := currentAccount(c)
+	keyID, err := pathID(c, "kid")
+	if err != nil {
+		return err
+	}
+	k, err := s.db.MerchantKey(c.Request().Context(), a.MerchantID, keyID)
+	if err != nil || k.AccountID != a.ID {
+		return keyport.ErrNotFound
+	}
+	return s.rollDialog(c, http.StatusOK, k, views.Form{Values: map[string]string{"grace": "24h"}})
+}
+
+func (s *Server) rollKey(c echo.Context) error {
+	a := currentAccount(c)
+	keyID, err := pathID(c, "kid")
+	if err != nil {
+		return err
+	}
+	grace, msg := keyport.ParseGrace(c.FormValue("grace"))
+	if msg != "" {
+		k, err := s.db.MerchantKey(c.Request().Context(), a.MerchantID, keyID)
+		if err != nil || k.AccountID != a.ID {
+			return keyport.ErrNotFound
+		}
+		return s.rollDialog(c, http.StatusUnprocessableEntity, k, views.Form{Values: map[string]string{"grace": c.FormValue("grace")},
+			Errors: map[string]string{"grace": msg}})
+	}
+	created, err := s.db.RollKey(c.Request().Context(), actor(c), a.MerchantID, a.ID, keyID, grace)
+	if err != nil {
+		return err
+	}
+	return s.reveal(c, created.Key, created.Plaintext)
+}

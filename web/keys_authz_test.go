@@ -32,6 +32,8 @@ func keyManagerRoutes(accountID, keyID, requestID int64) []route {
 		{http.MethodGet, acct + "/keys/new"},
 		{http.MethodPost, acct + "/keys"},
 		{http.MethodPost, fmt.Sprintf("%s/keys/%d/revoke", acct, keyID)},
+		{http.MethodGet, fmt.Sprintf("%s/keys/%d/roll", acct, keyID)},
+		{http.MethodPost, fmt.Sprintf("%s/keys/%d/roll", acct, keyID)},
 		{http.MethodGet, acct + "/requests/new"},
 		{http.MethodPost, acct + "/requests"},
 		{http.MethodPost, fmt.Sprintf("%s/requests/%d/reply", acct, requestID)},
@@ -45,7 +47,7 @@ func (c *client) send(r route) response {
 	if r.method == http.MethodPost {
 		return c.post(r.path, url.Values{"name": {"x"}, "expiry": {"never"}, "reply": {"x"}, "reason": {"x"}, "question": {"x"},
 			"token_cap": {"5"}, "token_name": {"x"}, "intended_use": {strings.Repeat("x", 30)}, "website": {"https://x.example"},
-			"monthly_shipments": {"1"}})
+			"monthly_shipments": {"1"}, "grace": {"1h"}})
 	}
 	return c.getURL(r.path)
 }

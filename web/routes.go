@@ -51,6 +51,8 @@ func (s *Server) routes() {
 	keyManager.GET("/keys/new", s.newKeyForm)
 	keyManager.POST("/keys", s.createKey)
 	keyManager.POST("/keys/:kid/revoke", s.revokeKey)
+	keyManager.GET("/keys/:kid/roll", s.rollForm)
+	keyManager.POST("/keys/:kid/roll", s.rollKey)
 	keyManager.GET("/requests/new", s.newRequestForm)
 	keyManager.POST("/requests", s.fileRequest)
 	keyManager.POST("/requests/:rid/reply", s.replyToRequest)
