@@ -92,6 +92,8 @@ type LiveKeyRequestInput struct {
 	IntendedUse      string
 	Website          string
 	MonthlyShipments string
+	// Access is the type and access the live key will have, already resolved.
+	Access KeyAccess
 }
 
 // MinIntendedUse is the shortest description of intended use accepted.
@@ -166,3 +168,15 @@ type RequestWithActivity struct {
 
 // ErrIllegalTransition refuses a request action its current state does not allow.
 var ErrIllegalTransition = ErrConflict
+
+// AsKey is the key the request asks for, as far as its type and access go.
+func (r LiveKeyRequest) AsKey() APIKey {
+	k := APIKey{Type: r.KeyType, Access: r.Access, Permissions: r.Permissions, SuppressCosts: r.SuppressCosts}
+	if k.Type == "" {
+		k.Type = KeySecret
+	}
+	if k.Access == "" {
+		k.Access = AccessFull
+	}
+	return k
+}

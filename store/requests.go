@@ -36,11 +36,16 @@ func (db *DB) FileRequest(ctx context.Context, actor keyport.Actor, merchantID, 
 		if actor.UserID != 0 {
 			by = actor.UserID
 		}
+		access := in.Access
+		if access.Type == "" {
+			access = keyport.KeyAccess{Type: keyport.KeySecret, Access: keyport.AccessFull}
+		}
 		r, err := tx.ExecContext(ctx, `INSERT INTO live_key_requests (account_id, merchant_id, requested_by, requested_by_label, token_name,
-				intended_use, website, monthly_shipments, state, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+				intended_use, website, monthly_shipments, key_type, access, permissions, suppress_costs, state, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
 			accountID, merchantID, by, actor.Label, strings.TrimSpace(in.TokenName), strings.TrimSpace(in.IntendedUse),
-			strings.TrimSpace(in.Website), shipments, now, now)
+			strings.TrimSpace(in.Website), shipments, access.Type, access.Access, strings.Join(access.Permissions, " "),
+			access.SuppressCosts, now, now)
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -72,3 +73,76 @@ func TestBrowserRollATestKeyWithOneHourGrace(t *testing.T) {
 		t.Fatal("the list shows the whole new key")
 	}
 }
+
+// TestBrowserRestrictedLiveRequestToReviewersEyePanel files a restricted live
+// request with shipments:read only and costs hidden; the admin sees that access
+// in the queue and approves; the merchant generates the key; a Reviewer's eye
+// panel shows exactly shipments:read and "Costs hidden".
+func TestBrowserRestrictedLiveRequestToReviewersEyePanel(t *testing.T) {
+	app := newTestApp(t)
+	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
+	app.createAdmin("staff@keyport.test")
+	if _, err := app.db.AddMember(context.Background(), keyport.SystemActor, res.Merchant.ID, "Rita", "rita@acme.test",
+		keyport.RoleReviewer, passwordHashOnce()); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, app)
+
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+	b.click("Developer keys")
+	b.seeHeading("Developer keys")
+	b.clickIn(liveSection, "Request Live Token")
+	b.fill("Token name", "Reporting")
+	b.fill("Intended use", "Read shipments into our reporting warehouse every night.")
+	b.fill("Company website", "https://acme.example")
+	b.fill("Expected monthly shipments", "800")
+	b.run(chromedp.Click(chromedp.Search(openDialog+`//label[normalize-space()='Restricted']`), chromedp.NodeVisible))
+	b.clickIn(openDialog, "Send request")
+	b.see("Select at least one endpoint permission.")
+	b.run(chromedp.Click(chromedp.Search(openDialog+`//input[@aria-label='shipments read']`), chromedp.NodeVisible))
+	b.run(chromedp.Click(chromedp.Search(openDialog+`//label[normalize-space()='Suppress shipping costs in responses']`), chromedp.NodeVisible))
+	b.clickIn(openDialog, "Send request")
+	b.see("Your live token request was sent")
+	b.click("Log out")
+	b.see("You have logged out.")
+
+	b.login("staff@keyport.test", testPassword)
+	b.seeHeading("Live key requests")
+	b.see("Secret · 1 permission")
+	b.see("Costs hidden")
+	b.click("Acme Parcels")
+	b.seeHeading("Live token request: Reporting")
+	b.see("Access asked for")
+	b.click("Approve")
+	b.see("Request approved.")
+	b.click("Log out")
+	b.see("You have logged out.")
+
+	b.login("owner@acme.test", testPassword)
+	b.see("Your live token request was approved")
+	b.open("/accounts/" + itoa(res.Account.ID) + "/keys")
+	b.clickIn(liveSection, "Generate Live Token")
+	live := b.revealedToken()
+	b.clickIn(openDialog, "Done")
+	b.run(chromedp.WaitNotPresent(chromedp.Search(openDialog)))
+	b.click("Log out")
+	b.see("You have logged out.")
+
+	b.login("rita@acme.test", testPassword)
+	b.seeHeading("API secrets")
+	if b.pageHolds(live) {
+		t.Fatal("the reviewer sees the whole live key")
+	}
+	b.settled()
+	b.run(chromedp.Click(chromedp.Search(`//a[@aria-label='Permissions of Reporting']`), chromedp.NodeVisible))
+	b.see("What “Reporting” may do")
+	granted := b.eval(`Array.from(document.querySelectorAll("dialog[open] #permissions-table tr")).filter(function (tr) {
+  return tr.querySelector(".badge-ok"); }).map(function (tr) { return tr.querySelector("code").textContent; }).join(",")`)
+	if granted != "shipments:read" {
+		t.Fatalf("granted permissions shown: %q", granted)
+	}
+	b.see("Costs hidden")
+}
+
+func itoa(n int64) string { return fmt.Sprint(n) }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -62,5 +63,45 @@ func TestGenerateTokenWithTypeAndAccess(t *testing.T) {
 	wantStatus(t, full, http.StatusOK)
 	if n := app.count(`SELECT count(*) FROM api_keys WHERE name = 'Everything' AND access = 'full' AND permissions = ''`); n != 1 {
 		t.Fatal("the default is not a full-access secret")
+	}
+}
+
+func TestLiveRequestCarriesItsAccessToTheQueueAndTheIssuedKey(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	none := goodRequest("Reporting")
+	none.Set("access", "restricted")
+	r := owner.htmxPost(requestsPath(res), none)
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	wantContains(t, r.Body, "Select at least one endpoint permission.")
+	if n := app.count(`SELECT count(*) FROM live_key_requests`); n != 0 {
+		t.Fatalf("requests filed from bad input: %d", n)
+	}
+
+	form := goodRequest("Reporting")
+	form.Set("access", "restricted")
+	form.Set("perm_shipments", "read")
+	form.Set("suppress_costs", "on")
+	wantStatus(t, owner.post(requestsPath(res), form), http.StatusSeeOther)
+	var id int64
+	if err := app.db.SQL().QueryRow(`SELECT id FROM live_key_requests WHERE token_name = 'Reporting'`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+
+	admin := app.adminClient()
+	queue := admin.get("/admin/requests")
+	wantContains(t, queue.Body, "Secret · 1 permission", "<code class=\"mono\">shipments:read</code>", "Costs hidden")
+	detail := admin.get(fmt.Sprintf("/admin/requests/%d", id))
+	wantContains(t, detail.Body, "Access asked for", "shipments:read", "Costs hidden")
+	wantStatus(t, admin.post(fmt.Sprintf("/admin/requests/%d/approve", id), nil), http.StatusSeeOther)
+
+	issued := owner.htmxPost(fmt.Sprintf("%s/%d/issue", requestsPath(res), id), nil)
+	wantStatus(t, issued, http.StatusOK)
+	if !strings.HasPrefix(plaintextKey.FindString(issued.Body), "sk_live_") {
+		t.Fatal("no live key revealed")
+	}
+	if n := app.count(`SELECT count(*) FROM api_keys WHERE mode = 'live' AND access = 'restricted' AND permissions = 'shipments:read'
+		AND suppress_costs = 1 AND request_id = ?`, id); n != 1 {
+		t.Fatal("the issued key does not have the access the request asked for")
 	}
 }

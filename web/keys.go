@@ -44,6 +44,23 @@ func (s *Server) keySection(c echo.Context) error {
 	return render(c, http.StatusOK, views.KeySection(s.keysView(c, tab), mode))
 }
 
+// keyAccess reads and resolves the type and access fields of a key form,
+// copying them into values for a re-render and their errors into v.
+func keyAccess(c echo.Context, values map[string]string, v *keyport.ValidationError) keyport.KeyAccess {
+	in := keyport.KeyAccessInput{Type: c.FormValue("type"), Access: c.FormValue("access"), Levels: map[string]string{},
+		SuppressCosts: c.FormValue("suppress_costs") == "on"}
+	values["type"], values["access"], values["suppress_costs"] = in.Type, in.Access, c.FormValue("suppress_costs")
+	for _, r := range keyport.PermissionCatalog.Resources() {
+		in.Levels[r.Name] = c.FormValue("perm_" + r.Name)
+		values["perm_"+r.Name] = in.Levels[r.Name]
+	}
+	access, err := keyport.PermissionCatalog.ResolveAccess(in)
+	for field, msg := range fieldErrors(err) {
+		v.Add(field, msg)
+	}
+	return access
+}
+
 // fromTokens reports whether a key form or removal came from the Keys & Tokens pop-up.
 func fromTokens(c echo.Context) bool {
 	return c.QueryParam("from") == "tokens" || c.FormValue("from") == "tokens"
@@ -65,22 +82,13 @@ func (s *Server) newKeyForm(c echo.Context) error {
 
 func (s *Server) createKey(c echo.Context) error {
 	a := currentAccount(c)
-	values := formValues(c, "name", "expiry", "expiry_date", "type", "access", "suppress_costs")
-	levels := map[string]string{}
-	for _, r := range keyport.PermissionCatalog.Resources() {
-		levels[r.Name] = c.FormValue("perm_" + r.Name)
-		values["perm_"+r.Name] = levels[r.Name]
-	}
+	values := formValues(c, "name", "expiry", "expiry_date")
 	name := strings.TrimSpace(values["name"])
 	var v keyport.ValidationError
 	if msg := keyport.CheckKeyName(name); msg != "" {
 		v.Add("name", msg)
 	}
-	access, err := keyport.PermissionCatalog.ResolveAccess(keyport.KeyAccessInput{Type: values["type"], Access: values["access"],
-		Levels: levels, SuppressCosts: values["suppress_costs"] == "on"})
-	for field, msg := range fieldErrors(err) {
-		v.Add(field, msg)
-	}
+	access := keyAccess(c, values, &v)
 	expires, msg := keyport.ParseExpiry(values["expiry"], values["expiry_date"], s.Now())
 	if msg != "" {
 		field := "expiry"

@@ -31,8 +31,13 @@ func (s *Server) fileRequest(c echo.Context) error {
 	in := keyport.LiveKeyRequestInput{TokenName: strings.TrimSpace(values["token_name"]), IntendedUse: values["intended_use"],
 		Website: strings.TrimSpace(values["website"]), MonthlyShipments: values["monthly_shipments"]}
 	shipments, err := in.Validate()
-	if ve, ok := err.(*keyport.ValidationError); ok {
-		return s.requestFormDialog(c, http.StatusUnprocessableEntity, views.Form{Values: values, Errors: ve.Fields})
+	var v keyport.ValidationError
+	for field, msg := range fieldErrors(err) {
+		v.Add(field, msg)
+	}
+	in.Access = keyAccess(c, values, &v)
+	if len(v.Fields) > 0 {
+		return s.requestFormDialog(c, http.StatusUnprocessableEntity, views.Form{Values: values, Errors: v.Fields})
 	}
 	_, err = s.db.FileRequest(c.Request().Context(), actor(c), a.MerchantID, a.ID, in, shipments)
 	if msg, ok := formLevelError(err); ok {
