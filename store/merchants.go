@@ -28,3 +28,10 @@ func (db *DB) ListMerchants(ctx context.Context) ([]keyport.MerchantSummary, err
 	}
 	return list, rows.Err()
 }
+
+// MerchantName returns the name of a merchant; an unknown id is ErrNotFound.
+func (db *DB) MerchantName(ctx context.Context, merchantID int64) (string, error) {
+	var name string
+	err := db.queryRow(ctx, `SELECT name FROM merchants WHERE id = ?`, merchantID).Scan(&name)
+	return name, notFound(err)
+}

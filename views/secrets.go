@@ -16,7 +16,19 @@ type SecretsView struct {
 	Now       time.Time
 	CSRF      string
 	CanManage bool
+	// Base is the page's URL: "/secrets", or an admin's support view of one merchant.
+	Base string
+	// Support marks the admins' read-only support view, where revoking needs a reason.
+	Support bool
+	// MerchantName names the merchant in the support view.
+	MerchantName string
 }
+
+// SupportSecretsURL is the admins' support view of a merchant's API secrets.
+func SupportSecretsURL(merchantID int64) string { return fmt.Sprintf("/admin/merchants/%d/secrets", merchantID) }
+
+// KeyURL is the URL of one key under the page's base.
+func (v SecretsView) KeyURL(id int64) string { return fmt.Sprintf("%s/%d", v.Base, id) }
 
 // PageURL links to another page of the same filter.
 func (v SecretsView) PageURL(page int) string {
@@ -34,13 +46,10 @@ func (v SecretsView) PageURL(page int) string {
 		q.Set("page", strconv.Itoa(page))
 	}
 	if len(q) == 0 {
-		return "/secrets"
+		return v.Base
 	}
-	return "/secrets?" + q.Encode()
+	return v.Base + "?" + q.Encode()
 }
-
-// SecretURL is the URL of one key on the API secrets page.
-func SecretURL(id int64) string { return fmt.Sprintf("/secrets/%d", id) }
 
 // KeyBody is the redacted part of a key after its prefix: "ij30********bvrw".
 func KeyBody(k keyport.APIKey) string { return k.Redacted()[len(k.Prefix):] }
@@ -69,4 +78,13 @@ type PermissionsView struct {
 	Key    keyport.APIKey
 	Grants []keyport.Grant
 	Now    time.Time
+}
+
+// SupportRevokeForm is the admins' form to revoke a merchant's key with a reason.
+type SupportRevokeForm struct {
+	Frame
+	Action string
+	CSRF   string
+	Key    keyport.APIKey
+	Form   Form
 }

@@ -61,6 +61,10 @@ func (s *Server) routes() {
 
 	admin := e.Group("/admin", s.requireAdmin)
 	admin.GET("/merchants", s.merchantsPage)
+	admin.GET("/merchants/:mid/secrets", s.supportSecrets)
+	admin.GET("/merchants/:mid/secrets/:kid", s.supportPermissions)
+	admin.GET("/merchants/:mid/secrets/:kid/revoke", s.supportRevokeForm)
+	admin.POST("/merchants/:mid/secrets/:kid/revoke", s.supportRevoke)
 	admin.GET("/requests", s.requestQueue)
 	admin.GET("/requests/:rid", s.requestDetail)
 	admin.POST("/requests/:rid/approve", s.approveRequest)

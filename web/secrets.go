@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -42,8 +43,95 @@ func (s *Server) secretsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := views.SecretsView{Page: page, Accounts: accounts, Now: s.Now(), CSRF: csrfToken(c), CanManage: u.Role.CanManageKeys()}
+	v := views.SecretsView{Page: page, Accounts: accounts, Now: s.Now(), CSRF: csrfToken(c), CanManage: u.Role.CanManageKeys(), Base: "/secrets"}
 	return render(c, http.StatusOK, views.SecretsPage(s.page(c, "API secrets", "/secrets"), v))
+}
+
+// supportMerchant reads the :mid path parameter of the admins' support view and the merchant's name.
+func (s *Server) supportMerchant(c echo.Context) (int64, string, error) {
+	id, err := pathID(c, "mid")
+	if err != nil {
+		return 0, "", err
+	}
+	name, err := s.db.MerchantName(c.Request().Context(), id)
+	return id, name, err
+}
+
+// supportSecrets is the admins' read-only view of one merchant's API secrets.
+func (s *Server) supportSecrets(c echo.Context) error {
+	merchantID, name, err := s.supportMerchant(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	page, err := s.db.MerchantSecrets(ctx, merchantID, secretsFilter(c))
+	if err != nil {
+		return err
+	}
+	accounts, err := s.db.ListAccounts(ctx, merchantID)
+	if err != nil {
+		return err
+	}
+	v := views.SecretsView{Page: page, Accounts: accounts, Now: s.Now(), CSRF: csrfToken(c), Base: views.SupportSecretsURL(merchantID),
+		Support: true, MerchantName: name}
+	return render(c, http.StatusOK, views.SecretsPage(s.page(c, "API secrets of "+name, "/admin/merchants"), v))
+}
+
+func (s *Server) supportKey(c echo.Context) (int64, keyport.APIKey, error) {
+	merchantID, err := pathID(c, "mid")
+	if err != nil {
+		return 0, keyport.APIKey{}, err
+	}
+	id, err := pathID(c, "kid")
+	if err != nil {
+		return 0, keyport.APIKey{}, err
+	}
+	k, err := s.db.MerchantKey(c.Request().Context(), merchantID, id)
+	return merchantID, k, err
+}
+
+// supportPermissions is the eye panel of a merchant's key for admins.
+func (s *Server) supportPermissions(c echo.Context) error {
+	merchantID, k, err := s.supportKey(c)
+	if err != nil {
+		return err
+	}
+	back := views.SupportSecretsURL(merchantID)
+	body := views.PermissionsBody(views.PermissionsView{Frame: frame(c, back), Key: k, Grants: keyport.PermissionCatalog.Grants(k), Now: s.Now()})
+	return s.dialog(c, http.StatusOK, "What “"+k.Name+"” may do", "/admin/merchants", "", false, body)
+}
+
+func (s *Server) supportRevokeDialog(c echo.Context, status int, merchantID int64, k keyport.APIKey, f views.Form) error {
+	back := views.SupportSecretsURL(merchantID)
+	body := views.SupportRevokeBody(views.SupportRevokeForm{Frame: frame(c, back), Action: fmt.Sprintf("%s/%d/revoke", back, k.ID),
+		CSRF: csrfToken(c), Key: k, Form: f})
+	return s.dialog(c, status, "Revoke “"+k.Name+"”", "/admin/merchants", "", false, body)
+}
+
+func (s *Server) supportRevokeForm(c echo.Context) error {
+	merchantID, k, err := s.supportKey(c)
+	if err != nil {
+		return err
+	}
+	return s.supportRevokeDialog(c, http.StatusOK, merchantID, k, views.Form{})
+}
+
+// supportRevoke revokes a merchant's key for the API team, with a required reason the merchant sees.
+func (s *Server) supportRevoke(c echo.Context) error {
+	merchantID, k, err := s.supportKey(c)
+	if err != nil {
+		return err
+	}
+	reason := strings.TrimSpace(c.FormValue("reason"))
+	if msg := keyport.CheckText(reason, "Reason", 1, 500); msg != "" {
+		return s.supportRevokeDialog(c, http.StatusUnprocessableEntity, merchantID, k,
+			views.Form{Values: map[string]string{"reason": reason}, Errors: map[string]string{"reason": msg}})
+	}
+	if _, err := s.db.RevokeKey(c.Request().Context(), actor(c), merchantID, k.AccountID, k.ID, reason); err != nil {
+		return err
+	}
+	s.flash(c, "success", fmt.Sprintf("Revoked “%s”. The merchant sees your reason on the key.", k.Name))
+	return redirect(c, views.SupportSecretsURL(merchantID))
 }
 
 // secretPermissions is the eye panel of one key.

@@ -123,7 +123,7 @@ func TestRevokeFromTheSecretsPage(t *testing.T) {
 	if loc := r.Header.Get("Location"); loc != "/secrets?mode=test&status=active" {
 		t.Fatalf("back to %s", loc)
 	}
-	wantContains(t, owner.get("/secrets?status=revoked").Body, "Revoked “CI server”", "CI server")
+	wantContains(t, owner.getURL("/secrets?status=revoked").Body, "Revoked “CI server”", "CI server")
 	if n := app.count(`SELECT count(*) FROM audit_events WHERE action = 'key.revoked' AND actor = 'owner@acme.test'`); n != 1 {
 		t.Fatalf("revoke events: %d", n)
 	}
@@ -155,4 +155,47 @@ func TestReviewerLandsOnTheSecretsPage(t *testing.T) {
 		t.Fatalf("reviewer home: %d %s", r.Code, r.Header.Get("Location"))
 	}
 	wantContains(t, reviewer.get("/secrets").Body, `href="/secrets" aria-current="page"`)
+}
+
+func TestAdminSupportViewRevokesWithAReasonTheMerchantSees(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	leaked := owner.generate(res, "Leaked key")
+	id := app.keyIDs(res.Account.ID, "1")[0]
+	_, other := app.merchant("Bolt", "owner@bolt.test")
+	admin := app.adminClient()
+	base := fmt.Sprintf("/admin/merchants/%d/secrets", res.Merchant.ID)
+
+	wantContains(t, admin.get("/admin/merchants").Body, "API secrets of Acme")
+	page := admin.get(base)
+	wantStatus(t, page, http.StatusOK)
+	wantContains(t, page.Body, "API secrets of Acme", "Support view, read-only", ">Leaked key<", "Revoke Leaked key with a reason")
+	if strings.Contains(page.Body, leaked) || strings.Contains(page.Body, fmt.Sprintf(`action="%s/%d/revoke"`, base, id)) {
+		t.Fatal("the support view shows the key or a revoke without a reason")
+	}
+	wantStatus(t, admin.htmxGet(fmt.Sprintf("%s/%d", base, id)), http.StatusOK)
+	wantStatus(t, admin.getURL(fmt.Sprintf("/admin/merchants/%d/secrets/%d", other.Merchant.ID, id)), http.StatusNotFound)
+	wantStatus(t, admin.get("/admin/merchants/999/secrets"), http.StatusNotFound)
+
+	for _, reason := range []string{"", "   "} {
+		r := admin.htmxPost(fmt.Sprintf("%s/%d/revoke", base, id), url.Values{"reason": {reason}})
+		wantStatus(t, r, http.StatusUnprocessableEntity)
+		wantContains(t, r.Body, "Reason is required.")
+	}
+	if n := app.count(`SELECT count(*) FROM api_keys WHERE revoked_at IS NOT NULL`); n != 0 {
+		t.Fatal("revoked without a reason")
+	}
+	r := admin.post(fmt.Sprintf("%s/%d/revoke", base, id), url.Values{"reason": {"Found in a public repository"}})
+	wantStatus(t, r, http.StatusSeeOther)
+	if n := app.count(`SELECT count(*) FROM audit_events WHERE action = 'key.revoked' AND actor = 'staff@keyport.test'
+		AND merchant_id = ? AND detail LIKE '%Found in a public repository'`, res.Merchant.ID); n != 1 {
+		t.Fatal("the admin's revocation is not audited for the merchant")
+	}
+	wantContains(t, owner.getURL("/secrets?status=revoked").Body, "Found in a public repository")
+	wantContains(t, owner.get(keysPath(res)).Body, "Reason: Found in a public repository")
+
+	for _, path := range []string{base, fmt.Sprintf("%s/%d", base, id), fmt.Sprintf("%s/%d/revoke", base, id)} {
+		wantStatus(t, owner.get(path), http.StatusForbidden)
+	}
+	wantStatus(t, owner.post(fmt.Sprintf("%s/%d/revoke", base, id), url.Values{"reason": {"x"}}), http.StatusForbidden)
 }
