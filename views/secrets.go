@@ -25,7 +25,9 @@ type SecretsView struct {
 }
 
 // SupportSecretsURL is the admins' support view of a merchant's API secrets.
-func SupportSecretsURL(merchantID int64) string { return fmt.Sprintf("/admin/merchants/%d/secrets", merchantID) }
+func SupportSecretsURL(merchantID int64) string {
+	return fmt.Sprintf("/admin/merchants/%d/secrets", merchantID)
+}
 
 // KeyURL is the URL of one key under the page's base.
 func (v SecretsView) KeyURL(id int64) string { return fmt.Sprintf("%s/%d", v.Base, id) }
