@@ -1,0 +1,65 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"keyport"
+)
+
+// TestNoRouteChangesAKeysAccess sends every POST route of the app, with every
+// path id pointing at a restricted key and its account, a form that asks for
+// more access, as the merchant's Owner and as an admin; the key keeps exactly
+// the access it was created with.
+func TestNoRouteChangesAKeysAccess(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	k, err := app.db.CreateKey(context.Background(), keyport.SystemActor, keyport.NewKey{AccountID: res.Account.ID,
+		MerchantID: res.Merchant.ID, Type: keyport.KeySecret, Mode: keyport.ModeLive, Name: "Reporting", Access: keyport.AccessRestricted,
+		Permissions: []string{"shipments:read"}, SuppressCosts: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := app.adminClient()
+	ids := map[string]string{":id": fmt.Sprint(res.Account.ID), ":kid": fmt.Sprint(k.Key.ID), ":mid": fmt.Sprint(res.Merchant.ID),
+		":rid": "1", ":aid": "1", ":sid": "1"}
+	form := url.Values{"access": {"full"}, "type": {"secret"}, "permissions": {"shipments:read shipments:write"},
+		"perm_shipments": {"write"}, "perm_couriers": {"read"}, "suppress_costs": {""}, "name": {"Reporting"}, "grace": {"1h"},
+		"reason": {"test"}, "expiry": {"never"}}
+	state := func() string {
+		var typ, access, perms string
+		var suppress bool
+		if err := app.db.SQL().QueryRow(`SELECT type, access, permissions, suppress_costs FROM api_keys WHERE id = ?`, k.Key.ID).
+			Scan(&typ, &access, &perms, &suppress); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(typ, access, perms, suppress)
+	}
+	want := state()
+	posts := 0
+	for _, r := range app.srv.Echo().Routes() {
+		if r.Method != http.MethodPost || r.Path == "/logout" {
+			continue
+		}
+		path := r.Path
+		for param, id := range ids {
+			path = strings.ReplaceAll(path, param, id)
+		}
+		for _, c := range []*client{owner, admin} {
+			c.post(path, form)
+			posts++
+		}
+		if got := state(); got != want {
+			t.Fatalf("POST %s changed the key's access from %s to %s", r.Path, want, got)
+		}
+	}
+	if posts < 30 {
+		t.Fatalf("only %d POST requests sent: the route walk is broken", posts)
+	}
+	wantStatus(t, owner.get("/accounts"), http.StatusOK)
+	wantStatus(t, admin.get("/admin/requests"), http.StatusOK)
+}
