@@ -35,6 +35,8 @@ type APIKey struct {
 	LastUsedAt     time.Time
 	LastUsedIP     string
 	UseCount       int64
+	// PublicValue is the whole value of a publishable key, which is not secret; empty for secret keys.
+	PublicValue string
 }
 
 // Access is how much of the API a key may call.

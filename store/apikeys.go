@@ -147,11 +147,15 @@ func (db *DB) createKey(ctx context.Context, tx *sql.Tx, actor keyport.Actor, in
 	if actor.UserID != 0 {
 		createdBy = actor.UserID
 	}
+	publicValue := ""
+	if in.Type == keyport.KeyPublishable {
+		publicValue = parsed.String()
+	}
 	r, err := tx.ExecContext(ctx, `INSERT INTO api_keys (account_id, merchant_id, type, mode, name, hash, prefix, first4, last4,
-			access, permissions, suppress_costs, legacy, request_id, created_by, created_by_label, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			access, permissions, suppress_costs, legacy, request_id, created_by, created_by_label, created_at, expires_at, public_value)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		in.AccountID, in.MerchantID, in.Type, in.Mode, in.Name, hash[:], parsed.Prefix(), parsed.First4(), parsed.Last4(),
-		in.Access, strings.Join(in.Permissions, " "), in.SuppressCosts, in.Legacy, request, createdBy, actor.Label, now, expires)
+		in.Access, strings.Join(in.Permissions, " "), in.SuppressCosts, in.Legacy, request, createdBy, actor.Label, now, expires, publicValue)
 	if err != nil {
 		return CreatedKey{}, err
 	}
@@ -166,13 +170,13 @@ func (db *DB) createKey(ctx context.Context, tx *sql.Tx, actor keyport.Actor, in
 	key := keyport.APIKey{ID: id, AccountID: in.AccountID, MerchantID: in.MerchantID, Type: in.Type, Mode: in.Mode, Name: in.Name,
 		Prefix: parsed.Prefix(), First4: parsed.First4(), Last4: parsed.Last4(), Access: in.Access, Permissions: in.Permissions,
 		SuppressCosts: in.SuppressCosts, Legacy: in.Legacy, RequestID: in.RequestID, CreatedByLabel: actor.Label,
-		CreatedAt: unixTime(now), ExpiresAt: in.ExpiresAt}
+		CreatedAt: unixTime(now), ExpiresAt: in.ExpiresAt, PublicValue: publicValue}
 	return CreatedKey{Key: key, Plaintext: parsed.String()}, nil
 }
 
 const keyColumns = `k.id, k.account_id, a.name, k.merchant_id, k.type, k.mode, k.name, k.prefix, k.first4, k.last4, k.access, k.permissions,
 	k.suppress_costs, k.legacy, COALESCE(k.request_id, 0), k.created_by_label, k.created_at, k.expires_at, k.rolled_at, k.revoked_at,
-	k.revoked_by_label, k.revoke_reason, k.last_used_at, k.last_used_ip, k.use_count`
+	k.revoked_by_label, k.revoke_reason, k.last_used_at, k.last_used_ip, k.use_count, k.public_value`
 
 func scanKey(row scanner) (keyport.APIKey, error) {
 	var k keyport.APIKey
@@ -181,7 +185,7 @@ func scanKey(row scanner) (keyport.APIKey, error) {
 	var expires, rolled, revoked, used sql.NullInt64
 	err := row.Scan(&k.ID, &k.AccountID, &k.AccountName, &k.MerchantID, &k.Type, &k.Mode, &k.Name, &k.Prefix, &k.First4, &k.Last4,
 		&k.Access, &perms, &k.SuppressCosts, &k.Legacy, &k.RequestID, &k.CreatedByLabel, &created, &expires, &rolled, &revoked,
-		&k.RevokedBy, &k.RevokeReason, &used, &k.LastUsedIP, &k.UseCount)
+		&k.RevokedBy, &k.RevokeReason, &used, &k.LastUsedIP, &k.UseCount, &k.PublicValue)
 	if err != nil {
 		return k, notFound(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"keyport"
 )
 
 func TestGenerateTokenWithTypeAndAccess(t *testing.T) {
@@ -103,5 +105,33 @@ func TestLiveRequestCarriesItsAccessToTheQueueAndTheIssuedKey(t *testing.T) {
 	if n := app.count(`SELECT count(*) FROM api_keys WHERE mode = 'live' AND access = 'restricted' AND permissions = 'shipments:read'
 		AND suppress_costs = 1 AND request_id = ?`, id); n != 1 {
 		t.Fatal("the issued key does not have the access the request asked for")
+	}
+}
+
+func TestPublishableKeysStayVisibleSecretKeysNever(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	secret := owner.generate(res, "Server")
+	r := owner.htmxPost(keysPath(res), url.Values{"name": {"Checkout widget"}, "expiry": {"never"}, "type": {"publishable"}})
+	wantStatus(t, r, http.StatusOK)
+	public := plaintextKey.FindString(r.Body)
+	if !strings.HasPrefix(public, "pk_test_") {
+		t.Fatalf("no publishable key revealed:\n%s", r.Body)
+	}
+	reviewer := app.member(res, "rita@acme.test", keyport.RoleReviewer)
+	for _, page := range []response{owner.get(keysPath(res)), owner.get("/secrets"), reviewer.get("/secrets"),
+		owner.htmxGet(accountPath(res) + "/tokens")} {
+		wantContains(t, page.Body, public, "Copy publishable key Checkout widget")
+		if strings.Contains(page.Body, secret) || strings.Contains(page.Body, secret[8:]) {
+			t.Fatal("a secret key is shown whole")
+		}
+	}
+	if n := app.count(`SELECT count(*) FROM api_keys WHERE public_value <> '' AND type = 'secret'`); n != 0 {
+		t.Fatal("a secret key's value is stored")
+	}
+	if _, err := app.db.SQL().Exec(`INSERT INTO api_keys (account_id, merchant_id, type, mode, name, hash, prefix, first4, last4,
+		created_at, public_value) VALUES (?, ?, 'secret', 'test', 'x', x'00', 'sk_test_', 'a', 'b', 1, 'sk_test_leak')`,
+		res.Account.ID, res.Merchant.ID); err == nil {
+		t.Fatal("the database accepted a secret key's value")
 	}
 }
