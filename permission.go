@@ -190,7 +190,7 @@ func (c Catalog) ResolveAccess(in KeyAccessInput) (KeyAccess, error) {
 			level := in.Levels[r.Name]
 			switch {
 			case level == "" || level == "none":
-			case !contains(r.Levels, level):
+			case !r.Offers(level):
 				v.Add("permissions", "Choose None, Read or Write for each resource.")
 			case level == "write":
 				for _, l := range r.Levels {
@@ -209,9 +209,10 @@ func (c Catalog) ResolveAccess(in KeyAccessInput) (KeyAccess, error) {
 	return out, v.OrNil()
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
+// Offers reports whether the resource has an access level.
+func (r Resource) Offers(level string) bool {
+	for _, l := range r.Levels {
+		if l == level {
 			return true
 		}
 	}

@@ -197,12 +197,3 @@ type RequestForm struct {
 	CSRF   string
 	Form   Form
 }
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}

@@ -2299,7 +2299,7 @@ func KeyAccessFields(f Form) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				if level == "none" || contains(r.Levels, level) {
+				if level == "none" || r.Offers(level) {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 221, "<input type=\"radio\" name=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err

@@ -10,6 +10,13 @@ import (
 	"keyport"
 )
 
+// grantedPermissions lists the permissions the open eye panel shows as granted, comma-separated.
+func (b *browser) grantedPermissions() string {
+	b.t.Helper()
+	return b.eval(`Array.from(document.querySelectorAll("dialog[open] #permissions-table tr")).filter(function (tr) {
+  return tr.querySelector(".badge-ok"); }).map(function (tr) { return tr.querySelector("code").textContent; }).join(",")`)
+}
+
 func TestBrowserReviewerOpensTheEyePanel(t *testing.T) {
 	app := newTestApp(t)
 	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
@@ -33,9 +40,7 @@ func TestBrowserReviewerOpensTheEyePanel(t *testing.T) {
 	b.settled()
 	b.run(chromedp.Click(chromedp.Search(`//a[@aria-label='Permissions of Reporting']`), chromedp.NodeVisible))
 	b.see("What “Reporting” may do")
-	granted := b.eval(`Array.from(document.querySelectorAll("dialog[open] #permissions-table tr")).filter(function (tr) {
-  return tr.querySelector(".badge-ok"); }).map(function (tr) { return tr.querySelector("code").textContent; }).join(",")`)
-	if granted != "shipments:read" {
+	if granted := b.grantedPermissions(); granted != "shipments:read" {
 		t.Fatalf("granted permissions shown: %q", granted)
 	}
 	b.see("Costs hidden")
@@ -137,9 +142,7 @@ func TestBrowserRestrictedLiveRequestToReviewersEyePanel(t *testing.T) {
 	b.settled()
 	b.run(chromedp.Click(chromedp.Search(`//a[@aria-label='Permissions of Reporting']`), chromedp.NodeVisible))
 	b.see("What “Reporting” may do")
-	granted := b.eval(`Array.from(document.querySelectorAll("dialog[open] #permissions-table tr")).filter(function (tr) {
-  return tr.querySelector(".badge-ok"); }).map(function (tr) { return tr.querySelector("code").textContent; }).join(",")`)
-	if granted != "shipments:read" {
+	if granted := b.grantedPermissions(); granted != "shipments:read" {
 		t.Fatalf("granted permissions shown: %q", granted)
 	}
 	b.see("Costs hidden")
