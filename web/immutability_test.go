@@ -63,3 +63,62 @@ func TestNoRouteChangesAKeysAccess(t *testing.T) {
 	wantStatus(t, owner.get("/accounts"), http.StatusOK)
 	wantStatus(t, admin.get("/admin/requests"), http.StatusOK)
 }
+
+// TestReviewerIsRefusedEveryStateChange sends every state-changing route of
+// the app, walked from the router, as a Reviewer with a form that would
+// succeed for an Owner, and expects 403 with nothing changed.
+func TestReviewerIsRefusedEveryStateChange(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	owner.generate(res, "CI")
+	authID := owner.registerDPD(res, "Acme Ltd")
+	requestID := owner.file(res, "Production")
+	shipmentID := app.addShipments(res, keyport.ModeTest, 1)
+	keyID := app.keyIDs(res.Account.ID, "1")[0]
+	reviewer := app.member(res, "rita@acme.test", keyport.RoleReviewer)
+	ids := map[string]string{":id": fmt.Sprint(res.Account.ID), ":kid": fmt.Sprint(keyID), ":mid": fmt.Sprint(res.Merchant.ID),
+		":rid": fmt.Sprint(requestID), ":aid": fmt.Sprint(authID), ":sid": fmt.Sprint(shipmentID)}
+	form := goodDPD("Reviewer Ltd")
+	for k, v := range goodRequest("Reviewer's") {
+		form[k] = v
+	}
+	for k, v := range map[string]string{"name": "Reviewer's", "expiry": "never", "grace": "now", "reason": "x", "question": "x",
+		"reply": "x", "token_cap": "9", "confirm_name": "Default", "field": "password"} {
+		form.Set(k, v)
+	}
+	public := map[string]bool{"/login": true, "/signup": true, "/logout": true}
+	state := func() string {
+		return fmt.Sprint(app.accountState(), app.count(`SELECT count(*) FROM live_key_requests WHERE state = 'pending'`),
+			app.count(`SELECT count(*) FROM audit_events`), app.count(`SELECT count(*) FROM api_keys`))
+	}
+	before := state()
+	checked := 0
+	for _, r := range app.srv.Echo().Routes() {
+		switch r.Method {
+		case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+		default:
+			continue
+		}
+		if public[r.Path] {
+			continue
+		}
+		path := r.Path
+		for param, id := range ids {
+			path = strings.ReplaceAll(path, param, id)
+		}
+		if r.Method != http.MethodPost {
+			t.Fatalf("%s %s: only POST routes change state here; extend this test for %s", r.Method, r.Path, r.Method)
+		}
+		t.Run(r.Method+" "+r.Path, func(t *testing.T) {
+			wantStatus(t, reviewer.post(path, form), http.StatusForbidden)
+		})
+		checked++
+	}
+	if after := state(); after != before {
+		t.Fatalf("state changed from %s to %s", before, after)
+	}
+	if checked < 20 {
+		t.Fatalf("only %d state-changing routes found: the route walk is broken", checked)
+	}
+	t.Logf("%d state-changing routes refused to a Reviewer", checked)
+}
