@@ -97,13 +97,13 @@ func scanUser(row interface{ Scan(...any) error }) (keyport.User, error) {
 // UserByEmail finds a user by email, case-insensitively.
 func (db *DB) UserByEmail(ctx context.Context, email string) (keyport.User, error) {
 	return scanUser(db.queryRow(ctx, `SELECT `+userColumns+`
-		FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id WHERE u.email = ?`, email))
+		FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id WHERE u.email = ? AND u.removed_at IS NULL`, email))
 }
 
 // UserByID finds a user by id.
 func (db *DB) UserByID(ctx context.Context, id int64) (keyport.User, error) {
 	return scanUser(db.queryRow(ctx, `SELECT `+userColumns+`
-		FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id WHERE u.id = ?`, id))
+		FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id WHERE u.id = ? AND u.removed_at IS NULL`, id))
 }
 
 // CountUsers returns how many users exist, staff included.

@@ -1,0 +1,196 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"fmt"
+
+	"keyport"
+)
+
+// TeamMembers returns the merchant's members who were not removed, oldest first.
+func (db *DB) TeamMembers(ctx context.Context, merchantID int64) ([]keyport.User, error) {
+	rows, err := db.query(ctx, `SELECT `+userColumns+` FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id
+		WHERE u.merchant_id = ? AND u.removed_at IS NULL ORDER BY u.id`, merchantID)
+	return collect(rows, err, func(row scanner) (keyport.User, error) { return scanUser(row) })
+}
+
+const invitationColumns = `i.id, i.merchant_id, m.name, i.email, i.role, i.invited_by_label, i.created_at, i.expires_at`
+
+func scanInvitation(row scanner) (keyport.Invitation, error) {
+	var in keyport.Invitation
+	var created, expires int64
+	err := row.Scan(&in.ID, &in.MerchantID, &in.MerchantName, &in.Email, &in.Role, &in.InvitedBy, &created, &expires)
+	in.CreatedAt, in.ExpiresAt = unixTime(created), unixTime(expires)
+	return in, notFound(err)
+}
+
+// PendingInvitations returns the merchant's invitations not accepted, revoked or expired.
+func (db *DB) PendingInvitations(ctx context.Context, merchantID int64) ([]keyport.Invitation, error) {
+	rows, err := db.query(ctx, `SELECT `+invitationColumns+` FROM invitations i JOIN merchants m ON m.id = i.merchant_id
+		WHERE i.merchant_id = ? AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ? ORDER BY i.id`,
+		merchantID, db.now())
+	return collect(rows, err, scanInvitation)
+}
+
+func invitationHash(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// CreateInvitation invites an email to the merchant with a role and returns
+// the invitation and its one-time token, which is stored only as a hash. An
+// email that already has an account, or a pending invitation of this
+// merchant, is a ValidationError on "email".
+func (db *DB) CreateInvitation(ctx context.Context, actor keyport.Actor, merchantID int64, in keyport.NewInvitation) (keyport.Invitation, string, error) {
+	var out keyport.Invitation
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return out, "", err
+	}
+	token := base64.RawURLEncoding.EncodeToString(b)
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		now := db.now()
+		var taken int
+		if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM users WHERE email = ?) + (SELECT count(*) FROM invitations
+			WHERE merchant_id = ? AND email = ? AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?)`,
+			in.Email, merchantID, in.Email, now).Scan(&taken); err != nil {
+			return err
+		}
+		if taken > 0 {
+			return keyport.FieldError("email", "This email already has a Keyport account or a pending invitation.")
+		}
+		r, err := tx.ExecContext(ctx, `INSERT INTO invitations (merchant_id, email, role, token_hash, invited_by_label, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, merchantID, in.Email, in.Role, invitationHash(token), actor.Label, now,
+			now+int64(keyport.InvitationTTL.Seconds()))
+		if err != nil {
+			return err
+		}
+		id, _ := r.LastInsertId()
+		if err := db.audit(ctx, tx, merchantID, actor, "member.invited", "invitation", id, in.Email+" "+string(in.Role)); err != nil {
+			return err
+		}
+		out, err = scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationColumns+` FROM invitations i
+			JOIN merchants m ON m.id = i.merchant_id WHERE i.id = ?`, id))
+		return err
+	})
+	return out, token, err
+}
+
+// RevokeInvitation withdraws a pending invitation of the merchant.
+func (db *DB) RevokeInvitation(ctx context.Context, actor keyport.Actor, merchantID, invitationID int64) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		var email string
+		err := tx.QueryRowContext(ctx, `SELECT email FROM invitations WHERE id = ? AND merchant_id = ? AND accepted_at IS NULL
+			AND revoked_at IS NULL`, invitationID, merchantID).Scan(&email)
+		if err != nil {
+			return notFound(err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE id = ?`, db.now(), invitationID); err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, merchantID, actor, "member.invitation_revoked", "invitation", invitationID, email)
+	})
+}
+
+// InvitationByToken returns the pending invitation of a link's token; a used,
+// revoked, expired or unknown token is ErrNotFound.
+func (db *DB) InvitationByToken(ctx context.Context, token string) (keyport.Invitation, error) {
+	return scanInvitation(db.queryRow(ctx, `SELECT `+invitationColumns+` FROM invitations i JOIN merchants m ON m.id = i.merchant_id
+		WHERE i.token_hash = ? AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?`, invitationHash(token), db.now()))
+}
+
+// AcceptInvitation creates the invited member with their name and password
+// hash and uses up the invitation, in one transaction.
+func (db *DB) AcceptInvitation(ctx context.Context, token, name, passwordHash, ip string) (keyport.User, error) {
+	var u keyport.User
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		inv, err := scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationColumns+` FROM invitations i
+			JOIN merchants m ON m.id = i.merchant_id
+			WHERE i.token_hash = ? AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?`, invitationHash(token), db.now()))
+		if err != nil {
+			return err
+		}
+		now := db.now()
+		r, err := tx.ExecContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			inv.MerchantID, name, inv.Email, inv.Role, passwordHash, now)
+		if isUniqueViolation(err) {
+			return keyport.ErrConflict
+		}
+		if err != nil {
+			return err
+		}
+		id, _ := r.LastInsertId()
+		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET accepted_at = ? WHERE id = ?`, now, inv.ID); err != nil {
+			return err
+		}
+		if err := db.audit(ctx, tx, inv.MerchantID, keyport.Actor{UserID: id, Label: inv.Email, IP: ip}, "member.joined", "user", id,
+			inv.Email+" "+string(inv.Role)); err != nil {
+			return err
+		}
+		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id
+			WHERE u.id = ?`, id))
+		return err
+	})
+	return u, err
+}
+
+// member loads, inside tx, a member of the merchant who was not removed, and
+// how many Owners the merchant has.
+func member(ctx context.Context, tx *sql.Tx, merchantID, userID int64) (keyport.User, int, error) {
+	u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id
+		WHERE u.id = ? AND u.merchant_id = ? AND u.removed_at IS NULL`, userID, merchantID))
+	if err != nil {
+		return u, 0, err
+	}
+	var owners int
+	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE merchant_id = ? AND role = 'owner' AND removed_at IS NULL`,
+		merchantID).Scan(&owners)
+	return u, owners, err
+}
+
+// ChangeRole gives a member of the merchant another role. Demoting the last Owner is ErrLastOwner.
+func (db *DB) ChangeRole(ctx context.Context, actor keyport.Actor, merchantID, userID int64, role keyport.Role) error {
+	if !role.IsMerchantRole() {
+		return keyport.FieldError("role", "Choose Owner, Developer or Reviewer.")
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		u, owners, err := member(ctx, tx, merchantID, userID)
+		if err != nil || u.Role == role {
+			return err
+		}
+		if u.Role == keyport.RoleOwner && owners <= 1 {
+			return keyport.ErrLastOwner
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ? WHERE id = ?`, role, userID); err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, merchantID, actor, "member.role_changed", "user", userID, fmt.Sprintf("%s %s → %s", u.Email, u.Role, role))
+	})
+}
+
+// RemoveMember removes a member of the merchant: every session ends at once,
+// they can no longer log in, and their email is freed; the row stays for the
+// audit trail. Removing the last Owner is ErrLastOwner.
+func (db *DB) RemoveMember(ctx context.Context, actor keyport.Actor, merchantID, userID int64) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		u, owners, err := member(ctx, tx, merchantID, userID)
+		if err != nil {
+			return err
+		}
+		if u.Role == keyport.RoleOwner && owners <= 1 {
+			return keyport.ErrLastOwner
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET removed_at = ?, email = ?, password_hash = '!' WHERE id = ?`,
+			db.now(), fmt.Sprintf("removed-%d#%s", userID, u.Email), userID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, merchantID, actor, "member.removed", "user", userID, u.Email+" "+string(u.Role))
+	})
+}
