@@ -43,7 +43,11 @@ func Nav(u *keyport.User) []NavItem {
 	if u.IsAdmin() {
 		return []NavItem{{"Live key requests", "/admin/requests"}, {"Merchants", "/admin/merchants"}, {"Settings", "/admin/settings"}}
 	}
-	return []NavItem{{"API Accounts", "/accounts"}, {"API secrets", "/secrets"}}
+	items := []NavItem{{"API Accounts", "/accounts"}, {"API secrets", "/secrets"}}
+	if u.Role == keyport.RoleOwner {
+		items = append(items, NavItem{"Team", "/team"})
+	}
+	return items
 }
 
 // Form carries submitted values and per-field errors back into a re-rendered form.

@@ -86,7 +86,7 @@ func TestReviewerIsRefusedEveryStateChange(t *testing.T) {
 		"reply": "x", "token_cap": "9", "confirm_name": "Default", "field": "password"} {
 		form.Set(k, v)
 	}
-	public := map[string]bool{"/login": true, "/signup": true, "/logout": true}
+	public := map[string]bool{"/login": true, "/signup": true, "/logout": true, "/invite": true}
 	state := func() string {
 		return fmt.Sprint(app.accountState(), app.count(`SELECT count(*) FROM live_key_requests WHERE state = 'pending'`),
 			app.count(`SELECT count(*) FROM audit_events`), app.count(`SELECT count(*) FROM api_keys`))

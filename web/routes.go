@@ -18,11 +18,21 @@ func (s *Server) routes() {
 	e.POST("/login", s.login)
 	e.POST("/logout", s.logout)
 
+	e.GET("/invite", s.invitationForm)
+	e.POST("/invite", s.acceptInvitation)
+
 	merchant := e.Group("", s.requireMerchant)
 	merchant.GET("/accounts", s.accountsPage)
 	merchant.GET("/accounts/table", s.accountsTable)
 	merchant.GET("/secrets", s.secretsPage)
 	merchant.GET("/secrets/:kid", s.secretPermissions)
+
+	team := merchant.Group("/team", s.requireOwner)
+	team.GET("", s.teamPage)
+	team.POST("/invitations", s.invite)
+	team.POST("/invitations/:iid/revoke", s.revokeInvitation)
+	team.POST("/members/:uid/role", s.changeRole)
+	team.POST("/members/:uid/remove", s.removeMember)
 
 	accountManager := merchant.Group("", s.requireKeyManager)
 	accountManager.GET("/accounts/new", s.newAccountForm)

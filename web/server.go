@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -40,6 +41,8 @@ type Server struct {
 	throttle   *keyport.LoginThrottle
 	secure     bool
 	cookieName string
+	// baseURL is the portal's public URL, for links sent outside it.
+	baseURL string
 	// Now returns the current time for display; tests replace it.
 	Now func() time.Time
 }
@@ -63,6 +66,9 @@ func New(db *store.DB, cfg Config) *Server {
 	}
 	if secure {
 		s.cookieName = "__Host-keyport_session"
+	}
+	if cfg.BaseURL != nil {
+		s.baseURL = strings.TrimSuffix(cfg.BaseURL.String(), "/")
 	}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true

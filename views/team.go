@@ -1,0 +1,32 @@
+package views
+
+import (
+	"time"
+
+	"keyport"
+)
+
+// TeamView is what the Team page shows its Owner.
+type TeamView struct {
+	Members     []keyport.User
+	Invitations []keyport.Invitation
+	Me          *keyport.User
+	CSRF        string
+	Now         time.Time
+	// Form holds the invitation form's values and errors.
+	Form Form
+	// InviteLink is a new invitation's one-time link, shown only in the response that created it.
+	InviteLink string
+	// InviteEmail is the address InviteLink was made for.
+	InviteEmail string
+}
+
+// MemberRoles are the roles an Owner may give.
+var MemberRoles = []keyport.Role{keyport.RoleOwner, keyport.RoleDeveloper, keyport.RoleReviewer}
+
+// InvitePageView is the page where an invited person sets their name and password.
+type InvitePageView struct {
+	Invitation keyport.Invitation
+	Token      string
+	Form       Form
+}

@@ -1,0 +1,154 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"keyport"
+	"keyport/views"
+)
+
+// requireOwner lets only the merchant's Owners manage the team.
+func (s *Server) requireOwner(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if currentUser(c).Role != keyport.RoleOwner {
+			return keyport.ErrForbidden
+		}
+		return next(c)
+	}
+}
+
+func (s *Server) renderTeam(c echo.Context, status int, v views.TeamView) error {
+	u := currentUser(c)
+	ctx := c.Request().Context()
+	var err error
+	if v.Members, err = s.db.TeamMembers(ctx, u.MerchantID); err != nil {
+		return err
+	}
+	if v.Invitations, err = s.db.PendingInvitations(ctx, u.MerchantID); err != nil {
+		return err
+	}
+	v.Me, v.CSRF, v.Now = u, csrfToken(c), s.Now()
+	return render(c, status, views.TeamPage(s.page(c, "Team", "/team"), v))
+}
+
+func (s *Server) teamPage(c echo.Context) error { return s.renderTeam(c, http.StatusOK, views.TeamView{}) }
+
+// invite creates an invitation and shows its one-time link in the response.
+func (s *Server) invite(c echo.Context) error {
+	in := keyport.NewInvitation{Email: c.FormValue("email"), Role: keyport.Role(c.FormValue("role"))}
+	err := in.Validate()
+	values := map[string]string{"email": in.Email, "role": string(in.Role)}
+	if err == nil {
+		var token string
+		var inv keyport.Invitation
+		inv, token, err = s.db.CreateInvitation(c.Request().Context(), actor(c), currentUser(c).MerchantID, in)
+		if err == nil {
+			link := s.baseURL + "/invite?" + url.Values{"token": {token}}.Encode()
+			return s.renderTeam(c, http.StatusOK, views.TeamView{InviteLink: link, InviteEmail: inv.Email})
+		}
+	}
+	if fields := fieldErrors(err); fields != nil {
+		return s.renderTeam(c, http.StatusUnprocessableEntity, views.TeamView{Form: views.Form{Values: values, Errors: fields}})
+	}
+	return err
+}
+
+func (s *Server) revokeInvitation(c echo.Context) error {
+	id, err := pathID(c, "iid")
+	if err != nil {
+		return err
+	}
+	if err := s.db.RevokeInvitation(c.Request().Context(), actor(c), currentUser(c).MerchantID, id); err != nil {
+		return err
+	}
+	s.flash(c, "success", "Invitation withdrawn: its link no longer works.")
+	return redirect(c, "/team")
+}
+
+// teamChange runs a change of a member, turning the last-Owner refusal into a notice.
+func (s *Server) teamChange(c echo.Context, change func(userID int64) error, done string) error {
+	id, err := pathID(c, "uid")
+	if err != nil {
+		return err
+	}
+	err = change(id)
+	switch {
+	case errors.Is(err, keyport.ErrLastOwner):
+		s.flash(c, "error", err.Error())
+	case err != nil:
+		return err
+	default:
+		s.flash(c, "success", done)
+	}
+	return redirect(c, "/team")
+}
+
+func (s *Server) changeRole(c echo.Context) error {
+	role := keyport.Role(c.FormValue("role"))
+	return s.teamChange(c, func(id int64) error {
+		return s.db.ChangeRole(c.Request().Context(), actor(c), currentUser(c).MerchantID, id, role)
+	}, fmt.Sprintf("Role changed to %s.", role.Label()))
+}
+
+func (s *Server) removeMember(c echo.Context) error {
+	return s.teamChange(c, func(id int64) error {
+		return s.db.RemoveMember(c.Request().Context(), actor(c), currentUser(c).MerchantID, id)
+	}, "Member removed: their sessions have ended.")
+}
+
+// invitationForm is the page an invitation link opens.
+func (s *Server) invitationForm(c echo.Context) error {
+	token := c.QueryParam("token")
+	inv, err := s.db.InvitationByToken(c.Request().Context(), token)
+	if err != nil {
+		return invalidInvitation(err)
+	}
+	return render(c, http.StatusOK, views.InvitePage(s.page(c, "Join "+inv.MerchantName, ""), views.InvitePageView{Invitation: inv, Token: token}))
+}
+
+func invalidInvitation(err error) error {
+	if errors.Is(err, keyport.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "This invitation link is invalid, already used, withdrawn or expired.")
+	}
+	return err
+}
+
+// acceptInvitation creates the invited member and signs them in.
+func (s *Server) acceptInvitation(c echo.Context) error {
+	token := c.FormValue("token")
+	inv, err := s.db.InvitationByToken(c.Request().Context(), token)
+	if err != nil {
+		return invalidInvitation(err)
+	}
+	name := strings.TrimSpace(c.FormValue("name"))
+	password := c.FormValue("password")
+	var v keyport.ValidationError
+	if msg := keyport.CheckName(name, "Your name"); msg != "" {
+		v.Add("name", msg)
+	}
+	if msg := keyport.CheckPassword(password); msg != "" {
+		v.Add("password", msg)
+	}
+	if len(v.Fields) > 0 {
+		return render(c, http.StatusUnprocessableEntity, views.InvitePage(s.page(c, "Join "+inv.MerchantName, ""),
+			views.InvitePageView{Invitation: inv, Token: token, Form: views.Form{Values: map[string]string{"name": name}, Errors: v.Fields}}))
+	}
+	hash, err := keyport.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	u, err := s.db.AcceptInvitation(c.Request().Context(), token, name, hash, c.RealIP())
+	if err != nil {
+		return invalidInvitation(err)
+	}
+	if err := s.startSession(c, u.ID, "success|Welcome to "+inv.MerchantName+" on Keyport."); err != nil {
+		return err
+	}
+	return redirect(c, homeFor(&u))
+}
