@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -149,3 +150,34 @@ func TestBrowserRestrictedLiveRequestToReviewersEyePanel(t *testing.T) {
 }
 
 func itoa(n int64) string { return fmt.Sprint(n) }
+
+func TestBrowserInviteAReviewerWhoLandsOnAPISecrets(t *testing.T) {
+	app := newTestApp(t)
+	app.signupMerchant("Acme Parcels", "owner@acme.test")
+	b := newBrowser(t, app)
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+	b.click("Team")
+	b.seeHeading("Team")
+	b.fill("Email", "rita@acme.test")
+	b.run(chromedp.SetValue(chromedp.Search(`//select[@id='f-role']`), "reviewer"))
+	b.click("Create invitation link")
+	b.see("It is shown only once")
+	link := b.eval(`document.getElementById("invite-link").textContent`)
+	if !strings.Contains(link, "/invite?token=") {
+		t.Fatalf("invitation link %q", link)
+	}
+	b.click("Log out")
+	b.see("You have logged out.")
+
+	b.run(chromedp.Navigate(b.base + link[strings.Index(link, "/invite"):]))
+	b.seeHeading("Join Acme Parcels")
+	b.fill("Your name", "Rita Reviewer")
+	b.fill("Password", "a-long-unusual-passphrase")
+	b.click("Create my account")
+	b.seeHeading("API secrets")
+	b.see("Welcome to Acme Parcels on Keyport.")
+	if b.xpathCount(`//a[normalize-space()='Team']`) != 0 {
+		t.Fatal("a Reviewer is offered the Team page")
+	}
+}

@@ -37,7 +37,9 @@ func (s *Server) renderTeam(c echo.Context, status int, v views.TeamView) error 
 	return render(c, status, views.TeamPage(s.page(c, "Team", "/team"), v))
 }
 
-func (s *Server) teamPage(c echo.Context) error { return s.renderTeam(c, http.StatusOK, views.TeamView{}) }
+func (s *Server) teamPage(c echo.Context) error {
+	return s.renderTeam(c, http.StatusOK, views.TeamView{})
+}
 
 // invite creates an invitation and shows its one-time link in the response.
 func (s *Server) invite(c echo.Context) error {
