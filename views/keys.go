@@ -151,6 +151,8 @@ type RevealedKey struct {
 	Intro string
 	// Reopen makes Done load Back into the modal instead of closing it.
 	Reopen bool
+	// Reload makes Done load Back as a whole page.
+	Reload bool
 }
 
 // ManageView is the data of the key list with remove actions: "Manage Your

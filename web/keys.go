@@ -61,17 +61,30 @@ func keyAccess(c echo.Context, values map[string]string, v *keyport.ValidationEr
 	return access
 }
 
-// fromTokens reports whether a key form or removal came from the Keys & Tokens pop-up.
-func fromTokens(c echo.Context) bool {
-	return c.QueryParam("from") == "tokens" || c.FormValue("from") == "tokens"
+// keyOrigin names the entry point a key form or removal came from:
+// "tokens" (the Keys & Tokens pop-up), "secrets" (the API secrets page), or
+// "" (the Developer keys tab).
+func keyOrigin(c echo.Context) string {
+	for _, from := range []string{c.QueryParam("from"), c.FormValue("from")} {
+		if from == "tokens" || from == "secrets" {
+			return from
+		}
+	}
+	return ""
 }
+
+// fromTokens reports whether a key form or removal came from the Keys & Tokens pop-up.
+func fromTokens(c echo.Context) bool { return keyOrigin(c) == "tokens" }
 
 func (s *Server) keyFormDialog(c echo.Context, status int, f views.Form) error {
 	a := currentAccount(c)
 	k := views.KeyForm{Frame: frame(c, keysURL(a)), Action: keysURL(a), CSRF: csrfToken(c), Form: f, Submit: "Generate Token"}
 	title := "Generate a test token"
-	if fromTokens(c) {
+	switch keyOrigin(c) {
+	case "tokens":
 		k.Back, k.From, k.Submit, title = accountURL(a)+"/tokens", "tokens", "Create Token", "Create Token · "+a.Name
+	case "secrets":
+		k.Back, k.From, k.Submit, title = "/secrets", "secrets", "Create key", "Create a test key · "+a.Name
 	}
 	return s.dialog(c, status, title, "/accounts", "", false, views.KeyFormBody(k))
 }
@@ -116,8 +129,11 @@ func (s *Server) createKey(c echo.Context) error {
 func (s *Server) reveal(c echo.Context, k keyport.APIKey, plaintext string) error {
 	r := views.RevealedKey{Frame: frame(c, keysURL(currentAccount(c))), Name: k.Name, Mode: k.Mode, Plaintext: plaintext}
 	refresh := keysChanged
-	if fromTokens(c) {
+	switch keyOrigin(c) {
+	case "tokens":
 		r.Back, r.Reopen, refresh = accountURL(currentAccount(c))+"/tokens", true, accountsChanged
+	case "secrets":
+		r.Back, r.Reload, refresh = "/secrets", true, ""
 	}
 	return s.dialog(c, http.StatusOK, "Your new token", "/accounts", refresh, true, views.RevealBody(r))
 }

@@ -37,6 +37,7 @@ func (s *Server) routes() {
 	accountManager := merchant.Group("", s.requireKeyManager)
 	accountManager.GET("/accounts/new", s.newAccountForm)
 	accountManager.POST("/accounts", s.createAccount)
+	accountManager.GET("/secrets/new", s.newSecretForm)
 	accountManager.POST("/secrets/:kid/revoke", s.revokeSecret)
 
 	account := merchant.Group("/accounts/:id", s.loadAccount)

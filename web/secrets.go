@@ -175,3 +175,17 @@ func (s *Server) revokeSecret(c echo.Context) error {
 	s.flash(c, "success", fmt.Sprintf("Revoked “%s”. Anything using it can no longer call the API.", k.Name))
 	return redirect(c, secretsBack(c.FormValue("back")))
 }
+
+// newSecretForm opens the key form for the account chosen on the API secrets page.
+func (s *Server) newSecretForm(c echo.Context) error {
+	id, err := strconv.ParseInt(c.QueryParam("account"), 10, 64)
+	if err != nil || id <= 0 {
+		return keyport.ErrNotFound
+	}
+	a, err := s.db.AccountOf(c.Request().Context(), currentUser(c).MerchantID, id)
+	if err != nil {
+		return err
+	}
+	c.Set(ctxAccount, &a)
+	return s.keyFormDialog(c, http.StatusOK, views.Form{Values: map[string]string{"expiry": "never"}})
+}

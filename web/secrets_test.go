@@ -199,3 +199,30 @@ func TestAdminSupportViewRevokesWithAReasonTheMerchantSees(t *testing.T) {
 	}
 	wantStatus(t, owner.post(fmt.Sprintf("%s/%d/revoke", base, id), url.Values{"reason": {"x"}}), http.StatusForbidden)
 }
+
+func TestCreateAKeyFromTheSecretsPage(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	page := owner.get("/secrets")
+	wantContains(t, page.Body, "Create a test key in", `action="/secrets/new"`)
+	form := owner.htmxGet(fmt.Sprintf("/secrets/new?from=secrets&account=%d", res.Account.ID))
+	wantStatus(t, form, http.StatusOK)
+	wantContains(t, form.Body, `name="from" value="secrets"`, ">Create key</button>", `name="access" value="restricted"`, "Create a test key · Default")
+	created := owner.htmxPost(keysPath(res), url.Values{"name": {"Nightly export"}, "expiry": {"never"}, "from": {"secrets"},
+		"access": {"restricted"}, "perm_shipments": {"read"}})
+	wantStatus(t, created, http.StatusOK)
+	if plaintextKey.FindString(created.Body) == "" {
+		t.Fatal("no key revealed")
+	}
+	wantContains(t, created.Body, `<a class="btn btn-primary" href="/secrets">Done</a>`)
+	wantContains(t, owner.get("/secrets").Body, ">Nightly export<", "1 permission")
+
+	_, other := app.merchant("Bolt", "owner@bolt.test")
+	wantStatus(t, owner.htmxGet(fmt.Sprintf("/secrets/new?from=secrets&account=%d", other.Account.ID)), http.StatusNotFound)
+	wantStatus(t, owner.htmxGet("/secrets/new?account=abc"), http.StatusNotFound)
+	reviewer := app.member(res, "rita@acme.test", keyport.RoleReviewer)
+	if strings.Contains(reviewer.get("/secrets").Body, "Create a test key in") {
+		t.Fatal("the reviewer is offered key creation")
+	}
+	wantStatus(t, reviewer.htmxGet(fmt.Sprintf("/secrets/new?account=%d", res.Account.ID)), http.StatusForbidden)
+}
