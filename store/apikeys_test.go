@@ -305,7 +305,18 @@ func TestRollKeyKeepsAccessAndFreesTheSlotAfterItsGrace(t *testing.T) {
 	if stopped.StatusAt(now) != keyport.KeyExpired || now2.Key.Name != "Reporting" {
 		t.Fatalf("roll with no grace: %+v", stopped)
 	}
-	if n := count(t, db, `SELECT count(*) FROM audit_events WHERE action = 'key.rolled'`); n != 2 {
+	live, err := db.CreateKey(ctx, keyport.SystemActor, newKey(res, keyport.ModeLive, "Production"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateKey(ctx, keyport.SystemActor, newKey(res, keyport.ModeLive, "Production 2")); err != nil {
+		t.Fatal(err)
+	}
+	rolledLive, err := db.RollKey(ctx, keyport.SystemActor, res.Merchant.ID, res.Account.ID, live.Key.ID, 24*time.Hour)
+	if err != nil || rolledLive.Key.Mode != keyport.ModeLive || !strings.HasPrefix(rolledLive.Plaintext, "sk_live_") {
+		t.Fatalf("rolling a live key at the cap, without a request: %+v %v", rolledLive.Key, err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM audit_events WHERE action = 'key.rolled'`); n != 3 {
 		t.Fatalf("roll events: %d", n)
 	}
 }
