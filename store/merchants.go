@@ -9,7 +9,7 @@ import (
 // ListMerchants returns every merchant with its user and API account counts, newest first.
 func (db *DB) ListMerchants(ctx context.Context) ([]keyport.MerchantSummary, error) {
 	rows, err := db.query(ctx, `SELECT m.id, m.name, m.disabled_at IS NOT NULL, m.created_at,
-			(SELECT count(*) FROM users u WHERE u.merchant_id = m.id),
+			(SELECT count(*) FROM users u WHERE u.merchant_id = m.id AND u.removed_at IS NULL),
 			(SELECT count(*) FROM api_accounts a WHERE a.merchant_id = m.id AND a.deleted_at IS NULL)
 		FROM merchants m ORDER BY m.id DESC`)
 	if err != nil {
