@@ -35,16 +35,6 @@ type Preset struct {
 	Currency       string
 }
 
-// Field returns the courier's field of that name.
-func (c Courier) Field(name string) (CourierField, bool) {
-	for _, f := range c.Fields {
-		if f.Name == name {
-			return f, true
-		}
-	}
-	return CourierField{}, false
-}
-
 // MaxFieldLength is the longest value of a courier credential field.
 const MaxFieldLength = 500
 

@@ -190,15 +190,24 @@ func (s *Server) rollDialog(c echo.Context, status int, k keyport.APIKey, f view
 	return s.dialog(c, status, "Roll “"+k.Name+"”", "/accounts", "", false, views.RollFormBody(r))
 }
 
-func (s *Server) rollForm(c echo.Context) error {
+// accountKey loads the key named by the :kid path parameter on the current account; any other is a 404.
+func (s *Server) accountKey(c echo.Context) (keyport.APIKey, error) {
 	a := currentAccount(c)
 	keyID, err := pathID(c, "kid")
 	if err != nil {
-		return err
+		return keyport.APIKey{}, err
 	}
 	k, err := s.db.MerchantKey(c.Request().Context(), a.MerchantID, keyID)
-	if err != nil || k.AccountID != a.ID {
-		return keyport.ErrNotFound
+	if err == nil && k.AccountID != a.ID {
+		err = keyport.ErrNotFound
+	}
+	return k, err
+}
+
+func (s *Server) rollForm(c echo.Context) error {
+	k, err := s.accountKey(c)
+	if err != nil {
+		return err
 	}
 	return s.rollDialog(c, http.StatusOK, k, views.Form{Values: map[string]string{"grace": "24h"}})
 }
@@ -211,9 +220,9 @@ func (s *Server) rollKey(c echo.Context) error {
 	}
 	grace, msg := keyport.ParseGrace(c.FormValue("grace"))
 	if msg != "" {
-		k, err := s.db.MerchantKey(c.Request().Context(), a.MerchantID, keyID)
-		if err != nil || k.AccountID != a.ID {
-			return keyport.ErrNotFound
+		k, err := s.accountKey(c)
+		if err != nil {
+			return err
 		}
 		return s.rollDialog(c, http.StatusUnprocessableEntity, k, views.Form{Values: map[string]string{"grace": c.FormValue("grace")},
 			Errors: map[string]string{"grace": msg}})

@@ -53,13 +53,21 @@ func (s *Server) loadAccount(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		a, err := s.db.AccountOf(c.Request().Context(), currentUser(c).MerchantID, id)
-		if err != nil {
+		if err := s.setAccount(c, id); err != nil {
 			return err
 		}
-		c.Set(ctxAccount, &a)
 		return next(c)
 	}
+}
+
+// setAccount puts the API account with this id into the context when it belongs to the signed-in user's merchant; otherwise 404.
+func (s *Server) setAccount(c echo.Context, id int64) error {
+	a, err := s.db.AccountOf(c.Request().Context(), currentUser(c).MerchantID, id)
+	if err != nil {
+		return err
+	}
+	c.Set(ctxAccount, &a)
+	return nil
 }
 
 func currentAccount(c echo.Context) *keyport.APIAccount {

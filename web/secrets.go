@@ -182,10 +182,8 @@ func (s *Server) newSecretForm(c echo.Context) error {
 	if err != nil || id <= 0 {
 		return keyport.ErrNotFound
 	}
-	a, err := s.db.AccountOf(c.Request().Context(), currentUser(c).MerchantID, id)
-	if err != nil {
+	if err := s.setAccount(c, id); err != nil {
 		return err
 	}
-	c.Set(ctxAccount, &a)
 	return s.keyFormDialog(c, http.StatusOK, views.Form{Values: map[string]string{"expiry": "never"}})
 }
