@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"keyport"
@@ -30,6 +31,8 @@ type DB struct {
 	Sealer *keyport.Sealer
 	// stmts holds a prepared statement per query text run outside transactions.
 	stmts sync.Map
+	// keyEpoch counts committed write transactions that may change which keys verify.
+	keyEpoch atomic.Uint64
 }
 
 // FileName is the name of the SQLite file inside the data directory.
@@ -126,8 +129,20 @@ func (db *DB) SQL() *sql.DB { return db.sql }
 
 func (db *DB) now() int64 { return db.Now().Unix() }
 
-// tx runs fn inside one write transaction (BEGIN IMMEDIATE), committing when fn returns nil.
+// tx runs fn inside one write transaction (BEGIN IMMEDIATE), committing when fn
+// returns nil. A committed transaction advances the key epoch, so cached key
+// verifications are redone: any change may revoke a key or disable its account.
 func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if err := db.quietTx(ctx, fn); err != nil {
+		return err
+	}
+	db.keyEpoch.Add(1)
+	return nil
+}
+
+// quietTx is tx for writes that cannot change whether any key verifies (usage
+// counters, shipments): it leaves the key epoch alone.
+func (db *DB) quietTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -138,6 +153,11 @@ func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	return tx.Commit()
 }
+
+// KeyEpoch returns a number that changes after every committed write that may
+// change whether a key verifies: creating, revoking, rolling or expiring keys,
+// disabling or deleting accounts and merchants.
+func (db *DB) KeyEpoch() uint64 { return db.keyEpoch.Load() }
 
 // Migrate applies, in name order, every embedded migration not yet recorded,
 // each in its own transaction. It returns the names it applied.
