@@ -49,7 +49,7 @@ func (r *RateLimiter) Allow(keyID int64, now time.Time) (bool, time.Duration) {
 		b.tokens--
 		return true, 0
 	}
-	wait := time.Duration((1 - b.tokens) / r.perSecond * float64(time.Second))
+	wait := time.Duration(math.Ceil((1 - b.tokens) / r.perSecond * float64(time.Second)))
 	return false, wait
 }
 

@@ -55,3 +55,15 @@ func (db *DB) MerchantKey(ctx context.Context, merchantID, keyID int64) (keyport
 	return scanKey(db.queryRow(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
 		WHERE k.id = ? AND k.merchant_id = ? AND a.deleted_at IS NULL`, keyID, merchantID))
 }
+
+// ExampleKey returns the redacted form of the merchant's newest active test
+// secret key, for documentation examples, or ErrNotFound.
+func (db *DB) ExampleKey(ctx context.Context, merchantID int64) (string, error) {
+	var redacted string
+	err := db.queryRow(ctx, `SELECT k.prefix || k.first4 || '********' || k.last4 FROM api_keys k
+		JOIN api_accounts a ON a.id = k.account_id
+		WHERE k.merchant_id = ? AND k.type = 'secret' AND k.mode = 'test' AND k.revoked_at IS NULL
+		AND (k.expires_at IS NULL OR k.expires_at > ?) AND a.deleted_at IS NULL
+		ORDER BY k.id DESC LIMIT 1`, merchantID, db.now()).Scan(&redacted)
+	return redacted, notFound(err)
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"math"
 
 	"keyport"
 )
@@ -51,29 +52,123 @@ func (db *DB) ShipmentOf(ctx context.Context, merchantID, accountID, shipmentID 
 // with its creation time now unless set.
 func (db *DB) CreateShipment(ctx context.Context, in keyport.Shipment, keyID int64) (keyport.Shipment, error) {
 	var out keyport.Shipment
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.quietTx(ctx, func(tx *sql.Tx) error {
 		if _, err := liveAccount(ctx, tx, in.MerchantID, in.AccountID); err != nil {
 			return err
 		}
-		created := in.CreatedAt.Unix()
-		if in.CreatedAt.IsZero() {
-			created = db.now()
-		}
-		var key any
-		if keyID != 0 {
-			key = keyID
-		}
-		r, err := tx.ExecContext(ctx, `INSERT INTO shipments (account_id, merchant_id, mode, courier, service_code, status, tracking_number,
+		var err error
+		out, err = insertShipment(ctx, tx, in, keyID, db.now())
+		return err
+	})
+	return out, err
+}
+
+func insertShipment(ctx context.Context, tx *sql.Tx, in keyport.Shipment, keyID, now int64) (keyport.Shipment, error) {
+	created := in.CreatedAt.Unix()
+	if in.CreatedAt.IsZero() {
+		created = now
+	}
+	var key any
+	if keyID != 0 {
+		key = keyID
+	}
+	r, err := tx.ExecContext(ctx, `INSERT INTO shipments (account_id, merchant_id, mode, courier, service_code, status, tracking_number,
 				label_ref, amount_minor, currency, from_postcode, from_country, to_postcode, to_country, weight_grams, key_id, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			in.AccountID, in.MerchantID, in.Mode, in.Courier, in.ServiceCode, in.Status, in.TrackingNumber, in.LabelRef, in.AmountMinor,
-			in.Currency, in.FromPostcode, in.FromCountry, in.ToPostcode, in.ToCountry, in.WeightGrams, key, created, created)
+		in.AccountID, in.MerchantID, in.Mode, in.Courier, in.ServiceCode, in.Status, in.TrackingNumber, in.LabelRef, in.AmountMinor,
+		in.Currency, in.FromPostcode, in.FromCountry, in.ToPostcode, in.ToCountry, in.WeightGrams, key, created, created)
+	if err != nil {
+		return keyport.Shipment{}, err
+	}
+	id, _ := r.LastInsertId()
+	return scanShipment(tx.QueryRowContext(ctx, `SELECT `+shipmentColumns+shipmentFrom+` WHERE s.id = ?`, id))
+}
+
+// ShipWithKey creates a shipment through the API with key k: on k's API
+// account and in k's mode, refused with a MissingAuthError unless the account
+// has a registered auth for the courier whose Testing flag matches the mode.
+// The shipment's creation is audited with the key as the actor.
+func (db *DB) ShipWithKey(ctx context.Context, k keyport.VerifiedKey, ip string, in keyport.Shipment) (keyport.Shipment, error) {
+	var out keyport.Shipment
+	err := db.quietTx(ctx, func(tx *sql.Tx) error {
+		account, err := liveAccount(ctx, tx, k.MerchantID, k.AccountID)
 		if err != nil {
 			return err
 		}
-		id, _ := r.LastInsertId()
-		out, err = scanShipment(tx.QueryRowContext(ctx, `SELECT `+shipmentColumns+shipmentFrom+` WHERE s.id = ?`, id))
-		return err
+		var courierName string
+		if err := tx.QueryRowContext(ctx, `SELECT name FROM couriers WHERE code = ?`, in.Courier).Scan(&courierName); err != nil {
+			return notFound(err)
+		}
+		var registered bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM registered_auths WHERE account_id = ? AND courier = ?
+				AND testing = ? AND deleted_at IS NULL)`, k.AccountID, in.Courier, k.Mode == keyport.ModeTest).Scan(&registered); err != nil {
+			return err
+		}
+		if !registered {
+			return &keyport.MissingAuthError{CourierName: courierName, AccountName: account.Name, Mode: k.Mode}
+		}
+		in.AccountID, in.MerchantID, in.Mode = k.AccountID, k.MerchantID, k.Mode
+		if out, err = insertShipment(ctx, tx, in, k.ID, db.now()); err != nil {
+			return err
+		}
+		return db.audit(ctx, tx, k.MerchantID, k.Actor(ip), "shipment.created", "shipment", out.ID,
+			out.TrackingNumber+" "+out.CourierName+" "+out.ServiceName+" ("+string(out.Mode)+")")
+	})
+	return out, err
+}
+
+// KeyShipments returns up to limit shipments of an API account in one mode,
+// newest first, with ids below before (0 for the newest), and whether more follow.
+func (db *DB) KeyShipments(ctx context.Context, accountID int64, mode keyport.Mode, before int64, limit int) ([]keyport.Shipment, bool, error) {
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	rows, err := db.query(ctx, `SELECT `+shipmentColumns+shipmentFrom+` WHERE s.account_id = ? AND s.mode = ? AND s.id < ?
+		ORDER BY s.id DESC LIMIT ?`, accountID, mode, before, limit+1)
+	list, err := collect(rows, err, scanShipment)
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(list) > limit
+	if more {
+		list = list[:limit]
+	}
+	return list, more, nil
+}
+
+// KeyShipment returns one shipment of an API account in one mode.
+func (db *DB) KeyShipment(ctx context.Context, accountID int64, mode keyport.Mode, shipmentID int64) (keyport.Shipment, error) {
+	return scanShipment(db.queryRow(ctx, `SELECT `+shipmentColumns+shipmentFrom+`
+		WHERE s.id = ? AND s.account_id = ? AND s.mode = ?`, shipmentID, accountID, mode))
+}
+
+// TrackShipment returns the shipment of an API account in one mode with the tracking number.
+func (db *DB) TrackShipment(ctx context.Context, accountID int64, mode keyport.Mode, number string) (keyport.Shipment, error) {
+	return scanShipment(db.queryRow(ctx, `SELECT `+shipmentColumns+shipmentFrom+`
+		WHERE s.tracking_number = ? AND s.account_id = ? AND s.mode = ?`, number, accountID, mode))
+}
+
+// CancelShipment cancels a shipment of key k's account and mode that has not
+// left yet (status created), audited with the key as the actor. Any other
+// status is ErrConflict.
+func (db *DB) CancelShipment(ctx context.Context, k keyport.VerifiedKey, ip string, shipmentID int64) (keyport.Shipment, error) {
+	var out keyport.Shipment
+	err := db.quietTx(ctx, func(tx *sql.Tx) error {
+		s, err := scanShipment(tx.QueryRowContext(ctx, `SELECT `+shipmentColumns+shipmentFrom+`
+			WHERE s.id = ? AND s.account_id = ? AND s.mode = ?`, shipmentID, k.AccountID, k.Mode))
+		if err != nil {
+			return err
+		}
+		if s.Status != keyport.ShipmentCreated {
+			return keyport.ErrConflict
+		}
+		now := db.now()
+		if _, err := tx.ExecContext(ctx, `UPDATE shipments SET status = 'cancelled', updated_at = ? WHERE id = ?`, now, s.ID); err != nil {
+			return err
+		}
+		s.Status, s.UpdatedAt = keyport.ShipmentCancelled, unixTime(now)
+		out = s
+		return db.audit(ctx, tx, k.MerchantID, k.Actor(ip), "shipment.cancelled", "shipment", s.ID, s.TrackingNumber)
 	})
 	return out, err
 }

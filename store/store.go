@@ -33,7 +33,13 @@ type DB struct {
 	stmts sync.Map
 	// keyEpoch counts committed write transactions that may change which keys verify.
 	keyEpoch atomic.Uint64
+	// queries counts the statements and transactions started through this DB.
+	queries atomic.Int64
 }
+
+// Queries returns how many statements and transactions have been started
+// through this DB, so that tests can prove a path runs no SQL.
+func (db *DB) Queries() int64 { return db.queries.Load() }
 
 // FileName is the name of the SQLite file inside the data directory.
 const FileName = "keyport.db"
@@ -77,6 +83,7 @@ func (db *DB) Close() error {
 // stmt returns the prepared statement of a query text, preparing it on first
 // use, so that SQLite parses each query once rather than on every call.
 func (db *DB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	db.queries.Add(1)
 	if s, ok := db.stmts.Load(query); ok {
 		return s.(*sql.Stmt), nil
 	}
@@ -143,6 +150,7 @@ func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // quietTx is tx for writes that cannot change whether any key verifies (usage
 // counters, shipments): it leaves the key epoch alone.
 func (db *DB) quietTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	db.queries.Add(1)
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return err

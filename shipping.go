@@ -1,0 +1,224 @@
+package keyport
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Address is where a parcel leaves from or goes to, as far as pricing needs.
+type Address struct {
+	Postcode string `json:"postcode"`
+	Country  string `json:"country"`
+}
+
+// Parcel is the size and weight of one package. Dimensions are optional.
+type Parcel struct {
+	WeightGrams int `json:"weight_grams"`
+	LengthCM    int `json:"length_cm"`
+	WidthCM     int `json:"width_cm"`
+	HeightCM    int `json:"height_cm"`
+}
+
+// Limits of a parcel accepted by the API.
+const (
+	MaxParcelGrams = 70_000
+	MaxParcelCM    = 300
+)
+
+// RateRequest asks for prices of a parcel, from every courier service or one courier's.
+type RateRequest struct {
+	From    *Address `json:"from"`
+	To      *Address `json:"to"`
+	Parcel  *Parcel  `json:"parcel"`
+	Courier string   `json:"courier,omitempty"`
+}
+
+// ShipmentRequest asks to create a shipment with one courier service.
+type ShipmentRequest struct {
+	Courier     string   `json:"courier"`
+	ServiceCode string   `json:"service_code"`
+	From        *Address `json:"from"`
+	To          *Address `json:"to"`
+	Parcel      *Parcel  `json:"parcel"`
+}
+
+// Validate checks the route and parcel, normalising country codes to upper case.
+func (r *RateRequest) Validate() error {
+	return validateRoute(r.From, r.To, r.Parcel)
+}
+
+// Validate checks the service, route and parcel, normalising country codes to upper case.
+func (r *ShipmentRequest) Validate() error {
+	if strings.TrimSpace(r.Courier) == "" {
+		return FieldError("courier", "is required: a courier code from GET /v1/couriers")
+	}
+	if strings.TrimSpace(r.ServiceCode) == "" {
+		return FieldError("service_code", "is required: a service code of the courier from GET /v1/couriers")
+	}
+	return validateRoute(r.From, r.To, r.Parcel)
+}
+
+func validateRoute(from, to *Address, p *Parcel) error {
+	if err := validateAddress("from", from); err != nil {
+		return err
+	}
+	if err := validateAddress("to", to); err != nil {
+		return err
+	}
+	if p == nil {
+		return FieldError("parcel", "is required")
+	}
+	if p.WeightGrams <= 0 || p.WeightGrams > MaxParcelGrams {
+		return FieldError("parcel.weight_grams", fmt.Sprintf("must be between 1 and %d grams", MaxParcelGrams))
+	}
+	dims := []struct {
+		name  string
+		value int
+	}{{"length_cm", p.LengthCM}, {"width_cm", p.WidthCM}, {"height_cm", p.HeightCM}}
+	for _, d := range dims {
+		if d.value < 0 || d.value > MaxParcelCM {
+			return FieldError("parcel."+d.name, fmt.Sprintf("must be between 1 and %d centimetres, or left out", MaxParcelCM))
+		}
+	}
+	return nil
+}
+
+func validateAddress(field string, a *Address) error {
+	if a == nil {
+		return FieldError(field, "is required")
+	}
+	pc := strings.TrimSpace(a.Postcode)
+	if pc == "" {
+		return FieldError(field+".postcode", "is required")
+	}
+	if len(pc) > 12 || !postcodeChars(pc) {
+		return FieldError(field+".postcode", "must be at most 12 letters, digits, spaces or hyphens")
+	}
+	a.Postcode = strings.ToUpper(pc)
+	c := strings.ToUpper(strings.TrimSpace(a.Country))
+	if c == "" {
+		return FieldError(field+".country", "is required")
+	}
+	if len(c) != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z' {
+		return FieldError(field+".country", "must be a two-letter ISO 3166 country code, such as GB")
+	}
+	a.Country = c
+	return nil
+}
+
+func postcodeChars(s string) bool {
+	for _, r := range s {
+		ok := r == ' ' || r == '-' || (r >= '0' && r <= '9') || (r >= 'A' && r <= 'Z') || (r >= 'a' && r <= 'z')
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// Rate is the price of one courier service for a parcel.
+type Rate struct {
+	Courier     string
+	CourierName string
+	ServiceCode string
+	ServiceName string
+	AmountMinor int64
+	Currency    string
+}
+
+// Pricing rules of Quote.
+const (
+	// ExtraWeightStepGrams is the step of weight charged above a service's default parcel.
+	ExtraWeightStepGrams = 500
+	// ExtraWeightStepMinor is the charge per started step, in minor units.
+	ExtraWeightStepMinor = 50
+	// VolumetricDivisor turns cubic centimetres into volumetric grams.
+	VolumetricDivisor = 5
+)
+
+// BillableGrams is the larger of a parcel's weight and its volumetric weight
+// (length × width × height in cm³ divided by VolumetricDivisor, in grams).
+func (p Parcel) BillableGrams() int {
+	volumetric := p.LengthCM * p.WidthCM * p.HeightCM / VolumetricDivisor
+	return max(p.WeightGrams, volumetric)
+}
+
+// Quote prices a parcel with one service: the service's base price covers its
+// default parcel weight; every started 500 g above it adds 0.50; a parcel
+// crossing a border costs twice as much. The result is deterministic.
+func Quote(c Courier, s Preset, from, to Address, p Parcel) Rate {
+	amount := s.BasePriceMinor
+	if over := p.BillableGrams() - s.WeightGrams; over > 0 {
+		steps := (over + ExtraWeightStepGrams - 1) / ExtraWeightStepGrams
+		amount += int64(steps) * ExtraWeightStepMinor
+	}
+	if from.Country != to.Country {
+		amount *= 2
+	}
+	return Rate{Courier: c.Code, CourierName: c.Name, ServiceCode: s.ServiceCode, ServiceName: s.Name, AmountMinor: amount, Currency: s.Currency}
+}
+
+// Service returns the courier's preset with the service code.
+func (c Courier) Service(code string) (Preset, bool) {
+	for _, p := range c.Presets {
+		if p.ServiceCode == code {
+			return p, true
+		}
+	}
+	return Preset{}, false
+}
+
+// MissingAuthError refuses a shipment whose courier has no registered auth
+// on the key's API account in the key's mode.
+type MissingAuthError struct {
+	CourierName string
+	AccountName string
+	Mode        Mode
+}
+
+// Error says which auth to register.
+func (e *MissingAuthError) Error() string {
+	kind := "live (Testing: No)"
+	if e.Mode == ModeTest {
+		kind = "testing (Testing: Yes)"
+	}
+	return fmt.Sprintf("No %s registered auth for %s on API account %q. Register one under View Registered Auths, then try again.",
+		kind, e.CourierName, e.AccountName)
+}
+
+// TrackingEvent is one step of a shipment's journey.
+type TrackingEvent struct {
+	Status      string
+	Description string
+	Location    string
+	At          time.Time
+}
+
+// TrackingEvents simulates the journey of a shipment from its status and
+// creation time: the same shipment always yields the same events.
+func TrackingEvents(s Shipment) []TrackingEvent {
+	at := s.CreatedAt
+	events := []TrackingEvent{{Status: ShipmentCreated, Description: "Label created, awaiting collection", Location: s.FromPostcode, At: at}}
+	switch s.Status {
+	case ShipmentCancelled:
+		events = append(events, TrackingEvent{Status: ShipmentCancelled, Description: "Shipment cancelled before collection",
+			Location: s.FromPostcode, At: s.UpdatedAt})
+	case ShipmentInTransit, ShipmentDelivered:
+		events = append(events,
+			TrackingEvent{Status: ShipmentInTransit, Description: "Collected by " + s.CourierName, Location: s.FromPostcode, At: at.Add(4 * time.Hour)},
+			TrackingEvent{Status: ShipmentInTransit, Description: "Arrived at sorting hub", Location: s.FromCountry + " hub", At: at.Add(10 * time.Hour)})
+		if s.Status == ShipmentDelivered {
+			events = append(events,
+				TrackingEvent{Status: ShipmentInTransit, Description: "Out for delivery", Location: s.ToPostcode, At: at.Add(26 * time.Hour)},
+				TrackingEvent{Status: ShipmentDelivered, Description: "Delivered", Location: s.ToPostcode, At: at.Add(30 * time.Hour)})
+		}
+	}
+	return events
+}
+
+// MaxShipmentsLimit is the largest page of GET /v1/shipments.
+const MaxShipmentsLimit = 100
+
+// DefaultShipmentsLimit is the page size of GET /v1/shipments without a limit.
+const DefaultShipmentsLimit = 20
