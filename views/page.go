@@ -47,7 +47,7 @@ func Nav(u *keyport.User) []NavItem {
 	if u.Role == keyport.RoleOwner {
 		items = append(items, NavItem{"Team", "/team"})
 	}
-	return items
+	return append(items, NavItem{"API docs", "/docs/api"})
 }
 
 // Form carries submitted values and per-field errors back into a re-rendered form.
@@ -105,3 +105,11 @@ func plural(n int, unit string) string {
 }
 
 func itoa(n int64) string { return fmt.Sprint(n) }
+
+// CallCount says how many API calls a key has made, such as "1 call" or "42 calls".
+func CallCount(n int64) string {
+	if n == 1 {
+		return "1 call"
+	}
+	return fmt.Sprintf("%d calls", n)
+}

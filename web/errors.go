@@ -1,8 +1,11 @@
 package web
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -56,6 +59,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	if isAPIRequest(c) {
+		s.handleAPIError(err, c)
+		return
+	}
 	status, message := statusOf(err)
 	if status >= 500 {
 		s.log.Error("server error", "request_id", c.Get(ctxRequestID), "err", err)
@@ -79,4 +86,101 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Error("render error page", "err", rerr)
 		_ = c.String(status, message)
 	}
+}
+
+// apiProblem is how a /v1 error is answered.
+type apiProblem struct {
+	status      int
+	detail      string
+	code        string
+	description string
+	field       string
+}
+
+// apiProblemOf maps an error of a /v1 request to its status and JSON error.
+func apiProblemOf(err error) apiProblem {
+	var ve *keyport.ValidationError
+	var missing *keyport.MissingAuthError
+	var limited *rateLimitedError
+	var he *echo.HTTPError
+	switch {
+	case errors.Is(err, errNoCredentials):
+		return apiProblem{status: http.StatusUnauthorized, detail: err.Error()}
+	case errors.Is(err, keyport.ErrInvalidKey):
+		return apiProblem{status: http.StatusUnauthorized, detail: err.Error()}
+	case errors.Is(err, errNoPermission):
+		return apiProblem{status: http.StatusForbidden, code: "api_secret_no_permission", description: err.Error()}
+	case errors.Is(err, errPublishableKey):
+		return apiProblem{status: http.StatusForbidden, code: "publishable_key_not_allowed", description: err.Error()}
+	case errors.As(err, &limited):
+		return apiProblem{status: http.StatusTooManyRequests, code: "rate_limited", description: err.Error()}
+	case errors.As(err, &ve):
+		p := apiProblem{status: http.StatusBadRequest, code: "invalid_request"}
+		for name, msg := range ve.Fields {
+			if p.field == "" || name < p.field {
+				p.field, p.description = name, name+" "+msg
+			}
+		}
+		return p
+	case errors.As(err, &missing):
+		return apiProblem{status: http.StatusUnprocessableEntity, code: "missing_registered_auth", description: err.Error(), field: "courier"}
+	case errors.Is(err, keyport.ErrNotFound):
+		return apiProblem{status: http.StatusNotFound, code: "not_found", description: "No such object for this key's API account and mode."}
+	case errors.Is(err, errNotCancellable):
+		return apiProblem{status: http.StatusConflict, code: "shipment_not_cancellable", description: err.Error()}
+	case errors.As(err, &he) && he.Code == http.StatusNotFound:
+		return apiProblem{status: http.StatusNotFound, code: "not_found", description: "No such endpoint. See /docs/api."}
+	case errors.As(err, &he) && he.Code == http.StatusMethodNotAllowed:
+		return apiProblem{status: http.StatusMethodNotAllowed, code: "method_not_allowed", description: "This endpoint does not accept that method. See /docs/api."}
+	case errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge:
+		return apiProblem{status: http.StatusRequestEntityTooLarge, code: "request_too_large", description: "The request body is larger than 1 MiB."}
+	case errors.As(err, &he) && he.Code < 500:
+		msg, _ := he.Message.(string)
+		return apiProblem{status: he.Code, code: "invalid_request", description: msg}
+	}
+	return apiProblem{status: http.StatusInternalServerError, code: "internal_error",
+		description: "Something went wrong on our side. The error has been logged; please try again."}
+}
+
+// body renders the problem as JSON with a space after each colon and comma,
+// so the authentication errors match DESIGN.md byte for byte.
+func (p apiProblem) body() []byte {
+	q := func(s string) string {
+		b, _ := json.Marshal(s)
+		return string(b)
+	}
+	if p.detail != "" {
+		return []byte(`{"detail": ` + q(p.detail) + `}`)
+	}
+	out := `{"error": ` + q(p.code) + `, "error_description": ` + q(p.description)
+	if p.field != "" {
+		out += `, "field": ` + q(p.field)
+	}
+	return []byte(out + "}")
+}
+
+func isAPIRequest(c echo.Context) bool {
+	p := c.Request().URL.Path
+	return p == "/v1" || strings.HasPrefix(p, "/v1/")
+}
+
+// handleAPIError answers an error of a /v1 request with its JSON body.
+func (s *Server) handleAPIError(err error, c echo.Context) {
+	p := apiProblemOf(err)
+	if p.status >= 500 {
+		s.log.Error("server error", "request_id", c.Get(ctxRequestID), "err", err)
+	}
+	h := c.Response().Header()
+	var limited *rateLimitedError
+	if errors.As(err, &limited) {
+		h.Set("Retry-After", strconv.Itoa(limited.seconds()))
+	}
+	if p.status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", `Bearer realm="keyport"`)
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(p.status)
+		return
+	}
+	_ = c.JSONBlob(p.status, p.body())
 }

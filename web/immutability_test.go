@@ -106,6 +106,14 @@ func TestReviewerIsRefusedEveryStateChange(t *testing.T) {
 		for param, id := range ids {
 			path = strings.ReplaceAll(path, param, id)
 		}
+		if strings.HasPrefix(r.Path, "/v1/") {
+			if r.Method == http.MethodPost && r.Path != "/v1/*" {
+				t.Run("session on "+r.Path, func(t *testing.T) {
+					wantStatus(t, reviewer.post(path, form), http.StatusUnauthorized)
+				})
+			}
+			continue
+		}
 		if r.Method != http.MethodPost {
 			t.Fatalf("%s %s: only POST routes change state here; extend this test for %s", r.Method, r.Path, r.Method)
 		}

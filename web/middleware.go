@@ -129,7 +129,7 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 // loadSession puts the signed-in user, if any, into the context.
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if strings.HasPrefix(c.Request().URL.Path, "/static/") {
+		if p := c.Request().URL.Path; strings.HasPrefix(p, "/static/") || isAPIRequest(c) {
 			return next(c)
 		}
 		sess, err := s.sessions.Get(c.Request(), s.cookieName)

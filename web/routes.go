@@ -70,6 +70,18 @@ func (s *Server) routes() {
 	keyManager.POST("/requests/:rid/cancel", s.cancelRequest)
 	keyManager.POST("/requests/:rid/issue", s.issueLiveKey)
 
+	e.GET("/docs/api", s.apiDocs)
+	e.GET("/v1/openapi.json", s.openAPI)
+	v1 := e.Group("/v1")
+	v1.GET("/couriers", s.apiCouriers, s.apiKey("couriers:read"))
+	v1.POST("/rates", s.apiRates, s.apiKey("rates:read"))
+	v1.GET("/tracking/:number", s.apiTracking, s.apiKey("tracking:read"))
+	v1.GET("/shipments", s.apiListShipments, s.apiKey("shipments:read"))
+	v1.GET("/shipments/:id", s.apiShipment, s.apiKey("shipments:read"))
+	v1.POST("/shipments", s.apiCreateShipment, s.apiKey("shipments:write"))
+	v1.POST("/shipments/:id/cancel", s.apiCancelShipment, s.apiKey("shipments:write"))
+	v1.Any("/*", s.apiNotFound)
+
 	admin := e.Group("/admin", s.requireAdmin)
 	admin.GET("/merchants", s.merchantsPage)
 	admin.GET("/merchants/:mid/secrets", s.supportSecrets)

@@ -30,6 +30,8 @@ type Config struct {
 	SessionLifetime time.Duration
 	// Logger receives one line per request and every server error.
 	Logger *slog.Logger
+	// APIRateLimit is the number of /v1 calls per second allowed to each key; 0 means no limit.
+	APIRateLimit int
 }
 
 // Server is the Keyport HTTP application.
@@ -42,7 +44,11 @@ type Server struct {
 	secure     bool
 	cookieName string
 	// baseURL is the portal's public URL, for links sent outside it.
-	baseURL string
+	baseURL  string
+	verifier *keyport.Verifier
+	usage    *keyport.UsageRecorder
+	limiter  *keyport.RateLimiter
+	catalog  catalog
 	// Now returns the current time for display; tests replace it.
 	Now func() time.Time
 }
@@ -60,6 +66,9 @@ func New(db *store.DB, cfg Config) *Server {
 		sessions:   db.NewSessionStore(cfg.SessionKey, cfg.IdleTimeout, cfg.SessionLifetime, secure),
 		log:        logger,
 		throttle:   keyport.NewLoginThrottle(),
+		verifier:   keyport.NewVerifier(db),
+		usage:      keyport.NewUsageRecorder(db),
+		limiter:    keyport.NewRateLimiter(cfg.APIRateLimit),
 		secure:     secure,
 		cookieName: "keyport_session",
 		Now:        time.Now,
@@ -83,6 +92,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 
 // Echo returns the underlying Echo app, for tests that walk its routes.
 func (s *Server) Echo() *echo.Echo { return s.echo }
+
+// Usage returns the recorder of API key usage, which the caller flushes
+// periodically and at shutdown.
+func (s *Server) Usage() *keyport.UsageRecorder { return s.usage }
 
 // Throttle returns the login throttle, so tests can move its clock.
 func (s *Server) Throttle() *keyport.LoginThrottle { return s.throttle }

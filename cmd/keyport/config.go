@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,12 +25,17 @@ type config struct {
 	Demo            bool
 	// EncryptionKey encrypts courier secrets at rest; nil means the key file in DataDir.
 	EncryptionKey []byte
+	// APIRateLimit is the number of /v1 calls per second allowed to each key; 0 means no limit.
+	APIRateLimit int
+	// UsageFlushInterval is how often API key usage is written to the database.
+	UsageFlushInterval time.Duration
 }
 
 // rawConfig holds the flag values before validation; each defaults to its environment variable.
 type rawConfig struct {
 	addr, data, baseURL, logFormat, trustedProxies string
 	idle, lifetime                                 string
+	rateLimit, usageFlush                          string
 	demo                                           bool
 }
 
@@ -49,6 +55,8 @@ func bindConfigFlags(fs *flag.FlagSet) *rawConfig {
 	fs.StringVar(&r.trustedProxies, "trusted-proxies", envOr("KEYPORT_TRUSTED_PROXIES", ""), "comma-separated IPs or CIDRs whose X-Forwarded-For is trusted; empty trusts none (KEYPORT_TRUSTED_PROXIES)")
 	fs.StringVar(&r.idle, "idle-timeout", envOr("KEYPORT_IDLE_TIMEOUT", "30m"), "session idle timeout (KEYPORT_IDLE_TIMEOUT)")
 	fs.StringVar(&r.lifetime, "session-lifetime", envOr("KEYPORT_SESSION_LIFETIME", "12h"), "session absolute lifetime (KEYPORT_SESSION_LIFETIME)")
+	fs.StringVar(&r.rateLimit, "api-rate-limit", envOr("KEYPORT_API_RATE_LIMIT", "0"), "/v1 calls per second allowed to each API key, 0 for no limit (KEYPORT_API_RATE_LIMIT)")
+	fs.StringVar(&r.usageFlush, "usage-flush", envOr("KEYPORT_USAGE_FLUSH", "5s"), "how often API key usage is written to the database, at most 10s (KEYPORT_USAGE_FLUSH)")
 	return r
 }
 
@@ -99,6 +107,18 @@ func (r *rawConfig) validate() (config, error) {
 	}
 	if c.SessionLifetime, err = time.ParseDuration(r.lifetime); err != nil || c.SessionLifetime <= 0 {
 		problems = append(problems, fmt.Sprintf("KEYPORT_SESSION_LIFETIME %q must be a positive duration, like 12h", r.lifetime))
+	}
+	if r.rateLimit == "" {
+		r.rateLimit = "0"
+	}
+	if r.usageFlush == "" {
+		r.usageFlush = "5s"
+	}
+	if c.APIRateLimit, err = strconv.Atoi(r.rateLimit); err != nil || c.APIRateLimit < 0 || c.APIRateLimit > 1_000_000 {
+		problems = append(problems, fmt.Sprintf("KEYPORT_API_RATE_LIMIT %q must be a whole number of calls per second per key, 0 for no limit", r.rateLimit))
+	}
+	if c.UsageFlushInterval, err = time.ParseDuration(r.usageFlush); err != nil || c.UsageFlushInterval <= 0 || c.UsageFlushInterval > 10*time.Second {
+		problems = append(problems, fmt.Sprintf("KEYPORT_USAGE_FLUSH %q must be a duration from 1ms to 10s, like 5s", r.usageFlush))
 	}
 	if v := os.Getenv("KEYPORT_ENCRYPTION_KEY"); v != "" {
 		if c.EncryptionKey, err = keyport.ParseEncryptionKey(v); err != nil {

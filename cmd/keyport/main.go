@@ -206,6 +206,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		IdleTimeout:     cfg.IdleTimeout,
 		SessionLifetime: cfg.SessionLifetime,
 		Logger:          logger,
+		APIRateLimit:    cfg.APIRateLimit,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -226,18 +227,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
 	go logExpiredKeys(ctx, db, logger, time.Minute)
+	go srv.Usage().FlushEvery(ctx, cfg.UsageFlushInterval, logger)
 	select {
-	case err := <-errc:
-		return err
+	case err = <-errc:
 	case <-ctx.Done():
+		logger.Info("shutting down")
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		err = httpServer.Shutdown(shutdownCtx)
 	}
-	logger.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := httpServer.Shutdown(shutdownCtx); err != nil {
-		return err
+	if ferr := srv.Usage().Flush(context.Background()); ferr != nil {
+		logger.Error("flush key usage at shutdown", "err", ferr, "calls_lost", srv.Usage().Pending())
+		err = errors.Join(err, ferr)
 	}
-	return nil
+	return err
 }
 
 // openSealer returns the Sealer for courier secrets: from KEYPORT_ENCRYPTION_KEY,

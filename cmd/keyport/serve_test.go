@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"keyport"
+	"keyport/store"
+)
+
+// lockedBuffer is a bytes.Buffer safe for the server goroutine and the test.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var listening = regexp.MustCompile(`listening on (127\.0\.0\.1:\d+)`)
+
+func TestServeFlushesEveryAPICallAtShutdown(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	db, err := store.Open(filepath.Join(dir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.CreateSignup(ctx, keyport.Signup{MerchantName: "Acme", Name: "Owner", Email: "owner@acme.test"}, "x", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := db.CreateKey(ctx, keyport.SystemActor, keyport.NewKey{AccountID: res.Account.ID, MerchantID: res.Merchant.ID,
+		Type: keyport.KeySecret, Mode: keyport.ModeTest, Name: "CI", Access: keyport.AccessFull})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	serveCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var stdout, stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(serveCtx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--usage-flush", "10s"}, &stdout, &stderr)
+	}()
+	var addr string
+	for deadline := time.Now().Add(10 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
+			addr = m[1]
+		}
+	}
+	if addr == "" {
+		t.Fatalf("server did not start:\n%s\n%s", stdout.String(), stderr.String())
+	}
+	const calls = 25
+	for i := 0; i < calls; i++ {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/v1/couriers", nil)
+		req.Header.Set("Authorization", "Bearer "+key.Plaintext)
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != http.StatusOK {
+			t.Fatalf("call %d: status %d", i, r.StatusCode)
+		}
+	}
+	stop()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("serve exited %d:\n%s", code, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+
+	db, err = store.Open(filepath.Join(dir, store.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var count int64
+	var ip string
+	if err := db.SQL().QueryRow(`SELECT use_count, last_used_ip FROM api_keys WHERE id = ?`, key.Key.ID).Scan(&count, &ip); err != nil {
+		t.Fatal(err)
+	}
+	if count != calls || ip != "127.0.0.1" {
+		t.Fatalf("use count %d from %q after %d calls and a shutdown", count, ip, calls)
+	}
+	if s := stderr.String(); bytes.Contains([]byte(s), []byte(key.Plaintext)) {
+		t.Fatal("the key reached the logs")
+	}
+}

@@ -1,0 +1,335 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"keyport"
+)
+
+const ctxAPIKey = "api_key"
+
+// Errors of the /v1 authentication, answered with DESIGN.md's exact bodies.
+var (
+	errNoCredentials  = errors.New("Authentication credentials were not provided.")
+	errNoPermission   = errors.New("User has no permission to execute this action")
+	errPublishableKey = errors.New("Publishable keys cannot call this endpoint. Use a secret key (sk_test_ or sk_live_) from your server.")
+)
+
+// rateLimitedError refuses a call over the key's rate limit.
+type rateLimitedError struct{ retryAfter time.Duration }
+
+func (e *rateLimitedError) Error() string {
+	return "Too many requests with this key. Retry after " + strconv.Itoa(e.seconds()) + " seconds."
+}
+
+func (e *rateLimitedError) seconds() int {
+	return max(1, int((e.retryAfter+time.Second-1)/time.Second))
+}
+
+// credential extracts the key from an Authorization header value. It accepts
+// "Bearer KEY", "Token KEY", "ShippoToken KEY" and the bare key.
+func credential(header string) string {
+	v := strings.TrimSpace(header)
+	scheme, rest, found := strings.Cut(v, " ")
+	if found && (strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "Token") || strings.EqualFold(scheme, "ShippoToken")) {
+		return strings.TrimSpace(rest)
+	}
+	return v
+}
+
+// apiKey authenticates a /v1 request by its key and allows it only with permission.
+func (s *Server) apiKey(permission string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			values := req.Header.Values(echo.HeaderAuthorization)
+			if len(values) == 0 || strings.TrimSpace(values[0]) == "" {
+				return errNoCredentials
+			}
+			now := s.Now()
+			k, err := s.verifier.Verify(req.Context(), credential(values[0]), now)
+			if err != nil {
+				return err
+			}
+			s.usage.Record(k.ID, c.RealIP(), now)
+			if ok, wait := s.limiter.Allow(k.ID, now); !ok {
+				return &rateLimitedError{retryAfter: wait}
+			}
+			if !k.Allows(permission) {
+				if k.Type == keyport.KeyPublishable {
+					return errPublishableKey
+				}
+				return errNoPermission
+			}
+			c.Set(ctxAPIKey, k)
+			return next(c)
+		}
+	}
+}
+
+func apiKeyOf(c echo.Context) keyport.VerifiedKey {
+	k, _ := c.Get(ctxAPIKey).(keyport.VerifiedKey)
+	return k
+}
+
+// decodeJSON reads exactly one JSON object into v, refusing unknown fields.
+func decodeJSON(c echo.Context, v any) error {
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonInputError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		if he := (*echo.HTTPError)(nil); errors.As(err, &he) {
+			return he
+		}
+		return keyport.FieldError("body", "must hold a single JSON object and nothing after it")
+	}
+	return nil
+}
+
+func jsonInputError(err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+		return he
+	case errors.Is(err, io.EOF):
+		return keyport.FieldError("body", "is empty: send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return keyport.FieldError("body", "ends before the JSON object is complete")
+	case errors.As(err, &syntax):
+		return keyport.FieldError("body", "is not valid JSON at byte "+strconv.FormatInt(syntax.Offset, 10)+": "+syntax.Error())
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return keyport.FieldError("body", "must be a JSON object")
+		}
+		return keyport.FieldError(field, "must be "+jsonTypeName(typ.Type.Kind().String())+", not "+typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
+		return keyport.FieldError(name, "is not a field of this request")
+	}
+	return keyport.FieldError("body", "could not be read as JSON")
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "int", "int64", "int32", "uint", "uint64", "float64":
+		return "a whole number in range"
+	case "string":
+		return "a string"
+	case "ptr", "struct":
+		return "an object"
+	case "bool":
+		return "true or false"
+	}
+	return "of another type"
+}
+
+// catalog is the courier catalog, read once: it only changes with a migration.
+type catalog struct {
+	mu       sync.Mutex
+	loaded   bool
+	couriers []keyport.Courier
+	json     []byte
+}
+
+func (s *Server) couriers(c echo.Context) ([]keyport.Courier, []byte, error) {
+	s.catalog.mu.Lock()
+	defer s.catalog.mu.Unlock()
+	if !s.catalog.loaded {
+		list, err := s.db.Couriers(c.Request().Context())
+		if err != nil {
+			return nil, nil, err
+		}
+		body, err := json.Marshal(apiList[apiCourier]{Data: apiCouriers(list)})
+		if err != nil {
+			return nil, nil, err
+		}
+		s.catalog.couriers, s.catalog.json, s.catalog.loaded = list, body, true
+	}
+	return s.catalog.couriers, s.catalog.json, nil
+}
+
+func findService(list []keyport.Courier, code, service string) (keyport.Courier, keyport.Preset, error) {
+	for _, co := range list {
+		if co.Code != code {
+			continue
+		}
+		if service == "" {
+			return co, keyport.Preset{}, nil
+		}
+		p, ok := co.Service(service)
+		if !ok {
+			return co, p, keyport.FieldError("service_code", "is not a service of "+co.Name+"; see GET /v1/couriers")
+		}
+		return co, p, nil
+	}
+	return keyport.Courier{}, keyport.Preset{}, keyport.FieldError("courier", "is not a known courier code; see GET /v1/couriers")
+}
+
+func (s *Server) apiCouriers(c echo.Context) error {
+	_, body, err := s.couriers(c)
+	if err != nil {
+		return err
+	}
+	return c.JSONBlob(http.StatusOK, body)
+}
+
+func (s *Server) apiRates(c echo.Context) error {
+	var in keyport.RateRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	list, _, err := s.couriers(c)
+	if err != nil {
+		return err
+	}
+	if in.Courier != "" {
+		co, _, err := findService(list, in.Courier, "")
+		if err != nil {
+			return err
+		}
+		list = []keyport.Courier{co}
+	}
+	k := apiKeyOf(c)
+	out := apiList[apiRate]{Data: []apiRate{}}
+	for _, co := range list {
+		for _, p := range co.Presets {
+			out.Data = append(out.Data, newAPIRate(keyport.Quote(co, p, *in.From, *in.To, *in.Parcel), in.Parcel.BillableGrams(), k.SuppressCosts))
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) apiCreateShipment(c echo.Context) error {
+	var in keyport.ShipmentRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	list, _, err := s.couriers(c)
+	if err != nil {
+		return err
+	}
+	co, preset, err := findService(list, in.Courier, in.ServiceCode)
+	if err != nil {
+		return err
+	}
+	rate := keyport.Quote(co, preset, *in.From, *in.To, *in.Parcel)
+	tracking, err := keyport.NewTrackingNumber()
+	if err != nil {
+		return err
+	}
+	k := apiKeyOf(c)
+	sh, err := s.db.ShipWithKey(c.Request().Context(), k, c.RealIP(), keyport.Shipment{
+		Courier: co.Code, ServiceCode: preset.ServiceCode, Status: keyport.ShipmentCreated, TrackingNumber: tracking,
+		LabelRef: "LBL-" + tracking, AmountMinor: rate.AmountMinor, Currency: rate.Currency,
+		FromPostcode: in.From.Postcode, FromCountry: in.From.Country, ToPostcode: in.To.Postcode, ToCountry: in.To.Country,
+		WeightGrams: in.Parcel.WeightGrams,
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, newAPIShipment(sh, k.SuppressCosts))
+}
+
+func (s *Server) apiListShipments(c echo.Context) error {
+	limit := keyport.DefaultShipmentsLimit
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > keyport.MaxShipmentsLimit {
+			return keyport.FieldError("limit", "must be a whole number from 1 to "+strconv.Itoa(keyport.MaxShipmentsLimit))
+		}
+		limit = n
+	}
+	var before int64
+	if v := c.QueryParam("cursor"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return keyport.FieldError("cursor", "must be the next_cursor of a previous page")
+		}
+		before = n
+	}
+	k := apiKeyOf(c)
+	list, more, err := s.db.KeyShipments(c.Request().Context(), k.AccountID, k.Mode, before, limit)
+	if err != nil {
+		return err
+	}
+	out := apiPage[apiShipment]{Data: make([]apiShipment, 0, len(list)), HasMore: more}
+	for _, sh := range list {
+		out.Data = append(out.Data, newAPIShipment(sh, k.SuppressCosts))
+	}
+	if more {
+		out.NextCursor = strconv.FormatInt(list[len(list)-1].ID, 10)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// apiShipmentID reads the {id} path parameter; an id that is not a number names no shipment.
+func apiShipmentID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id < 1 {
+		return 0, keyport.ErrNotFound
+	}
+	return id, nil
+}
+
+func (s *Server) apiShipment(c echo.Context) error {
+	id, err := apiShipmentID(c)
+	if err != nil {
+		return err
+	}
+	k := apiKeyOf(c)
+	sh, err := s.db.KeyShipment(c.Request().Context(), k.AccountID, k.Mode, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, newAPIShipment(sh, k.SuppressCosts))
+}
+
+func (s *Server) apiCancelShipment(c echo.Context) error {
+	id, err := apiShipmentID(c)
+	if err != nil {
+		return err
+	}
+	k := apiKeyOf(c)
+	sh, err := s.db.CancelShipment(c.Request().Context(), k, c.RealIP(), id)
+	if errors.Is(err, keyport.ErrConflict) {
+		return errNotCancellable
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, newAPIShipment(sh, k.SuppressCosts))
+}
+
+var errNotCancellable = errors.New("Only a shipment that has not been collected yet (status \"created\") can be cancelled.")
+
+func (s *Server) apiTracking(c echo.Context) error {
+	k := apiKeyOf(c)
+	sh, err := s.db.TrackShipment(c.Request().Context(), k.AccountID, k.Mode, c.Param("number"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, newAPITracking(sh))
+}
+
+// apiNotFound answers any other path under /v1.
+func (s *Server) apiNotFound(c echo.Context) error { return echo.ErrNotFound }
