@@ -21,6 +21,11 @@ func (s *Server) routes() {
 	e.GET("/invite", s.invitationForm)
 	e.POST("/invite", s.acceptInvitation)
 
+	settings := e.Group("/settings", s.requireUser)
+	settings.GET("", s.userSettings)
+	settings.POST("/password", s.changePassword)
+	settings.POST("/sessions/end", s.endAllSessions)
+
 	merchant := e.Group("", s.requireMerchant)
 	merchant.GET("/accounts", s.accountsPage)
 	merchant.GET("/accounts/table", s.accountsTable)
