@@ -59,3 +59,6 @@ func FieldError(field, message string) error {
 
 // ErrAccountDisabled refuses new keys on a disabled API account.
 var ErrAccountDisabled = errors.New("This API account is disabled. Enable it before creating keys.")
+
+// ErrMerchantDisabled refuses sign-ins and invitations of a merchant the platform disabled.
+var ErrMerchantDisabled = errors.New("This merchant account is disabled. Contact the platform team.")

@@ -18,6 +18,8 @@ type Invitation struct {
 	InvitedBy    string
 	CreatedAt    time.Time
 	ExpiresAt    time.Time
+	// MerchantDisabled is true when the platform disabled the merchant: nobody can join it.
+	MerchantDisabled bool
 }
 
 // ErrLastOwner refuses to demote or remove a merchant's last Owner.

@@ -66,6 +66,8 @@ type User struct {
 	Role         Role
 	PasswordHash string
 	CreatedAt    time.Time
+	// MerchantDisabled is true when the platform disabled the user's merchant: they may not sign in.
+	MerchantDisabled bool
 }
 
 // IsAdmin reports whether the user is platform staff.

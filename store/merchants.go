@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 
 	"keyport"
 )
@@ -34,4 +35,39 @@ func (db *DB) MerchantName(ctx context.Context, merchantID int64) (string, error
 	var name string
 	err := db.queryRow(ctx, `SELECT name FROM merchants WHERE id = ?`, merchantID).Scan(&name)
 	return name, notFound(err)
+}
+
+// SetMerchantDisabled disables or enables a merchant, audited when it changes.
+// Disabling ends every session of the merchant's users at once; while disabled
+// none of its keys verify and none of its users can sign in. The commit
+// advances the key epoch, so cached key verifications are redone.
+func (db *DB) SetMerchantDisabled(ctx context.Context, actor keyport.Actor, merchantID int64, disabled bool) (keyport.Merchant, error) {
+	var m keyport.Merchant
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var created int64
+		err := tx.QueryRowContext(ctx, `SELECT id, name, disabled_at IS NOT NULL, created_at FROM merchants WHERE id = ?`, merchantID).
+			Scan(&m.ID, &m.Name, &m.Disabled, &created)
+		if err != nil {
+			return notFound(err)
+		}
+		m.CreatedAt = unixTime(created)
+		if m.Disabled == disabled {
+			return nil
+		}
+		var at any
+		action := "merchant.enabled"
+		if disabled {
+			at = db.now()
+			action = "merchant.disabled"
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE merchant_id = ?)`, merchantID); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE merchants SET disabled_at = ? WHERE id = ?`, at, merchantID); err != nil {
+			return err
+		}
+		m.Disabled = disabled
+		return db.audit(ctx, tx, merchantID, actor, action, "merchant", merchantID, m.Name)
+	})
+	return m, err
 }

@@ -179,6 +179,15 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID int64, keep string)
 	return err
 }
 
+// CountActive returns how many sessions of a user are neither idle nor past their lifetime.
+func (s *SessionStore) CountActive(ctx context.Context, userID int64) (int, error) {
+	now := s.db.Now()
+	var n int
+	err := s.db.queryRow(ctx, `SELECT count(*) FROM sessions WHERE user_id = ? AND last_seen_at >= ? AND created_at >= ?`,
+		userID, now.Add(-s.IdleTimeout).Unix(), now.Add(-s.MaxLifetime).Unix()).Scan(&n)
+	return n, err
+}
+
 func newSessionID() (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {

@@ -18,12 +18,13 @@ func (db *DB) TeamMembers(ctx context.Context, merchantID int64) ([]keyport.User
 	return collect(rows, err, func(row scanner) (keyport.User, error) { return scanUser(row) })
 }
 
-const invitationColumns = `i.id, i.merchant_id, m.name, i.email, i.role, i.invited_by_label, i.created_at, i.expires_at`
+const invitationColumns = `i.id, i.merchant_id, m.name, i.email, i.role, i.invited_by_label, i.created_at, i.expires_at,
+	m.disabled_at IS NOT NULL`
 
 func scanInvitation(row scanner) (keyport.Invitation, error) {
 	var in keyport.Invitation
 	var created, expires int64
-	err := row.Scan(&in.ID, &in.MerchantID, &in.MerchantName, &in.Email, &in.Role, &in.InvitedBy, &created, &expires)
+	err := row.Scan(&in.ID, &in.MerchantID, &in.MerchantName, &in.Email, &in.Role, &in.InvitedBy, &created, &expires, &in.MerchantDisabled)
 	in.CreatedAt, in.ExpiresAt = unixTime(created), unixTime(expires)
 	return in, notFound(err)
 }
@@ -104,7 +105,8 @@ func (db *DB) InvitationByToken(ctx context.Context, token string) (keyport.Invi
 }
 
 // AcceptInvitation creates the invited member with their name and password
-// hash and uses up the invitation, in one transaction.
+// hash and uses up the invitation, in one transaction. An invitation of a
+// disabled merchant is ErrMerchantDisabled.
 func (db *DB) AcceptInvitation(ctx context.Context, token, name, passwordHash, ip string) (keyport.User, error) {
 	var u keyport.User
 	err := db.tx(ctx, func(tx *sql.Tx) error {
@@ -113,6 +115,9 @@ func (db *DB) AcceptInvitation(ctx context.Context, token, name, passwordHash, i
 			WHERE i.token_hash = ? AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?`, invitationHash(token), db.now()))
 		if err != nil {
 			return err
+		}
+		if inv.MerchantDisabled {
+			return keyport.ErrMerchantDisabled
 		}
 		now := db.now()
 		r, err := tx.ExecContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,

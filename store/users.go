@@ -84,12 +84,13 @@ func (db *DB) CreateAdmin(ctx context.Context, name, email, passwordHash string)
 	return u, err
 }
 
-const userColumns = `u.id, COALESCE(u.merchant_id, 0), COALESCE(m.name, ''), u.name, u.email, u.role, u.password_hash, u.created_at`
+const userColumns = `u.id, COALESCE(u.merchant_id, 0), COALESCE(m.name, ''), u.name, u.email, u.role, u.password_hash, u.created_at,
+	COALESCE(m.disabled_at IS NOT NULL, 0)`
 
 func scanUser(row interface{ Scan(...any) error }) (keyport.User, error) {
 	var u keyport.User
 	var created int64
-	err := row.Scan(&u.ID, &u.MerchantID, &u.MerchantName, &u.Name, &u.Email, &u.Role, &u.PasswordHash, &created)
+	err := row.Scan(&u.ID, &u.MerchantID, &u.MerchantName, &u.Name, &u.Email, &u.Role, &u.PasswordHash, &created, &u.MerchantDisabled)
 	u.CreatedAt = unixTime(created)
 	return u, notFound(err)
 }
@@ -100,7 +101,7 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (keyport.User, erro
 		FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id WHERE u.email = ? AND u.removed_at IS NULL`, email))
 }
 
-// UserByID finds a user by id.
+// UserByID finds a user by id, with whether their merchant is disabled.
 func (db *DB) UserByID(ctx context.Context, id int64) (keyport.User, error) {
 	return scanUser(db.queryRow(ctx, `SELECT `+userColumns+`
 		FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id WHERE u.id = ? AND u.removed_at IS NULL`, id))
@@ -146,4 +147,43 @@ func (db *DB) AddMember(ctx context.Context, actor keyport.Actor, merchantID int
 		return err
 	})
 	return u, err
+}
+
+// ChangePassword stores a user's new password hash and ends every session of
+// theirs except the one with id keep, in one transaction. It returns how many
+// sessions it ended.
+func (db *DB) ChangePassword(ctx context.Context, actor keyport.Actor, u keyport.User, passwordHash, keep string) (int, error) {
+	var ended int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ? AND removed_at IS NULL`, passwordHash, u.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n != 1 {
+			return keyport.ErrNotFound
+		}
+		hash := hashSessionID(keep)
+		r, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?`, u.ID, hash[:])
+		if err != nil {
+			return err
+		}
+		ended, _ = r.RowsAffected()
+		return db.audit(ctx, tx, u.MerchantID, actor, "user.password_changed", "user", u.ID, u.Email)
+	})
+	return int(ended), err
+}
+
+// EndAllSessions signs a user out everywhere: every session of theirs ends,
+// the current one included. It returns how many sessions it ended.
+func (db *DB) EndAllSessions(ctx context.Context, actor keyport.Actor, u keyport.User) (int, error) {
+	var ended int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		r, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, u.ID)
+		if err != nil {
+			return err
+		}
+		ended, _ = r.RowsAffected()
+		return db.audit(ctx, tx, u.MerchantID, actor, "user.signed_out_everywhere", "user", u.ID, u.Email)
+	})
+	return int(ended), err
 }

@@ -77,8 +77,11 @@ func (s *Server) loginForm(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, homeFor(u))
 	}
 	p := s.page(c, "Log in", "")
-	if c.QueryParam("signed_out") == "1" {
+	switch c.QueryParam("signed_out") {
+	case "1":
 		p.Flashes = append(p.Flashes, views.Flash{Kind: "info", Message: "You have logged out."})
+	case "all":
+		p.Flashes = append(p.Flashes, views.Flash{Kind: "info", Message: "You have been signed out of all sessions, on every device."})
 	}
 	return render(c, http.StatusOK, views.LoginPage(p, views.Form{}))
 }
@@ -113,6 +116,9 @@ func (s *Server) login(c echo.Context) error {
 		ok, verr := keyport.VerifyPassword(u.PasswordHash, password)
 		if verr != nil {
 			return verr
+		}
+		if ok && u.MerchantDisabled {
+			return fail(http.StatusForbidden, keyport.ErrMerchantDisabled.Error())
 		}
 		if ok {
 			s.throttle.Succeed(email)

@@ -21,6 +21,8 @@ func statusOf(err error) (int, string) {
 	switch {
 	case errors.Is(err, keyport.ErrNotFound):
 		return http.StatusNotFound, "We could not find that page, or you do not have access to it."
+	case errors.Is(err, keyport.ErrMerchantDisabled):
+		return http.StatusForbidden, err.Error()
 	case errors.Is(err, keyport.ErrForbidden):
 		return http.StatusForbidden, "You do not have permission to do that."
 	case errors.Is(err, keyport.ErrConflict):

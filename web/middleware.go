@@ -126,7 +126,8 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 	})
 }
 
-// loadSession puts the signed-in user, if any, into the context.
+// loadSession puts the signed-in user, if any, into the context. A user of a
+// disabled merchant counts as signed out, and their session ends.
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if p := c.Request().URL.Path; strings.HasPrefix(p, "/static/") || isAPIRequest(c) {
@@ -139,6 +140,11 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		if id, ok := sess.Values[store.SessionUserKey].(int64); ok && id != 0 {
 			u, err := s.db.UserByID(c.Request().Context(), id)
 			switch {
+			case err == nil && u.MerchantDisabled:
+				delete(sess.Values, store.SessionUserKey)
+				if err := s.sessions.Delete(c.Request().Context(), sess.ID); err != nil {
+					return err
+				}
 			case err == nil:
 				c.Set(ctxUser, &u)
 			case err != keyport.ErrNotFound:

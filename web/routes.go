@@ -21,6 +21,11 @@ func (s *Server) routes() {
 	e.GET("/invite", s.invitationForm)
 	e.POST("/invite", s.acceptInvitation)
 
+	settings := e.Group("/settings", s.requireUser)
+	settings.GET("", s.userSettings)
+	settings.POST("/password", s.changePassword)
+	settings.POST("/sessions/end", s.endAllSessions)
+
 	merchant := e.Group("", s.requireMerchant)
 	merchant.GET("/accounts", s.accountsPage)
 	merchant.GET("/accounts/table", s.accountsTable)
@@ -84,6 +89,8 @@ func (s *Server) routes() {
 
 	admin := e.Group("/admin", s.requireAdmin)
 	admin.GET("/merchants", s.merchantsPage)
+	admin.POST("/merchants/:mid/disable", s.disableMerchant)
+	admin.POST("/merchants/:mid/enable", s.enableMerchant)
 	admin.GET("/merchants/:mid/secrets", s.supportSecrets)
 	admin.GET("/merchants/:mid/secrets/:kid", s.supportPermissions)
 	admin.GET("/merchants/:mid/secrets/:kid/revoke", s.supportRevokeForm)

@@ -111,6 +111,9 @@ func (s *Server) invitationForm(c echo.Context) error {
 	if err != nil {
 		return invalidInvitation(err)
 	}
+	if inv.MerchantDisabled {
+		return keyport.ErrMerchantDisabled
+	}
 	return render(c, http.StatusOK, views.InvitePage(s.page(c, "Join "+inv.MerchantName, ""), views.InvitePageView{Invitation: inv, Token: token}))
 }
 
@@ -127,6 +130,9 @@ func (s *Server) acceptInvitation(c echo.Context) error {
 	inv, err := s.db.InvitationByToken(c.Request().Context(), token)
 	if err != nil {
 		return invalidInvitation(err)
+	}
+	if inv.MerchantDisabled {
+		return keyport.ErrMerchantDisabled
 	}
 	name := strings.TrimSpace(c.FormValue("name"))
 	password := c.FormValue("password")

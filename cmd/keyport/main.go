@@ -1,5 +1,5 @@
 // Command keyport runs the Keyport portal and its shipping API, and its
-// maintenance commands: migrate and admin create.
+// maintenance commands: migrate, admin create and backup.
 package main
 
 import (
@@ -28,6 +28,8 @@ Commands:
   serve                  start the portal and the /v1 API (flag --demo seeds demo data on an empty database)
   migrate                apply database migrations and exit
   admin create --email E create a platform admin and print its generated password once
+  backup PATH            write a consistent copy of the database to the new file PATH,
+                         also while the server is running
 
 Run "keyport <command> -h" for the flags of a command.
 `
@@ -53,6 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		err = adminCreate(ctx, args[2:], stdout, stderr)
+	case "backup":
+		err = backup(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -71,6 +75,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func parseConfig(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (config, error) {
+	cfg, _, err := parseCommand(name, args, 0, stderr, extra)
+	return cfg, err
+}
+
+// parseCommand parses the flags of a command that takes exactly positional
+// arguments, which may stand before, between or after the flags.
+func parseCommand(name string, args []string, positional int, stderr io.Writer, extra func(*flag.FlagSet)) (config, []string, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	raw := bindConfigFlags(fs)
@@ -80,13 +91,25 @@ func parseConfig(name string, args []string, stderr io.Writer, extra func(*flag.
 	if extra != nil {
 		extra(fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return config{}, err
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return config{}, nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if fs.NArg() > 0 {
-		return config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	if len(rest) > positional {
+		return config{}, nil, fmt.Errorf("unexpected argument %q", rest[positional])
 	}
-	return raw.validate()
+	if len(rest) < positional {
+		return config{}, nil, fmt.Errorf("%s needs %d argument(s); run \"keyport %s -h\"", name, positional, name)
+	}
+	cfg, err := raw.validate()
+	return cfg, rest, err
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {
@@ -169,6 +192,36 @@ func adminCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	fmt.Fprintf(stdout, "Created admin %s\nPassword (shown once, store it now): %s\n", email, password)
+	return nil
+}
+
+// backup writes a consistent copy of the live database to a new file while
+// the server may keep serving and writing.
+func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, rest, err := parseCommand("backup", args, 1, stderr, nil)
+	if err != nil {
+		return err
+	}
+	target := rest[0]
+	source := filepath.Join(cfg.DataDir, store.FileName)
+	if _, err := os.Stat(source); err != nil {
+		return fmt.Errorf("no database to back up: %w", err)
+	}
+	db, err := store.Open(source)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	size, err := db.Backup(ctx, target)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Wrote a consistent copy of %s to %s (%d bytes, mode 0600).\n", source, target, size)
+	key := filepath.Join(cfg.DataDir, "encryption.key")
+	if cfg.EncryptionKey != nil {
+		key = "KEYPORT_ENCRYPTION_KEY"
+	}
+	fmt.Fprintf(stdout, "Keep %s with it: without it the registered auths' secrets cannot be read.\n", key)
 	return nil
 }
 

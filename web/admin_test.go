@@ -1,0 +1,122 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+
+	"keyport"
+)
+
+func TestOnlyAdminsDisableMerchants(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	developer := app.member(res, "dev@acme.test", keyport.RoleDeveloper)
+	reviewer := app.member(res, "rita@acme.test", keyport.RoleReviewer)
+	for name, c := range map[string]*client{"owner": owner, "developer": developer, "reviewer": reviewer} {
+		for _, action := range []string{"disable", "enable"} {
+			r := c.post(fmt.Sprintf("/admin/merchants/%d/%s", res.Merchant.ID, action), nil)
+			if r.Code != http.StatusForbidden {
+				t.Fatalf("%s %s: %d, want 403", name, action, r.Code)
+			}
+		}
+	}
+	r := app.client().post(fmt.Sprintf("/admin/merchants/%d/disable", res.Merchant.ID), nil)
+	if r.Code != http.StatusSeeOther || r.Header.Get("Location") != "/login" {
+		t.Fatalf("anonymous disable: %d", r.Code)
+	}
+	admin := app.adminClient()
+	wantStatus(t, admin.postRaw(fmt.Sprintf("/admin/merchants/%d/disable", res.Merchant.ID), url.Values{}), http.StatusForbidden)
+	wantStatus(t, admin.post("/admin/merchants/9999/disable", nil), http.StatusNotFound)
+	wantStatus(t, admin.post("/admin/merchants/x/disable", nil), http.StatusNotFound)
+	if n := app.count(`SELECT count(*) FROM merchants WHERE disabled_at IS NOT NULL`); n != 0 {
+		t.Fatal("a refused request disabled a merchant")
+	}
+	wantStatus(t, owner.get("/accounts"), http.StatusOK)
+}
+
+func TestDisabledMerchantCannotSignInAndItsKeysFail(t *testing.T) {
+	app := newTestApp(t)
+	ctx := context.Background()
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	developer := app.member(res, "dev@acme.test", keyport.RoleDeveloper)
+	token := owner.invite("late@acme.test", keyport.RoleReviewer)
+	key := owner.generate(res, "CI")
+	bolt, _ := app.merchant("Bolt", "owner@bolt.test")
+	verifier := keyport.NewVerifier(app.db)
+	if _, err := verifier.Verify(ctx, key, time.Now()); err != nil {
+		t.Fatalf("a fresh key fails: %v", err)
+	}
+
+	admin := app.adminClient()
+	list := admin.get("/admin/merchants")
+	wantStatus(t, list, http.StatusOK)
+	wantContains(t, list.Body, fmt.Sprintf(`action="/admin/merchants/%d/disable"`, res.Merchant.ID), `data-confirm="Disable “Acme”?`,
+		`aria-label="Disable Acme"`)
+	r := admin.post(fmt.Sprintf("/admin/merchants/%d/disable", res.Merchant.ID), nil)
+	wantStatus(t, r, http.StatusSeeOther)
+	if loc := r.Header.Get("Location"); loc != "/admin/merchants" {
+		t.Fatalf("after disabling: %s", loc)
+	}
+	list = admin.get("/admin/merchants")
+	wantContains(t, list.Body, "Disabled “Acme”", `<span class="badge badge-muted">Disabled</span>`, `aria-label="Enable Acme"`,
+		`aria-label="Disable Bolt"`)
+
+	wantSignedOut(t, owner, "the Owner's session")
+	wantSignedOut(t, developer, "the Developer's session")
+	if n := app.count(`SELECT count(*) FROM sessions WHERE user_id IN (SELECT id FROM users WHERE merchant_id = ?)`, res.Merchant.ID); n != 0 {
+		t.Fatalf("%d sessions of the disabled merchant remain", n)
+	}
+	login := app.client().post("/login", url.Values{"email": {"owner@acme.test"}, "password": {testPassword}})
+	wantStatus(t, login, http.StatusForbidden)
+	wantContains(t, login.Body, "This merchant account is disabled. Contact the platform team.")
+	wrong := app.client().post("/login", url.Values{"email": {"owner@acme.test"}, "password": {"not-the-password"}})
+	wantStatus(t, wrong, http.StatusUnauthorized)
+	if _, err := verifier.Verify(ctx, key, time.Now()); err != keyport.ErrInvalidKey {
+		t.Fatalf("a key of a disabled merchant: %v", err)
+	}
+	invite := app.client()
+	wantContains(t, invite.getURL("/invite?token="+token).Body, "This merchant account is disabled.")
+	joined := invite.post("/invite", url.Values{"token": {token}, "name": {"Late"}, "password": {"a-long-unusual-passphrase"}})
+	wantStatus(t, joined, http.StatusForbidden)
+	if n := app.count(`SELECT count(*) FROM users WHERE email = 'late@acme.test'`); n != 0 {
+		t.Fatal("someone joined a disabled merchant")
+	}
+	wantStatus(t, bolt.get("/accounts"), http.StatusOK)
+
+	wantStatus(t, admin.post(fmt.Sprintf("/admin/merchants/%d/enable", res.Merchant.ID), nil), http.StatusSeeOther)
+	wantContains(t, admin.get("/admin/merchants").Body, "Enabled “Acme”", `aria-label="Disable Acme"`)
+	owner.login("owner@acme.test")
+	wantStatus(t, owner.get("/accounts"), http.StatusOK)
+	if _, err := verifier.Verify(ctx, key, time.Now()); err != nil {
+		t.Fatalf("the key fails after enabling: %v", err)
+	}
+	for action, want := range map[string]int{"merchant.disabled": 1, "merchant.enabled": 1} {
+		if n := app.count(`SELECT count(*) FROM audit_events WHERE action = ? AND merchant_id = ? AND actor = 'staff@keyport.test'`,
+			action, res.Merchant.ID); n != want {
+			t.Fatalf("%s events: %d", action, n)
+		}
+	}
+}
+
+// TestSessionOfADisabledMerchantIsRefused covers a session that outlives the
+// disabling (here the flag is set behind the store's back): the next request
+// treats the user as signed out and ends the session.
+func TestSessionOfADisabledMerchantIsRefused(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	if _, err := app.db.SQL().Exec(`UPDATE merchants SET disabled_at = 1 WHERE id = ?`, res.Merchant.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantSignedOut(t, owner, "a surviving session")
+	if n := app.count(`SELECT count(*) FROM sessions WHERE user_id = ?`, res.Owner.ID); n != 0 {
+		t.Fatal("the surviving session was not ended")
+	}
+	if _, err := app.db.SQL().Exec(`UPDATE merchants SET disabled_at = NULL WHERE id = ?`, res.Merchant.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantSignedOut(t, owner, "the ended session after enabling")
+}

@@ -1,0 +1,131 @@
+package web
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// confirmations records the messages of the dialogs the page opens from now
+// on; the harness accepts every dialog.
+func (b *browser) confirmations() func() []string {
+	b.t.Helper()
+	var mu sync.Mutex
+	var seen []string
+	ctx, cancel := context.WithCancel(b.ctx)
+	b.t.Cleanup(cancel)
+	events := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for ev, err := range events {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			seen = append(seen, ev.Message)
+			mu.Unlock()
+		}
+	}()
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(seen)
+	}
+}
+
+func (b *browser) wantConfirmed(seen func() []string, prefix string) {
+	b.t.Helper()
+	for _, m := range seen() {
+		if strings.HasPrefix(m, prefix) {
+			return
+		}
+	}
+	b.t.Fatalf("no confirmation starting %q was shown (saw %q)", prefix, seen())
+}
+
+const acmeRow = `//tr[td[normalize-space()='Acme Parcels']]`
+
+func TestBrowserAdminDisablesAndEnablesAMerchant(t *testing.T) {
+	app := newTestApp(t)
+	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
+	app.signupMerchant("Bolt Couriers", "owner@bolt.test")
+	app.createAdmin("staff@keyport.test")
+	b := newBrowser(t, app)
+	seen := b.confirmations()
+
+	b.login("staff@keyport.test", testPassword)
+	b.seeHeading("Live key requests")
+	b.click("Merchants")
+	b.seeHeading("Merchants")
+	b.settled()
+	b.clickAria("Disable Acme Parcels")
+	b.see("Disabled “Acme Parcels”")
+	b.wantConfirmed(seen, "Disable “Acme Parcels”? Every key of this merchant stops working at once")
+	b.run(chromedp.WaitVisible(chromedp.Search(acmeRow + `//span[contains(@class,'badge')][normalize-space()='Disabled']`)))
+	if n := b.xpathCount(`//tr[td[normalize-space()='Bolt Couriers']]//span[contains(@class,'badge')][normalize-space()='Active']`); n != 1 {
+		t.Fatal("another merchant lost its Active badge")
+	}
+	if n := app.count(`SELECT count(*) FROM merchants WHERE id = ? AND disabled_at IS NOT NULL`, res.Merchant.ID); n != 1 {
+		t.Fatal("the merchant is not disabled in the database")
+	}
+
+	b.click("Log out")
+	b.seeHeading("Log in to Keyport")
+	b.login("owner@acme.test", testPassword)
+	b.see("This merchant account is disabled. Contact the platform team.")
+
+	b.login("staff@keyport.test", testPassword)
+	b.seeHeading("Live key requests")
+	b.click("Merchants")
+	b.seeHeading("Merchants")
+	b.settled()
+	b.clickAria("Enable Acme Parcels")
+	b.see("Enabled “Acme Parcels”")
+	b.run(chromedp.WaitVisible(chromedp.Search(acmeRow + `//span[contains(@class,'badge')][normalize-space()='Active']`)))
+	b.click("Log out")
+	b.seeHeading("Log in to Keyport")
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+}
+
+func TestBrowserChangePasswordAndSignOutEverywhere(t *testing.T) {
+	app := newTestApp(t)
+	app.signupMerchant("Acme Parcels", "owner@acme.test")
+	b := newBrowser(t, app)
+	seen := b.confirmations()
+	const next = "a-new-unusual-passphrase"
+
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+	b.click("Your settings")
+	b.seeHeading("Your settings")
+	b.see("You are signed in on this device only.")
+	b.fill("Current password", "not-my-password-at-all")
+	b.fill("New password", next)
+	b.fill("Confirm new password", next)
+	b.click("Change password")
+	b.see("This is not your current password.")
+	b.fill("Current password", testPassword)
+	b.fill("New password", next)
+	b.fill("Confirm new password", next)
+	b.click("Change password")
+	b.see("Your password has been changed.")
+	if loc := b.location(); loc != "/settings" {
+		t.Fatalf("after changing the password: %s", loc)
+	}
+
+	b.click("Sign out of all sessions")
+	b.seeHeading("Log in to Keyport")
+	b.see("You have been signed out of all sessions")
+	b.wantConfirmed(seen, "Sign out of all sessions?")
+	b.open("/settings")
+	b.seeHeading("Log in to Keyport")
+	b.login("owner@acme.test", testPassword)
+	b.see("Incorrect email or password.")
+	b.login("owner@acme.test", next)
+	b.seeHeading("API Accounts")
+}

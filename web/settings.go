@@ -1,0 +1,104 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"keyport"
+	"keyport/views"
+)
+
+func (s *Server) renderUserSettings(c echo.Context, status int, password views.Form) error {
+	u := currentUser(c)
+	n, err := s.sessions.CountActive(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	v := views.SettingsView{CSRF: csrfToken(c), Sessions: n, Password: password}
+	return render(c, status, views.UserSettingsPage(s.page(c, "Your settings", "/settings"), v))
+}
+
+func (s *Server) userSettings(c echo.Context) error {
+	return s.renderUserSettings(c, http.StatusOK, views.Form{})
+}
+
+// changePassword checks the current password, stores the new one, ends every
+// other session of the user and renews the current session's id. Wrong
+// current passwords count toward the login throttle of the account.
+func (s *Server) changePassword(c echo.Context) error {
+	u := currentUser(c)
+	ip := c.RealIP()
+	current := c.FormValue("current_password")
+	next := c.FormValue("new_password")
+	if blocked, wait := s.throttle.Blocked(u.Email, ip); blocked {
+		c.Response().Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+		return s.renderUserSettings(c, http.StatusTooManyRequests, views.Form{Errors: map[string]string{
+			"form": fmt.Sprintf("Too many failed attempts. Wait %s and try again.", minutes(wait))}})
+	}
+	var v keyport.ValidationError
+	switch msg := keyport.CheckPassword(next); {
+	case msg != "":
+		v.Add("new_password", msg)
+	case c.FormValue("confirm_password") != next:
+		v.Add("confirm_password", "The two new passwords do not match.")
+	case next == current:
+		v.Add("new_password", "Choose a password different from your current one.")
+	}
+	if current == "" {
+		v.Add("current_password", "Enter your current password.")
+	} else {
+		ok, err := keyport.VerifyPassword(u.PasswordHash, current)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			s.throttle.Fail(u.Email, ip)
+			v.Add("current_password", "This is not your current password.")
+		}
+	}
+	if len(v.Fields) > 0 {
+		return s.renderUserSettings(c, http.StatusUnprocessableEntity, views.Form{Errors: v.Fields})
+	}
+	hash, err := keyport.HashPassword(next)
+	if err != nil {
+		return err
+	}
+	sess, err := s.sessions.Get(c.Request(), s.cookieName)
+	if err != nil {
+		return err
+	}
+	ended, err := s.db.ChangePassword(c.Request().Context(), actor(c), *u, hash, sess.ID)
+	if err != nil {
+		return err
+	}
+	msg := "Your password has been changed."
+	switch ended {
+	case 0:
+	case 1:
+		msg += " Your 1 other session was signed out."
+	default:
+		msg += fmt.Sprintf(" Your %d other sessions were signed out.", ended)
+	}
+	if err := s.startSession(c, u.ID, "success|"+msg); err != nil {
+		return err
+	}
+	return redirect(c, "/settings")
+}
+
+// endAllSessions signs the user out of every session, this one included.
+func (s *Server) endAllSessions(c echo.Context) error {
+	if _, err := s.db.EndAllSessions(c.Request().Context(), actor(c), *currentUser(c)); err != nil {
+		return err
+	}
+	sess, err := s.sessions.Get(c.Request(), s.cookieName)
+	if err != nil {
+		return err
+	}
+	sess.Options.MaxAge = -1
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
+	}
+	return redirect(c, "/login?signed_out=all")
+}
