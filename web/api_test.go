@@ -330,6 +330,13 @@ func TestAPIKeyChangesTakeEffectOnTheNextRequest(t *testing.T) {
 	refused(m.key)
 	wantStatus(t, m.owner.post(accountPath(m.res)+"/enable", nil), http.StatusSeeOther)
 	ok(m.key)
+	admin := app.adminClient()
+	merchantPath := fmt.Sprintf("/admin/merchants/%d", mid)
+	wantStatus(t, admin.post(merchantPath+"/disable", nil), http.StatusSeeOther)
+	refused(m.key)
+	wantStatus(t, admin.post(merchantPath+"/enable", nil), http.StatusSeeOther)
+	ok(m.key)
+	m.owner.login("owner@acme.test")
 	r := m.owner.post(accountPath(m.res)+"/delete", url.Values{"confirm_name": {"Default"}})
 	if r.Code != http.StatusSeeOther {
 		t.Fatalf("delete: %d %s", r.Code, r.Body)
