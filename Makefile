@@ -1,7 +1,7 @@
 GO ?= go
 DATA ?= ./data
 
-.PHONY: run test bench generate fmt lint build docker
+.PHONY: run test bench loadtest generate fmt lint build docker
 
 ## run: start the portal on an embedded SQLite file in $(DATA), with demo logins on first start
 run:
@@ -11,9 +11,15 @@ run:
 test:
 	$(GO) test -race -count=1 ./...
 
-## bench: the Go benchmarks
+## bench: the Go benchmarks, then the load test of the real server (see loadtest)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./cmd/loadtest -go '$(GO)' $(LOADTEST_FLAGS)
+
+## loadtest: seed 10,000 API accounts and 20,000 keys, start the server on 127.0.0.1 and load
+## /healthz vs /v1/couriers, then /v1/shipments at a fixed rate (flags: LOADTEST_FLAGS='-c 8 ...')
+loadtest:
+	$(GO) run ./cmd/loadtest -go '$(GO)' $(LOADTEST_FLAGS)
 
 ## generate: regenerate the templ components
 generate:

@@ -1,0 +1,281 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// loopback is the only host the load test sends requests to.
+const loopback = "127.0.0.1"
+
+// checkLoopback refuses any URL that is not plain http to 127.0.0.1 with a port.
+func checkLoopback(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("target %q: %w", raw, err)
+	}
+	if u.Scheme != "http" || u.User != nil || u.Hostname() != loopback || u.Port() == "" {
+		return fmt.Errorf("target %q refused: only http://%s:PORT is allowed", raw, loopback)
+	}
+	return nil
+}
+
+// newClient returns the HTTP client of the whole run: no proxy, a dialer that
+// connects only to 127.0.0.1, and enough idle connections for idle workers.
+func newClient(idle int) *http.Client {
+	dialer := &net.Dialer{Timeout: 2 * time.Second}
+	transport := &http.Transport{
+		Proxy: nil,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil || host != loopback {
+				return nil, fmt.Errorf("dial %s refused: only %s is allowed", addr, loopback)
+			}
+			return dialer.DialContext(ctx, network, addr)
+		},
+		MaxIdleConns:        idle,
+		MaxIdleConnsPerHost: idle,
+		IdleConnTimeout:     30 * time.Second,
+		DisableCompression:  true,
+	}
+	return &http.Client{
+		Transport: transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// target is one endpoint under load.
+type target struct {
+	Name string
+	URL  string
+	Key  string
+}
+
+// newTarget builds the target for path on base, refusing anything but 127.0.0.1.
+func newTarget(base, path, key string) (target, error) {
+	u := strings.TrimSuffix(base, "/") + path
+	if err := checkLoopback(u); err != nil {
+		return target{}, err
+	}
+	return target{Name: "GET " + path, URL: u, Key: key}, nil
+}
+
+// fetch sends one request to t within timeout. Non-200 answers come back with
+// the start of their body; the body of a 200 is read and discarded so the
+// connection is reused.
+func fetch(ctx context.Context, client *http.Client, t target, timeout time.Duration) (status int, body string, err error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL, nil)
+	if err != nil {
+		return 0, "", err
+	}
+	if t.Key != "" {
+		req.Header.Set("Authorization", "Bearer "+t.Key)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		_, err = io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode, "", err
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	body = strings.TrimSpace(string(b))
+	if loc := resp.Header.Get("Location"); loc != "" {
+		body = strings.TrimSpace("redirect to " + loc + " " + body)
+	}
+	return resp.StatusCode, body, nil
+}
+
+// describe is the one-line account of a failed request.
+func describe(status int, body string, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("status %d %s: %s", status, http.StatusText(status), body)
+}
+
+// percentile returns the nearest-rank p-th percentile (0 < p <= 100) of sorted
+// durations, or 0 when there are none.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	n := len(sorted)
+	if n == 0 {
+		return 0
+	}
+	rank := int(math.Ceil(p / 100 * float64(n)))
+	return sorted[min(max(rank, 1), n)-1]
+}
+
+// stats gathers the outcome of a load on one target: the latency of every 200
+// response, the count of everything else, and the first failure seen.
+type stats struct {
+	Latencies []time.Duration
+	Errors    int
+	FirstErr  string
+	Elapsed   time.Duration
+}
+
+func (s *stats) add(o stats) {
+	s.Latencies = append(s.Latencies, o.Latencies...)
+	s.Errors += o.Errors
+	s.Elapsed += o.Elapsed
+	if s.FirstErr == "" {
+		s.FirstErr = o.FirstErr
+	}
+}
+
+// PerSecond is the rate of 200 responses over the measured time.
+func (s stats) PerSecond() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(len(s.Latencies)) / s.Elapsed.Seconds()
+}
+
+// closedLoop runs workers that each send a request to t as soon as the
+// previous one answered, for d. Only 200 responses count as successes.
+func closedLoop(ctx context.Context, client *http.Client, t target, workers int, d, timeout time.Duration) stats {
+	results := make([]stats, workers)
+	begin := time.Now()
+	deadline := begin.Add(d)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := &results[w]
+			for ctx.Err() == nil && time.Now().Before(deadline) {
+				start := time.Now()
+				status, body, err := fetch(ctx, client, t, timeout)
+				took := time.Since(start)
+				if err == nil && status == http.StatusOK {
+					r.Latencies = append(r.Latencies, took)
+					continue
+				}
+				if ctx.Err() != nil {
+					return
+				}
+				r.Errors++
+				if r.FirstErr == "" {
+					r.FirstErr = describe(status, body, err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var out stats
+	for _, r := range results {
+		out.add(r)
+	}
+	out.Elapsed = time.Since(begin)
+	return out
+}
+
+// openResult is the outcome of a fixed-rate run.
+type openResult struct {
+	Sent, Completed, Errors int
+	FirstErr                string
+	// Latencies of the 200 responses, each measured from its scheduled send time.
+	Latencies []time.Duration
+	Elapsed   time.Duration
+}
+
+// openLoop sends requests to t at a fixed rate for d, whatever the server's
+// answers: request i is due at start + i/rate and runs in its own goroutine
+// (at most maxInFlight at once), and its latency counts from when it was due,
+// so a slow server cannot hide queueing by slowing the sender down.
+func openLoop(ctx context.Context, client *http.Client, t target, rate float64, d, timeout time.Duration, maxInFlight int) openResult {
+	n := int(rate * d.Seconds())
+	interval := time.Duration(float64(time.Second) / rate)
+	lat := make([]time.Duration, n)
+	ok := make([]bool, n)
+	var mu sync.Mutex
+	var res openResult
+	slots := make(chan struct{}, maxInFlight)
+	var wg sync.WaitGroup
+	start := time.Now()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+send:
+	for i := range n {
+		due := start.Add(time.Duration(i) * interval)
+		if wait := time.Until(due); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				break send
+			}
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			break send
+		}
+		res.Sent++
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			status, body, err := fetch(ctx, client, t, timeout)
+			lat[i] = time.Since(due)
+			if err == nil && status == http.StatusOK {
+				ok[i] = true
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			res.Errors++
+			if res.FirstErr == "" {
+				res.FirstErr = describe(status, body, err)
+			}
+		}()
+	}
+	wg.Wait()
+	res.Elapsed = time.Since(start)
+	for i := range res.Sent {
+		if ok[i] {
+			res.Latencies = append(res.Latencies, lat[i])
+		}
+	}
+	res.Completed = len(res.Latencies)
+	return res
+}
+
+// preflight sends one request to t and returns an error naming its status and
+// body unless it answers 200.
+func preflight(ctx context.Context, client *http.Client, t target, timeout time.Duration) error {
+	status, body, err := fetch(ctx, client, t, timeout)
+	if err == nil && status == http.StatusOK {
+		return nil
+	}
+	return errors.New(t.Name + " answered " + describe(status, body, err))
+}
+
+// sorted returns a sorted copy of durations.
+func sorted(d []time.Duration) []time.Duration {
+	out := slices.Clone(d)
+	slices.Sort(out)
+	return out
+}
+
+// ms formats a duration in milliseconds.
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"io"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPercentileIsNearestRank(t *testing.T) {
+	ten := make([]time.Duration, 10)
+	for i := range ten {
+		ten[i] = time.Duration(i+1) * time.Millisecond
+	}
+	hundred := make([]time.Duration, 100)
+	for i := range hundred {
+		hundred[i] = time.Duration(i+1) * time.Microsecond
+	}
+	cases := []struct {
+		name string
+		in   []time.Duration
+		p    float64
+		want time.Duration
+	}{
+		{"empty", nil, 50, 0},
+		{"one value", []time.Duration{7}, 99, 7},
+		{"p50 of ten", ten, 50, 5 * time.Millisecond},
+		{"p99 of ten is the max", ten, 99, 10 * time.Millisecond},
+		{"p100 of ten", ten, 100, 10 * time.Millisecond},
+		{"tiny p is the min", ten, 0.1, time.Millisecond},
+		{"p50 of a hundred", hundred, 50, 50 * time.Microsecond},
+		{"p99 of a hundred", hundred, 99, 99 * time.Microsecond},
+		{"p99.9 of a hundred", hundred, 99.9, 100 * time.Microsecond},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := percentile(tc.in, tc.p); got != tc.want {
+				t.Fatalf("percentile(%v) = %v, want %v", tc.p, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestOnlyLoopbackTargetsAreAllowed(t *testing.T) {
+	cases := []struct {
+		url string
+		ok  bool
+	}{
+		{"http://127.0.0.1:8080/healthz", true},
+		{"http://127.0.0.1:1/v1/shipments?limit=10", true},
+		{"http://127.0.0.1/healthz", false},
+		{"https://127.0.0.1:8443/healthz", false},
+		{"http://localhost:8080/healthz", false},
+		{"http://127.0.0.2:8080/healthz", false},
+		{"http://[::1]:8080/healthz", false},
+		{"http://0.0.0.0:8080/healthz", false},
+		{"http://example.com:80/healthz", false},
+		{"http://127.0.0.1.example.com:80/", false},
+		{"http://user@127.0.0.1:8080/", false},
+		{"127.0.0.1:8080", false},
+		{"", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.url, func(t *testing.T) {
+			err := checkLoopback(tc.url)
+			if tc.ok && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if !tc.ok && err == nil {
+				t.Fatal("allowed")
+			}
+		})
+	}
+}
+
+func TestListeningLineGivesTheAddress(t *testing.T) {
+	cases := []struct {
+		line, want string
+	}{
+		{"Keyport is running at http://127.0.0.1:0 (listening on 127.0.0.1:41234, data in /tmp/x)", "127.0.0.1:41234"},
+		{"Create a merchant at http://127.0.0.1:0/signup, or log in at http://127.0.0.1:0/login", ""},
+	}
+	for _, tc := range cases {
+		got := ""
+		if m := listeningOn.FindStringSubmatch(tc.line); m != nil {
+			got = m[1]
+		}
+		if got != tc.want {
+			t.Errorf("address of %q = %q, want %q", tc.line, got, tc.want)
+		}
+	}
+}
+
+func TestServerEnvDropsKeyportVariables(t *testing.T) {
+	got := serverEnv([]string{"PATH=/bin", "KEYPORT_ADDR=0.0.0.0:80", "HOME=/home/x", "KEYPORT_BASE_URL=https://x.test"})
+	if want := []string{"PATH=/bin", "HOME=/home/x"}; !slices.Equal(got, want) {
+		t.Fatalf("serverEnv = %v, want %v", got, want)
+	}
+}
+
+func TestOptionsValidation(t *testing.T) {
+	cases := []struct {
+		args    []string
+		wantErr string
+	}{
+		{nil, ""},
+		{[]string{"-accounts", "200", "-c", "4", "-round", "1s", "-rate", "0"}, ""},
+		{[]string{"-accounts", "1"}, "-accounts"},
+		{[]string{"-c", "0"}, "-c"},
+		{[]string{"-round", "0s"}, "durations"},
+		{[]string{"-rate", "-5"}, "-rate"},
+		{[]string{"extra"}, "unexpected argument"},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			_, err := parseOptions(tc.args, io.Discard)
+			if tc.wantErr == "" && err != nil {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("err = %v, want one mentioning %s", err, tc.wantErr)
+			}
+		})
+	}
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"keyport"
+	"keyport/store"
+)
+
+// seeded is what seed created, and the plaintext of the key the load uses.
+type seeded struct {
+	Accounts  int
+	Keys      int
+	Shipments int
+	Key       string
+}
+
+// seedOptions sizes the seed data.
+type seedOptions struct {
+	Accounts  int
+	Shipments int
+	Workers   int
+}
+
+// seed fills the database at path with one merchant, opts.Accounts API
+// accounts (the signup's first account included) and two test secret keys per
+// account: the Legacy API Secret that CreateAccount makes plus one created
+// key, or two created keys on the first account, which has no Legacy secret.
+// The last account's Legacy secret is kept as the valid key and gets
+// opts.Shipments test shipments.
+func seed(ctx context.Context, path string, opts seedOptions) (seeded, error) {
+	var out seeded
+	db, err := store.Open(path)
+	if err != nil {
+		return out, err
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		return out, err
+	}
+	password, err := keyport.GeneratePassword()
+	if err != nil {
+		return out, err
+	}
+	hash, err := keyport.HashPassword(password)
+	if err != nil {
+		return out, err
+	}
+	signup := keyport.Signup{MerchantName: "Load Test Parcels", Name: "Load Tester", Email: "loadtest@keyport.local"}
+	res, err := db.CreateSignup(ctx, signup, hash, "")
+	if err != nil {
+		return out, fmt.Errorf("signup: %w", err)
+	}
+	owner := keyport.UserActor(&res.Owner, "")
+	testKey := func(accountID int64, name string) error {
+		_, err := db.CreateKey(ctx, owner, keyport.NewKey{AccountID: accountID, MerchantID: res.Merchant.ID,
+			Type: keyport.KeySecret, Mode: keyport.ModeTest, Name: name, Access: keyport.AccessFull})
+		return err
+	}
+	for _, name := range []string{"Load test key 1", "Load test key 2"} {
+		if err := testKey(res.Account.ID, name); err != nil {
+			return out, fmt.Errorf("key on %s: %w", res.Account.Name, err)
+		}
+	}
+	out.Accounts, out.Keys = 1, 2
+
+	var last store.CreatedAccount
+	var mu sync.Mutex
+	var firstErr error
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if firstErr == nil {
+			firstErr = err
+			cancel()
+		}
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				name := fmt.Sprintf("Load account %05d", i)
+				created, err := db.CreateAccount(ctx, owner, res.Merchant.ID, keyport.NewAccount{Name: name})
+				if err != nil {
+					fail(fmt.Errorf("account %s: %w", name, err))
+					return
+				}
+				if err := testKey(created.Account.ID, "Load test key"); err != nil {
+					fail(fmt.Errorf("key on %s: %w", name, err))
+					return
+				}
+				mu.Lock()
+				out.Accounts++
+				out.Keys += 2
+				if i == opts.Accounts {
+					last = created
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for i := 2; i <= opts.Accounts; i++ {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return out, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return out, err
+	}
+	out.Key = last.Secret.Plaintext
+
+	now := time.Now()
+	for i := range opts.Shipments {
+		tracking, err := keyport.NewTrackingNumber()
+		if err != nil {
+			return out, err
+		}
+		_, err = db.CreateShipment(ctx, keyport.Shipment{AccountID: last.Account.ID, MerchantID: res.Merchant.ID, Mode: keyport.ModeTest,
+			Courier: "dpd", ServiceCode: "DPD_NEXT_DAY", Status: keyport.ShipmentCreated, TrackingNumber: tracking,
+			LabelRef: "LBL-" + tracking, AmountMinor: 675, Currency: "GBP", FromPostcode: "M1 1AE", FromCountry: "GB",
+			ToPostcode: "SW1A 1AA", ToCountry: "GB", WeightGrams: 500 + 100*(i%15),
+			CreatedAt: now.Add(-time.Duration(opts.Shipments-i) * time.Hour)}, last.Secret.Key.ID)
+		if err != nil {
+			return out, fmt.Errorf("shipment: %w", err)
+		}
+		out.Shipments++
+	}
+	return out, nil
+}
