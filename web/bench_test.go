@@ -140,3 +140,34 @@ func seedShipments(b *testing.B, app *testApp, merchantID, accountID int64, n in
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkAPIRequest compares a verified /v1 call with the unauthenticated
+// health check through the whole app (middleware included, network excluded).
+func BenchmarkAPIRequest(b *testing.B) {
+	app := newTestApp(b)
+	res := app.signupMerchant("Acme", "owner@acme.test")
+	key := app.newKey(res, keyport.NewKey{})
+	cases := []struct {
+		name, path string
+		auth       bool
+	}{
+		{"healthz", "/healthz", false},
+		{"v1 couriers", "/v1/couriers", true},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				req := httptest.NewRequest(http.MethodGet, "http://example.test"+c.path, nil)
+				if c.auth {
+					req.Header.Set("Authorization", "Bearer "+key)
+				}
+				rec := httptest.NewRecorder()
+				app.srv.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d", rec.Code)
+				}
+			}
+		})
+	}
+}

@@ -130,7 +130,7 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 // disabled merchant counts as signed out, and their session ends.
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if p := c.Request().URL.Path; strings.HasPrefix(p, "/static/") || isAPIRequest(c) {
+		if p := c.Request().URL.Path; strings.HasPrefix(p, "/static/") || p == "/healthz" || p == "/readyz" || isAPIRequest(c) {
 			return next(c)
 		}
 		sess, err := s.sessions.Get(c.Request(), s.cookieName)
