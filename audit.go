@@ -32,6 +32,9 @@ type AuditEvent struct {
 	Detail      string
 }
 
+// CanReadAudit reports whether r may open the audit log: Owners, Reviewers and Admins.
+func (r Role) CanReadAudit() bool { return r == RoleOwner || r == RoleReviewer || r == RoleAdmin }
+
 // AuditScope is whose events a reader may see: one merchant's, or, for admins, every event.
 type AuditScope struct {
 	MerchantID int64

@@ -100,6 +100,11 @@ func TestCSVCellDefusesFormulas(t *testing.T) {
 }
 
 func TestAuditScopeOfRole(t *testing.T) {
+	for r, want := range map[Role]bool{RoleOwner: true, RoleReviewer: true, RoleAdmin: true, RoleDeveloper: false, "": false} {
+		if r.CanReadAudit() != want {
+			t.Fatalf("%q may read the audit log: %v", r, !want)
+		}
+	}
 	if s := AuditScopeOf(&User{Role: RoleAdmin}); !s.All {
 		t.Fatal("an admin's scope is not every event")
 	}

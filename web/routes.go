@@ -70,6 +70,10 @@ func (s *Server) routes() {
 	keyManager.POST("/requests/:rid/cancel", s.cancelRequest)
 	keyManager.POST("/requests/:rid/issue", s.issueLiveKey)
 
+	audit := e.Group("/audit", s.requireAuditReader)
+	audit.GET("", s.auditPage)
+	audit.GET("/export.csv", s.auditExport)
+
 	admin := e.Group("/admin", s.requireAdmin)
 	admin.GET("/merchants", s.merchantsPage)
 	admin.GET("/merchants/:mid/secrets", s.supportSecrets)
