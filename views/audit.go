@@ -91,6 +91,17 @@ func (v AuditView) withQuery(base, name string, id int64) string {
 	return base + "?" + q.Encode()
 }
 
+// CurrentURL is this page of the filter, in the same form as the page's links.
+func (v AuditView) CurrentURL() string {
+	switch f := v.Page.Filter; {
+	case f.Before != 0:
+		return v.withQuery(AuditURL, "before", f.Before)
+	case f.After != 0:
+		return v.withQuery(AuditURL, "after", f.After)
+	}
+	return v.FirstURL()
+}
+
 // FirstURL is the first page of the same filter.
 func (v AuditView) FirstURL() string { return v.withQuery(AuditURL, "", 0) }
 

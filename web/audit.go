@@ -79,7 +79,8 @@ func (s *Server) auditView(c echo.Context) (views.AuditView, keyport.AuditScope,
 }
 
 // auditPage lists one page of the audit log; htmx requests get the filter
-// form and the events without the layout. A bad filter is answered 422 with
+// form and the events without the layout, and the address bar gets the
+// filter without its empty fields. A bad filter is answered 422 with
 // its messages next to the fields and no events.
 func (s *Server) auditPage(c echo.Context) error {
 	v, scope, err := s.auditView(c)
@@ -93,6 +94,9 @@ func (s *Server) auditPage(c echo.Context) error {
 		return err
 	}
 	if isHTMX(c) {
+		if !v.Invalid() {
+			c.Response().Header().Set("HX-Push-Url", v.CurrentURL())
+		}
 		return render(c, status, views.AuditResults(v))
 	}
 	return render(c, status, views.AuditPage(s.page(c, "Audit log", views.AuditURL), v))

@@ -334,8 +334,11 @@ func TestAuditFilterFormWorksWithHTMX(t *testing.T) {
 	owner.generate(res, "CI server")
 	page := owner.get("/audit")
 	wantContains(t, page.Body, `<form method="get" action="/audit" hx-get="/audit" hx-target="#audit" hx-swap="outerHTML" hx-push-url="true"`)
-	fragment := owner.htmxGet("/audit?action=key.created")
+	fragment := owner.htmxGet("/audit?account=&actor=&action=key.created&from=&to=")
 	wantStatus(t, fragment, http.StatusOK)
+	if push := fragment.Header.Get("HX-Push-Url"); push != "/audit?action=key.created" {
+		t.Fatalf("HX-Push-Url %q", push)
+	}
 	if strings.Contains(fragment.Body, "<html") || strings.Contains(fragment.Body, "<h1>") {
 		t.Fatal("htmx got the whole page")
 	}
