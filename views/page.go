@@ -41,11 +41,14 @@ func Nav(u *keyport.User) []NavItem {
 		return nil
 	}
 	if u.IsAdmin() {
-		return []NavItem{{"Live key requests", "/admin/requests"}, {"Merchants", "/admin/merchants"}, {"Settings", "/admin/settings"}}
+		return []NavItem{{"Live key requests", "/admin/requests"}, {"Merchants", "/admin/merchants"}, {"Audit log", AuditURL}, {"Settings", "/admin/settings"}}
 	}
 	items := []NavItem{{"API Accounts", "/accounts"}, {"API secrets", "/secrets"}}
 	if u.Role == keyport.RoleOwner {
 		items = append(items, NavItem{"Team", "/team"})
+	}
+	if u.Role.CanReadAudit() {
+		items = append(items, NavItem{"Audit log", AuditURL})
 	}
 	return append(items, NavItem{"API docs", "/docs/api"})
 }

@@ -75,6 +75,10 @@ func (s *Server) routes() {
 	keyManager.POST("/requests/:rid/cancel", s.cancelRequest)
 	keyManager.POST("/requests/:rid/issue", s.issueLiveKey)
 
+	audit := e.Group("/audit", s.requireAuditReader)
+	audit.GET("", s.auditPage)
+	audit.GET("/export.csv", s.auditExport)
+
 	e.GET("/docs/api", s.apiDocs)
 	e.GET("/v1/openapi.json", s.openAPI)
 	v1 := e.Group("/v1")

@@ -1,0 +1,266 @@
+package keyport
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// AuditPerPage is how many events one page of the audit log lists.
+const AuditPerPage = 50
+
+// AuditDateLayout is how the audit log's date filters are written: a UTC calendar day.
+const AuditDateLayout = "2006-01-02"
+
+// AuditEvent is one entry of the append-only audit log.
+type AuditEvent struct {
+	ID int64
+	At time.Time
+	// MerchantID is zero for platform events (settings, admins), which only admins see.
+	MerchantID   int64
+	MerchantName string
+	// Actor names who acted: an email, "system", or a key's redacted form.
+	Actor      string
+	IP         string
+	Action     string
+	ObjectType string
+	ObjectID   int64
+	// AccountName names the API account the object belongs to, when it belongs to one.
+	AccountName string
+	Detail      string
+}
+
+// CanReadAudit reports whether r may open the audit log: Owners, Reviewers and Admins.
+func (r Role) CanReadAudit() bool { return r == RoleOwner || r == RoleReviewer || r == RoleAdmin }
+
+// AuditScope is whose events a reader may see: one merchant's, or, for admins, every event.
+type AuditScope struct {
+	MerchantID int64
+	All        bool
+}
+
+// AuditScopeOf is the scope of a signed-in user: admins see every event, everyone else their merchant's.
+func AuditScopeOf(u *User) AuditScope {
+	if u.IsAdmin() {
+		return AuditScope{All: true}
+	}
+	return AuditScope{MerchantID: u.MerchantID}
+}
+
+// AuditFilter selects audit events; zero fields select everything. Outside an
+// admin's scope the merchant fields are ignored: the scope decides the merchant.
+type AuditFilter struct {
+	// MerchantID limits an admin's view to one merchant.
+	MerchantID int64
+	// Platform limits an admin's view to events that belong to no merchant.
+	Platform bool
+	// AccountID selects events about the API account and about its keys,
+	// registered auths and live key requests.
+	AccountID int64
+	// Actor selects actors whose label starts with it, ignoring case.
+	Actor string
+	// Action selects one action exactly, such as "key.created".
+	Action string
+	// From and To are inclusive UTC days; zero means open-ended.
+	From, To time.Time
+	// Before and After are the page cursor: events older than Before (the next
+	// page) or newer than After (the previous page), by event id.
+	Before, After int64
+}
+
+// ParseAuditFilter reads the audit log's query parameters: merchant ("platform"
+// or an id), account, actor, action, from and to (YYYY-MM-DD), and the cursor
+// (before or after). Bad values come back as a ValidationError keyed by the
+// parameter, alongside the filter of the values that were good; a bad cursor
+// is ignored, leading to the first page.
+func ParseAuditFilter(q url.Values) (AuditFilter, error) {
+	var f AuditFilter
+	var v ValidationError
+	switch m := strings.TrimSpace(q.Get("merchant")); m {
+	case "":
+	case "platform":
+		f.Platform = true
+	default:
+		if f.MerchantID = positiveID(m); f.MerchantID == 0 {
+			v.Add("merchant", "Choose a merchant from the list.")
+		}
+	}
+	if a := strings.TrimSpace(q.Get("account")); a != "" {
+		if f.AccountID = positiveID(a); f.AccountID == 0 {
+			v.Add("account", "Choose an API account from the list.")
+		}
+	}
+	f.Actor = strings.TrimSpace(q.Get("actor"))
+	if msg := checkFilterText(f.Actor, "Actor"); msg != "" {
+		v.Add("actor", msg)
+		f.Actor = ""
+	}
+	f.Action = strings.TrimSpace(q.Get("action"))
+	if msg := checkFilterText(f.Action, "Action"); msg != "" {
+		v.Add("action", msg)
+		f.Action = ""
+	}
+	var msg string
+	if f.From, msg = parseAuditDate(q.Get("from"), "Start date"); msg != "" {
+		v.Add("from", msg)
+	}
+	if f.To, msg = parseAuditDate(q.Get("to"), "End date"); msg != "" {
+		v.Add("to", msg)
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && f.From.After(f.To) {
+		v.Add("to", "The end date must be on or after the start date.")
+	}
+	f.Before = positiveID(q.Get("before"))
+	if f.Before == 0 {
+		f.After = positiveID(q.Get("after"))
+	}
+	return f, v.OrNil()
+}
+
+func positiveID(s string) int64 {
+	id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || id <= 0 {
+		return 0
+	}
+	return id
+}
+
+func checkFilterText(s, label string) string {
+	switch {
+	case !utf8.ValidString(s) || strings.ContainsRune(s, 0):
+		return label + " contains characters that are not allowed."
+	case utf8.RuneCountInString(s) > 200:
+		return label + " must be at most 200 characters."
+	}
+	return ""
+}
+
+func parseAuditDate(s, label string) (time.Time, string) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, ""
+	}
+	t, err := time.Parse(AuditDateLayout, s)
+	if err != nil {
+		return time.Time{}, label + " must be a date written as YYYY-MM-DD, such as 2024-03-31."
+	}
+	return t, ""
+}
+
+// Query writes the filter back as the audit log's query parameters, without the cursor.
+func (f AuditFilter) Query() url.Values {
+	q := url.Values{}
+	switch {
+	case f.Platform:
+		q.Set("merchant", "platform")
+	case f.MerchantID != 0:
+		q.Set("merchant", strconv.FormatInt(f.MerchantID, 10))
+	}
+	if f.AccountID != 0 {
+		q.Set("account", strconv.FormatInt(f.AccountID, 10))
+	}
+	if f.Actor != "" {
+		q.Set("actor", f.Actor)
+	}
+	if f.Action != "" {
+		q.Set("action", f.Action)
+	}
+	if !f.From.IsZero() {
+		q.Set("from", f.From.Format(AuditDateLayout))
+	}
+	if !f.To.IsZero() {
+		q.Set("to", f.To.Format(AuditDateLayout))
+	}
+	return q
+}
+
+// AuditPage is one page of audit events, newest first.
+type AuditPage struct {
+	Filter AuditFilter
+	Events []AuditEvent
+	// Newer and Older report whether a page of newer or older events exists.
+	Newer, Older bool
+}
+
+// AuditAccount is an API account offered by the audit log's account filter,
+// deleted ones included since their history stays.
+type AuditAccount struct {
+	ID      int64
+	Name    string
+	Deleted bool
+}
+
+var auditActionLabels = map[string]string{
+	"account.created":            "API account created",
+	"account.deleted":            "API account deleted",
+	"account.disabled":           "API account disabled",
+	"account.enabled":            "API account enabled",
+	"admin.created":              "Admin created",
+	"auth.deleted":               "Registered auth deleted",
+	"auth.registered":            "Registered auth added",
+	"auth.secret_revealed":       "Courier secret revealed",
+	"key.created":                "Key created",
+	"key.expired":                "Key expired",
+	"key.revealed":               "Key revealed",
+	"key.revoked":                "Key revoked",
+	"key.rolled":                 "Key rolled",
+	"member.invitation_revoked":  "Invitation withdrawn",
+	"member.invited":             "Member invited",
+	"member.joined":              "Member joined",
+	"member.removed":             "Member removed",
+	"member.role_changed":        "Member role changed",
+	"merchant.signed_up":         "Merchant signed up",
+	"request.answered":           "Live key request answered",
+	"request.approved":           "Live key request approved",
+	"request.cancelled":          "Live key request cancelled",
+	"request.filed":              "Live key requested",
+	"request.info_requested":     "Live key request questioned",
+	"request.issued":             "Live key issued",
+	"request.rejected":           "Live key request rejected",
+	"settings.token_cap_changed": "Token cap changed",
+	"user.added":                 "User added",
+	"user.logged_in":             "Logged in",
+}
+
+// AuditActionLabel is an action as shown to people; an unknown action is shown as it is stored.
+func AuditActionLabel(action string) string {
+	if l, ok := auditActionLabels[action]; ok {
+		return l
+	}
+	return action
+}
+
+var auditObjectLabels = map[string]string{
+	"api_account":      "API account",
+	"api_key":          "Key",
+	"registered_auth":  "Registered auth",
+	"live_key_request": "Live key request",
+	"invitation":       "Invitation",
+	"user":             "User",
+	"merchant":         "Merchant",
+	"settings":         "Settings",
+}
+
+// AuditObjectLabel names an event's object for people, such as "Key #12".
+func AuditObjectLabel(objectType string, objectID int64) string {
+	name, ok := auditObjectLabels[objectType]
+	if !ok {
+		name = objectType
+	}
+	if objectID == 0 {
+		return name
+	}
+	return name + " #" + strconv.FormatInt(objectID, 10)
+}
+
+// CSVCell makes a value safe to open in a spreadsheet: a cell that starts with
+// a character spreadsheets read as a formula (= + - @, tab or carriage return)
+// gets a leading apostrophe, so it is shown as text and never evaluated.
+func CSVCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

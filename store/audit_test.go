@@ -1,0 +1,359 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"keyport"
+)
+
+func TestAuditEventsAreAppendOnly(t *testing.T) {
+	db := openTestDB(t)
+	res := signedUp(t, db)
+	var id int64
+	if err := db.sql.QueryRow(`SELECT max(id) FROM audit_events WHERE merchant_id = ?`, res.Merchant.ID).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	row := func() string {
+		t.Helper()
+		var at int64
+		var actor, action, detail string
+		if err := db.sql.QueryRow(`SELECT at, actor, action, detail FROM audit_events WHERE id = ?`, id).Scan(&at, &actor, &action, &detail); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(at, actor, action, detail)
+	}
+	before := row()
+	total := count(t, db, `SELECT count(*) FROM audit_events`)
+	for _, stmt := range []string{
+		`UPDATE audit_events SET action = 'key.nothing', detail = 'rewritten' WHERE id = ?`,
+		`UPDATE audit_events SET at = 0 WHERE id >= ?`,
+		`DELETE FROM audit_events WHERE id = ?`,
+		`DELETE FROM audit_events WHERE id > 0 OR id = ?`,
+	} {
+		_, err := db.sql.Exec(stmt, id)
+		if err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Fatalf("%s: err = %v, want the trigger's refusal", stmt, err)
+		}
+	}
+	if got := row(); got != before {
+		t.Fatalf("event changed: %s, was %s", got, before)
+	}
+	if n := count(t, db, `SELECT count(*) FROM audit_events`); n != total {
+		t.Fatalf("%d events, was %d", n, total)
+	}
+}
+
+func actionsOf(events []keyport.AuditEvent) []string {
+	var out []string
+	for _, e := range events {
+		out = append(out, e.Action)
+	}
+	return out
+}
+
+// auditFixture builds two merchants' and the platform's events on known days:
+// Acme signs up on 1 March 2024, works on its Default account on 2 March
+// (a key, a registered auth that it deletes, a live key request) and creates
+// and deletes an "EU" account on 3 March; Bolt signs up and creates a key on 2 March;
+// an admin changes the token cap on 3 March.
+func auditFixture(t *testing.T) (*DB, SignupResult, SignupResult, int64) {
+	t.Helper()
+	db := openTestDB(t)
+	ctx := context.Background()
+	at := func(s string) { db.Now = func() time.Time { tm, _ := time.Parse(time.DateTime, s); return tm } }
+
+	at("2024-03-01 09:00:00")
+	acme := signedUp(t, db)
+	owner := keyport.UserActor(&acme.Owner, "198.51.100.4")
+
+	at("2024-03-02 00:00:00")
+	if _, err := db.CreateKey(ctx, owner, newKey(acme, keyport.ModeTest, "CI")); err != nil {
+		t.Fatal(err)
+	}
+	dpd, err := db.Courier(ctx, "dpd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := db.RegisterAuth(ctx, owner, acme.Merchant.ID, acme.Account.ID, dpd, dpdAuth("Acme Ltd", "yes", "hunter2hunter2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteAuth(ctx, owner, acme.Merchant.ID, acme.Account.ID, auth.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.FileRequest(ctx, owner, acme.Merchant.ID, acme.Account.ID, goodInput, 100); err != nil {
+		t.Fatal(err)
+	}
+	bolt := otherMerchant(t, db)
+	if _, err := db.CreateKey(ctx, keyport.UserActor(&bolt.Owner, ""), newKey(bolt, keyport.ModeTest, "Bolt CI")); err != nil {
+		t.Fatal(err)
+	}
+
+	at("2024-03-02 23:59:59")
+	if _, err := db.SetAccountDisabled(ctx, owner, acme.Merchant.ID, acme.Account.ID, true); err != nil {
+		t.Fatal(err)
+	}
+
+	at("2024-03-03 00:00:00")
+	eu, err := db.CreateAccount(ctx, keyport.Actor{UserID: acme.Owner.ID, Label: "=HYPERLINK(\"x\")"}, acme.Merchant.ID, keyport.NewAccount{Name: "EU"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.DeleteAccount(ctx, owner, acme.Merchant.ID, eu.Account.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetTokenCap(ctx, keyport.Actor{Label: "staff@keyport.test"}, 3); err != nil {
+		t.Fatal(err)
+	}
+	return db, acme, bolt, eu.Account.ID
+}
+
+func day(s string) time.Time {
+	d, err := time.Parse(keyport.AuditDateLayout, s)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+func TestAuditEventsScopesAndFilters(t *testing.T) {
+	db, acme, bolt, euID := auditFixture(t)
+	ctx := context.Background()
+	acmeScope := keyport.AuditScope{MerchantID: acme.Merchant.ID}
+	all := keyport.AuditScope{All: true}
+	acmeAll := []string{"account.deleted", "key.revoked", "key.revealed", "key.created", "account.created", "account.disabled",
+		"request.filed", "auth.deleted", "auth.registered", "key.revealed", "key.created", "account.created", "merchant.signed_up"}
+	tests := []struct {
+		name   string
+		scope  keyport.AuditScope
+		filter keyport.AuditFilter
+		want   []string
+	}{
+		{"a merchant sees its own events, newest first", acmeScope, keyport.AuditFilter{}, acmeAll},
+		{"the merchant fields of the filter cannot widen a merchant's scope", acmeScope,
+			keyport.AuditFilter{MerchantID: bolt.Merchant.ID}, acmeAll},
+		{"nor reach platform events", acmeScope, keyport.AuditFilter{Platform: true}, acmeAll},
+		{"another merchant's account selects nothing", acmeScope, keyport.AuditFilter{AccountID: bolt.Account.ID}, nil},
+		{"an account selects its own events and those of its keys, auths and requests", acmeScope,
+			keyport.AuditFilter{AccountID: acme.Account.ID},
+			[]string{"account.disabled", "request.filed", "auth.deleted", "auth.registered", "key.revealed", "key.created", "account.created"}},
+		{"a deleted account keeps its history", acmeScope, keyport.AuditFilter{AccountID: euID},
+			[]string{"account.deleted", "key.revoked", "key.revealed", "key.created", "account.created"}},
+		{"action", acmeScope, keyport.AuditFilter{Action: "key.created"}, []string{"key.created", "key.created"}},
+		{"action and account", acmeScope, keyport.AuditFilter{Action: "key.created", AccountID: euID}, []string{"key.created"}},
+		{"actor prefix", acmeScope, keyport.AuditFilter{Actor: "=HYPER"}, []string{"key.revealed", "key.created", "account.created"}},
+		{"actor prefix, ignoring case", acmeScope, keyport.AuditFilter{Actor: "ADA@"},
+			append(slices.Clone(acmeAll[:2]), acmeAll[5:]...)},
+		{"actor wildcards are literal", acmeScope, keyport.AuditFilter{Actor: "%"}, nil},
+		{"actor underscore is literal", acmeScope, keyport.AuditFilter{Actor: "_da"}, nil},
+		{"one day, both ends inclusive", acmeScope, keyport.AuditFilter{From: day("2024-03-02"), To: day("2024-03-02")},
+			[]string{"account.disabled", "request.filed", "auth.deleted", "auth.registered", "key.revealed", "key.created"}},
+		{"from only", acmeScope, keyport.AuditFilter{From: day("2024-03-03")}, acmeAll[:5]},
+		{"to only", acmeScope, keyport.AuditFilter{To: day("2024-03-01")}, []string{"account.created", "merchant.signed_up"}},
+		{"a range with nothing in it", acmeScope, keyport.AuditFilter{From: day("2024-04-01"), To: day("2024-04-30")}, nil},
+		{"admins see platform events", all, keyport.AuditFilter{Platform: true}, []string{"settings.token_cap_changed"}},
+		{"admins limit to one merchant", all, keyport.AuditFilter{MerchantID: bolt.Merchant.ID},
+			[]string{"key.revealed", "key.created", "account.created", "merchant.signed_up"}},
+		{"admins filter by account", all, keyport.AuditFilter{AccountID: bolt.Account.ID},
+			[]string{"key.revealed", "key.created", "account.created"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page, err := db.AuditEvents(ctx, tt.scope, tt.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := actionsOf(page.Events); !slices.Equal(got, tt.want) {
+				t.Fatalf("actions %v\nwant    %v", got, tt.want)
+			}
+			if page.Newer || page.Older {
+				t.Fatal("a short list offers other pages")
+			}
+			for _, e := range page.Events {
+				if !tt.scope.All && e.MerchantID != acme.Merchant.ID {
+					t.Fatalf("Acme sees event %d of merchant %d", e.ID, e.MerchantID)
+				}
+			}
+		})
+	}
+
+	every, err := db.AuditEvents(ctx, all, keyport.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(every.Events); n != count(t, db, `SELECT count(*) FROM audit_events`) {
+		t.Fatalf("admins see %d events", n)
+	}
+	first := every.Events[0]
+	if first.Action != "settings.token_cap_changed" || first.MerchantID != 0 || first.MerchantName != "" || first.Detail != "3" {
+		t.Fatalf("platform event %+v", first)
+	}
+	byAction := map[string]keyport.AuditEvent{}
+	for _, e := range every.Events {
+		if e.MerchantID == acme.Merchant.ID {
+			byAction[e.Action] = e
+		}
+	}
+	revoked := byAction["key.revoked"]
+	if revoked.MerchantName != "Acme" || revoked.AccountName != "EU" || revoked.ObjectType != "api_key" {
+		t.Fatalf("revoked key event %+v", revoked)
+	}
+	if e := byAction["auth.deleted"]; e.AccountName != keyport.DefaultAccountName || e.IP != "198.51.100.4" || e.Actor != "ada@acme.test" {
+		t.Fatalf("deleted auth event %+v", e)
+	}
+	if e := byAction["request.filed"]; e.AccountName != keyport.DefaultAccountName ||
+		!e.At.Equal(time.Date(2024, 3, 2, 0, 0, 0, 0, time.UTC)) {
+		t.Fatalf("request event %+v", e)
+	}
+	if e := byAction["merchant.signed_up"]; e.AccountName != "" {
+		t.Fatalf("the merchant's event names account %q", e.AccountName)
+	}
+}
+
+// addEvents appends n events of a merchant directly, alternating two actions.
+func addEvents(t *testing.T, db *DB, merchantID int64, n int) {
+	t.Helper()
+	tx, err := db.sql.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		action := "test.even"
+		if i%2 == 1 {
+			action = "test.odd"
+		}
+		if _, err := tx.Exec(`INSERT INTO audit_events (at, merchant_id, actor, action, detail) VALUES (?, ?, 'seed', ?, ?)`,
+			1_700_000_000+i, merchantID, action, fmt.Sprint(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func details(events []keyport.AuditEvent) string {
+	var parts []string
+	for _, e := range events {
+		parts = append(parts, e.Detail)
+	}
+	return strings.Join(parts, ",")
+}
+
+func TestAuditEventsPageWithCursorsBothWays(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	res := signedUp(t, db)
+	other := otherMerchant(t, db)
+	addEvents(t, db, res.Merchant.ID, 240)
+	addEvents(t, db, other.Merchant.ID, 10)
+	scope := keyport.AuditScope{MerchantID: res.Merchant.ID}
+	f := keyport.AuditFilter{Action: "test.odd"} // 120 events: 239, 237, ..., 1
+
+	p1, err := db.AuditEvents(ctx, scope, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p1.Events) != keyport.AuditPerPage || p1.Events[0].Detail != "239" || p1.Newer || !p1.Older {
+		t.Fatalf("first page: %d events from %s, newer %v, older %v", len(p1.Events), p1.Events[0].Detail, p1.Newer, p1.Older)
+	}
+	f2 := f
+	f2.Before = p1.Events[len(p1.Events)-1].ID
+	p2, _ := db.AuditEvents(ctx, scope, f2)
+	if len(p2.Events) != 50 || p2.Events[0].Detail != "139" || !p2.Newer || !p2.Older {
+		t.Fatalf("second page: %d events from %s", len(p2.Events), p2.Events[0].Detail)
+	}
+	f3 := f
+	f3.Before = p2.Events[len(p2.Events)-1].ID
+	p3, _ := db.AuditEvents(ctx, scope, f3)
+	if len(p3.Events) != 20 || p3.Events[19].Detail != "1" || !p3.Newer || p3.Older {
+		t.Fatalf("last page: %d events, newer %v, older %v", len(p3.Events), p3.Newer, p3.Older)
+	}
+	back := f
+	back.After = p3.Events[0].ID
+	prev, _ := db.AuditEvents(ctx, scope, back)
+	if details(prev.Events) != details(p2.Events) || !prev.Newer || !prev.Older {
+		t.Fatalf("previous of the last page:\n%s\nwant\n%s", details(prev.Events), details(p2.Events))
+	}
+	back.After = p2.Events[0].ID
+	prev, _ = db.AuditEvents(ctx, scope, back)
+	if details(prev.Events) != details(p1.Events) || prev.Newer || !prev.Older {
+		t.Fatal("previous of the second page is not the first")
+	}
+	for _, p := range []keyport.AuditPage{p1, p2, p3} {
+		for _, e := range p.Events {
+			if e.Action != "test.odd" || e.MerchantID != res.Merchant.ID {
+				t.Fatalf("paged into %+v", e)
+			}
+		}
+	}
+}
+
+func TestExportAuditReadsEveryMatchingEventAcrossBatches(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	res := signedUp(t, db)
+	other := otherMerchant(t, db)
+	addEvents(t, db, res.Merchant.ID, 2*auditExportBatch+3)
+	addEvents(t, db, other.Merchant.ID, 5)
+	f := keyport.AuditFilter{Action: "test.even", Before: 7} // the cursor does not limit an export
+	var got []string
+	err := db.ExportAudit(ctx, keyport.AuditScope{MerchantID: res.Merchant.ID}, f, func(e keyport.AuditEvent) error {
+		if e.MerchantID != res.Merchant.ID || e.Action != "test.even" {
+			t.Fatalf("exported %+v", e)
+		}
+		got = append(got, e.Detail)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != auditExportBatch+2 || got[0] != fmt.Sprint(2*auditExportBatch+2) || got[len(got)-1] != "0" {
+		t.Fatalf("exported %d events from %s to %s", len(got), got[0], got[len(got)-1])
+	}
+	stop := fmt.Errorf("client went away")
+	n := 0
+	err = db.ExportAudit(ctx, keyport.AuditScope{All: true}, keyport.AuditFilter{}, func(keyport.AuditEvent) error {
+		n++
+		return stop
+	})
+	if err != stop || n != 1 {
+		t.Fatalf("export went on after an error: %v, %d calls", err, n)
+	}
+}
+
+func TestAuditActionsAndAccountsForTheFilters(t *testing.T) {
+	db, acme, bolt, euID := auditFixture(t)
+	ctx := context.Background()
+	acmeActions, err := db.AuditActions(ctx, keyport.AuditScope{MerchantID: acme.Merchant.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"account.created", "account.deleted", "account.disabled", "auth.deleted", "auth.registered",
+		"key.created", "key.revealed", "key.revoked", "merchant.signed_up", "request.filed"}
+	if !slices.Equal(acmeActions, want) {
+		t.Fatalf("Acme's actions %v", acmeActions)
+	}
+	boltActions, _ := db.AuditActions(ctx, keyport.AuditScope{MerchantID: bolt.Merchant.ID})
+	if slices.Contains(boltActions, "auth.registered") || slices.Contains(boltActions, "settings.token_cap_changed") {
+		t.Fatalf("Bolt's actions %v", boltActions)
+	}
+	allActions, _ := db.AuditActions(ctx, keyport.AuditScope{All: true})
+	if !slices.Contains(allActions, "settings.token_cap_changed") || len(allActions) != len(want)+1 || !slices.IsSorted(allActions) {
+		t.Fatalf("admins' actions %v", allActions)
+	}
+
+	accounts, err := db.AuditAccounts(ctx, acme.Merchant.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAccounts := []keyport.AuditAccount{{ID: acme.Account.ID, Name: keyport.DefaultAccountName}, {ID: euID, Name: "EU", Deleted: true}}
+	if !slices.Equal(accounts, wantAccounts) {
+		t.Fatalf("accounts %+v", accounts)
+	}
+}
