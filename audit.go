@@ -211,6 +211,8 @@ var auditActionLabels = map[string]string{
 	"member.joined":              "Member joined",
 	"member.removed":             "Member removed",
 	"member.role_changed":        "Member role changed",
+	"merchant.disabled":          "Merchant disabled",
+	"merchant.enabled":           "Merchant enabled",
 	"merchant.signed_up":         "Merchant signed up",
 	"request.answered":           "Live key request answered",
 	"request.approved":           "Live key request approved",
@@ -220,8 +222,12 @@ var auditActionLabels = map[string]string{
 	"request.issued":             "Live key issued",
 	"request.rejected":           "Live key request rejected",
 	"settings.token_cap_changed": "Token cap changed",
+	"shipment.cancelled":         "Shipment cancelled",
+	"shipment.created":           "Shipment created",
 	"user.added":                 "User added",
 	"user.logged_in":             "Logged in",
+	"user.password_changed":      "Password changed",
+	"user.signed_out_everywhere": "Signed out of all sessions",
 }
 
 // AuditActionLabel is an action as shown to people; an unknown action is shown as it is stored.
@@ -237,6 +243,7 @@ var auditObjectLabels = map[string]string{
 	"api_key":          "Key",
 	"registered_auth":  "Registered auth",
 	"live_key_request": "Live key request",
+	"shipment":         "Shipment",
 	"invitation":       "Invitation",
 	"user":             "User",
 	"merchant":         "Merchant",

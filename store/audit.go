@@ -17,14 +17,15 @@ const auditColumns = `e.id, e.at, coalesce(e.merchant_id, 0), coalesce(m.name, '
 		WHEN 'api_key' THEN (SELECT k.account_id FROM api_keys k WHERE k.id = e.object_id)
 		WHEN 'registered_auth' THEN (SELECT r.account_id FROM registered_auths r WHERE r.id = e.object_id)
 		WHEN 'live_key_request' THEN (SELECT q.account_id FROM live_key_requests q WHERE q.id = e.object_id)
+		WHEN 'shipment' THEN (SELECT s.account_id FROM shipments s WHERE s.id = e.object_id)
 	END), '')`
 
 const auditFrom = ` FROM audit_events e LEFT JOIN merchants m ON m.id = e.merchant_id`
 
 // auditAccountClause selects the events about one API account and about the
-// keys, registered auths and live key requests that belong to it. Each branch
-// reads the events' object index, so an account's events are found without
-// reading the rest of the merchant's log. It takes the account id four times.
+// keys, registered auths, live key requests and shipments that belong to it.
+// Each branch reads the events' object index, so an account's events are found
+// without reading the rest of the merchant's log. It takes the account id five times.
 const auditAccountClause = `e.id IN (
 	SELECT id FROM audit_events WHERE object_type = 'api_account' AND object_id = ?
 	UNION ALL SELECT id FROM audit_events WHERE object_type = 'api_key'
@@ -32,7 +33,9 @@ const auditAccountClause = `e.id IN (
 	UNION ALL SELECT id FROM audit_events WHERE object_type = 'registered_auth'
 		AND object_id IN (SELECT id FROM registered_auths WHERE account_id = ?)
 	UNION ALL SELECT id FROM audit_events WHERE object_type = 'live_key_request'
-		AND object_id IN (SELECT id FROM live_key_requests WHERE account_id = ?))`
+		AND object_id IN (SELECT id FROM live_key_requests WHERE account_id = ?)
+	UNION ALL SELECT id FROM audit_events WHERE object_type = 'shipment'
+		AND object_id IN (SELECT id FROM shipments WHERE account_id = ?))`
 
 func scanAuditEvent(row scanner) (keyport.AuditEvent, error) {
 	var e keyport.AuditEvent
@@ -60,7 +63,7 @@ func auditWhere(scope keyport.AuditScope, f keyport.AuditFilter) (string, []any)
 	}
 	if f.AccountID != 0 {
 		where = append(where, auditAccountClause)
-		args = append(args, f.AccountID, f.AccountID, f.AccountID, f.AccountID)
+		args = append(args, f.AccountID, f.AccountID, f.AccountID, f.AccountID, f.AccountID)
 	}
 	if f.Actor != "" {
 		where = append(where, `e.actor LIKE ? ESCAPE '\'`)

@@ -452,6 +452,9 @@ func TestAPIShipmentLifecycle(t *testing.T) {
 	wantContains(t, r.Body, `"error": "shipment_not_cancellable"`)
 	r = app.api("POST", fmt.Sprintf("/v1/shipments/%d/cancel", m.testShip), m.key, "")
 	wantStatus(t, r, http.StatusConflict)
+	audit := m.owner.getURL(fmt.Sprintf("/audit?account=%d&action=shipment.cancelled", m.res.Account.ID))
+	wantStatus(t, audit, http.StatusOK)
+	wantContains(t, audit.Body, "Shipment cancelled", created.TrackingNumber)
 	wantJSON(t, app.api("GET", "/v1/tracking/"+created.TrackingNumber, m.key, ""), 200, &tracked)
 	if tracked.Status != "cancelled" || tracked.Events[len(tracked.Events)-1].Status != "cancelled" {
 		t.Fatalf("tracking %+v", tracked)
