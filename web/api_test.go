@@ -695,3 +695,20 @@ func FuzzAuthorizationHeader(f *testing.F) {
 		}
 	})
 }
+
+func TestApprovalQueueShowsRealTestActivity(t *testing.T) {
+	app := newTestApp(t)
+	m := app.apiMerchant("Acme")
+	for i := 0; i < 3; i++ {
+		wantStatus(t, app.api("POST", "/v1/shipments", m.key, shipmentBody), http.StatusCreated)
+	}
+	wantStatus(t, app.api("GET", "/v1/shipments", m.key, ""), http.StatusOK)
+	if err := app.srv.Usage().Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m.owner.file(m.res, "Production")
+	queue := app.adminClient().get("/admin/requests")
+	wantStatus(t, queue, http.StatusOK)
+	// One test shipment was seeded and three created through the API; four calls were made.
+	wantContains(t, queue.Body, "4 test shipments", "4 test API calls")
+}
