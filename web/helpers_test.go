@@ -52,7 +52,13 @@ func (b *syncBuffer) String() string {
 
 func newTestApp(t testing.TB) *testApp {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "test.db"))
+	return openTestApp(t, filepath.Join(t.TempDir(), "test.db"))
+}
+
+// openTestApp is newTestApp on the SQLite file at path, which may already hold data.
+func openTestApp(t testing.TB, path string) *testApp {
+	t.Helper()
+	db, err := store.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}

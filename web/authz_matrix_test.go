@@ -1,0 +1,495 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"keyport"
+)
+
+// matrixRole is one kind of visitor of the authorization matrix.
+type matrixRole int
+
+const (
+	anonymous matrixRole = iota
+	ownerOfA
+	developerOfA
+	reviewerOfA
+	ownerOfB
+	platformAdmin
+	matrixRoles
+)
+
+func (r matrixRole) String() string {
+	return [...]string{"anonymous", "Owner of A", "Developer of A", "Reviewer of A", "Owner of B", "Admin"}[r]
+}
+
+// outcome is the class of a response the matrix expects.
+type outcome string
+
+const (
+	toLogin      outcome = "login"
+	forbidden    outcome = "forbidden"
+	notFound     outcome = "notfound"
+	unauthorized outcome = "unauthorized"
+	success      outcome = "ok"
+)
+
+// outcomeOf classes a response; anything outside the classes is named by its status.
+func outcomeOf(res response) outcome {
+	to := res.Header.Get("HX-Redirect")
+	if to == "" {
+		to = res.Header.Get("Location")
+	}
+	switch {
+	case to == "/login" && (res.Code == http.StatusSeeOther || res.Code == http.StatusNoContent):
+		return toLogin
+	case res.Code == http.StatusUnauthorized:
+		return unauthorized
+	case res.Code == http.StatusForbidden:
+		return forbidden
+	case res.Code == http.StatusNotFound:
+		return notFound
+	case res.Code >= 200 && res.Code < 300,
+		res.Code == http.StatusMovedPermanently || res.Code == http.StatusFound || res.Code == http.StatusSeeOther:
+		return success
+	}
+	return outcome(fmt.Sprintf("status %d", res.Code))
+}
+
+// expect lists the outcome of each role, in matrixRole order.
+type expect [matrixRoles]outcome
+
+func everyone(o outcome) expect {
+	var e expect
+	for i := range e {
+		e[i] = o
+	}
+	return e
+}
+
+var (
+	// public pages, the probes, static files and the API reference.
+	public = everyone(success)
+	// signedIn is what every signed-in user has: their settings.
+	signedIn = expect{toLogin, success, success, success, success, success}
+	// merchantList is a page of the visitor's own merchant: Merchant B sees its own.
+	merchantList = expect{toLogin, success, success, success, success, forbidden}
+	// accountRead reads an object of merchant A: another merchant gets 404.
+	accountRead = expect{toLogin, success, success, success, notFound, forbidden}
+	// accountChange changes an object of merchant A: Owners and Developers only.
+	accountChange = expect{toLogin, success, success, forbidden, notFound, forbidden}
+	// managerCreate creates something in the visitor's own merchant: Owners and Developers.
+	managerCreate = expect{toLogin, success, success, forbidden, success, forbidden}
+	// ownerPage is the team of the visitor's own merchant.
+	ownerPage = expect{toLogin, success, forbidden, forbidden, success, forbidden}
+	// ownerObject changes a member or invitation of merchant A.
+	ownerObject = expect{toLogin, success, forbidden, forbidden, notFound, forbidden}
+	// auditReader is the audit log: Owners, Reviewers and Admins, each their own scope.
+	auditReader = expect{toLogin, success, forbidden, success, success, success}
+	// adminOnly is the platform's API team's pages.
+	adminOnly = expect{toLogin, forbidden, forbidden, forbidden, forbidden, success}
+	// apiKeyOnly is /v1: a session is no credential.
+	apiKeyOnly = everyone(unauthorized)
+	// apiUnknown is the /v1 catch-all of unknown endpoints.
+	apiUnknown = everyone(notFound)
+)
+
+// matrixRow is the expectation for one route and how to send it.
+type matrixRow struct {
+	want expect
+	// path replaces the route's path, for wildcard routes.
+	path string
+	// query is added to the path; a value such as ":id" is replaced like a path parameter.
+	query string
+	// params override the seed's path parameters for this route.
+	params map[string]string
+	// formFor is added to the shared form of POST requests, per role.
+	formFor func(matrixRole) url.Values
+	// setup prepares the copy of the seed before the request.
+	setup func(app *testApp)
+}
+
+// matrixSeed is merchant A with one of every object, merchant B, an admin,
+// and a signed-in client of each role.
+type matrixSeed struct {
+	params   map[string]string
+	merchant int64
+	clients  [matrixRoles]*client
+	// emails sign each role in on POST /login; the anonymous visitor signs in as A's Owner.
+	emails  [matrixRoles]string
+	account int64
+	// leaks are strings of merchant A that merchant B must never see.
+	leaks []string
+}
+
+// seedAuthzMatrix fills app with the matrix's merchants, objects and signed-in clients.
+func seedAuthzMatrix(t *testing.T, app *testApp) matrixSeed {
+	t.Helper()
+	ctx := context.Background()
+	var s matrixSeed
+	s.emails = [matrixRoles]string{"owner@acme.test", "owner@acme.test", "dev@acme.test", "rita@acme.test", "owner@bolt.test", "staff@keyport.test"}
+	owner, resA := app.merchant("Acme Freight", "owner@acme.test")
+	if err := app.db.SetTokenCap(ctx, keyport.SystemActor, 0); err != nil {
+		t.Fatal(err)
+	}
+	created, err := app.db.CreateAccount(ctx, keyport.SystemActor, resA.Merchant.ID, keyport.NewAccount{Name: "Acme Warehouse"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := resA
+	target.Account = created.Account
+	s.account, s.merchant = target.Account.ID, resA.Merchant.ID
+	key, err := app.db.CreateKey(ctx, keyport.SystemActor, keyport.NewKey{AccountID: target.Account.ID, MerchantID: resA.Merchant.ID,
+		Type: keyport.KeySecret, Mode: keyport.ModeTest, Name: "Acme CI key", Access: keyport.AccessFull})
+	if err != nil {
+		t.Fatal(err)
+	}
+	authID := owner.registerDPD(target, "Alpha Couriers Ltd")
+	shipmentID := app.addShipments(target, keyport.ModeTest, 1)
+	pending := owner.file(target, "Acme pending")
+	asked := owner.file(target, "Acme asked")
+	approved := owner.file(target, "Acme approved")
+	token := owner.invite("invited@acme.test", keyport.RoleReviewer)
+	var invitationID int64
+	if err := app.db.SQL().QueryRow(`SELECT max(id) FROM invitations`).Scan(&invitationID); err != nil {
+		t.Fatal(err)
+	}
+	mia, err := app.db.AddMember(ctx, keyport.SystemActor, resA.Merchant.ID, "Mia", "mia@acme.test", keyport.RoleDeveloper, passwordHashOnce())
+	if err != nil {
+		t.Fatal(err)
+	}
+	developer := app.member(resA, "dev@acme.test", keyport.RoleDeveloper)
+	reviewer := app.member(resA, "rita@acme.test", keyport.RoleReviewer)
+	otherOwner, _ := app.merchant("Bolt Parcels", "owner@bolt.test")
+	admin := app.adminClient()
+	wantStatus(t, admin.post(fmt.Sprintf("/admin/requests/%d/ask", asked), url.Values{"question": {"Which shop?"}}), http.StatusSeeOther)
+	wantStatus(t, admin.post(fmt.Sprintf("/admin/requests/%d/approve", approved), nil), http.StatusSeeOther)
+	anon := app.client()
+	anon.get("/login")
+
+	s.clients = [matrixRoles]*client{anon, owner, developer, reviewer, otherOwner, admin}
+	s.params = map[string]string{
+		":id": fmt.Sprint(target.Account.ID), ":kid": fmt.Sprint(key.Key.ID), ":mid": fmt.Sprint(resA.Merchant.ID),
+		":aid": fmt.Sprint(authID), ":sid": fmt.Sprint(shipmentID), ":rid": fmt.Sprint(pending), ":uid": fmt.Sprint(mia.ID),
+		":iid": fmt.Sprint(invitationID), ":token": token, ":number": "TRK0001", ":asked": fmt.Sprint(asked),
+		":approved": fmt.Sprint(approved),
+	}
+	s.leaks = []string{"Acme Freight", "Acme Warehouse", target.Account.AccountKey, "Acme CI key", "Alpha Couriers Ltd",
+		"owner@acme.test", "dev@acme.test", "mia@acme.test"}
+	return s
+}
+
+// sharedForm holds the fields of every form of the app, each with a value
+// that makes the form succeed for a role allowed to send it.
+func sharedForm(s matrixSeed) url.Values {
+	form := goodDPD("Matrix Couriers Ltd")
+	for k, v := range goodRequest("Matrix live token") {
+		form[k] = v
+	}
+	for k, v := range map[string]string{
+		"name": "Matrix account", "expiry": "never", "grace": "now", "reason": "Leaked in a public repository.",
+		"question": "Which shop is this for?", "reply": "Our web shop.", "token_cap": "9", "confirm_name": "Acme Warehouse",
+		"field": "password", "email": "newcomer@matrix.test", "role": string(keyport.RoleReviewer), "merchant_name": "Matrix Merchant",
+		"password": testPassword, "current_password": testPassword, "new_password": "a-fresh-passphrase-for-matrix",
+		"confirm_password": "a-fresh-passphrase-for-matrix", "token": s.params[":token"],
+	} {
+		form.Set(k, v)
+	}
+	return form
+}
+
+// authzMatrix is the expected outcome of every route of the app for every role,
+// keyed by "METHOD path" as the router lists it.
+func authzMatrix(s matrixSeed) map[string]matrixRow {
+	m := map[string]matrixRow{
+		"GET /healthz":     {want: public},
+		"GET /readyz":      {want: public},
+		"GET /static/*":    {want: public, path: "/static/app.css"},
+		"GET /favicon.ico": {want: public},
+		"GET /docs/api":    {want: public},
+		"GET /signup":      {want: public},
+		"POST /signup":     {want: public},
+		"GET /login":       {want: public},
+		"POST /logout":     {want: public},
+		"GET /invite":      {want: public, query: "token=:token"},
+		"POST /invite":     {want: public},
+		"GET /":            {want: signedIn},
+		"GET /settings":    {want: signedIn},
+		"POST /login": {want: public, formFor: func(r matrixRole) url.Values {
+			return url.Values{"email": {s.emails[r]}}
+		}},
+		"POST /settings/password":     {want: signedIn},
+		"POST /settings/sessions/end": {want: signedIn},
+
+		"GET /accounts":       {want: merchantList},
+		"GET /accounts/table": {want: merchantList},
+		"GET /secrets":        {want: merchantList},
+		"GET /secrets/:kid":   {want: accountRead},
+
+		"GET /team":                          {want: ownerPage},
+		"POST /team/invitations":             {want: ownerPage},
+		"POST /team/invitations/:iid/revoke": {want: ownerObject},
+		"POST /team/members/:uid/role":       {want: ownerObject},
+		"POST /team/members/:uid/remove":     {want: ownerObject},
+
+		"GET /accounts/new":         {want: managerCreate},
+		"POST /accounts":            {want: managerCreate},
+		"GET /secrets/new":          {want: accountChange, query: "account=:id"},
+		"POST /secrets/:kid/revoke": {want: accountChange},
+
+		"GET /accounts/:id/keys":           {want: accountRead},
+		"GET /accounts/:id/keys/section":   {want: accountRead, query: "mode=test"},
+		"GET /accounts/:id/tokens":         {want: accountRead},
+		"GET /accounts/:id/auths":          {want: accountRead},
+		"GET /accounts/:id/shipments":      {want: accountRead},
+		"GET /accounts/:id/shipments/:sid": {want: accountRead},
+		"POST /accounts/:id/disable":       {want: accountChange},
+		"POST /accounts/:id/enable": {want: accountChange, setup: func(app *testApp) {
+			if _, err := app.db.SetAccountDisabled(context.Background(), keyport.SystemActor, s.merchant, s.account, true); err != nil {
+				app.t.Fatal(err)
+			}
+		}},
+		"GET /accounts/:id/delete":                {want: accountChange},
+		"POST /accounts/:id/delete":               {want: accountChange},
+		"GET /accounts/:id/auths/new":             {want: accountChange},
+		"GET /accounts/:id/auths/fields":          {want: accountChange, query: "courier=dpd"},
+		"POST /accounts/:id/auths":                {want: accountChange},
+		"POST /accounts/:id/auths/:aid/reveal":    {want: accountChange},
+		"POST /accounts/:id/auths/:aid/delete":    {want: accountChange},
+		"GET /accounts/:id/keys/manage":           {want: accountChange, query: "mode=test"},
+		"GET /accounts/:id/keys/new":              {want: accountChange},
+		"POST /accounts/:id/keys":                 {want: accountChange},
+		"POST /accounts/:id/keys/:kid/revoke":     {want: accountChange},
+		"GET /accounts/:id/keys/:kid/roll":        {want: accountChange},
+		"POST /accounts/:id/keys/:kid/roll":       {want: accountChange},
+		"GET /accounts/:id/requests/new":          {want: accountChange},
+		"POST /accounts/:id/requests":             {want: accountChange},
+		"POST /accounts/:id/requests/:rid/reply":  {want: accountChange, params: map[string]string{":rid": s.params[":asked"]}},
+		"POST /accounts/:id/requests/:rid/cancel": {want: accountChange},
+		"POST /accounts/:id/requests/:rid/issue":  {want: accountChange, params: map[string]string{":rid": s.params[":approved"]}},
+
+		"GET /audit":            {want: auditReader},
+		"GET /audit/export.csv": {want: auditReader},
+
+		"GET /admin/merchants":                           {want: adminOnly},
+		"POST /admin/merchants/:mid/disable":             {want: adminOnly},
+		"POST /admin/merchants/:mid/enable":              {want: adminOnly},
+		"GET /admin/merchants/:mid/secrets":              {want: adminOnly},
+		"GET /admin/merchants/:mid/secrets/:kid":         {want: adminOnly},
+		"GET /admin/merchants/:mid/secrets/:kid/revoke":  {want: adminOnly},
+		"POST /admin/merchants/:mid/secrets/:kid/revoke": {want: adminOnly},
+		"GET /admin/requests":                            {want: adminOnly},
+		"GET /admin/requests/:rid":                       {want: adminOnly},
+		"POST /admin/requests/:rid/approve":              {want: adminOnly},
+		"POST /admin/requests/:rid/reject":               {want: adminOnly},
+		"POST /admin/requests/:rid/ask":                  {want: adminOnly},
+		"GET /admin/settings":                            {want: adminOnly},
+		"POST /admin/settings":                           {want: adminOnly},
+
+		"GET /v1/openapi.json":          {want: public},
+		"GET /v1/couriers":              {want: apiKeyOnly},
+		"POST /v1/rates":                {want: apiKeyOnly},
+		"GET /v1/tracking/:number":      {want: apiKeyOnly},
+		"GET /v1/shipments":             {want: apiKeyOnly},
+		"GET /v1/shipments/:id":         {want: apiKeyOnly},
+		"POST /v1/shipments":            {want: apiKeyOnly},
+		"POST /v1/shipments/:id/cancel": {want: apiKeyOnly},
+	}
+	for _, method := range []string{http.MethodConnect, http.MethodDelete, http.MethodGet, http.MethodHead, http.MethodOptions,
+		http.MethodPatch, http.MethodPost, "PROPFIND", http.MethodPut, "REPORT", http.MethodTrace} {
+		m[method+" /v1/*"] = matrixRow{want: apiUnknown, path: "/v1/nowhere"}
+	}
+	return m
+}
+
+// target is the request URI of a route: path parameters and query values named
+// like ":id" replaced by the seed's ids.
+func (row matrixRow) target(t testing.TB, route string, params map[string]string) string {
+	t.Helper()
+	lookup := func(name string) string {
+		if v, ok := row.params[name]; ok {
+			return v
+		}
+		v, ok := params[name]
+		if !ok {
+			t.Fatalf("%s: no id for %s: add it to the seed", route, name)
+		}
+		return v
+	}
+	path := route
+	if row.path != "" {
+		path = row.path
+	}
+	segments := strings.Split(path, "/")
+	for i, seg := range segments {
+		switch {
+		case strings.HasPrefix(seg, ":"):
+			segments[i] = lookup(seg)
+		case seg == "*":
+			t.Fatalf("%s: a wildcard route needs a path in its row", route)
+		}
+	}
+	uri := strings.Join(segments, "/")
+	if row.query != "" {
+		q, err := url.ParseQuery(row.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, vs := range q {
+			for i, v := range vs {
+				if strings.HasPrefix(v, ":") {
+					vs[i] = lookup(v)
+				}
+			}
+			q[k] = vs
+		}
+		uri += "?" + q.Encode()
+	}
+	return uri
+}
+
+// on returns a copy of the client, cookies and CSRF token included, that talks to another app.
+func (c *client) on(app *testApp) *client {
+	jar, _ := cookiejar.New(nil)
+	jar.SetCookies(testBase, c.jar.Cookies(testBase))
+	return &client{app: app, jar: jar, csrf: c.csrf}
+}
+
+// sendAs sends a request of any method; POST carries the form and the CSRF token.
+func (c *client) sendAs(method, uri string, form url.Values) response {
+	c.app.t.Helper()
+	switch method {
+	case http.MethodGet:
+		return c.getURL(uri)
+	case http.MethodPost:
+		return c.post(uri, form)
+	}
+	req, err := http.NewRequest(method, "http://example.test"+uri, nil)
+	if err != nil {
+		c.app.t.Fatal(err)
+	}
+	return c.do(req)
+}
+
+// TestAuthorizationMatrix sends every route of the router, as each role,
+// against merchant A's objects, each request on its own copy of the seeded
+// database, and expects the class of outcome in authzMatrix. A route without
+// a row fails, so a new route cannot go unreviewed.
+func TestAuthorizationMatrix(t *testing.T) {
+	seedApp := newTestApp(t)
+	seed := seedAuthzMatrix(t, seedApp)
+	snapshot := filepath.Join(t.TempDir(), "seed.db")
+	if _, err := seedApp.db.Backup(context.Background(), snapshot); err != nil {
+		t.Fatal(err)
+	}
+	seedBytes, err := os.ReadFile(snapshot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := authzMatrix(seed)
+	base := sharedForm(seed)
+
+	routes := seedApp.srv.Echo().Routes()
+	sort.Slice(routes, func(i, j int) bool {
+		if routes[i].Path != routes[j].Path {
+			return routes[i].Path < routes[j].Path
+		}
+		return routes[i].Method < routes[j].Method
+	})
+	seen := map[string]bool{}
+	counts := map[outcome]int{}
+	cells := 0
+	for _, r := range routes {
+		if r.Method == echo.RouteNotFound {
+			continue
+		}
+		key := r.Method + " " + r.Path
+		row, ok := table[key]
+		if !ok {
+			t.Errorf("route %s has no row in authzMatrix: add the outcome of every role for it", key)
+			continue
+		}
+		seen[key] = true
+		for role := matrixRole(0); role < matrixRoles; role++ {
+			want := row.want[role]
+			t.Run(key+" as "+role.String(), func(t *testing.T) {
+				file := filepath.Join(t.TempDir(), "test.db")
+				if err := os.WriteFile(file, seedBytes, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				app := openTestApp(t, file)
+				if row.setup != nil {
+					row.setup(app)
+				}
+				form := url.Values{}
+				for k, v := range base {
+					form[k] = append([]string(nil), v...)
+				}
+				if row.formFor != nil {
+					for k, v := range row.formFor(role) {
+						form[k] = v
+					}
+				}
+				uri := row.target(t, r.Path, seed.params)
+				c := seed.clients[role].on(app)
+				res := c.sendAs(r.Method, uri, form)
+				got := outcomeOf(res)
+				counts[got]++
+				cells++
+				if got != want {
+					body := res.Body
+					if len(body) > 600 {
+						body = body[:600]
+					}
+					t.Fatalf("%s %s as %s: got %s, want %s (status %d, Location %q, HX-Redirect %q)\n%s", r.Method, uri, role, got, want,
+						res.Code, res.Header.Get("Location"), res.Header.Get("HX-Redirect"), body)
+				}
+				// A form that fails may still redirect, with its error in a notice on the next page.
+				if loc := res.Header.Get("Location"); got == success && r.Method == http.MethodPost && res.Code == http.StatusSeeOther &&
+					!strings.HasPrefix(loc, "/login") {
+					next := c.getURL(loc).Body
+					if i := strings.Index(next, "notice-error"); i >= 0 {
+						t.Fatalf("%s %s as %s: redirected to %s with an error notice: %s", r.Method, uri, role, loc, next[i:min(len(next), i+300)])
+					}
+				}
+				if role == ownerOfB && row.want[anonymous] != success {
+					for _, leak := range seed.leaks {
+						if strings.Contains(res.Body, leak) {
+							t.Fatalf("%s %s as %s shows merchant A's %q", r.Method, uri, role, leak)
+						}
+					}
+				}
+			})
+		}
+	}
+	var stale []string
+	for key := range table {
+		if !seen[key] {
+			stale = append(stale, key)
+		}
+	}
+	sort.Strings(stale)
+	for _, key := range stale {
+		t.Errorf("row %s of authzMatrix has no route: remove it", key)
+	}
+	if len(seen) < 80 {
+		t.Fatalf("only %d routes found: the route walk is broken", len(seen))
+	}
+	classes := make([]string, 0, len(counts))
+	for o, n := range counts {
+		classes = append(classes, fmt.Sprintf("%s %d", o, n))
+	}
+	sort.Strings(classes)
+	t.Logf("%d routes × %d roles = %d requests: %s", len(seen), matrixRoles, cells, strings.Join(classes, ", "))
+}
