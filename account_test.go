@@ -29,6 +29,8 @@ func TestNewAccountValidate(t *testing.T) {
 		{"name of 100", NewAccount{Name: strings.Repeat("é", 100)}, nil},
 		{"name with NUL", NewAccount{Name: "a\x00b"}, []string{"name"}},
 		{"invalid UTF-8", NewAccount{Name: "a\xffb"}, []string{"name"}},
+		{"escape sequence", NewAccount{Name: "a\x1b[31mb"}, []string{"name"}},
+		{"line break", NewAccount{Name: "a\r\nb"}, []string{"name"}},
 		{"key without prefix", NewAccount{Name: "x", AccountKey: "abcdefghijklmnopqrstuvwxyz12"}, []string{"account_key"}},
 		{"key too short", NewAccount{Name: "x", AccountKey: "acct_abc"}, []string{"account_key"}},
 		{"key with symbols", NewAccount{Name: "x", AccountKey: "acct_abcdefghijklmnopqrstuv<>"}, []string{"account_key"}},

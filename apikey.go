@@ -159,7 +159,7 @@ func CheckKeyName(name string) string {
 	switch {
 	case name == "":
 		return "Token name is required."
-	case !utf8.ValidString(name) || strings.ContainsRune(name, 0):
+	case !cleanText(name, false):
 		return "Token name contains characters that are not allowed."
 	case utf8.RuneCountInString(name) > MaxKeyNameLength:
 		return "Token name must be at most 100 characters."

@@ -126,6 +126,11 @@ func TestLiveKeyRequestInputValidate(t *testing.T) {
 	if n, err := good.Validate(); err != nil || n != 250 {
 		t.Fatalf("good input: %d, %v", n, err)
 	}
+	lines := good
+	lines.IntendedUse = "Labels for our shop.\r\n\tAnd returns."
+	if _, err := lines.Validate(); err != nil {
+		t.Fatalf("intended use on several lines: %v", err)
+	}
 	cases := []struct {
 		name  string
 		edit  func(*LiveKeyRequestInput)
@@ -139,6 +144,8 @@ func TestLiveKeyRequestInputValidate(t *testing.T) {
 		{"decimal shipments", func(in *LiveKeyRequestInput) { in.MonthlyShipments = "2.5" }, "monthly_shipments"},
 		{"huge shipments", func(in *LiveKeyRequestInput) { in.MonthlyShipments = "100000001" }, "monthly_shipments"},
 		{"nul in name", func(in *LiveKeyRequestInput) { in.TokenName = "a\x00b" }, "token_name"},
+		{"line break in name", func(in *LiveKeyRequestInput) { in.TokenName = "a\nb" }, "token_name"},
+		{"bell in use", func(in *LiveKeyRequestInput) { in.IntendedUse += "\a" }, "intended_use"},
 	}
 	for _, tc := range cases {
 		in := good

@@ -74,7 +74,7 @@ func (a NewAuth) Validate(c *Courier) error {
 			switch {
 			case val == "" && f.Required:
 				v.Add("field_"+f.Name, f.Label+" is required.")
-			case !utf8.ValidString(val) || strings.ContainsRune(val, 0):
+			case !cleanText(val, false):
 				v.Add("field_"+f.Name, f.Label+" contains characters that are not allowed.")
 			case utf8.RuneCountInString(val) > MaxFieldLength:
 				v.Add("field_"+f.Name, f.Label+" must be at most 500 characters.")

@@ -36,6 +36,9 @@ func TestNewAuthValidateAgainstTheCourierSchema(t *testing.T) {
 			[]string{"field_username"}},
 		{"NUL in optional", &dpd, NewAuth{Company: "Acme", Testing: "yes", Values: map[string]string{"username": "u", "password": "p", "account_number": "1", "depot": "a\x00"}},
 			[]string{"field_depot"}},
+		{"line break in a value", &dpd, NewAuth{Company: "Acme", Testing: "yes", Values: map[string]string{"username": "u\r\nx", "password": "p", "account_number": "1"}},
+			[]string{"field_username"}},
+		{"escape in company", &dpd, NewAuth{Company: "Acme\x1b[0m", Testing: "yes", Values: full()}, []string{"company"}},
 		{"everything missing", &dpd, NewAuth{}, []string{"company", "testing", "field_username", "field_password", "field_account_number"}},
 	}
 	for _, tt := range tests {

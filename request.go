@@ -124,13 +124,14 @@ func (in LiveKeyRequestInput) Validate() (int, error) {
 }
 
 // CheckText returns a message when a required free text is missing, too short,
-// too long or not valid text.
+// too long or not valid text: invalid UTF-8 or control characters other than
+// tabs and line breaks.
 func CheckText(text, label string, minLen, maxLen int) string {
 	n := utf8.RuneCountInString(strings.TrimSpace(text))
 	switch {
 	case n == 0:
 		return label + " is required."
-	case !utf8.ValidString(text) || strings.ContainsRune(text, 0):
+	case !cleanText(text, true):
 		return label + " contains characters that are not allowed."
 	case n < minLen:
 		return label + " must be at least " + strconv.Itoa(minLen) + " characters."

@@ -4,6 +4,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -127,12 +128,26 @@ func CheckName(name, label string) string {
 	switch {
 	case name == "":
 		return label + " is required."
-	case !utf8.ValidString(name) || strings.ContainsRune(name, 0):
+	case !cleanText(name, false):
 		return label + " contains characters that are not allowed."
 	case utf8.RuneCountInString(name) > MaxNameLength:
 		return label + " must be at most 100 characters."
 	}
 	return ""
+}
+
+// cleanText reports whether s is valid UTF-8 without control characters such
+// as NUL, escape or line breaks; a multi-line text may hold tabs and line breaks.
+func cleanText(s string, multiLine bool) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && !(multiLine && (r == '\n' || r == '\r' || r == '\t')) {
+			return false
+		}
+	}
+	return true
 }
 
 // NormalizeEmail trims and lower-cases an email address.

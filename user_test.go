@@ -135,3 +135,37 @@ func TestLoginThrottle(t *testing.T) {
 		t.Fatal("success did not clear the account's failures")
 	}
 }
+
+func TestTextChecksRefuseControlCharacters(t *testing.T) {
+	cases := []struct {
+		text      string
+		name, use bool
+	}{
+		{"Acme Parcels", true, true},
+		{"Zoë 配送 🚚", true, true},
+		{`<script>alert(1)</script>`, true, true},
+		{"two\nlines", false, true},
+		{"two\r\nlines", false, true},
+		{"a\ttab", false, true},
+		{"nul\x00byte", false, false},
+		{"escape\x1b[31m", false, false},
+		{"bell\a", false, false},
+		{"delete\x7f", false, false},
+		{"c1 control\u0085", false, false},
+		{"bad utf-8 \xff\xfe", false, false},
+	}
+	for _, tc := range cases {
+		if got := CheckName(tc.text, "Name") == ""; got != tc.name {
+			t.Errorf("CheckName(%q) accepted = %v, want %v", tc.text, got, tc.name)
+		}
+		if got := CheckKeyName(tc.text) == ""; got != tc.name {
+			t.Errorf("CheckKeyName(%q) accepted = %v, want %v", tc.text, got, tc.name)
+		}
+		if got := CheckText(tc.text, "Reply", 1, 100) == ""; got != tc.use {
+			t.Errorf("CheckText(%q) accepted = %v, want %v", tc.text, got, tc.use)
+		}
+	}
+	if msg := CheckName("a\nb", "Company"); msg != "Company contains characters that are not allowed." {
+		t.Errorf("message %q", msg)
+	}
+}

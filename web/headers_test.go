@@ -160,3 +160,13 @@ func TestOversizedBodyIsRefused(t *testing.T) {
 		t.Fatalf("merchants = %d", n)
 	}
 }
+
+// TestBodyLimitIsOneMiB checks the limit the API's 413 message names: a body of
+// exactly 1 MiB is read, one byte more is refused.
+func TestBodyLimitIsOneMiB(t *testing.T) {
+	app := newTestApp(t)
+	m := app.apiMerchant("Acme")
+	padded := func(size int) string { return rateBody + strings.Repeat(" ", size-len(rateBody)) }
+	wantStatus(t, app.api("POST", "/v1/rates", m.key, padded(maxBodyBytes)), http.StatusOK)
+	wantStatus(t, app.api("POST", "/v1/rates", m.key, padded(maxBodyBytes+1)), http.StatusRequestEntityTooLarge)
+}
