@@ -94,7 +94,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string, now time.Time) (Verif
 	epoch := v.src.KeyEpoch()
 	v.mu.RLock()
 	entry, ok := v.cache[hash]
-	stale := v.epoch != epoch
+	stale := v.epoch < epoch
 	v.mu.RUnlock()
 	if stale {
 		v.reset(epoch)
@@ -115,7 +115,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string, now time.Time) (Verif
 
 func (v *Verifier) reset(epoch uint64) {
 	v.mu.Lock()
-	if v.epoch != epoch {
+	if v.epoch < epoch {
 		v.epoch = epoch
 		clear(v.cache)
 	}
