@@ -129,7 +129,7 @@ func positiveID(s string) int64 {
 
 func checkFilterText(s, label string) string {
 	switch {
-	case !utf8.ValidString(s) || strings.ContainsRune(s, 0):
+	case !cleanText(s, false):
 		return label + " contains characters that are not allowed."
 	case utf8.RuneCountInString(s) > 200:
 		return label + " must be at most 200 characters."
