@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -138,28 +139,36 @@ func jsonTypeName(kind string) string {
 }
 
 // catalog is the courier catalog, read once: it only changes with a migration.
+// After the first successful load it is read without locking.
 type catalog struct {
-	mu       sync.Mutex
-	loaded   bool
+	mu     sync.Mutex
+	loaded atomic.Pointer[loadedCatalog]
+}
+
+type loadedCatalog struct {
 	couriers []keyport.Courier
 	json     []byte
 }
 
 func (s *Server) couriers(c echo.Context) ([]keyport.Courier, []byte, error) {
+	if l := s.catalog.loaded.Load(); l != nil {
+		return l.couriers, l.json, nil
+	}
 	s.catalog.mu.Lock()
 	defer s.catalog.mu.Unlock()
-	if !s.catalog.loaded {
-		list, err := s.db.Couriers(c.Request().Context())
-		if err != nil {
-			return nil, nil, err
-		}
-		body, err := json.Marshal(apiList[apiCourier]{Data: apiCouriers(list)})
-		if err != nil {
-			return nil, nil, err
-		}
-		s.catalog.couriers, s.catalog.json, s.catalog.loaded = list, body, true
+	if l := s.catalog.loaded.Load(); l != nil {
+		return l.couriers, l.json, nil
 	}
-	return s.catalog.couriers, s.catalog.json, nil
+	list, err := s.db.Couriers(c.Request().Context())
+	if err != nil {
+		return nil, nil, err
+	}
+	body, err := json.Marshal(apiList[apiCourier]{Data: apiCouriers(list)})
+	if err != nil {
+		return nil, nil, err
+	}
+	s.catalog.loaded.Store(&loadedCatalog{couriers: list, json: body})
+	return list, body, nil
 }
 
 func findService(list []keyport.Courier, code, service string) (keyport.Courier, keyport.Preset, error) {
