@@ -101,9 +101,9 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-func (s *Server) bodyLimit(next echo.HandlerFunc) echo.HandlerFunc {
-	return middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: strconv.Itoa(maxBodyBytes)})(next)
-}
+// bodyLimit is built once: echo applies its middleware to the handler on
+// every request, and building this one parses the limit with a regexp.
+var bodyLimit = middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: strconv.Itoa(maxBodyBytes)})
 
 func (s *Server) csrf() echo.MiddlewareFunc {
 	name := "keyport_csrf"

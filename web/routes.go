@@ -4,7 +4,7 @@ package web
 func (s *Server) routes() {
 	e := s.echo
 	e.Pre(s.requestLog, s.recoverPanics, s.securityHeaders)
-	e.Use(s.bodyLimit, s.csrf(), s.loadSession)
+	e.Use(bodyLimit, s.csrf(), s.loadSession)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
