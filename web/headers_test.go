@@ -10,31 +10,41 @@ import (
 
 func TestSecurityHeadersOnEveryKindOfResponse(t *testing.T) {
 	app := newTestApp(t)
-	app.signupMerchant("Acme", "owner@acme.test")
-	signedIn := app.client()
-	signedIn.login("owner@acme.test")
+	m := app.apiMerchant("Acme")
+	signedIn := m.owner
 	anon := app.client()
+	pageOnly := []string{"Referrer-Policy", "Cross-Origin-Opener-Policy", "Permissions-Policy"}
 	cases := []struct {
 		name   string
-		c      *client
-		path   string
+		send   func() response
 		status int
+		page   bool
 	}{
-		{"login page", anon, "/login", http.StatusOK},
-		{"signed-in page", signedIn, "/accounts", http.StatusOK},
-		{"not found page", signedIn, "/no-such-page", http.StatusNotFound},
-		{"forbidden page", signedIn, "/admin/merchants", http.StatusForbidden},
-		{"static file", anon, "/static/app.css", http.StatusOK},
-		{"htmx library", anon, "/static/htmx-2.0.11.min.js", http.StatusOK},
-		{"health", anon, "/healthz", http.StatusOK},
-		{"redirect", anon, "/accounts", http.StatusSeeOther},
+		{"login page", func() response { return anon.get("/login") }, http.StatusOK, true},
+		{"signed-in page", func() response { return signedIn.get("/accounts") }, http.StatusOK, true},
+		{"not found page", func() response { return signedIn.get("/no-such-page") }, http.StatusNotFound, true},
+		{"forbidden page", func() response { return signedIn.get("/admin/merchants") }, http.StatusForbidden, true},
+		{"API docs", func() response { return anon.get("/docs/api") }, http.StatusOK, true},
+		{"static file", func() response { return anon.get("/static/app.css") }, http.StatusOK, true},
+		{"htmx library", func() response { return anon.get("/static/htmx-2.0.11.min.js") }, http.StatusOK, true},
+		{"redirect", func() response { return anon.get("/accounts") }, http.StatusSeeOther, true},
+		{"health", func() response { return anon.get("/healthz") }, http.StatusOK, false},
+		{"readiness", func() response { return anon.get("/readyz") }, http.StatusOK, false},
+		{"API answer", func() response { return app.api(http.MethodGet, "/v1/couriers", m.key, "") }, http.StatusOK, false},
+		{"API refusal", func() response { return app.callAPI(http.MethodGet, "/v1/couriers", nil, "") }, http.StatusUnauthorized, false},
+		{"API not found", func() response { return app.api(http.MethodGet, "/v1/nothing", m.key, "") }, http.StatusNotFound, false},
+		{"OpenAPI document", func() response { return anon.get("/v1/openapi.json") }, http.StatusOK, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res := tc.c.get(tc.path)
+			res := tc.send()
 			wantStatus(t, res, tc.status)
 			csp := res.Header.Get("Content-Security-Policy")
-			for _, part := range []string{"default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'"} {
+			want := []string{"default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'self'"}
+			if !tc.page {
+				want = []string{"default-src 'none'", "frame-ancestors 'none'"}
+			}
+			for _, part := range want {
 				if !strings.Contains(csp, part) {
 					t.Errorf("CSP %q lacks %q", csp, part)
 				}
@@ -45,8 +55,13 @@ func TestSecurityHeadersOnEveryKindOfResponse(t *testing.T) {
 			if res.Header.Get("X-Content-Type-Options") != "nosniff" {
 				t.Error("no nosniff")
 			}
-			if res.Header.Get("Referrer-Policy") == "" {
-				t.Error("no Referrer-Policy")
+			if res.Header.Get("X-Frame-Options") != "DENY" {
+				t.Error("no X-Frame-Options: DENY")
+			}
+			for _, name := range pageOnly {
+				if got := res.Header.Get(name); (got != "") != tc.page {
+					t.Errorf("%s = %q on a response where page is %v", name, got, tc.page)
+				}
 			}
 			if res.Header.Get("Strict-Transport-Security") != "" {
 				t.Error("HSTS sent over plain http")

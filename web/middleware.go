@@ -28,6 +28,16 @@ const maxBodyBytes = 1 << 20
 
 const contentSecurityPolicy = "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
+// apiContentSecurityPolicy is the policy of the answers that are not pages (the
+// /v1 API and the probes): they load nothing and may not be framed.
+const apiContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'"
+
+// servesPages reports whether path answers with pages a browser renders, as
+// opposed to the /v1 API and the probes.
+func servesPages(path string) bool {
+	return !strings.HasPrefix(path, "/v1/") && path != "/healthz" && path != "/readyz"
+}
+
 func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) (err error) {
 		defer func() {
@@ -82,15 +92,22 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// securityHeaders sets the headers every answer carries. Pages also get the
+// policies only a rendered document uses (referrer, opener, permissions);
+// answers of the /v1 API and the probes get a policy that loads nothing.
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if servesPages(c.Request().URL.Path) {
+			h.Set("Content-Security-Policy", contentSecurityPolicy)
+			h.Set("Referrer-Policy", "same-origin")
+			h.Set("Cross-Origin-Opener-Policy", "same-origin")
+			h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		} else {
+			h.Set("Content-Security-Policy", apiContentSecurityPolicy)
+		}
 		if s.secure {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
