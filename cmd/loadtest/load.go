@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -266,6 +267,54 @@ func preflight(ctx context.Context, client *http.Client, t target, timeout time.
 		return nil
 	}
 	return errors.New(t.Name + " answered " + describe(status, body, err))
+}
+
+// median returns the middle of sorted values, or the mean of the two middle
+// ones when their number is even; 0 when there are none.
+func median(sorted []float64) float64 {
+	n := len(sorted)
+	switch {
+	case n == 0:
+		return 0
+	case n%2 == 1:
+		return sorted[n/2]
+	default:
+		return (sorted[n/2-1] + sorted[n/2]) / 2
+	}
+}
+
+// countingConn counts the bytes read from its connection.
+type countingConn struct {
+	net.Conn
+	read *atomic.Int64
+}
+
+func (c countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.read.Add(int64(n))
+	return n, err
+}
+
+// wireSize fetches t once on a connection of its own and returns the bytes the
+// server sent for it: status line, headers and body.
+func wireSize(ctx context.Context, t target, timeout time.Duration) (int64, error) {
+	var read atomic.Int64
+	client := newClient(1)
+	transport := client.Transport.(*http.Transport)
+	defer transport.CloseIdleConnections()
+	dial := transport.DialContext
+	transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return countingConn{Conn: conn, read: &read}, nil
+	}
+	status, body, err := fetch(ctx, client, t, timeout)
+	if err == nil && status != http.StatusOK {
+		err = errors.New(t.Name + " answered " + describe(status, body, nil))
+	}
+	return read.Load(), err
 }
 
 // sorted returns a sorted copy of durations.

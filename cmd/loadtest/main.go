@@ -5,8 +5,10 @@
 //
 //   - closed loop: the same number of concurrent workers load GET /healthz
 //     (unauthenticated) and GET /v1/couriers (with a valid secret key) in
-//     alternating rounds after a warm-up, and it prints requests/s, p50 and p99
-//     of each and the ratio authenticated/unauthenticated (target >= 0.90);
+//     alternating rounds after a warm-up, and it prints the bytes of one
+//     answer of each, requests/s, p50 and p99 of each, and the ratio
+//     authenticated/unauthenticated with its spread from round to round
+//     (target >= 0.90);
 //   - fixed rate: GET /v1/shipments?limit=10 at 2,000 requests/s for 10 s,
 //     open loop (latency counted from each request's scheduled time), and it
 //     prints p50, p99 and max (target p99 < 10 ms).
@@ -31,6 +33,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -68,8 +71,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.shipments, "shipments", 60, "test shipments to seed on the account of the key under load")
 	fs.IntVar(&o.seedWorkers, "seed-workers", 2, "goroutines creating accounts and keys (SQLite serialises the writes; more do not help)")
 	fs.IntVar(&o.concurrency, "c", 16, "concurrent workers of the closed-loop comparison, the same for both targets")
-	fs.IntVar(&o.rounds, "rounds", 3, "alternating rounds per target in the comparison")
-	fs.DurationVar(&o.round, "round", 3*time.Second, "length of one round")
+	fs.IntVar(&o.rounds, "rounds", 10, "alternating rounds per target in the comparison")
+	fs.DurationVar(&o.round, "round", time.Second, "length of one round")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "warm-up per target before the rounds, not measured")
 	fs.Float64Var(&o.rate, "rate", 2000, "requests per second of the fixed-rate run on /v1/shipments (0 skips it)")
 	fs.DurationVar(&o.rateDuration, "rate-duration", 10*time.Second, "length of the fixed-rate run")
@@ -193,10 +196,18 @@ func loadtest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 }
 
 // compare runs the closed-loop comparison of targets (the unauthenticated one
-// first): a warm-up of each, then rounds alternating which goes first. It
-// prints a line per target and, with two targets, the ratio of the second's
-// requests/s to the first's. It reports whether any request failed.
+// first): a warm-up of each, then rounds alternating which goes first, so that
+// a machine getting faster or slower during the run weighs on both alike. It
+// prints the bytes of one answer of each target, a line per target and, with
+// two targets, the ratio of the second's requests/s to the first's over the
+// whole run and its spread from round to round. It reports whether any
+// request failed.
 func compare(ctx context.Context, client *http.Client, targets []target, o options, w io.Writer) bool {
+	for _, t := range targets {
+		if n, err := wireSize(ctx, t, o.timeout); err == nil {
+			fmt.Fprintf(w, "%s answers %d bytes (status line, headers and body)\n", t.Name, n)
+		}
+	}
 	fmt.Fprintf(w, "\nclosed loop: %d workers, warm-up %s, %d rounds of %s per target, alternating\n",
 		o.concurrency, o.warmup, o.rounds, o.round)
 	if o.warmup > 0 {
@@ -205,13 +216,20 @@ func compare(ctx context.Context, client *http.Client, targets []target, o optio
 		}
 	}
 	results := make([]stats, len(targets))
+	var roundRatios []float64
 	for r := range o.rounds {
+		perSecond := make([]float64, len(targets))
 		for j := range targets {
 			k := j
 			if r%2 == 1 {
 				k = len(targets) - 1 - j
 			}
-			results[k].add(closedLoop(ctx, client, targets[k], o.concurrency, o.round, o.timeout))
+			round := closedLoop(ctx, client, targets[k], o.concurrency, o.round, o.timeout)
+			perSecond[k] = round.PerSecond()
+			results[k].add(round)
+		}
+		if len(targets) == 2 && perSecond[0] > 0 {
+			roundRatios = append(roundRatios, perSecond[1]/perSecond[0])
 		}
 	}
 	failed := false
@@ -227,6 +245,11 @@ func compare(ctx context.Context, client *http.Client, targets []target, o optio
 	}
 	if len(targets) == 2 && results[0].PerSecond() > 0 {
 		fmt.Fprintf(w, "ratio authenticated/unauthenticated = %.2f (target >= 0.90)\n", results[1].PerSecond()/results[0].PerSecond())
+		if len(roundRatios) > 1 {
+			slices.Sort(roundRatios)
+			fmt.Fprintf(w, "  per round: median %.2f, lowest %.2f, highest %.2f over %d rounds\n",
+				median(roundRatios), roundRatios[0], roundRatios[len(roundRatios)-1], len(roundRatios))
+		}
 	}
 	return failed
 }

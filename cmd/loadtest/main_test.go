@@ -1,7 +1,12 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"io"
+	"math"
+	"net"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -122,5 +127,56 @@ func TestOptionsValidation(t *testing.T) {
 				t.Fatalf("err = %v, want one mentioning %s", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+func TestMedianOfSortedValues(t *testing.T) {
+	cases := []struct {
+		in   []float64
+		want float64
+	}{
+		{nil, 0},
+		{[]float64{0.9}, 0.9},
+		{[]float64{0.8, 0.9, 1.5}, 0.9},
+		{[]float64{0.8, 0.9, 1.0, 1.5}, 0.95},
+	}
+	for _, tc := range cases {
+		if got := median(tc.in); math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("median(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestWireSizeCountsStatusLineHeadersAndBody(t *testing.T) {
+	const answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 13\r\n\r\n{\"data\": [1]}"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		req, err := http.ReadRequest(bufio.NewReader(conn))
+		if err != nil || req.Header.Get("Authorization") != "Bearer sk_test_x" {
+			_, _ = io.WriteString(conn, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+			return
+		}
+		_, _ = io.WriteString(conn, answer)
+		_, _ = io.Copy(io.Discard, conn)
+	}()
+	tg, err := newTarget("http://"+ln.Addr().String(), "/v1/couriers", "sk_test_x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := wireSize(context.Background(), tg, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != int64(len(answer)) {
+		t.Fatalf("wireSize = %d, want %d", n, len(answer))
 	}
 }
