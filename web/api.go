@@ -16,8 +16,6 @@ import (
 	"keyport"
 )
 
-const ctxAPIKey = "api_key"
-
 // Errors of the /v1 authentication, answered with DESIGN.md's exact bodies.
 var (
 	errNoCredentials  = errors.New("Authentication credentials were not provided.")
@@ -47,39 +45,35 @@ func credential(header string) string {
 	return v
 }
 
-// apiKey authenticates a /v1 request by its key and allows it only with permission.
-func (s *Server) apiKey(permission string) echo.MiddlewareFunc {
-	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
-			req := c.Request()
-			values := req.Header.Values(echo.HeaderAuthorization)
-			if len(values) == 0 || strings.TrimSpace(values[0]) == "" {
-				return errNoCredentials
-			}
-			now := s.Now()
-			k, err := s.verifier.Verify(req.Context(), credential(values[0]), now)
-			if err != nil {
-				return err
-			}
-			s.usage.Record(k.ID, c.RealIP(), now)
-			if ok, wait := s.limiter.Allow(k.ID, now); !ok {
-				return &rateLimitedError{retryAfter: wait}
-			}
-			if !k.Allows(permission) {
-				if k.Type == keyport.KeyPublishable {
-					return errPublishableKey
-				}
-				return errNoPermission
-			}
-			c.Set(ctxAPIKey, k)
-			return next(c)
-		}
-	}
-}
+// apiHandler answers a /v1 request made with the verified key k.
+type apiHandler func(c echo.Context, k keyport.VerifiedKey) error
 
-func apiKeyOf(c echo.Context) keyport.VerifiedKey {
-	k, _ := c.Get(ctxAPIKey).(keyport.VerifiedKey)
-	return k
+// withKey authenticates a /v1 request by its key and calls h only when the key
+// has permission. The handler is built once, when the route is registered.
+func (s *Server) withKey(permission string, h apiHandler) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		values := req.Header.Values(echo.HeaderAuthorization)
+		if len(values) == 0 || strings.TrimSpace(values[0]) == "" {
+			return errNoCredentials
+		}
+		now := s.Now()
+		k, err := s.verifier.Verify(req.Context(), credential(values[0]), now)
+		if err != nil {
+			return err
+		}
+		s.usage.Record(k.ID, c.RealIP(), now)
+		if ok, wait := s.limiter.Allow(k.ID, now); !ok {
+			return &rateLimitedError{retryAfter: wait}
+		}
+		if !k.Allows(permission) {
+			if k.Type == keyport.KeyPublishable {
+				return errPublishableKey
+			}
+			return errNoPermission
+		}
+		return h(c, k)
+	}
 }
 
 // decodeJSON reads exactly one JSON object into v, refusing unknown fields.
@@ -188,7 +182,7 @@ func findService(list []keyport.Courier, code, service string) (keyport.Courier,
 	return keyport.Courier{}, keyport.Preset{}, keyport.FieldError("courier", "is not a known courier code; see GET /v1/couriers")
 }
 
-func (s *Server) apiCouriers(c echo.Context) error {
+func (s *Server) apiCouriers(c echo.Context, k keyport.VerifiedKey) error {
 	_, body, err := s.couriers(c)
 	if err != nil {
 		return err
@@ -197,7 +191,7 @@ func (s *Server) apiCouriers(c echo.Context) error {
 	return c.JSONBlob(http.StatusOK, body)
 }
 
-func (s *Server) apiRates(c echo.Context) error {
+func (s *Server) apiRates(c echo.Context, k keyport.VerifiedKey) error {
 	var in keyport.RateRequest
 	if err := decodeJSON(c, &in); err != nil {
 		return err
@@ -216,7 +210,6 @@ func (s *Server) apiRates(c echo.Context) error {
 		}
 		list = []keyport.Courier{co}
 	}
-	k := apiKeyOf(c)
 	out := apiList[apiRate]{Data: []apiRate{}}
 	for _, co := range list {
 		for _, p := range co.Presets {
@@ -226,7 +219,7 @@ func (s *Server) apiRates(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) apiCreateShipment(c echo.Context) error {
+func (s *Server) apiCreateShipment(c echo.Context, k keyport.VerifiedKey) error {
 	var in keyport.ShipmentRequest
 	if err := decodeJSON(c, &in); err != nil {
 		return err
@@ -247,7 +240,6 @@ func (s *Server) apiCreateShipment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	k := apiKeyOf(c)
 	sh, err := s.db.ShipWithKey(c.Request().Context(), k, c.RealIP(), keyport.Shipment{
 		Courier: co.Code, ServiceCode: preset.ServiceCode, Status: keyport.ShipmentCreated, TrackingNumber: tracking,
 		LabelRef: "LBL-" + tracking, AmountMinor: rate.AmountMinor, Currency: rate.Currency,
@@ -260,7 +252,7 @@ func (s *Server) apiCreateShipment(c echo.Context) error {
 	return c.JSON(http.StatusCreated, newAPIShipment(sh, k.SuppressCosts))
 }
 
-func (s *Server) apiListShipments(c echo.Context) error {
+func (s *Server) apiListShipments(c echo.Context, k keyport.VerifiedKey) error {
 	limit := keyport.DefaultShipmentsLimit
 	if v := c.QueryParam("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -277,7 +269,6 @@ func (s *Server) apiListShipments(c echo.Context) error {
 		}
 		before = n
 	}
-	k := apiKeyOf(c)
 	list, more, err := s.db.KeyShipments(c.Request().Context(), k.AccountID, k.Mode, before, limit)
 	if err != nil {
 		return err
@@ -301,12 +292,11 @@ func apiShipmentID(c echo.Context) (int64, error) {
 	return id, nil
 }
 
-func (s *Server) apiShipment(c echo.Context) error {
+func (s *Server) apiShipment(c echo.Context, k keyport.VerifiedKey) error {
 	id, err := apiShipmentID(c)
 	if err != nil {
 		return err
 	}
-	k := apiKeyOf(c)
 	sh, err := s.db.KeyShipment(c.Request().Context(), k.AccountID, k.Mode, id)
 	if err != nil {
 		return err
@@ -314,12 +304,11 @@ func (s *Server) apiShipment(c echo.Context) error {
 	return c.JSON(http.StatusOK, newAPIShipment(sh, k.SuppressCosts))
 }
 
-func (s *Server) apiCancelShipment(c echo.Context) error {
+func (s *Server) apiCancelShipment(c echo.Context, k keyport.VerifiedKey) error {
 	id, err := apiShipmentID(c)
 	if err != nil {
 		return err
 	}
-	k := apiKeyOf(c)
 	sh, err := s.db.CancelShipment(c.Request().Context(), k, c.RealIP(), id)
 	if errors.Is(err, keyport.ErrConflict) {
 		return errNotCancellable
@@ -332,8 +321,7 @@ func (s *Server) apiCancelShipment(c echo.Context) error {
 
 var errNotCancellable = errors.New("Only a shipment that has not been collected yet (status \"created\") can be cancelled.")
 
-func (s *Server) apiTracking(c echo.Context) error {
-	k := apiKeyOf(c)
+func (s *Server) apiTracking(c echo.Context, k keyport.VerifiedKey) error {
 	sh, err := s.db.TrackShipment(c.Request().Context(), k.AccountID, k.Mode, c.Param("number"))
 	if err != nil {
 		return err
