@@ -182,7 +182,7 @@ func findService(list []keyport.Courier, code, service string) (keyport.Courier,
 	return keyport.Courier{}, keyport.Preset{}, keyport.FieldError("courier", "is not a known courier code; see GET /v1/couriers")
 }
 
-func (s *Server) apiCouriers(c echo.Context, k keyport.VerifiedKey) error {
+func (s *Server) apiCouriers(c echo.Context, _ keyport.VerifiedKey) error {
 	_, body, err := s.couriers(c)
 	if err != nil {
 		return err

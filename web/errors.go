@@ -162,8 +162,17 @@ func (p apiProblem) body() []byte {
 }
 
 func isAPIRequest(c echo.Context) bool {
-	p := c.Request().URL.Path
-	return p == "/v1" || strings.HasPrefix(p, "/v1/")
+	return isAPIPath(c.Request().URL.Path)
+}
+
+// isAPIPath reports whether path belongs to the /v1 API.
+func isAPIPath(path string) bool {
+	return path == "/v1" || strings.HasPrefix(path, "/v1/")
+}
+
+// isProbe reports whether path is the liveness or readiness probe.
+func isProbe(path string) bool {
+	return path == "/healthz" || path == "/readyz"
 }
 
 // handleAPIError answers an error of a /v1 request with its JSON body.

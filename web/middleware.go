@@ -35,7 +35,7 @@ const apiContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'"
 // servesPages reports whether path answers with pages a browser renders, as
 // opposed to the /v1 API and the probes.
 func servesPages(path string) bool {
-	return !strings.HasPrefix(path, "/v1/") && path != "/healthz" && path != "/readyz"
+	return !isAPIPath(path) && !isProbe(path)
 }
 
 func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
@@ -130,7 +130,7 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 	return middleware.CSRFWithConfig(middleware.CSRFConfig{
 		Skipper: func(c echo.Context) bool {
 			p := c.Request().URL.Path
-			return strings.HasPrefix(p, "/v1/") || strings.HasPrefix(p, "/static/") || p == "/healthz" || p == "/readyz"
+			return isAPIPath(p) || strings.HasPrefix(p, "/static/") || isProbe(p)
 		},
 		TokenLookup:    "header:" + echo.HeaderXCSRFToken + ",form:_csrf",
 		CookieName:     name,
@@ -148,7 +148,7 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 // disabled merchant counts as signed out, and their session ends.
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if p := c.Request().URL.Path; strings.HasPrefix(p, "/static/") || p == "/healthz" || p == "/readyz" || isAPIRequest(c) {
+		if p := c.Request().URL.Path; strings.HasPrefix(p, "/static/") || isProbe(p) || isAPIPath(p) {
 			return next(c)
 		}
 		sess, err := s.sessions.Get(c.Request(), s.cookieName)
