@@ -309,6 +309,7 @@ func authzMatrix(s matrixSeed) map[string]matrixRow {
 	for _, method := range []string{http.MethodConnect, http.MethodDelete, http.MethodGet, http.MethodHead, http.MethodOptions,
 		http.MethodPatch, http.MethodPost, "PROPFIND", http.MethodPut, "REPORT", http.MethodTrace} {
 		m[method+" /v1/*"] = matrixRow{want: apiUnknown, path: "/v1/nowhere"}
+		m[method+" /v1"] = matrixRow{want: apiUnknown, path: "/v1"}
 	}
 	return m
 }

@@ -33,6 +33,7 @@ func TestSecurityHeadersOnEveryKindOfResponse(t *testing.T) {
 		{"API answer", func() response { return app.api(http.MethodGet, "/v1/couriers", m.key, "") }, http.StatusOK, false},
 		{"API refusal", func() response { return app.callAPI(http.MethodGet, "/v1/couriers", nil, "") }, http.StatusUnauthorized, false},
 		{"API not found", func() response { return app.api(http.MethodGet, "/v1/nothing", m.key, "") }, http.StatusNotFound, false},
+		{"bare API path", func() response { return app.api(http.MethodGet, "/v1", m.key, "") }, http.StatusNotFound, false},
 		{"OpenAPI document", func() response { return anon.get("/v1/openapi.json") }, http.StatusOK, false},
 	}
 	for _, tc := range cases {

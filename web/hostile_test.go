@@ -681,6 +681,7 @@ func apiRoutes() []hostileRoute {
 			return map[string]string{"number": number}
 		}), noFields: true},
 		{method: "GET", path: "/v1/*", setup: withParams(func(*hostileEnv) map[string]string { return map[string]string{"*": "parcels"} }), catchAll: true},
+		{method: "GET", path: "/v1", setup: withParams(func(*hostileEnv) map[string]string { return nil }), catchAll: true},
 	}
 }
 
@@ -1078,8 +1079,8 @@ func TestHostileInputTablesCoverEveryRoute(t *testing.T) {
 			continue
 		}
 		key := routeKey(rt.Method, rt.Path)
-		if rt.Path == "/v1/*" {
-			// The catch-all answers every method alike; its GET row stands for all.
+		if rt.Path == "/v1/*" || rt.Path == "/v1" {
+			// The catch-alls answer every method alike; their GET row stands for all.
 			key = routeKey(http.MethodGet, rt.Path)
 		}
 		seen[key] = true

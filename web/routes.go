@@ -89,6 +89,7 @@ func (s *Server) routes() {
 	v1.GET("/shipments/:id", s.withKey("shipments:read", s.apiShipment))
 	v1.POST("/shipments", s.withKey("shipments:write", s.apiCreateShipment))
 	v1.POST("/shipments/:id/cancel", s.withKey("shipments:write", s.apiCancelShipment))
+	v1.Any("", s.apiNotFound)
 	v1.Any("/*", s.apiNotFound)
 
 	admin := e.Group("/admin", s.requireAdmin)
