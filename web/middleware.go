@@ -38,6 +38,12 @@ func servesPages(path string) bool {
 	return !isAPIPath(path) && !isProbe(path)
 }
 
+// isSessionless reports whether path is answered without a session or CSRF
+// token: static files, the probes and the /v1 API, which authenticates by key.
+func isSessionless(path string) bool {
+	return strings.HasPrefix(path, "/static/") || isProbe(path) || isAPIPath(path)
+}
+
 func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) (err error) {
 		defer func() {
@@ -129,8 +135,7 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 	}
 	return middleware.CSRFWithConfig(middleware.CSRFConfig{
 		Skipper: func(c echo.Context) bool {
-			p := c.Request().URL.Path
-			return isAPIPath(p) || strings.HasPrefix(p, "/static/") || isProbe(p)
+			return isSessionless(c.Request().URL.Path)
 		},
 		TokenLookup:    "header:" + echo.HeaderXCSRFToken + ",form:_csrf",
 		CookieName:     name,
@@ -148,7 +153,7 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 // disabled merchant counts as signed out, and their session ends.
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if p := c.Request().URL.Path; strings.HasPrefix(p, "/static/") || isProbe(p) || isAPIPath(p) {
+		if isSessionless(c.Request().URL.Path) {
 			return next(c)
 		}
 		sess, err := s.sessions.Get(c.Request(), s.cookieName)
