@@ -124,21 +124,30 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 }
 
 // stats gathers the outcome of a load on one target: the latency of every 200
-// response, the count of everything else, and the first failure seen.
+// response, the count of everything else, the first failure seen, and the CPU
+// time the server and the load test used meanwhile.
 type stats struct {
 	Latencies []time.Duration
 	Errors    int
 	FirstErr  string
 	Elapsed   time.Duration
+	CPU       cpuUse
 }
 
 func (s *stats) add(o stats) {
 	s.Latencies = append(s.Latencies, o.Latencies...)
 	s.Errors += o.Errors
 	s.Elapsed += o.Elapsed
+	s.CPU.Server += o.CPU.Server
+	s.CPU.Client += o.CPU.Client
 	if s.FirstErr == "" {
 		s.FirstErr = o.FirstErr
 	}
+}
+
+// Requests is the number of requests answered, successes and errors.
+func (s stats) Requests() int {
+	return len(s.Latencies) + s.Errors
 }
 
 // PerSecond is the rate of 200 responses over the measured time.
@@ -315,6 +324,39 @@ func wireSize(ctx context.Context, t target, timeout time.Duration) (int64, erro
 		err = errors.New(t.Name + " answered " + describe(status, body, nil))
 	}
 	return read.Load(), err
+}
+
+// cpuUse is CPU time, user plus system, used by the server and by the load
+// test itself (the client).
+type cpuUse struct {
+	Server, Client time.Duration
+}
+
+// cpuClock reads the CPU time the server process and the load test have used
+// so far.
+type cpuClock struct {
+	serverPID int
+}
+
+// now reports false where the CPU times cannot be read (outside Linux).
+func (c cpuClock) now() (cpuUse, bool) {
+	server, err := processCPU(c.serverPID)
+	if err != nil {
+		return cpuUse{}, false
+	}
+	client, err := selfCPU()
+	if err != nil {
+		return cpuUse{}, false
+	}
+	return cpuUse{Server: server, Client: client}, true
+}
+
+// perRequest formats the CPU time d spread over n requests in microseconds.
+func perRequest(d time.Duration, n int) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1fµs", float64(d)/float64(n)/float64(time.Microsecond))
 }
 
 // sorted returns a sorted copy of durations.

@@ -180,7 +180,7 @@ func loadtest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 	}
 
-	failed := compare(ctx, client, targets, o, stdout)
+	failed := compare(ctx, client, targets, cpuClock{serverPID: srv.cmd.Process.Pid}, o, stdout)
 	if !o.skipV1 && o.rate > 0 {
 		if fixedRate(ctx, client, shipments, o, stdout) {
 			failed = true
@@ -200,9 +200,11 @@ func loadtest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 // a machine getting faster or slower during the run weighs on both alike. It
 // prints the bytes of one answer of each target, a line per target and, with
 // two targets, the ratio of the second's requests/s to the first's over the
-// whole run and its spread from round to round. It reports whether any
-// request failed.
-func compare(ctx context.Context, client *http.Client, targets []target, o options, w io.Writer) bool {
+// whole run and its spread from round to round. Where clock can read CPU
+// times, it also prints the CPU time the server and the load test spent per
+// request of each target: they share the machine's cores, so requests/s
+// depends on both. It reports whether any request failed.
+func compare(ctx context.Context, client *http.Client, targets []target, clock cpuClock, o options, w io.Writer) bool {
 	for _, t := range targets {
 		if n, err := wireSize(ctx, t, o.timeout); err == nil {
 			fmt.Fprintf(w, "%s answers %d bytes (status line, headers and body)\n", t.Name, n)
@@ -217,6 +219,7 @@ func compare(ctx context.Context, client *http.Client, targets []target, o optio
 	}
 	results := make([]stats, len(targets))
 	var roundRatios []float64
+	cpuKnown := true
 	for r := range o.rounds {
 		perSecond := make([]float64, len(targets))
 		for j := range targets {
@@ -224,7 +227,13 @@ func compare(ctx context.Context, client *http.Client, targets []target, o optio
 			if r%2 == 1 {
 				k = len(targets) - 1 - j
 			}
+			before, ok := clock.now()
 			round := closedLoop(ctx, client, targets[k], o.concurrency, o.round, o.timeout)
+			after, ok2 := clock.now()
+			cpuKnown = cpuKnown && ok && ok2
+			if cpuKnown {
+				round.CPU = cpuUse{Server: after.Server - before.Server, Client: after.Client - before.Client}
+			}
 			perSecond[k] = round.PerSecond()
 			results[k].add(round)
 		}
@@ -233,11 +242,15 @@ func compare(ctx context.Context, client *http.Client, targets []target, o optio
 		}
 	}
 	failed := false
-	fmt.Fprintf(w, "%-22s %9s %10s %9s %9s %7s\n", "target", "requests", "req/s", "p50", "p99", "errors")
+	fmt.Fprintf(w, "%-22s %9s %10s %9s %9s %7s %15s %15s\n", "target", "requests", "req/s", "p50", "p99", "errors", "server CPU/req", "client CPU/req")
 	for i, t := range targets {
 		s := results[i]
 		l := sorted(s.Latencies)
-		fmt.Fprintf(w, "%-22s %9d %10.0f %9s %9s %7d\n", t.Name, len(l), s.PerSecond(), ms(percentile(l, 50)), ms(percentile(l, 99)), s.Errors)
+		server, client := "-", "-"
+		if cpuKnown {
+			server, client = perRequest(s.CPU.Server, s.Requests()), perRequest(s.CPU.Client, s.Requests())
+		}
+		fmt.Fprintf(w, "%-22s %9d %10.0f %9s %9s %7d %15s %15s\n", t.Name, len(l), s.PerSecond(), ms(percentile(l, 50)), ms(percentile(l, 99)), s.Errors, server, client)
 		if s.Errors > 0 {
 			failed = true
 			fmt.Fprintf(w, "  first error of %s: %s\n", t.Name, s.FirstErr)

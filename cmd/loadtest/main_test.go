@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -178,5 +179,80 @@ func TestWireSizeCountsStatusLineHeadersAndBody(t *testing.T) {
 	}
 	if n != int64(len(answer)) {
 		t.Fatalf("wireSize = %d, want %d", n, len(answer))
+	}
+}
+
+func TestPerRequestSpreadsCPUTime(t *testing.T) {
+	cases := []struct {
+		d    time.Duration
+		n    int
+		want string
+	}{
+		{time.Millisecond, 40, "25.0µs"},
+		{3 * time.Second, 100_000, "30.0µs"},
+		{0, 10, "0.0µs"},
+		{time.Second, 0, "-"},
+	}
+	for _, tc := range cases {
+		if got := perRequest(tc.d, tc.n); got != tc.want {
+			t.Errorf("perRequest(%v, %d) = %q, want %q", tc.d, tc.n, got, tc.want)
+		}
+	}
+}
+
+func TestStatsAddSumsCountsAndCPU(t *testing.T) {
+	var s stats
+	s.add(stats{Latencies: []time.Duration{1, 2}, Errors: 1, FirstErr: "first", Elapsed: time.Second, CPU: cpuUse{Server: 3 * time.Millisecond, Client: time.Millisecond}})
+	s.add(stats{Latencies: []time.Duration{3}, Errors: 2, FirstErr: "second", Elapsed: time.Second, CPU: cpuUse{Server: 2 * time.Millisecond, Client: 4 * time.Millisecond}})
+	if s.Requests() != 6 || s.FirstErr != "first" || s.Elapsed != 2*time.Second {
+		t.Fatalf("requests %d, first error %q, elapsed %v", s.Requests(), s.FirstErr, s.Elapsed)
+	}
+	if want := (cpuUse{Server: 5 * time.Millisecond, Client: 5 * time.Millisecond}); s.CPU != want {
+		t.Fatalf("CPU = %+v, want %+v", s.CPU, want)
+	}
+	if got := s.PerSecond(); got != 1.5 {
+		t.Fatalf("PerSecond = %v, want 1.5", got)
+	}
+}
+
+func TestClosedLoopSendsTheKeyAndCountsOnly200s(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/moved":
+			http.Redirect(w, r, "/v1/couriers", http.StatusFound)
+		case r.Header.Get("Authorization") != "Bearer sk_test_x":
+			http.Error(w, `{"error":"invalid_api_key"}`, http.StatusUnauthorized)
+		default:
+			_, _ = io.WriteString(w, `{"data":[]}`)
+		}
+	}))
+	defer srv.Close()
+	client := newClient(4)
+	defer client.CloseIdleConnections()
+	cases := []struct {
+		name, path, key string
+		wantErr         string
+	}{
+		{"key sent on every request", "/v1/couriers", "sk_test_x", ""},
+		{"no key", "/v1/couriers", "", "status 401 Unauthorized: {\"error\":\"invalid_api_key\"}"},
+		{"redirect not followed", "/moved", "sk_test_x", "status 302 Found: redirect to /v1/couriers"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tg, err := newTarget(srv.URL, tc.path, tc.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := closedLoop(context.Background(), client, tg, 4, 100*time.Millisecond, 5*time.Second)
+			if tc.wantErr == "" {
+				if s.Errors != 0 || len(s.Latencies) == 0 {
+					t.Fatalf("%d successes, %d errors (first: %s)", len(s.Latencies), s.Errors, s.FirstErr)
+				}
+				return
+			}
+			if len(s.Latencies) != 0 || s.Errors == 0 || !strings.HasPrefix(s.FirstErr, tc.wantErr) {
+				t.Fatalf("%d successes, %d errors, first %q; want only errors starting %q", len(s.Latencies), s.Errors, s.FirstErr, tc.wantErr)
+			}
+		})
 	}
 }
