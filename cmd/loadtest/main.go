@@ -246,11 +246,11 @@ func compare(ctx context.Context, client *http.Client, targets []target, clock c
 	for i, t := range targets {
 		s := results[i]
 		l := sorted(s.Latencies)
-		server, client := "-", "-"
+		serverCPU, clientCPU := "-", "-"
 		if cpuKnown {
-			server, client = perRequest(s.CPU.Server, s.Requests()), perRequest(s.CPU.Client, s.Requests())
+			serverCPU, clientCPU = perRequest(s.CPU.Server, s.Requests()), perRequest(s.CPU.Client, s.Requests())
 		}
-		fmt.Fprintf(w, "%-22s %9d %10.0f %9s %9s %7d %15s %15s\n", t.Name, len(l), s.PerSecond(), ms(percentile(l, 50)), ms(percentile(l, 99)), s.Errors, server, client)
+		fmt.Fprintf(w, "%-22s %9d %10.0f %9s %9s %7d %15s %15s\n", t.Name, len(l), s.PerSecond(), ms(percentile(l, 50)), ms(percentile(l, 99)), s.Errors, serverCPU, clientCPU)
 		if s.Errors > 0 {
 			failed = true
 			fmt.Fprintf(w, "  first error of %s: %s\n", t.Name, s.FirstErr)
