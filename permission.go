@@ -52,24 +52,31 @@ func (c Catalog) Public() []string {
 	return names
 }
 
-// Allows reports whether a key may use a permission of the catalog. A
-// full-access secret key may use every permission, including ones added to
-// the catalog after it was created; any other key may use exactly the
-// permissions it was created with, so a later catalog entry is never granted
-// to it. A publishable key never reaches a permission that is not public.
+// Allows reports whether a key may use a permission of the catalog; it is
+// what the permissions panel shows. It and VerifiedKey.Allows, what /v1
+// enforces, are both Permits.
 func (c Catalog) Allows(k APIKey, name string) bool {
+	return c.Permits(k.Type, k.Access, k.Permissions, name)
+}
+
+// Permits is the one rule of what a key may do. A permission outside the
+// catalog is never permitted. A publishable key never reaches a permission
+// that is not public. A full-access key may use every permission its type
+// reaches, including ones added to the catalog after it was created; a
+// restricted key may use exactly the permissions it was created with, so a
+// later catalog entry is never granted to it.
+func (c Catalog) Permits(t KeyType, access Access, granted []string, name string) bool {
 	p, ok := c.Lookup(name)
-	if !ok {
+	switch {
+	case !ok:
 		return false
-	}
-	if k.Type == KeyPublishable && !p.Public {
+	case t == KeyPublishable && !p.Public:
 		return false
-	}
-	if k.Type == KeySecret && k.Access == AccessFull {
+	case access == AccessFull:
 		return true
 	}
-	for _, granted := range k.Permissions {
-		if granted == name {
+	for _, g := range granted {
+		if g == name {
 			return true
 		}
 	}
@@ -163,50 +170,63 @@ type KeyAccess struct {
 	SuppressCosts bool
 }
 
-// ResolveAccess turns a create form's choices into a key's type and access: a
-// publishable key gets exactly the public permissions; a restricted secret key
-// the chosen ones, at least one; a full-access secret key none listed, as it
-// may use everything. Errors are keyed "type", "access" and "permissions".
+// ResolveAccess turns a create form's choices into a key's type and access.
+// A full-access secret key lists no permissions, as it may use everything; a
+// full-access publishable key gets exactly the public permissions; a
+// restricted key the chosen ones, at least one, and for a publishable key
+// only public ones. Errors are keyed "type", "access" and "permissions".
 func (c Catalog) ResolveAccess(in KeyAccessInput) (KeyAccess, error) {
 	var v ValidationError
-	out := KeyAccess{Type: KeyType(in.Type), Access: Access(in.Access), SuppressCosts: in.SuppressCosts}
-	if out.Type == "" {
-		out.Type = KeySecret
-	}
-	if out.Access == "" {
-		out.Access = AccessFull
-	}
+	defaults := NewKey{Type: KeyType(in.Type), Access: Access(in.Access)}.WithDefaults()
+	out := KeyAccess{Type: defaults.Type, Access: defaults.Access, SuppressCosts: in.SuppressCosts}
 	switch {
 	case !out.Type.Valid():
 		v.Add("type", "Choose Secret or Publishable.")
-	case out.Type == KeyPublishable:
+	case out.Access == AccessFull && out.Type == KeyPublishable:
 		out.Access, out.Permissions = AccessRestricted, c.Public()
 	case out.Access == AccessFull:
 		if out.SuppressCosts {
 			v.Add("suppress_costs", "Costs can be hidden only for restricted secret keys and publishable keys.")
 		}
 	case out.Access == AccessRestricted:
-		for _, r := range c.Resources() {
-			level := in.Levels[r.Name]
-			switch {
-			case level == "" || level == "none":
-			case !r.Offers(level):
-				v.Add("permissions", "Choose None, Read or Write for each resource.")
-			case level == "write":
-				for _, l := range r.Levels {
-					out.Permissions = append(out.Permissions, r.Name+":"+l)
+		out.Permissions = c.chosenPermissions(in.Levels, &v)
+		if out.Type == KeyPublishable {
+			for _, name := range out.Permissions {
+				if p, _ := c.Lookup(name); !p.Public {
+					v.Add("permissions", "Publishable keys reach only public endpoints (couriers, rates, tracking): set "+
+						p.Resource+" to None, or choose a secret key.")
+					break
 				}
-			default:
-				out.Permissions = append(out.Permissions, r.Name+":"+level)
 			}
-		}
-		if len(out.Permissions) == 0 {
-			v.Add("permissions", "Select at least one endpoint permission.")
 		}
 	default:
 		v.Add("access", "Choose Full access or Restricted.")
 	}
 	return out, v.OrNil()
+}
+
+// chosenPermissions turns the levels chosen per resource into permission
+// names, where write includes read; at least one is required.
+func (c Catalog) chosenPermissions(levels map[string]string, v *ValidationError) []string {
+	var names []string
+	for _, r := range c.Resources() {
+		level := levels[r.Name]
+		switch {
+		case level == "" || level == "none":
+		case !r.Offers(level):
+			v.Add("permissions", "Choose None, Read or Write for each resource.")
+		case level == "write":
+			for _, l := range r.Levels {
+				names = append(names, r.Name+":"+l)
+			}
+		default:
+			names = append(names, r.Name+":"+level)
+		}
+	}
+	if len(names) == 0 {
+		v.Add("permissions", "Select at least one endpoint permission.")
+	}
+	return names
 }
 
 // Offers reports whether the resource has an access level.

@@ -26,11 +26,21 @@ func TestCatalogAllows(t *testing.T) {
 		{"publishable, private", publishable, "shipments:read", false},
 		{"publishable holding a private permission", forgedPublishable, "shipments:write", false},
 		{"no permissions at all", APIKey{Type: KeySecret, Access: AccessRestricted}, "couriers:read", false},
+		{"publishable restricted to couriers, rates", APIKey{Type: KeyPublishable, Access: AccessRestricted, Permissions: []string{"couriers:read"}}, "rates:read", false},
+		{"publishable restricted to couriers, couriers", APIKey{Type: KeyPublishable, Access: AccessRestricted, Permissions: []string{"couriers:read"}}, "couriers:read", true},
+		{"full publishable, public", APIKey{Type: KeyPublishable, Access: AccessFull}, "rates:read", true},
+		{"full publishable, private", APIKey{Type: KeyPublishable, Access: AccessFull}, "shipments:read", false},
+		{"publishable, unknown permission", publishable, "labels:print", false},
+		{"restricted, unknown permission it holds", APIKey{Type: KeySecret, Access: AccessRestricted, Permissions: []string{"labels:print"}}, "labels:print", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := PermissionCatalog.Allows(tt.key, tt.perm); got != tt.want {
 				t.Fatalf("Allows(%s) = %v, want %v", tt.perm, got, tt.want)
+			}
+			verified := VerifiedKey{Type: tt.key.Type, Access: tt.key.Access, Permissions: tt.key.Permissions}
+			if got := verified.Allows(tt.perm); got != tt.want {
+				t.Fatalf("VerifiedKey.Allows(%s) = %v, want %v", tt.perm, got, tt.want)
 			}
 		})
 	}
@@ -100,6 +110,12 @@ func TestResolveAccess(t *testing.T) {
 		{"unknown type", KeyAccessInput{Type: "master"}, KeyAccess{}, []string{"type"}},
 		{"unknown access", KeyAccessInput{Access: "admin"}, KeyAccess{}, []string{"access"}},
 		{"costs hidden on a full secret", KeyAccessInput{SuppressCosts: true}, KeyAccess{}, []string{"suppress_costs"}},
+		{"restricted publishable picks among public permissions", KeyAccessInput{Type: "publishable", Access: "restricted", Levels: map[string]string{"couriers": "read"}},
+			KeyAccess{Type: KeyPublishable, Access: AccessRestricted, Permissions: []string{"couriers:read"}}, nil},
+		{"publishable asking for shipments write", KeyAccessInput{Type: "publishable", Access: "restricted", Levels: map[string]string{"shipments": "write"}}, KeyAccess{}, []string{"permissions"}},
+		{"publishable asking for shipments read among public ones", KeyAccessInput{Type: "publishable", Access: "restricted",
+			Levels: map[string]string{"couriers": "read", "shipments": "read"}}, KeyAccess{}, []string{"permissions"}},
+		{"restricted publishable with nothing", KeyAccessInput{Type: "publishable", Access: "restricted"}, KeyAccess{}, []string{"permissions"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

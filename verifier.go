@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
-	"slices"
 	"sync"
 	"time"
 )
@@ -31,17 +30,10 @@ type VerifiedKey struct {
 	Redacted string
 }
 
-// Allows reports whether the key may call an endpoint that needs permission,
-// under the same rules as Catalog.Allows.
+// Allows reports whether the key may call an endpoint that needs permission:
+// Catalog.Permits, the rule the permissions panel shows.
 func (k VerifiedKey) Allows(permission string) bool {
-	if k.Type == KeyPublishable {
-		p, ok := PermissionCatalog.Lookup(permission)
-		return ok && p.Public
-	}
-	if k.Access == AccessFull {
-		return true
-	}
-	return slices.Contains(k.Permissions, permission)
+	return PermissionCatalog.Permits(k.Type, k.Access, k.Permissions, permission)
 }
 
 // Actor is the key as the author of audited changes.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -711,4 +712,71 @@ func TestApprovalQueueShowsRealTestActivity(t *testing.T) {
 	wantStatus(t, queue, http.StatusOK)
 	// One test shipment was seeded and three created through the API; four calls were made.
 	wantContains(t, queue.Body, "4 test shipments", "4 test API calls")
+}
+
+// TestPermissionsPanelIsWhatTheAPIEnforces walks every kind of key through
+// every permission of the catalog: the eye icon's panel says "Granted"
+// exactly when /v1 lets the key call an endpoint that needs the permission.
+func TestPermissionsPanelIsWhatTheAPIEnforces(t *testing.T) {
+	app := newTestApp(t)
+	m := app.apiMerchant("Acme")
+	kinds := []struct {
+		name string
+		key  keyport.NewKey
+	}{
+		{"secret full", keyport.NewKey{}},
+		{"legacy secret", keyport.NewKey{Legacy: true}},
+		{"secret restricted to everything", keyport.NewKey{Access: keyport.AccessRestricted,
+			Permissions: []string{"couriers:read", "rates:read", "tracking:read", "shipments:read", "shipments:write"}}},
+		{"publishable", keyport.NewKey{Type: keyport.KeyPublishable, Access: keyport.AccessRestricted, Permissions: keyport.PermissionCatalog.Public()}},
+		{"publishable with couriers only", keyport.NewKey{Type: keyport.KeyPublishable, Access: keyport.AccessRestricted, Permissions: []string{"couriers:read"}}},
+		{"publishable holding a secret permission", keyport.NewKey{Type: keyport.KeyPublishable, Access: keyport.AccessRestricted,
+			Permissions: []string{"couriers:read", "shipments:read"}}},
+		{"publishable full", keyport.NewKey{Type: keyport.KeyPublishable, Access: keyport.AccessFull}},
+	}
+	for _, p := range keyport.PermissionCatalog {
+		kinds = append(kinds, struct {
+			name string
+			key  keyport.NewKey
+		}{"secret restricted to " + p.Name, keyport.NewKey{Access: keyport.AccessRestricted, Permissions: []string{p.Name}}})
+	}
+	endpointOf := map[string]keyport.Endpoint{}
+	for _, e := range keyport.APIEndpoints {
+		if _, ok := endpointOf[e.Permission]; !ok && !strings.HasSuffix(e.Path, "/cancel") {
+			endpointOf[e.Permission] = e
+		}
+	}
+	row := regexp.MustCompile(`<code class="mono">([a-z]+:[a-z]+)</code></td><td>[^<]*</td><td><span class="badge [a-z-]+">(Granted|Not granted)</span>`)
+	for _, kind := range kinds {
+		t.Run(kind.name, func(t *testing.T) {
+			kind.key.Name = kind.name
+			plaintext := app.newKey(m.res, kind.key)
+			var id int64
+			if err := app.db.SQL().QueryRow(`SELECT max(id) FROM api_keys`).Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			panel := m.owner.get(fmt.Sprintf("/secrets/%d", id))
+			wantStatus(t, panel, http.StatusOK)
+			shown := map[string]bool{}
+			for _, match := range row.FindAllStringSubmatch(panel.Body, -1) {
+				shown[match[1]] = match[2] == "Granted"
+			}
+			if len(shown) != len(keyport.PermissionCatalog) {
+				t.Fatalf("panel lists %d permissions, want %d", len(shown), len(keyport.PermissionCatalog))
+			}
+			for _, p := range keyport.PermissionCatalog {
+				e, ok := endpointOf[p.Name]
+				if !ok {
+					t.Fatalf("no endpoint needs %s", p.Name)
+				}
+				r := app.api(e.Method, app.endpointPath(e, m), plaintext, e.Request)
+				if r.Code == http.StatusUnauthorized || r.Code >= 500 {
+					t.Fatalf("%s %s: %d %s", e.Method, e.Path, r.Code, r.Body)
+				}
+				if allowed := r.Code != http.StatusForbidden; allowed != shown[p.Name] {
+					t.Errorf("%s: panel says granted=%v, /v1 %s %s answered %d", p.Name, shown[p.Name], e.Method, e.Path, r.Code)
+				}
+			}
+		})
+	}
 }

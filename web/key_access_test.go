@@ -29,6 +29,8 @@ func TestGenerateTokenWithTypeAndAccess(t *testing.T) {
 		{url.Values{"access": {"restricted"}, "perm_rates": {"write"}}, "Choose None, Read or Write for each resource."},
 		{url.Values{"type": {"root"}}, "Choose Secret or Publishable."},
 		{url.Values{"suppress_costs": {"on"}}, "Costs can be hidden only for restricted secret keys and publishable keys."},
+		{url.Values{"type": {"publishable"}, "access": {"restricted"}, "perm_shipments": {"write"}},
+			`<p class="field-error" id="f-permissions-error">Publishable keys reach only public endpoints (couriers, rates, tracking): set shipments to None, or choose a secret key.</p>`},
 	}
 	for _, b := range bad {
 		b.form.Set("name", "Bad")
