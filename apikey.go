@@ -85,24 +85,57 @@ const DefaultTokenCap = 2
 type CapError struct {
 	Cap  int
 	Mode Mode
+	// Approving is set when the API team's approval of a live key request is refused.
+	Approving bool
 }
 
 // Error says what the cap is and what to do.
 func (e *CapError) Error() string {
+	if e.Approving {
+		return fmt.Sprintf("This API account already has %d active live tokens and approved requests, the token cap. "+
+			"Ask the merchant to remove a live token first, or raise the token cap in Platform settings.", e.Cap)
+	}
 	return fmt.Sprintf("Max of %d %s tokens reached. Remove a token before creating another.", e.Cap, e.Mode)
 }
 
 // CapReached reports whether active keys (plus reserved slots) leave no room under capacity; 0 means no cap.
 func CapReached(used, capacity int) bool { return capacity > 0 && used >= capacity }
 
+// CapStatus is how many of one mode's cap slots an API account uses: its
+// active secret keys that are not in a roll's grace period (CountsTowardCap)
+// and, in live mode, the approved live key requests not yet issued.
+type CapStatus struct {
+	Mode Mode
+	Used int
+	// Cap is the platform's token cap (0 = no cap).
+	Cap int
+}
+
+// Full reports whether no slot is left.
+func (s CapStatus) Full() bool { return CapReached(s.Used, s.Cap) }
+
+// Check is the one token-cap rule: it refuses, with the CapError people see,
+// a change that would take a slot when none is left. Creating a secret key,
+// filing, approving and issuing a live key request all take a slot; rolling
+// a key replaces its slot, and publishable keys take none (see TakesSlot).
+func (s CapStatus) Check() error {
+	if s.Full() {
+		return &CapError{Cap: s.Cap, Mode: s.Mode}
+	}
+	return nil
+}
+
 // NewKey is what a caller asks for when creating a key.
 type NewKey struct {
-	AccountID     int64
-	MerchantID    int64
-	Type          KeyType
-	Mode          Mode
-	Name          string
-	ExpiresAt     time.Time
+	AccountID  int64
+	MerchantID int64
+	// Type defaults to KeySecret.
+	Type KeyType
+	Mode Mode
+	Name string
+	// ExpiresAt is zero for a key that never expires.
+	ExpiresAt time.Time
+	// Access defaults to AccessFull.
 	Access        Access
 	Permissions   []string
 	SuppressCosts bool
@@ -110,6 +143,24 @@ type NewKey struct {
 	RequestID     int64
 	// Replaces is the key this one replaces in a roll; a roll takes no new cap slot.
 	Replaces int64
+}
+
+// WithDefaults is the key with the defaults of what it leaves unsaid: a
+// secret key with full access. It is the one place those defaults live.
+func (n NewKey) WithDefaults() NewKey {
+	if n.Type == "" {
+		n.Type = KeySecret
+	}
+	if n.Access == "" {
+		n.Access = AccessFull
+	}
+	return n
+}
+
+// TakesSlot reports whether creating the key takes a new slot under the
+// token cap: a secret key that does not replace another in a roll.
+func (n NewKey) TakesSlot() bool {
+	return n.WithDefaults().Type == KeySecret && n.Replaces == 0
 }
 
 // Expiry choices offered when creating a key.
@@ -185,29 +236,12 @@ type ModeKeys struct {
 	RevokedMore bool
 	// Requests holds the account's live key requests that are not issued yet (live mode only).
 	Requests []LiveKeyRequest
-	// Cap is the platform's token cap (0 = no cap).
-	Cap int
+	// Slots is the mode's use of the token cap.
+	Slots CapStatus
 }
 
-// UsedSlots counts what takes a cap slot at now: active secret keys, and in
-// live mode the approved requests not yet issued.
-func (m ModeKeys) UsedSlots(now time.Time) int {
-	n := 0
-	for _, k := range m.Current {
-		if k.CountsTowardCap(now) {
-			n++
-		}
-	}
-	for _, r := range m.Requests {
-		if r.State == RequestApproved {
-			n++
-		}
-	}
-	return n
-}
-
-// AtCap reports whether no new key of this mode may be created or requested at now.
-func (m ModeKeys) AtCap(now time.Time) bool { return CapReached(m.UsedSlots(now), m.Cap) }
+// AtCap reports whether no new key of this mode may be created or requested.
+func (m ModeKeys) AtCap() bool { return m.Slots.Full() }
 
 // RevokedCountLimit is the most revoked keys the Developer keys tab counts exactly.
 const RevokedCountLimit = 10 * RevokedPerPage

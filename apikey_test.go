@@ -1,6 +1,7 @@
 package keyport
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -60,32 +61,62 @@ func TestKeyStatusAndCap(t *testing.T) {
 	}
 }
 
-func TestModeKeysSlotsAndPages(t *testing.T) {
-	now := time.Now()
-	active := APIKey{Type: KeySecret}
-	expired := APIKey{Type: KeySecret, ExpiresAt: now.Add(-time.Hour)}
-	approved := LiveKeyRequest{State: RequestApproved}
-	pending := LiveKeyRequest{State: RequestPending}
+func TestCapStatusCheck(t *testing.T) {
 	cases := []struct {
-		name  string
-		m     ModeKeys
-		used  int
-		atCap bool
+		name string
+		st   CapStatus
+		full bool
 	}{
-		{"empty", ModeKeys{Cap: 2}, 0, false},
-		{"one active one expired", ModeKeys{Cap: 2, Current: []APIKey{active, expired}}, 1, false},
-		{"two active", ModeKeys{Cap: 2, Current: []APIKey{active, active}}, 2, true},
-		{"active plus approved", ModeKeys{Cap: 2, Current: []APIKey{active}, Requests: []LiveKeyRequest{approved, pending}}, 2, true},
-		{"no cap", ModeKeys{Cap: 0, Current: []APIKey{active, active, active}}, 3, false},
+		{"empty", CapStatus{Mode: ModeTest, Cap: 2}, false},
+		{"one used", CapStatus{Mode: ModeTest, Used: 1, Cap: 2}, false},
+		{"at cap", CapStatus{Mode: ModeLive, Used: 2, Cap: 2}, true},
+		{"over a lowered cap", CapStatus{Mode: ModeLive, Used: 3, Cap: 1}, true},
+		{"no cap", CapStatus{Mode: ModeTest, Used: 3, Cap: 0}, false},
 	}
 	for _, tc := range cases {
-		if got := tc.m.UsedSlots(now); got != tc.used {
-			t.Errorf("%s: used %d, want %d", tc.name, got, tc.used)
+		if got := tc.st.Full(); got != tc.full {
+			t.Errorf("%s: full %v, want %v", tc.name, got, tc.full)
 		}
-		if got := tc.m.AtCap(now); got != tc.atCap {
-			t.Errorf("%s: at cap %v, want %v", tc.name, got, tc.atCap)
+		if got := (ModeKeys{Slots: tc.st}).AtCap(); got != tc.full {
+			t.Errorf("%s: ModeKeys.AtCap %v, want %v", tc.name, got, tc.full)
+		}
+		err := tc.st.Check()
+		var ce *CapError
+		if tc.full != errors.As(err, &ce) || (tc.full && (ce.Cap != tc.st.Cap || ce.Mode != tc.st.Mode)) {
+			t.Errorf("%s: Check() = %v", tc.name, err)
 		}
 	}
+	merchant := (&CapError{Cap: 2, Mode: ModeLive}).Error()
+	admin := (&CapError{Cap: 2, Mode: ModeLive, Approving: true}).Error()
+	if merchant != "Max of 2 live tokens reached. Remove a token before creating another." || !strings.Contains(admin, "raise the token cap") {
+		t.Errorf("messages: %q / %q", merchant, admin)
+	}
+}
+
+func TestNewKeyDefaultsAndSlots(t *testing.T) {
+	cases := []struct {
+		in     NewKey
+		typ    KeyType
+		access Access
+		slot   bool
+	}{
+		{NewKey{}, KeySecret, AccessFull, true},
+		{NewKey{Type: KeyPublishable}, KeyPublishable, AccessFull, false},
+		{NewKey{Access: AccessRestricted}, KeySecret, AccessRestricted, true},
+		{NewKey{Type: KeySecret, Replaces: 7}, KeySecret, AccessFull, false},
+	}
+	for _, tc := range cases {
+		got := tc.in.WithDefaults()
+		if got.Type != tc.typ || got.Access != tc.access || tc.in.TakesSlot() != tc.slot {
+			t.Errorf("%+v: defaults %s/%s, slot %v", tc.in, got.Type, got.Access, tc.in.TakesSlot())
+		}
+	}
+	if k := (LiveKeyRequest{}).AsKey(); k.Type != KeySecret || k.Access != AccessFull {
+		t.Errorf("request without type: %s/%s", k.Type, k.Access)
+	}
+}
+
+func TestModeKeysPages(t *testing.T) {
 	pages := []struct {
 		total int
 		label string
@@ -110,7 +141,7 @@ func TestRequestTransitions(t *testing.T) {
 	allowed := map[[2]RequestState]bool{
 		{RequestPending, RequestNeedsInfo}: true, {RequestPending, RequestApproved}: true, {RequestPending, RequestRejected}: true,
 		{RequestPending, RequestCancelled}: true, {RequestNeedsInfo, RequestPending}: true, {RequestNeedsInfo, RequestRejected}: true,
-		{RequestNeedsInfo, RequestCancelled}: true, {RequestApproved, RequestIssued}: true,
+		{RequestNeedsInfo, RequestCancelled}: true, {RequestApproved, RequestIssued}: true, {RequestApproved, RequestCancelled}: true,
 	}
 	for _, from := range states {
 		for _, to := range states {

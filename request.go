@@ -43,11 +43,13 @@ func (s RequestState) Label() string {
 // Open reports whether the request waits for the API team.
 func (s RequestState) Open() bool { return s == RequestPending || s == RequestNeedsInfo }
 
-// requestTransitions lists every allowed move; anything else is refused.
+// requestTransitions lists every allowed move; anything else is refused. An
+// approved request may still be cancelled, by the merchant or by deleting its
+// API account, which gives back the cap slot it reserved.
 var requestTransitions = map[RequestState][]RequestState{
 	RequestPending:   {RequestNeedsInfo, RequestApproved, RequestRejected, RequestCancelled},
 	RequestNeedsInfo: {RequestPending, RequestRejected, RequestCancelled},
-	RequestApproved:  {RequestIssued},
+	RequestApproved:  {RequestIssued, RequestCancelled},
 }
 
 // CanMove reports whether a request may go from one state to another.
@@ -172,12 +174,6 @@ var ErrIllegalTransition = ErrConflict
 
 // AsKey is the key the request asks for, as far as its type and access go.
 func (r LiveKeyRequest) AsKey() APIKey {
-	k := APIKey{Type: r.KeyType, Access: r.Access, Permissions: r.Permissions, SuppressCosts: r.SuppressCosts}
-	if k.Type == "" {
-		k.Type = KeySecret
-	}
-	if k.Access == "" {
-		k.Access = AccessFull
-	}
-	return k
+	n := NewKey{Type: r.KeyType, Access: r.Access}.WithDefaults()
+	return APIKey{Type: n.Type, Access: n.Access, Permissions: r.Permissions, SuppressCosts: r.SuppressCosts}
 }

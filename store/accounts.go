@@ -136,8 +136,9 @@ func (db *DB) SetAccountDisabled(ctx context.Context, actor keyport.Actor, merch
 }
 
 // DeleteAccount revokes every key of the merchant's API account, cancels its
-// open live key requests and hides the account, in one transaction. Its rows
-// stay for the audit trail. It returns how many keys it revoked.
+// live key requests that are not decided or not yet issued, and hides the
+// account, in one transaction. Its rows stay for the audit trail. It returns
+// how many keys it revoked.
 func (db *DB) DeleteAccount(ctx context.Context, actor keyport.Actor, merchantID, accountID int64) (int, error) {
 	var revoked int
 	err := db.tx(ctx, func(tx *sql.Tx) error {
@@ -145,50 +146,30 @@ func (db *DB) DeleteAccount(ctx context.Context, actor keyport.Actor, merchantID
 		if err != nil {
 			return err
 		}
-		now := db.now()
-		type key struct {
-			id       int64
-			redacted string
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, prefix || first4 || '********' || last4 FROM api_keys
-			WHERE account_id = ? AND revoked_at IS NULL ORDER BY id`, accountID)
-		keys, err := collect(rows, err, func(row scanner) (key, error) {
-			var k key
-			err := row.Scan(&k.id, &k.redacted)
-			return k, err
-		})
+		rows, err := tx.QueryContext(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
+			WHERE k.account_id = ? AND k.revoked_at IS NULL ORDER BY k.id`, accountID)
+		keys, err := collect(rows, err, scanKey)
 		if err != nil {
 			return err
 		}
-		for _, k := range keys {
-			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ?, revoked_by_label = ?, revoke_reason = ? WHERE id = ?`,
-				now, actor.Label, keyport.AccountRevokeReason, k.id); err != nil {
-				return err
-			}
-			if err := db.audit(ctx, tx, merchantID, actor, "key.revoked", "api_key", k.id, k.redacted+" "+keyport.AccountRevokeReason); err != nil {
+		for i := range keys {
+			if err := db.revokeKey(ctx, tx, actor, &keys[i], keyport.AccountRevokeReason); err != nil {
 				return err
 			}
 		}
-		open, err := tx.QueryContext(ctx, `SELECT id, token_name FROM live_key_requests
-			WHERE account_id = ? AND state IN ('pending', 'needs_info', 'approved') ORDER BY id`, accountID)
-		requests, err := collect(open, err, func(row scanner) (key, error) {
-			var k key
-			err := row.Scan(&k.id, &k.redacted)
-			return k, err
-		})
+		rows, err = tx.QueryContext(ctx, `SELECT `+requestColumns+requestFrom+`
+			WHERE r.account_id = ? AND r.state IN ('pending', 'needs_info', 'approved') ORDER BY r.id`, accountID)
+		requests, err := collect(rows, err, scanOneRequest)
 		if err != nil {
 			return err
 		}
 		for _, r := range requests {
-			if _, err := tx.ExecContext(ctx, `UPDATE live_key_requests SET state = 'cancelled', notify_merchant = 0, updated_at = ?
-				WHERE id = ?`, now, r.id); err != nil {
-				return err
-			}
-			if err := db.audit(ctx, tx, merchantID, actor, "request.cancelled", "live_key_request", r.id, r.redacted+" (API account deleted)"); err != nil {
+			if err := db.moveRequest(ctx, tx, actor, r, keyport.RequestCancelled, "request.cancelled",
+				r.TokenName+" (API account deleted)", "notify_merchant = 0"); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE api_accounts SET deleted_at = ? WHERE id = ?`, now, accountID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE api_accounts SET deleted_at = ? WHERE id = ?`, db.now(), accountID); err != nil {
 			return err
 		}
 		revoked = len(keys)

@@ -128,7 +128,12 @@ func TestDeleteAccountRevokesKeysCancelsRequestsAndKeepsHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := db.SetTokenCap(ctx, keyport.SystemActor, 0); err != nil {
+		t.Fatal(err)
+	}
 	requestID := requestIn(t, db, res, keyport.RequestPending)
+	approvedID := requestIn(t, db, res, keyport.RequestApproved)
+	rejectedID := requestIn(t, db, res, keyport.RequestRejected)
 	b := otherMerchant(t, db)
 	if _, err := db.DeleteAccount(ctx, keyport.SystemActor, b.Merchant.ID, res.Account.ID); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("another merchant deleted it: %v", err)
@@ -140,9 +145,15 @@ func TestDeleteAccountRevokesKeysCancelsRequestsAndKeepsHistory(t *testing.T) {
 	if c := count(t, db, `SELECT count(*) FROM api_keys WHERE revoked_at IS NULL OR revoke_reason <> ?`, keyport.AccountRevokeReason); c != 0 {
 		t.Fatalf("%d keys survived the deletion", c)
 	}
-	var state string
-	if err := db.sql.QueryRow(`SELECT state FROM live_key_requests WHERE id = ?`, requestID).Scan(&state); err != nil || state != "cancelled" {
-		t.Fatalf("request state %q %v", state, err)
+	for id, want := range map[int64]string{requestID: "cancelled", approvedID: "cancelled", rejectedID: "rejected"} {
+		var state string
+		if err := db.sql.QueryRow(`SELECT state FROM live_key_requests WHERE id = ?`, id).Scan(&state); err != nil || state != want {
+			t.Fatalf("request %d state %q %v, want %s", id, state, err, want)
+		}
+	}
+	if c := count(t, db, `SELECT count(*) FROM audit_events WHERE action = 'key.revoked' AND detail NOT LIKE '%********% '||?`,
+		keyport.AccountRevokeReason); c != 0 {
+		t.Fatalf("%d revocations audited unlike RevokeKey's", c)
 	}
 	if _, err := db.AccountOf(ctx, res.Merchant.ID, res.Account.ID); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("deleted account still found: %v", err)
@@ -153,7 +164,7 @@ func TestDeleteAccountRevokesKeysCancelsRequestsAndKeepsHistory(t *testing.T) {
 	if c := count(t, db, `SELECT count(*) FROM api_accounts WHERE id = ?`, res.Account.ID); c != 1 {
 		t.Fatal("the account row is gone: its history is lost")
 	}
-	for action, want := range map[string]int{"account.deleted": 1, "key.revoked": 2, "request.cancelled": 1} {
+	for action, want := range map[string]int{"account.deleted": 1, "key.revoked": 2, "request.cancelled": 2} {
 		if c := count(t, db, `SELECT count(*) FROM audit_events WHERE action = ?`, action); c != want {
 			t.Errorf("%s events: %d, want %d", action, c, want)
 		}

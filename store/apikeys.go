@@ -67,20 +67,26 @@ func accountForChange(ctx context.Context, tx *sql.Tx, merchantID, accountID int
 	return nil
 }
 
-// activeCapped counts the account's keys of a mode that take a cap slot at now.
-func activeCapped(ctx context.Context, tx *sql.Tx, accountID int64, mode keyport.Mode, now int64) (int, error) {
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_keys
-		WHERE account_id = ? AND mode = ? AND type = 'secret' AND revoked_at IS NULL AND rolled_at IS NULL
-		AND (expires_at IS NULL OR expires_at > ?)`, accountID, mode, now).Scan(&n)
-	return n, err
+// capStatus is the one count behind the token cap: the account's keys of a
+// mode that take a slot at now (APIKey.CountsTowardCap) and, in live mode, its
+// approved live key requests not yet issued, other than exceptRequest.
+func capStatus(ctx context.Context, q queryer, accountID int64, mode keyport.Mode, exceptRequest, now int64) (keyport.CapStatus, error) {
+	st := keyport.CapStatus{Mode: mode}
+	var err error
+	if st.Cap, err = tokenCap(ctx, q); err != nil {
+		return st, err
+	}
+	err = q.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM api_keys WHERE account_id = ? AND mode = ? AND type = 'secret' AND revoked_at IS NULL
+			AND rolled_at IS NULL AND (expires_at IS NULL OR expires_at > ?))
+		+ (SELECT count(*) FROM live_key_requests WHERE account_id = ? AND state = 'approved' AND id <> ? AND ? = 'live')`,
+		accountID, mode, now, accountID, exceptRequest, mode).Scan(&st.Used)
+	return st, err
 }
 
-// approvedUnissued counts live key requests of the account approved but not yet turned into keys.
-func approvedUnissued(ctx context.Context, tx *sql.Tx, accountID int64) (int, error) {
-	var n int
-	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM live_key_requests WHERE account_id = ? AND state = 'approved'`, accountID).Scan(&n)
-	return n, err
+// CapStatus returns how many of a mode's cap slots the account uses now.
+func (db *DB) CapStatus(ctx context.Context, accountID int64, mode keyport.Mode) (keyport.CapStatus, error) {
+	return capStatus(ctx, cached{db}, accountID, mode, 0, db.now())
 }
 
 // CreatedKey is a new key and its plaintext, which exists only to be shown once.
@@ -108,32 +114,19 @@ func (db *DB) createKey(ctx context.Context, tx *sql.Tx, actor keyport.Actor, in
 		return CreatedKey{}, err
 	}
 	now := db.now()
-	if in.Type == keyport.KeySecret && in.Replaces == 0 {
-		capacity, err := tokenCap(ctx, tx)
+	in = in.WithDefaults()
+	if in.TakesSlot() {
+		st, err := capStatus(ctx, tx, in.AccountID, in.Mode, in.RequestID, now)
 		if err != nil {
 			return CreatedKey{}, err
 		}
-		used, err := activeCapped(ctx, tx, in.AccountID, in.Mode, now)
-		if err != nil {
+		if err := st.Check(); err != nil {
 			return CreatedKey{}, err
-		}
-		if in.Mode == keyport.ModeLive && in.RequestID == 0 {
-			reserved, err := approvedUnissued(ctx, tx, in.AccountID)
-			if err != nil {
-				return CreatedKey{}, err
-			}
-			used += reserved
-		}
-		if keyport.CapReached(used, capacity) {
-			return CreatedKey{}, &keyport.CapError{Cap: capacity, Mode: in.Mode}
 		}
 	}
 	parsed, err := keyport.MintKey(in.Type, in.Mode)
 	if err != nil {
 		return CreatedKey{}, err
-	}
-	if in.Access == "" {
-		in.Access = keyport.AccessFull
 	}
 	hash := parsed.Hash()
 	var expires, request any
@@ -251,20 +244,26 @@ func (db *DB) RevokeKey(ctx context.Context, actor keyport.Actor, merchantID, ac
 		if err != nil {
 			return err
 		}
-		if !key.RevokedAt.IsZero() {
-			return keyport.ErrConflict
-		}
-		now := db.now()
-		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ?, revoked_by_label = ?, revoke_reason = ? WHERE id = ?`,
-			now, actor.Label, reason, keyID); err != nil {
-			return err
-		}
-		key.RevokedAt = unixTime(now)
-		key.RevokedBy = actor.Label
-		key.RevokeReason = reason
-		return db.audit(ctx, tx, merchantID, actor, "key.revoked", "api_key", keyID, strings.TrimSpace(key.Redacted()+" "+reason))
+		return db.revokeKey(ctx, tx, actor, &key, reason)
 	})
 	return key, err
+}
+
+// revokeKey is the one revocation: inside tx it marks key revoked by actor
+// for reason, now, and writes "key.revoked". A key already revoked is ErrConflict.
+func (db *DB) revokeKey(ctx context.Context, tx *sql.Tx, actor keyport.Actor, key *keyport.APIKey, reason string) error {
+	if !key.RevokedAt.IsZero() {
+		return keyport.ErrConflict
+	}
+	now := db.now()
+	if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ?, revoked_by_label = ?, revoke_reason = ? WHERE id = ?`,
+		now, actor.Label, reason, key.ID); err != nil {
+		return err
+	}
+	key.RevokedAt = unixTime(now)
+	key.RevokedBy = actor.Label
+	key.RevokeReason = reason
+	return db.audit(ctx, tx, key.MerchantID, actor, "key.revoked", "api_key", key.ID, strings.TrimSpace(key.Redacted()+" "+reason))
 }
 
 // LogExpiredKeys writes a "key.expired" audit event, once, for every key whose
@@ -319,14 +318,10 @@ func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, livePage
 	if tab.Account, err = db.AccountOf(ctx, merchantID, accountID); err != nil {
 		return tab, err
 	}
-	capacity, err := db.TokenCap(ctx)
-	if err != nil {
+	if tab.Live, err = db.modeKeys(ctx, accountID, keyport.ModeLive, livePage); err != nil {
 		return tab, err
 	}
-	if tab.Live, err = db.modeKeys(ctx, accountID, keyport.ModeLive, livePage, capacity); err != nil {
-		return tab, err
-	}
-	if tab.Test, err = db.modeKeys(ctx, accountID, keyport.ModeTest, testPage, capacity); err != nil {
+	if tab.Test, err = db.modeKeys(ctx, accountID, keyport.ModeTest, testPage); err != nil {
 		return tab, err
 	}
 	rows, err := db.query(ctx, `SELECT `+requestColumns+requestFrom+`
@@ -335,9 +330,12 @@ func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, livePage
 	return tab, err
 }
 
-func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, page, capacity int) (keyport.ModeKeys, error) {
-	m := keyport.ModeKeys{Mode: mode, Cap: capacity}
+func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, page int) (keyport.ModeKeys, error) {
+	m := keyport.ModeKeys{Mode: mode}
 	var err error
+	if m.Slots, err = db.CapStatus(ctx, accountID, mode); err != nil {
+		return m, err
+	}
 	if m.Current, err = db.CurrentKeys(ctx, accountID, mode); err != nil {
 		return m, err
 	}

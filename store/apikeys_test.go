@@ -236,8 +236,8 @@ func TestKeysTabPagesRevokedKeys(t *testing.T) {
 		if tab.Test.RevokedPage != tc.wantPage || len(tab.Test.Revoked) != tc.wantLen || tab.Test.RevokedTotal != keyport.RevokedPerPage+3 {
 			t.Fatalf("page %d: got page %d with %d of %d", tc.page, tab.Test.RevokedPage, len(tab.Test.Revoked), tab.Test.RevokedTotal)
 		}
-		if len(tab.Live.Revoked) != 0 || tab.Test.Cap != keyport.DefaultTokenCap {
-			t.Fatalf("live %d, cap %d", len(tab.Live.Revoked), tab.Test.Cap)
+		if len(tab.Live.Revoked) != 0 || tab.Test.Slots.Cap != keyport.DefaultTokenCap {
+			t.Fatalf("live %d, cap %d", len(tab.Live.Revoked), tab.Test.Slots.Cap)
 		}
 	}
 	for _, tc := range []struct{ upTo, want int }{{3, 3}, {keyport.RevokedPerPage + 3, keyport.RevokedPerPage + 3}, {1000, keyport.RevokedPerPage + 3}} {

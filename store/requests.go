@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 
 	"keyport"
@@ -17,29 +18,20 @@ func (db *DB) FileRequest(ctx context.Context, actor keyport.Actor, merchantID, 
 			return err
 		}
 		now := db.now()
-		capacity, err := tokenCap(ctx, tx)
+		st, err := capStatus(ctx, tx, accountID, keyport.ModeLive, 0, now)
 		if err != nil {
 			return err
 		}
-		used, err := activeCapped(ctx, tx, accountID, keyport.ModeLive, now)
-		if err != nil {
+		if err := st.Check(); err != nil {
 			return err
-		}
-		reserved, err := approvedUnissued(ctx, tx, accountID)
-		if err != nil {
-			return err
-		}
-		if keyport.CapReached(used+reserved, capacity) {
-			return &keyport.CapError{Cap: capacity, Mode: keyport.ModeLive}
 		}
 		var by any
 		if actor.UserID != 0 {
 			by = actor.UserID
 		}
 		access := in.Access
-		if access.Type == "" {
-			access = keyport.KeyAccess{Type: keyport.KeySecret, Access: keyport.AccessFull}
-		}
+		defaults := keyport.NewKey{Type: access.Type, Access: access.Access}.WithDefaults()
+		access.Type, access.Access = defaults.Type, defaults.Access
 		r, err := tx.ExecContext(ctx, `INSERT INTO live_key_requests (account_id, merchant_id, requested_by, requested_by_label, token_name,
 				intended_use, website, monthly_shipments, key_type, access, permissions, suppress_costs, state, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
@@ -203,9 +195,22 @@ func (db *DB) changeRequest(ctx context.Context, requestID int64, merchantID int
 	})
 }
 
-// ApproveRequest is the API team approving a pending request.
+// ApproveRequest is the API team approving a pending request. The approval
+// takes one of the account's live cap slots until the key is issued, so it is
+// refused with a CapError (Approving set) when none is left.
 func (db *DB) ApproveRequest(ctx context.Context, actor keyport.Actor, requestID int64) error {
 	return db.changeRequest(ctx, requestID, 0, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
+		if r.State == keyport.RequestPending {
+			st, err := capStatus(ctx, tx, r.AccountID, keyport.ModeLive, r.ID, db.now())
+			if err != nil {
+				return err
+			}
+			var ce *keyport.CapError
+			if err := st.Check(); errors.As(err, &ce) {
+				ce.Approving = true
+				return ce
+			}
+		}
 		return db.moveRequest(ctx, tx, actor, r, keyport.RequestApproved, "request.approved", r.TokenName,
 			"decided_by_label = ?, notify_merchant = 1", actor.Label)
 	})
@@ -258,12 +263,8 @@ func (db *DB) IssueLiveKey(ctx context.Context, actor keyport.Actor, merchantID,
 		if !keyport.CanMove(r.State, keyport.RequestIssued) {
 			return keyport.ErrIllegalTransition
 		}
-		keyType := r.KeyType
-		if keyType == "" {
-			keyType = keyport.KeySecret
-		}
 		var err error
-		out, err = db.createKey(ctx, tx, actor, keyport.NewKey{AccountID: r.AccountID, MerchantID: r.MerchantID, Type: keyType,
+		out, err = db.createKey(ctx, tx, actor, keyport.NewKey{AccountID: r.AccountID, MerchantID: r.MerchantID, Type: r.KeyType,
 			Mode: keyport.ModeLive, Name: r.TokenName, Access: r.Access, Permissions: r.Permissions, SuppressCosts: r.SuppressCosts,
 			RequestID: r.ID})
 		if err != nil {

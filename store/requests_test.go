@@ -63,7 +63,7 @@ func TestRequestStateMachine(t *testing.T) {
 	allowed := map[keyport.RequestState]map[string]keyport.RequestState{
 		keyport.RequestPending:   {"approve": keyport.RequestApproved, "reject": keyport.RequestRejected, "ask": keyport.RequestNeedsInfo, "cancel": keyport.RequestCancelled},
 		keyport.RequestNeedsInfo: {"answer": keyport.RequestPending, "reject": keyport.RequestRejected, "cancel": keyport.RequestCancelled},
-		keyport.RequestApproved:  {"issue": keyport.RequestIssued},
+		keyport.RequestApproved:  {"issue": keyport.RequestIssued, "cancel": keyport.RequestCancelled},
 		keyport.RequestIssued:    {},
 		keyport.RequestRejected:  {},
 		keyport.RequestCancelled: {},
@@ -185,5 +185,96 @@ func TestTakeRequestNoticesReturnsEachOutcomeOnce(t *testing.T) {
 	}
 	if again, _ := db.TakeRequestNotices(ctx, res.Merchant.ID); len(again) != 0 {
 		t.Fatalf("notices again: %v", again)
+	}
+}
+
+// TestOneTokenCapServesEveryPath takes a live cap of 2 through filing,
+// approving, issuing, creating and rolling, and checks that the count behind
+// the cap is exactly what APIKey.CountsTowardCap and the approved requests say.
+func TestOneTokenCapServesEveryPath(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	res := signedUp(t, db)
+	owner := keyport.UserActor(&res.Owner, "")
+	staff := keyport.Actor{Label: "staff@keyport.test"}
+	isCap := func(err error, approving bool) bool {
+		var ce *keyport.CapError
+		return errors.As(err, &ce) && ce.Cap == 2 && ce.Mode == keyport.ModeLive && ce.Approving == approving
+	}
+	file := func() int64 {
+		r, err := db.FileRequest(ctx, owner, res.Merchant.ID, res.Account.ID, goodInput, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.ID
+	}
+	wantUsed := func(want int) {
+		t.Helper()
+		st, err := db.CapStatus(ctx, res.Account.ID, keyport.ModeLive)
+		if err != nil || st.Used != want || st.Cap != 2 {
+			t.Fatalf("cap status %+v, %v; want %d used", st, err, want)
+		}
+		keys, err := db.CurrentKeys(ctx, res.Account.ID, keyport.ModeLive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counted := count(t, db, `SELECT count(*) FROM live_key_requests WHERE account_id = ? AND state = 'approved'`, res.Account.ID)
+		for _, k := range keys {
+			if k.CountsTowardCap(db.Now()) {
+				counted++
+			}
+		}
+		if counted != want {
+			t.Fatalf("CountsTowardCap and approved requests add up to %d, the cap's count to %d", counted, want)
+		}
+	}
+
+	one, two, three := file(), file(), file()
+	wantUsed(0)
+	for _, id := range []int64{one, two} {
+		if err := db.ApproveRequest(ctx, staff, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantUsed(2)
+	if err := db.ApproveRequest(ctx, staff, three); !isCap(err, true) {
+		t.Fatalf("third approval: %v", err)
+	}
+	if _, err := db.FileRequest(ctx, owner, res.Merchant.ID, res.Account.ID, goodInput, 10); !isCap(err, false) {
+		t.Fatalf("filing at the cap: %v", err)
+	}
+	if _, err := db.CreateKey(ctx, owner, newKey(res, keyport.ModeLive, "direct")); !isCap(err, false) {
+		t.Fatalf("creating a live key at the cap: %v", err)
+	}
+	public := newKey(res, keyport.ModeLive, "widget")
+	public.Type = keyport.KeyPublishable
+	if _, err := db.CreateKey(ctx, owner, public); err != nil {
+		t.Fatalf("a publishable key takes no slot: %v", err)
+	}
+	first, err := db.IssueLiveKey(ctx, owner, res.Merchant.ID, res.Account.ID, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantUsed(2)
+	if err := db.SetTokenCap(ctx, staff, 1); err != nil {
+		t.Fatal(err)
+	}
+	var ce *keyport.CapError
+	if _, err := db.IssueLiveKey(ctx, owner, res.Merchant.ID, res.Account.ID, two); !errors.As(err, &ce) || ce.Cap != 1 {
+		t.Fatalf("issuing over a lowered cap: %v", err)
+	}
+	if _, err := db.RollKey(ctx, owner, res.Merchant.ID, res.Account.ID, first.Key.ID, 0); err != nil {
+		t.Fatalf("a roll replaces its slot even over a lowered cap: %v", err)
+	}
+	if err := db.SetTokenCap(ctx, staff, 2); err != nil {
+		t.Fatal(err)
+	}
+	wantUsed(2)
+	if _, err := db.IssueLiveKey(ctx, owner, res.Merchant.ID, res.Account.ID, two); err != nil {
+		t.Fatalf("issuing the second approved request: %v", err)
+	}
+	wantUsed(2)
+	if err := db.CancelRequest(ctx, owner, res.Merchant.ID, res.Account.ID, three); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -168,9 +168,8 @@ type ManageView struct {
 	Removed string
 	// CanManage shows the remove and create actions.
 	CanManage bool
-	// AtCap reports that no test token may be created, and Cap is the limit.
-	AtCap bool
-	Cap   int
+	// TestSlots is the account's use of the token cap in test mode.
+	TestSlots keyport.CapStatus
 }
 
 // AllModes reports whether the list is the Keys & Tokens pop-up of every mode.

@@ -125,18 +125,12 @@ func (s *Server) tokensDialog(c echo.Context, removed string) error {
 	if err != nil {
 		return err
 	}
-	capacity, err := s.db.TokenCap(ctx)
+	slots, err := s.db.CapStatus(ctx, a.ID, keyport.ModeTest)
 	if err != nil {
 		return err
 	}
-	test := keyport.ModeKeys{Mode: keyport.ModeTest, Cap: capacity}
-	for _, k := range keys {
-		if k.Mode == keyport.ModeTest {
-			test.Current = append(test.Current, k)
-		}
-	}
 	body := views.ManageBody(views.ManageView{Frame: frame(c, "/accounts"), Account: *a, Keys: keys, Now: s.Now(), CSRF: csrfToken(c),
-		Removed: removed, CanManage: currentUser(c).Role.CanManageKeys(), AtCap: test.AtCap(s.Now()), Cap: capacity})
+		Removed: removed, CanManage: currentUser(c).Role.CanManageKeys(), TestSlots: slots})
 	return s.dialog(c, http.StatusOK, "Keys & Tokens · "+a.Name, "/accounts", accountsChanged, false, body)
 }
 

@@ -67,7 +67,11 @@ func (s *Server) approveRequest(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.ApproveRequest(c.Request().Context(), actor(c), id); err != nil {
+	err = s.db.ApproveRequest(c.Request().Context(), actor(c), id)
+	if msg, ok := formLevelError(err); ok {
+		return s.requestPage(c, http.StatusUnprocessableEntity, views.Form{Errors: map[string]string{"form": msg}})
+	}
+	if err != nil {
 		return err
 	}
 	s.flash(c, "success", "Request approved. The merchant can now generate the live token.")

@@ -251,3 +251,32 @@ func TestSettingsValidation(t *testing.T) {
 		t.Fatalf("cap = %d", n)
 	}
 }
+
+// TestTokenCapHoldsAcrossFileApproveAndGenerate files three live requests
+// under a cap of 2: the third approval is refused with a message for the API
+// team, and both approved requests can then be generated.
+func TestTokenCapHoldsAcrossFileApproveAndGenerate(t *testing.T) {
+	app := newTestApp(t)
+	c, res := app.merchant("Acme", "owner@acme.test")
+	admin := app.adminClient()
+	ids := []int64{c.file(res, "one"), c.file(res, "two"), c.file(res, "three")}
+	for _, id := range ids[:2] {
+		wantStatus(t, admin.post(fmt.Sprintf("/admin/requests/%d/approve", id), nil), http.StatusSeeOther)
+	}
+	audits := app.count(`SELECT count(*) FROM audit_events`)
+	r := admin.post(fmt.Sprintf("/admin/requests/%d/approve", ids[2]), nil)
+	wantStatus(t, r, http.StatusUnprocessableEntity)
+	wantContains(t, r.Body, "already has 2 active live tokens and approved requests", "raise the token cap in Platform settings", "Approve")
+	if s := app.requestState(ids[2]); s != keyport.RequestPending {
+		t.Fatalf("third request is %s", s)
+	}
+	if n := app.count(`SELECT count(*) FROM audit_events`); n != audits {
+		t.Fatalf("a refused approval wrote %d audit events", n-audits)
+	}
+	for _, id := range ids[:2] {
+		r := c.htmxPost(fmt.Sprintf("%s/%d/issue", requestsPath(res), id), nil)
+		wantStatus(t, r, http.StatusOK)
+		wantContains(t, r.Body, "sk_live_")
+	}
+	wantStatus(t, admin.post(fmt.Sprintf("/admin/requests/%d/reject", ids[2]), url.Values{"reason": {"Over the cap."}}), http.StatusSeeOther)
+}
