@@ -1,5 +1,7 @@
 package keyport
 
+import "strings"
+
 // Endpoint documents one route of the shipping API.
 type Endpoint struct {
 	Method string
@@ -25,6 +27,18 @@ type EndpointParam struct {
 	In          string
 	Description string
 	Integer     bool
+}
+
+// RoutePath is the path in the router's syntax: {name} becomes :name.
+func (e Endpoint) RoutePath() string {
+	var b strings.Builder
+	for _, part := range strings.SplitAfter(e.Path, "/") {
+		if strings.HasPrefix(part, "{") {
+			part = ":" + strings.NewReplacer("{", "", "}", "").Replace(part)
+		}
+		b.WriteString(part)
+	}
+	return b.String()
 }
 
 // Public reports whether publishable keys may call the endpoint.

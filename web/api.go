@@ -48,6 +48,33 @@ func credential(header string) string {
 // apiHandler answers a /v1 request made with the verified key k.
 type apiHandler func(c echo.Context, k keyport.VerifiedKey) error
 
+// apiHandlerSet maps "METHOD /path" of each endpoint in keyport.APIEndpoints to its handler.
+type apiHandlerSet map[string]apiHandler
+
+// apiHandlers is the handler of every /v1 endpoint; the endpoint table states
+// each one's path and permission.
+func (s *Server) apiHandlers() apiHandlerSet {
+	return apiHandlerSet{
+		"GET /v1/couriers":               s.apiCouriers,
+		"POST /v1/rates":                 s.apiRates,
+		"GET /v1/tracking/{number}":      s.apiTracking,
+		"GET /v1/shipments":              s.apiListShipments,
+		"GET /v1/shipments/{id}":         s.apiShipment,
+		"POST /v1/shipments":             s.apiCreateShipment,
+		"POST /v1/shipments/{id}/cancel": s.apiCancelShipment,
+	}
+}
+
+// of returns the handler of an endpoint; an endpoint without one is a
+// programming error found when the routes are built.
+func (h apiHandlerSet) of(ep keyport.Endpoint) apiHandler {
+	handler, ok := h[ep.Method+" "+ep.Path]
+	if !ok {
+		panic("web: no handler for API endpoint " + ep.Method + " " + ep.Path)
+	}
+	return handler
+}
+
 // withKey authenticates a /v1 request by its key and calls h only when the key
 // has permission. The handler is built once, when the route is registered.
 func (s *Server) withKey(permission string, h apiHandler) echo.HandlerFunc {

@@ -651,6 +651,9 @@ func TestOpenAPIListsEveryV1Route(t *testing.T) {
 	if routes != len(keyport.APIEndpoints) {
 		t.Fatalf("%d /v1 routes, %d documented endpoints", routes, len(keyport.APIEndpoints))
 	}
+	if n := len(app.srv.apiHandlers()); n != len(keyport.APIEndpoints) {
+		t.Fatalf("%d API handlers, %d endpoints: a handler serves no endpoint", n, len(keyport.APIEndpoints))
+	}
 }
 
 func TestAPIDocsPage(t *testing.T) {

@@ -1,5 +1,7 @@
 package web
 
+import "keyport"
+
 // routes lists every route of the app in one place.
 func (s *Server) routes() {
 	e := s.echo
@@ -82,13 +84,10 @@ func (s *Server) routes() {
 	e.GET("/docs/api", s.apiDocs)
 	e.GET("/v1/openapi.json", s.openAPI)
 	v1 := e.Group("/v1")
-	v1.GET("/couriers", s.withKey("couriers:read", s.apiCouriers))
-	v1.POST("/rates", s.withKey("rates:read", s.apiRates))
-	v1.GET("/tracking/:number", s.withKey("tracking:read", s.apiTracking))
-	v1.GET("/shipments", s.withKey("shipments:read", s.apiListShipments))
-	v1.GET("/shipments/:id", s.withKey("shipments:read", s.apiShipment))
-	v1.POST("/shipments", s.withKey("shipments:write", s.apiCreateShipment))
-	v1.POST("/shipments/:id/cancel", s.withKey("shipments:write", s.apiCancelShipment))
+	handlers := s.apiHandlers()
+	for _, ep := range keyport.APIEndpoints {
+		e.Add(ep.Method, ep.RoutePath(), s.withKey(ep.Permission, handlers.of(ep)))
+	}
 	v1.Any("", s.apiNotFound)
 	v1.Any("/*", s.apiNotFound)
 
