@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -279,8 +280,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- httpServer.Serve(ln) }()
-	go logExpiredKeys(ctx, db, logger, time.Minute)
-	go srv.Usage().FlushEvery(ctx, cfg.UsageFlushInterval, logger)
+	background, stopBackground := context.WithCancel(ctx)
+	var jobs sync.WaitGroup
+	jobs.Go(func() { logExpiredKeys(background, db, logger, time.Minute) })
+	jobs.Go(func() { srv.Usage().FlushEvery(background, cfg.UsageFlushInterval, logger) })
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
@@ -289,6 +292,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer cancel()
 		err = httpServer.Shutdown(shutdownCtx)
 	}
+	stopBackground()
+	jobs.Wait()
 	if ferr := srv.Usage().Flush(context.Background()); ferr != nil {
 		logger.Error("flush key usage at shutdown", "err", ferr, "calls_lost", srv.Usage().Pending())
 		err = errors.Join(err, ferr)
