@@ -192,48 +192,71 @@ type AuditAccount struct {
 	Deleted bool
 }
 
-var auditActionLabels = map[string]string{
-	"account.created":            "API account created",
-	"account.deleted":            "API account deleted",
-	"account.disabled":           "API account disabled",
-	"account.enabled":            "API account enabled",
-	"admin.created":              "Admin created",
-	"auth.deleted":               "Registered auth deleted",
-	"auth.registered":            "Registered auth added",
-	"auth.secret_revealed":       "Courier secret revealed",
-	"key.created":                "Key created",
-	"key.expired":                "Key expired",
-	"key.revealed":               "Key revealed",
-	"key.revoked":                "Key revoked",
-	"key.rolled":                 "Key rolled",
-	"member.invitation_revoked":  "Invitation withdrawn",
-	"member.invited":             "Member invited",
-	"member.joined":              "Member joined",
-	"member.removed":             "Member removed",
-	"member.role_changed":        "Member role changed",
-	"merchant.disabled":          "Merchant disabled",
-	"merchant.enabled":           "Merchant enabled",
-	"merchant.signed_up":         "Merchant signed up",
-	"request.answered":           "Live key request answered",
-	"request.approved":           "Live key request approved",
-	"request.cancelled":          "Live key request cancelled",
-	"request.filed":              "Live key requested",
-	"request.info_requested":     "Live key request questioned",
-	"request.issued":             "Live key issued",
-	"request.rejected":           "Live key request rejected",
-	"settings.token_cap_changed": "Token cap changed",
-	"shipment.cancelled":         "Shipment cancelled",
-	"shipment.created":           "Shipment created",
-	"user.added":                 "User added",
-	"user.logged_in":             "Logged in",
-	"user.password_changed":      "Password changed",
-	"user.signed_out_everywhere": "Signed out of all sessions",
+// AuditAction is a kind of audit event: the name stored with each event and
+// the label people see. Every action is declared below with its label, so an
+// action without one cannot be written.
+type AuditAction struct{ name, label string }
+
+// String is the action's stored name, such as "key.revoked".
+func (a AuditAction) String() string { return a.name }
+
+// Label is the action as shown to people, such as "Key revoked".
+func (a AuditAction) Label() string { return a.label }
+
+// auditActions lists every action, in declaration order.
+var auditActions []AuditAction
+
+func newAuditAction(name, label string) AuditAction {
+	a := AuditAction{name: name, label: label}
+	auditActions = append(auditActions, a)
+	return a
 }
 
-// AuditActionLabel is an action as shown to people; an unknown action is shown as it is stored.
+// The audit actions.
+var (
+	AuditAccountCreated       = newAuditAction("account.created", "API account created")
+	AuditAccountDeleted       = newAuditAction("account.deleted", "API account deleted")
+	AuditAccountDisabled      = newAuditAction("account.disabled", "API account disabled")
+	AuditAccountEnabled       = newAuditAction("account.enabled", "API account enabled")
+	AuditAdminCreated         = newAuditAction("admin.created", "Admin created")
+	AuditAuthDeleted          = newAuditAction("auth.deleted", "Registered auth deleted")
+	AuditAuthRegistered       = newAuditAction("auth.registered", "Registered auth added")
+	AuditAuthSecretRevealed   = newAuditAction("auth.secret_revealed", "Courier secret revealed")
+	AuditKeyCreated           = newAuditAction("key.created", "Key created")
+	AuditKeyExpired           = newAuditAction("key.expired", "Key expired")
+	AuditKeyRevealed          = newAuditAction("key.revealed", "Key revealed")
+	AuditKeyRevoked           = newAuditAction("key.revoked", "Key revoked")
+	AuditKeyRolled            = newAuditAction("key.rolled", "Key rolled")
+	AuditInvitationRevoked    = newAuditAction("member.invitation_revoked", "Invitation withdrawn")
+	AuditMemberInvited        = newAuditAction("member.invited", "Member invited")
+	AuditMemberJoined         = newAuditAction("member.joined", "Member joined")
+	AuditMemberRemoved        = newAuditAction("member.removed", "Member removed")
+	AuditMemberRoleChanged    = newAuditAction("member.role_changed", "Member role changed")
+	AuditMerchantDisabled     = newAuditAction("merchant.disabled", "Merchant disabled")
+	AuditMerchantEnabled      = newAuditAction("merchant.enabled", "Merchant enabled")
+	AuditMerchantSignedUp     = newAuditAction("merchant.signed_up", "Merchant signed up")
+	AuditRequestAnswered      = newAuditAction("request.answered", "Live key request answered")
+	AuditRequestApproved      = newAuditAction("request.approved", "Live key request approved")
+	AuditRequestCancelled     = newAuditAction("request.cancelled", "Live key request cancelled")
+	AuditRequestFiled         = newAuditAction("request.filed", "Live key requested")
+	AuditRequestInfoRequested = newAuditAction("request.info_requested", "Live key request questioned")
+	AuditRequestIssued        = newAuditAction("request.issued", "Live key issued")
+	AuditRequestRejected      = newAuditAction("request.rejected", "Live key request rejected")
+	AuditTokenCapChanged      = newAuditAction("settings.token_cap_changed", "Token cap changed")
+	AuditShipmentCancelled    = newAuditAction("shipment.cancelled", "Shipment cancelled")
+	AuditShipmentCreated      = newAuditAction("shipment.created", "Shipment created")
+	AuditUserAdded            = newAuditAction("user.added", "User added")
+	AuditUserLoggedIn         = newAuditAction("user.logged_in", "Logged in")
+	AuditPasswordChanged      = newAuditAction("user.password_changed", "Password changed")
+	AuditSignedOutEverywhere  = newAuditAction("user.signed_out_everywhere", "Signed out of all sessions")
+)
+
+// AuditActionLabel is a stored action as shown to people; an unknown action is shown as it is stored.
 func AuditActionLabel(action string) string {
-	if l, ok := auditActionLabels[action]; ok {
-		return l
+	for _, a := range auditActions {
+		if a.name == action {
+			return a.label
+		}
 	}
 	return action
 }

@@ -129,3 +129,22 @@ func TestAuditLabels(t *testing.T) {
 		t.Fatalf("object %q", got)
 	}
 }
+
+func TestEveryAuditActionHasAUniqueNameAndALabel(t *testing.T) {
+	seen := map[string]bool{}
+	for _, a := range auditActions {
+		if a.String() == "" || a.Label() == "" || a.Label() == a.String() {
+			t.Errorf("action %q has label %q", a.String(), a.Label())
+		}
+		if seen[a.String()] {
+			t.Errorf("action %q is declared twice", a.String())
+		}
+		seen[a.String()] = true
+		if got := AuditActionLabel(a.String()); got != a.Label() {
+			t.Errorf("AuditActionLabel(%q) = %q", a.String(), got)
+		}
+	}
+	if len(auditActions) < 30 {
+		t.Fatalf("only %d actions declared", len(auditActions))
+	}
+}

@@ -100,7 +100,7 @@ func (db *DB) CreateAccount(ctx context.Context, actor keyport.Actor, merchantID
 		}
 		id, _ := r.LastInsertId()
 		out.Account = keyport.APIAccount{ID: id, MerchantID: merchantID, Name: in.Name, AccountKey: in.AccountKey, CreatedAt: unixTime(now)}
-		if err := db.audit(ctx, tx, merchantID, actor, "account.created", "api_account", id, in.Name); err != nil {
+		if err := db.audit(ctx, tx, merchantID, actor, keyport.AuditAccountCreated, "api_account", id, in.Name); err != nil {
 			return err
 		}
 		out.Secret, err = db.createKey(ctx, tx, actor, keyport.NewKey{AccountID: id, MerchantID: merchantID, Type: keyport.KeySecret,
@@ -121,10 +121,10 @@ func (db *DB) SetAccountDisabled(ctx context.Context, actor keyport.Actor, merch
 			return err
 		}
 		var at any
-		action := "account.enabled"
+		action := keyport.AuditAccountEnabled
 		if disabled {
 			at = db.now()
-			action = "account.disabled"
+			action = keyport.AuditAccountDisabled
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE api_accounts SET disabled_at = ? WHERE id = ?`, at, accountID); err != nil {
 			return err
@@ -164,7 +164,7 @@ func (db *DB) DeleteAccount(ctx context.Context, actor keyport.Actor, merchantID
 			return err
 		}
 		for _, r := range requests {
-			if err := db.moveRequest(ctx, tx, actor, r, keyport.RequestCancelled, "request.cancelled",
+			if err := db.moveRequest(ctx, tx, actor, r, keyport.RequestCancelled, keyport.AuditRequestCancelled,
 				r.TokenName+" (API account deleted)", "notify_merchant = 0"); err != nil {
 				return err
 			}
@@ -173,7 +173,7 @@ func (db *DB) DeleteAccount(ctx context.Context, actor keyport.Actor, merchantID
 			return err
 		}
 		revoked = len(keys)
-		return db.audit(ctx, tx, merchantID, actor, "account.deleted", "api_account", accountID, a.Name)
+		return db.audit(ctx, tx, merchantID, actor, keyport.AuditAccountDeleted, "api_account", accountID, a.Name)
 	})
 	return revoked, err
 }

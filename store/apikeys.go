@@ -46,7 +46,7 @@ func (db *DB) SetTokenCap(ctx context.Context, actor keyport.Actor, capacity int
 			ON CONFLICT (name) DO UPDATE SET value = excluded.value`, strconv.Itoa(capacity)); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, 0, actor, "settings.token_cap_changed", "settings", 0, strconv.Itoa(capacity))
+		return db.audit(ctx, tx, 0, actor, keyport.AuditTokenCapChanged, "settings", 0, strconv.Itoa(capacity))
 	})
 }
 
@@ -154,10 +154,10 @@ func (db *DB) createKey(ctx context.Context, tx *sql.Tx, actor keyport.Actor, in
 	}
 	id, _ := r.LastInsertId()
 	redacted := keyport.Redact(parsed.Prefix(), parsed.First4(), parsed.Last4())
-	if err := db.audit(ctx, tx, in.MerchantID, actor, "key.created", "api_key", id, redacted+" "+in.Name); err != nil {
+	if err := db.audit(ctx, tx, in.MerchantID, actor, keyport.AuditKeyCreated, "api_key", id, redacted+" "+in.Name); err != nil {
 		return CreatedKey{}, err
 	}
-	if err := db.audit(ctx, tx, in.MerchantID, actor, "key.revealed", "api_key", id, redacted); err != nil {
+	if err := db.audit(ctx, tx, in.MerchantID, actor, keyport.AuditKeyRevealed, "api_key", id, redacted); err != nil {
 		return CreatedKey{}, err
 	}
 	key := keyport.APIKey{ID: id, AccountID: in.AccountID, MerchantID: in.MerchantID, Type: in.Type, Mode: in.Mode, Name: in.Name,
@@ -263,7 +263,7 @@ func (db *DB) revokeKey(ctx context.Context, tx *sql.Tx, actor keyport.Actor, ke
 	key.RevokedAt = unixTime(now)
 	key.RevokedBy = actor.Label
 	key.RevokeReason = reason
-	return db.audit(ctx, tx, key.MerchantID, actor, "key.revoked", "api_key", key.ID, strings.TrimSpace(key.Redacted()+" "+reason))
+	return db.audit(ctx, tx, key.MerchantID, actor, keyport.AuditKeyRevoked, "api_key", key.ID, strings.TrimSpace(key.Redacted()+" "+reason))
 }
 
 // LogExpiredKeys writes a "key.expired" audit event, once, for every key whose
@@ -300,7 +300,7 @@ func (db *DB) LogExpiredKeys(ctx context.Context) (int, error) {
 			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET expiry_logged = 1 WHERE id = ?`, e.id); err != nil {
 				return err
 			}
-			if err := db.audit(ctx, tx, e.merchant, keyport.SystemActor, "key.expired", "api_key", e.id, e.redacted); err != nil {
+			if err := db.audit(ctx, tx, e.merchant, keyport.SystemActor, keyport.AuditKeyExpired, "api_key", e.id, e.redacted); err != nil {
 				return err
 			}
 		}
@@ -381,7 +381,7 @@ func (db *DB) RollKey(ctx context.Context, actor keyport.Actor, merchantID, acco
 		if err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, merchantID, actor, "key.rolled", "api_key", keyID,
+		return db.audit(ctx, tx, merchantID, actor, keyport.AuditKeyRolled, "api_key", keyID,
 			old.Redacted()+" replaced by "+out.Key.Redacted()+", old key works until "+unixTime(ends).Format(time.RFC3339))
 	})
 	return out, err

@@ -148,7 +148,7 @@ func (db *DB) RegisterAuth(ctx context.Context, actor keyport.Actor, merchantID,
 		if _, err := tx.ExecContext(ctx, `UPDATE registered_auths SET secrets = ? WHERE id = ?`, sealed, id); err != nil {
 			return err
 		}
-		if err := db.audit(ctx, tx, merchantID, actor, "auth.registered", "registered_auth", id, authLabel(c.Name, in.Company, in.IsTesting())); err != nil {
+		if err := db.audit(ctx, tx, merchantID, actor, keyport.AuditAuthRegistered, "registered_auth", id, authLabel(c.Name, in.Company, in.IsTesting())); err != nil {
 			return err
 		}
 		out = keyport.RegisteredAuth{ID: id, AccountID: accountID, MerchantID: merchantID, Courier: c, Company: in.Company,
@@ -262,7 +262,7 @@ func (db *DB) RevealAuthSecret(ctx context.Context, actor keyport.Actor, merchan
 			return err
 		}
 		value = secrets[field]
-		return db.audit(ctx, tx, merchantID, actor, "auth.secret_revealed", "registered_auth", authID,
+		return db.audit(ctx, tx, merchantID, actor, keyport.AuditAuthSecretRevealed, "registered_auth", authID,
 			authLabel(courier, company, testing)+": "+f.Label)
 	})
 	return f, value, err
@@ -283,6 +283,6 @@ func (db *DB) DeleteAuth(ctx context.Context, actor keyport.Actor, merchantID, a
 		if _, err := tx.ExecContext(ctx, `UPDATE registered_auths SET deleted_at = ?, secrets = NULL WHERE id = ?`, db.now(), authID); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, merchantID, actor, "auth.deleted", "registered_auth", authID, authLabel(courier, company, testing))
+		return db.audit(ctx, tx, merchantID, actor, keyport.AuditAuthDeleted, "registered_auth", authID, authLabel(courier, company, testing))
 	})
 }

@@ -55,10 +55,10 @@ func (db *DB) SetMerchantDisabled(ctx context.Context, actor keyport.Actor, merc
 			return nil
 		}
 		var at any
-		action := "merchant.enabled"
+		action := keyport.AuditMerchantEnabled
 		if disabled {
 			at = db.now()
-			action = "merchant.disabled"
+			action = keyport.AuditMerchantDisabled
 			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE merchant_id = ?)`, merchantID); err != nil {
 				return err
 			}

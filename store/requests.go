@@ -42,7 +42,7 @@ func (db *DB) FileRequest(ctx context.Context, actor keyport.Actor, merchantID, 
 			return err
 		}
 		id, _ := r.LastInsertId()
-		if err := db.audit(ctx, tx, merchantID, actor, "request.filed", "live_key_request", id, in.TokenName); err != nil {
+		if err := db.audit(ctx, tx, merchantID, actor, keyport.AuditRequestFiled, "live_key_request", id, in.TokenName); err != nil {
 			return err
 		}
 		req, err = requestByID(ctx, tx, id)
@@ -161,7 +161,7 @@ func (db *DB) CountPendingRequests(ctx context.Context) (int, error) {
 }
 
 // moveRequest changes a request's state inside tx when the state machine allows it.
-func (db *DB) moveRequest(ctx context.Context, tx *sql.Tx, actor keyport.Actor, r keyport.LiveKeyRequest, to keyport.RequestState, action, detail string, set string, args ...any) error {
+func (db *DB) moveRequest(ctx context.Context, tx *sql.Tx, actor keyport.Actor, r keyport.LiveKeyRequest, to keyport.RequestState, action keyport.AuditAction, detail string, set string, args ...any) error {
 	if !keyport.CanMove(r.State, to) {
 		return keyport.ErrIllegalTransition
 	}
@@ -211,7 +211,7 @@ func (db *DB) ApproveRequest(ctx context.Context, actor keyport.Actor, requestID
 				return ce
 			}
 		}
-		return db.moveRequest(ctx, tx, actor, r, keyport.RequestApproved, "request.approved", r.TokenName,
+		return db.moveRequest(ctx, tx, actor, r, keyport.RequestApproved, keyport.AuditRequestApproved, r.TokenName,
 			"decided_by_label = ?, notify_merchant = 1", actor.Label)
 	})
 }
@@ -219,7 +219,7 @@ func (db *DB) ApproveRequest(ctx context.Context, actor keyport.Actor, requestID
 // RejectRequest is the API team rejecting a request with a reason.
 func (db *DB) RejectRequest(ctx context.Context, actor keyport.Actor, requestID int64, reason string) error {
 	return db.changeRequest(ctx, requestID, 0, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
-		return db.moveRequest(ctx, tx, actor, r, keyport.RequestRejected, "request.rejected", reason,
+		return db.moveRequest(ctx, tx, actor, r, keyport.RequestRejected, keyport.AuditRequestRejected, reason,
 			"reject_reason = ?, decided_by_label = ?, notify_merchant = 1", reason, actor.Label)
 	})
 }
@@ -227,7 +227,7 @@ func (db *DB) RejectRequest(ctx context.Context, actor keyport.Actor, requestID 
 // AskForInfo is the API team asking the merchant a question about a pending request.
 func (db *DB) AskForInfo(ctx context.Context, actor keyport.Actor, requestID int64, question string) error {
 	return db.changeRequest(ctx, requestID, 0, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
-		return db.moveRequest(ctx, tx, actor, r, keyport.RequestNeedsInfo, "request.info_requested", question,
+		return db.moveRequest(ctx, tx, actor, r, keyport.RequestNeedsInfo, keyport.AuditRequestInfoRequested, question,
 			"question = ?, reply = '', notify_merchant = 1", question)
 	})
 }
@@ -238,7 +238,7 @@ func (db *DB) AnswerRequest(ctx context.Context, actor keyport.Actor, merchantID
 		if r.AccountID != accountID {
 			return keyport.ErrNotFound
 		}
-		return db.moveRequest(ctx, tx, actor, r, keyport.RequestPending, "request.answered", reply, "reply = ?", reply)
+		return db.moveRequest(ctx, tx, actor, r, keyport.RequestPending, keyport.AuditRequestAnswered, reply, "reply = ?", reply)
 	})
 }
 
@@ -248,7 +248,7 @@ func (db *DB) CancelRequest(ctx context.Context, actor keyport.Actor, merchantID
 		if r.AccountID != accountID {
 			return keyport.ErrNotFound
 		}
-		return db.moveRequest(ctx, tx, actor, r, keyport.RequestCancelled, "request.cancelled", r.TokenName, "")
+		return db.moveRequest(ctx, tx, actor, r, keyport.RequestCancelled, keyport.AuditRequestCancelled, r.TokenName, "")
 	})
 }
 
@@ -270,7 +270,7 @@ func (db *DB) IssueLiveKey(ctx context.Context, actor keyport.Actor, merchantID,
 		if err != nil {
 			return err
 		}
-		return db.moveRequest(ctx, tx, actor, r, keyport.RequestIssued, "request.issued", out.Key.Redacted(), "issued_key_id = ?", out.Key.ID)
+		return db.moveRequest(ctx, tx, actor, r, keyport.RequestIssued, keyport.AuditRequestIssued, out.Key.Redacted(), "issued_key_id = ?", out.Key.ID)
 	})
 	return out, err
 }

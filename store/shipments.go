@@ -111,7 +111,7 @@ func (db *DB) ShipWithKey(ctx context.Context, k keyport.VerifiedKey, ip string,
 		if out, err = insertShipment(ctx, tx, in, k.ID, db.now()); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, k.MerchantID, k.Actor(ip), "shipment.created", "shipment", out.ID,
+		return db.audit(ctx, tx, k.MerchantID, k.Actor(ip), keyport.AuditShipmentCreated, "shipment", out.ID,
 			out.TrackingNumber+" "+out.CourierName+" "+out.ServiceName+" ("+string(out.Mode)+")")
 	})
 	return out, err
@@ -168,7 +168,7 @@ func (db *DB) CancelShipment(ctx context.Context, k keyport.VerifiedKey, ip stri
 		}
 		s.Status, s.UpdatedAt = keyport.ShipmentCancelled, unixTime(now)
 		out = s
-		return db.audit(ctx, tx, k.MerchantID, k.Actor(ip), "shipment.cancelled", "shipment", s.ID, s.TrackingNumber)
+		return db.audit(ctx, tx, k.MerchantID, k.Actor(ip), keyport.AuditShipmentCancelled, "shipment", s.ID, s.TrackingNumber)
 	})
 	return out, err
 }

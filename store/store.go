@@ -234,7 +234,7 @@ func nullTime(v sql.NullInt64) time.Time {
 }
 
 // audit appends an event to the audit log inside tx.
-func (db *DB) audit(ctx context.Context, tx *sql.Tx, merchantID int64, actor keyport.Actor, action, objectType string, objectID int64, detail string) error {
+func (db *DB) audit(ctx context.Context, tx *sql.Tx, merchantID int64, actor keyport.Actor, action keyport.AuditAction, objectType string, objectID int64, detail string) error {
 	var actorUser, merchant, object any
 	if actor.UserID != 0 {
 		actorUser = actor.UserID
@@ -250,7 +250,7 @@ func (db *DB) audit(ctx context.Context, tx *sql.Tx, merchantID int64, actor key
 		label = "system"
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (at, merchant_id, actor_user, actor, ip, action, object_type, object_id, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, db.now(), merchant, actorUser, label, actor.IP, action, objectType, object, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, db.now(), merchant, actorUser, label, actor.IP, action.String(), objectType, object, detail)
 	return err
 }
 

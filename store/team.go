@@ -71,7 +71,7 @@ func (db *DB) CreateInvitation(ctx context.Context, actor keyport.Actor, merchan
 			return err
 		}
 		id, _ := r.LastInsertId()
-		if err := db.audit(ctx, tx, merchantID, actor, "member.invited", "invitation", id, in.Email+" "+string(in.Role)); err != nil {
+		if err := db.audit(ctx, tx, merchantID, actor, keyport.AuditMemberInvited, "invitation", id, in.Email+" "+string(in.Role)); err != nil {
 			return err
 		}
 		out, err = scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationColumns+` FROM invitations i
@@ -93,7 +93,7 @@ func (db *DB) RevokeInvitation(ctx context.Context, actor keyport.Actor, merchan
 		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE id = ?`, db.now(), invitationID); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, merchantID, actor, "member.invitation_revoked", "invitation", invitationID, email)
+		return db.audit(ctx, tx, merchantID, actor, keyport.AuditInvitationRevoked, "invitation", invitationID, email)
 	})
 }
 
@@ -132,7 +132,7 @@ func (db *DB) AcceptInvitation(ctx context.Context, token, name, passwordHash, i
 		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET accepted_at = ? WHERE id = ?`, now, inv.ID); err != nil {
 			return err
 		}
-		if err := db.audit(ctx, tx, inv.MerchantID, keyport.Actor{UserID: id, Label: inv.Email, IP: ip}, "member.joined", "user", id,
+		if err := db.audit(ctx, tx, inv.MerchantID, keyport.Actor{UserID: id, Label: inv.Email, IP: ip}, keyport.AuditMemberJoined, "user", id,
 			inv.Email+" "+string(inv.Role)); err != nil {
 			return err
 		}
@@ -173,7 +173,7 @@ func (db *DB) ChangeRole(ctx context.Context, actor keyport.Actor, merchantID, u
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ? WHERE id = ?`, role, userID); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, merchantID, actor, "member.role_changed", "user", userID, fmt.Sprintf("%s %s → %s", u.Email, u.Role, role))
+		return db.audit(ctx, tx, merchantID, actor, keyport.AuditMemberRoleChanged, "user", userID, fmt.Sprintf("%s %s → %s", u.Email, u.Role, role))
 	})
 }
 
@@ -196,6 +196,6 @@ func (db *DB) RemoveMember(ctx context.Context, actor keyport.Actor, merchantID,
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, merchantID, actor, "member.removed", "user", userID, u.Email+" "+string(u.Role))
+		return db.audit(ctx, tx, merchantID, actor, keyport.AuditMemberRemoved, "user", userID, u.Email+" "+string(u.Role))
 	})
 }

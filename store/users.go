@@ -46,10 +46,10 @@ func (db *DB) CreateSignup(ctx context.Context, s keyport.Signup, passwordHash s
 		}
 		accountID, _ := r.LastInsertId()
 		actor := keyport.Actor{UserID: userID, Label: s.Email, IP: ip}
-		if err := db.audit(ctx, tx, merchantID, actor, "merchant.signed_up", "merchant", merchantID, s.MerchantName); err != nil {
+		if err := db.audit(ctx, tx, merchantID, actor, keyport.AuditMerchantSignedUp, "merchant", merchantID, s.MerchantName); err != nil {
 			return err
 		}
-		if err := db.audit(ctx, tx, merchantID, actor, "account.created", "api_account", accountID, keyport.DefaultAccountName); err != nil {
+		if err := db.audit(ctx, tx, merchantID, actor, keyport.AuditAccountCreated, "api_account", accountID, keyport.DefaultAccountName); err != nil {
 			return err
 		}
 		res = SignupResult{
@@ -79,7 +79,7 @@ func (db *DB) CreateAdmin(ctx context.Context, name, email, passwordHash string)
 		}
 		id, _ := r.LastInsertId()
 		u = keyport.User{ID: id, Name: name, Email: email, Role: keyport.RoleAdmin, PasswordHash: passwordHash, CreatedAt: unixTime(now)}
-		return db.audit(ctx, tx, 0, keyport.SystemActor, "admin.created", "user", id, email)
+		return db.audit(ctx, tx, 0, keyport.SystemActor, keyport.AuditAdminCreated, "user", id, email)
 	})
 	return u, err
 }
@@ -117,7 +117,7 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 // RecordLogin writes the audit event of a successful sign-in.
 func (db *DB) RecordLogin(ctx context.Context, u keyport.User, ip string) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		return db.audit(ctx, tx, u.MerchantID, keyport.UserActor(&u, ip), "user.logged_in", "user", u.ID, "")
+		return db.audit(ctx, tx, u.MerchantID, keyport.UserActor(&u, ip), keyport.AuditUserLoggedIn, "user", u.ID, "")
 	})
 }
 
@@ -139,7 +139,7 @@ func (db *DB) AddMember(ctx context.Context, actor keyport.Actor, merchantID int
 			return err
 		}
 		id, _ := r.LastInsertId()
-		if err := db.audit(ctx, tx, merchantID, actor, "user.added", "user", id, email+" "+string(role)); err != nil {
+		if err := db.audit(ctx, tx, merchantID, actor, keyport.AuditUserAdded, "user", id, email+" "+string(role)); err != nil {
 			return err
 		}
 		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+`
@@ -168,7 +168,7 @@ func (db *DB) ChangePassword(ctx context.Context, actor keyport.Actor, u keyport
 			return err
 		}
 		ended, _ = r.RowsAffected()
-		return db.audit(ctx, tx, u.MerchantID, actor, "user.password_changed", "user", u.ID, u.Email)
+		return db.audit(ctx, tx, u.MerchantID, actor, keyport.AuditPasswordChanged, "user", u.ID, u.Email)
 	})
 	return int(ended), err
 }
@@ -183,7 +183,7 @@ func (db *DB) EndAllSessions(ctx context.Context, actor keyport.Actor, u keyport
 			return err
 		}
 		ended, _ = r.RowsAffected()
-		return db.audit(ctx, tx, u.MerchantID, actor, "user.signed_out_everywhere", "user", u.ID, u.Email)
+		return db.audit(ctx, tx, u.MerchantID, actor, keyport.AuditSignedOutEverywhere, "user", u.ID, u.Email)
 	})
 	return int(ended), err
 }
