@@ -6,14 +6,44 @@ import (
 	"strings"
 )
 
+// ErrorCode says what kind of failure an Error is, for machines: web maps
+// each code to one HTTP status.
+type ErrorCode string
+
+// The error codes.
+const (
+	ENOTFOUND  ErrorCode = "not_found"
+	EFORBIDDEN ErrorCode = "forbidden"
+	ECONFLICT  ErrorCode = "conflict"
+)
+
+// Error is a failure the domain expects: a code for machines and a message
+// for people, shown as it is.
+type Error struct {
+	Code    ErrorCode
+	Message string
+}
+
+// Error is the code and the message, for logs.
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
+
+// ErrorMessage returns the message for people of an *Error in err's chain, or "".
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return ""
+}
+
 // ErrNotFound means the object does not exist or is not visible to the caller.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = &Error{ENOTFOUND, "We could not find that page, or you do not have access to it."}
 
 // ErrForbidden means the caller is known but may not perform the action.
-var ErrForbidden = errors.New("forbidden")
+var ErrForbidden = &Error{EFORBIDDEN, "You do not have permission to do that."}
 
 // ErrConflict means the action clashes with the current state of the object.
-var ErrConflict = errors.New("conflict")
+var ErrConflict = &Error{ECONFLICT, "That change conflicts with the current state. Reload the page and try again."}
 
 // ValidationError reports invalid input, one message per field name.
 type ValidationError struct {
@@ -58,7 +88,7 @@ func FieldError(field, message string) error {
 }
 
 // ErrAccountDisabled refuses new keys on a disabled API account.
-var ErrAccountDisabled = errors.New("This API account is disabled. Enable it before creating keys.")
+var ErrAccountDisabled = &Error{ECONFLICT, "This API account is disabled. Enable it before creating keys."}
 
 // ErrMerchantDisabled refuses sign-ins and invitations of a merchant the platform disabled.
-var ErrMerchantDisabled = errors.New("This merchant account is disabled. Contact the platform team.")
+var ErrMerchantDisabled = &Error{EFORBIDDEN, "This merchant account is disabled. Contact the platform team."}

@@ -1,7 +1,6 @@
 package keyport
 
 import (
-	"errors"
 	"time"
 )
 
@@ -23,7 +22,7 @@ type Invitation struct {
 }
 
 // ErrLastOwner refuses to demote or remove a merchant's last Owner.
-var ErrLastOwner = errors.New("A merchant needs at least one Owner: make another member Owner first.")
+var ErrLastOwner = &Error{ECONFLICT, "A merchant needs at least one Owner: make another member Owner first."}
 
 // NewInvitation is what an Owner submits to invite a member.
 type NewInvitation struct {

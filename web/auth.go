@@ -118,7 +118,7 @@ func (s *Server) login(c echo.Context) error {
 			return verr
 		}
 		if ok && u.MerchantDisabled {
-			return fail(http.StatusForbidden, keyport.ErrMerchantDisabled.Error())
+			return fail(http.StatusForbidden, keyport.ErrMerchantDisabled.Message)
 		}
 		if ok {
 			s.throttle.Succeed(email)

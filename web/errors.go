@@ -18,19 +18,12 @@ func statusOf(err error) (int, string) {
 	var he *echo.HTTPError
 	var ve *keyport.ValidationError
 	var ce *keyport.CapError
+	var ke *keyport.Error
 	switch {
-	case errors.Is(err, keyport.ErrNotFound):
-		return http.StatusNotFound, "We could not find that page, or you do not have access to it."
-	case errors.Is(err, keyport.ErrMerchantDisabled):
-		return http.StatusForbidden, err.Error()
-	case errors.Is(err, keyport.ErrForbidden):
-		return http.StatusForbidden, "You do not have permission to do that."
-	case errors.Is(err, keyport.ErrConflict):
-		return http.StatusConflict, "That change conflicts with the current state. Reload the page and try again."
+	case errors.As(err, &ke):
+		return statusOfCode[ke.Code], ke.Message
 	case errors.As(err, &ce):
 		return http.StatusUnprocessableEntity, ce.Error()
-	case errors.Is(err, keyport.ErrAccountDisabled):
-		return http.StatusConflict, err.Error()
 	case errors.As(err, &ve):
 		return http.StatusUnprocessableEntity, ve.Error()
 	case errors.As(err, &he):
@@ -47,6 +40,13 @@ func statusOf(err error) (int, string) {
 		return he.Code, msg
 	}
 	return http.StatusInternalServerError, "Something went wrong on our side. The error has been logged; please try again."
+}
+
+// statusOfCode is the HTTP status of each domain error code.
+var statusOfCode = map[keyport.ErrorCode]int{
+	keyport.ENOTFOUND:  http.StatusNotFound,
+	keyport.EFORBIDDEN: http.StatusForbidden,
+	keyport.ECONFLICT:  http.StatusConflict,
 }
 
 var statusTitles = map[int]string{

@@ -93,7 +93,7 @@ func formLevelError(err error) (string, bool) {
 	case errors.As(err, &ce):
 		return ce.Error(), true
 	case errors.Is(err, keyport.ErrAccountDisabled):
-		return err.Error(), true
+		return keyport.ErrorMessage(err), true
 	}
 	return "", false
 }

@@ -82,7 +82,7 @@ func (s *Server) teamChange(c echo.Context, change func(userID int64) error, don
 	err = change(id)
 	switch {
 	case errors.Is(err, keyport.ErrLastOwner):
-		s.flash(c, "error", err.Error())
+		s.flash(c, "error", keyport.ErrorMessage(err))
 	case err != nil:
 		return err
 	default:
