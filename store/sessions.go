@@ -244,12 +244,16 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID int64, keep string)
 	return err
 }
 
-// CountActive returns how many sessions of a user are neither idle nor past their lifetime.
-func (s *SessionStore) CountActive(ctx context.Context, userID int64) (int, error) {
+// CountActive returns how many sessions of a user are neither idle nor past their
+// lifetime. The session with id current (may be empty) counts while within its
+// lifetime: it is in use, though pages, which never write, leave its
+// last_seen_at behind.
+func (s *SessionStore) CountActive(ctx context.Context, userID int64, current string) (int, error) {
 	now := s.db.Now()
+	hash := hashSessionID(current)
 	var n int
-	err := s.db.queryRow(ctx, `SELECT count(*) FROM sessions WHERE user_id = ? AND last_seen_at >= ? AND created_at >= ?`,
-		userID, now.Add(-s.IdleTimeout).Unix(), now.Add(-s.MaxLifetime).Unix()).Scan(&n)
+	err := s.db.queryRow(ctx, `SELECT count(*) FROM sessions WHERE user_id = ? AND created_at >= ? AND (last_seen_at >= ? OR id_hash = ?)`,
+		userID, now.Add(-s.MaxLifetime).Unix(), now.Add(-s.IdleTimeout).Unix(), hash[:]).Scan(&n)
 	return n, err
 }
 
