@@ -30,6 +30,10 @@ func TestRequestNoticeStaysUntilDismissed(t *testing.T) {
 		page := owner.get("/accounts")
 		wantContains(t, page.Body, approvalNotice, `action="`+dismissPath(id)+`"`, `name="back" value="/accounts"`)
 	}
+	wantContains(t, owner.getURL("/secrets?mode=live").Body, approvalNotice, `name="back" value="/secrets?mode=live"`)
+	// A form answered with a page offers no way back to the form's URL.
+	failed := owner.post("/accounts", url.Values{"name": {""}})
+	wantContains(t, failed.Body, approvalNotice, `name="back" value=""`)
 	// A cross-site form has no CSRF token: refused, the notice stays.
 	wantStatus(t, owner.postRaw(dismissPath(id), url.Values{}), http.StatusForbidden)
 	wantContains(t, owner.get(keysPath(res)).Body, approvalNotice)

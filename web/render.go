@@ -44,10 +44,16 @@ func (s *Server) page(c echo.Context, title, nav string) views.Page {
 		if err != nil {
 			s.log.Error("request notices", "err", err)
 		}
+		// A dismissed notice leads back to this page, unless it answers a
+		// form, whose URL a GET may not open.
+		back := ""
+		if c.Request().Method == http.MethodGet {
+			back = c.Request().URL.RequestURI()
+		}
 		for _, r := range notices {
 			f := requestNotice(r)
 			if p.User.Role.CanManageKeys() {
-				f.Dismiss = &views.Dismiss{Action: fmt.Sprintf("/notices/%d/dismiss", r.ID), CSRF: p.CSRF, Back: c.Request().URL.Path}
+				f.Dismiss = &views.Dismiss{Action: fmt.Sprintf("/notices/%d/dismiss", r.ID), CSRF: p.CSRF, Back: back}
 			}
 			p.Flashes = append(p.Flashes, f)
 		}
