@@ -43,6 +43,13 @@ func (s RequestState) Label() string {
 // Open reports whether the request waits for the API team.
 func (s RequestState) Open() bool { return s == RequestPending || s == RequestNeedsInfo }
 
+// NotifiesMerchant reports whether entering this state gives the merchant a
+// notice (approved, rejected, a question), which stays on their pages until
+// they dismiss it or the request moves on.
+func (s RequestState) NotifiesMerchant() bool {
+	return s == RequestApproved || s == RequestRejected || s == RequestNeedsInfo
+}
+
 // requestTransitions lists every allowed move; anything else is refused. An
 // approved request may still be cancelled, by the merchant or by deleting its
 // API account, which gives back the cap slot it reserved.

@@ -165,7 +165,7 @@ func (db *DB) DeleteAccount(ctx context.Context, actor keyport.Actor, merchantID
 		}
 		for _, r := range requests {
 			if err := db.moveRequest(ctx, tx, actor, r, keyport.RequestCancelled, keyport.AuditRequestCancelled,
-				r.TokenName+" (API account deleted)", "notify_merchant = 0"); err != nil {
+				r.TokenName+" (API account deleted)", ""); err != nil {
 				return err
 			}
 		}

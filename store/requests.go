@@ -161,16 +161,17 @@ func (db *DB) CountPendingRequests(ctx context.Context) (int, error) {
 }
 
 // moveRequest changes a request's state inside tx when the state machine allows it.
+// Every move replaces the request's notice: the new state gives one or none.
 func (db *DB) moveRequest(ctx context.Context, tx *sql.Tx, actor keyport.Actor, r keyport.LiveKeyRequest, to keyport.RequestState, action keyport.AuditAction, detail string, set string, args ...any) error {
 	if !keyport.CanMove(r.State, to) {
 		return keyport.ErrIllegalTransition
 	}
-	query := `UPDATE live_key_requests SET state = ?, updated_at = ?`
+	query := `UPDATE live_key_requests SET state = ?, updated_at = ?, notify_merchant = ?`
 	if set != "" {
 		query += ", " + set
 	}
 	query += ` WHERE id = ? AND state = ?`
-	all := append([]any{to, db.now()}, args...)
+	all := append([]any{to, db.now(), to.NotifiesMerchant()}, args...)
 	all = append(all, r.ID, r.State)
 	res, err := tx.ExecContext(ctx, query, all...)
 	if err != nil {
@@ -212,7 +213,7 @@ func (db *DB) ApproveRequest(ctx context.Context, actor keyport.Actor, requestID
 			}
 		}
 		return db.moveRequest(ctx, tx, actor, r, keyport.RequestApproved, keyport.AuditRequestApproved, r.TokenName,
-			"decided_by_label = ?, notify_merchant = 1", actor.Label)
+			"decided_by_label = ?", actor.Label)
 	})
 }
 
@@ -220,7 +221,7 @@ func (db *DB) ApproveRequest(ctx context.Context, actor keyport.Actor, requestID
 func (db *DB) RejectRequest(ctx context.Context, actor keyport.Actor, requestID int64, reason string) error {
 	return db.changeRequest(ctx, requestID, 0, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
 		return db.moveRequest(ctx, tx, actor, r, keyport.RequestRejected, keyport.AuditRequestRejected, reason,
-			"reject_reason = ?, decided_by_label = ?, notify_merchant = 1", reason, actor.Label)
+			"reject_reason = ?, decided_by_label = ?", reason, actor.Label)
 	})
 }
 
@@ -228,7 +229,7 @@ func (db *DB) RejectRequest(ctx context.Context, actor keyport.Actor, requestID 
 func (db *DB) AskForInfo(ctx context.Context, actor keyport.Actor, requestID int64, question string) error {
 	return db.changeRequest(ctx, requestID, 0, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
 		return db.moveRequest(ctx, tx, actor, r, keyport.RequestNeedsInfo, keyport.AuditRequestInfoRequested, question,
-			"question = ?, reply = '', notify_merchant = 1", question)
+			"question = ?, reply = ''", question)
 	})
 }
 
@@ -275,20 +276,23 @@ func (db *DB) IssueLiveKey(ctx context.Context, actor keyport.Actor, merchantID,
 	return out, err
 }
 
-// TakeRequestNotices returns the merchant's request outcomes not yet shown and marks them shown.
-func (db *DB) TakeRequestNotices(ctx context.Context, merchantID int64) ([]keyport.LiveKeyRequest, error) {
-	var n int
-	if err := db.queryRow(ctx, `SELECT count(*) FROM live_key_requests WHERE merchant_id = ? AND notify_merchant = 1`, merchantID).Scan(&n); err != nil || n == 0 {
-		return nil, err
-	}
-	var list []keyport.LiveKeyRequest
-	err := db.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.merchant_id = ? AND r.notify_merchant = 1 ORDER BY r.id`, merchantID)
-		if list, err = collect(rows, err, scanOneRequest); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE live_key_requests SET notify_merchant = 0 WHERE merchant_id = ? AND notify_merchant = 1`, merchantID)
+// RequestNotices returns the merchant's request notices that still apply and
+// nobody dismissed, oldest first. Reading them changes nothing.
+func (db *DB) RequestNotices(ctx context.Context, merchantID int64) ([]keyport.LiveKeyRequest, error) {
+	rows, err := db.query(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.merchant_id = ? AND r.notify_merchant = 1 ORDER BY r.id`, merchantID)
+	return collect(rows, err, scanOneRequest)
+}
+
+// DismissRequestNotice hides the notice of one of the merchant's requests for
+// everyone of the merchant. Dismissing twice is no error; a request of another
+// merchant is ErrNotFound.
+func (db *DB) DismissRequestNotice(ctx context.Context, merchantID, requestID int64) error {
+	res, err := db.exec(ctx, `UPDATE live_key_requests SET notify_merchant = 0 WHERE id = ? AND merchant_id = ?`, requestID, merchantID)
+	if err != nil {
 		return err
-	})
-	return list, err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return keyport.ErrNotFound
+	}
+	return nil
 }

@@ -173,18 +173,114 @@ func TestFileRequestCountsApprovedRequestsTowardTheCap(t *testing.T) {
 	}
 }
 
-func TestTakeRequestNoticesReturnsEachOutcomeOnce(t *testing.T) {
+// noticeIDs returns the ids of the merchant's request notices.
+func noticeIDs(t *testing.T, db *DB, merchantID int64) []int64 {
+	t.Helper()
+	list, err := db.RequestNotices(context.Background(), merchantID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, r := range list {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+func TestRequestNoticesFollowTheRequestsState(t *testing.T) {
+	for _, tc := range []struct {
+		state  keyport.RequestState
+		notice bool
+	}{
+		{keyport.RequestPending, false},
+		{keyport.RequestNeedsInfo, true},
+		{keyport.RequestApproved, true},
+		{keyport.RequestRejected, true},
+		{keyport.RequestCancelled, false},
+		{keyport.RequestIssued, false},
+	} {
+		t.Run(string(tc.state), func(t *testing.T) {
+			db := openTestDB(t)
+			res := signedUp(t, db)
+			id := requestIn(t, db, res, tc.state)
+			before := db.Writes()
+			for range 2 {
+				ids := noticeIDs(t, db, res.Merchant.ID)
+				if got := len(ids) == 1 && ids[0] == id; got != tc.notice || (!tc.notice && len(ids) != 0) {
+					t.Fatalf("notices %v, want one for %d: %v", ids, id, tc.notice)
+				}
+			}
+			if db.Writes() != before {
+				t.Fatalf("reading notices wrote %d times", db.Writes()-before)
+			}
+		})
+	}
+}
+
+func TestRequestNoticeEndsWhenTheRequestMovesOn(t *testing.T) {
 	db := openTestDB(t)
 	ctx := context.Background()
 	res := signedUp(t, db)
-	requestIn(t, db, res, keyport.RequestPending)
-	approved := requestIn(t, db, res, keyport.RequestApproved)
-	notices, err := db.TakeRequestNotices(ctx, res.Merchant.ID)
-	if err != nil || len(notices) != 1 || notices[0].ID != approved {
-		t.Fatalf("notices %v, %v", notices, err)
+	owner := keyport.UserActor(&res.Owner, "")
+	staff := keyport.Actor{Label: "staff@keyport.test"}
+	id := requestIn(t, db, res, keyport.RequestNeedsInfo)
+	steps := []struct {
+		name   string
+		move   func() error
+		notice bool
+	}{
+		{"answered", func() error { return db.AnswerRequest(ctx, owner, res.Merchant.ID, res.Account.ID, id, "Our shop.") }, false},
+		{"asked again", func() error { return db.AskForInfo(ctx, staff, id, "Which shop?") }, true},
+		{"dismissed", func() error { return db.DismissRequestNotice(ctx, res.Merchant.ID, id) }, false},
+		{"answered again", func() error {
+			return db.AnswerRequest(ctx, owner, res.Merchant.ID, res.Account.ID, id, "The web shop.")
+		}, false},
+		{"approved", func() error { return db.ApproveRequest(ctx, staff, id) }, true},
+		{"issued", func() error {
+			_, err := db.IssueLiveKey(ctx, owner, res.Merchant.ID, res.Account.ID, id)
+			return err
+		}, false},
 	}
-	if again, _ := db.TakeRequestNotices(ctx, res.Merchant.ID); len(again) != 0 {
-		t.Fatalf("notices again: %v", again)
+	for _, step := range steps {
+		if err := step.move(); err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if ids := noticeIDs(t, db, res.Merchant.ID); (len(ids) == 1) != step.notice {
+			t.Fatalf("after %s: notices %v, want a notice: %v", step.name, ids, step.notice)
+		}
+	}
+}
+
+func TestDismissRequestNoticeIsScopedToTheMerchant(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	a := signedUp(t, db)
+	b, err := db.CreateSignup(ctx, keyport.Signup{MerchantName: "Bolt", Name: "Bo", Email: "bo@bolt.test"}, "hash", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	approved := requestIn(t, db, a, keyport.RequestApproved)
+	rejected := requestIn(t, db, a, keyport.RequestRejected)
+	for _, tc := range []struct {
+		name     string
+		merchant int64
+		request  int64
+		wantErr  error
+		left     int
+	}{
+		{"another merchant's request", b.Merchant.ID, approved, keyport.ErrNotFound, 2},
+		{"a request that does not exist", a.Merchant.ID, 9999, keyport.ErrNotFound, 2},
+		{"own request", a.Merchant.ID, approved, nil, 1},
+		{"own request again", a.Merchant.ID, approved, nil, 1},
+		{"the other own request", a.Merchant.ID, rejected, nil, 0},
+	} {
+		err := db.DismissRequestNotice(ctx, tc.merchant, tc.request)
+		if !errors.Is(err, tc.wantErr) {
+			t.Fatalf("%s: %v, want %v", tc.name, err, tc.wantErr)
+		}
+		if ids := noticeIDs(t, db, a.Merchant.ID); len(ids) != tc.left {
+			t.Fatalf("%s: notices %v, want %d", tc.name, ids, tc.left)
+		}
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"encoding/gob"
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/securecookie"
@@ -69,20 +71,40 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	if err != nil {
 		return session, nil
 	}
-	var id []byte
-	if err := securecookie.DecodeMulti(name, cookie.Value, &id, s.codecs...); err != nil {
+	var value []byte
+	if err := securecookie.DecodeMulti(name, cookie.Value, &value, s.codecs...); err != nil {
 		return session, nil
 	}
-	ok, err := s.load(r.Context(), string(id), session)
+	id, seen := splitSessionCookie(value)
+	ok, err := s.load(r.Context(), id, seen, MethodWrites(r.Method), session)
 	if err != nil || !ok {
 		return session, err
 	}
-	session.ID = string(id)
+	session.ID = id
 	session.IsNew = false
 	return session, nil
 }
 
-func (s *SessionStore) load(ctx context.Context, id string, session *sessions.Session) (bool, error) {
+// sessionSeenKey is the session value holding when the session was last used
+// (Unix seconds), as the later of its row and its cookie say. It is not stored.
+const sessionSeenKey = "seen_at"
+
+// MethodWrites reports whether a request of this method may change data. Only
+// such requests write sessions; reading a page never does.
+func MethodWrites(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return false
+	}
+	return true
+}
+
+// load reads the session row into session. The idle timeout counts from the
+// later of the row's last_seen_at and seen, the signed time in the cookie, so
+// that a session used only to read pages stays alive without a write. Only a
+// request that may write (write true) deletes an expired row or moves
+// last_seen_at.
+func (s *SessionStore) load(ctx context.Context, id string, seen int64, write bool, session *sessions.Session) (bool, error) {
 	hash := hashSessionID(id)
 	var userID, created, lastSeen int64
 	var data []byte
@@ -95,7 +117,11 @@ func (s *SessionStore) load(ctx context.Context, id string, session *sessions.Se
 		return false, err
 	}
 	now := s.db.Now()
-	if now.Sub(unixTime(lastSeen)) > s.IdleTimeout || now.Sub(unixTime(created)) > s.MaxLifetime {
+	used := max(lastSeen, seen)
+	if now.Sub(unixTime(used)) > s.IdleTimeout || now.Sub(unixTime(created)) > s.MaxLifetime {
+		if !write {
+			return false, nil
+		}
 		_, err := s.db.exec(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hash[:])
 		return false, err
 	}
@@ -105,7 +131,8 @@ func (s *SessionStore) load(ctx context.Context, id string, session *sessions.Se
 		}
 	}
 	session.Values[SessionUserKey] = userID
-	if now.Sub(unixTime(lastSeen)) >= time.Minute {
+	session.Values[sessionSeenKey] = used
+	if write && now.Sub(unixTime(lastSeen)) >= time.Minute {
 		if _, err := s.db.exec(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?`, now.Unix(), hash[:]); err != nil {
 			return false, err
 		}
@@ -113,8 +140,47 @@ func (s *SessionStore) load(ctx context.Context, id string, session *sessions.Se
 	return true, nil
 }
 
+// Refresh renews the cookie of a loaded session when its last use is a minute
+// old or more, so that the cookie carries the time of this use. It sets a
+// cookie and writes nothing to the database.
+func (s *SessionStore) Refresh(w http.ResponseWriter, session *sessions.Session) error {
+	if session.IsNew || session.ID == "" {
+		return nil
+	}
+	seen, _ := session.Values[sessionSeenKey].(int64)
+	now := s.db.now()
+	if now-seen < int64(time.Minute/time.Second) {
+		return nil
+	}
+	session.Values[sessionSeenKey] = now
+	return s.setCookie(w, session, now)
+}
+
+// setCookie sets the session's cookie: its id and the time it was last used, signed.
+func (s *SessionStore) setCookie(w http.ResponseWriter, session *sessions.Session, seen int64) error {
+	value := session.ID + "|" + strconv.FormatInt(seen, 10)
+	encoded, err := securecookie.EncodeMulti(session.Name(), []byte(value), s.codecs...)
+	if err != nil {
+		return err
+	}
+	http.SetCookie(w, sessions.NewCookie(session.Name(), encoded, session.Options))
+	return nil
+}
+
+// splitSessionCookie reads a cookie value as a session id and the time it was
+// last used; a cookie written before the time was added has only the id.
+func splitSessionCookie(value []byte) (id string, seen int64) {
+	id, at, ok := strings.Cut(string(value), "|")
+	if ok {
+		seen, _ = strconv.ParseInt(at, 10, 64)
+	}
+	return id, seen
+}
+
 // Save writes the session row and sets the cookie. A session with a negative
 // MaxAge is deleted and its cookie expired; a session without a user is not stored.
+// Storing a new session also deletes every session past its lifetime, which
+// pages, since they never write, leave behind.
 func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, session *sessions.Session) error {
 	ctx := r.Context()
 	userID, _ := session.Values[SessionUserKey].(int64)
@@ -131,7 +197,7 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, session *ses
 	}
 	values := make(map[any]any, len(session.Values))
 	for k, v := range session.Values {
-		if k != SessionUserKey {
+		if k != SessionUserKey && k != sessionSeenKey {
 			values[k] = v
 		}
 	}
@@ -143,6 +209,9 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, session *ses
 	if session.ID == "" {
 		id, err := newSessionID()
 		if err != nil {
+			return err
+		}
+		if _, err := s.db.exec(ctx, `DELETE FROM sessions WHERE created_at < ?`, now-int64(s.MaxLifetime/time.Second)); err != nil {
 			return err
 		}
 		hash := hashSessionID(id)
@@ -157,12 +226,8 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, session *ses
 			return err
 		}
 	}
-	encoded, err := securecookie.EncodeMulti(session.Name(), []byte(session.ID), s.codecs...)
-	if err != nil {
-		return err
-	}
-	http.SetCookie(w, sessions.NewCookie(session.Name(), encoded, session.Options))
-	return nil
+	session.Values[sessionSeenKey] = now
+	return s.setCookie(w, session, now)
 }
 
 // Delete removes one session by its id.
@@ -179,12 +244,16 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID int64, keep string)
 	return err
 }
 
-// CountActive returns how many sessions of a user are neither idle nor past their lifetime.
-func (s *SessionStore) CountActive(ctx context.Context, userID int64) (int, error) {
+// CountActive returns how many sessions of a user are neither idle nor past their
+// lifetime. The session with id current (may be empty) counts while within its
+// lifetime: it is in use, though pages, which never write, leave its
+// last_seen_at behind.
+func (s *SessionStore) CountActive(ctx context.Context, userID int64, current string) (int, error) {
 	now := s.db.Now()
+	hash := hashSessionID(current)
 	var n int
-	err := s.db.queryRow(ctx, `SELECT count(*) FROM sessions WHERE user_id = ? AND last_seen_at >= ? AND created_at >= ?`,
-		userID, now.Add(-s.IdleTimeout).Unix(), now.Add(-s.MaxLifetime).Unix()).Scan(&n)
+	err := s.db.queryRow(ctx, `SELECT count(*) FROM sessions WHERE user_id = ? AND created_at >= ? AND (last_seen_at >= ? OR id_hash = ?)`,
+		userID, now.Add(-s.MaxLifetime).Unix(), now.Add(-s.IdleTimeout).Unix(), hash[:]).Scan(&n)
 	return n, err
 }
 

@@ -35,11 +35,17 @@ type DB struct {
 	keyEpoch atomic.Uint64
 	// queries counts the statements and transactions started through this DB.
 	queries atomic.Int64
+	// writes counts the write transactions and statements started through this DB.
+	writes atomic.Int64
 }
 
 // Queries returns how many statements and transactions have been started
 // through this DB, so that tests can prove a path runs no SQL.
 func (db *DB) Queries() int64 { return db.queries.Load() }
+
+// Writes returns how many write transactions and write statements have been
+// started through this DB, so that tests can prove a path writes nothing.
+func (db *DB) Writes() int64 { return db.writes.Load() }
 
 // FileName is the name of the SQLite file inside the data directory.
 const FileName = "keyport.db"
@@ -118,6 +124,7 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row 
 
 // exec runs a statement outside any transaction through its prepared statement.
 func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	db.writes.Add(1)
 	s, err := db.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -151,6 +158,7 @@ func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // counters, shipments): it leaves the key epoch alone.
 func (db *DB) quietTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	db.queries.Add(1)
+	db.writes.Add(1)
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -221,8 +221,8 @@ func TestSessionStoreRoundTripAndExpiry(t *testing.T) {
 		t.Fatalf("the raw session id is stored (%d, %v)", stored, err)
 	}
 
-	load := func() (int64, []any) {
-		req := httptest.NewRequest(http.MethodGet, "/", nil)
+	loadAs := func(method string) (int64, []any) {
+		req := httptest.NewRequest(method, "/", nil)
 		req.AddCookie(cookie)
 		s, err := st.New(req, "s")
 		if err != nil {
@@ -231,6 +231,7 @@ func TestSessionStoreRoundTripAndExpiry(t *testing.T) {
 		id, _ := s.Values[SessionUserKey].(int64)
 		return id, s.Flashes()
 	}
+	load := func() (int64, []any) { return loadAs(http.MethodGet) }
 	id, flashes := load()
 	if id != res.Owner.ID || len(flashes) != 1 || flashes[0] != "hello" {
 		t.Fatalf("loaded user %d flashes %v", id, flashes)
@@ -243,8 +244,66 @@ func TestSessionStoreRoundTripAndExpiry(t *testing.T) {
 	if id, _ := load(); id != 0 {
 		t.Fatal("session survived the idle timeout")
 	}
+	if n := count(t, db, "SELECT count(*) FROM sessions"); n != 1 {
+		t.Fatalf("a GET deleted the expired session row: %d left", n)
+	}
+	if id, _ := loadAs(http.MethodPost); id != 0 {
+		t.Fatal("session survived the idle timeout on a POST")
+	}
 	if n := count(t, db, "SELECT count(*) FROM sessions"); n != 0 {
 		t.Fatalf("expired session row kept: %d", n)
+	}
+}
+
+func TestSessionSlidesOnPagesWithoutWriting(t *testing.T) {
+	db := openTestDB(t)
+	res := signedUp(t, db)
+	now := time.Now()
+	db.Now = func() time.Time { return now }
+	st := db.NewSessionStore(make([]byte, 32), 30*time.Minute, 12*time.Hour, false)
+	sess, _ := st.New(httptest.NewRequest(http.MethodGet, "/", nil), "s")
+	sess.Values[SessionUserKey] = res.Owner.ID
+	rec := httptest.NewRecorder()
+	if err := st.Save(httptest.NewRequest(http.MethodPost, "/", nil), rec, sess); err != nil {
+		t.Fatal(err)
+	}
+	first := rec.Result().Cookies()[0]
+	// visit loads the session of cookie on a page and returns the cookie the
+	// answer sets, or cookie itself when it sets none.
+	visit := func(cookie *http.Cookie) (*http.Cookie, bool) {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.AddCookie(cookie)
+		s, err := st.New(req, "s")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		if err := st.Refresh(rec, s); err != nil {
+			t.Fatal(err)
+		}
+		if set := rec.Result().Cookies(); len(set) > 0 {
+			return set[0], !s.IsNew
+		}
+		return cookie, !s.IsNew
+	}
+	before := db.Writes()
+	if c, ok := visit(first); !ok || c != first {
+		t.Fatalf("a page right after sign-in: signed in %v, cookie renewed %v", ok, c != first)
+	}
+	now = now.Add(20 * time.Minute)
+	renewed, ok := visit(first)
+	if !ok || renewed == first {
+		t.Fatalf("a page 20 minutes later: signed in %v, cookie renewed %v", ok, renewed != first)
+	}
+	now = now.Add(20 * time.Minute)
+	if _, ok := visit(renewed); !ok {
+		t.Fatal("the renewed cookie ended 20 minutes after its last page")
+	}
+	if _, ok := visit(first); ok {
+		t.Fatal("the first cookie outlived the idle timeout")
+	}
+	if db.Writes() != before {
+		t.Fatalf("pages wrote %d times", db.Writes()-before)
 	}
 }
 

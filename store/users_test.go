@@ -66,7 +66,7 @@ func TestEndAllSessionsSignsTheUserOutEverywhere(t *testing.T) {
 	}
 	addSession(t, db, other.Owner.ID, "other")
 	sessions := db.NewSessionStore(make([]byte, 32), 30*time.Minute, 12*time.Hour, false)
-	if n, err := sessions.CountActive(ctx, res.Owner.ID); err != nil || n != 2 {
+	if n, err := sessions.CountActive(ctx, res.Owner.ID, ""); err != nil || n != 2 {
 		t.Fatalf("active sessions %d (%v), want 2", n, err)
 	}
 
@@ -74,7 +74,7 @@ func TestEndAllSessionsSignsTheUserOutEverywhere(t *testing.T) {
 	if err != nil || ended != 2 {
 		t.Fatalf("ended %d (%v), want 2", ended, err)
 	}
-	if n, err := sessions.CountActive(ctx, res.Owner.ID); err != nil || n != 0 {
+	if n, err := sessions.CountActive(ctx, res.Owner.ID, ""); err != nil || n != 0 {
 		t.Fatalf("active sessions after signing out everywhere: %d %v", n, err)
 	}
 	if n := count(t, db, `SELECT count(*) FROM sessions WHERE user_id = ?`, other.Owner.ID); n != 1 {
@@ -99,7 +99,19 @@ func TestCountActiveSkipsIdleAndOldSessions(t *testing.T) {
 		}
 	}
 	sessions := db.NewSessionStore(make([]byte, 32), 30*time.Minute, 12*time.Hour, false)
-	if n, err := sessions.CountActive(ctx, res.Owner.ID); err != nil || n != 1 {
+	if n, err := sessions.CountActive(ctx, res.Owner.ID, ""); err != nil || n != 1 {
 		t.Fatalf("active sessions %d (%v), want 1: an idle and an expired one do not count", n, err)
+	}
+	for _, tc := range []struct {
+		current string
+		want    int
+	}{
+		{"a", 1},
+		{"b", 2},
+		{"c", 1},
+	} {
+		if n, err := sessions.CountActive(ctx, res.Owner.ID, tc.current); err != nil || n != tc.want {
+			t.Fatalf("active sessions seen from session %s: %d (%v), want %d: the current one counts within its lifetime", tc.current, n, err, tc.want)
+		}
 	}
 }

@@ -22,11 +22,24 @@ type Page struct {
 	PendingRequests int
 }
 
-// Flash is a one-time notice shown at the top of the next page.
+// Flash is a notice shown at the top of a page: a one-time flash, or a
+// request's notice that stays until it is dismissed.
 type Flash struct {
 	// Kind is "success", "info" or "error".
 	Kind    string
 	Message string
+	// Dismiss, when set, makes the notice's close button a form that ends the
+	// notice on the server; otherwise the button only hides it in the browser.
+	Dismiss *Dismiss
+}
+
+// Dismiss is the form that ends a notice on the server.
+type Dismiss struct {
+	// Action is the URL the form posts to.
+	Action string
+	CSRF   string
+	// Back is the path of the page to return to after a plain (non-htmx) post.
+	Back string
 }
 
 // NavItem is one entry of the main navigation.

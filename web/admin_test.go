@@ -103,8 +103,9 @@ func TestDisabledMerchantCannotSignInAndItsKeysFail(t *testing.T) {
 }
 
 // TestSessionOfADisabledMerchantIsRefused covers a session that outlives the
-// disabling (here the flag is set behind the store's back): the next request
-// treats the user as signed out and ends the session.
+// disabling (here the flag is set behind the store's back): every request
+// treats the user as signed out, and the next one that may write (a POST; a
+// page never writes) ends the session.
 func TestSessionOfADisabledMerchantIsRefused(t *testing.T) {
 	app := newTestApp(t)
 	owner, res := app.merchant("Acme", "owner@acme.test")
@@ -112,6 +113,9 @@ func TestSessionOfADisabledMerchantIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantSignedOut(t, owner, "a surviving session")
+	if res := owner.post("/settings/sessions/end", nil); res.Header.Get("Location") != "/login" {
+		t.Fatalf("a POST of the surviving session answered %d %s, want a redirect to /login", res.Code, res.Header.Get("Location"))
+	}
 	if n := app.count(`SELECT count(*) FROM sessions WHERE user_id = ?`, res.Owner.ID); n != 0 {
 		t.Fatal("the surviving session was not ended")
 	}

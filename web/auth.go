@@ -156,7 +156,8 @@ func (s *Server) logout(c echo.Context) error {
 }
 
 // startSession ends the request's current session, if any, and starts a new one
-// with a fresh id for the user.
+// with a fresh id for the user; flash ("kind|message"), when set, is queued for
+// the next page.
 func (s *Server) startSession(c echo.Context, userID int64, flash string) error {
 	old, err := s.sessions.Get(c.Request(), s.cookieName)
 	if err == nil && old.ID != "" {
@@ -168,8 +169,11 @@ func (s *Server) startSession(c echo.Context, userID int64, flash string) error 
 	opts := s.sessions.Options
 	sess.Options = &opts
 	sess.Values[store.SessionUserKey] = userID
-	if flash != "" {
-		sess.AddFlash(flash)
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		return err
 	}
-	return sess.Save(c.Request(), c.Response())
+	if flash != "" {
+		s.setFlashes(c, append(s.pendingFlashes(c), flash))
+	}
+	return nil
 }

@@ -243,10 +243,11 @@ func authzMatrix(s matrixSeed) map[string]matrixRow {
 		"POST /team/members/:uid/role":       {want: ownerObject},
 		"POST /team/members/:uid/remove":     {want: ownerObject},
 
-		"GET /accounts/new":         {want: managerCreate},
-		"POST /accounts":            {want: managerCreate},
-		"GET /secrets/new":          {want: accountChange, query: "account=:id"},
-		"POST /secrets/:kid/revoke": {want: accountChange},
+		"GET /accounts/new":          {want: managerCreate},
+		"POST /accounts":             {want: managerCreate},
+		"GET /secrets/new":           {want: accountChange, query: "account=:id"},
+		"POST /secrets/:kid/revoke":  {want: accountChange},
+		"POST /notices/:rid/dismiss": {want: accountChange, params: map[string]string{":rid": s.params[":approved"]}},
 
 		"GET /accounts/:id/keys":           {want: accountRead},
 		"GET /accounts/:id/keys/section":   {want: accountRead, query: "mode=test"},

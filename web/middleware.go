@@ -149,8 +149,9 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 	})
 }
 
-// loadSession puts the signed-in user, if any, into the context. A user of a
-// disabled merchant counts as signed out, and their session ends.
+// loadSession puts the signed-in user, if any, into the context and renews
+// the session cookie's last use. A user of a disabled merchant counts as
+// signed out, and the next request that may write ends their session.
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if isSessionless(c.Request().URL.Path) {
@@ -165,11 +166,16 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			switch {
 			case err == nil && u.MerchantDisabled:
 				delete(sess.Values, store.SessionUserKey)
-				if err := s.sessions.Delete(c.Request().Context(), sess.ID); err != nil {
-					return err
+				if store.MethodWrites(c.Request().Method) {
+					if err := s.sessions.Delete(c.Request().Context(), sess.ID); err != nil {
+						return err
+					}
 				}
 			case err == nil:
 				c.Set(ctxUser, &u)
+				if err := s.sessions.Refresh(c.Response(), sess); err != nil {
+					return err
+				}
 			case err != keyport.ErrNotFound:
 				return err
 			}

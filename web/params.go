@@ -2,7 +2,10 @@ package web
 
 import (
 	"errors"
+	"net/url"
 	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -20,6 +23,20 @@ func pathID(c echo.Context, name string) (int64, error) {
 		return 0, keyport.ErrNotFound
 	}
 	return id, nil
+}
+
+// localPath returns next when it is a path of this site, and fallback
+// otherwise, so that a redirect to it can never leave the site.
+func localPath(next, fallback string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r == '\\' || unicode.IsControl(r) }) {
+		return fallback
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return fallback
+	}
+	return next
 }
 
 // pageParam reads a page number from the query, 1 when missing or bad.

@@ -2,7 +2,10 @@ package web
 
 import (
 	"bytes"
+	"fmt"
+	"net/http"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -21,7 +24,9 @@ func render(c echo.Context, status int, comp templ.Component) error {
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
-// page builds the layout data for the current request, taking pending flashes.
+// page builds the layout data for the current request: the merchant's request
+// notices, which stay until dismissed, and the pending flashes, which it takes.
+// It reads the database and sets cookies, but never writes the database.
 func (s *Server) page(c echo.Context, title, nav string) views.Page {
 	p := views.Page{Title: title, User: currentUser(c), CSRF: csrfToken(c), Nav: nav}
 	if p.User == nil {
@@ -35,45 +40,87 @@ func (s *Server) page(c echo.Context, title, nav string) views.Page {
 		}
 		p.PendingRequests = n
 	} else {
-		notices, err := s.db.TakeRequestNotices(ctx, p.User.MerchantID)
+		notices, err := s.db.RequestNotices(ctx, p.User.MerchantID)
 		if err != nil {
-			s.log.Error("take request notices", "err", err)
+			s.log.Error("request notices", "err", err)
+		}
+		// A dismissed notice leads back to this page, unless it answers a
+		// form, whose URL a GET may not open.
+		back := ""
+		if c.Request().Method == http.MethodGet {
+			back = c.Request().URL.RequestURI()
 		}
 		for _, r := range notices {
-			p.Flashes = append(p.Flashes, requestNotice(r))
+			f := requestNotice(r)
+			if p.User.Role.CanManageKeys() {
+				f.Dismiss = &views.Dismiss{Action: fmt.Sprintf("/notices/%d/dismiss", r.ID), CSRF: p.CSRF, Back: back}
+			}
+			p.Flashes = append(p.Flashes, f)
 		}
 	}
-	sess, err := s.sessions.Get(c.Request(), s.cookieName)
-	if err != nil {
-		return p
-	}
-	raw := sess.Flashes()
-	if len(raw) == 0 {
-		return p
-	}
-	for _, f := range raw {
-		text, _ := f.(string)
+	for _, text := range s.takeFlashes(c) {
 		kind, msg, ok := strings.Cut(text, "|")
 		if ok {
 			p.Flashes = append(p.Flashes, views.Flash{Kind: kind, Message: msg})
 		}
 	}
-	if err := sess.Save(c.Request(), c.Response()); err != nil {
-		s.log.Error("save session", "err", err)
-	}
 	return p
 }
 
-// flash queues a notice for the next page the user sees.
+// ctxFlashes holds the flashes queued for the next page during this request.
+const ctxFlashes = "flashes"
+
+// flashMaxAge is how long a queued flash waits for the page that shows it.
+const flashMaxAge = 5 * time.Minute
+
+// flash queues a notice for the next page the user sees. Flashes travel in
+// their own signed cookie, so showing them is no database write.
 func (s *Server) flash(c echo.Context, kind, message string) {
 	sess, err := s.sessions.Get(c.Request(), s.cookieName)
 	if err != nil || sess.IsNew {
 		return
 	}
-	sess.AddFlash(kind + "|" + message)
-	if err := sess.Save(c.Request(), c.Response()); err != nil {
-		s.log.Error("save session", "err", err)
+	s.setFlashes(c, append(s.pendingFlashes(c), kind+"|"+message))
+}
+
+// takeFlashes returns the queued flashes and clears them.
+func (s *Server) takeFlashes(c echo.Context) []string {
+	list := s.pendingFlashes(c)
+	if len(list) > 0 {
+		s.setFlashes(c, nil)
 	}
+	return list
+}
+
+// pendingFlashes returns the flashes queued by an earlier request (the cookie)
+// or by this one.
+func (s *Server) pendingFlashes(c echo.Context) []string {
+	if list, ok := c.Get(ctxFlashes).([]string); ok {
+		return list
+	}
+	var list []string
+	if ck, err := c.Cookie(s.flashCookie); err == nil {
+		if err := s.flashCodec.Decode(s.flashCookie, ck.Value, &list); err != nil {
+			list = nil
+		}
+	}
+	return list
+}
+
+// setFlashes replaces the queued flashes, in the context and the cookie; an
+// empty list expires the cookie.
+func (s *Server) setFlashes(c echo.Context, list []string) {
+	c.Set(ctxFlashes, list)
+	ck := &http.Cookie{Name: s.flashCookie, Path: "/", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode, MaxAge: -1}
+	if len(list) > 0 {
+		value, err := s.flashCodec.Encode(s.flashCookie, list)
+		if err != nil {
+			s.log.Error("encode flashes", "err", err)
+			return
+		}
+		ck.Value, ck.MaxAge = value, int(flashMaxAge/time.Second)
+	}
+	c.SetCookie(ck)
 }
 
 func csrfToken(c echo.Context) string {

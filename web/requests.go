@@ -112,7 +112,25 @@ func (s *Server) issueLiveKey(c echo.Context) error {
 	return s.reveal(c, created.Key, created.Plaintext)
 }
 
-// requestNotice is the message a merchant sees once about a request's outcome.
+// dismissNotice hides a request's notice for the user's merchant. An htmx
+// request gets an empty answer that swaps the notice away; a plain form is sent
+// back to the page it came from.
+func (s *Server) dismissNotice(c echo.Context) error {
+	requestID, err := pathID(c, "rid")
+	if err != nil {
+		return err
+	}
+	if err := s.db.DismissRequestNotice(c.Request().Context(), currentUser(c).MerchantID, requestID); err != nil {
+		return err
+	}
+	if isHTMX(c) {
+		return c.HTML(http.StatusOK, "")
+	}
+	return c.Redirect(http.StatusSeeOther, localPath(c.FormValue("back"), "/accounts"))
+}
+
+// requestNotice is the message a merchant sees about a request's outcome until
+// it is dismissed or the request moves on.
 func requestNotice(r keyport.LiveKeyRequest) views.Flash {
 	switch r.State {
 	case keyport.RequestApproved:

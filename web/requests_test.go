@@ -102,9 +102,7 @@ func TestLiveTokenApprovedThenIssuedOnce(t *testing.T) {
 
 	page = c.get(keysPath(res))
 	wantContains(t, page.Body, "Your live token request was approved", ">Generate Live Token<")
-	if strings.Contains(c.get(keysPath(res)).Body, "Your live token request was approved") {
-		t.Fatal("the notice shows twice")
-	}
+	wantContains(t, c.get(keysPath(res)).Body, "Your live token request was approved")
 
 	issue := fmt.Sprintf("%s/%d/issue", requestsPath(res), id)
 	r := c.htmxPost(issue, nil)
@@ -125,6 +123,9 @@ func TestLiveTokenApprovedThenIssuedOnce(t *testing.T) {
 		t.Fatal("token or button shown again")
 	}
 	wantContains(t, after.Body, "sk_live_", "Production")
+	if strings.Contains(after.Body, "Your live token request was approved") {
+		t.Fatal("the approval notice outlived the issued token")
+	}
 	if strings.Contains(app.logs.String(), plain) {
 		t.Fatal("the plaintext reached the logs")
 	}

@@ -46,6 +46,7 @@ func (s *Server) routes() {
 	accountManager.POST("/accounts", s.createAccount)
 	accountManager.GET("/secrets/new", s.newSecretForm)
 	accountManager.POST("/secrets/:kid/revoke", s.revokeSecret)
+	accountManager.POST("/notices/:rid/dismiss", s.dismissNotice)
 
 	account := merchant.Group("/accounts/:id", s.loadAccount)
 	account.GET("/keys", s.keysPage)

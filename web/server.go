@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gorilla/securecookie"
 	"github.com/labstack/echo/v4"
 
 	"keyport"
@@ -43,6 +44,9 @@ type Server struct {
 	throttle   *keyport.LoginThrottle
 	secure     bool
 	cookieName string
+	// flashCookie names the signed cookie that carries flashes to the next page.
+	flashCookie string
+	flashCodec  *securecookie.SecureCookie
 	// baseURL is the portal's public URL, for links sent outside it.
 	baseURL  string
 	verifier *keyport.Verifier
@@ -61,20 +65,23 @@ func New(db *store.DB, cfg Config) *Server {
 		logger = slog.Default()
 	}
 	s := &Server{
-		echo:       echo.New(),
-		db:         db,
-		sessions:   db.NewSessionStore(cfg.SessionKey, cfg.IdleTimeout, cfg.SessionLifetime, secure),
-		log:        logger,
-		throttle:   keyport.NewLoginThrottle(),
-		verifier:   keyport.NewVerifier(db),
-		usage:      keyport.NewUsageRecorder(db),
-		limiter:    keyport.NewRateLimiter(cfg.APIRateLimit),
-		secure:     secure,
-		cookieName: "keyport_session",
-		Now:        time.Now,
+		echo:        echo.New(),
+		db:          db,
+		sessions:    db.NewSessionStore(cfg.SessionKey, cfg.IdleTimeout, cfg.SessionLifetime, secure),
+		log:         logger,
+		throttle:    keyport.NewLoginThrottle(),
+		verifier:    keyport.NewVerifier(db),
+		usage:       keyport.NewUsageRecorder(db),
+		limiter:     keyport.NewRateLimiter(cfg.APIRateLimit),
+		secure:      secure,
+		cookieName:  "keyport_session",
+		flashCookie: "keyport_flash",
+		flashCodec:  securecookie.New(cfg.SessionKey, nil).MaxAge(int(flashMaxAge / time.Second)),
+		Now:         time.Now,
 	}
 	if secure {
 		s.cookieName = "__Host-keyport_session"
+		s.flashCookie = "__Host-keyport_flash"
 	}
 	if cfg.BaseURL != nil {
 		s.baseURL = strings.TrimSuffix(cfg.BaseURL.String(), "/")

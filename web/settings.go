@@ -12,7 +12,11 @@ import (
 
 func (s *Server) renderUserSettings(c echo.Context, status int, password views.Form) error {
 	u := currentUser(c)
-	n, err := s.sessions.CountActive(c.Request().Context(), u.ID)
+	sess, err := s.sessions.Get(c.Request(), s.cookieName)
+	if err != nil {
+		return err
+	}
+	n, err := s.sessions.CountActive(c.Request().Context(), u.ID, sess.ID)
 	if err != nil {
 		return err
 	}
