@@ -35,11 +35,17 @@ type DB struct {
 	keyEpoch atomic.Uint64
 	// queries counts the statements and transactions started through this DB.
 	queries atomic.Int64
+	// keyLookups counts the calls of LookupKey.
+	keyLookups atomic.Int64
 }
 
 // Queries returns how many statements and transactions have been started
 // through this DB, so that tests can prove a path runs no SQL.
 func (db *DB) Queries() int64 { return db.queries.Load() }
+
+// KeyLookups returns how many times LookupKey has been called, found or not,
+// so that a load test can count the verifier's cache misses from outside it.
+func (db *DB) KeyLookups() int64 { return db.keyLookups.Load() }
 
 // FileName is the name of the SQLite file inside the data directory.
 const FileName = "keyport.db"
