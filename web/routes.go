@@ -1,5 +1,12 @@
 package web
 
+import "github.com/labstack/echo/v4"
+
+// loadTestRoutes registers the routes that only a load-test build has (built
+// with -tags loadtest, see loadtest.go). The normal build leaves it nil, so the
+// shipped binary has none of them.
+var loadTestRoutes func(s *Server, v1 *echo.Group)
+
 // routes lists every route of the app in one place.
 func (s *Server) routes() {
 	e := s.echo
@@ -89,6 +96,9 @@ func (s *Server) routes() {
 	v1.GET("/shipments/:id", s.withKey("shipments:read", s.apiShipment))
 	v1.POST("/shipments", s.withKey("shipments:write", s.apiCreateShipment))
 	v1.POST("/shipments/:id/cancel", s.withKey("shipments:write", s.apiCancelShipment))
+	if loadTestRoutes != nil {
+		loadTestRoutes(s, v1)
+	}
 	v1.Any("", s.apiNotFound)
 	v1.Any("/*", s.apiNotFound)
 
