@@ -37,7 +37,8 @@ func newChurner(base string, login churnLogin, transport http.RoundTripper, time
 	return churner{base: base, login: login, transport: transport, timeout: timeout}, nil
 }
 
-// churnResult counts what the churn client did.
+// churnResult counts what the churn client did. Elapsed is the time it
+// started sign-ins for, without the wait for the last ones to finish.
 type churnResult struct {
 	Attempts, SignIns, Keys, Errors int
 	FirstErr                        string
@@ -189,8 +190,9 @@ func (c churner) run(ctx context.Context, rate float64, maxInFlight int, stop <-
 			break
 		}
 	}
+	elapsed := time.Since(start)
 	wg.Wait()
-	res.Elapsed = time.Since(start)
+	res.Elapsed = elapsed
 	return res
 }
 

@@ -308,7 +308,7 @@ func rotation(ctx context.Context, client *http.Client, t target, keys int, stat
 		return true
 	} else if ok && alone.Attempts > 0 {
 		each := cpu / time.Duration(alone.Attempts)
-		fmt.Fprintf(w, "  churn alone, no /v1 load: %d sign-ins and keys in %s, server CPU %s each, %.0f%% of one core at %.0f a second\n",
+		fmt.Fprintf(w, "  churn alone, no /v1 load: %d sign-ins with a key each started in %s, server CPU %s each: %.0f%% of one core at %.0f a second\n",
 			alone.Attempts, alone.Elapsed.Round(time.Millisecond), each.Round(10*time.Microsecond), 100*each.Seconds()*o.churnRate, o.churnRate)
 	}
 	names := []string{"quiet", "churn"}
@@ -367,8 +367,8 @@ func rotation(ctx context.Context, client *http.Client, t target, keys int, stat
 	for i, name := range names {
 		fmt.Fprintln(w, missLine(name, lookups[i], results[i].Requests()))
 	}
-	fmt.Fprintf(w, "churn client: %d sign-ins and %d keys created in %s (%.1f sign-ins/s), %d errors\n",
-		churned.SignIns, churned.Keys, churned.Elapsed.Round(time.Millisecond), perSecondOf(churned.SignIns, churned.Elapsed), churned.Errors)
+	fmt.Fprintf(w, "churn client: %d sign-ins started in %s (%.1f a second), %d signed in, %d keys created, %d errors\n",
+		churned.Attempts, churned.Elapsed.Round(time.Millisecond), perSecondOf(churned.Attempts, churned.Elapsed), churned.SignIns, churned.Keys, churned.Errors)
 	if churned.Errors > 0 {
 		failed = true
 		fmt.Fprintf(w, "  first error of the churn client: %s\n", churned.FirstErr)
