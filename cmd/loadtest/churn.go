@@ -38,11 +38,21 @@ func newChurner(base string, login churnLogin, transport http.RoundTripper, time
 }
 
 // churnResult counts what the churn client did. Elapsed is the time it
-// started sign-ins for, without the wait for the last ones to finish.
+// started sign-ins for, without the wait for the last ones to finish; Took
+// holds how long each success took, sign-in and key.
 type churnResult struct {
 	Attempts, SignIns, Keys, Errors int
 	FirstErr                        string
 	Elapsed                         time.Duration
+	Took                            []time.Duration
+}
+
+// summary is the one-line account of a churn result.
+func (r churnResult) summary() string {
+	l := sorted(r.Took)
+	return fmt.Sprintf("%d sign-ins started in %s (%.1f a second), %d signed in, %d keys created (each in p50 %s, max %s), %d errors",
+		r.Attempts, r.Elapsed.Round(time.Millisecond), perSecondOf(r.Attempts, r.Elapsed), r.SignIns, r.Keys,
+		ms(percentile(l, 50)), ms(percentile(l, 100)), r.Errors)
 }
 
 func (r *churnResult) add(o churnResult) {
@@ -51,6 +61,7 @@ func (r *churnResult) add(o churnResult) {
 	r.Keys += o.Keys
 	r.Errors += o.Errors
 	r.Elapsed += o.Elapsed
+	r.Took = append(r.Took, o.Took...)
 	if r.FirstErr == "" {
 		r.FirstErr = o.FirstErr
 	}
@@ -161,7 +172,9 @@ func (c churner) run(ctx context.Context, rate float64, maxInFlight int, stop <-
 		go func() {
 			defer wg.Done()
 			defer func() { <-slots }()
+			began := time.Now()
 			signedIn, err := c.once(ctx, fmt.Sprintf("Churn key %d", i))
+			took := time.Since(began)
 			defer first.Do(func() { close(ready) })
 			mu.Lock()
 			defer mu.Unlock()
@@ -171,6 +184,7 @@ func (c churner) run(ctx context.Context, rate float64, maxInFlight int, stop <-
 			}
 			if err == nil {
 				res.Keys++
+				res.Took = append(res.Took, took)
 				return
 			}
 			if ctx.Err() != nil {

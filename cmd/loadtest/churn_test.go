@@ -146,7 +146,7 @@ func TestChurnRunKeepsItsRateUntilStopped(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	close(stop)
 	res := <-done
-	if res.Errors != 0 || res.Keys < 2 || res.Keys != res.SignIns || res.Keys != res.Attempts {
+	if res.Errors != 0 || res.Keys < 2 || res.Keys != res.SignIns || res.Keys != res.Attempts || len(res.Took) != res.Keys {
 		t.Fatalf("%+v; want no errors and every attempt, at least 2, signed in with a key", res)
 	}
 	if n := countKeys(t, db, data.Churn.AccountID); n != res.Keys {
@@ -240,6 +240,9 @@ func TestRatioAndMissRateReporting(t *testing.T) {
 		{"misses", missLine("churn", 873, 1000), "key lookups during the churn run: 873 for 1000 requests, 87.30% cache misses"},
 		{"no misses", missLine("quiet", 0, 52000), "key lookups during the quiet run: 0 for 52000 requests, 0.00% cache misses"},
 		{"no requests", missLine("churn", 5, 0), "key lookups during the churn run: 5 for 0 requests, - cache misses"},
+		{"churn summary", churnResult{Attempts: 21, SignIns: 20, Keys: 19, Errors: 2, Elapsed: 2 * time.Second,
+			Took: []time.Duration{300 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}}.summary(),
+			"21 sign-ins started in 2s (10.5 a second), 20 signed in, 19 keys created (each in p50 200.00ms, max 300.00ms), 2 errors"},
 	}
 	for _, tc := range cases {
 		if tc.got != tc.want {

@@ -118,6 +118,7 @@ func TestOptionsValidation(t *testing.T) {
 		{[]string{"-rate", "-5"}, "-rate"},
 		{[]string{"-churn-rate", "-1"}, "-churn-rate"},
 		{[]string{"-churn-rate", "0"}, ""},
+		{[]string{"-churn-timeout", "0s"}, "-churn-timeout"},
 		{[]string{"extra"}, "unexpected argument"},
 	}
 	for _, tc := range cases {
