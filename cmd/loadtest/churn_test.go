@@ -240,6 +240,12 @@ func TestRatioAndMissRateReporting(t *testing.T) {
 		{"misses", missLine("churn", 873, 1000), "key lookups during the churn run: 873 for 1000 requests, 87.30% cache misses"},
 		{"no misses", missLine("quiet", 0, 52000), "key lookups during the quiet run: 0 for 52000 requests, 0.00% cache misses"},
 		{"no requests", missLine("churn", 5, 0), "key lookups during the churn run: 5 for 0 requests, - cache misses"},
+		{"CPU ratio met", cpuRatioLine("keyed/unkeyed twin", cpuStats(100, 6400*time.Microsecond, 6300*time.Microsecond), cpuStats(100, 6200*time.Microsecond, 6000*time.Microsecond), 0.95),
+			"ratio keyed/unkeyed twin by CPU time per request, server and client (127.0µs vs 122.0µs) = 0.96 (target >= 0.95: met)"},
+		{"CPU ratio missed", cpuRatioLine("churn/quiet", cpuStats(10, 2*time.Millisecond, 0), cpuStats(10, time.Millisecond, 0), 0.90),
+			"ratio churn/quiet by CPU time per request, server and client (200.0µs vs 100.0µs) = 0.50 (target >= 0.90: missed)"},
+		{"CPU ratio without requests", cpuRatioLine("churn/quiet", cpuStats(0, 0, 0), cpuStats(10, time.Millisecond, 0), 0.90),
+			"ratio churn/quiet by CPU time: nothing to compare"},
 		{"churn summary", churnResult{Attempts: 21, SignIns: 20, Keys: 19, Errors: 2, Elapsed: 2 * time.Second,
 			Took: []time.Duration{300 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}}.summary(),
 			"21 sign-ins started in 2s (10.5 a second), 20 signed in, 19 keys created (each in p50 200.00ms, max 300.00ms), 2 errors"},
@@ -249,6 +255,12 @@ func TestRatioAndMissRateReporting(t *testing.T) {
 			t.Errorf("%s:\n got %q\nwant %q", tc.name, tc.got, tc.want)
 		}
 	}
+}
+
+// cpuStats is the outcome of n successful requests that used server and
+// client CPU time.
+func cpuStats(n int, server, client time.Duration) stats {
+	return stats{Latencies: make([]time.Duration, n), Elapsed: time.Second, CPU: cpuUse{Server: server, Client: client}}
 }
 
 // Any run of as many requests as there are keys presents each key once, however

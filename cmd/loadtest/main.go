@@ -288,6 +288,9 @@ func compare(ctx context.Context, client *http.Client, targets []target, clock c
 	if len(targets) == 2 {
 		fmt.Fprintln(w, ratioLine("keyed/unkeyed twin", results[1].PerSecond(), results[0].PerSecond(), 0.95))
 		printSpread(w, roundRatios)
+		if cpuKnown {
+			fmt.Fprintln(w, cpuRatioLine("keyed/unkeyed twin", results[1], results[0], 0.95))
+		}
 	}
 	return failed
 }
@@ -446,6 +449,26 @@ func printSpread(w io.Writer, ratios []float64) {
 	slices.Sort(ratios)
 	fmt.Fprintf(w, "  per round: median %.2f, lowest %.2f, highest %.2f over %d rounds\n",
 		median(ratios), ratios[0], ratios[len(ratios)-1], len(ratios))
+}
+
+// cpuRatioLine reports the requests per second of CPU time, server and load
+// test together, of num against den: the ratio requests/s would have if the
+// two processes had the cores to themselves, which other processes on the
+// machine disturb much less than they disturb requests/s.
+func cpuRatioLine(name string, num, den stats, target float64) string {
+	each := func(s stats) time.Duration {
+		if s.Requests() == 0 {
+			return 0
+		}
+		return (s.CPU.Server + s.CPU.Client) / time.Duration(s.Requests())
+	}
+	n, d := each(num), each(den)
+	if n <= 0 || d <= 0 {
+		return fmt.Sprintf("ratio %s by CPU time: nothing to compare", name)
+	}
+	r := float64(d) / float64(n)
+	return fmt.Sprintf("ratio %s by CPU time per request, server and client (%s vs %s) = %.2f (target >= %.2f: %s)",
+		name, perRequest(num.CPU.Server+num.CPU.Client, num.Requests()), perRequest(den.CPU.Server+den.CPU.Client, den.Requests()), r, target, verdict(r >= target))
 }
 
 // missLine reports the key lookups of a run against its /v1 requests.
