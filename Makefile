@@ -16,8 +16,10 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	$(GO) run ./cmd/loadtest -go '$(GO)' $(LOADTEST_FLAGS)
 
-## loadtest: seed 10,000 API accounts and 20,000 keys, start the server on 127.0.0.1 and load
-## /healthz vs /v1/couriers, then /v1/shipments at a fixed rate (flags: LOADTEST_FLAGS='-c 8 ...')
+## loadtest: seed 10,000 API accounts and 20,000 keys, start a -tags loadtest build of the server on
+## 127.0.0.1 and load /v1/couriers with a key vs its unkeyed twin (same answer), then /v1/couriers
+## with the 20,000 keys in turn, quiet vs while a client signs in and creates keys (throughput ratio
+## and verifier cache misses), then /v1/shipments at a fixed rate (flags: LOADTEST_FLAGS='-c 8 ...')
 loadtest:
 	$(GO) run ./cmd/loadtest -go '$(GO)' $(LOADTEST_FLAGS)
 

@@ -37,6 +37,8 @@ type DB struct {
 	queries atomic.Int64
 	// writes counts the write transactions and statements started through this DB.
 	writes atomic.Int64
+	// keyLookups counts the calls of LookupKey.
+	keyLookups atomic.Int64
 }
 
 // Queries returns how many statements and transactions have been started
@@ -46,6 +48,10 @@ func (db *DB) Queries() int64 { return db.queries.Load() }
 // Writes returns how many write transactions and write statements have been
 // started through this DB, so that tests can prove a path writes nothing.
 func (db *DB) Writes() int64 { return db.writes.Load() }
+
+// KeyLookups returns how many times LookupKey has been called, found or not,
+// so that a load test can count the verifier's cache misses from outside it.
+func (db *DB) KeyLookups() int64 { return db.keyLookups.Load() }
 
 // FileName is the name of the SQLite file inside the data directory.
 const FileName = "keyport.db"

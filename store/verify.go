@@ -12,6 +12,7 @@ import (
 // not revoked, its API account neither disabled nor deleted, its merchant not
 // disabled. Expiry is left to the caller, which knows the time of the request.
 func (db *DB) LookupKey(ctx context.Context, hash [32]byte) (keyport.VerifiedKey, error) {
+	db.keyLookups.Add(1)
 	var k keyport.VerifiedKey
 	var perms string
 	var expires sql.NullInt64

@@ -1071,8 +1071,9 @@ func TestHostileInputTablesCoverEveryRoute(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, rt := range app.srv.Echo().Routes() {
-		if rt.Method == echo.RouteNotFound {
+		if rt.Method == echo.RouteNotFound || isLoadTestRoute(rt.Path) {
 			// Groups register these to answer 404 inside them; they read no input.
+			// The load-test routes are not in the shipped build.
 			continue
 		}
 		key := routeKey(rt.Method, rt.Path)

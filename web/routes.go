@@ -1,6 +1,15 @@
 package web
 
-import "keyport"
+import (
+	"github.com/labstack/echo/v4"
+
+	"keyport"
+)
+
+// loadTestRoutes registers the routes that only a load-test build has (built
+// with -tags loadtest, see loadtest.go). The normal build leaves it nil, so the
+// shipped binary has none of them.
+var loadTestRoutes func(s *Server, v1 *echo.Group)
 
 // routes lists every route of the app in one place.
 func (s *Server) routes() {
@@ -88,6 +97,9 @@ func (s *Server) routes() {
 	handlers := s.apiHandlers()
 	for _, ep := range keyport.APIEndpoints {
 		e.Add(ep.Method, ep.RoutePath(), s.withKey(ep.Permission, handlers.of(ep)))
+	}
+	if loadTestRoutes != nil {
+		loadTestRoutes(s, v1)
 	}
 	v1.Any("", s.apiNotFound)
 	v1.Any("/*", s.apiNotFound)

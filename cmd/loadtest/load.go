@@ -57,11 +57,12 @@ func newClient(idle int) *http.Client {
 	}
 }
 
-// target is one endpoint under load.
+// target is one endpoint under load, with one key, keys in turn, or none.
 type target struct {
 	Name string
 	URL  string
 	Key  string
+	ring *keyRing
 }
 
 // newTarget builds the target for path on base, refusing anything but 127.0.0.1.
@@ -71,6 +72,39 @@ func newTarget(base, path, key string) (target, error) {
 		return target{}, err
 	}
 	return target{Name: "GET " + path, URL: u, Key: key}, nil
+}
+
+// newRotatingTarget is newTarget sending each of keys in turn, one per request.
+func newRotatingTarget(base, path string, keys []string) (target, error) {
+	if len(keys) == 0 {
+		return target{}, errors.New("no keys to rotate")
+	}
+	t, err := newTarget(base, path, "")
+	if err != nil {
+		return target{}, err
+	}
+	t.Name = fmt.Sprintf("GET %s, %d keys in turn", path, len(keys))
+	t.ring = &keyRing{keys: keys}
+	return t, nil
+}
+
+// keyRing hands out its keys in turn to concurrent requests: any len(keys)
+// consecutive requests present every key once.
+type keyRing struct {
+	keys []string
+	next atomic.Uint64
+}
+
+func (r *keyRing) take() string {
+	return r.keys[(r.next.Add(1)-1)%uint64(len(r.keys))]
+}
+
+// key is the key the next request to t presents, "" for none.
+func (t target) key() string {
+	if t.ring != nil {
+		return t.ring.take()
+	}
+	return t.Key
 }
 
 // fetch sends one request to t within timeout. Non-200 answers come back with
@@ -83,8 +117,8 @@ func fetch(ctx context.Context, client *http.Client, t target, timeout time.Dura
 	if err != nil {
 		return 0, "", err
 	}
-	if t.Key != "" {
-		req.Header.Set("Authorization", "Bearer "+t.Key)
+	if key := t.key(); key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -161,16 +195,30 @@ func (s stats) PerSecond() float64 {
 // closedLoop runs workers that each send a request to t as soon as the
 // previous one answered, for d. Only 200 responses count as successes.
 func closedLoop(ctx context.Context, client *http.Client, t target, workers int, d, timeout time.Duration) stats {
+	deadline := time.Now().Add(d)
+	return loop(ctx, client, t, workers, timeout, func() bool { return time.Now().Before(deadline) })
+}
+
+// sendEach is closedLoop for exactly n requests instead of a duration: on a
+// target with keys in turn, n = the number of keys presents each once.
+func sendEach(ctx context.Context, client *http.Client, t target, workers, n int, timeout time.Duration) stats {
+	var left atomic.Int64
+	left.Store(int64(n))
+	return loop(ctx, client, t, workers, timeout, func() bool { return left.Add(-1) >= 0 })
+}
+
+// loop runs workers that each send a request to t as soon as the previous one
+// answered, while more says so.
+func loop(ctx context.Context, client *http.Client, t target, workers int, timeout time.Duration, more func() bool) stats {
 	results := make([]stats, workers)
 	begin := time.Now()
-	deadline := begin.Add(d)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			r := &results[w]
-			for ctx.Err() == nil && time.Now().Before(deadline) {
+			for ctx.Err() == nil && more() {
 				start := time.Now()
 				status, body, err := fetch(ctx, client, t, timeout)
 				took := time.Since(start)

@@ -1,14 +1,22 @@
 // Command loadtest measures the real Keyport server under load, as `make bench` runs it.
 //
 // It seeds a temporary database with one merchant, 10,000 API accounts and
-// 20,000 keys, builds and starts `keyport serve` on 127.0.0.1, and then:
+// 20,000 keys, plus a second merchant for the churn client, builds `keyport`
+// with -tags loadtest (which adds GET /v1/loadtest/couriers, the couriers
+// answer without the key check, and GET /v1/loadtest/stats, the count of key
+// lookups), starts it on 127.0.0.1, and then:
 //
-//   - closed loop: the same number of concurrent workers load GET /healthz
-//     (unauthenticated) and GET /v1/couriers (with a valid secret key) in
-//     alternating rounds after a warm-up, and it prints the bytes of one
-//     answer of each, requests/s, p50 and p99 of each, and the ratio
-//     authenticated/unauthenticated with its spread from round to round
-//     (target >= 0.90);
+//   - closed loop: the same number of concurrent workers load the
+//     unauthenticated twin and GET /v1/couriers with a valid secret key, the
+//     same answer byte for byte, in alternating rounds after a warm-up; it
+//     prints requests/s, p50 and p99 of each and the ratio keyed/twin with
+//     its spread from round to round (target >= 0.95): the cost of the key
+//     check and nothing else;
+//   - key rotation: GET /v1/couriers with every seeded key in turn, quiet and
+//     while a second client signs in through the portal's forms 10 times a
+//     second and creates a key each time in the other merchant; it prints the
+//     ratio churn/quiet (target >= 0.90) and the verifier's cache misses (key
+//     lookups per request, target < 1% under churn);
 //   - fixed rate: GET /v1/shipments?limit=10 at 2,000 requests/s for 10 s,
 //     open loop (latency counted from each request's scheduled time), and it
 //     prints p50, p99 and max (target p99 < 10 ms).
@@ -52,6 +60,8 @@ type options struct {
 	timeout, maxTime                 time.Duration
 	goCmd, bin, serverLog            string
 	skipV1                           bool
+	churnRate                        float64
+	churnTimeout                     time.Duration
 }
 
 func main() {
@@ -70,19 +80,21 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.accounts, "accounts", 10000, "API accounts to seed, two test secret keys each (at least 2)")
 	fs.IntVar(&o.shipments, "shipments", 60, "test shipments to seed on the account of the key under load")
 	fs.IntVar(&o.seedWorkers, "seed-workers", 2, "goroutines creating accounts and keys (SQLite serialises the writes; more do not help)")
-	fs.IntVar(&o.concurrency, "c", 16, "concurrent workers of the closed-loop comparison, the same for both targets")
-	fs.IntVar(&o.rounds, "rounds", 10, "alternating rounds per target in the comparison")
+	fs.IntVar(&o.concurrency, "c", 16, "concurrent workers of the closed-loop and key rotation runs, the same for every target")
+	fs.IntVar(&o.rounds, "rounds", 10, "alternating rounds per target in the comparison and per run in the key rotation")
 	fs.DurationVar(&o.round, "round", time.Second, "length of one round")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "warm-up per target before the rounds, not measured")
+	fs.Float64Var(&o.churnRate, "churn-rate", 10, "sign-ins per second, each creating a key, beside the /v1 load of the churn run (0 skips the key rotation runs)")
+	fs.DurationVar(&o.churnTimeout, "churn-timeout", 30*time.Second, "deadline of each request of the churn client (sign-ins queue behind the password hashing when the cores are busy)")
 	fs.Float64Var(&o.rate, "rate", 2000, "requests per second of the fixed-rate run on /v1/shipments (0 skips it)")
 	fs.DurationVar(&o.rateDuration, "rate-duration", 10*time.Second, "length of the fixed-rate run")
 	fs.IntVar(&o.maxInFlight, "max-inflight", 512, "most requests in flight at once in the fixed-rate run")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "deadline of every request")
 	fs.DurationVar(&o.maxTime, "max-time", 10*time.Minute, "deadline of the whole run, seeding included")
 	fs.StringVar(&o.goCmd, "go", "go", "go command that builds the server")
-	fs.StringVar(&o.bin, "bin", "", "use this keyport binary instead of building ./cmd/keyport")
+	fs.StringVar(&o.bin, "bin", "", "use this keyport binary, built with -tags loadtest, instead of building ./cmd/keyport")
 	fs.StringVar(&o.serverLog, "server-log", "", "append the server's log to this file (default: discarded unless it fails to start)")
-	fs.BoolVar(&o.skipV1, "skip-v1", false, "load only /healthz: checks the harness on a build without the /v1 API")
+	fs.BoolVar(&o.skipV1, "skip-v1", false, "load only /healthz: checks the harness on a build without the /v1 API or the load-test routes")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -95,6 +107,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-shipments must be >= 0; -seed-workers, -c, -rounds and -max-inflight >= 1")
 	case o.round <= 0 || o.warmup < 0 || o.timeout <= 0 || o.maxTime <= 0 || o.rate < 0 || (o.rate > 0 && o.rateDuration <= 0):
 		return o, errors.New("durations and -rate must be positive")
+	case o.churnRate < 0 || o.churnTimeout <= 0:
+		return o, errors.New("-churn-rate must be >= 0 and -churn-timeout positive")
 	}
 	return o, nil
 }
@@ -127,7 +141,7 @@ func loadtest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	bin := o.bin
 	if bin == "" {
 		bin = filepath.Join(dir, "keyport")
-		build := exec.CommandContext(ctx, o.goCmd, "build", "-o", bin, "./cmd/keyport")
+		build := exec.CommandContext(ctx, o.goCmd, "build", "-tags", "loadtest", "-o", bin, "./cmd/keyport")
 		build.Stdout, build.Stderr = stdout, stderr
 		if err := build.Run(); err != nil {
 			return fmt.Errorf("build the server: %w", err)
@@ -139,8 +153,8 @@ func loadtest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
-	fmt.Fprintf(stdout, "seeded %d API accounts, %d keys and %d shipments in %s\n",
-		data.Accounts, data.Keys, data.Shipments, time.Since(began).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "seeded %d API accounts, %d keys and %d shipments, and a second merchant for the churn client, in %s\n",
+		data.Accounts, len(data.Keys), data.Shipments, time.Since(began).Round(time.Millisecond))
 
 	srv, err := startServer(ctx, bin, dir, o.serverLog)
 	if err != nil {
@@ -154,7 +168,26 @@ func loadtest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "server listening on %s\n", srv.base)
 
 	client := newClient(max(o.concurrency, o.maxInFlight))
-	health, err := newTarget(srv.base, "/healthz", "")
+	clock := cpuClock{serverPID: srv.cmd.Process.Pid}
+	if o.skipV1 {
+		health, err := newTarget(srv.base, "/healthz", "")
+		if err != nil {
+			return err
+		}
+		if err := preflight(ctx, client, health, o.timeout); err != nil {
+			return err
+		}
+		if compare(ctx, client, []target{health}, clock, o, stdout) {
+			return errors.New("some requests failed (see errors above)")
+		}
+		return ctx.Err()
+	}
+
+	twin, err := newTarget(srv.base, "/v1/loadtest/couriers", "")
+	if err != nil {
+		return err
+	}
+	statsTarget, err := newTarget(srv.base, "/v1/loadtest/stats", "")
 	if err != nil {
 		return err
 	}
@@ -166,22 +199,32 @@ func loadtest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := preflight(ctx, client, health, o.timeout); err != nil {
+	rotating, err := newRotatingTarget(srv.base, "/v1/couriers", data.Keys)
+	if err != nil {
 		return err
 	}
-	targets := []target{health, couriers}
-	if o.skipV1 {
-		targets = targets[:1]
-	} else {
-		for _, t := range []target{couriers, shipments} {
-			if err := preflight(ctx, client, t, o.timeout); err != nil {
-				return fmt.Errorf("%w\n(is the /v1 API in this build, and does it accept the seeded sk_test_ key with Authorization: Bearer?)", err)
-			}
+	for _, t := range []target{twin, statsTarget} {
+		if err := preflight(ctx, client, t, o.timeout); err != nil {
+			return fmt.Errorf("%w\n(is this a build with -tags loadtest? -bin must be one)", err)
+		}
+	}
+	for _, t := range []target{couriers, shipments} {
+		if err := preflight(ctx, client, t, o.timeout); err != nil {
+			return fmt.Errorf("%w\n(does the /v1 API accept the seeded sk_test_ key with Authorization: Bearer?)", err)
 		}
 	}
 
-	failed := compare(ctx, client, targets, cpuClock{serverPID: srv.cmd.Process.Pid}, o, stdout)
-	if !o.skipV1 && o.rate > 0 {
+	failed := compare(ctx, client, []target{twin, couriers}, clock, o, stdout)
+	if o.churnRate > 0 {
+		churn, err := newChurner(srv.base, data.Churn, client.Transport, o.churnTimeout)
+		if err != nil {
+			return err
+		}
+		if rotation(ctx, client, rotating, len(data.Keys), statsTarget, churn, clock, o, stdout) {
+			failed = true
+		}
+	}
+	if o.rate > 0 {
 		if fixedRate(ctx, client, shipments, o, stdout) {
 			failed = true
 		}
@@ -195,15 +238,16 @@ func loadtest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// compare runs the closed-loop comparison of targets (the unauthenticated one
-// first): a warm-up of each, then rounds alternating which goes first, so that
-// a machine getting faster or slower during the run weighs on both alike. It
-// prints the bytes of one answer of each target, a line per target and, with
-// two targets, the ratio of the second's requests/s to the first's over the
-// whole run and its spread from round to round. Where clock can read CPU
-// times, it also prints the CPU time the server and the load test spent per
-// request of each target: they share the machine's cores, so requests/s
-// depends on both. It reports whether any request failed.
+// compare runs the closed-loop comparison of targets (the unkeyed twin first,
+// then the same answer with the key check): a warm-up of each, then rounds
+// alternating which goes first, so that a machine getting faster or slower
+// during the run weighs on both alike. It prints the bytes of one answer of
+// each target, a line per target and, with two targets, the ratio of the
+// second's requests/s to the first's over the whole run and its spread from
+// round to round. Where clock can read CPU times, it also prints the CPU time
+// the server and the load test spent per request of each target: they share
+// the machine's cores, so requests/s depends on both. It reports whether any
+// request failed.
 func compare(ctx context.Context, client *http.Client, targets []target, clock cpuClock, o options, w io.Writer) bool {
 	for _, t := range targets {
 		if n, err := wireSize(ctx, t, o.timeout); err == nil {
@@ -227,13 +271,8 @@ func compare(ctx context.Context, client *http.Client, targets []target, clock c
 			if r%2 == 1 {
 				k = len(targets) - 1 - j
 			}
-			before, ok := clock.now()
-			round := closedLoop(ctx, client, targets[k], o.concurrency, o.round, o.timeout)
-			after, ok2 := clock.now()
-			cpuKnown = cpuKnown && ok && ok2
-			if cpuKnown {
-				round.CPU = cpuUse{Server: after.Server - before.Server, Client: after.Client - before.Client}
-			}
+			round, ok := measured(clock, func() stats { return closedLoop(ctx, client, targets[k], o.concurrency, o.round, o.timeout) })
+			cpuKnown = cpuKnown && ok
 			perSecond[k] = round.PerSecond()
 			results[k].add(round)
 		}
@@ -241,30 +280,217 @@ func compare(ctx context.Context, client *http.Client, targets []target, clock c
 			roundRatios = append(roundRatios, perSecond[1]/perSecond[0])
 		}
 	}
-	failed := false
-	fmt.Fprintf(w, "%-22s %9s %10s %9s %9s %7s %15s %15s\n", "target", "requests", "req/s", "p50", "p99", "errors", "server CPU/req", "client CPU/req")
+	names := make([]string, len(targets))
 	for i, t := range targets {
+		names[i] = t.Name
+	}
+	failed := printTable(w, names, results, cpuKnown)
+	if len(targets) == 2 {
+		fmt.Fprintln(w, ratioLine("keyed/unkeyed twin", results[1].PerSecond(), results[0].PerSecond(), 0.95))
+		printSpread(w, roundRatios)
+		if cpuKnown {
+			fmt.Fprintln(w, cpuRatioLine("keyed/unkeyed twin", results[1], results[0], 0.95))
+		}
+	}
+	return failed
+}
+
+// rotation measures GET /v1/couriers with every seeded key in turn (t, with
+// keys keys), in rounds alternating a quiet run with a churn run, during which
+// churn signs in and creates keys in the other merchant at -churn-rate. Every
+// run starts after one unmeasured pass over all the keys, so that each starts
+// with all of them verified once. It reads the server's key lookups before
+// and after each run: lookups per /v1 request are the verifier's cache
+// misses. It prints a line per run, the ratio churn/quiet with its spread,
+// the miss rates and what the churn client did, and reports whether any
+// request failed.
+func rotation(ctx context.Context, client *http.Client, t target, keys int, statsTarget target, churn churner, clock cpuClock, o options, w io.Writer) bool {
+	fmt.Fprintf(w, "\nkey rotation: %s, %d workers, %d rounds of %s per run, alternating;\n", t.Name, o.concurrency, o.rounds, o.round)
+	fmt.Fprintf(w, "  churn run: meanwhile a client signs in %.0f times a second through the login form and creates a key each time in another merchant;\n", o.churnRate)
+	fmt.Fprintf(w, "  every run starts after one unmeasured pass over all %d keys\n", keys)
+	failed := false
+	alone, cpu, ok := churnAlone(ctx, churn, clock, o)
+	fmt.Fprintf(w, "  churn alone, no /v1 load: %s\n", alone.summary())
+	if ok && alone.Attempts > 0 {
+		each := cpu / time.Duration(alone.Attempts)
+		fmt.Fprintf(w, "    server CPU %s per sign-in with its key: %.0f%% of one core at %.0f a second\n",
+			each.Round(10*time.Microsecond), 100*each.Seconds()*o.churnRate, o.churnRate)
+	}
+	if alone.Errors > 0 {
+		failed = true
+		fmt.Fprintf(w, "    first error of the churn client: %s\n", alone.FirstErr)
+	}
+	names := []string{"quiet", "churn"}
+	results := make([]stats, 2)
+	lookups := make([]int64, 2)
+	var churned churnResult
+	var roundRatios []float64
+	cpuKnown := true
+	for r := range o.rounds {
+		perSecond := make([]float64, 2)
+		for j := range 2 {
+			k := j
+			if r%2 == 1 {
+				k = 1 - j
+			}
+			if warm := sendEach(ctx, client, t, o.concurrency, keys, o.timeout); warm.Errors > 0 {
+				fmt.Fprintf(w, "  first error of the pass over the keys: %s\n", warm.FirstErr)
+				return true
+			}
+			before, err := readStats(ctx, client, statsTarget, o.timeout)
+			if err != nil {
+				fmt.Fprintf(w, "  %v\n", err)
+				return true
+			}
+			var stop chan struct{}
+			var done chan churnResult
+			if k == 1 {
+				stop, done = make(chan struct{}), make(chan churnResult, 1)
+				ready := make(chan struct{})
+				go func() { done <- churn.run(ctx, o.churnRate, churnInFlight, stop, ready) }()
+				select {
+				case <-ready:
+				case <-ctx.Done():
+				}
+			}
+			round, ok := measured(clock, func() stats { return closedLoop(ctx, client, t, o.concurrency, o.round, o.timeout) })
+			after, err := readStats(ctx, client, statsTarget, o.timeout)
+			if done != nil {
+				close(stop)
+				churned.add(<-done)
+			}
+			if err != nil {
+				fmt.Fprintf(w, "  %v\n", err)
+				return true
+			}
+			cpuKnown = cpuKnown && ok
+			perSecond[k] = round.PerSecond()
+			results[k].add(round)
+			lookups[k] += after.KeyLookups - before.KeyLookups
+		}
+		if perSecond[0] > 0 {
+			roundRatios = append(roundRatios, perSecond[1]/perSecond[0])
+		}
+	}
+	if printTable(w, names, results, cpuKnown) {
+		failed = true
+	}
+	for i, name := range names {
+		fmt.Fprintln(w, missLine(name, lookups[i], results[i].Requests()))
+	}
+	fmt.Fprintf(w, "churn client during the churn runs: %s\n", churned.summary())
+	if churned.Errors > 0 {
+		failed = true
+		fmt.Fprintf(w, "  first error of the churn client: %s\n", churned.FirstErr)
+	}
+	fmt.Fprintln(w, ratioLine("churn/quiet", results[1].PerSecond(), results[0].PerSecond(), 0.90))
+	printSpread(w, roundRatios)
+	rate, ok := missRate(lookups[1], results[1].Requests())
+	fmt.Fprintf(w, "cache misses under churn: %s (target < 1%%: %s)\n", percent(rate, ok), verdict(ok && rate < 1))
+	return failed
+}
+
+// churnInFlight bounds the churn client's sign-ins in flight at once.
+const churnInFlight = 16
+
+// churnAlone runs the churn client for one round without any other load and
+// returns what it did and the server's CPU time meanwhile (false when clock
+// cannot read it): the cost of the churn itself, which the churn run's /v1
+// requests compete with for the cores.
+func churnAlone(ctx context.Context, churn churner, clock cpuClock, o options) (churnResult, time.Duration, bool) {
+	before, ok := clock.now()
+	stop := make(chan struct{})
+	time.AfterFunc(o.round, func() { close(stop) })
+	res := churn.run(ctx, o.churnRate, churnInFlight, stop, make(chan struct{}))
+	after, ok2 := clock.now()
+	return res, after.Server - before.Server, ok && ok2
+}
+
+// measured runs load and adds to its stats the CPU time the server and the
+// load test used meanwhile, reporting false when clock cannot read them.
+func measured(clock cpuClock, load func() stats) (stats, bool) {
+	before, ok := clock.now()
+	s := load()
+	after, ok2 := clock.now()
+	if !ok || !ok2 {
+		return s, false
+	}
+	s.CPU = cpuUse{Server: after.Server - before.Server, Client: after.Client - before.Client}
+	return s, true
+}
+
+// printTable prints a line of figures per named result, and the first error
+// of each that had errors. It reports whether any had.
+func printTable(w io.Writer, names []string, results []stats, cpuKnown bool) bool {
+	failed := false
+	fmt.Fprintf(w, "%-40s %9s %10s %9s %9s %7s %15s %15s\n", "target", "requests", "req/s", "p50", "p99", "errors", "server CPU/req", "client CPU/req")
+	for i, name := range names {
 		s := results[i]
 		l := sorted(s.Latencies)
 		serverCPU, clientCPU := "-", "-"
 		if cpuKnown {
 			serverCPU, clientCPU = perRequest(s.CPU.Server, s.Requests()), perRequest(s.CPU.Client, s.Requests())
 		}
-		fmt.Fprintf(w, "%-22s %9d %10.0f %9s %9s %7d %15s %15s\n", t.Name, len(l), s.PerSecond(), ms(percentile(l, 50)), ms(percentile(l, 99)), s.Errors, serverCPU, clientCPU)
+		fmt.Fprintf(w, "%-40s %9d %10.0f %9s %9s %7d %15s %15s\n", name, len(l), s.PerSecond(), ms(percentile(l, 50)), ms(percentile(l, 99)), s.Errors, serverCPU, clientCPU)
 		if s.Errors > 0 {
 			failed = true
-			fmt.Fprintf(w, "  first error of %s: %s\n", t.Name, s.FirstErr)
-		}
-	}
-	if len(targets) == 2 && results[0].PerSecond() > 0 {
-		fmt.Fprintf(w, "ratio authenticated/unauthenticated = %.2f (target >= 0.90)\n", results[1].PerSecond()/results[0].PerSecond())
-		if len(roundRatios) > 1 {
-			slices.Sort(roundRatios)
-			fmt.Fprintf(w, "  per round: median %.2f, lowest %.2f, highest %.2f over %d rounds\n",
-				median(roundRatios), roundRatios[0], roundRatios[len(roundRatios)-1], len(roundRatios))
+			fmt.Fprintf(w, "  first error of %s: %s\n", name, s.FirstErr)
 		}
 	}
 	return failed
+}
+
+// printSpread prints the median, lowest and highest of the ratios of each round.
+func printSpread(w io.Writer, ratios []float64) {
+	if len(ratios) < 2 {
+		return
+	}
+	ratios = slices.Clone(ratios)
+	slices.Sort(ratios)
+	fmt.Fprintf(w, "  per round: median %.2f, lowest %.2f, highest %.2f over %d rounds\n",
+		median(ratios), ratios[0], ratios[len(ratios)-1], len(ratios))
+}
+
+// cpuRatioLine reports the requests per second of CPU time, server and load
+// test together, of num against den: the ratio requests/s would have if the
+// two processes had the cores to themselves, which other processes on the
+// machine disturb much less than they disturb requests/s.
+func cpuRatioLine(name string, num, den stats, target float64) string {
+	each := func(s stats) time.Duration {
+		if s.Requests() == 0 {
+			return 0
+		}
+		return (s.CPU.Server + s.CPU.Client) / time.Duration(s.Requests())
+	}
+	n, d := each(num), each(den)
+	if n <= 0 || d <= 0 {
+		return fmt.Sprintf("ratio %s by CPU time: nothing to compare", name)
+	}
+	r := float64(d) / float64(n)
+	return fmt.Sprintf("ratio %s by CPU time per request, server and client (%s vs %s) = %.2f (target >= %.2f: %s)",
+		name, perRequest(num.CPU.Server+num.CPU.Client, num.Requests()), perRequest(den.CPU.Server+den.CPU.Client, den.Requests()), r, target, verdict(r >= target))
+}
+
+// missLine reports the key lookups of a run against its /v1 requests.
+func missLine(name string, lookups int64, requests int) string {
+	rate, ok := missRate(lookups, requests)
+	return fmt.Sprintf("key lookups during the %s run: %d for %d requests, %s cache misses", name, lookups, requests, percent(rate, ok))
+}
+
+// percent formats a percentage, or "-" when there is none.
+func percent(p float64, ok bool) string {
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f%%", p)
+}
+
+// perSecondOf is n over d, 0 when d is not positive.
+func perSecondOf(n int, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
 }
 
 // fixedRate runs the open-loop load of t, prints its figures and reports

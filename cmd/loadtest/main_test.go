@@ -116,6 +116,9 @@ func TestOptionsValidation(t *testing.T) {
 		{[]string{"-c", "0"}, "-c"},
 		{[]string{"-round", "0s"}, "durations"},
 		{[]string{"-rate", "-5"}, "-rate"},
+		{[]string{"-churn-rate", "-1"}, "-churn-rate"},
+		{[]string{"-churn-rate", "0"}, ""},
+		{[]string{"-churn-timeout", "0s"}, "-churn-timeout"},
 		{[]string{"extra"}, "unexpected argument"},
 	}
 	for _, tc := range cases {

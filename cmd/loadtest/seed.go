@@ -10,12 +10,23 @@ import (
 	"keyport/store"
 )
 
-// seeded is what seed created, and the plaintext of the key the load uses.
+// seeded is what seed created: counts, the plaintexts of the load merchant's
+// keys, and the sign-in of the other merchant, whose portal the churn client uses.
 type seeded struct {
 	Accounts  int
-	Keys      int
 	Shipments int
-	Key       string
+	// Keys holds the plaintext of every key of the load merchant.
+	Keys []string
+	// Key is the key whose account has the shipments.
+	Key   string
+	Churn churnLogin
+}
+
+// churnLogin is the Owner of the churn merchant and the API account where the
+// churn client creates keys.
+type churnLogin struct {
+	Email, Password string
+	AccountID       int64
 }
 
 // seedOptions sizes the seed data.
@@ -30,7 +41,9 @@ type seedOptions struct {
 // account: the Legacy API Secret that CreateAccount makes plus one created
 // key, or two created keys on the first account, which has no Legacy secret.
 // The last account's Legacy secret is kept as the valid key and gets
-// opts.Shipments test shipments.
+// opts.Shipments test shipments. A second merchant, whose Owner's password is
+// kept, receives the churn client's keys; the token cap is lifted so that it
+// can create as many as it likes on one account.
 func seed(ctx context.Context, path string, opts seedOptions) (seeded, error) {
 	var out seeded
 	db, err := store.Open(path)
@@ -55,17 +68,19 @@ func seed(ctx context.Context, path string, opts seedOptions) (seeded, error) {
 		return out, fmt.Errorf("signup: %w", err)
 	}
 	owner := keyport.UserActor(&res.Owner, "")
-	testKey := func(accountID int64, name string) error {
-		_, err := db.CreateKey(ctx, owner, keyport.NewKey{AccountID: accountID, MerchantID: res.Merchant.ID,
+	testKey := func(accountID int64, name string) (string, error) {
+		created, err := db.CreateKey(ctx, owner, keyport.NewKey{AccountID: accountID, MerchantID: res.Merchant.ID,
 			Type: keyport.KeySecret, Mode: keyport.ModeTest, Name: name, Access: keyport.AccessFull})
-		return err
+		return created.Plaintext, err
 	}
 	for _, name := range []string{"Load test key 1", "Load test key 2"} {
-		if err := testKey(res.Account.ID, name); err != nil {
+		key, err := testKey(res.Account.ID, name)
+		if err != nil {
 			return out, fmt.Errorf("key on %s: %w", res.Account.Name, err)
 		}
+		out.Keys = append(out.Keys, key)
 	}
-	out.Accounts, out.Keys = 1, 2
+	out.Accounts = 1
 
 	var last store.CreatedAccount
 	var mu sync.Mutex
@@ -93,13 +108,14 @@ func seed(ctx context.Context, path string, opts seedOptions) (seeded, error) {
 					fail(fmt.Errorf("account %s: %w", name, err))
 					return
 				}
-				if err := testKey(created.Account.ID, "Load test key"); err != nil {
+				key, err := testKey(created.Account.ID, "Load test key")
+				if err != nil {
 					fail(fmt.Errorf("key on %s: %w", name, err))
 					return
 				}
 				mu.Lock()
 				out.Accounts++
-				out.Keys += 2
+				out.Keys = append(out.Keys, created.Secret.Plaintext, key)
 				if i == opts.Accounts {
 					last = created
 				}
@@ -141,5 +157,31 @@ feed:
 		}
 		out.Shipments++
 	}
+
+	if out.Churn, err = seedChurnMerchant(ctx, db); err != nil {
+		return out, fmt.Errorf("churn merchant: %w", err)
+	}
 	return out, nil
+}
+
+// seedChurnMerchant signs up the merchant the churn client signs in to, and
+// lifts the platform's token cap.
+func seedChurnMerchant(ctx context.Context, db *store.DB) (churnLogin, error) {
+	password, err := keyport.GeneratePassword()
+	if err != nil {
+		return churnLogin{}, err
+	}
+	hash, err := keyport.HashPassword(password)
+	if err != nil {
+		return churnLogin{}, err
+	}
+	signup := keyport.Signup{MerchantName: "Churn Parcels", Name: "Churn Owner", Email: "churn@keyport.local"}
+	res, err := db.CreateSignup(ctx, signup, hash, "")
+	if err != nil {
+		return churnLogin{}, err
+	}
+	if err := db.SetTokenCap(ctx, keyport.SystemActor, 0); err != nil {
+		return churnLogin{}, err
+	}
+	return churnLogin{Email: signup.Email, Password: password, AccountID: res.Account.ID}, nil
 }
