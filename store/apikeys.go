@@ -95,15 +95,15 @@ type CreatedKey struct {
 // events "key.created" and "key.revealed".
 func (db *DB) CreateKey(ctx context.Context, actor keyport.Actor, in keyport.NewKey) (CreatedKey, error) {
 	var out CreatedKey
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.keyTx(ctx, func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		var err error
-		out, err = db.createKey(ctx, tx, actor, in)
+		out, err = db.createKey(ctx, tx, changes, actor, in)
 		return err
 	})
 	return out, err
 }
 
-func (db *DB) createKey(ctx context.Context, tx *sql.Tx, actor keyport.Actor, in keyport.NewKey) (CreatedKey, error) {
+func (db *DB) createKey(ctx context.Context, tx *sql.Tx, changes *[]keyport.KeyChange, actor keyport.Actor, in keyport.NewKey) (CreatedKey, error) {
 	if err := accountForChange(ctx, tx, in.MerchantID, in.AccountID); err != nil {
 		return CreatedKey{}, err
 	}
@@ -159,6 +159,7 @@ func (db *DB) createKey(ctx context.Context, tx *sql.Tx, actor keyport.Actor, in
 	if err != nil {
 		return CreatedKey{}, err
 	}
+	*changes = append(*changes, keyport.KeyCreated(hash))
 	id, _ := r.LastInsertId()
 	redacted := keyport.Redact(parsed.Prefix(), parsed.First4(), parsed.Last4())
 	if err := db.audit(ctx, tx, in.MerchantID, actor, "key.created", "api_key", id, redacted+" "+in.Name); err != nil {
@@ -244,7 +245,7 @@ func (db *DB) CountRevokedKeys(ctx context.Context, accountID int64, mode keypor
 // Revoking a key that is already revoked is ErrConflict.
 func (db *DB) RevokeKey(ctx context.Context, actor keyport.Actor, merchantID, accountID, keyID int64, reason string) (keyport.APIKey, error) {
 	var key keyport.APIKey
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.keyTx(ctx, func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		var err error
 		key, err = scanKey(tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
 			WHERE k.id = ? AND k.account_id = ? AND k.merchant_id = ?`, keyID, accountID, merchantID))
@@ -259,6 +260,7 @@ func (db *DB) RevokeKey(ctx context.Context, actor keyport.Actor, merchantID, ac
 			now, actor.Label, reason, keyID); err != nil {
 			return err
 		}
+		*changes = append(*changes, keyport.KeyChanged(keyID))
 		key.RevokedAt = unixTime(now)
 		key.RevokedBy = actor.Label
 		key.RevokeReason = reason
@@ -360,7 +362,7 @@ func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, 
 // "key.created" and "key.revealed".
 func (db *DB) RollKey(ctx context.Context, actor keyport.Actor, merchantID, accountID, keyID int64, grace time.Duration) (CreatedKey, error) {
 	var out CreatedKey
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.keyTx(ctx, func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		old, err := scanKey(tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
 			WHERE k.id = ? AND k.account_id = ? AND k.merchant_id = ? AND a.deleted_at IS NULL`, keyID, accountID, merchantID))
 		if err != nil {
@@ -377,7 +379,8 @@ func (db *DB) RollKey(ctx context.Context, actor keyport.Actor, merchantID, acco
 		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET rolled_at = ?, expires_at = ? WHERE id = ?`, now.Unix(), ends, keyID); err != nil {
 			return err
 		}
-		out, err = db.createKey(ctx, tx, actor, keyport.NewKey{AccountID: accountID, MerchantID: merchantID, Type: old.Type, Mode: old.Mode,
+		*changes = append(*changes, keyport.KeyChanged(keyID))
+		out, err = db.createKey(ctx, tx, changes, actor, keyport.NewKey{AccountID: accountID, MerchantID: merchantID, Type: old.Type, Mode: old.Mode,
 			Name: old.Name, Access: old.Access, Permissions: old.Permissions, SuppressCosts: old.SuppressCosts, Legacy: old.Legacy,
 			Replaces: keyID})
 		if err != nil {
