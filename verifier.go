@@ -62,11 +62,12 @@ type KeySource interface {
 
 // Bounds of the Verifier's caches; a full cache starts again empty.
 const (
-	// verifierCacheLimit bounds the keys found in the source.
-	verifierCacheLimit = 100_000
-	// unknownCacheLimit bounds the keys the source does not hold, so that a
-	// flood of forged keys never evicts the keys that verify.
-	unknownCacheLimit = 10_000
+	// KnownKeyCacheLimit bounds the cached keys the source holds.
+	KnownKeyCacheLimit = 100_000
+	// UnknownKeyCacheLimit bounds the cached keys the source does not hold,
+	// apart from the others, so that a flood of forged keys never evicts the
+	// keys that verify.
+	UnknownKeyCacheLimit = 10_000
 )
 
 // Verifier checks presented keys. Malformed keys are refused without touching
@@ -122,6 +123,14 @@ func (v *Verifier) Verify(ctx context.Context, raw string, now time.Time) (Verif
 		return VerifiedKey{}, ErrInvalidKey
 	}
 	return k, nil
+}
+
+// CacheSizes returns how many answers the Verifier holds in memory: keys the
+// source holds, and keys it does not.
+func (v *Verifier) CacheSizes() (known, unknown int) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return len(v.known), len(v.unknown)
 }
 
 // cached returns what the caches hold about hash; v.mu must be held.
@@ -201,12 +210,12 @@ func (v *Verifier) load(ctx context.Context, hash [32]byte) (VerifiedKey, bool, 
 		return k, found, nil
 	}
 	if found {
-		if len(v.known) >= verifierCacheLimit {
+		if len(v.known) >= KnownKeyCacheLimit {
 			clear(v.known)
 		}
 		v.known[hash] = k
 	} else {
-		if len(v.unknown) >= unknownCacheLimit {
+		if len(v.unknown) >= UnknownKeyCacheLimit {
 			clear(v.unknown)
 		}
 		v.unknown[hash] = struct{}{}
