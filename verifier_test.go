@@ -503,3 +503,46 @@ func TestVerifierForgedKeyFloodKeepsVerifiedKeys(t *testing.T) {
 		t.Fatalf("cache sizes %d and %d", known, unknown)
 	}
 }
+
+func TestVerifierConcurrentChangesReachOnlyTheirKeys(t *testing.T) {
+	src := newFakeSource()
+	ctx := context.Background()
+	ver := keyport.NewVerifier(src)
+	revoked := usableKey(1, 10, 100)
+	key, hash := src.mint(t, revoked)
+	kept, _ := src.mint(t, usableKey(2, 20, 100))
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := int64(0); ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+					_, _ = ver.Verify(ctx, key, time.Now())
+					if _, err := ver.Verify(ctx, kept, time.Now()); err != nil {
+						t.Errorf("kept key: %v", err)
+						return
+					}
+					src.Publish(keyport.KeyChanged(1000 + n%50))
+				}
+			}
+		}()
+	}
+	time.Sleep(20 * time.Millisecond)
+	gone := *revoked
+	gone.Usable = false
+	src.set(hash, gone)
+	src.Publish(keyport.KeyChanged(1))
+	if _, err := ver.Verify(ctx, key, time.Now()); !errors.Is(err, keyport.ErrInvalidKey) {
+		t.Fatalf("right after revocation: %v", err)
+	}
+	close(stop)
+	wg.Wait()
+	if _, err := ver.Verify(ctx, key, time.Now()); !errors.Is(err, keyport.ErrInvalidKey) {
+		t.Fatalf("after the readers stopped: %v", err)
+	}
+}
