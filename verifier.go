@@ -72,11 +72,11 @@ const (
 
 // Verifier checks presented keys. Malformed keys are refused without touching
 // the database; others are looked up by SHA-256 once and then answered from
-// memory. Before answering it applies the KeyChanges published since its last
-// answer, dropping the cached keys each one touches, so a revocation, roll, or
+// memory. Before answering it applies the KeyChanges published since it last
+// looked, dropping the cached keys each one touches, so a revocation, roll, or
 // disabled account takes effect on the very next request while every other
-// key stays cached. Keys the source does not hold are cached apart, in a
-// smaller cache.
+// key stays cached. Expiry needs no change: a cached key carries its expiry
+// time. Keys the source does not hold are cached apart, in a smaller cache.
 type Verifier struct {
 	src KeySource
 
