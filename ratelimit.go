@@ -35,7 +35,7 @@ func (r *RateLimiter) Allow(keyID int64, now time.Time) (bool, time.Duration) {
 	defer r.mu.Unlock()
 	b := r.buckets[keyID]
 	if b == nil {
-		if len(r.buckets) >= verifierCacheLimit {
+		if len(r.buckets) >= KnownKeyCacheLimit {
 			r.forgetFull(now)
 		}
 		b = &bucket{tokens: r.perSecond, at: now}

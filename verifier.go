@@ -41,35 +41,46 @@ func (k VerifiedKey) Actor(ip string) Actor { return Actor{Label: k.Redacted, IP
 
 // KeySource is the database as the Verifier sees it.
 type KeySource interface {
-	// KeyEpoch changes after every committed write that may change whether a key verifies.
-	KeyEpoch() uint64
+	// KeySeq returns the number of the last published KeyChange. It only
+	// moves forward, and only after the change is committed and listed by
+	// KeyChangesSince.
+	KeySeq() uint64
+	// KeyChangesSince returns the changes published after seq, oldest first,
+	// numbered seq+1, seq+2…, or false when it no longer holds all of them.
+	KeyChangesSince(seq uint64) ([]KeyChange, bool)
 	// LookupKey returns the key with this SHA-256, usable or not, or ErrNotFound.
 	LookupKey(ctx context.Context, hash [32]byte) (VerifiedKey, error)
 }
 
-// verifierCacheLimit bounds the cache; when full it starts again empty.
-const verifierCacheLimit = 100_000
-
-type cachedKey struct {
-	key   VerifiedKey
-	found bool
-}
+// Bounds of the Verifier's caches; a full cache starts again empty.
+const (
+	// KnownKeyCacheLimit bounds the cached keys the source holds.
+	KnownKeyCacheLimit = 100_000
+	// UnknownKeyCacheLimit bounds the cached keys the source does not hold,
+	// apart from the others, so that a flood of forged keys never evicts the
+	// keys that verify.
+	UnknownKeyCacheLimit = 10_000
+)
 
 // Verifier checks presented keys. Malformed keys are refused without touching
 // the database; others are looked up by SHA-256 once and then answered from
-// memory until the source's key epoch changes, so a revocation, roll, or
-// disabled account takes effect on the very next request.
+// memory. Before answering it applies the KeyChanges published since it last
+// looked, dropping the cached keys each one touches, so a revocation, roll, or
+// disabled account takes effect on the very next request while every other
+// key stays cached. Expiry needs no change: a cached key carries its expiry
+// time. Keys the source does not hold are cached apart, in a smaller cache.
 type Verifier struct {
 	src KeySource
 
-	mu    sync.RWMutex
-	epoch uint64
-	cache map[[32]byte]cachedKey
+	mu      sync.RWMutex
+	seq     uint64
+	known   map[[32]byte]VerifiedKey
+	unknown map[[32]byte]struct{}
 }
 
 // NewVerifier returns a Verifier reading keys from src.
 func NewVerifier(src KeySource) *Verifier {
-	return &Verifier{src: src, epoch: src.KeyEpoch(), cache: make(map[[32]byte]cachedKey)}
+	return &Verifier{src: src, seq: src.KeySeq(), known: make(map[[32]byte]VerifiedKey), unknown: make(map[[32]byte]struct{})}
 }
 
 // Verify returns the key raw names if it is usable at now, else ErrInvalidKey.
@@ -83,52 +94,123 @@ func (v *Verifier) Verify(ctx context.Context, raw string, now time.Time) (Verif
 	copy(buf[:], parsed.Raw)
 	hash := sha256.Sum256(buf[:])
 
-	epoch := v.src.KeyEpoch()
+	seq := v.src.KeySeq()
 	v.mu.RLock()
-	entry, ok := v.cache[hash]
-	stale := v.epoch < epoch
+	behind := v.seq < seq
+	k, found, cached := v.cached(hash)
 	v.mu.RUnlock()
-	if stale {
-		v.reset(epoch)
-		ok = false
+	if behind {
+		v.catchUp(seq)
+		v.mu.RLock()
+		k, found, cached = v.cached(hash)
+		v.mu.RUnlock()
 	}
-	if !ok {
-		entry, err = v.load(ctx, hash, epoch)
+	if !cached {
+		k, found, err = v.load(ctx, hash)
 		if err != nil {
 			return VerifiedKey{}, err
 		}
 	}
-	k := entry.key
-	if !entry.found || !k.Usable || (k.ExpiresAt != 0 && now.Unix() >= k.ExpiresAt) {
+	if !found || !k.Usable || (k.ExpiresAt != 0 && now.Unix() >= k.ExpiresAt) {
 		return VerifiedKey{}, ErrInvalidKey
 	}
 	return k, nil
 }
 
-func (v *Verifier) reset(epoch uint64) {
-	v.mu.Lock()
-	if v.epoch < epoch {
-		v.epoch = epoch
-		clear(v.cache)
-	}
-	v.mu.Unlock()
+// CacheSizes returns how many answers the Verifier holds in memory: keys the
+// source holds, and keys it does not.
+func (v *Verifier) CacheSizes() (known, unknown int) {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return len(v.known), len(v.unknown)
 }
 
-// load reads a key from the source and caches the answer unless the epoch
-// moved while it was reading, when the answer may already be out of date.
-func (v *Verifier) load(ctx context.Context, hash [32]byte, epoch uint64) (cachedKey, error) {
+// cached returns what the caches hold about hash; v.mu must be held.
+func (v *Verifier) cached(hash [32]byte) (k VerifiedKey, found, cached bool) {
+	if k, ok := v.known[hash]; ok {
+		return k, true, true
+	}
+	_, cached = v.unknown[hash]
+	return VerifiedKey{}, false, cached
+}
+
+// catchUp applies the changes published up to seq, or empties the caches
+// when the source no longer lists them all.
+func (v *Verifier) catchUp(seq uint64) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.seq >= seq {
+		return
+	}
+	changes, ok := v.src.KeyChangesSince(v.seq)
+	if !ok {
+		clear(v.known)
+		clear(v.unknown)
+		v.seq = seq
+		return
+	}
+	v.seq += uint64(len(changes))
+	v.apply(changes)
+}
+
+// apply drops every cached answer the changes touch; v.mu must be held.
+func (v *Verifier) apply(changes []KeyChange) {
+	var keys, accounts, merchants map[int64]bool
+	for _, c := range changes {
+		switch c.Scope {
+		case ScopeHash:
+			delete(v.unknown, c.Hash)
+			delete(v.known, c.Hash)
+		case ScopeKey:
+			keys = addID(keys, c.ID)
+		case ScopeAccount:
+			accounts = addID(accounts, c.ID)
+		case ScopeMerchant:
+			merchants = addID(merchants, c.ID)
+		}
+	}
+	if keys == nil && accounts == nil && merchants == nil {
+		return
+	}
+	for hash, k := range v.known {
+		if keys[k.ID] || accounts[k.AccountID] || merchants[k.MerchantID] {
+			delete(v.known, hash)
+		}
+	}
+}
+
+func addID(set map[int64]bool, id int64) map[int64]bool {
+	if set == nil {
+		set = make(map[int64]bool)
+	}
+	set[id] = true
+	return set
+}
+
+// load reads a key from the source and caches the answer unless a change was
+// published while it was reading, when the answer may already be out of date.
+func (v *Verifier) load(ctx context.Context, hash [32]byte) (VerifiedKey, bool, error) {
+	seq := v.src.KeySeq()
 	k, err := v.src.LookupKey(ctx, hash)
-	entry := cachedKey{key: k, found: err == nil}
+	found := err == nil
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return entry, err
+		return k, false, err
 	}
 	v.mu.Lock()
-	if v.epoch == epoch {
-		if len(v.cache) >= verifierCacheLimit {
-			clear(v.cache)
-		}
-		v.cache[hash] = entry
+	defer v.mu.Unlock()
+	if v.seq != seq || v.src.KeySeq() != seq {
+		return k, found, nil
 	}
-	v.mu.Unlock()
-	return entry, nil
+	if found {
+		if len(v.known) >= KnownKeyCacheLimit {
+			clear(v.known)
+		}
+		v.known[hash] = k
+	} else {
+		if len(v.unknown) >= UnknownKeyCacheLimit {
+			clear(v.unknown)
+		}
+		v.unknown[hash] = struct{}{}
+	}
+	return k, found, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -44,7 +45,7 @@ func newVerifierDB(tb testing.TB) verifierDB {
 	return verifierDB{db: db, res: res, key: k.Plaintext, keyID: k.Key.ID}
 }
 
-func TestVerifierCachesUntilTheKeyEpochMoves(t *testing.T) {
+func TestVerifierCachesUntilTheKeyIsRevoked(t *testing.T) {
 	v := newVerifierDB(t)
 	ctx := context.Background()
 	ver := keyport.NewVerifier(v.db)
@@ -263,4 +264,285 @@ func BenchmarkVerifier(b *testing.B) {
 			}
 		})
 	})
+}
+
+// fakeSource is a KeySource in memory, counting the lookups of each key.
+type fakeSource struct {
+	keyport.KeyChangeLog
+	mu      sync.Mutex
+	keys    map[[32]byte]keyport.VerifiedKey
+	lookups map[[32]byte]int
+	// during, when set, runs inside the next lookup, after the key was read.
+	during func()
+}
+
+func newFakeSource() *fakeSource {
+	return &fakeSource{keys: make(map[[32]byte]keyport.VerifiedKey), lookups: make(map[[32]byte]int)}
+}
+
+func (f *fakeSource) KeySeq() uint64 { return f.Seq() }
+
+func (f *fakeSource) KeyChangesSince(seq uint64) ([]keyport.KeyChange, bool) { return f.Since(seq) }
+
+func (f *fakeSource) LookupKey(_ context.Context, hash [32]byte) (keyport.VerifiedKey, error) {
+	f.mu.Lock()
+	f.lookups[hash]++
+	k, ok := f.keys[hash]
+	during := f.during
+	f.during = nil
+	f.mu.Unlock()
+	if during != nil {
+		during()
+	}
+	if !ok {
+		return keyport.VerifiedKey{}, keyport.ErrNotFound
+	}
+	return k, nil
+}
+
+// mint makes a key with a valid checksum and, when k is not nil, stores it in
+// the source as k.
+func (f *fakeSource) mint(t testing.TB, k *keyport.VerifiedKey) (string, [32]byte) {
+	t.Helper()
+	parsed, err := keyport.MintKey(keyport.KeySecret, keyport.ModeTest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k != nil {
+		f.set(parsed.Hash(), *k)
+	}
+	return parsed.String(), parsed.Hash()
+}
+
+func (f *fakeSource) set(hash [32]byte, k keyport.VerifiedKey) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.keys[hash] = k
+}
+
+func (f *fakeSource) lookupsOf(hash [32]byte) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lookups[hash]
+}
+
+func usableKey(id, account, merchant int64) *keyport.VerifiedKey {
+	return &keyport.VerifiedKey{ID: id, AccountID: account, MerchantID: merchant, Type: keyport.KeySecret,
+		Mode: keyport.ModeTest, Access: keyport.AccessFull, Usable: true}
+}
+
+func TestVerifierDropsOnlyTheKeysAChangeTouches(t *testing.T) {
+	tests := []struct {
+		name     string
+		changes  func(unknown [32]byte) []keyport.KeyChange
+		reloaded []string
+	}{
+		{"key revoked", func([32]byte) []keyport.KeyChange { return []keyport.KeyChange{keyport.KeyChanged(1)} }, []string{"a"}},
+		{"account disabled", func([32]byte) []keyport.KeyChange { return []keyport.KeyChange{keyport.AccountChanged(10)} }, []string{"a", "b"}},
+		{"merchant disabled", func([32]byte) []keyport.KeyChange { return []keyport.KeyChange{keyport.MerchantChanged(100)} },
+			[]string{"a", "b", "c"}},
+		{"key created", func(u [32]byte) []keyport.KeyChange { return []keyport.KeyChange{keyport.KeyCreated(u)} }, []string{"unknown"}},
+		{"key of another merchant", func([32]byte) []keyport.KeyChange { return []keyport.KeyChange{keyport.KeyChanged(99)} }, nil},
+		{"several at once", func([32]byte) []keyport.KeyChange {
+			return []keyport.KeyChange{keyport.KeyChanged(4), keyport.AccountChanged(20)}
+		}, []string{"c", "d"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := newFakeSource()
+			ctx := context.Background()
+			keys := map[string]string{}
+			hashes := map[string][32]byte{}
+			for name, k := range map[string]*keyport.VerifiedKey{
+				"a": usableKey(1, 10, 100), "b": usableKey(2, 10, 100), "c": usableKey(3, 20, 100), "d": usableKey(4, 30, 200), "unknown": nil,
+			} {
+				keys[name], hashes[name] = src.mint(t, k)
+			}
+			ver := keyport.NewVerifier(src)
+			verifyAll := func() {
+				for name, key := range keys {
+					_, err := ver.Verify(ctx, key, time.Now())
+					if (name == "unknown") != errors.Is(err, keyport.ErrInvalidKey) {
+						t.Fatalf("%s: %v", name, err)
+					}
+				}
+			}
+			verifyAll()
+			verifyAll()
+			src.Publish(tt.changes(hashes["unknown"])...)
+			verifyAll()
+			var reloaded []string
+			for name, h := range hashes {
+				if n := src.lookupsOf(h); n == 2 {
+					reloaded = append(reloaded, name)
+				} else if n != 1 {
+					t.Fatalf("%s looked up %d times", name, n)
+				}
+			}
+			slices.Sort(reloaded)
+			if !slices.Equal(reloaded, tt.reloaded) {
+				t.Fatalf("reloaded %v, want %v", reloaded, tt.reloaded)
+			}
+		})
+	}
+}
+
+func TestVerifierAnswersTheChangeOnTheNextCall(t *testing.T) {
+	src := newFakeSource()
+	ctx := context.Background()
+	ver := keyport.NewVerifier(src)
+	k := usableKey(1, 10, 100)
+	key, hash := src.mint(t, k)
+	created, createdHash := src.mint(t, nil)
+	if _, err := ver.Verify(ctx, key, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ver.Verify(ctx, created, time.Now()); !errors.Is(err, keyport.ErrInvalidKey) {
+		t.Fatalf("unknown key: %v", err)
+	}
+	revoked := *k
+	revoked.Usable = false
+	src.set(hash, revoked)
+	src.Publish(keyport.KeyChanged(1))
+	if _, err := ver.Verify(ctx, key, time.Now()); !errors.Is(err, keyport.ErrInvalidKey) {
+		t.Fatalf("revoked key: %v", err)
+	}
+	src.set(createdHash, *usableKey(2, 10, 100))
+	src.Publish(keyport.KeyCreated(createdHash))
+	if _, err := ver.Verify(ctx, created, time.Now()); err != nil {
+		t.Fatalf("created key: %v", err)
+	}
+}
+
+func TestVerifierEmptiesItsCachesWhenTheLogNoLongerReachesBack(t *testing.T) {
+	src := newFakeSource()
+	ctx := context.Background()
+	ver := keyport.NewVerifier(src)
+	key, hash := src.mint(t, usableKey(1, 10, 100))
+	unknown, unknownHash := src.mint(t, nil)
+	_, _ = ver.Verify(ctx, key, time.Now())
+	_, _ = ver.Verify(ctx, unknown, time.Now())
+	for i := 0; i < 5000; i++ {
+		src.Publish(keyport.KeyChanged(int64(1000 + i)))
+	}
+	if _, complete := src.Since(0); complete {
+		t.Fatal("the log kept every change")
+	}
+	_, _ = ver.Verify(ctx, key, time.Now())
+	_, _ = ver.Verify(ctx, unknown, time.Now())
+	if src.lookupsOf(hash) != 2 || src.lookupsOf(unknownHash) != 2 {
+		t.Fatalf("lookups %d and %d, want both reloaded", src.lookupsOf(hash), src.lookupsOf(unknownHash))
+	}
+	_, _ = ver.Verify(ctx, key, time.Now())
+	if src.lookupsOf(hash) != 2 {
+		t.Fatal("not cached again after catching up")
+	}
+}
+
+func TestVerifierDoesNotCacheWhatChangedWhileLoading(t *testing.T) {
+	tests := []struct {
+		name  string
+		known bool
+	}{
+		{"key revoked while it loads", true},
+		{"key created while it loads as unknown", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := newFakeSource()
+			ctx := context.Background()
+			ver := keyport.NewVerifier(src)
+			var k *keyport.VerifiedKey
+			if tt.known {
+				k = usableKey(1, 10, 100)
+			}
+			key, hash := src.mint(t, k)
+			src.during = func() {
+				if tt.known {
+					revoked := *k
+					revoked.Usable = false
+					src.set(hash, revoked)
+					src.Publish(keyport.KeyChanged(1))
+				} else {
+					src.set(hash, *usableKey(2, 10, 100))
+					src.Publish(keyport.KeyCreated(hash))
+				}
+			}
+			_, first := ver.Verify(ctx, key, time.Now())
+			_, second := ver.Verify(ctx, key, time.Now())
+			if (first == nil) != tt.known || (second == nil) == tt.known || src.lookupsOf(hash) != 2 {
+				t.Fatalf("first %v, second %v, %d lookups", first, second, src.lookupsOf(hash))
+			}
+		})
+	}
+}
+
+func TestVerifierForgedKeyFloodKeepsVerifiedKeys(t *testing.T) {
+	src := newFakeSource()
+	ctx := context.Background()
+	ver := keyport.NewVerifier(src)
+	key, hash := src.mint(t, usableKey(1, 10, 100))
+	if _, err := ver.Verify(ctx, key, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 200_000; i++ {
+		forged, _ := src.mint(t, nil)
+		if _, err := ver.Verify(ctx, forged, time.Now()); !errors.Is(err, keyport.ErrInvalidKey) {
+			t.Fatalf("forged key: %v", err)
+		}
+		if i%10_000 == 0 {
+			if _, unknown := ver.CacheSizes(); unknown > keyport.UnknownKeyCacheLimit {
+				t.Fatalf("%d unknown keys cached", unknown)
+			}
+		}
+	}
+	if _, err := ver.Verify(ctx, key, time.Now()); err != nil || src.lookupsOf(hash) != 1 {
+		t.Fatalf("verified key after the flood: %v, %d lookups", err, src.lookupsOf(hash))
+	}
+	if known, unknown := ver.CacheSizes(); known != 1 || unknown > keyport.UnknownKeyCacheLimit {
+		t.Fatalf("cache sizes %d and %d", known, unknown)
+	}
+}
+
+func TestVerifierConcurrentChangesReachOnlyTheirKeys(t *testing.T) {
+	src := newFakeSource()
+	ctx := context.Background()
+	ver := keyport.NewVerifier(src)
+	revoked := usableKey(1, 10, 100)
+	key, hash := src.mint(t, revoked)
+	kept, _ := src.mint(t, usableKey(2, 20, 100))
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := int64(0); ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+					_, _ = ver.Verify(ctx, key, time.Now())
+					if _, err := ver.Verify(ctx, kept, time.Now()); err != nil {
+						t.Errorf("kept key: %v", err)
+						return
+					}
+					src.Publish(keyport.KeyChanged(1000 + n%50))
+				}
+			}
+		}()
+	}
+	time.Sleep(20 * time.Millisecond)
+	gone := *revoked
+	gone.Usable = false
+	src.set(hash, gone)
+	src.Publish(keyport.KeyChanged(1))
+	if _, err := ver.Verify(ctx, key, time.Now()); !errors.Is(err, keyport.ErrInvalidKey) {
+		t.Fatalf("right after revocation: %v", err)
+	}
+	close(stop)
+	wg.Wait()
+	if _, err := ver.Verify(ctx, key, time.Now()); !errors.Is(err, keyport.ErrInvalidKey) {
+		t.Fatalf("after the readers stopped: %v", err)
+	}
 }

@@ -80,7 +80,7 @@ func (db *DB) CreateAccount(ctx context.Context, actor keyport.Actor, merchantID
 		}
 		in.AccountKey = k
 	}
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.keyTx(ctx, func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		var taken int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_accounts WHERE merchant_id = ? AND deleted_at IS NULL
 			AND name = ? COLLATE NOCASE`, merchantID, in.Name).Scan(&taken); err != nil {
@@ -103,7 +103,7 @@ func (db *DB) CreateAccount(ctx context.Context, actor keyport.Actor, merchantID
 		if err := db.audit(ctx, tx, merchantID, actor, keyport.AuditAccountCreated, "api_account", id, in.Name); err != nil {
 			return err
 		}
-		out.Secret, err = db.createKey(ctx, tx, actor, keyport.NewKey{AccountID: id, MerchantID: merchantID, Type: keyport.KeySecret,
+		out.Secret, err = db.createKey(ctx, tx, changes, actor, keyport.NewKey{AccountID: id, MerchantID: merchantID, Type: keyport.KeySecret,
 			Mode: keyport.ModeTest, Name: keyport.LegacySecretName, Access: keyport.AccessFull, Legacy: true})
 		return err
 	})
@@ -114,7 +114,7 @@ func (db *DB) CreateAccount(ctx context.Context, actor keyport.Actor, merchantID
 // when it changes. While disabled, none of its keys work and no key can be created.
 func (db *DB) SetAccountDisabled(ctx context.Context, actor keyport.Actor, merchantID, accountID int64, disabled bool) (keyport.APIAccount, error) {
 	var a keyport.APIAccount
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.keyTx(ctx, func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		var err error
 		a, err = liveAccount(ctx, tx, merchantID, accountID)
 		if err != nil || a.Disabled == disabled {
@@ -129,6 +129,7 @@ func (db *DB) SetAccountDisabled(ctx context.Context, actor keyport.Actor, merch
 		if _, err := tx.ExecContext(ctx, `UPDATE api_accounts SET disabled_at = ? WHERE id = ?`, at, accountID); err != nil {
 			return err
 		}
+		*changes = append(*changes, keyport.AccountChanged(accountID))
 		a.Disabled = disabled
 		return db.audit(ctx, tx, merchantID, actor, action, "api_account", accountID, a.Name)
 	})
@@ -141,7 +142,7 @@ func (db *DB) SetAccountDisabled(ctx context.Context, actor keyport.Actor, merch
 // how many keys it revoked.
 func (db *DB) DeleteAccount(ctx context.Context, actor keyport.Actor, merchantID, accountID int64) (int, error) {
 	var revoked int
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.keyTx(ctx, func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		a, err := liveAccount(ctx, tx, merchantID, accountID)
 		if err != nil {
 			return err
@@ -152,8 +153,9 @@ func (db *DB) DeleteAccount(ctx context.Context, actor keyport.Actor, merchantID
 		if err != nil {
 			return err
 		}
+		var covered []keyport.KeyChange // the account's change, published below, covers each of its keys
 		for i := range keys {
-			if err := db.revokeKey(ctx, tx, actor, &keys[i], keyport.AccountRevokeReason); err != nil {
+			if err := db.revokeKey(ctx, tx, &covered, actor, &keys[i], keyport.AccountRevokeReason); err != nil {
 				return err
 			}
 		}
@@ -172,6 +174,7 @@ func (db *DB) DeleteAccount(ctx context.Context, actor keyport.Actor, merchantID
 		if _, err := tx.ExecContext(ctx, `UPDATE api_accounts SET deleted_at = ? WHERE id = ?`, db.now(), accountID); err != nil {
 			return err
 		}
+		*changes = append(*changes, keyport.AccountChanged(accountID))
 		revoked = len(keys)
 		return db.audit(ctx, tx, merchantID, actor, keyport.AuditAccountDeleted, "api_account", accountID, a.Name)
 	})

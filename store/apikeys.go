@@ -101,15 +101,15 @@ type CreatedKey struct {
 // events "key.created" and "key.revealed".
 func (db *DB) CreateKey(ctx context.Context, actor keyport.Actor, in keyport.NewKey) (CreatedKey, error) {
 	var out CreatedKey
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.keyTx(ctx, func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		var err error
-		out, err = db.createKey(ctx, tx, actor, in)
+		out, err = db.createKey(ctx, tx, changes, actor, in)
 		return err
 	})
 	return out, err
 }
 
-func (db *DB) createKey(ctx context.Context, tx *sql.Tx, actor keyport.Actor, in keyport.NewKey) (CreatedKey, error) {
+func (db *DB) createKey(ctx context.Context, tx *sql.Tx, changes *[]keyport.KeyChange, actor keyport.Actor, in keyport.NewKey) (CreatedKey, error) {
 	if err := accountForChange(ctx, tx, in.MerchantID, in.AccountID); err != nil {
 		return CreatedKey{}, err
 	}
@@ -152,6 +152,7 @@ func (db *DB) createKey(ctx context.Context, tx *sql.Tx, actor keyport.Actor, in
 	if err != nil {
 		return CreatedKey{}, err
 	}
+	*changes = append(*changes, keyport.KeyCreated(hash))
 	id, _ := r.LastInsertId()
 	redacted := keyport.Redact(parsed.Prefix(), parsed.First4(), parsed.Last4())
 	if err := db.audit(ctx, tx, in.MerchantID, actor, keyport.AuditKeyCreated, "api_key", id, redacted+" "+in.Name); err != nil {
@@ -237,21 +238,22 @@ func (db *DB) CountRevokedKeys(ctx context.Context, accountID int64, mode keypor
 // Revoking a key that is already revoked is ErrConflict.
 func (db *DB) RevokeKey(ctx context.Context, actor keyport.Actor, merchantID, accountID, keyID int64, reason string) (keyport.APIKey, error) {
 	var key keyport.APIKey
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.keyTx(ctx, func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		var err error
 		key, err = scanKey(tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
 			WHERE k.id = ? AND k.account_id = ? AND k.merchant_id = ?`, keyID, accountID, merchantID))
 		if err != nil {
 			return err
 		}
-		return db.revokeKey(ctx, tx, actor, &key, reason)
+		return db.revokeKey(ctx, tx, changes, actor, &key, reason)
 	})
 	return key, err
 }
 
 // revokeKey is the one revocation: inside tx it marks key revoked by actor
-// for reason, now, and writes "key.revoked". A key already revoked is ErrConflict.
-func (db *DB) revokeKey(ctx context.Context, tx *sql.Tx, actor keyport.Actor, key *keyport.APIKey, reason string) error {
+// for reason, now, writes "key.revoked" and adds the key to changes. A key
+// already revoked is ErrConflict.
+func (db *DB) revokeKey(ctx context.Context, tx *sql.Tx, changes *[]keyport.KeyChange, actor keyport.Actor, key *keyport.APIKey, reason string) error {
 	if !key.RevokedAt.IsZero() {
 		return keyport.ErrConflict
 	}
@@ -260,6 +262,7 @@ func (db *DB) revokeKey(ctx context.Context, tx *sql.Tx, actor keyport.Actor, ke
 		now, actor.Label, reason, key.ID); err != nil {
 		return err
 	}
+	*changes = append(*changes, keyport.KeyChanged(key.ID))
 	key.RevokedAt = unixTime(now)
 	key.RevokedBy = actor.Label
 	key.RevokeReason = reason
@@ -358,7 +361,7 @@ func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, 
 // "key.created" and "key.revealed".
 func (db *DB) RollKey(ctx context.Context, actor keyport.Actor, merchantID, accountID, keyID int64, grace time.Duration) (CreatedKey, error) {
 	var out CreatedKey
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.keyTx(ctx, func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		old, err := scanKey(tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
 			WHERE k.id = ? AND k.account_id = ? AND k.merchant_id = ? AND a.deleted_at IS NULL`, keyID, accountID, merchantID))
 		if err != nil {
@@ -375,7 +378,8 @@ func (db *DB) RollKey(ctx context.Context, actor keyport.Actor, merchantID, acco
 		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET rolled_at = ?, expires_at = ? WHERE id = ?`, now.Unix(), ends, keyID); err != nil {
 			return err
 		}
-		out, err = db.createKey(ctx, tx, actor, keyport.NewKey{AccountID: accountID, MerchantID: merchantID, Type: old.Type, Mode: old.Mode,
+		*changes = append(*changes, keyport.KeyChanged(keyID))
+		out, err = db.createKey(ctx, tx, changes, actor, keyport.NewKey{AccountID: accountID, MerchantID: merchantID, Type: old.Type, Mode: old.Mode,
 			Name: old.Name, Access: old.Access, Permissions: old.Permissions, SuppressCosts: old.SuppressCosts, Legacy: old.Legacy,
 			Replaces: keyID})
 		if err != nil {

@@ -39,11 +39,11 @@ func (db *DB) MerchantName(ctx context.Context, merchantID int64) (string, error
 
 // SetMerchantDisabled disables or enables a merchant, audited when it changes.
 // Disabling ends every session of the merchant's users at once; while disabled
-// none of its keys verify and none of its users can sign in. The commit
-// advances the key epoch, so cached key verifications are redone.
+// none of its keys verify and none of its users can sign in. The change is
+// published for every key of the merchant, so cached verifications are redone.
 func (db *DB) SetMerchantDisabled(ctx context.Context, actor keyport.Actor, merchantID int64, disabled bool) (keyport.Merchant, error) {
 	var m keyport.Merchant
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.keyTx(ctx, func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		var created int64
 		err := tx.QueryRowContext(ctx, `SELECT id, name, disabled_at IS NOT NULL, created_at FROM merchants WHERE id = ?`, merchantID).
 			Scan(&m.ID, &m.Name, &m.Disabled, &created)
@@ -66,6 +66,7 @@ func (db *DB) SetMerchantDisabled(ctx context.Context, actor keyport.Actor, merc
 		if _, err := tx.ExecContext(ctx, `UPDATE merchants SET disabled_at = ? WHERE id = ?`, at, merchantID); err != nil {
 			return err
 		}
+		*changes = append(*changes, keyport.MerchantChanged(merchantID))
 		m.Disabled = disabled
 		return db.audit(ctx, tx, merchantID, actor, action, "merchant", merchantID, m.Name)
 	})

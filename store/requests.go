@@ -185,15 +185,25 @@ func (db *DB) moveRequest(ctx context.Context, tx *sql.Tx, actor keyport.Actor, 
 
 func (db *DB) changeRequest(ctx context.Context, requestID int64, merchantID int64, fn func(tx *sql.Tx, r keyport.LiveKeyRequest) error) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		r, err := requestByID(ctx, tx, requestID)
+		r, err := requestOf(ctx, tx, requestID, merchantID)
 		if err != nil {
 			return err
 		}
-		if merchantID != 0 && r.MerchantID != merchantID {
-			return keyport.ErrNotFound
-		}
 		return fn(tx, r)
 	})
+}
+
+// requestOf loads a request inside tx; a request of another merchant than
+// merchantID (when not 0, the API team's view) is ErrNotFound.
+func requestOf(ctx context.Context, tx *sql.Tx, requestID, merchantID int64) (keyport.LiveKeyRequest, error) {
+	r, err := requestByID(ctx, tx, requestID)
+	if err != nil {
+		return r, err
+	}
+	if merchantID != 0 && r.MerchantID != merchantID {
+		return keyport.LiveKeyRequest{}, keyport.ErrNotFound
+	}
+	return r, nil
 }
 
 // ApproveRequest is the API team approving a pending request. The approval
@@ -257,15 +267,18 @@ func (db *DB) CancelRequest(ctx context.Context, actor keyport.Actor, merchantID
 // in one transaction; it works once.
 func (db *DB) IssueLiveKey(ctx context.Context, actor keyport.Actor, merchantID, accountID, requestID int64) (CreatedKey, error) {
 	var out CreatedKey
-	err := db.changeRequest(ctx, requestID, merchantID, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
+	err := db.keyTx(ctx, func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
+		r, err := requestOf(ctx, tx, requestID, merchantID)
+		if err != nil {
+			return err
+		}
 		if r.AccountID != accountID {
 			return keyport.ErrNotFound
 		}
 		if !keyport.CanMove(r.State, keyport.RequestIssued) {
 			return keyport.ErrIllegalTransition
 		}
-		var err error
-		out, err = db.createKey(ctx, tx, actor, keyport.NewKey{AccountID: r.AccountID, MerchantID: r.MerchantID, Type: r.KeyType,
+		out, err = db.createKey(ctx, tx, changes, actor, keyport.NewKey{AccountID: r.AccountID, MerchantID: r.MerchantID, Type: r.KeyType,
 			Mode: keyport.ModeLive, Name: r.TokenName, Access: r.Access, Permissions: r.Permissions, SuppressCosts: r.SuppressCosts,
 			RequestID: r.ID})
 		if err != nil {

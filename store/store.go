@@ -31,8 +31,8 @@ type DB struct {
 	Sealer *keyport.Sealer
 	// stmts holds a prepared statement per query text run outside transactions.
 	stmts sync.Map
-	// keyEpoch counts committed write transactions that may change which keys verify.
-	keyEpoch atomic.Uint64
+	// keyChanges lists the recent committed changes that may alter whether keys verify.
+	keyChanges keyport.KeyChangeLog
 	// queries counts the statements and transactions started through this DB.
 	queries atomic.Int64
 	// writes counts the write transactions and statements started through this DB.
@@ -150,19 +150,9 @@ func (db *DB) SQL() *sql.DB { return db.sql }
 func (db *DB) now() int64 { return db.Now().Unix() }
 
 // tx runs fn inside one write transaction (BEGIN IMMEDIATE), committing when fn
-// returns nil. A committed transaction advances the key epoch, so cached key
-// verifications are redone: any change may revoke a key or disable its account.
+// returns nil. It publishes no key change: writes that may alter whether a key
+// verifies use keyTx.
 func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	if err := db.quietTx(ctx, fn); err != nil {
-		return err
-	}
-	db.keyEpoch.Add(1)
-	return nil
-}
-
-// quietTx is tx for writes that cannot change whether any key verifies (usage
-// counters, shipments): it leaves the key epoch alone.
-func (db *DB) quietTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	db.queries.Add(1)
 	db.writes.Add(1)
 	tx, err := db.sql.BeginTx(ctx, nil)
@@ -176,10 +166,37 @@ func (db *DB) quietTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// KeyEpoch returns a number that changes after every committed write that may
-// change whether a key verifies: creating, revoking, rolling or expiring keys,
-// disabling or deleting accounts and merchants.
-func (db *DB) KeyEpoch() uint64 { return db.keyEpoch.Load() }
+// keyTx is tx for writes that may alter whether keys verify: fn appends to
+// changes what it alters, and keyTx publishes them after the commit and before
+// it returns, so the very next verification sees them. It publishes them even
+// when the transaction fails, as a commit error may hide a commit: dropping a
+// cached answer is always safe, keeping a stale one is not.
+func (db *DB) keyTx(ctx context.Context, fn func(tx *sql.Tx, changes *[]keyport.KeyChange) error) error {
+	var changes []keyport.KeyChange
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		return fn(tx, &changes)
+	})
+	db.publishKeyChanges(changes...)
+	return err
+}
+
+// publishKeyChanges is the one entry point of the key change log, for this
+// process's commits and for changes other processes report.
+func (db *DB) publishKeyChanges(changes ...keyport.KeyChange) {
+	db.keyChanges.Publish(changes...)
+}
+
+// KeySeq returns the number of the last published key change; it only moves forward.
+func (db *DB) KeySeq() uint64 { return db.keyChanges.Seq() }
+
+// KeyChangesSince returns the key changes published after seq, oldest first,
+// or false when the log no longer reaches back to seq. Changes are revoked or
+// rolled keys, disabled, enabled or deleted accounts, disabled or enabled
+// merchants, and created keys; an expiry needs none, since a verified key
+// carries its expiry.
+func (db *DB) KeyChangesSince(seq uint64) ([]keyport.KeyChange, bool) {
+	return db.keyChanges.Since(seq)
+}
 
 // Migrate applies, in name order, every embedded migration not yet recorded,
 // each in its own transaction. It returns the names it applied.
