@@ -10,7 +10,7 @@ import (
 
 // ErrInvalidKey is a presented key that does not verify: malformed, unknown,
 // revoked, expired, or of a disabled or deleted account or merchant.
-var ErrInvalidKey = errors.New("Token does not exist")
+var ErrInvalidKey = errors.New("invalid key")
 
 // VerifiedKey is what a request needs to know about the key that authenticated it.
 type VerifiedKey struct {

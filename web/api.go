@@ -16,11 +16,26 @@ import (
 	"keyport"
 )
 
-// Errors of the /v1 authentication, answered with DESIGN.md's exact bodies.
+// apiRefusal is a /v1 refusal answered with a fixed problem body.
+type apiRefusal struct{ problem apiProblem }
+
+// Error names the refusal for logs.
+func (r *apiRefusal) Error() string {
+	return "api refusal " + strconv.Itoa(r.problem.status) + " " + r.problem.code
+}
+
+// Refusals of the /v1 API; the authentication ones have DESIGN.md's exact bodies.
 var (
-	errNoCredentials  = errors.New("Authentication credentials were not provided.")
-	errNoPermission   = errors.New("User has no permission to execute this action")
-	errPublishableKey = errors.New("Publishable keys cannot call this endpoint. Use a secret key (sk_test_ or sk_live_) from your server.")
+	errNoCredentials = &apiRefusal{apiProblem{status: http.StatusUnauthorized,
+		detail: "Authentication credentials were not provided."}}
+	errInvalidKey = &apiRefusal{apiProblem{status: http.StatusUnauthorized,
+		detail: "Token does not exist"}}
+	errNoPermission = &apiRefusal{apiProblem{status: http.StatusForbidden, code: "api_secret_no_permission",
+		description: "User has no permission to execute this action"}}
+	errPublishableKey = &apiRefusal{apiProblem{status: http.StatusForbidden, code: "publishable_key_not_allowed",
+		description: "Publishable keys cannot call this endpoint. Use a secret key (sk_test_ or sk_live_) from your server."}}
+	errNotCancellable = &apiRefusal{apiProblem{status: http.StatusConflict, code: "shipment_not_cancellable",
+		description: "Only a shipment that has not been collected yet (status \"created\") can be cancelled."}}
 )
 
 // rateLimitedError refuses a call over the key's rate limit.
@@ -345,8 +360,6 @@ func (s *Server) apiCancelShipment(c echo.Context, k keyport.VerifiedKey) error 
 	}
 	return c.JSON(http.StatusOK, newAPIShipment(sh, k.SuppressCosts))
 }
-
-var errNotCancellable = errors.New("Only a shipment that has not been collected yet (status \"created\") can be cancelled.")
 
 func (s *Server) apiTracking(c echo.Context, k keyport.VerifiedKey) error {
 	sh, err := s.db.TrackShipment(c.Request().Context(), k.AccountID, k.Mode, c.Param("number"))

@@ -147,7 +147,7 @@ func TestAPIAuthenticationErrorsAreExact(t *testing.T) {
 		{"expired key", "/v1/couriers", []string{"Bearer " + expired}, 401, bodyNoToken},
 		{"key without the permission", "/v1/shipments", []string{"Bearer " + restricted}, 403, bodyNoPermission},
 		{"publishable key on a secret endpoint", "/v1/shipments", []string{"Bearer " + publishable}, 403,
-			`{"error": "publishable_key_not_allowed", "error_description": "` + errPublishableKey.Error() + `"}`},
+			`{"error": "publishable_key_not_allowed", "error_description": "` + errPublishableKey.problem.description + `"}`},
 		{"Bearer form", "/v1/couriers", []string{"Bearer " + m.key}, 200, ""},
 		{"lower-case bearer", "/v1/couriers", []string{"bearer " + m.key}, 200, ""},
 		{"Token form", "/v1/couriers", []string{"Token " + m.key}, 200, ""},

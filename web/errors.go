@@ -105,15 +105,12 @@ func apiProblemOf(err error) apiProblem {
 	var missing *keyport.MissingAuthError
 	var limited *rateLimitedError
 	var he *echo.HTTPError
+	var refusal *apiRefusal
 	switch {
-	case errors.Is(err, errNoCredentials):
-		return apiProblem{status: http.StatusUnauthorized, detail: err.Error()}
+	case errors.As(err, &refusal):
+		return refusal.problem
 	case errors.Is(err, keyport.ErrInvalidKey):
-		return apiProblem{status: http.StatusUnauthorized, detail: err.Error()}
-	case errors.Is(err, errNoPermission):
-		return apiProblem{status: http.StatusForbidden, code: "api_secret_no_permission", description: err.Error()}
-	case errors.Is(err, errPublishableKey):
-		return apiProblem{status: http.StatusForbidden, code: "publishable_key_not_allowed", description: err.Error()}
+		return errInvalidKey.problem
 	case errors.As(err, &limited):
 		return apiProblem{status: http.StatusTooManyRequests, code: "rate_limited", description: err.Error()}
 	case errors.As(err, &ve):
@@ -128,8 +125,6 @@ func apiProblemOf(err error) apiProblem {
 		return apiProblem{status: http.StatusUnprocessableEntity, code: "missing_registered_auth", description: err.Error(), field: "courier"}
 	case errors.Is(err, keyport.ErrNotFound):
 		return apiProblem{status: http.StatusNotFound, code: "not_found", description: "No such object for this key's API account and mode."}
-	case errors.Is(err, errNotCancellable):
-		return apiProblem{status: http.StatusConflict, code: "shipment_not_cancellable", description: err.Error()}
 	case errors.As(err, &he) && he.Code == http.StatusNotFound:
 		return apiProblem{status: http.StatusNotFound, code: "not_found", description: "No such endpoint. See /docs/api."}
 	case errors.As(err, &he) && he.Code == http.StatusMethodNotAllowed:
