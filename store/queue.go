@@ -21,12 +21,16 @@ type QueueFilter struct {
 var requestStates = []keyport.RequestState{keyport.RequestPending, keyport.RequestNeedsInfo, keyport.RequestApproved,
 	keyport.RequestIssued, keyport.RequestRejected, keyport.RequestCancelled}
 
+// openQueue is the condition of the default queue, written exactly as the
+// partial index live_key_requests_open is, which serves it in queue order.
+const openQueue = "r.state IN ('pending', 'needs_info')"
+
 // queueWhere is the condition that selects requests in the states. The states
 // are written into the SQL, known ones only, so that the partial index of
 // open requests serves the default queue; every state is no condition.
 func queueWhere(states []keyport.RequestState) (string, error) {
-	if len(states) == 0 {
-		states = []keyport.RequestState{keyport.RequestPending, keyport.RequestNeedsInfo}
+	if len(states) == 0 || slices.Equal(states, []keyport.RequestState{keyport.RequestPending, keyport.RequestNeedsInfo}) {
+		return openQueue, nil
 	}
 	if len(states) == len(requestStates) && !slices.ContainsFunc(requestStates, func(s keyport.RequestState) bool { return !slices.Contains(states, s) }) {
 		return "1", nil
@@ -60,10 +64,15 @@ func (db *DB) ListRequests(ctx context.Context, f QueueFilter) (keyport.Page[key
 		keyport.QueueCountLimit).Scan(&total); err != nil {
 		return keyport.Page[keyport.RequestWithActivity]{}, 0, err
 	}
+	from := requestFrom
+	if where == openQueue {
+		// Left to itself the planner looks both states up in the state index and sorts them.
+		from = strings.Replace(from, "live_key_requests r", "live_key_requests r INDEXED BY live_key_requests_open", 1)
+	}
 	page, err := keyport.LoadPage(f.Page, f.PerPage, false, keyport.QueueCursor,
 		func(c keyport.Cursor, below bool, limit int) ([]keyport.RequestWithActivity, error) {
 			cond, args, order := keyset("r.created_at", "r.id", c, below)
-			rows, err := db.query(ctx, `SELECT `+requestColumns+`, `+activityColumns+requestFrom+`
+			rows, err := db.query(ctx, `SELECT `+requestColumns+`, `+activityColumns+from+`
 				WHERE `+where+cond+order+` LIMIT ?`, append(args, limit)...)
 			return collect(rows, err, scanRequestWithActivity)
 		})
