@@ -106,12 +106,12 @@ func seedAuditEvents(b *testing.B, tx *sql.Tx, res store.SignupResult, n int, no
 	if err := tx.QueryRow(`SELECT id FROM api_keys WHERE account_id = ? ORDER BY id LIMIT 1`, res.Account.ID).Scan(&keyID); err != nil {
 		b.Fatal(err)
 	}
-	bulkExec(b, tx, `INSERT INTO audit_events (at, merchant_id, actor, ip, action, object_type, object_id, detail)
-		VALUES (?, ?, 'owner@acme.test', '127.0.0.1', ?, ?, ?, 'seeded')`, n, func(i int) []any {
+	bulkExec(b, tx, `INSERT INTO audit_events (at, merchant_id, actor, ip, action, object_type, object_id, detail, account_id)
+		VALUES (?, ?, 'owner@acme.test', '127.0.0.1', ?, ?, ?, 'seeded', ?)`, n, func(i int) []any {
 		if i%2 == 0 {
-			return []any{now - int64(n-i), res.Merchant.ID, "key.revealed", "api_key", keyID}
+			return []any{now - int64(n-i), res.Merchant.ID, "key.revealed", "api_key", keyID, res.Account.ID}
 		}
-		return []any{now - int64(n-i), res.Merchant.ID, "account.enabled", "api_account", res.Account.ID}
+		return []any{now - int64(n-i), res.Merchant.ID, "account.enabled", "api_account", res.Account.ID, res.Account.ID}
 	})
 }
 
