@@ -125,9 +125,11 @@ func scanRequestWithActivity(row scanner) (keyport.RequestWithActivity, error) {
 }
 
 // CountPendingRequests returns how many requests wait for the API team's first look.
+// It counts no further than keyport.QueueCountLimit, since every admin page shows it.
 func (db *DB) CountPendingRequests(ctx context.Context) (int, error) {
 	var n int
-	err := db.queryRow(ctx, `SELECT count(*) FROM live_key_requests WHERE state = 'pending'`).Scan(&n)
+	err := db.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM live_key_requests WHERE state = 'pending' LIMIT ?)`,
+		keyport.QueueCountLimit).Scan(&n)
 	return n, err
 }
 
