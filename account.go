@@ -138,16 +138,16 @@ func ShipmentStatusLabel(status string) string {
 	return status
 }
 
-// ShipmentPage is one page of an account's shipments of a mode.
+// ShipmentPage is one page of an account's shipments of a mode, newest first.
 type ShipmentPage struct {
-	Mode      Mode
-	Shipments []Shipment
-	Page      int
-	Total     int
+	Mode Mode
+	// Total is the account's number of shipments of the mode, kept as a counter.
+	Total int
+	Page[Shipment]
 }
 
-// LastPage is the number of the last page (at least 1).
-func (p ShipmentPage) LastPage() int { return max(1, (p.Total+ShipmentsPerPage-1)/ShipmentsPerPage) }
+// ShipmentCursor is where a shipment sits in the list: by id.
+func ShipmentCursor(s Shipment) Cursor { return Cursor{ID: s.ID} }
 
 // NewTrackingNumber returns a fresh tracking number: "KP" and 16 random digits.
 func NewTrackingNumber() (string, error) {

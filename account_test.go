@@ -75,14 +75,6 @@ func TestCheckDeleteConfirmation(t *testing.T) {
 	}
 }
 
-func TestShipmentPageLastPage(t *testing.T) {
-	for total, want := range map[int]int{0: 1, 1: 1, 50: 1, 51: 2, 100: 2, 101: 3} {
-		if got := (ShipmentPage{Total: total}).LastPage(); got != want {
-			t.Errorf("total %d: last page %d, want %d", total, got, want)
-		}
-	}
-}
-
 func TestNewTrackingNumber(t *testing.T) {
 	a, _ := NewTrackingNumber()
 	b, _ := NewTrackingNumber()

@@ -227,13 +227,12 @@ type ModeKeys struct {
 	// Current holds the keys that are not revoked (active and expired), newest first.
 	Current []APIKey
 	// Revoked holds one page of revoked keys, newest revocation first.
-	Revoked []APIKey
+	Revoked Page[APIKey]
+	// RevokedRequest is the page of revoked keys asked for.
+	RevokedRequest PageRequest
 	// RevokedTotal counts revoked keys up to RevokedCountLimit, so that the
 	// count costs the same however many there are.
 	RevokedTotal int
-	RevokedPage  int
-	// RevokedMore reports whether pages of revoked keys follow this one.
-	RevokedMore bool
 	// Requests holds the account's live key requests that are not issued yet (live mode only).
 	Requests []LiveKeyRequest
 	// Slots is the mode's use of the token cap.
@@ -254,12 +253,14 @@ func (m ModeKeys) RevokedCount() string {
 	return strconv.Itoa(m.RevokedTotal)
 }
 
-// LastRevokedPage is the last page of revoked keys, or 0 when there are too many to count.
-func (m ModeKeys) LastRevokedPage() int {
-	if m.RevokedTotal >= RevokedCountLimit {
-		return 0
-	}
-	return max(1, (m.RevokedTotal+RevokedPerPage-1)/RevokedPerPage)
+// RevokedCursor is where a revoked key sits in the list of revoked keys:
+// by revocation time, then id.
+func RevokedCursor(k APIKey) Cursor { return Cursor{Key: k.RevokedAt.Unix(), ID: k.ID} }
+
+// RevokedPageParams are the query parameters that carry the Developer keys
+// tab's page of revoked keys of a mode, one pair per section.
+func RevokedPageParams(m Mode) PageParams {
+	return PageParams{Before: string(m) + "_before", After: string(m) + "_after"}
 }
 
 // KeysTab is everything the Developer keys tab of one API account shows.

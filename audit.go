@@ -65,9 +65,8 @@ type AuditFilter struct {
 	Action string
 	// From and To are inclusive UTC days; zero means open-ended.
 	From, To time.Time
-	// Before and After are the page cursor: events older than Before (the next
-	// page) or newer than After (the previous page), by event id.
-	Before, After int64
+	// Page is the page asked for; the log is sorted by time, then id.
+	Page PageRequest
 }
 
 // ParseAuditFilter reads the audit log's query parameters: merchant ("platform"
@@ -112,10 +111,7 @@ func ParseAuditFilter(q url.Values) (AuditFilter, error) {
 	if !f.From.IsZero() && !f.To.IsZero() && f.From.After(f.To) {
 		v.Add("to", "The end date must be on or after the start date.")
 	}
-	f.Before = positiveID(q.Get("before"))
-	if f.Before == 0 {
-		f.After = positiveID(q.Get("after"))
-	}
+	f.Page = DefaultPageParams.Parse(q)
 	return f, v.OrNil()
 }
 
@@ -176,13 +172,15 @@ func (f AuditFilter) Query() url.Values {
 	return q
 }
 
-// AuditPage is one page of audit events, newest first.
+// AuditPage is one page of audit events, newest first: Prev leads to newer
+// events, Next to older ones.
 type AuditPage struct {
 	Filter AuditFilter
-	Events []AuditEvent
-	// Newer and Older report whether a page of newer or older events exists.
-	Newer, Older bool
+	Page[AuditEvent]
 }
+
+// AuditCursor is where an event sits in the log: by time, then id.
+func AuditCursor(e AuditEvent) Cursor { return Cursor{Key: e.At.Unix(), ID: e.ID} }
 
 // AuditAccount is an API account offered by the audit log's account filter,
 // deleted ones included since their history stays.

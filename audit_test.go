@@ -20,9 +20,9 @@ func TestParseAuditFilter(t *testing.T) {
 			AuditFilter{Actor: "Ada@", Action: "key.created", AccountID: 7, From: march(1), To: time.Date(2024, 3, 31, 0, 0, 0, 0, time.UTC)}, nil},
 		{"from=2024-03-02&to=2024-03-02", AuditFilter{From: march(2), To: march(2)}, nil},
 		{"merchant=platform", AuditFilter{Platform: true}, nil},
-		{"merchant=12&before=40", AuditFilter{MerchantID: 12, Before: 40}, nil},
-		{"after=40", AuditFilter{After: 40}, nil},
-		{"before=40&after=10", AuditFilter{Before: 40}, nil},
+		{"merchant=12&before=1700000000.40", AuditFilter{MerchantID: 12, Page: PageRequest{Cursor: Cursor{Key: 1700000000, ID: 40}, Before: true}}, nil},
+		{"after=1700000000.40", AuditFilter{Page: PageRequest{Cursor: Cursor{Key: 1700000000, ID: 40}}}, nil},
+		{"before=1.40&after=1.10", AuditFilter{Page: PageRequest{Cursor: Cursor{Key: 1, ID: 40}, Before: true}}, nil},
 		{"before=-3&after=x", AuditFilter{}, nil},
 		{"from=2024-03-05&to=2024-03-04", AuditFilter{From: march(5), To: march(4)}, map[string]string{"to": "on or after"}},
 		{"from=yesterday&to=2024-02-30", AuditFilter{}, map[string]string{"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}},
@@ -61,12 +61,13 @@ func TestParseAuditFilter(t *testing.T) {
 
 func TestAuditFilterQueryRoundTripsWithoutTheCursor(t *testing.T) {
 	f := AuditFilter{MerchantID: 3, AccountID: 9, Actor: "ada@acme.test", Action: "key.created",
-		From: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 3, 2, 0, 0, 0, 0, time.UTC), Before: 77}
+		From: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 3, 2, 0, 0, 0, 0, time.UTC),
+		Page: PageRequest{Cursor: Cursor{Key: 1700000000, ID: 77}, Before: true}}
 	back, err := ParseAuditFilter(f.Query())
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Before = 0
+	f.Page = PageRequest{}
 	if back != f {
 		t.Fatalf("%+v came back as %+v", f, back)
 	}

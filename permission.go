@@ -121,16 +121,18 @@ type SecretsFilter struct {
 	Mode      Mode
 	Type      KeyType
 	Status    KeyStatus
-	Page      int
+	// Page is the page asked for.
+	Page PageRequest
 }
 
-// SecretsPage is one page of a merchant's keys across its API accounts.
+// SecretsPage is one page of a merchant's keys across its API accounts, newest first.
 type SecretsPage struct {
 	Filter SecretsFilter
-	Keys   []APIKey
-	// More reports whether another page follows.
-	More bool
+	Page[APIKey]
 }
+
+// KeyCursor is where a key sits in lists sorted by id.
+func KeyCursor(k APIKey) Cursor { return Cursor{ID: k.ID} }
 
 // Resource is one resource of the catalog with the access levels it offers.
 type Resource struct {

@@ -26,14 +26,23 @@ func (db *DB) ListAccounts(ctx context.Context, merchantID int64) ([]keyport.API
 	return collect(rows, err, scanAccount)
 }
 
+// activeKeys counts the active keys of a mode of the account a, given ?1 as
+// now. It counts the keys that never expire and those that expire later
+// apart, so that each count reads only active keys from the index of
+// unrevoked keys however many expired and revoked keys the account keeps.
+func activeKeys(mode string) string {
+	return `((SELECT count(*) FROM api_keys k WHERE k.account_id = a.id AND k.mode = ` + mode + ` AND k.revoked_at IS NULL
+				AND k.expires_at IS NULL) +
+			(SELECT count(*) FROM api_keys k WHERE k.account_id = a.id AND k.mode = ` + mode + ` AND k.revoked_at IS NULL
+				AND k.expires_at > ?1))`
+}
+
 // AccountSummaries returns the merchant's API accounts that are not deleted,
 // oldest first, with their active key, registered auth and shipment counts.
 func (db *DB) AccountSummaries(ctx context.Context, merchantID int64) ([]keyport.AccountSummary, error) {
 	rows, err := db.query(ctx, `SELECT a.id, a.merchant_id, a.name, a.account_key, a.disabled_at IS NOT NULL, a.created_at,
-			(SELECT count(*) FROM api_keys k WHERE k.account_id = a.id AND k.mode = 'test' AND k.revoked_at IS NULL
-				AND (k.expires_at IS NULL OR k.expires_at > ?1)),
-			(SELECT count(*) FROM api_keys k WHERE k.account_id = a.id AND k.mode = 'live' AND k.revoked_at IS NULL
-				AND (k.expires_at IS NULL OR k.expires_at > ?1)),
+			`+activeKeys("'test'")+`,
+			`+activeKeys("'live'")+`,
 			(SELECT count(*) FROM registered_auths r WHERE r.account_id = a.id AND r.deleted_at IS NULL),
 			a.test_shipments + a.live_shipments
 		FROM api_accounts a WHERE a.merchant_id = ?2 AND a.deleted_at IS NULL ORDER BY a.id`, db.now(), merchantID)

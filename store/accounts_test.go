@@ -348,23 +348,27 @@ func TestShipmentsArePagedByModeAndScoped(t *testing.T) {
 	}
 	add(keyport.ModeTest, 51)
 	add(keyport.ModeLive, 2)
-	p1, err := db.ListShipments(ctx, res.Account.ID, keyport.ModeTest, 1)
-	if err != nil || len(p1.Shipments) != 50 || p1.Total != 51 || p1.LastPage() != 2 {
-		t.Fatalf("page 1: %d of %d, %v", len(p1.Shipments), p1.Total, err)
+	p1, err := db.ListShipments(ctx, res.Account.ID, keyport.ModeTest, keyport.PageRequest{})
+	if err != nil || len(p1.Items) != 50 || p1.Total != 51 || !p1.HasNext() || p1.HasPrev() {
+		t.Fatalf("page 1: %d of %d, %v", len(p1.Items), p1.Total, err)
 	}
-	p2, _ := db.ListShipments(ctx, res.Account.ID, keyport.ModeTest, 9)
-	if p2.Page != 2 || len(p2.Shipments) != 1 || p2.Shipments[0].ID >= p1.Shipments[49].ID {
+	p2, _ := db.ListShipments(ctx, res.Account.ID, keyport.ModeTest, p1.Next)
+	if len(p2.Items) != 1 || p2.Items[0].ID >= p1.Items[49].ID || p2.HasNext() || !p2.HasPrev() {
 		t.Fatalf("last page: %+v", p2)
 	}
-	live, _ := db.ListShipments(ctx, res.Account.ID, keyport.ModeLive, 1)
-	if live.Total != 2 || live.Shipments[0].Mode != keyport.ModeLive || live.Shipments[0].ServiceName != "Next Day" || live.Shipments[0].CourierName != "DPD" {
+	back, _ := db.ListShipments(ctx, res.Account.ID, keyport.ModeTest, p2.Prev)
+	if len(back.Items) != 50 || back.Items[0].ID != p1.Items[0].ID || back.HasPrev() {
+		t.Fatalf("back to page 1: %d items, prev %v", len(back.Items), back.HasPrev())
+	}
+	live, _ := db.ListShipments(ctx, res.Account.ID, keyport.ModeLive, keyport.PageRequest{})
+	if live.Total != 2 || live.Items[0].Mode != keyport.ModeLive || live.Items[0].ServiceName != "Next Day" || live.Items[0].CourierName != "DPD" {
 		t.Fatalf("live: %+v", live)
 	}
 	b := otherMerchant(t, db)
-	if _, err := db.ShipmentOf(ctx, b.Merchant.ID, res.Account.ID, live.Shipments[0].ID); !errors.Is(err, keyport.ErrNotFound) {
+	if _, err := db.ShipmentOf(ctx, b.Merchant.ID, res.Account.ID, live.Items[0].ID); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("another merchant read a shipment: %v", err)
 	}
-	if _, err := db.ShipmentOf(ctx, res.Merchant.ID, b.Account.ID, live.Shipments[0].ID); !errors.Is(err, keyport.ErrNotFound) {
+	if _, err := db.ShipmentOf(ctx, res.Merchant.ID, b.Account.ID, live.Items[0].ID); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("a shipment read through another account: %v", err)
 	}
 	list, _ := db.AccountSummaries(ctx, res.Merchant.ID)
@@ -376,7 +380,7 @@ func TestShipmentsArePagedByModeAndScoped(t *testing.T) {
 		WHERE s.account_id = a.id AND s.mode = 'live')`); n != 0 {
 		t.Fatalf("%d accounts whose shipment counters disagree with their shipments", n)
 	}
-	if _, err := db.sql.Exec(`DELETE FROM shipments WHERE id = ?`, live.Shipments[0].ID); err == nil {
+	if _, err := db.sql.Exec(`DELETE FROM shipments WHERE id = ?`, live.Items[0].ID); err == nil {
 		t.Fatal("a shipment was deleted: the counters would drift")
 	}
 }
@@ -401,25 +405,25 @@ func TestMerchantSecretsPagesFiltersAndHidesDeletedAccounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	p1, err := db.MerchantSecrets(ctx, res.Merchant.ID, keyport.SecretsFilter{})
-	if err != nil || len(p1.Keys) != 50 || !p1.More {
-		t.Fatalf("page 1: %d keys, more %v, %v", len(p1.Keys), p1.More, err)
+	if err != nil || len(p1.Items) != 50 || !p1.HasNext() {
+		t.Fatalf("page 1: %d keys, more %v, %v", len(p1.Items), p1.HasNext(), err)
 	}
-	p2, _ := db.MerchantSecrets(ctx, res.Merchant.ID, keyport.SecretsFilter{Page: 2})
-	if len(p2.Keys) != 1 || p2.More || p2.Keys[0].AccountID != res.Account.ID {
-		t.Fatalf("page 2: %+v (the deleted account's legacy secret must not be listed)", p2.Keys)
+	p2, _ := db.MerchantSecrets(ctx, res.Merchant.ID, keyport.SecretsFilter{Page: p1.Next})
+	if len(p2.Items) != 1 || p2.HasNext() || p2.Items[0].AccountID != res.Account.ID {
+		t.Fatalf("page 2: %+v (the deleted account's legacy secret must not be listed)", p2.Items)
 	}
 	revoked, _ := db.MerchantSecrets(ctx, res.Merchant.ID, keyport.SecretsFilter{Status: keyport.KeyRevoked})
-	if len(revoked.Keys) != 0 {
-		t.Fatalf("revoked keys of a deleted account listed: %d", len(revoked.Keys))
+	if len(revoked.Items) != 0 {
+		t.Fatalf("revoked keys of a deleted account listed: %d", len(revoked.Items))
 	}
 	if _, err := db.MerchantKey(ctx, res.Merchant.ID, gone.Secret.Key.ID); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("a deleted account's key: %v", err)
 	}
 	b := otherMerchant(t, db)
-	if _, err := db.MerchantKey(ctx, b.Merchant.ID, p2.Keys[0].ID); !errors.Is(err, keyport.ErrNotFound) {
+	if _, err := db.MerchantKey(ctx, b.Merchant.ID, p2.Items[0].ID); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("another merchant's key: %v", err)
 	}
-	if list, _ := db.MerchantSecrets(ctx, b.Merchant.ID, keyport.SecretsFilter{AccountID: res.Account.ID}); len(list.Keys) != 0 {
+	if list, _ := db.MerchantSecrets(ctx, b.Merchant.ID, keyport.SecretsFilter{AccountID: res.Account.ID}); len(list.Items) != 0 {
 		t.Fatal("another merchant listed keys through an account filter")
 	}
 }

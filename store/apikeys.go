@@ -206,23 +206,16 @@ func (db *DB) CurrentKeys(ctx context.Context, accountID int64, mode keyport.Mod
 		WHERE k.account_id = ? AND k.mode = ? AND k.revoked_at IS NULL ORDER BY k.id DESC`, accountID, mode)
 }
 
-// RevokedKeys returns one page of the account's revoked keys of a mode, newest
-// revocation first, and whether more pages follow.
-func (db *DB) RevokedKeys(ctx context.Context, accountID int64, mode keyport.Mode, page, perPage int) ([]keyport.APIKey, bool, error) {
-	if page < 1 {
-		page = 1
-	}
-	list, err := db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
-		WHERE k.account_id = ? AND k.mode = ? AND k.revoked_at IS NOT NULL ORDER BY k.revoked_at DESC, k.id DESC LIMIT ? OFFSET ?`,
-		accountID, mode, perPage+1, (page-1)*perPage)
-	if err != nil {
-		return nil, false, err
-	}
-	more := len(list) > perPage
-	if more {
-		list = list[:perPage]
-	}
-	return list, more, nil
+// RevokedKeys returns the page req asks for of the account's revoked keys of
+// a mode, newest revocation first.
+func (db *DB) RevokedKeys(ctx context.Context, accountID int64, mode keyport.Mode, req keyport.PageRequest, perPage int) (keyport.Page[keyport.APIKey], error) {
+	return keyport.LoadPage(req, perPage, true, keyport.RevokedCursor,
+		func(c keyport.Cursor, below bool, limit int) ([]keyport.APIKey, error) {
+			cond, args, order := keyset("k.revoked_at", "k.id", c, below)
+			return db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
+				WHERE k.account_id = ? AND k.mode = ? AND k.revoked_at IS NOT NULL`+cond+order+` LIMIT ?`,
+				append(append([]any{accountID, mode}, args...), limit)...)
+		})
 }
 
 // CountRevokedKeys returns how many revoked keys of a mode the account has,
@@ -315,7 +308,7 @@ func (db *DB) LogExpiredKeys(ctx context.Context) (int, error) {
 
 // KeysTab loads the Developer keys tab of the merchant's account, with the
 // given page of revoked keys for each mode.
-func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, livePage, testPage int) (keyport.KeysTab, error) {
+func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, livePage, testPage keyport.PageRequest) (keyport.KeysTab, error) {
 	var tab keyport.KeysTab
 	var err error
 	if tab.Account, err = db.AccountOf(ctx, merchantID, accountID); err != nil {
@@ -333,8 +326,8 @@ func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, livePage
 	return tab, err
 }
 
-func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, page int) (keyport.ModeKeys, error) {
-	m := keyport.ModeKeys{Mode: mode}
+func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, page keyport.PageRequest) (keyport.ModeKeys, error) {
+	m := keyport.ModeKeys{Mode: mode, RevokedRequest: page}
 	var err error
 	if m.Slots, err = db.CapStatus(ctx, accountID, mode); err != nil {
 		return m, err
@@ -345,11 +338,7 @@ func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, 
 	if m.RevokedTotal, err = db.CountRevokedKeys(ctx, accountID, mode, keyport.RevokedCountLimit); err != nil {
 		return m, err
 	}
-	m.RevokedPage = max(1, page)
-	if last := m.LastRevokedPage(); last > 0 {
-		m.RevokedPage = min(m.RevokedPage, last)
-	}
-	m.Revoked, m.RevokedMore, err = db.RevokedKeys(ctx, accountID, mode, m.RevokedPage, keyport.RevokedPerPage)
+	m.Revoked, err = db.RevokedKeys(ctx, accountID, mode, page, keyport.RevokedPerPage)
 	return m, err
 }
 

@@ -182,9 +182,9 @@ func TestRevokeRecordsWhoAndWhenAndFreesTheSlot(t *testing.T) {
 	if _, err := db.RevokeKey(ctx, owner, res.Merchant.ID, res.Account.ID, a.Key.ID, ""); !errors.Is(err, keyport.ErrConflict) {
 		t.Fatalf("second revoke: %v", err)
 	}
-	revoked, more, err := db.RevokedKeys(ctx, res.Account.ID, keyport.ModeTest, 1, 10)
-	if err != nil || more || len(revoked) != 1 || revoked[0].RevokeReason != "leaked" {
-		t.Fatalf("revoked list %v %v %v", revoked, more, err)
+	revoked, err := db.RevokedKeys(ctx, res.Account.ID, keyport.ModeTest, keyport.PageRequest{}, 10)
+	if err != nil || revoked.HasNext() || len(revoked.Items) != 1 || revoked.Items[0].RevokeReason != "leaked" {
+		t.Fatalf("revoked list %v %v %v", revoked.Items, revoked.HasNext(), err)
 	}
 	if _, err := db.CreateKey(ctx, owner, newKey(res, keyport.ModeTest, "c")); err != nil {
 		t.Fatalf("revoked key still counts: %v", err)
@@ -227,25 +227,51 @@ func TestKeysTabPagesRevokedKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cases := []struct{ page, wantPage, wantLen int }{{1, 1, keyport.RevokedPerPage}, {2, 2, 3}, {9, 2, 3}, {0, 1, keyport.RevokedPerPage}}
+	first, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, keyport.PageRequest{}, keyport.PageRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, keyport.PageRequest{}, first.Test.Revoked.Next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, keyport.PageRequest{}, second.Test.Revoked.Prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name          string
+		tab           keyport.KeysTab
+		wantLen       int
+		prev, next    bool
+		wantFirstSeen bool
+	}{
+		{"first", first, keyport.RevokedPerPage, false, true, true},
+		{"second", second, 3, true, false, false},
+		{"back", back, keyport.RevokedPerPage, false, true, true},
+	}
 	for _, tc := range cases {
-		tab, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, 1, tc.page)
-		if err != nil {
-			t.Fatal(err)
+		m := tc.tab.Test
+		if len(m.Revoked.Items) != tc.wantLen || m.Revoked.HasPrev() != tc.prev || m.Revoked.HasNext() != tc.next ||
+			m.RevokedTotal != keyport.RevokedPerPage+3 {
+			t.Fatalf("%s: %d keys of %d, prev %v, next %v", tc.name, len(m.Revoked.Items), m.RevokedTotal, m.Revoked.HasPrev(), m.Revoked.HasNext())
 		}
-		if tab.Test.RevokedPage != tc.wantPage || len(tab.Test.Revoked) != tc.wantLen || tab.Test.RevokedTotal != keyport.RevokedPerPage+3 {
-			t.Fatalf("page %d: got page %d with %d of %d", tc.page, tab.Test.RevokedPage, len(tab.Test.Revoked), tab.Test.RevokedTotal)
+		if (m.Revoked.Items[0].ID == first.Test.Revoked.Items[0].ID) != tc.wantFirstSeen {
+			t.Fatalf("%s starts with key %d", tc.name, m.Revoked.Items[0].ID)
 		}
-		if len(tab.Live.Revoked) != 0 || tab.Test.Slots.Cap != keyport.DefaultTokenCap {
-			t.Fatalf("live %d, cap %d", len(tab.Live.Revoked), tab.Test.Slots.Cap)
+		if len(tc.tab.Live.Revoked.Items) != 0 || m.Slots.Cap != keyport.DefaultTokenCap {
+			t.Fatalf("live %d, cap %d", len(tc.tab.Live.Revoked.Items), m.Slots.Cap)
 		}
+	}
+	if last := second.Test.Revoked.Items; last[0].ID >= first.Test.Revoked.Items[keyport.RevokedPerPage-1].ID {
+		t.Fatal("the second page does not continue the first")
 	}
 	for _, tc := range []struct{ upTo, want int }{{3, 3}, {keyport.RevokedPerPage + 3, keyport.RevokedPerPage + 3}, {1000, keyport.RevokedPerPage + 3}} {
 		if n, err := db.CountRevokedKeys(ctx, res.Account.ID, keyport.ModeTest, tc.upTo); err != nil || n != tc.want {
 			t.Fatalf("count up to %d = %d, %v", tc.upTo, n, err)
 		}
 	}
-	if _, err := db.KeysTab(ctx, res.Merchant.ID+1, res.Account.ID, 1, 1); !errors.Is(err, keyport.ErrNotFound) {
+	if _, err := db.KeysTab(ctx, res.Merchant.ID+1, res.Account.ID, keyport.PageRequest{}, keyport.PageRequest{}); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("another merchant's tab: %v", err)
 	}
 }

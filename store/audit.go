@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"slices"
 	"strings"
 
 	"keyport"
@@ -12,30 +11,21 @@ import (
 // API account its object belongs to, in the order scanAuditEvent reads them.
 const auditColumns = `e.id, e.at, coalesce(e.merchant_id, 0), coalesce(m.name, ''), e.actor, e.ip, e.action,
 	e.object_type, coalesce(e.object_id, 0), e.detail,
-	coalesce((SELECT a.name FROM api_accounts a WHERE a.id = CASE e.object_type
-		WHEN 'api_account' THEN e.object_id
-		WHEN 'api_key' THEN (SELECT k.account_id FROM api_keys k WHERE k.id = e.object_id)
-		WHEN 'registered_auth' THEN (SELECT r.account_id FROM registered_auths r WHERE r.id = e.object_id)
-		WHEN 'live_key_request' THEN (SELECT q.account_id FROM live_key_requests q WHERE q.id = e.object_id)
-		WHEN 'shipment' THEN (SELECT s.account_id FROM shipments s WHERE s.id = e.object_id)
-	END), '')`
+	coalesce((SELECT a.name FROM api_accounts a WHERE a.id = e.account_id), '')`
 
 const auditFrom = ` FROM audit_events e LEFT JOIN merchants m ON m.id = e.merchant_id`
 
-// auditAccountClause selects the events about one API account and about the
-// keys, registered auths, live key requests and shipments that belong to it.
-// Each branch reads the events' object index, so an account's events are found
-// without reading the rest of the merchant's log. It takes the account id five times.
-const auditAccountClause = `e.id IN (
-	SELECT id FROM audit_events WHERE object_type = 'api_account' AND object_id = ?
-	UNION ALL SELECT id FROM audit_events WHERE object_type = 'api_key'
-		AND object_id IN (SELECT id FROM api_keys WHERE account_id = ?)
-	UNION ALL SELECT id FROM audit_events WHERE object_type = 'registered_auth'
-		AND object_id IN (SELECT id FROM registered_auths WHERE account_id = ?)
-	UNION ALL SELECT id FROM audit_events WHERE object_type = 'live_key_request'
-		AND object_id IN (SELECT id FROM live_key_requests WHERE account_id = ?)
-	UNION ALL SELECT id FROM audit_events WHERE object_type = 'shipment'
-		AND object_id IN (SELECT id FROM shipments WHERE account_id = ?))`
+// auditAccountOf is the API account an event's object belongs to, recorded
+// with the event: the account itself, or the account of the key, registered
+// auth, live key request or shipment. It reads the object type as ?7 and
+// the object id as ?8, as the insert in audit binds them.
+const auditAccountOf = `CASE ?7
+	WHEN 'api_account' THEN ?8
+	WHEN 'api_key' THEN (SELECT k.account_id FROM api_keys k WHERE k.id = ?8)
+	WHEN 'registered_auth' THEN (SELECT r.account_id FROM registered_auths r WHERE r.id = ?8)
+	WHEN 'live_key_request' THEN (SELECT q.account_id FROM live_key_requests q WHERE q.id = ?8)
+	WHEN 'shipment' THEN (SELECT s.account_id FROM shipments s WHERE s.id = ?8)
+END`
 
 func scanAuditEvent(row scanner) (keyport.AuditEvent, error) {
 	var e keyport.AuditEvent
@@ -62,8 +52,8 @@ func auditWhere(scope keyport.AuditScope, f keyport.AuditFilter) (string, []any)
 		args = append(args, f.MerchantID)
 	}
 	if f.AccountID != 0 {
-		where = append(where, auditAccountClause)
-		args = append(args, f.AccountID, f.AccountID, f.AccountID, f.AccountID, f.AccountID)
+		where = append(where, "e.account_id = ?")
+		args = append(args, f.AccountID)
 	}
 	if f.Actor != "" {
 		where = append(where, `e.actor LIKE ? ESCAPE '\'`)
@@ -92,29 +82,14 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 // escapeLike makes text match itself literally in a LIKE pattern with ESCAPE '\'.
 func escapeLike(s string) string { return likeEscaper.Replace(s) }
 
-// auditBatch returns up to limit events of the scope and filter, newest first,
-// older than before (when not zero).
-func (db *DB) auditBatch(ctx context.Context, scope keyport.AuditScope, f keyport.AuditFilter, before int64, limit int) ([]keyport.AuditEvent, error) {
+// auditBatch returns up to limit events of the scope and filter beyond the
+// cursor c, nearest first: older ones when below is true, newer ones otherwise.
+func (db *DB) auditBatch(ctx context.Context, scope keyport.AuditScope, f keyport.AuditFilter, c keyport.Cursor, below bool, limit int) ([]keyport.AuditEvent, error) {
 	where, args := auditWhere(scope, f)
-	if before != 0 {
-		where += " AND e.id < ?"
-		args = append(args, before)
-	}
-	rows, err := db.query(ctx, `SELECT `+auditColumns+auditFrom+` WHERE `+where+` ORDER BY e.id DESC LIMIT ?`, append(args, limit)...)
+	cond, cargs, order := keyset("e.at", "e.id", c, below)
+	rows, err := db.query(ctx, `SELECT `+auditColumns+auditFrom+` WHERE `+where+cond+order+` LIMIT ?`,
+		append(append(args, cargs...), limit)...)
 	return collect(rows, err, scanAuditEvent)
-}
-
-// auditExists reports whether an event of the scope and filter lies beyond id: newer when newer is true, older otherwise.
-func (db *DB) auditExists(ctx context.Context, scope keyport.AuditScope, f keyport.AuditFilter, id int64, newer bool) (bool, error) {
-	where, args := auditWhere(scope, f)
-	if newer {
-		where += " AND e.id > ?"
-	} else {
-		where += " AND e.id < ?"
-	}
-	var ok bool
-	err := db.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM audit_events e WHERE `+where+`)`, append(args, id)...).Scan(&ok)
-	return ok, err
 }
 
 // AuditEvents returns one page of the events the scope may see that the
@@ -123,35 +98,10 @@ func (db *DB) auditExists(ctx context.Context, scope keyport.AuditScope, f keypo
 func (db *DB) AuditEvents(ctx context.Context, scope keyport.AuditScope, f keyport.AuditFilter) (keyport.AuditPage, error) {
 	out := keyport.AuditPage{Filter: f}
 	var err error
-	if f.After != 0 {
-		where, args := auditWhere(scope, f)
-		rows, qerr := db.query(ctx, `SELECT `+auditColumns+auditFrom+` WHERE `+where+` AND e.id > ? ORDER BY e.id LIMIT ?`,
-			append(args, f.After, keyport.AuditPerPage+1)...)
-		out.Events, err = collect(rows, qerr, scanAuditEvent)
-		if err != nil {
-			return out, err
-		}
-		if len(out.Events) > keyport.AuditPerPage {
-			out.Newer = true
-			out.Events = out.Events[:keyport.AuditPerPage]
-		}
-		slices.Reverse(out.Events)
-		if n := len(out.Events); n > 0 {
-			out.Older, err = db.auditExists(ctx, scope, f, out.Events[n-1].ID, false)
-		}
-		return out, err
-	}
-	out.Events, err = db.auditBatch(ctx, scope, f, f.Before, keyport.AuditPerPage+1)
-	if err != nil {
-		return out, err
-	}
-	if len(out.Events) > keyport.AuditPerPage {
-		out.Older = true
-		out.Events = out.Events[:keyport.AuditPerPage]
-	}
-	if f.Before != 0 && len(out.Events) > 0 {
-		out.Newer, err = db.auditExists(ctx, scope, f, out.Events[0].ID, true)
-	}
+	out.Page, err = keyport.LoadPage(f.Page, keyport.AuditPerPage, true, keyport.AuditCursor,
+		func(c keyport.Cursor, below bool, limit int) ([]keyport.AuditEvent, error) {
+			return db.auditBatch(ctx, scope, f, c, below, limit)
+		})
 	return out, err
 }
 
@@ -163,9 +113,9 @@ const auditExportBatch = 500
 // and holds no query open while fn runs, so a slow reader of the export
 // never keeps a read transaction open.
 func (db *DB) ExportAudit(ctx context.Context, scope keyport.AuditScope, f keyport.AuditFilter, fn func(keyport.AuditEvent) error) error {
-	var before int64
+	var before keyport.Cursor
 	for {
-		batch, err := db.auditBatch(ctx, scope, f, before, auditExportBatch)
+		batch, err := db.auditBatch(ctx, scope, f, before, true, auditExportBatch)
 		if err != nil {
 			return err
 		}
@@ -177,7 +127,7 @@ func (db *DB) ExportAudit(ctx context.Context, scope keyport.AuditScope, f keypo
 		if len(batch) < auditExportBatch {
 			return nil
 		}
-		before = batch[len(batch)-1].ID
+		before = keyport.AuditCursor(batch[len(batch)-1])
 	}
 }
 

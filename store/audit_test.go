@@ -168,13 +168,13 @@ func TestAuditEventsScopesAndFilters(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := actionsOf(page.Events); !slices.Equal(got, tt.want) {
+			if got := actionsOf(page.Items); !slices.Equal(got, tt.want) {
 				t.Fatalf("actions %v\nwant    %v", got, tt.want)
 			}
-			if page.Newer || page.Older {
+			if page.HasPrev() || page.HasNext() {
 				t.Fatal("a short list offers other pages")
 			}
-			for _, e := range page.Events {
+			for _, e := range page.Items {
 				if !tt.scope.All && e.MerchantID != acme.Merchant.ID {
 					t.Fatalf("Acme sees event %d of merchant %d", e.ID, e.MerchantID)
 				}
@@ -186,15 +186,15 @@ func TestAuditEventsScopesAndFilters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(every.Events); n != count(t, db, `SELECT count(*) FROM audit_events`) {
+	if n := len(every.Items); n != count(t, db, `SELECT count(*) FROM audit_events`) {
 		t.Fatalf("admins see %d events", n)
 	}
-	first := every.Events[0]
+	first := every.Items[0]
 	if first.Action != "settings.token_cap_changed" || first.MerchantID != 0 || first.MerchantName != "" || first.Detail != "3" {
 		t.Fatalf("platform event %+v", first)
 	}
 	byAction := map[string]keyport.AuditEvent{}
-	for _, e := range every.Events {
+	for _, e := range every.Items {
 		if e.MerchantID == acme.Merchant.ID {
 			byAction[e.Action] = e
 		}
@@ -259,34 +259,34 @@ func TestAuditEventsPageWithCursorsBothWays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p1.Events) != keyport.AuditPerPage || p1.Events[0].Detail != "239" || p1.Newer || !p1.Older {
-		t.Fatalf("first page: %d events from %s, newer %v, older %v", len(p1.Events), p1.Events[0].Detail, p1.Newer, p1.Older)
+	if len(p1.Items) != keyport.AuditPerPage || p1.Items[0].Detail != "239" || p1.HasPrev() || !p1.HasNext() {
+		t.Fatalf("first page: %d events from %s, newer %v, older %v", len(p1.Items), p1.Items[0].Detail, p1.HasPrev(), p1.HasNext())
 	}
 	f2 := f
-	f2.Before = p1.Events[len(p1.Events)-1].ID
+	f2.Page = p1.Next
 	p2, _ := db.AuditEvents(ctx, scope, f2)
-	if len(p2.Events) != 50 || p2.Events[0].Detail != "139" || !p2.Newer || !p2.Older {
-		t.Fatalf("second page: %d events from %s", len(p2.Events), p2.Events[0].Detail)
+	if len(p2.Items) != 50 || p2.Items[0].Detail != "139" || !p2.HasPrev() || !p2.HasNext() {
+		t.Fatalf("second page: %d events from %s", len(p2.Items), p2.Items[0].Detail)
 	}
 	f3 := f
-	f3.Before = p2.Events[len(p2.Events)-1].ID
+	f3.Page = p2.Next
 	p3, _ := db.AuditEvents(ctx, scope, f3)
-	if len(p3.Events) != 20 || p3.Events[19].Detail != "1" || !p3.Newer || p3.Older {
-		t.Fatalf("last page: %d events, newer %v, older %v", len(p3.Events), p3.Newer, p3.Older)
+	if len(p3.Items) != 20 || p3.Items[19].Detail != "1" || !p3.HasPrev() || p3.HasNext() {
+		t.Fatalf("last page: %d events, newer %v, older %v", len(p3.Items), p3.HasPrev(), p3.HasNext())
 	}
 	back := f
-	back.After = p3.Events[0].ID
+	back.Page = p3.Prev
 	prev, _ := db.AuditEvents(ctx, scope, back)
-	if details(prev.Events) != details(p2.Events) || !prev.Newer || !prev.Older {
-		t.Fatalf("previous of the last page:\n%s\nwant\n%s", details(prev.Events), details(p2.Events))
+	if details(prev.Items) != details(p2.Items) || !prev.HasPrev() || !prev.HasNext() {
+		t.Fatalf("previous of the last page:\n%s\nwant\n%s", details(prev.Items), details(p2.Items))
 	}
-	back.After = p2.Events[0].ID
+	back.Page = p2.Prev
 	prev, _ = db.AuditEvents(ctx, scope, back)
-	if details(prev.Events) != details(p1.Events) || prev.Newer || !prev.Older {
+	if details(prev.Items) != details(p1.Items) || prev.HasPrev() || !prev.HasNext() {
 		t.Fatal("previous of the second page is not the first")
 	}
 	for _, p := range []keyport.AuditPage{p1, p2, p3} {
-		for _, e := range p.Events {
+		for _, e := range p.Items {
 			if e.Action != "test.odd" || e.MerchantID != res.Merchant.ID {
 				t.Fatalf("paged into %+v", e)
 			}
@@ -301,7 +301,7 @@ func TestExportAuditReadsEveryMatchingEventAcrossBatches(t *testing.T) {
 	other := otherMerchant(t, db)
 	addEvents(t, db, res.Merchant.ID, 2*auditExportBatch+3)
 	addEvents(t, db, other.Merchant.ID, 5)
-	f := keyport.AuditFilter{Action: "test.even", Before: 7} // the cursor does not limit an export
+	f := keyport.AuditFilter{Action: "test.even", Page: keyport.PageRequest{Cursor: keyport.Cursor{ID: 7}, Before: true}} // the cursor does not limit an export
 	var got []string
 	err := db.ExportAudit(ctx, keyport.AuditScope{MerchantID: res.Merchant.ID}, f, func(e keyport.AuditEvent) error {
 		if e.MerchantID != res.Merchant.ID || e.Action != "test.even" {

@@ -116,47 +116,12 @@ func scanRequestWithActivity(row scanner) (keyport.RequestWithActivity, error) {
 	return out, nil
 }
 
-// QueueFilter selects requests in the approval queue.
-type QueueFilter struct {
-	// States to show; empty means pending and needs_info.
-	States  []keyport.RequestState
-	Page    int
-	PerPage int
-}
-
-// ListRequests returns one page of live key requests in the given states,
-// oldest first, with the merchant's activity, and the total matching.
-func (db *DB) ListRequests(ctx context.Context, f QueueFilter) ([]keyport.RequestWithActivity, int, error) {
-	states := f.States
-	if len(states) == 0 {
-		states = []keyport.RequestState{keyport.RequestPending, keyport.RequestNeedsInfo}
-	}
-	if f.PerPage <= 0 {
-		f.PerPage = 50
-	}
-	if f.Page < 1 {
-		f.Page = 1
-	}
-	placeholders := strings.TrimSuffix(strings.Repeat("?,", len(states)), ",")
-	args := make([]any, 0, len(states)+2)
-	for _, s := range states {
-		args = append(args, s)
-	}
-	var total int
-	if err := db.queryRow(ctx, `SELECT count(*) FROM live_key_requests WHERE state IN (`+placeholders+`)`, args...).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	rows, err := db.query(ctx, `SELECT `+requestColumns+`, `+activityColumns+requestFrom+`
-		WHERE r.state IN (`+placeholders+`) ORDER BY r.created_at, r.id LIMIT ? OFFSET ?`,
-		append(args, f.PerPage, (f.Page-1)*f.PerPage)...)
-	list, err := collect(rows, err, scanRequestWithActivity)
-	return list, total, err
-}
-
 // CountPendingRequests returns how many requests wait for the API team's first look.
+// It counts no further than keyport.QueueCountLimit, since every admin page shows it.
 func (db *DB) CountPendingRequests(ctx context.Context) (int, error) {
 	var n int
-	err := db.queryRow(ctx, `SELECT count(*) FROM live_key_requests WHERE state = 'pending'`).Scan(&n)
+	err := db.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM live_key_requests WHERE state = 'pending' LIMIT ?)`,
+		keyport.QueueCountLimit).Scan(&n)
 	return n, err
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"keyport"
@@ -10,7 +11,6 @@ import (
 // MerchantSecrets returns one page of the merchant's keys across its API
 // accounts that are not deleted, newest first, as the filter selects.
 func (db *DB) MerchantSecrets(ctx context.Context, merchantID int64, f keyport.SecretsFilter) (keyport.SecretsPage, error) {
-	f.Page = max(1, f.Page)
 	out := keyport.SecretsPage{Filter: f}
 	where := []string{"k.merchant_id = ?", "a.deleted_at IS NULL"}
 	args := []any{merchantID}
@@ -36,18 +36,14 @@ func (db *DB) MerchantSecrets(ctx context.Context, merchantID int64, f keyport.S
 	case keyport.KeyRevoked:
 		where = append(where, "k.revoked_at IS NOT NULL")
 	}
-	args = append(args, keyport.SecretsPerPage+1, (f.Page-1)*keyport.SecretsPerPage)
-	list, err := db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
-		WHERE `+strings.Join(where, " AND ")+` ORDER BY k.id DESC LIMIT ? OFFSET ?`, args...)
-	if err != nil {
-		return out, err
-	}
-	if len(list) > keyport.SecretsPerPage {
-		out.More = true
-		list = list[:keyport.SecretsPerPage]
-	}
-	out.Keys = list
-	return out, nil
+	var err error
+	out.Page, err = keyport.LoadPage(f.Page, keyport.SecretsPerPage, true, keyport.KeyCursor,
+		func(c keyport.Cursor, below bool, limit int) ([]keyport.APIKey, error) {
+			cond, cargs, order := keyset("", "k.id", c, below)
+			return db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
+				WHERE `+strings.Join(where, " AND ")+cond+order+` LIMIT ?`, append(append(slices.Clip(args), cargs...), limit)...)
+		})
+	return out, err
 }
 
 // MerchantKey returns one key of the merchant on an API account that is not deleted.

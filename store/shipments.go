@@ -28,17 +28,21 @@ func scanShipment(row scanner) (keyport.Shipment, error) {
 	return s, notFound(err)
 }
 
-// ListShipments returns one page of the account's shipments of a mode, newest first.
-func (db *DB) ListShipments(ctx context.Context, accountID int64, mode keyport.Mode, page int) (keyport.ShipmentPage, error) {
-	p := keyport.ShipmentPage{Mode: mode, Page: max(1, page)}
+// ListShipments returns the page req asks for of the account's shipments of a mode, newest first.
+func (db *DB) ListShipments(ctx context.Context, accountID int64, mode keyport.Mode, req keyport.PageRequest) (keyport.ShipmentPage, error) {
+	p := keyport.ShipmentPage{Mode: mode}
 	if err := db.queryRow(ctx, `SELECT CASE ? WHEN 'live' THEN live_shipments ELSE test_shipments END FROM api_accounts WHERE id = ?`,
 		mode, accountID).Scan(&p.Total); err != nil {
 		return p, err
 	}
-	p.Page = min(p.Page, p.LastPage())
-	rows, err := db.query(ctx, `SELECT `+shipmentColumns+shipmentFrom+` WHERE s.account_id = ? AND s.mode = ?
-		ORDER BY s.id DESC LIMIT ? OFFSET ?`, accountID, mode, keyport.ShipmentsPerPage, (p.Page-1)*keyport.ShipmentsPerPage)
-	p.Shipments, err = collect(rows, err, scanShipment)
+	var err error
+	p.Page, err = keyport.LoadPage(req, keyport.ShipmentsPerPage, true, keyport.ShipmentCursor,
+		func(c keyport.Cursor, below bool, limit int) ([]keyport.Shipment, error) {
+			cond, args, order := keyset("", "s.id", c, below)
+			rows, err := db.query(ctx, `SELECT `+shipmentColumns+shipmentFrom+` WHERE s.account_id = ? AND s.mode = ?`+cond+order+` LIMIT ?`,
+				append(append([]any{accountID, mode}, args...), limit)...)
+			return collect(rows, err, scanShipment)
+		})
 	return p, err
 }
 

@@ -39,6 +39,8 @@ type DB struct {
 	writes atomic.Int64
 	// keyLookups counts the calls of LookupKey.
 	keyLookups atomic.Int64
+	// traceQuery, when set (by tests), sees every query run through query and queryRow.
+	traceQuery func(query string, args []any)
 }
 
 // Queries returns how many statements and transactions have been started
@@ -112,6 +114,9 @@ func (db *DB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 
 // query runs a query outside any transaction through its prepared statement.
 func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if db.traceQuery != nil {
+		db.traceQuery(query, args)
+	}
 	s, err := db.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -121,6 +126,9 @@ func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 
 // queryRow is query for a single row.
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if db.traceQuery != nil {
+		db.traceQuery(query, args)
+	}
 	s, err := db.stmt(ctx, query)
 	if err != nil {
 		return db.sql.QueryRowContext(ctx, query, args...)
@@ -280,8 +288,8 @@ func (db *DB) audit(ctx context.Context, tx *sql.Tx, merchantID int64, actor key
 	if label == "" {
 		label = "system"
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (at, merchant_id, actor_user, actor, ip, action, object_type, object_id, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, db.now(), merchant, actorUser, label, actor.IP, action.String(), objectType, object, detail)
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (at, merchant_id, actor_user, actor, ip, action, object_type, object_id, detail, account_id)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, `+auditAccountOf+`)`, db.now(), merchant, actorUser, label, actor.IP, action.String(), objectType, object, detail)
 	return err
 }
 

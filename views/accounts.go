@@ -2,6 +2,7 @@ package views
 
 import (
 	"fmt"
+	"net/url"
 	"time"
 
 	"keyport"
@@ -23,13 +24,10 @@ type AccountForm struct {
 	Account keyport.APIAccount
 }
 
-// ShipmentsPageURL links to one page of an account's shipments of a mode.
-func ShipmentsPageURL(accountID int64, mode keyport.Mode, page int) string {
-	u := fmt.Sprintf("/accounts/%d/shipments?mode=%s", accountID, mode)
-	if page > 1 {
-		u += fmt.Sprintf("&page=%d", page)
-	}
-	return u
+// ShipmentsPageURL links to the page req of an account's shipments of a mode.
+func ShipmentsPageURL(accountID int64, mode keyport.Mode, req keyport.PageRequest) string {
+	q := url.Values{"mode": {string(mode)}}
+	return fmt.Sprintf("/accounts/%d/shipments?", accountID) + keyport.DefaultPageParams.Link(q, req)
 }
 
 // ModeTitleShort is a mode's name for tabs: "Test" or "Live".

@@ -79,44 +79,28 @@ func AccountLabel(a keyport.AuditAccount) string {
 	return a.Name
 }
 
-// withQuery is base with the filter's query and one extra parameter, if any.
-func (v AuditView) withQuery(base, name string, id int64) string {
-	q := v.Page.Filter.Query()
-	if name != "" {
-		q.Set(name, strconv.FormatInt(id, 10))
+// withQuery is base with the filter's query and the page req's cursor, if any.
+func (v AuditView) withQuery(base string, req keyport.PageRequest) string {
+	if q := keyport.DefaultPageParams.Link(v.Page.Filter.Query(), req); q != "" {
+		return base + "?" + q
 	}
-	if len(q) == 0 {
-		return base
-	}
-	return base + "?" + q.Encode()
+	return base
 }
 
 // CurrentURL is this page of the filter, in the same form as the page's links.
-func (v AuditView) CurrentURL() string {
-	switch f := v.Page.Filter; {
-	case f.Before != 0:
-		return v.withQuery(AuditURL, "before", f.Before)
-	case f.After != 0:
-		return v.withQuery(AuditURL, "after", f.After)
-	}
-	return v.FirstURL()
-}
+func (v AuditView) CurrentURL() string { return v.withQuery(AuditURL, v.Page.Filter.Page) }
 
 // FirstURL is the first page of the same filter.
-func (v AuditView) FirstURL() string { return v.withQuery(AuditURL, "", 0) }
+func (v AuditView) FirstURL() string { return v.withQuery(AuditURL, keyport.PageRequest{}) }
 
 // NewerURL is the page of newer events of the same filter.
-func (v AuditView) NewerURL() string {
-	return v.withQuery(AuditURL, "after", v.Page.Events[0].ID)
-}
+func (v AuditView) NewerURL() string { return v.withQuery(AuditURL, v.Page.Prev) }
 
 // OlderURL is the page of older events of the same filter.
-func (v AuditView) OlderURL() string {
-	return v.withQuery(AuditURL, "before", v.Page.Events[len(v.Page.Events)-1].ID)
-}
+func (v AuditView) OlderURL() string { return v.withQuery(AuditURL, v.Page.Next) }
 
 // ExportURL downloads every event of the same filter as CSV.
-func (v AuditView) ExportURL() string { return v.withQuery(AuditExportURL, "", 0) }
+func (v AuditView) ExportURL() string { return v.withQuery(AuditExportURL, keyport.PageRequest{}) }
 
 // Filtered reports whether any filter is set.
 func (v AuditView) Filtered() bool { return len(v.Page.Filter.Query()) > 0 }

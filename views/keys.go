@@ -3,7 +3,6 @@ package views
 import (
 	"fmt"
 	"net/url"
-	"strconv"
 	"time"
 
 	"keyport"
@@ -27,25 +26,20 @@ func (v KeysView) Base() string { return fmt.Sprintf("/accounts/%d/keys", v.Tab.
 func (v KeysView) AccountURL() string { return fmt.Sprintf("/accounts/%d", v.Tab.Account.ID) }
 
 // pageQuery keeps both sections' revoked-key pages, with one of them changed.
-func (v KeysView) pageQuery(mode keyport.Mode, page int) url.Values {
+func (v KeysView) pageQuery(mode keyport.Mode, page keyport.PageRequest) url.Values {
 	q := url.Values{}
-	live, test := v.Tab.Live.RevokedPage, v.Tab.Test.RevokedPage
-	if mode == keyport.ModeLive {
-		live = page
-	} else {
-		test = page
-	}
-	if live > 1 {
-		q.Set("live_page", strconv.Itoa(live))
-	}
-	if test > 1 {
-		q.Set("test_page", strconv.Itoa(test))
+	for _, m := range []keyport.Mode{keyport.ModeLive, keyport.ModeTest} {
+		req := v.Tab.Section(m).RevokedRequest
+		if m == mode {
+			req = page
+		}
+		q, _ = url.ParseQuery(keyport.RevokedPageParams(m).Link(q, req))
 	}
 	return q
 }
 
 // PageURL links to the tab with another page of a mode's revoked keys.
-func (v KeysView) PageURL(mode keyport.Mode, page int) string {
+func (v KeysView) PageURL(mode keyport.Mode, page keyport.PageRequest) string {
 	q := v.pageQuery(mode, page)
 	u := v.Base()
 	if len(q) > 0 {
@@ -57,7 +51,7 @@ func (v KeysView) PageURL(mode keyport.Mode, page int) string {
 // SectionURL is where htmx reloads one section from.
 func (v KeysView) SectionURL(mode keyport.Mode) string {
 	m := v.Tab.Section(mode)
-	q := v.pageQuery(mode, m.RevokedPage)
+	q := v.pageQuery(mode, m.RevokedRequest)
 	q.Set("mode", string(mode))
 	return v.Base() + "/section?" + q.Encode()
 }

@@ -5,6 +5,7 @@ package views
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"keyport"
@@ -18,8 +19,17 @@ type Page struct {
 	Flashes []Flash
 	// Nav is the href of the navigation entry to mark as current.
 	Nav string
-	// PendingRequests is the number of live key requests waiting for the API team (admins only).
+	// PendingRequests is the number of live key requests waiting for the API team
+	// (admins only), counted up to keyport.QueueCountLimit.
 	PendingRequests int
+}
+
+// PendingLabel is PendingRequests for the navigation badge: "51", or "1000+" at the limit.
+func (p Page) PendingLabel() string {
+	if p.PendingRequests >= keyport.QueueCountLimit {
+		return strconv.Itoa(keyport.QueueCountLimit) + "+"
+	}
+	return strconv.Itoa(p.PendingRequests)
 }
 
 // Flash is a notice shown at the top of a page: a one-time flash, or a

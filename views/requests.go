@@ -23,30 +23,31 @@ var QueueFilters = []struct{ Value, Label string }{
 
 // QueueView is the approval queue page's data.
 type QueueView struct {
-	Requests []keyport.RequestWithActivity
-	Total    int
-	Page     int
-	PerPage  int
-	Filter   string
-	Now      time.Time
+	Requests keyport.Page[keyport.RequestWithActivity]
+	// Total counts the matching requests up to keyport.QueueCountLimit.
+	Total  int
+	Filter string
+	Now    time.Time
 }
 
-// Pages is the number of pages of the queue.
-func (q QueueView) Pages() int { return max(1, (q.Total+q.PerPage-1)/q.PerPage) }
+// TotalLabel is the number of matching requests for people: "51 requests", or "1000+ requests" past the limit.
+func (q QueueView) TotalLabel() string {
+	if q.Total >= keyport.QueueCountLimit {
+		return strconv.Itoa(keyport.QueueCountLimit) + "+ requests"
+	}
+	return plural(q.Total, "request")
+}
 
-// PageURL links to another page of the queue with the same filter.
-func (q QueueView) PageURL(page int) string {
+// PageURL links to the page req of the queue with the same filter.
+func (q QueueView) PageURL(req keyport.PageRequest) string {
 	v := url.Values{}
 	if q.Filter != "open" {
 		v.Set("state", q.Filter)
 	}
-	if page > 1 {
-		v.Set("page", strconv.Itoa(page))
+	if query := keyport.DefaultPageParams.Link(v, req); query != "" {
+		return "/admin/requests?" + query
 	}
-	if len(v) == 0 {
-		return "/admin/requests"
-	}
-	return "/admin/requests?" + v.Encode()
+	return "/admin/requests"
 }
 
 // RequestView is one request's page in the approval queue.

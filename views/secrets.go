@@ -32,8 +32,8 @@ func SupportSecretsURL(merchantID int64) string {
 // KeyURL is the URL of one key under the page's base.
 func (v SecretsView) KeyURL(id int64) string { return fmt.Sprintf("%s/%d", v.Base, id) }
 
-// PageURL links to another page of the same filter.
-func (v SecretsView) PageURL(page int) string {
+// PageURL links to the page req of the same filter.
+func (v SecretsView) PageURL(req keyport.PageRequest) string {
 	q := url.Values{}
 	f := v.Page.Filter
 	if f.AccountID != 0 {
@@ -44,13 +44,10 @@ func (v SecretsView) PageURL(page int) string {
 			q.Set(name, value)
 		}
 	}
-	if page > 1 {
-		q.Set("page", strconv.Itoa(page))
+	if query := keyport.DefaultPageParams.Link(q, req); query != "" {
+		return v.Base + "?" + query
 	}
-	if len(q) == 0 {
-		return v.Base
-	}
-	return v.Base + "?" + q.Encode()
+	return v.Base
 }
 
 // KeyBody is the redacted part of a key after its prefix: "ij30********bvrw".

@@ -411,13 +411,24 @@ func TestShipmentsPagesFilterByModeAndShowDetails(t *testing.T) {
 	app.addShipments(res, keyport.ModeTest, 51)
 	liveID := app.addShipments(res, keyport.ModeLive, 1)
 	p1 := owner.get(base)
-	wantContains(t, p1.Body, "51 test shipments", "Page 1 of 2", "Tracked 24", "Royal Mail", "In transit")
-	if n := strings.Count(p1.Body, `id="shipment-`); n != 50 {
+	wantContains(t, p1.Body, "51 test shipments", "Tracked 24", "Royal Mail", "In transit")
+	if n := strings.Count(p1.Body, `id="shipment-`); n != 50 || pagerLink(p1.Body, "prev") != "" {
 		t.Fatalf("page 1 rows: %d", n)
 	}
-	p2 := owner.getURL(base + "?mode=test&page=2")
-	if n := strings.Count(p2.Body, `id="shipment-`); n != 1 || !strings.Contains(p2.Body, "Page 2 of 2") {
+	next := pagerLink(p1.Body, "next")
+	if !strings.HasPrefix(next, base+"?") || !strings.Contains(next, "mode=test") {
+		t.Fatalf("Next link %q", next)
+	}
+	p2 := owner.getURL(next)
+	if n := strings.Count(p2.Body, `id="shipment-`); n != 1 || pagerLink(p2.Body, "next") != "" {
 		t.Fatalf("page 2 rows: %d", n)
+	}
+	back := owner.getURL(pagerLink(p2.Body, "prev"))
+	if n := strings.Count(back.Body, `id="shipment-`); n != 50 || pagerLink(back.Body, "prev") != "" {
+		t.Fatalf("back to page 1: %d rows", n)
+	}
+	if n := strings.Count(owner.getURL(base+"?mode=test&page=2").Body, `id="shipment-`); n != 50 {
+		t.Fatalf("an old page link does not start from the first page: %d rows", n)
 	}
 	live := owner.getURL(base + "?mode=live")
 	if n := strings.Count(live.Body, `id="shipment-`); n != 1 || !strings.Contains(live.Body, fmt.Sprintf(`id="shipment-%d"`, liveID)) {

@@ -36,12 +36,12 @@ func (s *Server) requestQueue(c echo.Context) error {
 	if filter == "" {
 		return echo.NewHTTPError(http.StatusBadRequest, "Unknown state filter.")
 	}
-	page := pageParam(c, "page")
-	list, total, err := s.db.ListRequests(c.Request().Context(), store.QueueFilter{States: states, Page: page, PerPage: queuePerPage})
+	page, total, err := s.db.ListRequests(c.Request().Context(), store.QueueFilter{States: states,
+		Page: keyport.DefaultPageParams.Parse(c.QueryParams()), PerPage: queuePerPage})
 	if err != nil {
 		return err
 	}
-	q := views.QueueView{Requests: list, Total: total, Page: page, PerPage: queuePerPage, Filter: filter, Now: s.Now()}
+	q := views.QueueView{Requests: page, Total: total, Filter: filter, Now: s.Now()}
 	return render(c, http.StatusOK, views.QueuePage(s.page(c, "Live key requests", "/admin/requests"), q))
 }
 

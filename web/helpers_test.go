@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -262,4 +263,17 @@ func newFormRequest(path string, form url.Values) *http.Request {
 	req := httptest.NewRequest(http.MethodPost, "http://example.test"+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return req
+}
+
+var pagerLinks = regexp.MustCompile(`href="([^"]*)" rel="(prev|next)"`)
+
+// pagerLink returns the unescaped href of the page's rel="prev" or rel="next"
+// link, or "" when the page has none.
+func pagerLink(body, rel string) string {
+	for _, m := range pagerLinks.FindAllStringSubmatch(body, -1) {
+		if m[2] == rel {
+			return html.UnescapeString(m[1])
+		}
+	}
+	return ""
 }

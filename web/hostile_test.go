@@ -374,7 +374,9 @@ func formRoutes() []hostileRoute {
 		exportFilters[i].errID = "-"
 	}
 	secretsFilters := []hostileField{{key: "account", kind: ignored}, {key: "mode", kind: ignored}, {key: "type", kind: ignored},
-		{key: "status", kind: ignored}, {key: "page", kind: ignored}}
+		{key: "status", kind: ignored}, {key: "page", kind: ignored}, {key: "before", kind: ignored}, {key: "after", kind: ignored}}
+	revokedCursors := []hostileField{{key: "live_page", kind: ignored}, {key: "test_page", kind: ignored},
+		{key: "live_before", kind: ignored}, {key: "live_after", kind: ignored}, {key: "test_before", kind: ignored}, {key: "test_after", kind: ignored}}
 
 	return []hostileRoute{
 		// Signed out.
@@ -488,15 +490,15 @@ func formRoutes() []hostileRoute {
 		}), noFields: true},
 
 		// One API account.
-		{method: "GET", path: "/accounts/:id/keys", setup: owner(account),
-			fields: []hostileField{{key: "live_page", kind: ignored}, {key: "test_page", kind: ignored}}},
+		{method: "GET", path: "/accounts/:id/keys", setup: owner(account), fields: revokedCursors},
 		{method: "GET", path: "/accounts/:id/keys/section", setup: func(e *hostileEnv) formCase {
 			return e.ownerCase(account(e), url.Values{"mode": {"test"}})
-		}, fields: []hostileField{{key: "mode", kind: choice}, {key: "live_page", kind: ignored}, {key: "test_page", kind: ignored}}},
+		}, fields: append([]hostileField{{key: "mode", kind: choice}}, revokedCursors...)},
 		{method: "GET", path: "/accounts/:id/tokens", setup: owner(account), noFields: true},
 		{method: "GET", path: "/accounts/:id/auths", setup: owner(account), noFields: true},
 		{method: "GET", path: "/accounts/:id/shipments", setup: owner(account),
-			fields: []hostileField{{key: "mode", kind: choice, optional: true}, {key: "page", kind: ignored}}},
+			fields: []hostileField{{key: "mode", kind: choice, optional: true}, {key: "page", kind: ignored},
+				{key: "before", kind: ignored}, {key: "after", kind: ignored}}},
 		{method: "GET", path: "/accounts/:id/shipments/:sid", setup: owner(func(e *hostileEnv) map[string]string {
 			return map[string]string{"id": e.acct(), "sid": fmt.Sprint(e.lastID("shipments"))}
 		}), noFields: true},
@@ -599,7 +601,8 @@ func formRoutes() []hostileRoute {
 			return e.adminCase(merchantKey(e), url.Values{"reason": {"Found in a public repository."}})
 		}, fields: []hostileField{{key: "reason", kind: multiLine, stored: `SELECT revoke_reason FROM api_keys WHERE revoked_at IS NOT NULL ORDER BY revoked_at DESC, id DESC LIMIT 1`,
 			pages: revokedPages}}},
-		{method: "GET", path: "/admin/requests", setup: admin(none), fields: []hostileField{{key: "state", kind: choice, optional: true}, {key: "page", kind: ignored}}},
+		{method: "GET", path: "/admin/requests", setup: admin(none), fields: []hostileField{{key: "state", kind: choice, optional: true},
+			{key: "page", kind: ignored}, {key: "before", kind: ignored}, {key: "after", kind: ignored}}},
 		{method: "GET", path: "/admin/requests/:rid", setup: admin(adminRequest(keyport.RequestPending)), noFields: true},
 		{method: "POST", path: "/admin/requests/:rid/approve", setup: admin(adminRequest(keyport.RequestPending)), noFields: true},
 		{method: "POST", path: "/admin/requests/:rid/reject", setup: func(e *hostileEnv) formCase {
@@ -1142,4 +1145,38 @@ func TestHostileInputInTheAPI(t *testing.T) {
 		}
 	}
 	e.report("/v1", cases)
+}
+
+// TestMalformedCursorsStartFromTheFirstPage sends cursors that no page ever
+// wrote to every paged list: each answers 200 with its first page (or, for a
+// cursor past the end, an empty page), never a server error.
+func TestMalformedCursorsStartFromTheFirstPage(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	admin := app.adminClient()
+	app.addShipments(res, keyport.ModeTest, 2)
+	lists := []struct {
+		c      *client
+		path   string
+		params []string
+	}{
+		{owner, "/audit?action=key.created&", []string{"before", "after"}},
+		{owner, accountPath(res) + "/shipments?mode=test&", []string{"before", "after"}},
+		{owner, "/secrets?status=active&", []string{"before", "after"}},
+		{owner, keysPath(res) + "?", []string{"live_before", "live_after", "test_before", "test_after"}},
+		{admin, "/admin/requests?state=all&", []string{"before", "after"}},
+		{admin, fmt.Sprintf("/admin/merchants/%d/secrets?", res.Merchant.ID), []string{"before", "after"}},
+	}
+	bad := []string{"x", "1.2.3", "-1", "0", "1.-5", ".", "1.", "99999999999999999999", "9223372036854775807.9223372036854775807",
+		"-9223372036854775808.1", "%00", "%E2%80%AE7", "1%0A2", strings.Repeat("9", 5000), "<script>alert(1)</script>", "%27+OR+1%3D1+--"}
+	for _, l := range lists {
+		for _, param := range l.params {
+			for _, v := range bad {
+				r := l.c.getURL(l.path + param + "=" + v)
+				if r.Code != http.StatusOK {
+					t.Fatalf("%s%s=%.40s: status %d", l.path, param, v, r.Code)
+				}
+			}
+		}
+	}
 }

@@ -21,7 +21,7 @@ func (s *Server) keysView(c echo.Context, tab keyport.KeysTab) views.KeysView {
 
 func (s *Server) loadKeysTab(c echo.Context) (keyport.KeysTab, error) {
 	return s.db.KeysTab(c.Request().Context(), currentUser(c).MerchantID, currentAccount(c).ID,
-		pageParam(c, "live_page"), pageParam(c, "test_page"))
+		keyport.RevokedPageParams(keyport.ModeLive).Parse(c.QueryParams()), keyport.RevokedPageParams(keyport.ModeTest).Parse(c.QueryParams()))
 }
 
 func (s *Server) keysPage(c echo.Context) error {

@@ -268,16 +268,25 @@ func TestRevokedKeysArePaginated(t *testing.T) {
 		}
 	}
 	first := c.get(keysPath(res))
-	wantContains(t, first.Body, "Revoked keys (25)", "Page 1 of 2", "test_page=2")
+	wantContains(t, first.Body, "Revoked keys (25)", "test_before=")
 	if got := strings.Count(first.Body, `<span class="badge badge-danger">Revoked</span>`); got != keyport.RevokedPerPage {
 		t.Fatalf("first page lists %d revoked keys", got)
 	}
-	second := c.getURL(keysPath(res) + "?test_page=2")
-	wantContains(t, second.Body, "Page 2 of 2", "old-00")
-	if got := strings.Count(second.Body, `<span class="badge badge-danger">Revoked</span>`); got != 5 {
+	next := pagerLink(first.Body, "next")
+	if !strings.HasPrefix(next, keysPath(res)+"?test_before=") || !strings.HasSuffix(next, "#keys-test") || pagerLink(first.Body, "prev") != "" {
+		t.Fatalf("Next link %q", next)
+	}
+	second := c.getURL(strings.TrimSuffix(next, "#keys-test"))
+	wantContains(t, second.Body, "old-00", "Revoked keys (25)")
+	if got := strings.Count(second.Body, `<span class="badge badge-danger">Revoked</span>`); got != 5 || pagerLink(second.Body, "next") != "" {
 		t.Fatalf("second page lists %d revoked keys", got)
 	}
+	back := c.getURL(strings.TrimSuffix(pagerLink(second.Body, "prev"), "#keys-test"))
+	if got := strings.Count(back.Body, `<span class="badge badge-danger">Revoked</span>`); got != keyport.RevokedPerPage || strings.Contains(back.Body, "old-00") {
+		t.Fatalf("back to the first page: %d revoked keys", got)
+	}
 	wantStatus(t, c.getURL(keysPath(res)+"?test_page=99"), http.StatusOK)
+	wantStatus(t, c.getURL(keysPath(res)+"?test_before=1"), http.StatusOK)
 }
 
 func TestExpiredKeysStayListedAndFreeTheirSlot(t *testing.T) {

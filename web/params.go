@@ -39,15 +39,6 @@ func localPath(next, fallback string) string {
 	return next
 }
 
-// pageParam reads a page number from the query, 1 when missing or bad.
-func pageParam(c echo.Context, name string) int {
-	n, err := strconv.Atoi(c.QueryParam(name))
-	if err != nil || n < 1 {
-		return 1
-	}
-	return min(n, 1_000_000)
-}
-
 // modeParam reads a key mode; anything else is a 404.
 func modeParam(value string) (keyport.Mode, error) {
 	switch m := keyport.Mode(value); m {

@@ -15,7 +15,7 @@ import (
 
 // secretsFilter reads the API secrets page's filter; unknown values select everything.
 func secretsFilter(c echo.Context) keyport.SecretsFilter {
-	f := keyport.SecretsFilter{Page: pageParam(c, "page")}
+	f := keyport.SecretsFilter{Page: keyport.DefaultPageParams.Parse(c.QueryParams())}
 	if id, err := strconv.ParseInt(c.QueryParam("account"), 10, 64); err == nil && id > 0 {
 		f.AccountID = id
 	}

@@ -18,7 +18,7 @@ func (s *Server) shipmentsPage(c echo.Context) error {
 			return err
 		}
 	}
-	sp, err := s.db.ListShipments(c.Request().Context(), a.ID, mode, pageParam(c, "page"))
+	sp, err := s.db.ListShipments(c.Request().Context(), a.ID, mode, keyport.DefaultPageParams.Parse(c.QueryParams()))
 	if err != nil {
 		return err
 	}

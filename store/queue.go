@@ -1,0 +1,80 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"keyport"
+)
+
+// QueueFilter selects requests in the approval queue.
+type QueueFilter struct {
+	// States to show; empty means pending and needs_info.
+	States  []keyport.RequestState
+	Page    keyport.PageRequest
+	PerPage int
+}
+
+// requestStates are every state of a live key request.
+var requestStates = []keyport.RequestState{keyport.RequestPending, keyport.RequestNeedsInfo, keyport.RequestApproved,
+	keyport.RequestIssued, keyport.RequestRejected, keyport.RequestCancelled}
+
+// openQueue is the condition of the default queue, written exactly as the
+// partial index live_key_requests_open is, which serves it in queue order.
+const openQueue = "r.state IN ('pending', 'needs_info')"
+
+// queueWhere is the condition that selects requests in the states. The states
+// are written into the SQL, known ones only, so that the partial index of
+// open requests serves the default queue; every state is no condition.
+func queueWhere(states []keyport.RequestState) (string, error) {
+	if len(states) == 0 || slices.Equal(states, []keyport.RequestState{keyport.RequestPending, keyport.RequestNeedsInfo}) {
+		return openQueue, nil
+	}
+	if len(states) == len(requestStates) && !slices.ContainsFunc(requestStates, func(s keyport.RequestState) bool { return !slices.Contains(states, s) }) {
+		return "1", nil
+	}
+	quoted := make([]string, len(states))
+	for i, s := range states {
+		if !slices.Contains(requestStates, s) {
+			return "", fmt.Errorf("queue filter: unknown state %q", s)
+		}
+		quoted[i] = "'" + string(s) + "'"
+	}
+	if len(quoted) == 1 {
+		return "r.state = " + quoted[0], nil
+	}
+	return "r.state IN (" + strings.Join(quoted, ", ") + ")", nil
+}
+
+// ListRequests returns the page f asks for of live key requests in the given
+// states, oldest first, with the merchant's activity, and how many match,
+// counted up to keyport.QueueCountLimit.
+func (db *DB) ListRequests(ctx context.Context, f QueueFilter) (keyport.Page[keyport.RequestWithActivity], int, error) {
+	where, err := queueWhere(f.States)
+	if err != nil {
+		return keyport.Page[keyport.RequestWithActivity]{}, 0, err
+	}
+	if f.PerPage <= 0 {
+		f.PerPage = 50
+	}
+	var total int
+	if err := db.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM live_key_requests r WHERE `+where+` LIMIT ?)`,
+		keyport.QueueCountLimit).Scan(&total); err != nil {
+		return keyport.Page[keyport.RequestWithActivity]{}, 0, err
+	}
+	from := requestFrom
+	if where == openQueue {
+		// Left to itself the planner looks both states up in the state index and sorts them.
+		from = strings.Replace(from, "live_key_requests r", "live_key_requests r INDEXED BY live_key_requests_open", 1)
+	}
+	page, err := keyport.LoadPage(f.Page, f.PerPage, false, keyport.QueueCursor,
+		func(c keyport.Cursor, below bool, limit int) ([]keyport.RequestWithActivity, error) {
+			cond, args, order := keyset("r.created_at", "r.id", c, below)
+			rows, err := db.query(ctx, `SELECT `+requestColumns+`, `+activityColumns+from+`
+				WHERE `+where+cond+order+` LIMIT ?`, append(args, limit)...)
+			return collect(rows, err, scanRequestWithActivity)
+		})
+	return page, total, err
+}
