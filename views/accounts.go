@@ -1,7 +1,6 @@
 package views
 
 import (
-	"fmt"
 	"net/url"
 	"time"
 
@@ -27,7 +26,7 @@ type AccountForm struct {
 // ShipmentsPageURL links to the page req of an account's shipments of a mode.
 func ShipmentsPageURL(accountID int64, mode keyport.Mode, req keyport.PageRequest) string {
 	q := url.Values{"mode": {string(mode)}}
-	return fmt.Sprintf("/accounts/%d/shipments?", accountID) + keyport.DefaultPageParams.Link(q, req)
+	return ShipmentsURL(accountID) + "?" + keyport.DefaultPageParams.Link(q, req)
 }
 
 // ModeTitleShort is a mode's name for tabs: "Test" or "Live".

@@ -159,7 +159,7 @@ func AccountRow(v AccountsView, a keyport.AccountSummary) templ.Component {
 			templ_7745c5c3_Var4 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		base := "/accounts/" + itoa(a.ID)
+		base := AccountURL(a.ID)
 		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<tr id=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
@@ -805,7 +805,7 @@ func DeleteAccountBody(f AccountForm) templ.Component {
 			templ_7745c5c3_Var38 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		action := "/accounts/" + itoa(f.Account.ID) + "/delete"
+		action := AccountURL(f.Account.ID) + "/delete"
 		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 64, "<form method=\"post\" action=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err

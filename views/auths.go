@@ -36,9 +36,6 @@ type AuthForm struct {
 	Form    Form
 }
 
-// AuthsURL is the URL of an account's registered auths.
-func AuthsURL(accountID int64) string { return fmt.Sprintf("/accounts/%d/auths", accountID) }
-
 // SecretField is one masked or revealed secret field of a registered auth.
 type SecretField struct {
 	AccountID int64
@@ -56,7 +53,7 @@ func (f SecretField) ID() string { return fmt.Sprintf("auth-%d-%s", f.AuthID, f.
 
 // Action is the URL that reveals the field.
 func (f SecretField) Action() string {
-	return fmt.Sprintf("/accounts/%d/auths/%d/reveal", f.AccountID, f.AuthID)
+	return AuthURL(f.AccountID, f.AuthID) + "/reveal"
 }
 
 // Weight formats grams for people: "2 kg", "750 g".

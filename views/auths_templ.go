@@ -167,7 +167,7 @@ func AuthsBody(v AuthsView) templ.Component {
 				}
 			}
 			if v.CanManage {
-				action := AuthsURL(v.Account.ID) + "/" + itoa(a.ID) + "/delete"
+				action := AuthURL(v.Account.ID, a.ID) + "/delete"
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<form method=\"post\" action=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

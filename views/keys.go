@@ -20,10 +20,10 @@ type KeysView struct {
 }
 
 // Base is the URL of the account's keys tab.
-func (v KeysView) Base() string { return fmt.Sprintf("/accounts/%d/keys", v.Tab.Account.ID) }
+func (v KeysView) Base() string { return KeysURL(v.Tab.Account.ID) }
 
 // AccountURL is the URL prefix of the account.
-func (v KeysView) AccountURL() string { return fmt.Sprintf("/accounts/%d", v.Tab.Account.ID) }
+func (v KeysView) AccountURL() string { return AccountURL(v.Tab.Account.ID) }
 
 // pageQuery keeps both sections' revoked-key pages, with one of them changed.
 func (v KeysView) pageQuery(mode keyport.Mode, page keyport.PageRequest) url.Values {

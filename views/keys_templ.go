@@ -939,7 +939,7 @@ func RequestCard(v KeysView, r keyport.LiveKeyRequest) templ.Component {
 			templ_7745c5c3_Var41 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		base := v.AccountURL() + "/requests/" + itoa(r.ID)
+		base := RequestURL(v.Tab.Account.ID, r.ID)
 		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 87, "<div class=\"request\" id=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
@@ -1723,7 +1723,7 @@ func ManageBody(m ManageView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			for _, k := range m.Keys {
-				action := "/accounts/" + itoa(m.Account.ID) + "/keys/" + itoa(k.ID) + "/revoke"
+				action := KeyURL(m.Account.ID, k.ID) + "/revoke"
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 163, "<li id=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -1906,7 +1906,7 @@ func ManageBody(m ManageView) templ.Component {
 				}
 				if m.CanManage {
 					if k.Rollable(m.Now) {
-						roll := "/accounts/" + itoa(m.Account.ID) + "/keys/" + itoa(k.ID) + "/roll?from=" + m.From()
+						roll := KeyURL(m.Account.ID, k.ID) + "/roll?from=" + m.From()
 						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 178, "<a class=\"btn btn-small\" href=\"")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
@@ -2071,7 +2071,7 @@ func ManageBody(m ManageView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				create := "/accounts/" + itoa(m.Account.ID) + "/keys/new?from=tokens"
+				create := KeysURL(m.Account.ID) + "/new?from=tokens"
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 195, "<a class=\"btn\" href=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

@@ -12,8 +12,6 @@ import (
 
 const accountsChanged = "accounts-changed"
 
-func accountURL(a *keyport.APIAccount) string { return fmt.Sprintf("/accounts/%d", a.ID) }
-
 func (s *Server) accountsView(c echo.Context) (views.AccountsView, error) {
 	u := currentUser(c)
 	list, err := s.db.AccountSummaries(c.Request().Context(), u.MerchantID)

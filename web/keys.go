@@ -13,8 +13,6 @@ import (
 
 const keysChanged = "keys-changed"
 
-func keysURL(a *keyport.APIAccount) string { return fmt.Sprintf("/accounts/%d/keys", a.ID) }
-
 func (s *Server) keysView(c echo.Context, tab keyport.KeysTab) views.KeysView {
 	return views.KeysView{Tab: tab, Now: s.Now(), CSRF: csrfToken(c), CanManage: currentUser(c).Role.CanManageKeys()}
 }
@@ -78,11 +76,11 @@ func fromTokens(c echo.Context) bool { return keyOrigin(c) == "tokens" }
 
 func (s *Server) keyFormDialog(c echo.Context, status int, f views.Form) error {
 	a := currentAccount(c)
-	k := views.KeyForm{Frame: frame(c, keysURL(a)), Action: keysURL(a), CSRF: csrfToken(c), Form: f, Submit: "Generate Token"}
+	k := views.KeyForm{Frame: frame(c, views.KeysURL(a.ID)), Action: views.KeysURL(a.ID), CSRF: csrfToken(c), Form: f, Submit: "Generate Token"}
 	title := "Generate a test token"
 	switch keyOrigin(c) {
 	case "tokens":
-		k.Back, k.From, k.Submit, title = accountURL(a)+"/tokens", "tokens", "Create Token", "Create Token · "+a.Name
+		k.Back, k.From, k.Submit, title = views.TokensURL(a.ID), "tokens", "Create Token", "Create Token · "+a.Name
 	case "secrets":
 		k.Back, k.From, k.Submit, title = "/secrets", "secrets", "Create key", "Create a test key · "+a.Name
 	}
@@ -127,11 +125,11 @@ func (s *Server) createKey(c echo.Context) error {
 
 // reveal shows a new key's plaintext, the only time it is ever sent.
 func (s *Server) reveal(c echo.Context, k keyport.APIKey, plaintext string) error {
-	r := views.RevealedKey{Frame: frame(c, keysURL(currentAccount(c))), Name: k.Name, Mode: k.Mode, Plaintext: plaintext}
+	r := views.RevealedKey{Frame: frame(c, views.KeysURL(currentAccount(c).ID)), Name: k.Name, Mode: k.Mode, Plaintext: plaintext}
 	refresh := keysChanged
 	switch keyOrigin(c) {
 	case "tokens":
-		r.Back, r.Reopen, refresh = accountURL(currentAccount(c))+"/tokens", true, accountsChanged
+		r.Back, r.Reopen, refresh = views.TokensURL(currentAccount(c).ID), true, accountsChanged
 	case "secrets":
 		r.Back, r.Reload, refresh = "/secrets", true, ""
 	}
@@ -144,7 +142,7 @@ func (s *Server) manageDialog(c echo.Context, mode keyport.Mode, removed string)
 	if err != nil {
 		return err
 	}
-	body := views.ManageBody(views.ManageView{Frame: frame(c, keysURL(a)), Account: *a, Mode: mode, Keys: keys, Now: s.Now(),
+	body := views.ManageBody(views.ManageView{Frame: frame(c, views.KeysURL(a.ID)), Account: *a, Mode: mode, Keys: keys, Now: s.Now(),
 		CSRF: csrfToken(c), Removed: removed, CanManage: true})
 	return s.dialog(c, http.StatusOK, "Manage your "+string(mode)+" tokens", "/accounts", keysChanged, false, body)
 }
@@ -175,17 +173,17 @@ func (s *Server) revokeKey(c echo.Context) error {
 	}
 	s.flash(c, "success", fmt.Sprintf("Removed “%s”. Anything using it can no longer call the API.", k.Name))
 	if fromTokens(c) {
-		return redirect(c, accountURL(a)+"/tokens")
+		return redirect(c, views.TokensURL(a.ID))
 	}
-	return redirect(c, keysURL(a)+"/manage?mode="+string(k.Mode))
+	return redirect(c, views.KeysURL(a.ID)+"/manage?mode="+string(k.Mode))
 }
 
 func (s *Server) rollDialog(c echo.Context, status int, k keyport.APIKey, f views.Form) error {
 	a := currentAccount(c)
-	r := views.RollForm{Frame: frame(c, keysURL(a)+"/manage?mode="+string(k.Mode)), Action: fmt.Sprintf("%s/%d/roll", keysURL(a), k.ID),
+	r := views.RollForm{Frame: frame(c, views.KeysURL(a.ID)+"/manage?mode="+string(k.Mode)), Action: views.KeyURL(a.ID, k.ID) + "/roll",
 		CSRF: csrfToken(c), Form: f, Key: k, From: string(k.Mode)}
 	if fromTokens(c) {
-		r.Back, r.From = accountURL(a)+"/tokens", "tokens"
+		r.Back, r.From = views.TokensURL(a.ID), "tokens"
 	}
 	return s.dialog(c, status, "Roll “"+k.Name+"”", "/accounts", "", false, views.RollFormBody(r))
 }

@@ -11,13 +11,11 @@ import (
 	"keyport/views"
 )
 
-func requestsURL(a *keyport.APIAccount) string { return fmt.Sprintf("/accounts/%d/requests", a.ID) }
-
 var requestFields = []string{"token_name", "intended_use", "website", "monthly_shipments"}
 
 func (s *Server) requestFormDialog(c echo.Context, status int, f views.Form) error {
 	a := currentAccount(c)
-	body := views.RequestFormBody(views.RequestForm{Frame: frame(c, keysURL(a)), Action: requestsURL(a), CSRF: csrfToken(c), Form: f})
+	body := views.RequestFormBody(views.RequestForm{Frame: frame(c, views.KeysURL(a.ID)), Action: views.RequestsURL(a.ID), CSRF: csrfToken(c), Form: f})
 	return s.dialog(c, status, "Request a live token", "/accounts", "", false, body)
 }
 
@@ -47,7 +45,7 @@ func (s *Server) fileRequest(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "success", "Your live token request was sent. The API team will review it; you will see the outcome here.")
-	return redirect(c, keysURL(a))
+	return redirect(c, views.KeysURL(a.ID))
 }
 
 func (s *Server) replyToRequest(c echo.Context) error {
@@ -64,7 +62,7 @@ func (s *Server) replyToRequest(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "success", "Your reply was sent. The request is back with the API team.")
-	return redirect(c, keysURL(a))
+	return redirect(c, views.KeysURL(a.ID))
 }
 
 // replyError shows the Live keys section (htmx) or the whole tab again with the reply box's error.
@@ -96,7 +94,7 @@ func (s *Server) cancelRequest(c echo.Context) error {
 		return err
 	}
 	s.flash(c, "success", "The live token request was cancelled.")
-	return redirect(c, keysURL(a))
+	return redirect(c, views.KeysURL(a.ID))
 }
 
 func (s *Server) issueLiveKey(c echo.Context) error {
