@@ -18,6 +18,7 @@ func (s *Server) accountsView(c echo.Context) (views.AccountsView, error) {
 	return views.AccountsView{Accounts: list, Now: s.Now(), CSRF: csrfToken(c), CanManage: u.Role.CanManageKeys()}, err
 }
 
+// accountsPage serves GET /accounts.
 func (s *Server) accountsPage(c echo.Context) error {
 	v, err := s.accountsView(c)
 	if err != nil {
@@ -26,6 +27,7 @@ func (s *Server) accountsPage(c echo.Context) error {
 	return render(c, http.StatusOK, views.AccountsPage(s.page(c, "API Accounts", "/accounts"), v))
 }
 
+// accountsTable serves GET /accounts/table.
 func (s *Server) accountsTable(c echo.Context) error {
 	v, err := s.accountsView(c)
 	if err != nil {
@@ -39,12 +41,14 @@ func (s *Server) accountFormDialog(c echo.Context, status int, f views.Form) err
 	return s.dialog(c, status, "Create New API Account", "/accounts", "", false, body)
 }
 
+// newAccountForm serves GET /accounts/new.
 func (s *Server) newAccountForm(c echo.Context) error {
 	return s.accountFormDialog(c, http.StatusOK, views.Form{})
 }
 
 // createAccount saves a new API account, or, for the "Generate key" button,
 // fills a fresh account key into the form.
+// Route: POST /accounts.
 func (s *Server) createAccount(c echo.Context) error {
 	in := keyport.NewAccount{Name: c.FormValue("name"), AccountKey: c.FormValue("account_key")}
 	in.Normalize()
@@ -88,8 +92,10 @@ func (s *Server) setAccountDisabled(c echo.Context, disabled bool) error {
 	return redirect(c, "/accounts")
 }
 
+// disableAccount serves POST /accounts/:id/disable.
 func (s *Server) disableAccount(c echo.Context) error { return s.setAccountDisabled(c, true) }
 
+// enableAccount serves POST /accounts/:id/enable.
 func (s *Server) enableAccount(c echo.Context) error { return s.setAccountDisabled(c, false) }
 
 func (s *Server) deleteAccountDialog(c echo.Context, status int, f views.Form) error {
@@ -97,10 +103,12 @@ func (s *Server) deleteAccountDialog(c echo.Context, status int, f views.Form) e
 	return s.dialog(c, status, "Delete API account", "/accounts", "", false, body)
 }
 
+// deleteAccountForm serves GET /accounts/:id/delete.
 func (s *Server) deleteAccountForm(c echo.Context) error {
 	return s.deleteAccountDialog(c, http.StatusOK, views.Form{})
 }
 
+// deleteAccount serves POST /accounts/:id/delete.
 func (s *Server) deleteAccount(c echo.Context) error {
 	a := currentAccount(c)
 	typed := c.FormValue("confirm_name")
@@ -132,4 +140,5 @@ func (s *Server) tokensDialog(c echo.Context, removed string) error {
 	return s.dialog(c, http.StatusOK, "Keys & Tokens · "+a.Name, "/accounts", accountsChanged, false, body)
 }
 
+// tokensPage serves GET /accounts/:id/tokens.
 func (s *Server) tokensPage(c echo.Context) error { return s.tokensDialog(c, "") }

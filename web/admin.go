@@ -9,6 +9,7 @@ import (
 	"keyport/views"
 )
 
+// merchantsPage serves GET /admin/merchants.
 func (s *Server) merchantsPage(c echo.Context) error {
 	list, err := s.db.ListMerchants(c.Request().Context())
 	if err != nil {
@@ -35,6 +36,8 @@ func (s *Server) setMerchantDisabled(c echo.Context, disabled bool) error {
 	return redirect(c, "/admin/merchants")
 }
 
+// disableMerchant serves POST /admin/merchants/:mid/disable.
 func (s *Server) disableMerchant(c echo.Context) error { return s.setMerchantDisabled(c, true) }
 
+// enableMerchant serves POST /admin/merchants/:mid/enable.
 func (s *Server) enableMerchant(c echo.Context) error { return s.setMerchantDisabled(c, false) }

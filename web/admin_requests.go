@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -31,6 +30,7 @@ func queueStates(filter string) ([]keyport.RequestState, string) {
 	return nil, ""
 }
 
+// requestQueue serves GET /admin/requests.
 func (s *Server) requestQueue(c echo.Context) error {
 	states, filter := queueStates(c.QueryParam("state"))
 	if filter == "" {
@@ -45,6 +45,7 @@ func (s *Server) requestQueue(c echo.Context) error {
 	return render(c, http.StatusOK, views.QueuePage(s.page(c, "Live key requests", "/admin/requests"), q))
 }
 
+// requestDetail serves GET /admin/requests/:rid.
 func (s *Server) requestDetail(c echo.Context) error {
 	return s.requestPage(c, http.StatusOK, views.Form{})
 }
@@ -62,6 +63,7 @@ func (s *Server) requestPage(c echo.Context, status int, f views.Form) error {
 	return render(c, status, views.RequestPage(s.page(c, "Live token request", "/admin/requests"), v))
 }
 
+// approveRequest serves POST /admin/requests/:rid/approve.
 func (s *Server) approveRequest(c echo.Context) error {
 	id, err := pathID(c, "rid")
 	if err != nil {
@@ -87,6 +89,7 @@ func decisionText(c echo.Context, field, label string) (string, *views.Form) {
 	return text, nil
 }
 
+// rejectRequest serves POST /admin/requests/:rid/reject.
 func (s *Server) rejectRequest(c echo.Context) error {
 	id, err := pathID(c, "rid")
 	if err != nil {
@@ -103,6 +106,7 @@ func (s *Server) rejectRequest(c echo.Context) error {
 	return redirect(c, "/admin/requests")
 }
 
+// askForInfo serves POST /admin/requests/:rid/ask.
 func (s *Server) askForInfo(c echo.Context) error {
 	id, err := pathID(c, "rid")
 	if err != nil {
@@ -117,31 +121,4 @@ func (s *Server) askForInfo(c echo.Context) error {
 	}
 	s.flash(c, "success", "Question sent. The request waits for the merchant's answer.")
 	return redirect(c, "/admin/requests")
-}
-
-// maxTokenCap is the highest token cap an admin may set.
-const maxTokenCap = 1000
-
-func (s *Server) settingsPage(c echo.Context) error {
-	n, err := s.db.TokenCap(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	f := views.Form{Values: map[string]string{"token_cap": strconv.Itoa(n)}}
-	return render(c, http.StatusOK, views.SettingsPage(s.page(c, "Platform settings", "/admin/settings"), f))
-}
-
-func (s *Server) saveSettings(c echo.Context) error {
-	raw := strings.TrimSpace(c.FormValue("token_cap"))
-	n, err := strconv.Atoi(raw)
-	if err != nil || n < 0 || n > maxTokenCap {
-		f := views.Form{Values: map[string]string{"token_cap": raw},
-			Errors: map[string]string{"token_cap": "Enter a whole number from 0 (no cap) to 1000."}}
-		return render(c, http.StatusUnprocessableEntity, views.SettingsPage(s.page(c, "Platform settings", "/admin/settings"), f))
-	}
-	if err := s.db.SetTokenCap(c.Request().Context(), actor(c), n); err != nil {
-		return err
-	}
-	s.flash(c, "success", "Settings saved.")
-	return redirect(c, "/admin/settings")
 }

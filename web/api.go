@@ -370,4 +370,5 @@ func (s *Server) apiTracking(c echo.Context, k keyport.VerifiedKey) error {
 }
 
 // apiNotFound answers any other path under /v1.
+// Route: Any /v1 and Any /v1/*.
 func (s *Server) apiNotFound(c echo.Context) error { return echo.ErrNotFound }

@@ -9,6 +9,7 @@ import (
 	"keyport/views"
 )
 
+// apiDocs serves GET /docs/api.
 func (s *Server) apiDocs(c echo.Context) error {
 	d := views.APIDocs{BaseURL: s.baseURL, ExampleKey: "sk_test_YOUR_KEY", Endpoints: keyport.APIEndpoints}
 	if u := currentUser(c); u != nil && u.Role.IsMerchantRole() {

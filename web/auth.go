@@ -24,6 +24,7 @@ func homeFor(u *keyport.User) string {
 	return "/accounts"
 }
 
+// home serves GET /.
 func (s *Server) home(c echo.Context) error {
 	u := currentUser(c)
 	if u == nil {
@@ -32,6 +33,7 @@ func (s *Server) home(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, homeFor(u))
 }
 
+// signupForm serves GET /signup.
 func (s *Server) signupForm(c echo.Context) error {
 	if u := currentUser(c); u != nil {
 		return c.Redirect(http.StatusSeeOther, homeFor(u))
@@ -39,6 +41,7 @@ func (s *Server) signupForm(c echo.Context) error {
 	return render(c, http.StatusOK, views.SignupPage(s.page(c, "Sign up", ""), views.Form{}))
 }
 
+// signup serves POST /signup.
 func (s *Server) signup(c echo.Context) error {
 	in := keyport.Signup{
 		MerchantName: c.FormValue("merchant_name"),
@@ -72,6 +75,7 @@ func (s *Server) signup(c echo.Context) error {
 	return redirect(c, "/accounts")
 }
 
+// loginForm serves GET /login.
 func (s *Server) loginForm(c echo.Context) error {
 	if u := currentUser(c); u != nil {
 		return c.Redirect(http.StatusSeeOther, homeFor(u))
@@ -89,6 +93,7 @@ func (s *Server) loginForm(c echo.Context) error {
 // loginFailed is the one message for an unknown email and a wrong password alike.
 const loginFailed = "Incorrect email or password."
 
+// login serves POST /login.
 func (s *Server) login(c echo.Context) error {
 	email := keyport.NormalizeEmail(c.FormValue("email"))
 	password := c.FormValue("password")
@@ -143,6 +148,7 @@ func minutes(d time.Duration) string {
 	return fmt.Sprintf("%d minutes", m)
 }
 
+// logout serves POST /logout.
 func (s *Server) logout(c echo.Context) error {
 	sess, err := s.sessions.Get(c.Request(), s.cookieName)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -154,20 +153,6 @@ func (p apiProblem) body() []byte {
 		out += `, "field": ` + q(p.field)
 	}
 	return []byte(out + "}")
-}
-
-func isAPIRequest(c echo.Context) bool {
-	return isAPIPath(c.Request().URL.Path)
-}
-
-// isAPIPath reports whether path belongs to the /v1 API.
-func isAPIPath(path string) bool {
-	return path == "/v1" || strings.HasPrefix(path, "/v1/")
-}
-
-// isProbe reports whether path is the liveness or readiness probe.
-func isProbe(path string) bool {
-	return path == "/healthz" || path == "/readyz"
 }
 
 // handleAPIError answers an error of a /v1 request with its JSON body.

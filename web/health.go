@@ -12,10 +12,12 @@ import (
 	"keyport/static"
 )
 
+// healthz serves GET /healthz.
 func (s *Server) healthz(c echo.Context) error {
 	return c.String(http.StatusOK, "ok")
 }
 
+// readyz serves GET /readyz.
 func (s *Server) readyz(c echo.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
 	defer cancel()
@@ -28,6 +30,7 @@ func (s *Server) readyz(c echo.Context) error {
 
 var staticServer = http.FileServerFS(static.FS)
 
+// staticFiles serves GET /static/*.
 func (s *Server) staticFiles(c echo.Context) error {
 	name := strings.TrimPrefix(c.Request().URL.Path, "/static/")
 	if name == "" || strings.HasSuffix(name, ".go") {
@@ -47,6 +50,7 @@ func (s *Server) staticFiles(c echo.Context) error {
 	return nil
 }
 
+// favicon serves GET /favicon.ico.
 func (s *Server) favicon(c echo.Context) error {
 	return c.Redirect(http.StatusMovedPermanently, static.Path("favicon.svg"))
 }

@@ -22,6 +22,7 @@ func (s *Server) loadKeysTab(c echo.Context) (keyport.KeysTab, error) {
 		keyport.RevokedPageParams(keyport.ModeLive).Parse(c.QueryParams()), keyport.RevokedPageParams(keyport.ModeTest).Parse(c.QueryParams()))
 }
 
+// keysPage serves GET /accounts/:id/keys.
 func (s *Server) keysPage(c echo.Context) error {
 	tab, err := s.loadKeysTab(c)
 	if err != nil {
@@ -30,6 +31,7 @@ func (s *Server) keysPage(c echo.Context) error {
 	return render(c, http.StatusOK, views.KeysPage(s.page(c, tab.Account.Name+" · Developer keys", "/accounts"), s.keysView(c, tab)))
 }
 
+// keySection serves GET /accounts/:id/keys/section.
 func (s *Server) keySection(c echo.Context) error {
 	mode, err := modeParam(c.QueryParam("mode"))
 	if err != nil {
@@ -87,10 +89,12 @@ func (s *Server) keyFormDialog(c echo.Context, status int, f views.Form) error {
 	return s.dialog(c, status, title, "/accounts", "", false, views.KeyFormBody(k))
 }
 
+// newKeyForm serves GET /accounts/:id/keys/new.
 func (s *Server) newKeyForm(c echo.Context) error {
 	return s.keyFormDialog(c, http.StatusOK, views.Form{Values: map[string]string{"expiry": "never"}})
 }
 
+// createKey serves POST /accounts/:id/keys.
 func (s *Server) createKey(c echo.Context) error {
 	a := currentAccount(c)
 	values := formValues(c, "name", "expiry", "expiry_date")
@@ -147,6 +151,7 @@ func (s *Server) manageDialog(c echo.Context, mode keyport.Mode, removed string)
 	return s.dialog(c, http.StatusOK, "Manage your "+string(mode)+" tokens", "/accounts", keysChanged, false, body)
 }
 
+// manageKeys serves GET /accounts/:id/keys/manage.
 func (s *Server) manageKeys(c echo.Context) error {
 	mode, err := modeParam(c.QueryParam("mode"))
 	if err != nil {
@@ -155,6 +160,7 @@ func (s *Server) manageKeys(c echo.Context) error {
 	return s.manageDialog(c, mode, "")
 }
 
+// revokeKey serves POST /accounts/:id/keys/:kid/revoke.
 func (s *Server) revokeKey(c echo.Context) error {
 	a := currentAccount(c)
 	keyID, err := pathID(c, "kid")
@@ -202,6 +208,7 @@ func (s *Server) accountKey(c echo.Context) (keyport.APIKey, error) {
 	return k, err
 }
 
+// rollForm serves GET /accounts/:id/keys/:kid/roll.
 func (s *Server) rollForm(c echo.Context) error {
 	k, err := s.accountKey(c)
 	if err != nil {
@@ -210,6 +217,7 @@ func (s *Server) rollForm(c echo.Context) error {
 	return s.rollDialog(c, http.StatusOK, k, views.Form{Values: map[string]string{"grace": "24h"}})
 }
 
+// rollKey serves POST /accounts/:id/keys/:kid/roll.
 func (s *Server) rollKey(c echo.Context) error {
 	a := currentAccount(c)
 	keyID, err := pathID(c, "kid")

@@ -32,18 +32,6 @@ const contentSecurityPolicy = "default-src 'self'; object-src 'none'; base-uri '
 // /v1 API and the probes): they load nothing and may not be framed.
 const apiContentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'"
 
-// servesPages reports whether path answers with pages a browser renders, as
-// opposed to the /v1 API and the probes.
-func servesPages(path string) bool {
-	return !isAPIPath(path) && !isProbe(path)
-}
-
-// isSessionless reports whether path is answered without a session or CSRF
-// token: static files, the probes and the /v1 API, which authenticates by key.
-func isSessionless(path string) bool {
-	return strings.HasPrefix(path, "/static/") || isProbe(path) || isAPIPath(path)
-}
-
 func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) (err error) {
 		defer func() {
@@ -229,4 +217,49 @@ func (s *Server) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	})
+}
+
+// requireAuditReader lets only Owners, Reviewers and Admins open the audit log.
+func (s *Server) requireAuditReader(next echo.HandlerFunc) echo.HandlerFunc {
+	return s.requireUser(func(c echo.Context) error {
+		if !currentUser(c).Role.CanReadAudit() {
+			return keyport.ErrForbidden
+		}
+		return next(c)
+	})
+}
+
+// loadAccount puts the API account named by the :id path parameter into the
+// context, when it belongs to the signed-in user's merchant; otherwise 404.
+func (s *Server) loadAccount(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c, "id")
+		if err != nil {
+			return err
+		}
+		if err := s.setAccount(c, id); err != nil {
+			return err
+		}
+		return next(c)
+	}
+}
+
+// requireKeyManager lets only Owners and Developers change keys and requests.
+func (s *Server) requireKeyManager(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !currentUser(c).Role.CanManageKeys() {
+			return keyport.ErrForbidden
+		}
+		return next(c)
+	}
+}
+
+// requireOwner lets only the merchant's Owners manage the team.
+func (s *Server) requireOwner(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if currentUser(c).Role != keyport.RoleOwner {
+			return keyport.ErrForbidden
+		}
+		return next(c)
+	}
 }

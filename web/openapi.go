@@ -99,6 +99,7 @@ func openAPIError(status int, schema string) object {
 	return object{"description": apiErrorDescriptions[status], "content": object{"application/json": object{"schema": object{"$ref": schema}}}}
 }
 
+// openAPI serves GET /v1/openapi.json.
 func (s *Server) openAPI(c echo.Context) error {
 	body, err := openAPIDoc()
 	if err != nil {

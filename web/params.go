@@ -53,21 +53,6 @@ func actor(c echo.Context) keyport.Actor {
 	return keyport.UserActor(currentUser(c), c.RealIP())
 }
 
-// loadAccount puts the API account named by the :id path parameter into the
-// context, when it belongs to the signed-in user's merchant; otherwise 404.
-func (s *Server) loadAccount(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		id, err := pathID(c, "id")
-		if err != nil {
-			return err
-		}
-		if err := s.setAccount(c, id); err != nil {
-			return err
-		}
-		return next(c)
-	}
-}
-
 // setAccount puts the API account with this id into the context when it belongs to the signed-in user's merchant; otherwise 404.
 func (s *Server) setAccount(c echo.Context, id int64) error {
 	a, err := s.db.AccountOf(c.Request().Context(), currentUser(c).MerchantID, id)
@@ -81,16 +66,6 @@ func (s *Server) setAccount(c echo.Context, id int64) error {
 func currentAccount(c echo.Context) *keyport.APIAccount {
 	a, _ := c.Get(ctxAccount).(*keyport.APIAccount)
 	return a
-}
-
-// requireKeyManager lets only Owners and Developers change keys and requests.
-func (s *Server) requireKeyManager(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if !currentUser(c).Role.CanManageKeys() {
-			return keyport.ErrForbidden
-		}
-		return next(c)
-	}
 }
 
 // formLevelError returns the message of a store refusal that belongs at the top

@@ -19,10 +19,12 @@ func (s *Server) requestFormDialog(c echo.Context, status int, f views.Form) err
 	return s.dialog(c, status, "Request a live token", "/accounts", "", false, body)
 }
 
+// newRequestForm serves GET /accounts/:id/requests/new.
 func (s *Server) newRequestForm(c echo.Context) error {
 	return s.requestFormDialog(c, http.StatusOK, views.Form{})
 }
 
+// fileRequest serves POST /accounts/:id/requests.
 func (s *Server) fileRequest(c echo.Context) error {
 	a := currentAccount(c)
 	values := formValues(c, requestFields...)
@@ -48,6 +50,7 @@ func (s *Server) fileRequest(c echo.Context) error {
 	return redirect(c, views.KeysURL(a.ID))
 }
 
+// replyToRequest serves POST /accounts/:id/requests/:rid/reply.
 func (s *Server) replyToRequest(c echo.Context) error {
 	a := currentAccount(c)
 	requestID, err := pathID(c, "rid")
@@ -84,6 +87,7 @@ func (s *Server) replyError(c echo.Context, requestID int64, reply, msg string) 
 	return render(c, http.StatusUnprocessableEntity, views.KeysPage(s.page(c, tab.Account.Name+" · Developer keys", "/accounts"), v))
 }
 
+// cancelRequest serves POST /accounts/:id/requests/:rid/cancel.
 func (s *Server) cancelRequest(c echo.Context) error {
 	a := currentAccount(c)
 	requestID, err := pathID(c, "rid")
@@ -97,6 +101,7 @@ func (s *Server) cancelRequest(c echo.Context) error {
 	return redirect(c, views.KeysURL(a.ID))
 }
 
+// issueLiveKey serves POST /accounts/:id/requests/:rid/issue.
 func (s *Server) issueLiveKey(c echo.Context) error {
 	a := currentAccount(c)
 	requestID, err := pathID(c, "rid")
@@ -113,6 +118,7 @@ func (s *Server) issueLiveKey(c echo.Context) error {
 // dismissNotice hides a request's notice for the user's merchant. An htmx
 // request gets an empty answer that swaps the notice away; a plain form is sent
 // back to the page it came from.
+// Route: POST /notices/:rid/dismiss.
 func (s *Server) dismissNotice(c echo.Context) error {
 	requestID, err := pathID(c, "rid")
 	if err != nil {

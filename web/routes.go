@@ -1,6 +1,8 @@
 package web
 
 import (
+	"strings"
+
 	"github.com/labstack/echo/v4"
 
 	"keyport"
@@ -119,4 +121,30 @@ func (s *Server) routes() {
 	admin.POST("/requests/:rid/ask", s.askForInfo)
 	admin.GET("/settings", s.settingsPage)
 	admin.POST("/settings", s.saveSettings)
+}
+
+// servesPages reports whether path answers with pages a browser renders, as
+// opposed to the /v1 API and the probes.
+func servesPages(path string) bool {
+	return !isAPIPath(path) && !isProbe(path)
+}
+
+// isSessionless reports whether path is answered without a session or CSRF
+// token: static files, the probes and the /v1 API, which authenticates by key.
+func isSessionless(path string) bool {
+	return strings.HasPrefix(path, "/static/") || isProbe(path) || isAPIPath(path)
+}
+
+func isAPIRequest(c echo.Context) bool {
+	return isAPIPath(c.Request().URL.Path)
+}
+
+// isAPIPath reports whether path belongs to the /v1 API.
+func isAPIPath(path string) bool {
+	return path == "/v1" || strings.HasPrefix(path, "/v1/")
+}
+
+// isProbe reports whether path is the liveness or readiness probe.
+func isProbe(path string) bool {
+	return path == "/healthz" || path == "/readyz"
 }

@@ -32,6 +32,7 @@ func secretsFilter(c echo.Context) keyport.SecretsFilter {
 	return f
 }
 
+// secretsPage serves GET /secrets.
 func (s *Server) secretsPage(c echo.Context) error {
 	u := currentUser(c)
 	ctx := c.Request().Context()
@@ -58,6 +59,7 @@ func (s *Server) supportMerchant(c echo.Context) (int64, string, error) {
 }
 
 // supportSecrets is the admins' read-only view of one merchant's API secrets.
+// Route: GET /admin/merchants/:mid/secrets.
 func (s *Server) supportSecrets(c echo.Context) error {
 	merchantID, name, err := s.supportMerchant(c)
 	if err != nil {
@@ -91,6 +93,7 @@ func (s *Server) supportKey(c echo.Context) (int64, keyport.APIKey, error) {
 }
 
 // supportPermissions is the eye panel of a merchant's key for admins.
+// Route: GET /admin/merchants/:mid/secrets/:kid.
 func (s *Server) supportPermissions(c echo.Context) error {
 	merchantID, k, err := s.supportKey(c)
 	if err != nil {
@@ -108,6 +111,7 @@ func (s *Server) supportRevokeDialog(c echo.Context, status int, merchantID int6
 	return s.dialog(c, status, "Revoke “"+k.Name+"”", "/admin/merchants", "", false, body)
 }
 
+// supportRevokeForm serves GET /admin/merchants/:mid/secrets/:kid/revoke.
 func (s *Server) supportRevokeForm(c echo.Context) error {
 	merchantID, k, err := s.supportKey(c)
 	if err != nil {
@@ -117,6 +121,7 @@ func (s *Server) supportRevokeForm(c echo.Context) error {
 }
 
 // supportRevoke revokes a merchant's key for the API team, with a required reason the merchant sees.
+// Route: POST /admin/merchants/:mid/secrets/:kid/revoke.
 func (s *Server) supportRevoke(c echo.Context) error {
 	merchantID, k, err := s.supportKey(c)
 	if err != nil {
@@ -135,6 +140,7 @@ func (s *Server) supportRevoke(c echo.Context) error {
 }
 
 // secretPermissions is the eye panel of one key.
+// Route: GET /secrets/:kid.
 func (s *Server) secretPermissions(c echo.Context) error {
 	id, err := pathID(c, "kid")
 	if err != nil {
@@ -158,6 +164,7 @@ func secretsBack(back string) string {
 	return "/secrets?" + u.Query().Encode()
 }
 
+// revokeSecret serves POST /secrets/:kid/revoke.
 func (s *Server) revokeSecret(c echo.Context) error {
 	u := currentUser(c)
 	id, err := pathID(c, "kid")
@@ -177,6 +184,7 @@ func (s *Server) revokeSecret(c echo.Context) error {
 }
 
 // newSecretForm opens the key form for the account chosen on the API secrets page.
+// Route: GET /secrets/new.
 func (s *Server) newSecretForm(c echo.Context) error {
 	id, err := strconv.ParseInt(c.QueryParam("account"), 10, 64)
 	if err != nil || id <= 0 {

@@ -24,6 +24,7 @@ func (s *Server) renderUserSettings(c echo.Context, status int, password views.F
 	return render(c, status, views.UserSettingsPage(s.page(c, "Your settings", "/settings"), v))
 }
 
+// userSettings serves GET /settings.
 func (s *Server) userSettings(c echo.Context) error {
 	return s.renderUserSettings(c, http.StatusOK, views.Form{})
 }
@@ -31,6 +32,7 @@ func (s *Server) userSettings(c echo.Context) error {
 // changePassword checks the current password, stores the new one, ends every
 // other session of the user and renews the current session's id. Wrong
 // current passwords count toward the login throttle of the account.
+// Route: POST /settings/password.
 func (s *Server) changePassword(c echo.Context) error {
 	u := currentUser(c)
 	ip := c.RealIP()
@@ -92,6 +94,7 @@ func (s *Server) changePassword(c echo.Context) error {
 }
 
 // endAllSessions signs the user out of every session, this one included.
+// Route: POST /settings/sessions/end.
 func (s *Server) endAllSessions(c echo.Context) error {
 	if _, err := s.db.EndAllSessions(c.Request().Context(), actor(c), *currentUser(c)); err != nil {
 		return err

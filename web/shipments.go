@@ -9,6 +9,7 @@ import (
 	"keyport/views"
 )
 
+// shipmentsPage serves GET /accounts/:id/shipments.
 func (s *Server) shipmentsPage(c echo.Context) error {
 	a := currentAccount(c)
 	mode := keyport.ModeTest
@@ -25,6 +26,7 @@ func (s *Server) shipmentsPage(c echo.Context) error {
 	return render(c, http.StatusOK, views.ShipmentsPage(s.page(c, a.Name+" · Shipments", "/accounts"), *a, sp, s.Now()))
 }
 
+// shipmentDetail serves GET /accounts/:id/shipments/:sid.
 func (s *Server) shipmentDetail(c echo.Context) error {
 	a := currentAccount(c)
 	id, err := pathID(c, "sid")

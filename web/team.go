@@ -13,16 +13,6 @@ import (
 	"keyport/views"
 )
 
-// requireOwner lets only the merchant's Owners manage the team.
-func (s *Server) requireOwner(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if currentUser(c).Role != keyport.RoleOwner {
-			return keyport.ErrForbidden
-		}
-		return next(c)
-	}
-}
-
 func (s *Server) renderTeam(c echo.Context, status int, v views.TeamView) error {
 	u := currentUser(c)
 	ctx := c.Request().Context()
@@ -37,11 +27,13 @@ func (s *Server) renderTeam(c echo.Context, status int, v views.TeamView) error 
 	return render(c, status, views.TeamPage(s.page(c, "Team", "/team"), v))
 }
 
+// teamPage serves GET /team.
 func (s *Server) teamPage(c echo.Context) error {
 	return s.renderTeam(c, http.StatusOK, views.TeamView{})
 }
 
 // invite creates an invitation and shows its one-time link in the response.
+// Route: POST /team/invitations.
 func (s *Server) invite(c echo.Context) error {
 	in := keyport.NewInvitation{Email: c.FormValue("email"), Role: keyport.Role(c.FormValue("role"))}
 	err := in.Validate()
@@ -61,6 +53,7 @@ func (s *Server) invite(c echo.Context) error {
 	return err
 }
 
+// revokeInvitation serves POST /team/invitations/:iid/revoke.
 func (s *Server) revokeInvitation(c echo.Context) error {
 	id, err := pathID(c, "iid")
 	if err != nil {
@@ -91,6 +84,7 @@ func (s *Server) teamChange(c echo.Context, change func(userID int64) error, don
 	return redirect(c, "/team")
 }
 
+// changeRole serves POST /team/members/:uid/role.
 func (s *Server) changeRole(c echo.Context) error {
 	role := keyport.Role(c.FormValue("role"))
 	return s.teamChange(c, func(id int64) error {
@@ -98,6 +92,7 @@ func (s *Server) changeRole(c echo.Context) error {
 	}, fmt.Sprintf("Role changed to %s.", role.Label()))
 }
 
+// removeMember serves POST /team/members/:uid/remove.
 func (s *Server) removeMember(c echo.Context) error {
 	return s.teamChange(c, func(id int64) error {
 		return s.db.RemoveMember(c.Request().Context(), actor(c), currentUser(c).MerchantID, id)
@@ -105,6 +100,7 @@ func (s *Server) removeMember(c echo.Context) error {
 }
 
 // invitationForm is the page an invitation link opens.
+// Route: GET /invite.
 func (s *Server) invitationForm(c echo.Context) error {
 	token := c.QueryParam("token")
 	inv, err := s.db.InvitationByToken(c.Request().Context(), token)
@@ -125,6 +121,7 @@ func invalidInvitation(err error) error {
 }
 
 // acceptInvitation creates the invited member and signs them in.
+// Route: POST /invite.
 func (s *Server) acceptInvitation(c echo.Context) error {
 	token := c.FormValue("token")
 	inv, err := s.db.InvitationByToken(c.Request().Context(), token)

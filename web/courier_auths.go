@@ -23,6 +23,7 @@ func (s *Server) authsDialog(c echo.Context, status int, notice string, revealed
 	return s.dialog(c, status, "Registered Auths · "+a.Name, "/accounts", accountsChanged, false, body)
 }
 
+// authsPage serves GET /accounts/:id/auths.
 func (s *Server) authsPage(c echo.Context) error { return s.authsDialog(c, http.StatusOK, "", nil) }
 
 // chosenCourier looks up the submitted courier code; nil when none or unknown.
@@ -49,6 +50,7 @@ func (s *Server) authFormDialog(c echo.Context, status int, courier *keyport.Cou
 	return s.dialog(c, status, "Register a new auth · "+a.Name, "/accounts", accountsChanged, false, body)
 }
 
+// newAuthForm serves GET /accounts/:id/auths/new.
 func (s *Server) newAuthForm(c echo.Context) error {
 	courier, err := s.chosenCourier(c)
 	if err != nil {
@@ -58,6 +60,7 @@ func (s *Server) newAuthForm(c echo.Context) error {
 }
 
 // courierFields is the htmx fragment of the chosen courier's credential fields.
+// Route: GET /accounts/:id/auths/fields.
 func (s *Server) courierFields(c echo.Context) error {
 	courier, err := s.chosenCourier(c)
 	if err != nil {
@@ -89,6 +92,7 @@ func authInput(c echo.Context, courier *keyport.Courier) (keyport.NewAuth, map[s
 
 // registerAuth saves courier credentials, or, for the no-JavaScript "show
 // fields" button, re-renders the form with the chosen courier's fields.
+// Route: POST /accounts/:id/auths.
 func (s *Server) registerAuth(c echo.Context) error {
 	a := currentAccount(c)
 	courier, err := s.chosenCourier(c)
@@ -118,6 +122,7 @@ func (s *Server) registerAuth(c echo.Context) error {
 }
 
 // revealAuthSecret shows one secret field of a registered auth, audited.
+// Route: POST /accounts/:id/auths/:aid/reveal.
 func (s *Server) revealAuthSecret(c echo.Context) error {
 	a := currentAccount(c)
 	authID, err := pathID(c, "aid")
@@ -135,6 +140,7 @@ func (s *Server) revealAuthSecret(c echo.Context) error {
 	return render(c, http.StatusOK, views.SecretValue(views.SecretField{AccountID: a.ID, AuthID: authID, Field: f, Value: value, Shown: true}))
 }
 
+// deleteAuth serves POST /accounts/:id/auths/:aid/delete.
 func (s *Server) deleteAuth(c echo.Context) error {
 	a := currentAccount(c)
 	authID, err := pathID(c, "aid")
