@@ -210,7 +210,7 @@ func CheckKeyName(name string) string {
 	switch {
 	case name == "":
 		return "Token name is required."
-	case !cleanText(name, false):
+	case !CleanText(name, false):
 		return "Token name contains characters that are not allowed."
 	case utf8.RuneCountInString(name) > MaxKeyNameLength:
 		return "Token name must be at most 100 characters."

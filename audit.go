@@ -1,11 +1,8 @@
 package keyport
 
 import (
-	"net/url"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // AuditPerPage is how many events one page of the audit log lists.
@@ -67,109 +64,6 @@ type AuditFilter struct {
 	From, To time.Time
 	// Page is the page asked for; the log is sorted by time, then id.
 	Page PageRequest
-}
-
-// ParseAuditFilter reads the audit log's query parameters: merchant ("platform"
-// or an id), account, actor, action, from and to (YYYY-MM-DD), and the cursor
-// (before or after). Bad values come back as a ValidationError keyed by the
-// parameter, alongside the filter of the values that were good; a bad cursor
-// is ignored, leading to the first page.
-func ParseAuditFilter(q url.Values) (AuditFilter, error) {
-	var f AuditFilter
-	var v ValidationError
-	switch m := strings.TrimSpace(q.Get("merchant")); m {
-	case "":
-	case "platform":
-		f.Platform = true
-	default:
-		if f.MerchantID = positiveID(m); f.MerchantID == 0 {
-			v.Add("merchant", "Choose a merchant from the list.")
-		}
-	}
-	if a := strings.TrimSpace(q.Get("account")); a != "" {
-		if f.AccountID = positiveID(a); f.AccountID == 0 {
-			v.Add("account", "Choose an API account from the list.")
-		}
-	}
-	f.Actor = strings.TrimSpace(q.Get("actor"))
-	if msg := checkFilterText(f.Actor, "Actor"); msg != "" {
-		v.Add("actor", msg)
-		f.Actor = ""
-	}
-	f.Action = strings.TrimSpace(q.Get("action"))
-	if msg := checkFilterText(f.Action, "Action"); msg != "" {
-		v.Add("action", msg)
-		f.Action = ""
-	}
-	var msg string
-	if f.From, msg = parseAuditDate(q.Get("from"), "Start date"); msg != "" {
-		v.Add("from", msg)
-	}
-	if f.To, msg = parseAuditDate(q.Get("to"), "End date"); msg != "" {
-		v.Add("to", msg)
-	}
-	if !f.From.IsZero() && !f.To.IsZero() && f.From.After(f.To) {
-		v.Add("to", "The end date must be on or after the start date.")
-	}
-	f.Page = DefaultPageParams.Parse(q)
-	return f, v.OrNil()
-}
-
-func positiveID(s string) int64 {
-	id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
-	if err != nil || id <= 0 {
-		return 0
-	}
-	return id
-}
-
-func checkFilterText(s, label string) string {
-	switch {
-	case !cleanText(s, false):
-		return label + " contains characters that are not allowed."
-	case utf8.RuneCountInString(s) > 200:
-		return label + " must be at most 200 characters."
-	}
-	return ""
-}
-
-func parseAuditDate(s, label string) (time.Time, string) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, ""
-	}
-	t, err := time.Parse(AuditDateLayout, s)
-	if err != nil {
-		return time.Time{}, label + " must be a date written as YYYY-MM-DD, such as 2024-03-31."
-	}
-	return t, ""
-}
-
-// Query writes the filter back as the audit log's query parameters, without the cursor.
-func (f AuditFilter) Query() url.Values {
-	q := url.Values{}
-	switch {
-	case f.Platform:
-		q.Set("merchant", "platform")
-	case f.MerchantID != 0:
-		q.Set("merchant", strconv.FormatInt(f.MerchantID, 10))
-	}
-	if f.AccountID != 0 {
-		q.Set("account", strconv.FormatInt(f.AccountID, 10))
-	}
-	if f.Actor != "" {
-		q.Set("actor", f.Actor)
-	}
-	if f.Action != "" {
-		q.Set("action", f.Action)
-	}
-	if !f.From.IsZero() {
-		q.Set("from", f.From.Format(AuditDateLayout))
-	}
-	if !f.To.IsZero() {
-		q.Set("to", f.To.Format(AuditDateLayout))
-	}
-	return q
 }
 
 // AuditPage is one page of audit events, newest first: Prev leads to newer
@@ -281,14 +175,4 @@ func AuditObjectLabel(objectType string, objectID int64) string {
 		return name
 	}
 	return name + " #" + strconv.FormatInt(objectID, 10)
-}
-
-// CSVCell makes a value safe to open in a spreadsheet: a cell that starts with
-// a character spreadsheets read as a formula (= + - @, tab or carriage return)
-// gets a leading apostrophe, so it is shown as text and never evaluated.
-func CSVCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

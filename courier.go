@@ -74,7 +74,7 @@ func (a NewAuth) Validate(c *Courier) error {
 			switch {
 			case val == "" && f.Required:
 				v.Add("field_"+f.Name, f.Label+" is required.")
-			case !cleanText(val, false):
+			case !CleanText(val, false):
 				v.Add("field_"+f.Name, f.Label+" contains characters that are not allowed.")
 			case utf8.RuneCountInString(val) > MaxFieldLength:
 				v.Add("field_"+f.Name, f.Label+" must be at most 500 characters.")

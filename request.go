@@ -69,6 +69,39 @@ func CanMove(from, to RequestState) bool {
 	return false
 }
 
+// RequestFilter is one of the approval queue's filters: the value in its
+// URL, its label, and the request states it shows.
+type RequestFilter struct {
+	Value, Label string
+	States       []RequestState
+}
+
+// RequestFilters are the approval queue's filters, the first being the default.
+var RequestFilters = []RequestFilter{
+	{"open", "Waiting (pending and needs information)", []RequestState{RequestPending, RequestNeedsInfo}},
+	{"pending", RequestPending.Label(), []RequestState{RequestPending}},
+	{"needs_info", RequestNeedsInfo.Label(), []RequestState{RequestNeedsInfo}},
+	{"approved", RequestApproved.Label(), []RequestState{RequestApproved}},
+	{"issued", RequestIssued.Label(), []RequestState{RequestIssued}},
+	{"rejected", RequestRejected.Label(), []RequestState{RequestRejected}},
+	{"cancelled", RequestCancelled.Label(), []RequestState{RequestCancelled}},
+	{"all", "All", []RequestState{RequestPending, RequestNeedsInfo, RequestApproved, RequestIssued, RequestRejected, RequestCancelled}},
+}
+
+// RequestFilterNamed returns the queue filter of a URL value, the default
+// for "", and false for a value that names none.
+func RequestFilterNamed(value string) (RequestFilter, bool) {
+	if value == "" {
+		return RequestFilters[0], true
+	}
+	for _, f := range RequestFilters {
+		if f.Value == value {
+			return f, true
+		}
+	}
+	return RequestFilter{}, false
+}
+
 // LiveKeyRequest is a merchant's request for a live secret key.
 type LiveKeyRequest struct {
 	ID               int64
@@ -140,7 +173,7 @@ func CheckText(text, label string, minLen, maxLen int) string {
 	switch {
 	case n == 0:
 		return label + " is required."
-	case !cleanText(text, true):
+	case !CleanText(text, true):
 		return label + " contains characters that are not allowed."
 	case n < minLen:
 		return label + " must be at least " + strconv.Itoa(minLen) + " characters."

@@ -2,6 +2,7 @@ package keyport
 
 import (
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -44,7 +45,10 @@ func (r Role) Valid() bool {
 }
 
 // IsMerchantRole reports whether r is a role inside a merchant.
-func (r Role) IsMerchantRole() bool { return r == RoleOwner || r == RoleDeveloper || r == RoleReviewer }
+func (r Role) IsMerchantRole() bool { return slices.Contains(MemberRoles, r) }
+
+// MemberRoles are the roles of a merchant's members, the ones an Owner may give.
+var MemberRoles = []Role{RoleOwner, RoleDeveloper, RoleReviewer}
 
 // CanManageKeys reports whether r may create and change API accounts, keys and auths.
 func (r Role) CanManageKeys() bool { return r == RoleOwner || r == RoleDeveloper }
@@ -128,7 +132,7 @@ func CheckName(name, label string) string {
 	switch {
 	case name == "":
 		return label + " is required."
-	case !cleanText(name, false):
+	case !CleanText(name, false):
 		return label + " contains characters that are not allowed."
 	case utf8.RuneCountInString(name) > MaxNameLength:
 		return label + " must be at most 100 characters."
@@ -136,9 +140,9 @@ func CheckName(name, label string) string {
 	return ""
 }
 
-// cleanText reports whether s is valid UTF-8 without control characters such
+// CleanText reports whether s is valid UTF-8 without control characters such
 // as NUL, escape or line breaks; a multi-line text may hold tabs and line breaks.
-func cleanText(s string, multiLine bool) bool {
+func CleanText(s string, multiLine bool) bool {
 	if !utf8.ValidString(s) {
 		return false
 	}

@@ -81,7 +81,7 @@ func AccountLabel(a keyport.AuditAccount) string {
 
 // withQuery is base with the filter's query and the page req's cursor, if any.
 func (v AuditView) withQuery(base string, req keyport.PageRequest) string {
-	if q := keyport.DefaultPageParams.Link(v.Page.Filter.Query(), req); q != "" {
+	if q := keyport.DefaultPageParams.Link(AuditQuery(v.Page.Filter), req); q != "" {
 		return base + "?" + q
 	}
 	return base
@@ -103,7 +103,7 @@ func (v AuditView) OlderURL() string { return v.withQuery(AuditURL, v.Page.Next)
 func (v AuditView) ExportURL() string { return v.withQuery(AuditExportURL, keyport.PageRequest{}) }
 
 // Filtered reports whether any filter is set.
-func (v AuditView) Filtered() bool { return len(v.Page.Filter.Query()) > 0 }
+func (v AuditView) Filtered() bool { return len(AuditQuery(v.Page.Filter)) > 0 }
 
 // AuditTime is an event's time to the second, in UTC.
 func AuditTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }

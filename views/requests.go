@@ -9,18 +9,6 @@ import (
 	"keyport"
 )
 
-// QueueFilters are the approval queue's state filters, the first being the default.
-var QueueFilters = []struct{ Value, Label string }{
-	{"open", "Waiting (pending and needs information)"},
-	{"pending", "Pending review"},
-	{"needs_info", "Needs information"},
-	{"approved", "Approved"},
-	{"issued", "Issued"},
-	{"rejected", "Rejected"},
-	{"cancelled", "Cancelled"},
-	{"all", "All"},
-}
-
 // QueueView is the approval queue page's data.
 type QueueView struct {
 	Requests keyport.Page[keyport.RequestWithActivity]

@@ -21,9 +21,6 @@ type TeamView struct {
 	InviteEmail string
 }
 
-// MemberRoles are the roles an Owner may give.
-var MemberRoles = []keyport.Role{keyport.RoleOwner, keyport.RoleDeveloper, keyport.RoleReviewer}
-
 // InvitePageView is the page where an invited person sets their name and password.
 type InvitePageView struct {
 	Invitation keyport.Invitation

@@ -13,35 +13,18 @@ import (
 
 const queuePerPage = 50
 
-// queueStates maps a queue filter to the states it shows.
-func queueStates(filter string) ([]keyport.RequestState, string) {
-	switch filter {
-	case "", "open":
-		return []keyport.RequestState{keyport.RequestPending, keyport.RequestNeedsInfo}, "open"
-	case "all":
-		return []keyport.RequestState{keyport.RequestPending, keyport.RequestNeedsInfo, keyport.RequestApproved,
-			keyport.RequestIssued, keyport.RequestRejected, keyport.RequestCancelled}, "all"
-	}
-	for _, f := range views.QueueFilters {
-		if f.Value == filter {
-			return []keyport.RequestState{keyport.RequestState(filter)}, filter
-		}
-	}
-	return nil, ""
-}
-
 // requestQueue serves GET /admin/requests.
 func (s *Server) requestQueue(c echo.Context) error {
-	states, filter := queueStates(c.QueryParam("state"))
-	if filter == "" {
+	filter, ok := keyport.RequestFilterNamed(c.QueryParam("state"))
+	if !ok {
 		return echo.NewHTTPError(http.StatusBadRequest, "Unknown state filter.")
 	}
-	page, total, err := s.db.ListRequests(c.Request().Context(), store.QueueFilter{States: states,
+	page, total, err := s.db.ListRequests(c.Request().Context(), store.QueueFilter{States: filter.States,
 		Page: keyport.DefaultPageParams.Parse(c.QueryParams()), PerPage: queuePerPage})
 	if err != nil {
 		return err
 	}
-	q := views.QueueView{Requests: page, Total: total, Filter: filter, Now: s.Now()}
+	q := views.QueueView{Requests: page, Total: total, Filter: filter.Value, Now: s.Now()}
 	return render(c, http.StatusOK, views.QueuePage(s.page(c, "Live key requests", "/admin/requests"), q))
 }
 

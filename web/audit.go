@@ -23,7 +23,7 @@ func (s *Server) auditView(c echo.Context) (views.AuditView, keyport.AuditScope,
 	u := currentUser(c)
 	ctx := c.Request().Context()
 	scope := keyport.AuditScopeOf(u)
-	f, ferr := keyport.ParseAuditFilter(c.QueryParams())
+	f, ferr := parseAuditFilter(c.QueryParams())
 	errs := fieldErrors(ferr)
 	if errs == nil {
 		errs = map[string]string{}
@@ -57,7 +57,7 @@ func (s *Server) auditView(c echo.Context) (views.AuditView, keyport.AuditScope,
 		}
 	}
 	v.Page.Filter = f
-	values := f.Query()
+	values := views.AuditQuery(f)
 	if len(errs) > 0 {
 		values = c.QueryParams()
 	}
@@ -129,7 +129,7 @@ func (s *Server) auditExport(c echo.Context) error {
 			record = slices.Insert(record, 2, views.MerchantLabel(e))
 		}
 		for i := range record {
-			record[i] = keyport.CSVCell(record[i])
+			record[i] = csvCell(record[i])
 		}
 		if err := w.Write(record); err != nil {
 			return err
