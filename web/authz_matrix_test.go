@@ -390,6 +390,7 @@ func (c *client) sendAs(method, uri string, form url.Values) response {
 // a row fails, so a new route cannot go unreviewed. The cells share nothing
 // but the read-only seed, so they run in parallel.
 func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
 	seedApp := newTestApp(t)
 	seed := seedAuthzMatrix(t, seedApp)
 	snapshot := filepath.Join(t.TempDir(), "seed.db")

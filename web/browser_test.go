@@ -288,6 +288,7 @@ func (b *browser) location() string {
 }
 
 func TestBrowserSignupLogoutLogin(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	b := newBrowser(t, app)
 
@@ -328,6 +329,7 @@ func TestBrowserSignupLogoutLogin(t *testing.T) {
 // TestBrowserHarnessCatchesCSPViolations proves the checks the other browser
 // tests rely on: an inline script is refused by the CSP and reported.
 func TestBrowserHarnessCatchesCSPViolations(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	b := newBrowser(t, app)
 	b.open("/login")
