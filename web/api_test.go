@@ -270,6 +270,7 @@ func TestAPIIsolatesAccountsAndModes(t *testing.T) {
 }
 
 func TestAPIKeyChangesTakeEffectOnTheNextRequest(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	m := app.apiMerchant("Acme")
 	ctx := context.Background()

@@ -46,6 +46,7 @@ func readCSV(t *testing.T, body string) [][]string {
 }
 
 func TestAuditLogIsForOwnersReviewersAndAdmins(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	owner, acme := app.merchant("Acme", "owner@acme.test")
 	owner.generate(acme, "CI server")

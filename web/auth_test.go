@@ -30,6 +30,7 @@ func TestSignupCreatesMerchantAndLandsOnAccounts(t *testing.T) {
 }
 
 func TestSignupValidation(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		form    url.Values
@@ -191,7 +192,9 @@ func TestLoginErrorSameForUnknownEmailAndWrongPassword(t *testing.T) {
 }
 
 func TestLoginThrottling(t *testing.T) {
+	t.Parallel()
 	t.Run("per account", func(t *testing.T) {
+		t.Parallel()
 		app := newTestApp(t)
 		app.signupMerchant("Acme", "owner@acme.test")
 		c := app.client()
@@ -208,6 +211,7 @@ func TestLoginThrottling(t *testing.T) {
 		wantStatus(t, c.post("/login", url.Values{"email": {"owner@acme.test"}, "password": {testPassword}}), http.StatusSeeOther)
 	})
 	t.Run("per IP across accounts", func(t *testing.T) {
+		t.Parallel()
 		app := newTestApp(t)
 		app.signupMerchant("Acme", "owner@acme.test")
 		c := app.client()
@@ -225,6 +229,7 @@ func TestLoginThrottling(t *testing.T) {
 }
 
 func TestForwardedForIgnoredWithoutTrustedProxies(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.signupMerchant("Acme", "owner@acme.test")
 	c := app.client()

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -387,8 +388,10 @@ func (c *client) sendAs(method, uri string, form url.Values) response {
 // TestAuthorizationMatrix sends every route of the router, as each role,
 // against merchant A's objects, each request on its own copy of the seeded
 // database, and expects the class of outcome in authzMatrix. A route without
-// a row fails, so a new route cannot go unreviewed.
+// a row fails, so a new route cannot go unreviewed. The cells share nothing
+// but the read-only seed, so they run in parallel.
 func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
 	seedApp := newTestApp(t)
 	seed := seedAuthzMatrix(t, seedApp)
 	snapshot := filepath.Join(t.TempDir(), "seed.db")
@@ -410,8 +413,19 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return routes[i].Method < routes[j].Method
 	})
 	seen := map[string]bool{}
+	var countsMu sync.Mutex
 	counts := map[outcome]int{}
 	cells := 0
+	t.Cleanup(func() {
+		countsMu.Lock()
+		defer countsMu.Unlock()
+		classes := make([]string, 0, len(counts))
+		for o, n := range counts {
+			classes = append(classes, fmt.Sprintf("%s %d", o, n))
+		}
+		sort.Strings(classes)
+		t.Logf("%d routes × %d roles = %d requests: %s", len(seen), matrixRoles, cells, strings.Join(classes, ", "))
+	})
 	for _, r := range routes {
 		if r.Method == echo.RouteNotFound || isLoadTestRoute(r.Path) {
 			continue
@@ -426,6 +440,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		for role := matrixRole(0); role < matrixRoles; role++ {
 			want := row.want[role]
 			t.Run(key+" as "+role.String(), func(t *testing.T) {
+				t.Parallel()
 				file := filepath.Join(t.TempDir(), "test.db")
 				if err := os.WriteFile(file, seedBytes, 0o600); err != nil {
 					t.Fatal(err)
@@ -447,8 +462,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 				c := seed.clients[role].on(app)
 				res := c.sendAs(r.Method, uri, form)
 				got := outcomeOf(res)
+				countsMu.Lock()
 				counts[got]++
 				cells++
+				countsMu.Unlock()
 				if got != want {
 					body := res.Body
 					if len(body) > 600 {
@@ -488,10 +505,4 @@ func TestAuthorizationMatrix(t *testing.T) {
 	if len(seen) < 80 {
 		t.Fatalf("only %d routes found: the route walk is broken", len(seen))
 	}
-	classes := make([]string, 0, len(counts))
-	for o, n := range counts {
-		classes = append(classes, fmt.Sprintf("%s %d", o, n))
-	}
-	sort.Strings(classes)
-	t.Logf("%d routes × %d roles = %d requests: %s", len(seen), matrixRoles, cells, strings.Join(classes, ", "))
 }

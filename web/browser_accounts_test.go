@@ -41,6 +41,7 @@ func (b *browser) closeDialogRefreshingAccounts() {
 }
 
 func TestBrowserCreateAPIAccount(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.signupMerchant("Acme Parcels", "owner@acme.test")
 	b := newBrowser(t, app)
@@ -85,6 +86,7 @@ func TestBrowserCreateAPIAccount(t *testing.T) {
 }
 
 func TestBrowserKeysAndTokensCreateAndRemove(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.signupMerchant("Acme Parcels", "owner@acme.test")
 	b := newBrowser(t, app)
@@ -116,6 +118,7 @@ func TestBrowserKeysAndTokensCreateAndRemove(t *testing.T) {
 }
 
 func TestBrowserRegisteredAuthDPD(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.signupMerchant("Acme Parcels", "owner@acme.test")
 	b := newBrowser(t, app)
@@ -161,6 +164,7 @@ func TestBrowserRegisteredAuthDPD(t *testing.T) {
 }
 
 func TestBrowserDisableAndEnableAccount(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
 	b := newBrowser(t, app)

@@ -14,6 +14,7 @@ import (
 // creates a shipment with it through /v1 from outside the browser, and sees
 // the shipment and the key's last use in the portal.
 func TestBrowserKeyFromThePortalCallsTheAPI(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	owner, res := app.merchant("Acme Parcels", "owner@acme.test")
 	owner.registerDPD(res, "Acme Ltd")

@@ -19,6 +19,7 @@ func (b *browser) auditActions() string {
 }
 
 func TestBrowserOwnerFiltersTheAuditLogAndExportsIt(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
 	owner := keyport.UserActor(&res.Owner, "198.51.100.9")

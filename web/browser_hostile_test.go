@@ -33,6 +33,7 @@ func (b *browser) wantInert(where string) {
 // show them: the markup reads as text, no script runs, and the harness sees no
 // CSP violation (which an injected inline handler would cause).
 func TestBrowserHostileNamesRenderAsText(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	var (
 		merchantName = pwnImg + " Parcels"

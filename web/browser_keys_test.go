@@ -49,6 +49,7 @@ const (
 )
 
 func TestBrowserDeveloperKeysFlow(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
 	app.createAdmin("staff@keyport.test")
@@ -141,6 +142,7 @@ func TestBrowserDeveloperKeysFlow(t *testing.T) {
 }
 
 func TestBrowserLiveRequestQuestionReplyCancelAndReject(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
 	app.createAdmin("staff@keyport.test")

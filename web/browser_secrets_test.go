@@ -19,6 +19,7 @@ func (b *browser) grantedPermissions() string {
 }
 
 func TestBrowserReviewerOpensTheEyePanel(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
 	if _, err := app.db.CreateKey(context.Background(), keyport.SystemActor, keyport.NewKey{AccountID: res.Account.ID,
@@ -50,6 +51,7 @@ func TestBrowserReviewerOpensTheEyePanel(t *testing.T) {
 }
 
 func TestBrowserRollATestKeyWithOneHourGrace(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
 	if _, err := app.db.CreateKey(context.Background(), keyport.UserActor(&res.Owner, ""), keyport.NewKey{AccountID: res.Account.ID,
@@ -85,6 +87,7 @@ func TestBrowserRollATestKeyWithOneHourGrace(t *testing.T) {
 // in the queue and approves; the merchant generates the key; a Reviewer's eye
 // panel shows exactly shipments:read and "Costs hidden".
 func TestBrowserRestrictedLiveRequestToReviewersEyePanel(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
 	app.createAdmin("staff@keyport.test")
@@ -152,6 +155,7 @@ func TestBrowserRestrictedLiveRequestToReviewersEyePanel(t *testing.T) {
 func itoa(n int64) string { return fmt.Sprint(n) }
 
 func TestBrowserInviteAReviewerWhoLandsOnAPISecrets(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.signupMerchant("Acme Parcels", "owner@acme.test")
 	b := newBrowser(t, app)

@@ -50,6 +50,7 @@ func (b *browser) wantConfirmed(seen func() []string, prefix string) {
 const acmeRow = `//tr[td[normalize-space()='Acme Parcels']]`
 
 func TestBrowserAdminDisablesAndEnablesAMerchant(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
 	app.signupMerchant("Bolt Couriers", "owner@bolt.test")
@@ -93,6 +94,7 @@ func TestBrowserAdminDisablesAndEnablesAMerchant(t *testing.T) {
 }
 
 func TestBrowserChangePasswordAndSignOutEverywhere(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	app.signupMerchant("Acme Parcels", "owner@acme.test")
 	b := newBrowser(t, app)

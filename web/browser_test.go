@@ -45,6 +45,63 @@ const cspWatcher = `document.addEventListener('securitypolicyviolation', functio
   console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + e.blockedURI);
 });`
 
+// chromium is the one Chromium process the browser tests of the package share;
+// each test gets its own browser context in it, so no cookie or storage
+// crosses from one test to another.
+var chromium struct {
+	once sync.Once
+	// ctx is the context of the browser's first tab; a test's context is its child.
+	ctx  context.Context
+	err  error
+	stop func()
+}
+
+// sharedBrowser starts Chromium at exe on its first call and returns the
+// context of its first tab; stopSharedBrowser ends it.
+func sharedBrowser(exe string) (context.Context, error) {
+	chromium.once.Do(func() {
+		dir, err := os.MkdirTemp("", "keyport-chromium-")
+		if err != nil {
+			chromium.err = err
+			return
+		}
+		opts := append(chromedp.DefaultExecAllocatorOptions[:],
+			chromedp.ExecPath(exe),
+			chromedp.Flag("headless", true),
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-quic", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.UserDataDir(dir),
+			chromedp.WindowSize(1280, 900),
+		)
+		allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancelCtx := chromedp.NewContext(allocCtx)
+		chromium.stop = func() {
+			cancelCtx()
+			cancelAlloc()
+			os.RemoveAll(dir)
+		}
+		if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+			chromium.err = err
+			return
+		}
+		chromium.ctx = ctx
+	})
+	return chromium.ctx, chromium.err
+}
+
+// stopSharedBrowser ends the Chromium process of sharedBrowser, if it started one.
+func stopSharedBrowser() {
+	if chromium.stop != nil {
+		chromium.stop()
+	}
+}
+
+// newBrowser opens a tab, in a browser context of its own, on a real HTTP
+// server of app; it skips the test when there is no Chromium, except in CI.
 func newBrowser(t *testing.T, app *testApp) *browser {
 	t.Helper()
 	if testing.Short() && os.Getenv("CI") != "true" {
@@ -57,29 +114,17 @@ func newBrowser(t *testing.T, app *testApp) *browser {
 		}
 		t.Skip("no Chromium found at /usr/bin/chromium; install it to run browser tests")
 	}
+	shared, err := sharedBrowser(exe)
+	if err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
 	ts := httptest.NewServer(app.srv)
 	t.Cleanup(ts.Close)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cancelCtx()
-		cancelAlloc()
-	})
+	ctx, cancelCtx := chromedp.NewContext(shared, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancelCtx)
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start Chromium: %v", err)
+		t.Fatalf("open a tab in Chromium: %v", err)
 	}
 	b := &browser{t: t, ctx: ctx, base: ts.URL}
 	messages := chromedp.Console(ctx)
@@ -243,6 +288,7 @@ func (b *browser) location() string {
 }
 
 func TestBrowserSignupLogoutLogin(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	b := newBrowser(t, app)
 
@@ -283,6 +329,7 @@ func TestBrowserSignupLogoutLogin(t *testing.T) {
 // TestBrowserHarnessCatchesCSPViolations proves the checks the other browser
 // tests rely on: an inline script is refused by the CSP and reported.
 func TestBrowserHarnessCatchesCSPViolations(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	b := newBrowser(t, app)
 	b.open("/login")

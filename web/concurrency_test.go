@@ -149,6 +149,7 @@ func (a *testApp) maxActiveSecrets() (int, error) {
 }
 
 func TestConcurrentKeyOperationsKeepTheCapAndTheAuditTrail(t *testing.T) {
+	t.Parallel()
 	const (
 		goroutines = 100
 		opsEach    = 16

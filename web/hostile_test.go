@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/labstack/echo/v4"
@@ -1101,50 +1102,82 @@ func TestHostileInputTablesCoverEveryRoute(t *testing.T) {
 // values are theirs.
 var baseline = hostileValue{name: "script tag", value: "<script>alert(1)</script>"}
 
+// hostileTotals adds up the outcomes of the per-route subtests of one test.
+type hostileTotals struct {
+	mu                              sync.Mutex
+	cases, refused, accepted, shown int
+}
+
+// add counts the cases of one route's environment.
+func (h *hostileTotals) add(e *hostileEnv, cases int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.cases += cases
+	h.refused += e.refused
+	h.accepted += e.accepted
+	h.shown += e.shown
+}
+
 // report logs what the cases did.
-func (e *hostileEnv) report(what string, cases int) {
-	e.t.Logf("%s: %d route × field × value cases (%d hostile values): %d refused with a 4xx, %d accepted, %d of them stored exactly and shown escaped",
-		what, cases, len(hostileValues), e.refused, e.accepted, e.shown)
+func (h *hostileTotals) report(t *testing.T, what string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t.Logf("%s: %d route × field × value cases (%d hostile values): %d refused with a 4xx, %d accepted, %d of them stored exactly and shown escaped",
+		what, h.cases, len(hostileValues), h.refused, h.accepted, h.shown)
 }
 
 // TestHostileInputInEveryForm posts every hostile value into every field of every
 // portal route, query parameters and path parameters included: never a 500; a 4xx
 // with a message that changes nothing; or the value stored exactly and shown
-// escaped on the pages that show it.
+// escaped on the pages that show it. Each route runs in parallel on its own
+// environment.
 func TestHostileInputInEveryForm(t *testing.T) {
-	e := newHostileEnv(t)
-	cases := 0
+	t.Parallel()
+	var totals hostileTotals
+	t.Cleanup(func() { totals.report(t, "portal") })
 	for _, r := range formRoutes() {
-		e.tryForm(r, hostileField{kind: ignored}, baseline)
-		cases++
-		for _, f := range r.allFields() {
-			for _, v := range hostileValues {
-				e.tryForm(r, f, v)
-				cases++
+		t.Run(routeKey(r.method, r.path), func(t *testing.T) {
+			t.Parallel()
+			e := newHostileEnv(t)
+			cases := 0
+			e.tryForm(r, hostileField{kind: ignored}, baseline)
+			cases++
+			for _, f := range r.allFields() {
+				for _, v := range hostileValues {
+					e.tryForm(r, f, v)
+					cases++
+				}
 			}
-		}
+			totals.add(e, cases)
+		})
 	}
-	e.report("portal", cases)
 }
 
 // TestHostileInputInTheAPI sends every hostile value in every JSON field, query
 // and path parameter and the Authorization header of /v1: never a 500; a 4xx JSON
 // error (naming the field for a 400) that changes nothing; or the value stored
-// exactly and shown escaped in the portal.
+// exactly and shown escaped in the portal. Each route runs in parallel on its
+// own environment.
 func TestHostileInputInTheAPI(t *testing.T) {
-	e := newHostileEnv(t)
-	cases := 0
+	t.Parallel()
+	var totals hostileTotals
+	t.Cleanup(func() { totals.report(t, "/v1") })
 	for _, r := range apiRoutes() {
-		e.tryAPI(r, hostileField{kind: ignored}, baseline)
-		cases++
-		for _, f := range r.allFields() {
-			for _, v := range hostileValues {
-				e.tryAPI(r, f, v)
-				cases++
+		t.Run(routeKey(r.method, r.path), func(t *testing.T) {
+			t.Parallel()
+			e := newHostileEnv(t)
+			cases := 0
+			e.tryAPI(r, hostileField{kind: ignored}, baseline)
+			cases++
+			for _, f := range r.allFields() {
+				for _, v := range hostileValues {
+					e.tryAPI(r, f, v)
+					cases++
+				}
 			}
-		}
+			totals.add(e, cases)
+		})
 	}
-	e.report("/v1", cases)
 }
 
 // TestMalformedCursorsStartFromTheFirstPage sends cursors that no page ever

@@ -19,6 +19,7 @@ import (
 // another connection keeps signing up merchants, as a running server would,
 // then restores it into a fresh data directory and reads the data back.
 func TestBackupWhileWritingAndRestore(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "data")
 	if code := run(ctx, []string{"migrate", "--data", dir}, io.Discard, io.Discard); code != 0 {
@@ -107,6 +108,7 @@ func TestBackupWhileWritingAndRestore(t *testing.T) {
 }
 
 func TestBackupRefusesAnExistingFileAndBadArguments(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "data")
 	existing := filepath.Join(t.TempDir(), "existing.db")

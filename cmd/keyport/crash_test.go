@@ -268,6 +268,7 @@ func (a *acked) key() string {
 }
 
 func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and kills the real binary")
 	}

@@ -32,6 +32,7 @@ func openTestStore(t *testing.T) *store.DB {
 }
 
 func TestSeedDemoCreatesKeysAndAPendingRequestOnce(t *testing.T) {
+	t.Parallel()
 	db := openTestStore(t)
 	ctx := context.Background()
 	logins, err := seedDemo(ctx, db)
@@ -68,6 +69,7 @@ func TestSeedDemoCreatesKeysAndAPendingRequestOnce(t *testing.T) {
 }
 
 func TestLogExpiredKeysRunsUntilCancelled(t *testing.T) {
+	t.Parallel()
 	db := openTestStore(t)
 	ctx := context.Background()
 	res, err := db.CreateSignup(ctx, keyport.Signup{MerchantName: "Acme", Name: "Ada", Email: "ada@acme.test"}, "hash", "")

@@ -35,6 +35,7 @@ func (b *lockedBuffer) String() string {
 var listening = regexp.MustCompile(`listening on (127\.0\.0\.1:\d+)`)
 
 func TestServeFlushesEveryAPICallAtShutdown(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ctx := context.Background()
 	db, err := store.Open(filepath.Join(dir, store.FileName))
