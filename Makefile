@@ -9,7 +9,7 @@ run:
 
 ## test: every test, including the headless Chromium browser tests, under the race detector
 test:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 ## bench: the Go benchmarks, then the load test of the real server (see loadtest)
 bench:

@@ -12,6 +12,7 @@ import (
 const approvalNotice = "Your live token request was approved"
 
 func TestBrowserOwnerDismissesTheApprovalNotice(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
 	app.createAdmin("staff@keyport.test")

@@ -12,6 +12,7 @@ import (
 // account's shipments: the links carry a cursor and keep the mode, and
 // each page lists its own shipments.
 func TestBrowserOwnerPagesThroughShipments(t *testing.T) {
+	t.Parallel()
 	app := newTestApp(t)
 	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
 	app.addShipments(res, keyport.ModeLive, keyport.ShipmentsPerPage+1)
