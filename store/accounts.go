@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 
 	"keyport"
 )
@@ -89,7 +90,7 @@ func (db *DB) CreateAccount(ctx context.Context, actor keyport.Actor, merchantID
 		}
 		in.AccountKey = k
 	}
-	err := db.keyTx(ctx, func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
+	err := db.keyTx(ctx, fmt.Sprintf("create API account for merchant %d", merchantID), func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		var taken int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_accounts WHERE merchant_id = ? AND deleted_at IS NULL
 			AND name = ? COLLATE NOCASE`, merchantID, in.Name).Scan(&taken); err != nil {
@@ -123,7 +124,7 @@ func (db *DB) CreateAccount(ctx context.Context, actor keyport.Actor, merchantID
 // when it changes. While disabled, none of its keys work and no key can be created.
 func (db *DB) SetAccountDisabled(ctx context.Context, actor keyport.Actor, merchantID, accountID int64, disabled bool) (keyport.APIAccount, error) {
 	var a keyport.APIAccount
-	err := db.keyTx(ctx, func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
+	err := db.keyTx(ctx, fmt.Sprintf("set API account %d disabled=%t", accountID, disabled), func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		var err error
 		a, err = liveAccount(ctx, tx, merchantID, accountID)
 		if err != nil || a.Disabled == disabled {
@@ -151,7 +152,7 @@ func (db *DB) SetAccountDisabled(ctx context.Context, actor keyport.Actor, merch
 // how many keys it revoked.
 func (db *DB) DeleteAccount(ctx context.Context, actor keyport.Actor, merchantID, accountID int64) (int, error) {
 	var revoked int
-	err := db.keyTx(ctx, func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
+	err := db.keyTx(ctx, fmt.Sprintf("delete API account %d", accountID), func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		a, err := liveAccount(ctx, tx, merchantID, accountID)
 		if err != nil {
 			return err

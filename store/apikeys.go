@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -41,7 +42,7 @@ func tokenCap(ctx context.Context, q queryer) (int, error) {
 
 // SetTokenCap changes the platform's token cap, audited.
 func (db *DB) SetTokenCap(ctx context.Context, actor keyport.Actor, capacity int) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, "set token cap", func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ('token_cap', ?)
 			ON CONFLICT (name) DO UPDATE SET value = excluded.value`, strconv.Itoa(capacity)); err != nil {
 			return err
@@ -101,7 +102,7 @@ type CreatedKey struct {
 // events "key.created" and "key.revealed".
 func (db *DB) CreateKey(ctx context.Context, actor keyport.Actor, in keyport.NewKey) (CreatedKey, error) {
 	var out CreatedKey
-	err := db.keyTx(ctx, func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
+	err := db.keyTx(ctx, fmt.Sprintf("create key in API account %d", in.AccountID), func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		var err error
 		out, err = db.createKey(ctx, tx, changes, actor, in)
 		return err
@@ -231,7 +232,7 @@ func (db *DB) CountRevokedKeys(ctx context.Context, accountID int64, mode keypor
 // Revoking a key that is already revoked is ErrConflict.
 func (db *DB) RevokeKey(ctx context.Context, actor keyport.Actor, merchantID, accountID, keyID int64, reason string) (keyport.APIKey, error) {
 	var key keyport.APIKey
-	err := db.keyTx(ctx, func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
+	err := db.keyTx(ctx, fmt.Sprintf("revoke key %d", keyID), func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		var err error
 		key, err = scanKey(tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
 			WHERE k.id = ? AND k.account_id = ? AND k.merchant_id = ?`, keyID, accountID, merchantID))
@@ -271,7 +272,7 @@ func (db *DB) LogExpiredKeys(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	var n int
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, "log expired keys", func(tx *sql.Tx) error {
 		now := db.now()
 		rows, err := tx.QueryContext(ctx, `SELECT id, merchant_id, prefix || first4 || '********' || last4 FROM api_keys
 			WHERE expires_at IS NOT NULL AND expires_at <= ? AND expiry_logged = 0 AND revoked_at IS NULL`, now)
@@ -350,7 +351,7 @@ func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, 
 // "key.created" and "key.revealed".
 func (db *DB) RollKey(ctx context.Context, actor keyport.Actor, merchantID, accountID, keyID int64, grace time.Duration) (CreatedKey, error) {
 	var out CreatedKey
-	err := db.keyTx(ctx, func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
+	err := db.keyTx(ctx, fmt.Sprintf("roll key %d", keyID), func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		old, err := scanKey(tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
 			WHERE k.id = ? AND k.account_id = ? AND k.merchant_id = ? AND a.deleted_at IS NULL`, keyID, accountID, merchantID))
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -344,5 +345,26 @@ func TestRollKeyKeepsAccessAndFreesTheSlotAfterItsGrace(t *testing.T) {
 	}
 	if n := count(t, db, `SELECT count(*) FROM audit_events WHERE action = 'key.rolled'`); n != 3 {
 		t.Fatalf("roll events: %d", n)
+	}
+}
+
+func TestStoreErrorsSayWhatFailed(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	res := signedUp(t, db)
+	k, err := db.CreateKey(ctx, keyport.SystemActor, newKey(res, keyport.ModeTest, "twice"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.RevokeKey(ctx, keyport.SystemActor, res.Merchant.ID, res.Account.ID, k.Key.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.RevokeKey(ctx, keyport.SystemActor, res.Merchant.ID, res.Account.ID, k.Key.ID, "")
+	if !errors.Is(err, keyport.ErrConflict) || !strings.HasPrefix(err.Error(), fmt.Sprintf("store: revoke key %d: ", k.Key.ID)) {
+		t.Fatalf("second revocation: %v", err)
+	}
+	_, err = db.DeleteAccount(ctx, keyport.SystemActor, res.Merchant.ID+1, res.Account.ID)
+	if !errors.Is(err, keyport.ErrNotFound) || !strings.HasPrefix(err.Error(), fmt.Sprintf("store: delete API account %d: ", res.Account.ID)) {
+		t.Fatalf("another merchant's deletion: %v", err)
 	}
 }

@@ -125,7 +125,7 @@ func (db *DB) RegisterAuth(ctx context.Context, actor keyport.Actor, merchantID,
 	if err != nil {
 		return out, err
 	}
-	err = db.tx(ctx, func(tx *sql.Tx) error {
+	err = db.tx(ctx, fmt.Sprintf("register auth in API account %d", accountID), func(tx *sql.Tx) error {
 		if _, err := liveAccount(ctx, tx, merchantID, accountID); err != nil {
 			return err
 		}
@@ -238,7 +238,7 @@ func (db *DB) RevealAuthSecret(ctx context.Context, actor keyport.Actor, merchan
 		return f, "", errNoSealer
 	}
 	var value string
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, fmt.Sprintf("reveal secret of auth %d", authID), func(tx *sql.Tx) error {
 		var courier, company, names string
 		var testing bool
 		var sealed []byte
@@ -271,7 +271,7 @@ func (db *DB) RevealAuthSecret(ctx context.Context, actor keyport.Actor, merchan
 // DeleteAuth removes a registered auth of the merchant's API account: its
 // sealed secrets are erased and the row stays, hidden, for the audit trail.
 func (db *DB) DeleteAuth(ctx context.Context, actor keyport.Actor, merchantID, accountID, authID int64) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, fmt.Sprintf("delete auth %d", authID), func(tx *sql.Tx) error {
 		var courier, company string
 		var testing bool
 		err := tx.QueryRowContext(ctx, `SELECT c.name, r.company, r.testing FROM registered_auths r JOIN couriers c ON c.code = r.courier

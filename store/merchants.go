@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 
 	"keyport"
 )
@@ -43,7 +44,7 @@ func (db *DB) MerchantName(ctx context.Context, merchantID int64) (string, error
 // published for every key of the merchant, so cached verifications are redone.
 func (db *DB) SetMerchantDisabled(ctx context.Context, actor keyport.Actor, merchantID int64, disabled bool) (keyport.Merchant, error) {
 	var m keyport.Merchant
-	err := db.keyTx(ctx, func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
+	err := db.keyTx(ctx, fmt.Sprintf("set merchant %d disabled=%t", merchantID, disabled), func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		var created int64
 		err := tx.QueryRowContext(ctx, `SELECT id, name, disabled_at IS NOT NULL, created_at FROM merchants WHERE id = ?`, merchantID).
 			Scan(&m.ID, &m.Name, &m.Disabled, &created)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 
 	"keyport"
@@ -13,7 +14,7 @@ import (
 // live secret keys plus approved-but-unissued requests already reach the cap.
 func (db *DB) FileRequest(ctx context.Context, actor keyport.Actor, merchantID, accountID int64, in keyport.LiveKeyRequestInput, shipments int) (keyport.LiveKeyRequest, error) {
 	var req keyport.LiveKeyRequest
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, fmt.Sprintf("file live key request in API account %d", accountID), func(tx *sql.Tx) error {
 		if err := accountForChange(ctx, tx, merchantID, accountID); err != nil {
 			return err
 		}
@@ -148,8 +149,8 @@ func (db *DB) moveRequest(ctx context.Context, tx *sql.Tx, actor keyport.Actor, 
 	return db.audit(ctx, tx, r.MerchantID, actor, action, "live_key_request", r.ID, detail)
 }
 
-func (db *DB) changeRequest(ctx context.Context, requestID int64, merchantID int64, fn func(tx *sql.Tx, r keyport.LiveKeyRequest) error) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+func (db *DB) changeRequest(ctx context.Context, op string, requestID int64, merchantID int64, fn func(tx *sql.Tx, r keyport.LiveKeyRequest) error) error {
+	return db.tx(ctx, op, func(tx *sql.Tx) error {
 		r, err := requestOf(ctx, tx, requestID, merchantID)
 		if err != nil {
 			return err
@@ -175,7 +176,7 @@ func requestOf(ctx context.Context, tx *sql.Tx, requestID, merchantID int64) (ke
 // takes one of the account's live cap slots until the key is issued, so it is
 // refused with a CapError (Approving set) when none is left.
 func (db *DB) ApproveRequest(ctx context.Context, actor keyport.Actor, requestID int64) error {
-	return db.changeRequest(ctx, requestID, 0, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
+	return db.changeRequest(ctx, fmt.Sprintf("approve live key request %d", requestID), requestID, 0, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
 		if r.State == keyport.RequestPending {
 			st, err := capStatus(ctx, tx, r.AccountID, keyport.ModeLive, r.ID, db.now())
 			if err != nil {
@@ -194,7 +195,7 @@ func (db *DB) ApproveRequest(ctx context.Context, actor keyport.Actor, requestID
 
 // RejectRequest is the API team rejecting a request with a reason.
 func (db *DB) RejectRequest(ctx context.Context, actor keyport.Actor, requestID int64, reason string) error {
-	return db.changeRequest(ctx, requestID, 0, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
+	return db.changeRequest(ctx, fmt.Sprintf("reject live key request %d", requestID), requestID, 0, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
 		return db.moveRequest(ctx, tx, actor, r, keyport.RequestRejected, keyport.AuditRequestRejected, reason,
 			"reject_reason = ?, decided_by_label = ?", reason, actor.Label)
 	})
@@ -202,7 +203,7 @@ func (db *DB) RejectRequest(ctx context.Context, actor keyport.Actor, requestID 
 
 // AskForInfo is the API team asking the merchant a question about a pending request.
 func (db *DB) AskForInfo(ctx context.Context, actor keyport.Actor, requestID int64, question string) error {
-	return db.changeRequest(ctx, requestID, 0, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
+	return db.changeRequest(ctx, fmt.Sprintf("ask about live key request %d", requestID), requestID, 0, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
 		return db.moveRequest(ctx, tx, actor, r, keyport.RequestNeedsInfo, keyport.AuditRequestInfoRequested, question,
 			"question = ?, reply = ''", question)
 	})
@@ -210,7 +211,7 @@ func (db *DB) AskForInfo(ctx context.Context, actor keyport.Actor, requestID int
 
 // AnswerRequest is the merchant replying to the API team's question; the request goes back to pending.
 func (db *DB) AnswerRequest(ctx context.Context, actor keyport.Actor, merchantID, accountID, requestID int64, reply string) error {
-	return db.changeRequest(ctx, requestID, merchantID, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
+	return db.changeRequest(ctx, fmt.Sprintf("answer live key request %d", requestID), requestID, merchantID, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
 		if r.AccountID != accountID {
 			return keyport.ErrNotFound
 		}
@@ -220,7 +221,7 @@ func (db *DB) AnswerRequest(ctx context.Context, actor keyport.Actor, merchantID
 
 // CancelRequest is the merchant withdrawing a request that is still open.
 func (db *DB) CancelRequest(ctx context.Context, actor keyport.Actor, merchantID, accountID, requestID int64) error {
-	return db.changeRequest(ctx, requestID, merchantID, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
+	return db.changeRequest(ctx, fmt.Sprintf("cancel live key request %d", requestID), requestID, merchantID, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
 		if r.AccountID != accountID {
 			return keyport.ErrNotFound
 		}
@@ -232,7 +233,7 @@ func (db *DB) CancelRequest(ctx context.Context, actor keyport.Actor, merchantID
 // in one transaction; it works once.
 func (db *DB) IssueLiveKey(ctx context.Context, actor keyport.Actor, merchantID, accountID, requestID int64) (CreatedKey, error) {
 	var out CreatedKey
-	err := db.keyTx(ctx, func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
+	err := db.keyTx(ctx, fmt.Sprintf("issue live key of request %d", requestID), func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		r, err := requestOf(ctx, tx, requestID, merchantID)
 		if err != nil {
 			return err

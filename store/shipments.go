@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"math"
 
 	"keyport"
@@ -56,7 +57,7 @@ func (db *DB) ShipmentOf(ctx context.Context, merchantID, accountID, shipmentID 
 // with its creation time now unless set.
 func (db *DB) CreateShipment(ctx context.Context, in keyport.Shipment, keyID int64) (keyport.Shipment, error) {
 	var out keyport.Shipment
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, "create shipment", func(tx *sql.Tx) error {
 		if _, err := liveAccount(ctx, tx, in.MerchantID, in.AccountID); err != nil {
 			return err
 		}
@@ -94,7 +95,7 @@ func insertShipment(ctx context.Context, tx *sql.Tx, in keyport.Shipment, keyID,
 // The shipment's creation is audited with the key as the actor.
 func (db *DB) ShipWithKey(ctx context.Context, k keyport.VerifiedKey, ip string, in keyport.Shipment) (keyport.Shipment, error) {
 	var out keyport.Shipment
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, fmt.Sprintf("create shipment with key %d", k.ID), func(tx *sql.Tx) error {
 		account, err := liveAccount(ctx, tx, k.MerchantID, k.AccountID)
 		if err != nil {
 			return err
@@ -157,7 +158,7 @@ func (db *DB) TrackShipment(ctx context.Context, accountID int64, mode keyport.M
 // status is ErrConflict.
 func (db *DB) CancelShipment(ctx context.Context, k keyport.VerifiedKey, ip string, shipmentID int64) (keyport.Shipment, error) {
 	var out keyport.Shipment
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, fmt.Sprintf("cancel shipment %d", shipmentID), func(tx *sql.Tx) error {
 		s, err := scanShipment(tx.QueryRowContext(ctx, `SELECT `+shipmentColumns+shipmentFrom+`
 			WHERE s.id = ? AND s.account_id = ? AND s.mode = ?`, shipmentID, k.AccountID, k.Mode))
 		if err != nil {

@@ -158,20 +158,24 @@ func (db *DB) SQL() *sql.DB { return db.sql }
 func (db *DB) now() int64 { return db.Now().Unix() }
 
 // tx runs fn inside one write transaction (BEGIN IMMEDIATE), committing when fn
-// returns nil. It publishes no key change: writes that may alter whether a key
-// verifies use keyTx.
-func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// returns nil. Its errors are wrapped with op, the operation in words ("store:
+// revoke key 42: …"), so a failure in the log says what failed. It publishes
+// no key change: writes that may alter whether a key verifies use keyTx.
+func (db *DB) tx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
 	db.queries.Add(1)
 	db.writes.Add(1)
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("store: %s: %w", op, err)
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
-		return err
+		return fmt.Errorf("store: %s: %w", op, err)
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: %s: %w", op, err)
+	}
+	return nil
 }
 
 // keyTx is tx for writes that may alter whether keys verify: fn appends to
@@ -179,9 +183,9 @@ func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // it returns, so the very next verification sees them. It publishes them even
 // when the transaction fails, as a commit error may hide a commit: dropping a
 // cached answer is always safe, keeping a stale one is not.
-func (db *DB) keyTx(ctx context.Context, fn func(tx *sql.Tx, changes *[]keyport.KeyChange) error) error {
+func (db *DB) keyTx(ctx context.Context, op string, fn func(tx *sql.Tx, changes *[]keyport.KeyChange) error) error {
 	var changes []keyport.KeyChange
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, op, func(tx *sql.Tx) error {
 		return fn(tx, &changes)
 	})
 	db.publishKeyChanges(changes...)
@@ -225,7 +229,7 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 			return applied, err
 		}
 		done := false
-		err = db.tx(ctx, func(tx *sql.Tx) error {
+		err = db.tx(ctx, "migrate "+name, func(tx *sql.Tx) error {
 			var n int
 			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE name = ?", name).Scan(&n); err != nil {
 				return err

@@ -53,7 +53,7 @@ func (db *DB) CreateInvitation(ctx context.Context, actor keyport.Actor, merchan
 		return out, "", err
 	}
 	token := base64.RawURLEncoding.EncodeToString(b)
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, fmt.Sprintf("invite member to merchant %d", merchantID), func(tx *sql.Tx) error {
 		now := db.now()
 		var taken int
 		if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM users WHERE email = ?) + (SELECT count(*) FROM invitations
@@ -83,7 +83,7 @@ func (db *DB) CreateInvitation(ctx context.Context, actor keyport.Actor, merchan
 
 // RevokeInvitation withdraws a pending invitation of the merchant.
 func (db *DB) RevokeInvitation(ctx context.Context, actor keyport.Actor, merchantID, invitationID int64) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, fmt.Sprintf("revoke invitation %d", invitationID), func(tx *sql.Tx) error {
 		var email string
 		err := tx.QueryRowContext(ctx, `SELECT email FROM invitations WHERE id = ? AND merchant_id = ? AND accepted_at IS NULL
 			AND revoked_at IS NULL`, invitationID, merchantID).Scan(&email)
@@ -109,7 +109,7 @@ func (db *DB) InvitationByToken(ctx context.Context, token string) (keyport.Invi
 // disabled merchant is ErrMerchantDisabled.
 func (db *DB) AcceptInvitation(ctx context.Context, token, name, passwordHash, ip string) (keyport.User, error) {
 	var u keyport.User
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, "accept invitation", func(tx *sql.Tx) error {
 		inv, err := scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationColumns+` FROM invitations i
 			JOIN merchants m ON m.id = i.merchant_id
 			WHERE i.token_hash = ? AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?`, invitationHash(token), db.now()))
@@ -162,7 +162,7 @@ func (db *DB) ChangeRole(ctx context.Context, actor keyport.Actor, merchantID, u
 	if !role.IsMerchantRole() {
 		return keyport.FieldError("role", "Choose Owner, Developer or Reviewer.")
 	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, fmt.Sprintf("change role of user %d", userID), func(tx *sql.Tx) error {
 		u, owners, err := member(ctx, tx, merchantID, userID)
 		if err != nil || u.Role == role {
 			return err
@@ -181,7 +181,7 @@ func (db *DB) ChangeRole(ctx context.Context, actor keyport.Actor, merchantID, u
 // they can no longer log in, and their email is freed; the row stays for the
 // audit trail. Removing the last Owner is ErrLastOwner.
 func (db *DB) RemoveMember(ctx context.Context, actor keyport.Actor, merchantID, userID int64) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, fmt.Sprintf("remove member %d", userID), func(tx *sql.Tx) error {
 		u, owners, err := member(ctx, tx, merchantID, userID)
 		if err != nil {
 			return err

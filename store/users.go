@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 
 	"keyport"
 )
@@ -24,7 +25,7 @@ func (db *DB) CreateSignup(ctx context.Context, s keyport.Signup, passwordHash s
 		return res, err
 	}
 	now := db.now()
-	err = db.tx(ctx, func(tx *sql.Tx) error {
+	err = db.tx(ctx, "sign up", func(tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, "INSERT INTO merchants (name, created_at) VALUES (?, ?)", s.MerchantName, now)
 		if err != nil {
 			return err
@@ -68,7 +69,7 @@ func (db *DB) CreateSignup(ctx context.Context, s keyport.Signup, passwordHash s
 func (db *DB) CreateAdmin(ctx context.Context, name, email, passwordHash string) (keyport.User, error) {
 	var u keyport.User
 	now := db.now()
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, "create admin", func(tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at)
 			VALUES (NULL, ?, ?, 'admin', ?, ?)`, name, email, passwordHash, now)
 		if isUniqueViolation(err) {
@@ -116,7 +117,7 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 
 // RecordLogin writes the audit event of a successful sign-in.
 func (db *DB) RecordLogin(ctx context.Context, u keyport.User, ip string) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, fmt.Sprintf("record login of user %d", u.ID), func(tx *sql.Tx) error {
 		return db.audit(ctx, tx, u.MerchantID, keyport.UserActor(&u, ip), keyport.AuditUserLoggedIn, "user", u.ID, "")
 	})
 }
@@ -128,7 +129,7 @@ func (db *DB) AddMember(ctx context.Context, actor keyport.Actor, merchantID int
 		return keyport.User{}, keyport.FieldError("role", "Choose Owner, Developer or Reviewer.")
 	}
 	var u keyport.User
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, fmt.Sprintf("add member to merchant %d", merchantID), func(tx *sql.Tx) error {
 		now := db.now()
 		r, err := tx.ExecContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at)
 			VALUES (?, ?, ?, ?, ?, ?)`, merchantID, name, email, role, passwordHash, now)
@@ -154,7 +155,7 @@ func (db *DB) AddMember(ctx context.Context, actor keyport.Actor, merchantID int
 // sessions it ended.
 func (db *DB) ChangePassword(ctx context.Context, actor keyport.Actor, u keyport.User, passwordHash, keep string) (int, error) {
 	var ended int64
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, fmt.Sprintf("change password of user %d", u.ID), func(tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ? AND removed_at IS NULL`, passwordHash, u.ID)
 		if err != nil {
 			return err
@@ -177,7 +178,7 @@ func (db *DB) ChangePassword(ctx context.Context, actor keyport.Actor, u keyport
 // the current one included. It returns how many sessions it ended.
 func (db *DB) EndAllSessions(ctx context.Context, actor keyport.Actor, u keyport.User) (int, error) {
 	var ended int64
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err := db.tx(ctx, fmt.Sprintf("end sessions of user %d", u.ID), func(tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, u.ID)
 		if err != nil {
 			return err

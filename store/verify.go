@@ -33,7 +33,7 @@ func (db *DB) LookupKey(ctx context.Context, hash [32]byte) (keyport.VerifiedKey
 // RecordUsage adds a batch of API calls to the keys' use counts and moves
 // their last use forward, in one transaction.
 func (db *DB) RecordUsage(ctx context.Context, uses []keyport.KeyUse) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
+	return db.tx(ctx, "record key usage", func(tx *sql.Tx) error {
 		for _, u := range uses {
 			at := u.LastAt.Unix()
 			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET use_count = use_count + ?,
