@@ -25,7 +25,7 @@ type verifierDB struct {
 func newVerifierDB(tb testing.TB) verifierDB {
 	tb.Helper()
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(tb.TempDir(), "verify.db"))
+	db, err := store.Open(filepath.Join(tb.TempDir(), "verify.db"), store.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -210,7 +210,7 @@ func TestCourierCatalogHasEveryCourierWithFieldsAndPresets(t *testing.T) {
 
 func TestRegisteredAuthSecretsAreEncryptedAtRest(t *testing.T) {
 	dir := t.TempDir()
-	db, err := Open(filepath.Join(dir, FileName))
+	db, err := Open(filepath.Join(dir, FileName), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func newKey(res SignupResult, mode keyport.Mode, name string) keyport.NewKey {
 
 func TestPlaintextNeverReachesTheDatabaseFiles(t *testing.T) {
 	dir := t.TempDir()
-	db, err := Open(filepath.Join(dir, FileName))
+	db, err := Open(filepath.Join(dir, FileName), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func TestBackupIsConsistentWhileWritersKeepWriting(t *testing.T) {
 		t.Fatalf("backup file %v (size %d reported): %v", info, size, err)
 	}
 
-	restored, err := Open(path)
+	restored, err := Open(path, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

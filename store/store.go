@@ -69,8 +69,17 @@ func DSN(path string) string {
 	return "file:" + filepath.ToSlash(path) + "?" + q.Encode()
 }
 
-// Open opens (creating if needed) the SQLite database at path. It does not migrate.
-func Open(path string) (*DB, error) {
+// Options are what a DB needs besides its file.
+type Options struct {
+	// Now is the clock of every time the store writes and compares; nil is time.Now.
+	Now func() time.Time
+	// Sealer seals courier secrets at rest; without one, registering or revealing them fails.
+	Sealer *keyport.Sealer
+}
+
+// Open opens (creating if needed) the SQLite database at path with its clock
+// and sealer. It does not migrate.
+func Open(path string, opts Options) (*DB, error) {
 	sqlDB, err := sql.Open("sqlite", DSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -82,7 +91,10 @@ func Open(path string) (*DB, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
-	return &DB{sql: sqlDB, Now: time.Now}, nil
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &DB{sql: sqlDB, Now: opts.Now, Sealer: opts.Sealer}, nil
 }
 
 // Close closes the prepared statements and the database.

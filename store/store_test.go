@@ -16,7 +16,7 @@ import (
 
 func openTestDB(t *testing.T) *DB {
 	t.Helper()
-	db, err := Open(filepath.Join(t.TempDir(), FileName))
+	db, err := Open(filepath.Join(t.TempDir(), FileName), Options{Sealer: testSealer(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,6 @@ func openTestDB(t *testing.T) *DB {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	db.Sealer = testSealer(t)
 	return db
 }
 
@@ -48,7 +47,7 @@ func count(t *testing.T, db *DB, query string, args ...any) int {
 }
 
 func TestMigrationsApplyOnEmptyDatabaseAndAreIdempotent(t *testing.T) {
-	db, err := Open(filepath.Join(t.TempDir(), FileName))
+	db, err := Open(filepath.Join(t.TempDir(), FileName), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,21 +59,20 @@ func newTestApp(t testing.TB) *testApp {
 // openTestApp is newTestApp on the SQLite file at path, which may already hold data.
 func openTestApp(t testing.TB, path string) *testApp {
 	t.Helper()
-	db, err := store.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
 	sealer, err := keyport.NewSealer(bytes.Repeat([]byte{9}, keyport.EncryptionKeySize))
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.Sealer = sealer
-	app := &testApp{t: t, db: db, now: time.Now(), logs: &syncBuffer{}}
-	db.Now = app.clock
+	app := &testApp{t: t, now: time.Now(), logs: &syncBuffer{}}
+	db, err := store.Open(path, store.Options{Now: app.clock, Sealer: sealer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.db = db
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	base, _ := url.Parse("http://example.test")
 	app.srv = New(db, Config{
 		BaseURL:         base,
@@ -82,7 +81,6 @@ func openTestApp(t testing.TB, path string) *testApp {
 		SessionLifetime: 12 * time.Hour,
 		Logger:          slog.New(slog.NewTextHandler(app.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
-	app.srv.Now = app.clock
 	return app
 }
 

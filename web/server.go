@@ -53,8 +53,6 @@ type Server struct {
 	usage    *keyport.UsageRecorder
 	limiter  *keyport.RateLimiter
 	catalog  catalog
-	// Now returns the current time for display; tests replace it.
-	Now func() time.Time
 }
 
 // New builds the Echo app with every route and middleware.
@@ -77,7 +75,6 @@ func New(db *store.DB, cfg Config) *Server {
 		cookieName:  "keyport_session",
 		flashCookie: "keyport_flash",
 		flashCodec:  securecookie.New(cfg.SessionKey, nil).MaxAge(int(flashMaxAge / time.Second)),
-		Now:         time.Now,
 	}
 	if secure {
 		s.cookieName = "__Host-keyport_session"
@@ -117,3 +114,7 @@ func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
 	}
 	return echo.ExtractIPFromXFFHeader(opts...)
 }
+
+// Now is the server's clock: the store's, so that what pages show and what
+// the store writes and compares never disagree.
+func (s *Server) Now() time.Time { return s.db.Now() }

@@ -25,7 +25,7 @@ func TestBackupWhileWritingAndRestore(t *testing.T) {
 	if code := run(ctx, []string{"migrate", "--data", dir}, io.Discard, io.Discard); code != 0 {
 		t.Fatalf("migrate exit %d", code)
 	}
-	live, err := store.Open(filepath.Join(dir, store.FileName))
+	live, err := store.Open(filepath.Join(dir, store.FileName), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestBackupWhileWritingAndRestore(t *testing.T) {
 	if code := run(ctx, []string{"migrate", "--data", restored}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "up to date") {
 		t.Fatalf("migrate on the restored copy: exit %d, %q", code, out.String())
 	}
-	db, err := store.Open(filepath.Join(restored, store.FileName))
+	db, err := store.Open(filepath.Join(restored, store.FileName), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ type crashSeed struct {
 func seedCrashData(t *testing.T, path string, sealKey []byte) crashSeed {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(path)
+	db, err := store.Open(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,7 +437,7 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 // it. It returns how many acknowledged writes it checked and the total use count.
 func checkAfterCrash(t *testing.T, cycle int, path string, ack *acked, uses map[int64]int64) (int, int64) {
 	t.Helper()
-	db, err := store.Open(path)
+	db, err := store.Open(path, store.Options{})
 	if err != nil {
 		t.Fatalf("cycle %d: open after the crash: %v", cycle, err)
 	}

@@ -15,7 +15,11 @@ import (
 
 func openTestStore(t *testing.T) *store.DB {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), store.FileName))
+	sealer, err := keyport.NewSealer(make([]byte, keyport.EncryptionKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(filepath.Join(t.TempDir(), store.FileName), store.Options{Sealer: sealer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,11 +27,6 @@ func openTestStore(t *testing.T) *store.DB {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	sealer, err := keyport.NewSealer(make([]byte, keyport.EncryptionKeySize))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Sealer = sealer
 	return db
 }
 

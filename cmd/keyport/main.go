@@ -120,8 +120,8 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
-// openData creates the data directory if needed, opens the database and migrates it.
-func openData(ctx context.Context, cfg config) (*store.DB, []string, error) {
+// openData creates the data directory if needed, opens the database with opts and migrates it.
+func openData(ctx context.Context, cfg config, opts store.Options) (*store.DB, []string, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -129,7 +129,7 @@ func openData(ctx context.Context, cfg config) (*store.DB, []string, error) {
 	if err := store.CreatePrivateFile(path); err != nil {
 		return nil, nil, fmt.Errorf("create database file: %w", err)
 	}
-	db, err := store.Open(path)
+	db, err := store.Open(path, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -146,7 +146,7 @@ func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	db, applied, err := openData(ctx, cfg)
+	db, applied, err := openData(ctx, cfg, store.Options{})
 	if err != nil {
 		return err
 	}
@@ -176,7 +176,7 @@ func adminCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if msg := keyport.CheckName(name, "--name"); msg != "" {
 		return errors.New(msg)
 	}
-	db, _, err := openData(ctx, cfg)
+	db, _, err := openData(ctx, cfg, store.Options{})
 	if err != nil {
 		return err
 	}
@@ -208,7 +208,7 @@ func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if _, err := os.Stat(source); err != nil {
 		return fmt.Errorf("no database to back up: %w", err)
 	}
-	db, err := store.Open(source)
+	db, err := store.Open(source, store.Options{})
 	if err != nil {
 		return err
 	}
@@ -232,7 +232,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	logger := newLogger(cfg.LogFormat, stderr)
-	db, applied, err := openData(ctx, cfg)
+	sealer, err := openSealer(cfg)
+	if err != nil {
+		return err
+	}
+	db, applied, err := openData(ctx, cfg, store.Options{Sealer: sealer})
 	if err != nil {
 		return err
 	}
@@ -243,9 +247,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	sessionKey, err := store.LoadOrCreateSecret(filepath.Join(cfg.DataDir, "session.key"), 64)
 	if err != nil {
 		return fmt.Errorf("session key: %w", err)
-	}
-	if db.Sealer, err = openSealer(cfg); err != nil {
-		return err
 	}
 	var demo *demoLogins
 	if cfg.Demo {
@@ -306,6 +307,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func openSealer(cfg config) (*keyport.Sealer, error) {
 	key := cfg.EncryptionKey
 	if key == nil {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
 		var err error
 		if key, err = store.LoadOrCreateSecret(filepath.Join(cfg.DataDir, "encryption.key"), keyport.EncryptionKeySize); err != nil {
 			return nil, fmt.Errorf("encryption key: %w", err)

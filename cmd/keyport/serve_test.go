@@ -38,7 +38,7 @@ func TestServeFlushesEveryAPICallAtShutdown(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	ctx := context.Background()
-	db, err := store.Open(filepath.Join(dir, store.FileName))
+	db, err := store.Open(filepath.Join(dir, store.FileName), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestServeFlushesEveryAPICallAtShutdown(t *testing.T) {
 		t.Fatal("serve did not shut down")
 	}
 
-	db, err = store.Open(filepath.Join(dir, store.FileName))
+	db, err = store.Open(filepath.Join(dir, store.FileName), store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func portal(t *testing.T) (seeded, *httptest.Server, *store.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(path)
+	db, err := store.Open(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

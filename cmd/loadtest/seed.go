@@ -46,7 +46,7 @@ type seedOptions struct {
 // can create as many as it likes on one account.
 func seed(ctx context.Context, path string, opts seedOptions) (seeded, error) {
 	var out seeded
-	db, err := store.Open(path)
+	db, err := store.Open(path, store.Options{})
 	if err != nil {
 		return out, err
 	}
