@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -14,7 +15,7 @@ func (s *Server) apiDocs(c echo.Context) error {
 	d := views.APIDocs{BaseURL: s.baseURL, ExampleKey: "sk_test_YOUR_KEY", Endpoints: keyport.APIEndpoints}
 	if u := currentUser(c); u != nil && u.Role.IsMerchantRole() {
 		key, err := s.db.ExampleKey(c.Request().Context(), u.MerchantID)
-		if err != nil && err != keyport.ErrNotFound {
+		if err != nil && !errors.Is(err, keyport.ErrNotFound) {
 			return err
 		}
 		if key != "" {

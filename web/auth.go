@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -52,8 +53,8 @@ func (s *Server) signup(c echo.Context) error {
 	in.Normalize()
 	form := views.Form{Values: map[string]string{"merchant_name": in.MerchantName, "name": in.Name, "email": in.Email}}
 	invalid := func(err error) error {
-		if ve, ok := err.(*keyport.ValidationError); ok {
-			form.Errors = ve.Fields
+		if fields := fieldErrors(err); fields != nil {
+			form.Errors = fields
 			return render(c, http.StatusUnprocessableEntity, views.SignupPage(s.page(c, "Sign up", ""), form))
 		}
 		return err
@@ -113,7 +114,7 @@ func (s *Server) login(c echo.Context) error {
 	ctx := c.Request().Context()
 	u, err := s.db.UserByEmail(ctx, email)
 	switch {
-	case err == keyport.ErrNotFound:
+	case errors.Is(err, keyport.ErrNotFound):
 		keyport.VerifyNoUser(password)
 	case err != nil:
 		return err
