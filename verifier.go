@@ -72,15 +72,19 @@ const (
 type Verifier struct {
 	src KeySource
 
-	mu      sync.RWMutex
-	seq     uint64
-	known   map[[32]byte]VerifiedKey
+	mu    sync.RWMutex
+	seq   uint64
+	known map[[32]byte]VerifiedKey
+	// hashOf finds a known key's hash by its id, so that a key's change drops
+	// it without scanning the cache.
+	hashOf  map[int64][32]byte
 	unknown map[[32]byte]struct{}
 }
 
 // NewVerifier returns a Verifier reading keys from src.
 func NewVerifier(src KeySource) *Verifier {
-	return &Verifier{src: src, seq: src.KeySeq(), known: make(map[[32]byte]VerifiedKey), unknown: make(map[[32]byte]struct{})}
+	return &Verifier{src: src, seq: src.KeySeq(), known: make(map[[32]byte]VerifiedKey), hashOf: make(map[int64][32]byte),
+		unknown: make(map[[32]byte]struct{})}
 }
 
 // Verify returns the key raw names if it is usable at now, else ErrInvalidKey.
@@ -145,6 +149,7 @@ func (v *Verifier) catchUp(seq uint64) {
 	changes, ok := v.src.KeyChangesSince(v.seq)
 	if !ok {
 		clear(v.known)
+		clear(v.hashOf)
 		clear(v.unknown)
 		v.seq = seq
 		return
@@ -155,27 +160,37 @@ func (v *Verifier) catchUp(seq uint64) {
 
 // apply drops every cached answer the changes touch; v.mu must be held.
 func (v *Verifier) apply(changes []KeyChange) {
-	var keys, accounts, merchants map[int64]bool
+	var accounts, merchants map[int64]bool
 	for _, c := range changes {
 		switch c.Scope {
 		case ScopeHash:
 			delete(v.unknown, c.Hash)
-			delete(v.known, c.Hash)
+			v.forget(c.Hash)
 		case ScopeKey:
-			keys = addID(keys, c.ID)
+			if hash, ok := v.hashOf[c.ID]; ok {
+				v.forget(hash)
+			}
 		case ScopeAccount:
 			accounts = addID(accounts, c.ID)
 		case ScopeMerchant:
 			merchants = addID(merchants, c.ID)
 		}
 	}
-	if keys == nil && accounts == nil && merchants == nil {
+	if accounts == nil && merchants == nil {
 		return
 	}
 	for hash, k := range v.known {
-		if keys[k.ID] || accounts[k.AccountID] || merchants[k.MerchantID] {
-			delete(v.known, hash)
+		if accounts[k.AccountID] || merchants[k.MerchantID] {
+			v.forget(hash)
 		}
+	}
+}
+
+// forget drops a known key; v.mu must be held.
+func (v *Verifier) forget(hash [32]byte) {
+	if k, ok := v.known[hash]; ok {
+		delete(v.hashOf, k.ID)
+		delete(v.known, hash)
 	}
 }
 
@@ -204,8 +219,10 @@ func (v *Verifier) load(ctx context.Context, hash [32]byte) (VerifiedKey, bool, 
 	if found {
 		if len(v.known) >= KnownKeyCacheLimit {
 			clear(v.known)
+			clear(v.hashOf)
 		}
 		v.known[hash] = k
+		v.hashOf[k.ID] = hash
 	} else {
 		if len(v.unknown) >= UnknownKeyCacheLimit {
 			clear(v.unknown)

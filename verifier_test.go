@@ -3,6 +3,7 @@ package keyport_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -544,5 +545,33 @@ func TestVerifierConcurrentChangesReachOnlyTheirKeys(t *testing.T) {
 	wg.Wait()
 	if _, err := ver.Verify(ctx, key, time.Now()); !errors.Is(err, keyport.ErrInvalidKey) {
 		t.Fatalf("after the readers stopped: %v", err)
+	}
+}
+
+// BenchmarkVerifierAfterARevocation is the first verification after one key
+// of many is revoked, with few and with many keys cached: the revocation
+// drops its key by id, so the cost should not grow with the cache.
+func BenchmarkVerifierAfterARevocation(b *testing.B) {
+	for _, cached := range []int{1_000, 100_000} {
+		b.Run(fmt.Sprintf("cached=%d", cached), func(b *testing.B) {
+			src := newFakeSource()
+			ver := keyport.NewVerifier(src)
+			ctx := context.Background()
+			now := time.Now()
+			keys := make([]string, cached)
+			for i := range keys {
+				keys[i], _ = src.mint(b, usableKey(int64(i+1), int64(i%50+1), 1))
+				if _, err := ver.Verify(ctx, keys[i], now); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				src.Publish(keyport.KeyChanged(int64(i%cached + 1)))
+				if _, err := ver.Verify(ctx, keys[0], now); err != nil && !errors.Is(err, keyport.ErrInvalidKey) {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
