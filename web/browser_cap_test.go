@@ -17,16 +17,9 @@ func TestBrowserAdminCannotApproveOverTheCap(t *testing.T) {
 	app := newTestApp(t)
 	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
 	app.createAdmin("staff@keyport.test")
-	owner := keyport.UserActor(&res.Owner, "")
 	var ids []int64
 	for _, name := range []string{"Checkout", "Warehouse", "Returns"} {
-		in := keyport.LiveKeyRequestInput{TokenName: name, IntendedUse: "Buy labels for the orders of our web shop.",
-			Website: "https://acme.example", MonthlyShipments: "800"}
-		req, err := app.db.FileRequest(t.Context(), owner, res.Merchant.ID, res.Account.ID, in, 800)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, req.ID)
+		ids = append(ids, app.fileLiveRequest(res, name))
 	}
 	for _, id := range ids[:2] {
 		if err := app.db.ApproveRequest(t.Context(), keyport.Actor{Label: "staff@keyport.test"}, id); err != nil {

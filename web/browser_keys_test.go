@@ -146,18 +146,8 @@ func TestBrowserLiveRequestQuestionReplyCancelAndReject(t *testing.T) {
 	app := newTestApp(t)
 	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
 	app.createAdmin("staff@keyport.test")
-	owner := keyport.UserActor(&res.Owner, "")
-	in := keyport.LiveKeyRequestInput{TokenName: "Checkout", IntendedUse: "Buy labels for the orders of our web shop.",
-		Website: "https://acme.example", MonthlyShipments: "800"}
-	asked, err := app.db.FileRequest(t.Context(), owner, res.Merchant.ID, res.Account.ID, in, 800)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in.TokenName = "Warehouse"
-	rejected, err := app.db.FileRequest(t.Context(), owner, res.Merchant.ID, res.Account.ID, in, 800)
-	if err != nil {
-		t.Fatal(err)
-	}
+	asked := app.fileLiveRequest(res, "Checkout")
+	rejected := app.fileLiveRequest(res, "Warehouse")
 	b := newBrowser(t, app)
 	keys := fmt.Sprintf("/accounts/%d/keys", res.Account.ID)
 
@@ -166,14 +156,14 @@ func TestBrowserLiveRequestQuestionReplyCancelAndReject(t *testing.T) {
 	openRequest := func(id int64) {
 		b.run(chromedp.Click(chromedp.Search(fmt.Sprintf(`//tr[@id='request-%d']//a`, id)), chromedp.NodeVisible))
 	}
-	openRequest(asked.ID)
+	openRequest(asked)
 	b.seeHeading("Live token request: Checkout")
 	b.clickIn("//form", "Ask for more information")
 	b.see("Message is required.")
 	b.fill("Message to the merchant", "Which carriers will you use?")
 	b.clickIn("//form", "Ask for more information")
 	b.see("Question sent.")
-	openRequest(rejected.ID)
+	openRequest(rejected)
 	b.seeHeading("Live token request: Warehouse")
 	b.fill("Reason", "We could not verify the website.")
 	b.clickIn("//form", "Reject")
@@ -196,7 +186,7 @@ func TestBrowserLiveRequestQuestionReplyCancelAndReject(t *testing.T) {
 	b.clickIn(liveSection, "Cancel request")
 	b.see("The live token request was cancelled.")
 	b.see("You cancelled this request.")
-	if s := app.requestState(asked.ID); s != keyport.RequestCancelled {
+	if s := app.requestState(asked); s != keyport.RequestCancelled {
 		t.Fatalf("request is %s", s)
 	}
 }

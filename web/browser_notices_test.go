@@ -16,17 +16,12 @@ func TestBrowserOwnerDismissesTheApprovalNotice(t *testing.T) {
 	app := newTestApp(t)
 	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
 	app.createAdmin("staff@keyport.test")
-	in := keyport.LiveKeyRequestInput{TokenName: "Checkout", IntendedUse: "Buy labels for the orders of our web shop.",
-		Website: "https://acme.example", MonthlyShipments: "800"}
-	req, err := app.db.FileRequest(t.Context(), keyport.UserActor(&res.Owner, ""), res.Merchant.ID, res.Account.ID, in, 800)
-	if err != nil {
-		t.Fatal(err)
-	}
+	requestID := app.fileLiveRequest(res, "Checkout")
 	b := newBrowser(t, app)
 
 	b.login("staff@keyport.test", testPassword)
 	b.seeHeading("Live key requests")
-	b.run(chromedp.Click(chromedp.Search(fmt.Sprintf(`//tr[@id='request-%d']//a`, req.ID)), chromedp.NodeVisible))
+	b.run(chromedp.Click(chromedp.Search(fmt.Sprintf(`//tr[@id='request-%d']//a`, requestID)), chromedp.NodeVisible))
 	b.seeHeading("Live token request: Checkout")
 	b.clickIn("//form", "Approve")
 	b.see("Request approved.")
@@ -46,10 +41,10 @@ func TestBrowserOwnerDismissesTheApprovalNotice(t *testing.T) {
 	if b.pageHolds(approvalNotice) {
 		t.Fatal("the dismissed notice is back after a reload")
 	}
-	if n := app.count(`SELECT count(*) FROM live_key_requests WHERE id = ? AND notify_merchant = 1`, req.ID); n != 0 {
+	if n := app.count(`SELECT count(*) FROM live_key_requests WHERE id = ? AND notify_merchant = 1`, requestID); n != 0 {
 		t.Fatal("the notice was not dismissed on the server")
 	}
-	if s := app.requestState(req.ID); s != keyport.RequestApproved {
+	if s := app.requestState(requestID); s != keyport.RequestApproved {
 		t.Fatalf("dismissing the notice moved the request to %s", s)
 	}
 }

@@ -275,3 +275,16 @@ func pagerLink(body, rel string) string {
 	}
 	return ""
 }
+
+// fileLiveRequest files a live key request named name for the merchant's
+// first account as its Owner, straight through the store, and returns its id.
+func (a *testApp) fileLiveRequest(res store.SignupResult, name string) int64 {
+	a.t.Helper()
+	in := keyport.LiveKeyRequestInput{TokenName: name, IntendedUse: "Buy labels for the orders of our web shop.",
+		Website: "https://acme.example", MonthlyShipments: "800"}
+	req, err := a.db.FileRequest(context.Background(), keyport.UserActor(&res.Owner, ""), res.Merchant.ID, res.Account.ID, in, 800)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return req.ID
+}
