@@ -98,9 +98,6 @@ func (e *CapError) Error() string {
 	return fmt.Sprintf("Max of %d %s tokens reached. Remove a token before creating another.", e.Cap, e.Mode)
 }
 
-// CapReached reports whether active keys (plus reserved slots) leave no room under capacity; 0 means no cap.
-func CapReached(used, capacity int) bool { return capacity > 0 && used >= capacity }
-
 // CapStatus is how many of one mode's cap slots an API account uses: its
 // active secret keys that are not in a roll's grace period (CountsTowardCap)
 // and, in live mode, the approved live key requests not yet issued.
@@ -111,8 +108,8 @@ type CapStatus struct {
 	Cap int
 }
 
-// Full reports whether no slot is left.
-func (s CapStatus) Full() bool { return CapReached(s.Used, s.Cap) }
+// Full reports whether no slot is left; a cap of 0 means no cap.
+func (s CapStatus) Full() bool { return s.Cap > 0 && s.Used >= s.Cap }
 
 // Check is the one token-cap rule: it refuses, with the CapError people see,
 // a change that would take a slot when none is left. Creating a secret key,
