@@ -23,11 +23,11 @@ func scanAccount(row scanner) (keyport.APIAccount, error) {
 // ListAccounts returns the merchant's API accounts that are not deleted, oldest first.
 func (db *DB) ListAccounts(ctx context.Context, merchantID int64) ([]keyport.APIAccount, error) {
 	rows, err := db.query(ctx, `SELECT `+accountColumns+`
-		FROM api_accounts WHERE merchant_id = ? AND deleted_at IS NULL ORDER BY id`, merchantID)
+		FROM api_accounts WHERE merchant_id = $1 AND deleted_at IS NULL ORDER BY id`, merchantID)
 	return collect(rows, err, scanAccount)
 }
 
-// activeKeys counts the active keys of a mode of the account a, given ?1 as
+// activeKeys counts the active keys of a mode of the account a, given $1 as
 // now. It counts the keys that never expire and those that expire later
 // apart, so that each count reads only active keys from the index of
 // unrevoked keys however many expired and revoked keys the account keeps.
@@ -35,7 +35,7 @@ func activeKeys(mode string) string {
 	return `((SELECT count(*) FROM api_keys k WHERE k.account_id = a.id AND k.mode = ` + mode + ` AND k.revoked_at IS NULL
 				AND k.expires_at IS NULL) +
 			(SELECT count(*) FROM api_keys k WHERE k.account_id = a.id AND k.mode = ` + mode + ` AND k.revoked_at IS NULL
-				AND k.expires_at > ?1))`
+				AND k.expires_at > $1))`
 }
 
 // AccountSummaries returns the merchant's API accounts that are not deleted,
@@ -46,7 +46,7 @@ func (db *DB) AccountSummaries(ctx context.Context, merchantID int64) ([]keyport
 			`+activeKeys("'live'")+`,
 			(SELECT count(*) FROM registered_auths r WHERE r.account_id = a.id AND r.deleted_at IS NULL),
 			a.test_shipments + a.live_shipments
-		FROM api_accounts a WHERE a.merchant_id = ?2 AND a.deleted_at IS NULL ORDER BY a.id`, db.now(), merchantID)
+		FROM api_accounts a WHERE a.merchant_id = $2 AND a.deleted_at IS NULL ORDER BY a.id`, db.now(), merchantID)
 	return collect(rows, err, func(row scanner) (keyport.AccountSummary, error) {
 		var s keyport.AccountSummary
 		var created int64
@@ -61,13 +61,13 @@ func (db *DB) AccountSummaries(ctx context.Context, merchantID int64) ([]keyport
 // deleted account is ErrNotFound.
 func (db *DB) AccountOf(ctx context.Context, merchantID, accountID int64) (keyport.APIAccount, error) {
 	return scanAccount(db.queryRow(ctx, `SELECT `+accountColumns+`
-		FROM api_accounts WHERE id = ? AND merchant_id = ? AND deleted_at IS NULL`, accountID, merchantID))
+		FROM api_accounts WHERE id = $1 AND merchant_id = $2 AND deleted_at IS NULL`, accountID, merchantID))
 }
 
 // liveAccount loads, inside tx, an API account of the merchant that is not deleted.
 func liveAccount(ctx context.Context, tx *sql.Tx, merchantID, accountID int64) (keyport.APIAccount, error) {
 	return scanAccount(tx.QueryRowContext(ctx, `SELECT `+accountColumns+`
-		FROM api_accounts WHERE id = ? AND merchant_id = ? AND deleted_at IS NULL`, accountID, merchantID))
+		FROM api_accounts WHERE id = $1 AND merchant_id = $2 AND deleted_at IS NULL`, accountID, merchantID))
 }
 
 // CreatedAccount is a new API account and its Legacy API Secret, whose
@@ -92,15 +92,15 @@ func (db *DB) CreateAccount(ctx context.Context, actor keyport.Actor, merchantID
 	}
 	err := db.keyTx(ctx, fmt.Sprintf("create API account for merchant %d", merchantID), func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		var taken int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_accounts WHERE merchant_id = ? AND deleted_at IS NULL
-			AND name = ? COLLATE NOCASE`, merchantID, in.Name).Scan(&taken); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_accounts WHERE merchant_id = $1 AND deleted_at IS NULL
+			AND name = $2 COLLATE NOCASE`, merchantID, in.Name).Scan(&taken); err != nil {
 			return err
 		}
 		if taken > 0 {
 			return keyport.FieldError("name", keyport.ErrAccountNameTaken)
 		}
 		now := db.now()
-		r, err := tx.ExecContext(ctx, `INSERT INTO api_accounts (merchant_id, name, account_key, created_at) VALUES (?, ?, ?, ?)`,
+		r, err := tx.ExecContext(ctx, `INSERT INTO api_accounts (merchant_id, name, account_key, created_at) VALUES ($1, $2, $3, $4)`,
 			merchantID, in.Name, in.AccountKey, now)
 		if isUniqueViolation(err) {
 			return keyport.FieldError("account_key", "This account key is already in use. Generate another.")
@@ -136,7 +136,7 @@ func (db *DB) SetAccountDisabled(ctx context.Context, actor keyport.Actor, merch
 			at = db.now()
 			action = keyport.AuditAccountDisabled
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE api_accounts SET disabled_at = ? WHERE id = ?`, at, accountID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE api_accounts SET disabled_at = $1 WHERE id = $2`, at, accountID); err != nil {
 			return err
 		}
 		*changes = append(*changes, keyport.AccountChanged(accountID))
@@ -158,7 +158,7 @@ func (db *DB) DeleteAccount(ctx context.Context, actor keyport.Actor, merchantID
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
-			WHERE k.account_id = ? AND k.revoked_at IS NULL ORDER BY k.id`, accountID)
+			WHERE k.account_id = $1 AND k.revoked_at IS NULL ORDER BY k.id`, accountID)
 		keys, err := collect(rows, err, scanKey)
 		if err != nil {
 			return err
@@ -170,18 +170,18 @@ func (db *DB) DeleteAccount(ctx context.Context, actor keyport.Actor, merchantID
 			}
 		}
 		rows, err = tx.QueryContext(ctx, `SELECT `+requestColumns+requestFrom+`
-			WHERE r.account_id = ? AND r.state IN ('pending', 'needs_info', 'approved') ORDER BY r.id`, accountID)
+			WHERE r.account_id = $1 AND r.state IN ('pending', 'needs_info', 'approved') ORDER BY r.id`, accountID)
 		requests, err := collect(rows, err, scanOneRequest)
 		if err != nil {
 			return err
 		}
 		for _, r := range requests {
 			if err := db.moveRequest(ctx, tx, actor, r, keyport.RequestCancelled, keyport.AuditRequestCancelled,
-				r.TokenName+" (API account deleted)", ""); err != nil {
+				r.TokenName+" (API account deleted)"); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE api_accounts SET deleted_at = ? WHERE id = ?`, db.now(), accountID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE api_accounts SET deleted_at = $1 WHERE id = $2`, db.now(), accountID); err != nil {
 			return err
 		}
 		*changes = append(*changes, keyport.AccountChanged(accountID))
@@ -195,5 +195,5 @@ func (db *DB) DeleteAccount(ctx context.Context, actor keyport.Actor, merchantID
 // expired) in both modes, live first, newest first.
 func (db *DB) AccountKeys(ctx context.Context, accountID int64) ([]keyport.APIKey, error) {
 	return db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
-		WHERE k.account_id = ? AND k.revoked_at IS NULL ORDER BY k.mode = 'test', k.id DESC`, accountID)
+		WHERE k.account_id = $1 AND k.revoked_at IS NULL ORDER BY k.mode = 'test', k.id DESC`, accountID)
 }

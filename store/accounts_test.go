@@ -49,7 +49,7 @@ func TestCreateAccountMakesItsLegacySecretInOneTransaction(t *testing.T) {
 		t.Fatalf("plaintext %v, or its hash is not the stored one", err)
 	}
 	for action, want := range map[string]int{"account.created": 2, "key.created": 1, "key.revealed": 1} {
-		if n := count(t, db, `SELECT count(*) FROM audit_events WHERE action = ? AND ip IN ('', '192.0.2.9')`, action); n != want {
+		if n := count(t, db, `SELECT count(*) FROM audit_events WHERE action = $1 AND ip IN ('', '192.0.2.9')`, action); n != want {
 			t.Errorf("%s events: %d, want %d", action, n, want)
 		}
 	}
@@ -80,7 +80,7 @@ func TestCreateAccountMakesItsLegacySecretInOneTransaction(t *testing.T) {
 func mustHash(t *testing.T, db *DB, keyID int64) [32]byte {
 	t.Helper()
 	var h []byte
-	if err := db.sql.QueryRow(`SELECT hash FROM api_keys WHERE id = ?`, keyID).Scan(&h); err != nil {
+	if err := db.sql.QueryRow(`SELECT hash FROM api_keys WHERE id = $1`, keyID).Scan(&h); err != nil {
 		t.Fatal(err)
 	}
 	return [32]byte(h)
@@ -142,16 +142,16 @@ func TestDeleteAccountRevokesKeysCancelsRequestsAndKeepsHistory(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("revoked %d, %v", n, err)
 	}
-	if c := count(t, db, `SELECT count(*) FROM api_keys WHERE revoked_at IS NULL OR revoke_reason <> ?`, keyport.AccountRevokeReason); c != 0 {
+	if c := count(t, db, `SELECT count(*) FROM api_keys WHERE revoked_at IS NULL OR revoke_reason <> $1`, keyport.AccountRevokeReason); c != 0 {
 		t.Fatalf("%d keys survived the deletion", c)
 	}
 	for id, want := range map[int64]string{requestID: "cancelled", approvedID: "cancelled", rejectedID: "rejected"} {
 		var state string
-		if err := db.sql.QueryRow(`SELECT state FROM live_key_requests WHERE id = ?`, id).Scan(&state); err != nil || state != want {
+		if err := db.sql.QueryRow(`SELECT state FROM live_key_requests WHERE id = $1`, id).Scan(&state); err != nil || state != want {
 			t.Fatalf("request %d state %q %v, want %s", id, state, err, want)
 		}
 	}
-	if c := count(t, db, `SELECT count(*) FROM audit_events WHERE action = 'key.revoked' AND detail NOT LIKE '%********% '||?`,
+	if c := count(t, db, `SELECT count(*) FROM audit_events WHERE action = 'key.revoked' AND detail NOT LIKE '%********% '||$1`,
 		keyport.AccountRevokeReason); c != 0 {
 		t.Fatalf("%d revocations audited unlike RevokeKey's", c)
 	}
@@ -161,11 +161,11 @@ func TestDeleteAccountRevokesKeysCancelsRequestsAndKeepsHistory(t *testing.T) {
 	if list, _ := db.AccountSummaries(ctx, res.Merchant.ID); len(list) != 0 {
 		t.Fatalf("deleted account still listed: %+v", list)
 	}
-	if c := count(t, db, `SELECT count(*) FROM api_accounts WHERE id = ?`, res.Account.ID); c != 1 {
+	if c := count(t, db, `SELECT count(*) FROM api_accounts WHERE id = $1`, res.Account.ID); c != 1 {
 		t.Fatal("the account row is gone: its history is lost")
 	}
 	for action, want := range map[string]int{"account.deleted": 1, "key.revoked": 2, "request.cancelled": 2} {
-		if c := count(t, db, `SELECT count(*) FROM audit_events WHERE action = ?`, action); c != want {
+		if c := count(t, db, `SELECT count(*) FROM audit_events WHERE action = $1`, action); c != want {
 			t.Errorf("%s events: %d, want %d", action, c, want)
 		}
 	}
@@ -312,7 +312,7 @@ func TestRegisteredAuthsAreUniquePerCompanyAndModeAndDeleteErasesSecrets(t *test
 	if err := db.DeleteAuth(ctx, keyport.SystemActor, res.Merchant.ID, res.Account.ID, first.ID); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, db, `SELECT count(*) FROM registered_auths WHERE id = ? AND secrets IS NULL AND deleted_at IS NOT NULL`, first.ID); n != 1 {
+	if n := count(t, db, `SELECT count(*) FROM registered_auths WHERE id = $1 AND secrets IS NULL AND deleted_at IS NOT NULL`, first.ID); n != 1 {
 		t.Fatal("the deleted auth keeps its sealed secrets")
 	}
 	if list, _ := db.ListAuths(ctx, res.Merchant.ID, res.Account.ID); len(list) != 1 {
@@ -322,7 +322,7 @@ func TestRegisteredAuthsAreUniquePerCompanyAndModeAndDeleteErasesSecrets(t *test
 		t.Fatalf("re-register after delete: %v", err)
 	}
 	for action, want := range map[string]int{"auth.registered": 3, "auth.deleted": 1} {
-		if n := count(t, db, `SELECT count(*) FROM audit_events WHERE action = ?`, action); n != want {
+		if n := count(t, db, `SELECT count(*) FROM audit_events WHERE action = $1`, action); n != want {
 			t.Errorf("%s: %d, want %d", action, n, want)
 		}
 	}
@@ -380,7 +380,7 @@ func TestShipmentsArePagedByModeAndScoped(t *testing.T) {
 		WHERE s.account_id = a.id AND s.mode = 'live')`); n != 0 {
 		t.Fatalf("%d accounts whose shipment counters disagree with their shipments", n)
 	}
-	if _, err := db.sql.Exec(`DELETE FROM shipments WHERE id = ?`, live.Items[0].ID); err == nil {
+	if _, err := db.sql.Exec(`DELETE FROM shipments WHERE id = $1`, live.Items[0].ID); err == nil {
 		t.Fatal("a shipment was deleted: the counters would drift")
 	}
 }

@@ -43,7 +43,7 @@ func tokenCap(ctx context.Context, q queryer) (int, error) {
 // SetTokenCap changes the platform's token cap, audited.
 func (db *DB) SetTokenCap(ctx context.Context, actor keyport.Actor, capacity int) error {
 	return db.tx(ctx, "set token cap", func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ('token_cap', ?)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ('token_cap', $1)
 			ON CONFLICT (name) DO UPDATE SET value = excluded.value`, strconv.Itoa(capacity)); err != nil {
 			return err
 		}
@@ -54,7 +54,7 @@ func (db *DB) SetTokenCap(ctx context.Context, actor keyport.Actor, capacity int
 // accountForChange loads an account of the merchant that may receive new keys.
 func accountForChange(ctx context.Context, tx *sql.Tx, merchantID, accountID int64) error {
 	var disabled, deleted bool
-	err := tx.QueryRowContext(ctx, `SELECT disabled_at IS NOT NULL, deleted_at IS NOT NULL FROM api_accounts WHERE id = ? AND merchant_id = ?`,
+	err := tx.QueryRowContext(ctx, `SELECT disabled_at IS NOT NULL, deleted_at IS NOT NULL FROM api_accounts WHERE id = $1 AND merchant_id = $2`,
 		accountID, merchantID).Scan(&disabled, &deleted)
 	if err != nil {
 		return notFound(err)
@@ -78,9 +78,9 @@ func capStatus(ctx context.Context, q queryer, accountID int64, mode keyport.Mod
 		return st, err
 	}
 	err = q.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM api_keys WHERE account_id = ? AND mode = ? AND type = 'secret' AND revoked_at IS NULL
-			AND rolled_at IS NULL AND (expires_at IS NULL OR expires_at > ?))
-		+ (SELECT count(*) FROM live_key_requests WHERE account_id = ? AND state = 'approved' AND id <> ? AND ? = 'live')`,
+		(SELECT count(*) FROM api_keys WHERE account_id = $1 AND mode = $2 AND type = 'secret' AND revoked_at IS NULL
+			AND rolled_at IS NULL AND (expires_at IS NULL OR expires_at > $3))
+		+ (SELECT count(*) FROM live_key_requests WHERE account_id = $4 AND state = 'approved' AND id <> $5 AND $6 = 'live')`,
 		accountID, mode, now, accountID, exceptRequest, mode).Scan(&st.Used)
 	return st, err
 }
@@ -147,7 +147,7 @@ func (db *DB) createKey(ctx context.Context, tx *sql.Tx, changes *[]keyport.KeyC
 	}
 	r, err := tx.ExecContext(ctx, `INSERT INTO api_keys (account_id, merchant_id, type, mode, name, hash, prefix, first4, last4,
 			access, permissions, suppress_costs, legacy, request_id, created_by, created_by_label, created_at, expires_at, public_value)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 		in.AccountID, in.MerchantID, in.Type, in.Mode, in.Name, hash[:], parsed.Prefix(), parsed.First4(), parsed.Last4(),
 		in.Access, strings.Join(in.Permissions, " "), in.SuppressCosts, in.Legacy, request, createdBy, actor.Label, now, expires, publicValue)
 	if err != nil {
@@ -204,7 +204,7 @@ func (db *DB) queryKeys(ctx context.Context, query string, args ...any) ([]keypo
 // and expired), newest first.
 func (db *DB) CurrentKeys(ctx context.Context, accountID int64, mode keyport.Mode) ([]keyport.APIKey, error) {
 	return db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
-		WHERE k.account_id = ? AND k.mode = ? AND k.revoked_at IS NULL ORDER BY k.id DESC`, accountID, mode)
+		WHERE k.account_id = $1 AND k.mode = $2 AND k.revoked_at IS NULL ORDER BY k.id DESC`, accountID, mode)
 }
 
 // RevokedKeys returns the page req asks for of the account's revoked keys of
@@ -212,10 +212,10 @@ func (db *DB) CurrentKeys(ctx context.Context, accountID int64, mode keyport.Mod
 func (db *DB) RevokedKeys(ctx context.Context, accountID int64, mode keyport.Mode, req keyport.PageRequest, perPage int) (keyport.Page[keyport.APIKey], error) {
 	return keyport.LoadPage(req, perPage, true, keyport.RevokedCursor,
 		func(c keyport.Cursor, below bool, limit int) ([]keyport.APIKey, error) {
-			cond, args, order := keyset("k.revoked_at", "k.id", c, below)
+			args := sqlArgs{accountID, mode}
+			cond, order := keyset(&args, "k.revoked_at", "k.id", c, below)
 			return db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
-				WHERE k.account_id = ? AND k.mode = ? AND k.revoked_at IS NOT NULL`+cond+order+` LIMIT ?`,
-				append(append([]any{accountID, mode}, args...), limit)...)
+				WHERE k.account_id = $1 AND k.mode = $2 AND k.revoked_at IS NOT NULL`+cond+order+` LIMIT `+args.add(limit), args...)
 		})
 }
 
@@ -224,7 +224,7 @@ func (db *DB) RevokedKeys(ctx context.Context, accountID int64, mode keyport.Mod
 func (db *DB) CountRevokedKeys(ctx context.Context, accountID int64, mode keyport.Mode, upTo int) (int, error) {
 	var n int
 	err := db.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM api_keys
-		WHERE account_id = ? AND mode = ? AND revoked_at IS NOT NULL LIMIT ?)`, accountID, mode, upTo).Scan(&n)
+		WHERE account_id = $1 AND mode = $2 AND revoked_at IS NOT NULL LIMIT $3)`, accountID, mode, upTo).Scan(&n)
 	return n, err
 }
 
@@ -235,7 +235,7 @@ func (db *DB) RevokeKey(ctx context.Context, actor keyport.Actor, merchantID, ac
 	err := db.keyTx(ctx, fmt.Sprintf("revoke key %d", keyID), func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		var err error
 		key, err = scanKey(tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
-			WHERE k.id = ? AND k.account_id = ? AND k.merchant_id = ?`, keyID, accountID, merchantID))
+			WHERE k.id = $1 AND k.account_id = $2 AND k.merchant_id = $3`, keyID, accountID, merchantID))
 		if err != nil {
 			return err
 		}
@@ -252,7 +252,7 @@ func (db *DB) revokeKey(ctx context.Context, tx *sql.Tx, changes *[]keyport.KeyC
 		return keyport.ErrConflict
 	}
 	now := db.now()
-	if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = ?, revoked_by_label = ?, revoke_reason = ? WHERE id = ?`,
+	if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = $1, revoked_by_label = $2, revoke_reason = $3 WHERE id = $4`,
 		now, actor.Label, reason, key.ID); err != nil {
 		return err
 	}
@@ -267,7 +267,7 @@ func (db *DB) revokeKey(ctx context.Context, tx *sql.Tx, changes *[]keyport.KeyC
 // expiry has passed. It returns how many keys it logged.
 func (db *DB) LogExpiredKeys(ctx context.Context) (int, error) {
 	var due int
-	if err := db.queryRow(ctx, `SELECT count(*) FROM api_keys WHERE expires_at IS NOT NULL AND expires_at <= ? AND expiry_logged = 0
+	if err := db.queryRow(ctx, `SELECT count(*) FROM api_keys WHERE expires_at IS NOT NULL AND expires_at <= $1 AND expiry_logged = 0
 		AND revoked_at IS NULL`, db.now()).Scan(&due); err != nil || due == 0 {
 		return 0, err
 	}
@@ -275,7 +275,7 @@ func (db *DB) LogExpiredKeys(ctx context.Context) (int, error) {
 	err := db.tx(ctx, "log expired keys", func(tx *sql.Tx) error {
 		now := db.now()
 		rows, err := tx.QueryContext(ctx, `SELECT id, merchant_id, prefix || first4 || '********' || last4 FROM api_keys
-			WHERE expires_at IS NOT NULL AND expires_at <= ? AND expiry_logged = 0 AND revoked_at IS NULL`, now)
+			WHERE expires_at IS NOT NULL AND expires_at <= $1 AND expiry_logged = 0 AND revoked_at IS NULL`, now)
 		if err != nil {
 			return err
 		}
@@ -294,7 +294,7 @@ func (db *DB) LogExpiredKeys(ctx context.Context) (int, error) {
 		}
 		rows.Close()
 		for _, e := range list {
-			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET expiry_logged = 1 WHERE id = ?`, e.id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET expiry_logged = 1 WHERE id = $1`, e.id); err != nil {
 				return err
 			}
 			if err := db.audit(ctx, tx, e.merchant, keyport.SystemActor, keyport.AuditKeyExpired, "api_key", e.id, e.redacted); err != nil {
@@ -322,7 +322,7 @@ func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, livePage
 		return tab, err
 	}
 	rows, err := db.query(ctx, `SELECT `+requestColumns+requestFrom+`
-		WHERE r.account_id = ? AND r.state <> 'issued' ORDER BY r.id DESC LIMIT 10`, accountID)
+		WHERE r.account_id = $1 AND r.state <> 'issued' ORDER BY r.id DESC LIMIT 10`, accountID)
 	tab.Live.Requests, err = collect(rows, err, scanOneRequest)
 	return tab, err
 }
@@ -353,7 +353,7 @@ func (db *DB) RollKey(ctx context.Context, actor keyport.Actor, merchantID, acco
 	var out CreatedKey
 	err := db.keyTx(ctx, fmt.Sprintf("roll key %d", keyID), func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		old, err := scanKey(tx.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
-			WHERE k.id = ? AND k.account_id = ? AND k.merchant_id = ? AND a.deleted_at IS NULL`, keyID, accountID, merchantID))
+			WHERE k.id = $1 AND k.account_id = $2 AND k.merchant_id = $3 AND a.deleted_at IS NULL`, keyID, accountID, merchantID))
 		if err != nil {
 			return err
 		}
@@ -365,7 +365,7 @@ func (db *DB) RollKey(ctx context.Context, actor keyport.Actor, merchantID, acco
 		if !old.ExpiresAt.IsZero() && old.ExpiresAt.Unix() < ends {
 			ends = old.ExpiresAt.Unix()
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET rolled_at = ?, expires_at = ? WHERE id = ?`, now.Unix(), ends, keyID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET rolled_at = $1, expires_at = $2 WHERE id = $3`, now.Unix(), ends, keyID); err != nil {
 			return err
 		}
 		*changes = append(*changes, keyport.KeyChanged(keyID))

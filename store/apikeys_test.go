@@ -148,7 +148,7 @@ func TestExpiredKeysStayListedAndStopCounting(t *testing.T) {
 			t.Fatalf("run %d logged %d, %v", i, n, err)
 		}
 	}
-	if n := count(t, db, `SELECT count(*) FROM audit_events WHERE action = 'key.expired' AND object_id = ? AND actor = 'system'`, week.Key.ID); n != 1 {
+	if n := count(t, db, `SELECT count(*) FROM audit_events WHERE action = 'key.expired' AND object_id = $1 AND actor = 'system'`, week.Key.ID); n != 1 {
 		t.Fatalf("expiry audited %d times", n)
 	}
 }
@@ -204,7 +204,7 @@ func TestCreateKeyRefusesOtherMerchantsAndDisabledAccounts(t *testing.T) {
 	if _, err := db.CreateKey(ctx, keyport.SystemActor, in); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("other merchant: %v", err)
 	}
-	if _, err := db.sql.Exec(`UPDATE api_accounts SET disabled_at = 1 WHERE id = ?`, res.Account.ID); err != nil {
+	if _, err := db.sql.Exec(`UPDATE api_accounts SET disabled_at = 1 WHERE id = $1`, res.Account.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.CreateKey(ctx, keyport.SystemActor, newKey(res, keyport.ModeTest, "x")); !errors.Is(err, keyport.ErrAccountDisabled) {

@@ -17,14 +17,14 @@ const auditFrom = ` FROM audit_events e LEFT JOIN merchants m ON m.id = e.mercha
 
 // auditAccountOf is the API account an event's object belongs to, recorded
 // with the event: the account itself, or the account of the key, registered
-// auth, live key request or shipment. It reads the object type as ?7 and
-// the object id as ?8, as the insert in audit binds them.
-const auditAccountOf = `CASE ?7
-	WHEN 'api_account' THEN ?8
-	WHEN 'api_key' THEN (SELECT k.account_id FROM api_keys k WHERE k.id = ?8)
-	WHEN 'registered_auth' THEN (SELECT r.account_id FROM registered_auths r WHERE r.id = ?8)
-	WHEN 'live_key_request' THEN (SELECT q.account_id FROM live_key_requests q WHERE q.id = ?8)
-	WHEN 'shipment' THEN (SELECT s.account_id FROM shipments s WHERE s.id = ?8)
+// auth, live key request or shipment. It reads the object type as $7 and
+// the object id as $8, as the insert in audit binds them.
+const auditAccountOf = `CASE $7
+	WHEN 'api_account' THEN $8
+	WHEN 'api_key' THEN (SELECT k.account_id FROM api_keys k WHERE k.id = $8)
+	WHEN 'registered_auth' THEN (SELECT r.account_id FROM registered_auths r WHERE r.id = $8)
+	WHEN 'live_key_request' THEN (SELECT q.account_id FROM live_key_requests q WHERE q.id = $8)
+	WHEN 'shipment' THEN (SELECT s.account_id FROM shipments s WHERE s.id = $8)
 END`
 
 func scanAuditEvent(row scanner) (keyport.AuditEvent, error) {
@@ -38,41 +38,34 @@ func scanAuditEvent(row scanner) (keyport.AuditEvent, error) {
 
 // auditWhere is the WHERE clause (without the word) and its arguments for the
 // events a scope may see that the filter selects, cursor left out.
-func auditWhere(scope keyport.AuditScope, f keyport.AuditFilter) (string, []any) {
+func auditWhere(scope keyport.AuditScope, f keyport.AuditFilter) (string, sqlArgs) {
 	var where []string
-	var args []any
+	var args sqlArgs
 	switch {
 	case !scope.All:
-		where = append(where, "e.merchant_id = ?")
-		args = append(args, scope.MerchantID)
+		where = append(where, "e.merchant_id = "+args.add(scope.MerchantID))
 	case f.Platform:
 		where = append(where, "e.merchant_id IS NULL")
 	case f.MerchantID != 0:
-		where = append(where, "e.merchant_id = ?")
-		args = append(args, f.MerchantID)
+		where = append(where, "e.merchant_id = "+args.add(f.MerchantID))
 	}
 	if f.AccountID != 0 {
-		where = append(where, "e.account_id = ?")
-		args = append(args, f.AccountID)
+		where = append(where, "e.account_id = "+args.add(f.AccountID))
 	}
 	if f.Actor != "" {
-		where = append(where, `e.actor LIKE ? ESCAPE '\'`)
-		args = append(args, escapeLike(f.Actor)+"%")
+		where = append(where, "lower(e.actor) LIKE lower("+args.add(escapeLike(f.Actor)+"%")+`) ESCAPE '\'`)
 	}
 	if f.Action != "" {
-		where = append(where, "e.action = ?")
-		args = append(args, f.Action)
+		where = append(where, "e.action = "+args.add(f.Action))
 	}
 	if !f.From.IsZero() {
-		where = append(where, "e.at >= ?")
-		args = append(args, f.From.Unix())
+		where = append(where, "e.at >= "+args.add(f.From.Unix()))
 	}
 	if !f.To.IsZero() {
-		where = append(where, "e.at < ?")
-		args = append(args, f.To.AddDate(0, 0, 1).Unix())
+		where = append(where, "e.at < "+args.add(f.To.AddDate(0, 0, 1).Unix()))
 	}
 	if len(where) == 0 {
-		return "1", nil
+		return "TRUE", nil
 	}
 	return strings.Join(where, " AND "), args
 }
@@ -86,9 +79,8 @@ func escapeLike(s string) string { return likeEscaper.Replace(s) }
 // cursor c, nearest first: older ones when below is true, newer ones otherwise.
 func (db *DB) auditBatch(ctx context.Context, scope keyport.AuditScope, f keyport.AuditFilter, c keyport.Cursor, below bool, limit int) ([]keyport.AuditEvent, error) {
 	where, args := auditWhere(scope, f)
-	cond, cargs, order := keyset("e.at", "e.id", c, below)
-	rows, err := db.query(ctx, `SELECT `+auditColumns+auditFrom+` WHERE `+where+cond+order+` LIMIT ?`,
-		append(append(args, cargs...), limit)...)
+	cond, order := keyset(&args, "e.at", "e.id", c, below)
+	rows, err := db.query(ctx, `SELECT `+auditColumns+auditFrom+` WHERE `+where+cond+order+` LIMIT `+args.add(limit), args...)
 	return collect(rows, err, scanAuditEvent)
 }
 
@@ -136,7 +128,7 @@ func (db *DB) ExportAudit(ctx context.Context, scope keyport.AuditScope, f keypo
 func (db *DB) AuditActions(ctx context.Context, scope keyport.AuditScope) ([]string, error) {
 	merchant, args := "", []any{}
 	if !scope.All {
-		merchant, args = "merchant_id = ?1 AND ", []any{scope.MerchantID}
+		merchant, args = "merchant_id = $1 AND ", []any{scope.MerchantID}
 	}
 	rows, err := db.query(ctx, `WITH RECURSIVE actions (action) AS (
 			SELECT min(action) FROM audit_events WHERE `+merchant+`action > ''
@@ -154,7 +146,7 @@ func (db *DB) AuditActions(ctx context.Context, scope keyport.AuditScope) ([]str
 // account filter, deleted ones included (after the others), oldest first.
 func (db *DB) AuditAccounts(ctx context.Context, merchantID int64) ([]keyport.AuditAccount, error) {
 	rows, err := db.query(ctx, `SELECT id, name, deleted_at IS NOT NULL FROM api_accounts
-		WHERE merchant_id = ? ORDER BY deleted_at IS NOT NULL, id`, merchantID)
+		WHERE merchant_id = $1 ORDER BY deleted_at IS NOT NULL, id`, merchantID)
 	return collect(rows, err, func(row scanner) (keyport.AuditAccount, error) {
 		var a keyport.AuditAccount
 		return a, row.Scan(&a.ID, &a.Name, &a.Deleted)

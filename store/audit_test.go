@@ -15,14 +15,14 @@ func TestAuditEventsAreAppendOnly(t *testing.T) {
 	db := openTestDB(t)
 	res := signedUp(t, db)
 	var id int64
-	if err := db.sql.QueryRow(`SELECT max(id) FROM audit_events WHERE merchant_id = ?`, res.Merchant.ID).Scan(&id); err != nil {
+	if err := db.sql.QueryRow(`SELECT max(id) FROM audit_events WHERE merchant_id = $1`, res.Merchant.ID).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 	row := func() string {
 		t.Helper()
 		var at int64
 		var actor, action, detail string
-		if err := db.sql.QueryRow(`SELECT at, actor, action, detail FROM audit_events WHERE id = ?`, id).Scan(&at, &actor, &action, &detail); err != nil {
+		if err := db.sql.QueryRow(`SELECT at, actor, action, detail FROM audit_events WHERE id = $1`, id).Scan(&at, &actor, &action, &detail); err != nil {
 			t.Fatal(err)
 		}
 		return fmt.Sprint(at, actor, action, detail)
@@ -30,10 +30,10 @@ func TestAuditEventsAreAppendOnly(t *testing.T) {
 	before := row()
 	total := count(t, db, `SELECT count(*) FROM audit_events`)
 	for _, stmt := range []string{
-		`UPDATE audit_events SET action = 'key.nothing', detail = 'rewritten' WHERE id = ?`,
-		`UPDATE audit_events SET at = 0 WHERE id >= ?`,
-		`DELETE FROM audit_events WHERE id = ?`,
-		`DELETE FROM audit_events WHERE id > 0 OR id = ?`,
+		`UPDATE audit_events SET action = 'key.nothing', detail = 'rewritten' WHERE id = $1`,
+		`UPDATE audit_events SET at = 0 WHERE id >= $1`,
+		`DELETE FROM audit_events WHERE id = $1`,
+		`DELETE FROM audit_events WHERE id > 0 OR id = $1`,
 	} {
 		_, err := db.sql.Exec(stmt, id)
 		if err == nil || !strings.Contains(err.Error(), "append-only") {
@@ -227,7 +227,7 @@ func addEvents(t *testing.T, db *DB, merchantID int64, n int) {
 		if i%2 == 1 {
 			action = "test.odd"
 		}
-		if _, err := tx.Exec(`INSERT INTO audit_events (at, merchant_id, actor, action, detail) VALUES (?, ?, 'seed', ?, ?)`,
+		if _, err := tx.Exec(`INSERT INTO audit_events (at, merchant_id, actor, action, detail) VALUES ($1, $2, 'seed', $3, $4)`,
 			1_700_000_000+i, merchantID, action, fmt.Sprint(i)); err != nil {
 			t.Fatal(err)
 		}

@@ -23,7 +23,7 @@ func (db *DB) Backup(ctx context.Context, path string) (int64, error) {
 	if err := f.Close(); err != nil {
 		return 0, err
 	}
-	if _, err := db.sql.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+	if _, err := db.sql.ExecContext(ctx, `VACUUM INTO $1`, path); err != nil {
 		_ = os.Remove(path)
 		return 0, fmt.Errorf("back up to %s: %w", path, err)
 	}

@@ -132,7 +132,7 @@ func (db *DB) RegisterAuth(ctx context.Context, actor keyport.Actor, merchantID,
 		now := db.now()
 		r, err := tx.ExecContext(ctx, `INSERT INTO registered_auths (account_id, merchant_id, courier, company, testing, fields,
 				secret_names, created_by_label, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			accountID, merchantID, c.Code, in.Company, in.IsTesting(), string(plainJSON), strings.Join(secretNames, " "), actor.Label, now)
 		if isUniqueViolation(err) {
 			return keyport.FieldError("company", "This API account already has a "+c.Name+" auth for this company in this mode.")
@@ -145,7 +145,7 @@ func (db *DB) RegisterAuth(ctx context.Context, actor keyport.Actor, merchantID,
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE registered_auths SET secrets = ? WHERE id = ?`, sealed, id); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE registered_auths SET secrets = $1 WHERE id = $2`, sealed, id); err != nil {
 			return err
 		}
 		if err := db.audit(ctx, tx, merchantID, actor, keyport.AuditAuthRegistered, "registered_auth", id, authLabel(c.Name, in.Company, in.IsTesting())); err != nil {
@@ -197,7 +197,7 @@ func scanAuthRow(row scanner) (authRow, error) {
 // are not loaded.
 func (db *DB) ListAuths(ctx context.Context, merchantID, accountID int64) ([]keyport.RegisteredAuth, error) {
 	rows, err := db.query(ctx, `SELECT `+authColumns+` FROM registered_auths
-		WHERE account_id = ? AND merchant_id = ? AND deleted_at IS NULL ORDER BY id`, accountID, merchantID)
+		WHERE account_id = $1 AND merchant_id = $2 AND deleted_at IS NULL ORDER BY id`, accountID, merchantID)
 	list, err := collect(rows, err, scanAuthRow)
 	if err != nil || len(list) == 0 {
 		return nil, err
@@ -244,8 +244,8 @@ func (db *DB) RevealAuthSecret(ctx context.Context, actor keyport.Actor, merchan
 		var sealed []byte
 		err := tx.QueryRowContext(ctx, `SELECT c.name, r.company, r.testing, r.secret_names, r.secrets, f.label, f.required, f.hint
 			FROM registered_auths r JOIN couriers c ON c.code = r.courier
-			JOIN courier_fields f ON f.courier = r.courier AND f.name = ? AND f.secret = 1
-			WHERE r.id = ? AND r.account_id = ? AND r.merchant_id = ? AND r.deleted_at IS NULL`, field, authID, accountID, merchantID).
+			JOIN courier_fields f ON f.courier = r.courier AND f.name = $1 AND f.secret = 1
+			WHERE r.id = $2 AND r.account_id = $3 AND r.merchant_id = $4 AND r.deleted_at IS NULL`, field, authID, accountID, merchantID).
 			Scan(&courier, &company, &testing, &names, &sealed, &f.Label, &f.Required, &f.Hint)
 		if err != nil {
 			return notFound(err)
@@ -275,12 +275,12 @@ func (db *DB) DeleteAuth(ctx context.Context, actor keyport.Actor, merchantID, a
 		var courier, company string
 		var testing bool
 		err := tx.QueryRowContext(ctx, `SELECT c.name, r.company, r.testing FROM registered_auths r JOIN couriers c ON c.code = r.courier
-			WHERE r.id = ? AND r.account_id = ? AND r.merchant_id = ? AND r.deleted_at IS NULL`, authID, accountID, merchantID).
+			WHERE r.id = $1 AND r.account_id = $2 AND r.merchant_id = $3 AND r.deleted_at IS NULL`, authID, accountID, merchantID).
 			Scan(&courier, &company, &testing)
 		if err != nil {
 			return notFound(err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE registered_auths SET deleted_at = ?, secrets = NULL WHERE id = ?`, db.now(), authID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE registered_auths SET deleted_at = $1, secrets = NULL WHERE id = $2`, db.now(), authID); err != nil {
 			return err
 		}
 		return db.audit(ctx, tx, merchantID, actor, keyport.AuditAuthDeleted, "registered_auth", authID, authLabel(courier, company, testing))

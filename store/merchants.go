@@ -34,7 +34,7 @@ func (db *DB) ListMerchants(ctx context.Context) ([]keyport.MerchantSummary, err
 // MerchantName returns the name of a merchant; an unknown id is ErrNotFound.
 func (db *DB) MerchantName(ctx context.Context, merchantID int64) (string, error) {
 	var name string
-	err := db.queryRow(ctx, `SELECT name FROM merchants WHERE id = ?`, merchantID).Scan(&name)
+	err := db.queryRow(ctx, `SELECT name FROM merchants WHERE id = $1`, merchantID).Scan(&name)
 	return name, notFound(err)
 }
 
@@ -46,7 +46,7 @@ func (db *DB) SetMerchantDisabled(ctx context.Context, actor keyport.Actor, merc
 	var m keyport.Merchant
 	err := db.keyTx(ctx, fmt.Sprintf("set merchant %d disabled=%t", merchantID, disabled), func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
 		var created int64
-		err := tx.QueryRowContext(ctx, `SELECT id, name, disabled_at IS NOT NULL, created_at FROM merchants WHERE id = ?`, merchantID).
+		err := tx.QueryRowContext(ctx, `SELECT id, name, disabled_at IS NOT NULL, created_at FROM merchants WHERE id = $1`, merchantID).
 			Scan(&m.ID, &m.Name, &m.Disabled, &created)
 		if err != nil {
 			return notFound(err)
@@ -60,11 +60,11 @@ func (db *DB) SetMerchantDisabled(ctx context.Context, actor keyport.Actor, merc
 		if disabled {
 			at = db.now()
 			action = keyport.AuditMerchantDisabled
-			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE merchant_id = ?)`, merchantID); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE merchant_id = $1)`, merchantID); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE merchants SET disabled_at = ? WHERE id = ?`, at, merchantID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE merchants SET disabled_at = $1 WHERE id = $2`, at, merchantID); err != nil {
 			return err
 		}
 		*changes = append(*changes, keyport.MerchantChanged(merchantID))

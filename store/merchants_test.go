@@ -13,7 +13,7 @@ import (
 func addSession(t *testing.T, db *DB, userID int64, id string) {
 	t.Helper()
 	hash := hashSessionID(id)
-	if _, err := db.sql.Exec(`INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)`,
+	if _, err := db.sql.Exec(`INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4)`,
 		hash[:], userID, db.now(), db.now()); err != nil {
 		t.Fatal(err)
 	}
@@ -65,13 +65,13 @@ func TestDisablingAMerchantEndsSessionsAndKeysUntilEnabled(t *testing.T) {
 	if _, err := db.SetMerchantDisabled(ctx, staff, res.Merchant.ID, true); err != nil {
 		t.Fatalf("disabling twice: %v", err)
 	}
-	if n := count(t, db, `SELECT count(*) FROM merchants WHERE id = ? AND disabled_at IS NOT NULL`, res.Merchant.ID); n != 1 {
+	if n := count(t, db, `SELECT count(*) FROM merchants WHERE id = $1 AND disabled_at IS NOT NULL`, res.Merchant.ID); n != 1 {
 		t.Fatal("disabled_at is not set")
 	}
-	if n := count(t, db, `SELECT count(*) FROM sessions WHERE user_id IN (?, ?)`, res.Owner.ID, dev.ID); n != 0 {
+	if n := count(t, db, `SELECT count(*) FROM sessions WHERE user_id IN ($1, $2)`, res.Owner.ID, dev.ID); n != 0 {
 		t.Fatalf("%d sessions of the disabled merchant's users survive", n)
 	}
-	if n := count(t, db, `SELECT count(*) FROM sessions WHERE user_id = ?`, other.Owner.ID); n != 1 {
+	if n := count(t, db, `SELECT count(*) FROM sessions WHERE user_id = $1`, other.Owner.ID); n != 1 {
 		t.Fatal("another merchant's session ended")
 	}
 	if err := verify(created.Plaintext); !errors.Is(err, keyport.ErrInvalidKey) {
@@ -125,7 +125,7 @@ func TestDisablingAMerchantEndsSessionsAndKeysUntilEnabled(t *testing.T) {
 
 	events := map[string]int{}
 	rows, err := db.sql.Query(`SELECT action FROM audit_events WHERE object_type = 'merchant' AND action LIKE 'merchant.%abled'
-		AND merchant_id = ? AND actor = 'staff@keyport.test' AND actor_user = ?`, res.Merchant.ID, admin.ID)
+		AND merchant_id = $1 AND actor = 'staff@keyport.test' AND actor_user = $2`, res.Merchant.ID, admin.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,10 +73,10 @@ func TestPlanProblem(t *testing.T) {
 		"SCAN api_keys":                true,
 		"USE TEMP B-TREE FOR ORDER BY": true,
 		"USE TEMP B-TREE FOR RIGHT PART OF ORDER BY":                  true,
-		"SEARCH e USING INDEX audit_events_account_at (account_id=?)": false,
+		"SEARCH e USING INDEX audit_events_account_at (account_id=$1)": false,
 		"SCAN r USING INDEX live_key_requests_created":                false,
 		"SCAN a": false,
-		"SEARCH k USING INTEGER PRIMARY KEY (rowid=?)": false,
+		"SEARCH k USING INTEGER PRIMARY KEY (rowid=$1)": false,
 	} {
 		if got := planProblem(detail) != ""; got != bad {
 			t.Errorf("%q: problem %v, want %v", detail, got, bad)

@@ -33,7 +33,7 @@ func queueWhere(states []keyport.RequestState) (string, error) {
 		return openQueue, nil
 	}
 	if len(states) == len(requestStates) && !slices.ContainsFunc(requestStates, func(s keyport.RequestState) bool { return !slices.Contains(states, s) }) {
-		return "1", nil
+		return "TRUE", nil
 	}
 	quoted := make([]string, len(states))
 	for i, s := range states {
@@ -60,7 +60,7 @@ func (db *DB) ListRequests(ctx context.Context, f QueueFilter) (keyport.Page[key
 		f.PerPage = 50
 	}
 	var total int
-	if err := db.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM live_key_requests r WHERE `+where+` LIMIT ?)`,
+	if err := db.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM live_key_requests r WHERE `+where+` LIMIT $1)`,
 		keyport.QueueCountLimit).Scan(&total); err != nil {
 		return keyport.Page[keyport.RequestWithActivity]{}, 0, err
 	}
@@ -71,9 +71,10 @@ func (db *DB) ListRequests(ctx context.Context, f QueueFilter) (keyport.Page[key
 	}
 	page, err := keyport.LoadPage(f.Page, f.PerPage, false, keyport.QueueCursor,
 		func(c keyport.Cursor, below bool, limit int) ([]keyport.RequestWithActivity, error) {
-			cond, args, order := keyset("r.created_at", "r.id", c, below)
+			var args sqlArgs
+			cond, order := keyset(&args, "r.created_at", "r.id", c, below)
 			rows, err := db.query(ctx, `SELECT `+requestColumns+`, `+activityColumns+from+`
-				WHERE `+where+cond+order+` LIMIT ?`, append(args, limit)...)
+				WHERE `+where+cond+order+` LIMIT `+args.add(limit), args...)
 			return collect(rows, err, scanRequestWithActivity)
 		})
 	return page, total, err

@@ -35,7 +35,7 @@ func (db *DB) FileRequest(ctx context.Context, actor keyport.Actor, merchantID, 
 		access.Type, access.Access = defaults.Type, defaults.Access
 		r, err := tx.ExecContext(ctx, `INSERT INTO live_key_requests (account_id, merchant_id, requested_by, requested_by_label, token_name,
 				intended_use, website, monthly_shipments, key_type, access, permissions, suppress_costs, state, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $13, $14)`,
 			accountID, merchantID, by, actor.Label, strings.TrimSpace(in.TokenName), strings.TrimSpace(in.IntendedUse),
 			strings.TrimSpace(in.Website), shipments, access.Type, access.Access, strings.Join(access.Permissions, " "),
 			access.SuppressCosts, now, now)
@@ -80,7 +80,7 @@ func scanRequest(row scanner, extra ...any) (keyport.LiveKeyRequest, error) {
 func scanOneRequest(row scanner) (keyport.LiveKeyRequest, error) { return scanRequest(row) }
 
 func requestByID(ctx context.Context, q queryer, id int64) (keyport.LiveKeyRequest, error) {
-	return scanRequest(q.QueryRowContext(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.id = ?`, id))
+	return scanRequest(q.QueryRowContext(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.id = $1`, id))
 }
 
 // RequestOf returns one live key request of the merchant's account.
@@ -97,7 +97,7 @@ func (db *DB) RequestOf(ctx context.Context, merchantID, accountID, requestID in
 
 // RequestByID returns any live key request, for the API team.
 func (db *DB) RequestByID(ctx context.Context, requestID int64) (keyport.RequestWithActivity, error) {
-	return scanRequestWithActivity(db.queryRow(ctx, `SELECT `+requestColumns+`, `+activityColumns+requestFrom+` WHERE r.id = ?`, requestID))
+	return scanRequestWithActivity(db.queryRow(ctx, `SELECT `+requestColumns+`, `+activityColumns+requestFrom+` WHERE r.id = $1`, requestID))
 }
 
 const activityColumns = `a.created_at,
@@ -121,25 +121,25 @@ func scanRequestWithActivity(row scanner) (keyport.RequestWithActivity, error) {
 // It counts no further than keyport.QueueCountLimit, since every admin page shows it.
 func (db *DB) CountPendingRequests(ctx context.Context) (int, error) {
 	var n int
-	err := db.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM live_key_requests WHERE state = 'pending' LIMIT ?)`,
+	err := db.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM live_key_requests WHERE state = 'pending' LIMIT $1)`,
 		keyport.QueueCountLimit).Scan(&n)
 	return n, err
 }
 
 // moveRequest changes a request's state inside tx when the state machine allows it.
 // Every move replaces the request's notice: the new state gives one or none.
-func (db *DB) moveRequest(ctx context.Context, tx *sql.Tx, actor keyport.Actor, r keyport.LiveKeyRequest, to keyport.RequestState, action keyport.AuditAction, detail string, set string, args ...any) error {
+func (db *DB) moveRequest(ctx context.Context, tx *sql.Tx, actor keyport.Actor, r keyport.LiveKeyRequest, to keyport.RequestState, action keyport.AuditAction, detail string, set ...columnValue) error {
 	if !keyport.CanMove(r.State, to) {
 		return keyport.ErrIllegalTransition
 	}
-	query := `UPDATE live_key_requests SET state = ?, updated_at = ?, notify_merchant = ?`
-	if set != "" {
-		query += ", " + set
+	var args sqlArgs
+	query := `UPDATE live_key_requests SET state = ` + args.add(to) + `, updated_at = ` + args.add(db.now()) +
+		`, notify_merchant = ` + args.add(to.NotifiesMerchant())
+	for _, s := range set {
+		query += ", " + s.column + " = " + args.add(s.value)
 	}
-	query += ` WHERE id = ? AND state = ?`
-	all := append([]any{to, db.now(), to.NotifiesMerchant()}, args...)
-	all = append(all, r.ID, r.State)
-	res, err := tx.ExecContext(ctx, query, all...)
+	query += ` WHERE id = ` + args.add(r.ID) + ` AND state = ` + args.add(r.State)
+	res, err := tx.ExecContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func (db *DB) ApproveRequest(ctx context.Context, actor keyport.Actor, requestID
 			}
 		}
 		return db.moveRequest(ctx, tx, actor, r, keyport.RequestApproved, keyport.AuditRequestApproved, r.TokenName,
-			"decided_by_label = ?", actor.Label)
+			columnValue{"decided_by_label", actor.Label})
 	})
 }
 
@@ -197,7 +197,7 @@ func (db *DB) ApproveRequest(ctx context.Context, actor keyport.Actor, requestID
 func (db *DB) RejectRequest(ctx context.Context, actor keyport.Actor, requestID int64, reason string) error {
 	return db.changeRequest(ctx, fmt.Sprintf("reject live key request %d", requestID), requestID, 0, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
 		return db.moveRequest(ctx, tx, actor, r, keyport.RequestRejected, keyport.AuditRequestRejected, reason,
-			"reject_reason = ?, decided_by_label = ?", reason, actor.Label)
+			columnValue{"reject_reason", reason}, columnValue{"decided_by_label", actor.Label})
 	})
 }
 
@@ -205,7 +205,7 @@ func (db *DB) RejectRequest(ctx context.Context, actor keyport.Actor, requestID 
 func (db *DB) AskForInfo(ctx context.Context, actor keyport.Actor, requestID int64, question string) error {
 	return db.changeRequest(ctx, fmt.Sprintf("ask about live key request %d", requestID), requestID, 0, func(tx *sql.Tx, r keyport.LiveKeyRequest) error {
 		return db.moveRequest(ctx, tx, actor, r, keyport.RequestNeedsInfo, keyport.AuditRequestInfoRequested, question,
-			"question = ?, reply = ''", question)
+			columnValue{"question", question}, columnValue{"reply", ""})
 	})
 }
 
@@ -215,7 +215,7 @@ func (db *DB) AnswerRequest(ctx context.Context, actor keyport.Actor, merchantID
 		if r.AccountID != accountID {
 			return keyport.ErrNotFound
 		}
-		return db.moveRequest(ctx, tx, actor, r, keyport.RequestPending, keyport.AuditRequestAnswered, reply, "reply = ?", reply)
+		return db.moveRequest(ctx, tx, actor, r, keyport.RequestPending, keyport.AuditRequestAnswered, reply, columnValue{"reply", reply})
 	})
 }
 
@@ -225,7 +225,7 @@ func (db *DB) CancelRequest(ctx context.Context, actor keyport.Actor, merchantID
 		if r.AccountID != accountID {
 			return keyport.ErrNotFound
 		}
-		return db.moveRequest(ctx, tx, actor, r, keyport.RequestCancelled, keyport.AuditRequestCancelled, r.TokenName, "")
+		return db.moveRequest(ctx, tx, actor, r, keyport.RequestCancelled, keyport.AuditRequestCancelled, r.TokenName)
 	})
 }
 
@@ -250,7 +250,7 @@ func (db *DB) IssueLiveKey(ctx context.Context, actor keyport.Actor, merchantID,
 		if err != nil {
 			return err
 		}
-		return db.moveRequest(ctx, tx, actor, r, keyport.RequestIssued, keyport.AuditRequestIssued, out.Key.Redacted(), "issued_key_id = ?", out.Key.ID)
+		return db.moveRequest(ctx, tx, actor, r, keyport.RequestIssued, keyport.AuditRequestIssued, out.Key.Redacted(), columnValue{"issued_key_id", out.Key.ID})
 	})
 	return out, err
 }
@@ -258,7 +258,7 @@ func (db *DB) IssueLiveKey(ctx context.Context, actor keyport.Actor, merchantID,
 // RequestNotices returns the merchant's request notices that still apply and
 // nobody dismissed, oldest first. Reading them changes nothing.
 func (db *DB) RequestNotices(ctx context.Context, merchantID int64) ([]keyport.LiveKeyRequest, error) {
-	rows, err := db.query(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.merchant_id = ? AND r.notify_merchant = 1 ORDER BY r.id`, merchantID)
+	rows, err := db.query(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.merchant_id = $1 AND r.notify_merchant = 1 ORDER BY r.id`, merchantID)
 	return collect(rows, err, scanOneRequest)
 }
 
@@ -266,7 +266,7 @@ func (db *DB) RequestNotices(ctx context.Context, merchantID int64) ([]keyport.L
 // everyone of the merchant. Dismissing twice is no error; a request of another
 // merchant is ErrNotFound.
 func (db *DB) DismissRequestNotice(ctx context.Context, merchantID, requestID int64) error {
-	res, err := db.exec(ctx, `UPDATE live_key_requests SET notify_merchant = 0 WHERE id = ? AND merchant_id = ?`, requestID, merchantID)
+	res, err := db.exec(ctx, `UPDATE live_key_requests SET notify_merchant = 0 WHERE id = $1 AND merchant_id = $2`, requestID, merchantID)
 	if err != nil {
 		return err
 	}

@@ -314,7 +314,7 @@ func TestOneTokenCapServesEveryPath(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		counted := count(t, db, `SELECT count(*) FROM live_key_requests WHERE account_id = ? AND state = 'approved'`, res.Account.ID)
+		counted := count(t, db, `SELECT count(*) FROM live_key_requests WHERE account_id = $1 AND state = 'approved'`, res.Account.ID)
 		for _, k := range keys {
 			if k.CountsTowardCap(db.Now()) {
 				counted++

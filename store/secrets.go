@@ -12,36 +12,32 @@ import (
 // accounts that are not deleted, newest first, as the filter selects.
 func (db *DB) MerchantSecrets(ctx context.Context, merchantID int64, f keyport.SecretsFilter) (keyport.SecretsPage, error) {
 	out := keyport.SecretsPage{Filter: f}
-	where := []string{"k.merchant_id = ?", "a.deleted_at IS NULL"}
-	args := []any{merchantID}
+	var args sqlArgs
+	where := []string{"k.merchant_id = " + args.add(merchantID), "a.deleted_at IS NULL"}
 	if f.AccountID != 0 {
-		where = append(where, "k.account_id = ?")
-		args = append(args, f.AccountID)
+		where = append(where, "k.account_id = "+args.add(f.AccountID))
 	}
 	if f.Mode != "" {
-		where = append(where, "k.mode = ?")
-		args = append(args, f.Mode)
+		where = append(where, "k.mode = "+args.add(f.Mode))
 	}
 	if f.Type != "" {
-		where = append(where, "k.type = ?")
-		args = append(args, f.Type)
+		where = append(where, "k.type = "+args.add(f.Type))
 	}
 	switch f.Status {
 	case keyport.KeyActive:
-		where = append(where, "k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > ?)")
-		args = append(args, db.now())
+		where = append(where, "k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > "+args.add(db.now())+")")
 	case keyport.KeyExpired:
-		where = append(where, "k.revoked_at IS NULL AND k.expires_at <= ?")
-		args = append(args, db.now())
+		where = append(where, "k.revoked_at IS NULL AND k.expires_at <= "+args.add(db.now()))
 	case keyport.KeyRevoked:
 		where = append(where, "k.revoked_at IS NOT NULL")
 	}
 	var err error
 	out.Page, err = keyport.LoadPage(f.Page, keyport.SecretsPerPage, true, keyport.KeyCursor,
 		func(c keyport.Cursor, below bool, limit int) ([]keyport.APIKey, error) {
-			cond, cargs, order := keyset("", "k.id", c, below)
+			args := slices.Clip(args)
+			cond, order := keyset(&args, "", "k.id", c, below)
 			return db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
-				WHERE `+strings.Join(where, " AND ")+cond+order+` LIMIT ?`, append(append(slices.Clip(args), cargs...), limit)...)
+				WHERE `+strings.Join(where, " AND ")+cond+order+` LIMIT `+args.add(limit), args...)
 		})
 	return out, err
 }
@@ -49,7 +45,7 @@ func (db *DB) MerchantSecrets(ctx context.Context, merchantID int64, f keyport.S
 // MerchantKey returns one key of the merchant on an API account that is not deleted.
 func (db *DB) MerchantKey(ctx context.Context, merchantID, keyID int64) (keyport.APIKey, error) {
 	return scanKey(db.queryRow(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
-		WHERE k.id = ? AND k.merchant_id = ? AND a.deleted_at IS NULL`, keyID, merchantID))
+		WHERE k.id = $1 AND k.merchant_id = $2 AND a.deleted_at IS NULL`, keyID, merchantID))
 }
 
 // ExampleKey returns the redacted form of the merchant's newest active test
@@ -58,8 +54,8 @@ func (db *DB) ExampleKey(ctx context.Context, merchantID int64) (string, error) 
 	var redacted string
 	err := db.queryRow(ctx, `SELECT k.prefix || k.first4 || '********' || k.last4 FROM api_keys k
 		JOIN api_accounts a ON a.id = k.account_id
-		WHERE k.merchant_id = ? AND k.type = 'secret' AND k.mode = 'test' AND k.revoked_at IS NULL
-		AND (k.expires_at IS NULL OR k.expires_at > ?) AND a.deleted_at IS NULL
+		WHERE k.merchant_id = $1 AND k.type = 'secret' AND k.mode = 'test' AND k.revoked_at IS NULL
+		AND (k.expires_at IS NULL OR k.expires_at > $2) AND a.deleted_at IS NULL
 		ORDER BY k.id DESC LIMIT 1`, merchantID, db.now()).Scan(&redacted)
 	return redacted, notFound(err)
 }

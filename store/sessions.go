@@ -108,7 +108,7 @@ func (s *SessionStore) load(ctx context.Context, id string, seen int64, write bo
 	hash := hashSessionID(id)
 	var userID, created, lastSeen int64
 	var data []byte
-	err := s.db.queryRow(ctx, `SELECT user_id, data, created_at, last_seen_at FROM sessions WHERE id_hash = ?`, hash[:]).
+	err := s.db.queryRow(ctx, `SELECT user_id, data, created_at, last_seen_at FROM sessions WHERE id_hash = $1`, hash[:]).
 		Scan(&userID, &data, &created, &lastSeen)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
@@ -122,7 +122,7 @@ func (s *SessionStore) load(ctx context.Context, id string, seen int64, write bo
 		if !write {
 			return false, nil
 		}
-		_, err := s.db.exec(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hash[:])
+		_, err := s.db.exec(ctx, `DELETE FROM sessions WHERE id_hash = $1`, hash[:])
 		return false, err
 	}
 	if len(data) > 0 {
@@ -133,7 +133,7 @@ func (s *SessionStore) load(ctx context.Context, id string, seen int64, write bo
 	session.Values[SessionUserKey] = userID
 	session.Values[sessionSeenKey] = used
 	if write && now.Sub(unixTime(lastSeen)) >= time.Minute {
-		if _, err := s.db.exec(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?`, now.Unix(), hash[:]); err != nil {
+		if _, err := s.db.exec(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2`, now.Unix(), hash[:]); err != nil {
 			return false, err
 		}
 	}
@@ -211,18 +211,18 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, session *ses
 		if err != nil {
 			return err
 		}
-		if _, err := s.db.exec(ctx, `DELETE FROM sessions WHERE created_at < ?`, now-int64(s.MaxLifetime/time.Second)); err != nil {
+		if _, err := s.db.exec(ctx, `DELETE FROM sessions WHERE created_at < $1`, now-int64(s.MaxLifetime/time.Second)); err != nil {
 			return err
 		}
 		hash := hashSessionID(id)
-		if _, err := s.db.exec(ctx, `INSERT INTO sessions (id_hash, user_id, data, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)`,
+		if _, err := s.db.exec(ctx, `INSERT INTO sessions (id_hash, user_id, data, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5)`,
 			hash[:], userID, buf.Bytes(), now, now); err != nil {
 			return err
 		}
 		session.ID = id
 	} else {
 		hash := hashSessionID(session.ID)
-		if _, err := s.db.exec(ctx, `UPDATE sessions SET data = ?, last_seen_at = ? WHERE id_hash = ?`, buf.Bytes(), now, hash[:]); err != nil {
+		if _, err := s.db.exec(ctx, `UPDATE sessions SET data = $1, last_seen_at = $2 WHERE id_hash = $3`, buf.Bytes(), now, hash[:]); err != nil {
 			return err
 		}
 	}
@@ -233,14 +233,14 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, session *ses
 // Delete removes one session by its id.
 func (s *SessionStore) Delete(ctx context.Context, id string) error {
 	hash := hashSessionID(id)
-	_, err := s.db.exec(ctx, `DELETE FROM sessions WHERE id_hash = ?`, hash[:])
+	_, err := s.db.exec(ctx, `DELETE FROM sessions WHERE id_hash = $1`, hash[:])
 	return err
 }
 
 // DeleteUserSessions ends every session of a user, except the one with id keep (may be empty).
 func (db *DB) DeleteUserSessions(ctx context.Context, userID int64, keep string) error {
 	hash := hashSessionID(keep)
-	_, err := db.exec(ctx, `DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?`, userID, hash[:])
+	_, err := db.exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2`, userID, hash[:])
 	return err
 }
 
@@ -252,7 +252,7 @@ func (s *SessionStore) CountActive(ctx context.Context, userID int64, current st
 	now := s.db.Now()
 	hash := hashSessionID(current)
 	var n int
-	err := s.db.queryRow(ctx, `SELECT count(*) FROM sessions WHERE user_id = ? AND created_at >= ? AND (last_seen_at >= ? OR id_hash = ?)`,
+	err := s.db.queryRow(ctx, `SELECT count(*) FROM sessions WHERE user_id = $1 AND created_at >= $2 AND (last_seen_at >= $3 OR id_hash = $4)`,
 		userID, now.Add(-s.MaxLifetime).Unix(), now.Add(-s.IdleTimeout).Unix(), hash[:]).Scan(&n)
 	return n, err
 }

@@ -32,16 +32,16 @@ func scanShipment(row scanner) (keyport.Shipment, error) {
 // ListShipments returns the page req asks for of the account's shipments of a mode, newest first.
 func (db *DB) ListShipments(ctx context.Context, accountID int64, mode keyport.Mode, req keyport.PageRequest) (keyport.ShipmentPage, error) {
 	p := keyport.ShipmentPage{Mode: mode}
-	if err := db.queryRow(ctx, `SELECT CASE ? WHEN 'live' THEN live_shipments ELSE test_shipments END FROM api_accounts WHERE id = ?`,
+	if err := db.queryRow(ctx, `SELECT CASE $1 WHEN 'live' THEN live_shipments ELSE test_shipments END FROM api_accounts WHERE id = $2`,
 		mode, accountID).Scan(&p.Total); err != nil {
 		return p, err
 	}
 	var err error
 	p.Page, err = keyport.LoadPage(req, keyport.ShipmentsPerPage, true, keyport.ShipmentCursor,
 		func(c keyport.Cursor, below bool, limit int) ([]keyport.Shipment, error) {
-			cond, args, order := keyset("", "s.id", c, below)
-			rows, err := db.query(ctx, `SELECT `+shipmentColumns+shipmentFrom+` WHERE s.account_id = ? AND s.mode = ?`+cond+order+` LIMIT ?`,
-				append(append([]any{accountID, mode}, args...), limit)...)
+			args := sqlArgs{accountID, mode}
+			cond, order := keyset(&args, "", "s.id", c, below)
+			rows, err := db.query(ctx, `SELECT `+shipmentColumns+shipmentFrom+` WHERE s.account_id = $1 AND s.mode = $2`+cond+order+` LIMIT `+args.add(limit), args...)
 			return collect(rows, err, scanShipment)
 		})
 	return p, err
@@ -50,7 +50,7 @@ func (db *DB) ListShipments(ctx context.Context, accountID int64, mode keyport.M
 // ShipmentOf returns one shipment of the merchant's API account.
 func (db *DB) ShipmentOf(ctx context.Context, merchantID, accountID, shipmentID int64) (keyport.Shipment, error) {
 	return scanShipment(db.queryRow(ctx, `SELECT `+shipmentColumns+shipmentFrom+`
-		WHERE s.id = ? AND s.account_id = ? AND s.merchant_id = ?`, shipmentID, accountID, merchantID))
+		WHERE s.id = $1 AND s.account_id = $2 AND s.merchant_id = $3`, shipmentID, accountID, merchantID))
 }
 
 // CreateShipment stores a shipment of the merchant's API account as given,
@@ -79,14 +79,14 @@ func insertShipment(ctx context.Context, tx *sql.Tx, in keyport.Shipment, keyID,
 	}
 	r, err := tx.ExecContext(ctx, `INSERT INTO shipments (account_id, merchant_id, mode, courier, service_code, status, tracking_number,
 				label_ref, amount_minor, currency, from_postcode, from_country, to_postcode, to_country, weight_grams, key_id, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		in.AccountID, in.MerchantID, in.Mode, in.Courier, in.ServiceCode, in.Status, in.TrackingNumber, in.LabelRef, in.AmountMinor,
 		in.Currency, in.FromPostcode, in.FromCountry, in.ToPostcode, in.ToCountry, in.WeightGrams, key, created, created)
 	if err != nil {
 		return keyport.Shipment{}, err
 	}
 	id, _ := r.LastInsertId()
-	return scanShipment(tx.QueryRowContext(ctx, `SELECT `+shipmentColumns+shipmentFrom+` WHERE s.id = ?`, id))
+	return scanShipment(tx.QueryRowContext(ctx, `SELECT `+shipmentColumns+shipmentFrom+` WHERE s.id = $1`, id))
 }
 
 // ShipWithKey creates a shipment through the API with key k: on k's API
@@ -101,12 +101,12 @@ func (db *DB) ShipWithKey(ctx context.Context, k keyport.VerifiedKey, ip string,
 			return err
 		}
 		var courierName string
-		if err := tx.QueryRowContext(ctx, `SELECT name FROM couriers WHERE code = ?`, in.Courier).Scan(&courierName); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT name FROM couriers WHERE code = $1`, in.Courier).Scan(&courierName); err != nil {
 			return notFound(err)
 		}
 		var registered bool
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM registered_auths WHERE account_id = ? AND courier = ?
-				AND testing = ? AND deleted_at IS NULL)`, k.AccountID, in.Courier, k.Mode == keyport.ModeTest).Scan(&registered); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM registered_auths WHERE account_id = $1 AND courier = $2
+				AND testing = $3 AND deleted_at IS NULL)`, k.AccountID, in.Courier, k.Mode == keyport.ModeTest).Scan(&registered); err != nil {
 			return err
 		}
 		if !registered {
@@ -128,8 +128,8 @@ func (db *DB) KeyShipments(ctx context.Context, accountID int64, mode keyport.Mo
 	if before <= 0 {
 		before = math.MaxInt64
 	}
-	rows, err := db.query(ctx, `SELECT `+shipmentColumns+shipmentFrom+` WHERE s.account_id = ? AND s.mode = ? AND s.id < ?
-		ORDER BY s.id DESC LIMIT ?`, accountID, mode, before, limit+1)
+	rows, err := db.query(ctx, `SELECT `+shipmentColumns+shipmentFrom+` WHERE s.account_id = $1 AND s.mode = $2 AND s.id < $3
+		ORDER BY s.id DESC LIMIT $4`, accountID, mode, before, limit+1)
 	list, err := collect(rows, err, scanShipment)
 	if err != nil {
 		return nil, false, err
@@ -144,13 +144,13 @@ func (db *DB) KeyShipments(ctx context.Context, accountID int64, mode keyport.Mo
 // KeyShipment returns one shipment of an API account in one mode.
 func (db *DB) KeyShipment(ctx context.Context, accountID int64, mode keyport.Mode, shipmentID int64) (keyport.Shipment, error) {
 	return scanShipment(db.queryRow(ctx, `SELECT `+shipmentColumns+shipmentFrom+`
-		WHERE s.id = ? AND s.account_id = ? AND s.mode = ?`, shipmentID, accountID, mode))
+		WHERE s.id = $1 AND s.account_id = $2 AND s.mode = $3`, shipmentID, accountID, mode))
 }
 
 // TrackShipment returns the shipment of an API account in one mode with the tracking number.
 func (db *DB) TrackShipment(ctx context.Context, accountID int64, mode keyport.Mode, number string) (keyport.Shipment, error) {
 	return scanShipment(db.queryRow(ctx, `SELECT `+shipmentColumns+shipmentFrom+`
-		WHERE s.tracking_number = ? AND s.account_id = ? AND s.mode = ?`, number, accountID, mode))
+		WHERE s.tracking_number = $1 AND s.account_id = $2 AND s.mode = $3`, number, accountID, mode))
 }
 
 // CancelShipment cancels a shipment of key k's account and mode that has not
@@ -160,7 +160,7 @@ func (db *DB) CancelShipment(ctx context.Context, k keyport.VerifiedKey, ip stri
 	var out keyport.Shipment
 	err := db.tx(ctx, fmt.Sprintf("cancel shipment %d", shipmentID), func(tx *sql.Tx) error {
 		s, err := scanShipment(tx.QueryRowContext(ctx, `SELECT `+shipmentColumns+shipmentFrom+`
-			WHERE s.id = ? AND s.account_id = ? AND s.mode = ?`, shipmentID, k.AccountID, k.Mode))
+			WHERE s.id = $1 AND s.account_id = $2 AND s.mode = $3`, shipmentID, k.AccountID, k.Mode))
 		if err != nil {
 			return err
 		}
@@ -168,7 +168,7 @@ func (db *DB) CancelShipment(ctx context.Context, k keyport.VerifiedKey, ip stri
 			return keyport.ErrConflict
 		}
 		now := db.now()
-		if _, err := tx.ExecContext(ctx, `UPDATE shipments SET status = 'cancelled', updated_at = ? WHERE id = ?`, now, s.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE shipments SET status = 'cancelled', updated_at = $1 WHERE id = $2`, now, s.ID); err != nil {
 			return err
 		}
 		s.Status, s.UpdatedAt = keyport.ShipmentCancelled, unixTime(now)

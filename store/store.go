@@ -243,7 +243,7 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 		done := false
 		err = db.tx(ctx, "migrate "+name, func(tx *sql.Tx) error {
 			var n int
-			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE name = ?", name).Scan(&n); err != nil {
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE name = $1", name).Scan(&n); err != nil {
 				return err
 			}
 			if n > 0 {
@@ -253,7 +253,7 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)", name, db.now())
+			_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)", name, db.now())
 			return err
 		})
 		if err != nil {
@@ -305,7 +305,7 @@ func (db *DB) audit(ctx context.Context, tx *sql.Tx, merchantID int64, actor key
 		label = "system"
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit_events (at, merchant_id, actor_user, actor, ip, action, object_type, object_id, detail, account_id)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, `+auditAccountOf+`)`, db.now(), merchant, actorUser, label, actor.IP, action.String(), objectType, object, detail)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, `+auditAccountOf+`)`, db.now(), merchant, actorUser, label, actor.IP, action.String(), objectType, object, detail)
 	return err
 }
 

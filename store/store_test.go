@@ -123,7 +123,7 @@ func TestSignupCreatesMerchantOwnerAndDefaultAccount(t *testing.T) {
 	if err != nil || u.ID != res.Owner.ID || u.MerchantName != "Acme" {
 		t.Fatalf("user %+v, %v", u, err)
 	}
-	if n := count(t, db, "SELECT count(*) FROM audit_events WHERE merchant_id = ?", res.Merchant.ID); n != 2 {
+	if n := count(t, db, "SELECT count(*) FROM audit_events WHERE merchant_id = $1", res.Merchant.ID); n != 2 {
 		t.Fatalf("audit events = %d", n)
 	}
 }
@@ -216,7 +216,7 @@ func TestSessionStoreRoundTripAndExpiry(t *testing.T) {
 	}
 	cookie := rec.Result().Cookies()[0]
 	var stored int
-	if err := db.sql.QueryRow("SELECT count(*) FROM sessions WHERE id_hash = ?", []byte(sess.ID)).Scan(&stored); err != nil || stored != 0 {
+	if err := db.sql.QueryRow("SELECT count(*) FROM sessions WHERE id_hash = $1", []byte(sess.ID)).Scan(&stored); err != nil || stored != 0 {
 		t.Fatalf("the raw session id is stored (%d, %v)", stored, err)
 	}
 

@@ -14,7 +14,7 @@ import (
 // TeamMembers returns the merchant's members who were not removed, oldest first.
 func (db *DB) TeamMembers(ctx context.Context, merchantID int64) ([]keyport.User, error) {
 	rows, err := db.query(ctx, `SELECT `+userColumns+` FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id
-		WHERE u.merchant_id = ? AND u.removed_at IS NULL ORDER BY u.id`, merchantID)
+		WHERE u.merchant_id = $1 AND u.removed_at IS NULL ORDER BY u.id`, merchantID)
 	return collect(rows, err, func(row scanner) (keyport.User, error) { return scanUser(row) })
 }
 
@@ -32,7 +32,7 @@ func scanInvitation(row scanner) (keyport.Invitation, error) {
 // PendingInvitations returns the merchant's invitations not accepted, revoked or expired.
 func (db *DB) PendingInvitations(ctx context.Context, merchantID int64) ([]keyport.Invitation, error) {
 	rows, err := db.query(ctx, `SELECT `+invitationColumns+` FROM invitations i JOIN merchants m ON m.id = i.merchant_id
-		WHERE i.merchant_id = ? AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ? ORDER BY i.id`,
+		WHERE i.merchant_id = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $2 ORDER BY i.id`,
 		merchantID, db.now())
 	return collect(rows, err, scanInvitation)
 }
@@ -56,8 +56,8 @@ func (db *DB) CreateInvitation(ctx context.Context, actor keyport.Actor, merchan
 	err := db.tx(ctx, fmt.Sprintf("invite member to merchant %d", merchantID), func(tx *sql.Tx) error {
 		now := db.now()
 		var taken int
-		if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM users WHERE email = ?) + (SELECT count(*) FROM invitations
-			WHERE merchant_id = ? AND email = ? AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?)`,
+		if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM users WHERE email = $1) + (SELECT count(*) FROM invitations
+			WHERE merchant_id = $2 AND email = $3 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $4)`,
 			in.Email, merchantID, in.Email, now).Scan(&taken); err != nil {
 			return err
 		}
@@ -65,7 +65,7 @@ func (db *DB) CreateInvitation(ctx context.Context, actor keyport.Actor, merchan
 			return keyport.FieldError("email", "This email already has a Keyport account or a pending invitation.")
 		}
 		r, err := tx.ExecContext(ctx, `INSERT INTO invitations (merchant_id, email, role, token_hash, invited_by_label, created_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, merchantID, in.Email, in.Role, invitationHash(token), actor.Label, now,
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, merchantID, in.Email, in.Role, invitationHash(token), actor.Label, now,
 			now+int64(keyport.InvitationTTL.Seconds()))
 		if err != nil {
 			return err
@@ -75,7 +75,7 @@ func (db *DB) CreateInvitation(ctx context.Context, actor keyport.Actor, merchan
 			return err
 		}
 		out, err = scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationColumns+` FROM invitations i
-			JOIN merchants m ON m.id = i.merchant_id WHERE i.id = ?`, id))
+			JOIN merchants m ON m.id = i.merchant_id WHERE i.id = $1`, id))
 		return err
 	})
 	return out, token, err
@@ -85,12 +85,12 @@ func (db *DB) CreateInvitation(ctx context.Context, actor keyport.Actor, merchan
 func (db *DB) RevokeInvitation(ctx context.Context, actor keyport.Actor, merchantID, invitationID int64) error {
 	return db.tx(ctx, fmt.Sprintf("revoke invitation %d", invitationID), func(tx *sql.Tx) error {
 		var email string
-		err := tx.QueryRowContext(ctx, `SELECT email FROM invitations WHERE id = ? AND merchant_id = ? AND accepted_at IS NULL
+		err := tx.QueryRowContext(ctx, `SELECT email FROM invitations WHERE id = $1 AND merchant_id = $2 AND accepted_at IS NULL
 			AND revoked_at IS NULL`, invitationID, merchantID).Scan(&email)
 		if err != nil {
 			return notFound(err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = ? WHERE id = ?`, db.now(), invitationID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = $1 WHERE id = $2`, db.now(), invitationID); err != nil {
 			return err
 		}
 		return db.audit(ctx, tx, merchantID, actor, keyport.AuditInvitationRevoked, "invitation", invitationID, email)
@@ -101,7 +101,7 @@ func (db *DB) RevokeInvitation(ctx context.Context, actor keyport.Actor, merchan
 // revoked, expired or unknown token is ErrNotFound.
 func (db *DB) InvitationByToken(ctx context.Context, token string) (keyport.Invitation, error) {
 	return scanInvitation(db.queryRow(ctx, `SELECT `+invitationColumns+` FROM invitations i JOIN merchants m ON m.id = i.merchant_id
-		WHERE i.token_hash = ? AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?`, invitationHash(token), db.now()))
+		WHERE i.token_hash = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $2`, invitationHash(token), db.now()))
 }
 
 // AcceptInvitation creates the invited member with their name and password
@@ -112,7 +112,7 @@ func (db *DB) AcceptInvitation(ctx context.Context, token, name, passwordHash, i
 	err := db.tx(ctx, "accept invitation", func(tx *sql.Tx) error {
 		inv, err := scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationColumns+` FROM invitations i
 			JOIN merchants m ON m.id = i.merchant_id
-			WHERE i.token_hash = ? AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > ?`, invitationHash(token), db.now()))
+			WHERE i.token_hash = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $2`, invitationHash(token), db.now()))
 		if err != nil {
 			return err
 		}
@@ -120,7 +120,7 @@ func (db *DB) AcceptInvitation(ctx context.Context, token, name, passwordHash, i
 			return keyport.ErrMerchantDisabled
 		}
 		now := db.now()
-		r, err := tx.ExecContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		r, err := tx.ExecContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 			inv.MerchantID, name, inv.Email, inv.Role, passwordHash, now)
 		if isUniqueViolation(err) {
 			return keyport.ErrConflict
@@ -129,7 +129,7 @@ func (db *DB) AcceptInvitation(ctx context.Context, token, name, passwordHash, i
 			return err
 		}
 		id, _ := r.LastInsertId()
-		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET accepted_at = ? WHERE id = ?`, now, inv.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET accepted_at = $1 WHERE id = $2`, now, inv.ID); err != nil {
 			return err
 		}
 		if err := db.audit(ctx, tx, inv.MerchantID, keyport.Actor{UserID: id, Label: inv.Email, IP: ip}, keyport.AuditMemberJoined, "user", id,
@@ -137,7 +137,7 @@ func (db *DB) AcceptInvitation(ctx context.Context, token, name, passwordHash, i
 			return err
 		}
 		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id
-			WHERE u.id = ?`, id))
+			WHERE u.id = $1`, id))
 		return err
 	})
 	return u, err
@@ -147,12 +147,12 @@ func (db *DB) AcceptInvitation(ctx context.Context, token, name, passwordHash, i
 // how many Owners the merchant has.
 func member(ctx context.Context, tx *sql.Tx, merchantID, userID int64) (keyport.User, int, error) {
 	u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id
-		WHERE u.id = ? AND u.merchant_id = ? AND u.removed_at IS NULL`, userID, merchantID))
+		WHERE u.id = $1 AND u.merchant_id = $2 AND u.removed_at IS NULL`, userID, merchantID))
 	if err != nil {
 		return u, 0, err
 	}
 	var owners int
-	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE merchant_id = ? AND role = 'owner' AND removed_at IS NULL`,
+	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE merchant_id = $1 AND role = 'owner' AND removed_at IS NULL`,
 		merchantID).Scan(&owners)
 	return u, owners, err
 }
@@ -170,7 +170,7 @@ func (db *DB) ChangeRole(ctx context.Context, actor keyport.Actor, merchantID, u
 		if u.Role == keyport.RoleOwner && owners <= 1 {
 			return keyport.ErrLastOwner
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ? WHERE id = ?`, role, userID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = $1 WHERE id = $2`, role, userID); err != nil {
 			return err
 		}
 		return db.audit(ctx, tx, merchantID, actor, keyport.AuditMemberRoleChanged, "user", userID, fmt.Sprintf("%s %s → %s", u.Email, u.Role, role))
@@ -189,11 +189,11 @@ func (db *DB) RemoveMember(ctx context.Context, actor keyport.Actor, merchantID,
 		if u.Role == keyport.RoleOwner && owners <= 1 {
 			return keyport.ErrLastOwner
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET removed_at = ?, email = ?, password_hash = '!' WHERE id = ?`,
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET removed_at = $1, email = $2, password_hash = '!' WHERE id = $3`,
 			db.now(), fmt.Sprintf("removed-%d#%s", userID, u.Email), userID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
 			return err
 		}
 		return db.audit(ctx, tx, merchantID, actor, keyport.AuditMemberRemoved, "user", userID, u.Email+" "+string(u.Role))

@@ -20,7 +20,7 @@ func TestInvitationIsOneTimeAndExpires(t *testing.T) {
 	if err != nil || len(token) < 40 || inv.MerchantName != "Acme" || !inv.ExpiresAt.Equal(now.Add(keyport.InvitationTTL).Truncate(time.Second)) {
 		t.Fatalf("invitation %+v, token %q, %v", inv, token, err)
 	}
-	if n := count(t, db, `SELECT count(*) FROM invitations WHERE token_hash = ?`, []byte(token)); n != 0 {
+	if n := count(t, db, `SELECT count(*) FROM invitations WHERE token_hash = $1`, []byte(token)); n != 0 {
 		t.Fatal("the token is stored as it is")
 	}
 	_, _, err = db.CreateInvitation(ctx, owner, res.Merchant.ID, keyport.NewInvitation{Email: "RITA@acme.test", Role: keyport.RoleDeveloper})
@@ -59,7 +59,7 @@ func TestInvitationIsOneTimeAndExpires(t *testing.T) {
 		t.Fatalf("a revoked invitation worked: %v", err)
 	}
 	for action, want := range map[string]int{"member.invited": 3, "member.joined": 1, "member.invitation_revoked": 1} {
-		if n := count(t, db, `SELECT count(*) FROM audit_events WHERE action = ?`, action); n != want {
+		if n := count(t, db, `SELECT count(*) FROM audit_events WHERE action = $1`, action); n != want {
 			t.Errorf("%s: %d, want %d", action, n, want)
 		}
 	}
@@ -93,13 +93,13 @@ func TestLastOwnerStaysAndRemovalEndsSessions(t *testing.T) {
 	if err := db.RemoveMember(ctx, keyport.SystemActor, b.Merchant.ID, dev.ID); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("another merchant removed a member: %v", err)
 	}
-	if _, err := db.sql.Exec(`INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES (x'01', ?, 1, 1)`, res.Owner.ID); err != nil {
+	if _, err := db.sql.Exec(`INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES (x'01', $1, 1, 1)`, res.Owner.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.RemoveMember(ctx, keyport.UserActor(&dev, ""), res.Merchant.ID, res.Owner.ID); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, db, `SELECT count(*) FROM sessions WHERE user_id = ?`, res.Owner.ID); n != 0 {
+	if n := count(t, db, `SELECT count(*) FROM sessions WHERE user_id = $1`, res.Owner.ID); n != 0 {
 		t.Fatal("the removed member's sessions survive")
 	}
 	if _, err := db.UserByID(ctx, res.Owner.ID); !errors.Is(err, keyport.ErrNotFound) {

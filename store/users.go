@@ -26,13 +26,13 @@ func (db *DB) CreateSignup(ctx context.Context, s keyport.Signup, passwordHash s
 	}
 	now := db.now()
 	err = db.tx(ctx, "sign up", func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, "INSERT INTO merchants (name, created_at) VALUES (?, ?)", s.MerchantName, now)
+		r, err := tx.ExecContext(ctx, "INSERT INTO merchants (name, created_at) VALUES ($1, $2)", s.MerchantName, now)
 		if err != nil {
 			return err
 		}
 		merchantID, _ := r.LastInsertId()
 		r, err = tx.ExecContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, merchantID, s.Name, s.Email, keyport.RoleOwner, passwordHash, now)
+			VALUES ($1, $2, $3, $4, $5, $6)`, merchantID, s.Name, s.Email, keyport.RoleOwner, passwordHash, now)
 		if isUniqueViolation(err) {
 			return keyport.FieldError("email", "An account with this email already exists. Log in instead.")
 		}
@@ -40,7 +40,7 @@ func (db *DB) CreateSignup(ctx context.Context, s keyport.Signup, passwordHash s
 			return err
 		}
 		userID, _ := r.LastInsertId()
-		r, err = tx.ExecContext(ctx, `INSERT INTO api_accounts (merchant_id, name, account_key, created_at) VALUES (?, ?, ?, ?)`,
+		r, err = tx.ExecContext(ctx, `INSERT INTO api_accounts (merchant_id, name, account_key, created_at) VALUES ($1, $2, $3, $4)`,
 			merchantID, keyport.DefaultAccountName, accountKey, now)
 		if err != nil {
 			return err
@@ -71,7 +71,7 @@ func (db *DB) CreateAdmin(ctx context.Context, name, email, passwordHash string)
 	now := db.now()
 	err := db.tx(ctx, "create admin", func(tx *sql.Tx) error {
 		r, err := tx.ExecContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at)
-			VALUES (NULL, ?, ?, 'admin', ?, ?)`, name, email, passwordHash, now)
+			VALUES (NULL, $1, $2, 'admin', $3, $4)`, name, email, passwordHash, now)
 		if isUniqueViolation(err) {
 			return keyport.FieldError("email", "An account with this email already exists.")
 		}
@@ -99,13 +99,13 @@ func scanUser(row interface{ Scan(...any) error }) (keyport.User, error) {
 // UserByEmail finds a user by email, case-insensitively.
 func (db *DB) UserByEmail(ctx context.Context, email string) (keyport.User, error) {
 	return scanUser(db.queryRow(ctx, `SELECT `+userColumns+`
-		FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id WHERE u.email = ? AND u.removed_at IS NULL`, email))
+		FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id WHERE u.email = $1 AND u.removed_at IS NULL`, email))
 }
 
 // UserByID finds a user by id, with whether their merchant is disabled.
 func (db *DB) UserByID(ctx context.Context, id int64) (keyport.User, error) {
 	return scanUser(db.queryRow(ctx, `SELECT `+userColumns+`
-		FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id WHERE u.id = ? AND u.removed_at IS NULL`, id))
+		FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id WHERE u.id = $1 AND u.removed_at IS NULL`, id))
 }
 
 // CountUsers returns how many users exist, staff included.
@@ -132,7 +132,7 @@ func (db *DB) AddMember(ctx context.Context, actor keyport.Actor, merchantID int
 	err := db.tx(ctx, fmt.Sprintf("add member to merchant %d", merchantID), func(tx *sql.Tx) error {
 		now := db.now()
 		r, err := tx.ExecContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, merchantID, name, email, role, passwordHash, now)
+			VALUES ($1, $2, $3, $4, $5, $6)`, merchantID, name, email, role, passwordHash, now)
 		if isUniqueViolation(err) {
 			return keyport.FieldError("email", "An account with this email already exists.")
 		}
@@ -144,7 +144,7 @@ func (db *DB) AddMember(ctx context.Context, actor keyport.Actor, merchantID int
 			return err
 		}
 		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+`
-			FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id WHERE u.id = ?`, id))
+			FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id WHERE u.id = $1`, id))
 		return err
 	})
 	return u, err
@@ -156,7 +156,7 @@ func (db *DB) AddMember(ctx context.Context, actor keyport.Actor, merchantID int
 func (db *DB) ChangePassword(ctx context.Context, actor keyport.Actor, u keyport.User, passwordHash, keep string) (int, error) {
 	var ended int64
 	err := db.tx(ctx, fmt.Sprintf("change password of user %d", u.ID), func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ? AND removed_at IS NULL`, passwordHash, u.ID)
+		r, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2 AND removed_at IS NULL`, passwordHash, u.ID)
 		if err != nil {
 			return err
 		}
@@ -164,7 +164,7 @@ func (db *DB) ChangePassword(ctx context.Context, actor keyport.Actor, u keyport
 			return keyport.ErrNotFound
 		}
 		hash := hashSessionID(keep)
-		r, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?`, u.ID, hash[:])
+		r, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2`, u.ID, hash[:])
 		if err != nil {
 			return err
 		}
@@ -179,7 +179,7 @@ func (db *DB) ChangePassword(ctx context.Context, actor keyport.Actor, u keyport
 func (db *DB) EndAllSessions(ctx context.Context, actor keyport.Actor, u keyport.User) (int, error) {
 	var ended int64
 	err := db.tx(ctx, fmt.Sprintf("end sessions of user %d", u.ID), func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, u.ID)
+		r, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID)
 		if err != nil {
 			return err
 		}

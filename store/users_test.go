@@ -24,19 +24,19 @@ func TestChangePasswordEndsEveryOtherSession(t *testing.T) {
 		t.Fatalf("ended %d sessions (%v), want 2", ended, err)
 	}
 	current := hashSessionID("current")
-	if n := count(t, db, `SELECT count(*) FROM sessions WHERE user_id = ? AND id_hash = ?`, res.Owner.ID, current[:]); n != 1 {
+	if n := count(t, db, `SELECT count(*) FROM sessions WHERE user_id = $1 AND id_hash = $2`, res.Owner.ID, current[:]); n != 1 {
 		t.Fatal("the current session ended")
 	}
-	if n := count(t, db, `SELECT count(*) FROM sessions WHERE user_id = ?`, res.Owner.ID); n != 1 {
+	if n := count(t, db, `SELECT count(*) FROM sessions WHERE user_id = $1`, res.Owner.ID); n != 1 {
 		t.Fatalf("%d sessions of the user remain, want only the current one", n)
 	}
-	if n := count(t, db, `SELECT count(*) FROM sessions WHERE user_id = ?`, other.Owner.ID); n != 1 {
+	if n := count(t, db, `SELECT count(*) FROM sessions WHERE user_id = $1`, other.Owner.ID); n != 1 {
 		t.Fatal("another user's session ended")
 	}
 	if u, err := db.UserByID(ctx, res.Owner.ID); err != nil || u.PasswordHash != "new-hash" {
 		t.Fatalf("password hash after the change: %q %v", u.PasswordHash, err)
 	}
-	if n := count(t, db, `SELECT count(*) FROM audit_events WHERE action = 'user.password_changed' AND object_id = ? AND ip = '192.0.2.1'`,
+	if n := count(t, db, `SELECT count(*) FROM audit_events WHERE action = 'user.password_changed' AND object_id = $1 AND ip = '192.0.2.1'`,
 		res.Owner.ID); n != 1 {
 		t.Fatalf("password change events: %d", n)
 	}
@@ -77,10 +77,10 @@ func TestEndAllSessionsSignsTheUserOutEverywhere(t *testing.T) {
 	if n, err := sessions.CountActive(ctx, res.Owner.ID, ""); err != nil || n != 0 {
 		t.Fatalf("active sessions after signing out everywhere: %d %v", n, err)
 	}
-	if n := count(t, db, `SELECT count(*) FROM sessions WHERE user_id = ?`, other.Owner.ID); n != 1 {
+	if n := count(t, db, `SELECT count(*) FROM sessions WHERE user_id = $1`, other.Owner.ID); n != 1 {
 		t.Fatal("another user's session ended")
 	}
-	if n := count(t, db, `SELECT count(*) FROM audit_events WHERE action = 'user.signed_out_everywhere' AND object_id = ?`, res.Owner.ID); n != 1 {
+	if n := count(t, db, `SELECT count(*) FROM audit_events WHERE action = 'user.signed_out_everywhere' AND object_id = $1`, res.Owner.ID); n != 1 {
 		t.Fatalf("sign-out events: %d", n)
 	}
 }
@@ -93,7 +93,7 @@ func TestCountActiveSkipsIdleAndOldSessions(t *testing.T) {
 	db.Now = func() time.Time { return now }
 	for i, ages := range [][2]time.Duration{{0, 0}, {time.Hour, 2 * time.Hour}, {5 * time.Minute, 13 * time.Hour}} {
 		hash := hashSessionID(string(rune('a' + i)))
-		if _, err := db.sql.Exec(`INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)`,
+		if _, err := db.sql.Exec(`INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $4)`,
 			hash[:], res.Owner.ID, now.Add(-ages[1]).Unix(), now.Add(-ages[0]).Unix()); err != nil {
 			t.Fatal(err)
 		}
