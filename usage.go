@@ -1,8 +1,10 @@
 package keyport
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -83,24 +85,40 @@ func (u *UsageRecorder) Flush(ctx context.Context) error {
 	if err != nil {
 		u.mu.Lock()
 		for _, p := range uses {
-			u.merge(p)
+			mergeUse(u.pending, p)
 		}
 		u.mu.Unlock()
 	}
 	return err
 }
 
-func (u *UsageRecorder) merge(use KeyUse) {
-	p := u.pending[use.KeyID]
+// mergeUse adds use to the pending use of its key: counts add up, the later
+// last use wins.
+func mergeUse(pending map[int64]*KeyUse, use KeyUse) {
+	p := pending[use.KeyID]
 	if p == nil {
 		c := use
-		u.pending[use.KeyID] = &c
+		pending[use.KeyID] = &c
 		return
 	}
 	p.Count += use.Count
 	if use.LastAt.After(p.LastAt) {
 		p.LastAt, p.LastIP = use.LastAt, use.LastIP
 	}
+}
+
+// MergeUses returns uses with one entry per key, sorted by key id.
+func MergeUses(uses []KeyUse) []KeyUse {
+	pending := make(map[int64]*KeyUse, len(uses))
+	for _, use := range uses {
+		mergeUse(pending, use)
+	}
+	out := make([]KeyUse, 0, len(pending))
+	for _, p := range pending {
+		out = append(out, *p)
+	}
+	slices.SortFunc(out, func(a, b KeyUse) int { return cmp.Compare(a.KeyID, b.KeyID) })
+	return out
 }
 
 // FlushEvery flushes every interval until ctx ends; the caller flushes once

@@ -140,6 +140,10 @@ func CheckName(name, label string) string {
 	return ""
 }
 
+// StorableText reports whether s is text every supported database stores as
+// it is: valid UTF-8 without NUL bytes (PostgreSQL refuses both).
+func StorableText(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+
 // CleanText reports whether s is valid UTF-8 without control characters such
 // as NUL, escape or line breaks; a multi-line text may hold tabs and line breaks.
 func CleanText(s string, multiLine bool) bool {

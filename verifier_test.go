@@ -190,7 +190,7 @@ func TestUsageRecorderLosesNothing(t *testing.T) {
 	var count int64
 	var ip string
 	var at int64
-	if err := v.db.SQL().QueryRow(`SELECT use_count, last_used_ip, last_used_at FROM api_keys WHERE id = ?`, v.keyID).Scan(&count, &ip, &at); err != nil {
+	if err := v.db.SQL().QueryRow(`SELECT use_count, last_used_ip, last_used_at FROM api_keys WHERE id = $1`, v.keyID).Scan(&count, &ip, &at); err != nil {
 		t.Fatal(err)
 	}
 	if count != 1001 || ip != "198.51.100.4" || at != start.Add(time.Second).Unix() {

@@ -100,15 +100,15 @@ func (db *DB) CreateAccount(ctx context.Context, actor keyport.Actor, merchantID
 			return keyport.FieldError("name", keyport.ErrAccountNameTaken)
 		}
 		now := db.now()
-		r, err := tx.ExecContext(ctx, `INSERT INTO api_accounts (merchant_id, name, account_key, created_at) VALUES ($1, $2, $3, $4)`,
-			merchantID, in.Name, in.AccountKey, now)
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO api_accounts (merchant_id, name, account_key, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+			merchantID, in.Name, in.AccountKey, now).Scan(&id)
 		if isUniqueViolation(err) {
 			return keyport.FieldError("account_key", "This account key is already in use. Generate another.")
 		}
 		if err != nil {
 			return err
 		}
-		id, _ := r.LastInsertId()
 		out.Account = keyport.APIAccount{ID: id, MerchantID: merchantID, Name: in.Name, AccountKey: in.AccountKey, CreatedAt: unixTime(now)}
 		if err := db.audit(ctx, tx, merchantID, actor, keyport.AuditAccountCreated, "api_account", id, in.Name); err != nil {
 			return err

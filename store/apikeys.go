@@ -145,16 +145,16 @@ func (db *DB) createKey(ctx context.Context, tx *sql.Tx, changes *[]keyport.KeyC
 	if in.Type == keyport.KeyPublishable {
 		publicValue = parsed.String()
 	}
-	r, err := tx.ExecContext(ctx, `INSERT INTO api_keys (account_id, merchant_id, type, mode, name, hash, prefix, first4, last4,
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO api_keys (account_id, merchant_id, type, mode, name, hash, prefix, first4, last4,
 			access, permissions, suppress_costs, legacy, request_id, created_by, created_by_label, created_at, expires_at, public_value)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id`,
 		in.AccountID, in.MerchantID, in.Type, in.Mode, in.Name, hash[:], parsed.Prefix(), parsed.First4(), parsed.Last4(),
-		in.Access, strings.Join(in.Permissions, " "), in.SuppressCosts, in.Legacy, request, createdBy, actor.Label, now, expires, publicValue)
+		in.Access, strings.Join(in.Permissions, " "), in.SuppressCosts, in.Legacy, request, createdBy, actor.Label, now, expires, publicValue).Scan(&id)
 	if err != nil {
 		return CreatedKey{}, err
 	}
 	*changes = append(*changes, keyport.KeyCreated(hash))
-	id, _ := r.LastInsertId()
 	redacted := keyport.Redact(parsed.Prefix(), parsed.First4(), parsed.Last4())
 	if err := db.audit(ctx, tx, in.MerchantID, actor, keyport.AuditKeyCreated, "api_key", id, redacted+" "+in.Name); err != nil {
 		return CreatedKey{}, err
@@ -224,7 +224,7 @@ func (db *DB) RevokedKeys(ctx context.Context, accountID int64, mode keyport.Mod
 func (db *DB) CountRevokedKeys(ctx context.Context, accountID int64, mode keyport.Mode, upTo int) (int, error) {
 	var n int
 	err := db.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM api_keys
-		WHERE account_id = $1 AND mode = $2 AND revoked_at IS NOT NULL LIMIT $3)`, accountID, mode, upTo).Scan(&n)
+		WHERE account_id = $1 AND mode = $2 AND revoked_at IS NOT NULL LIMIT $3) AS q`, accountID, mode, upTo).Scan(&n)
 	return n, err
 }
 
@@ -267,7 +267,7 @@ func (db *DB) revokeKey(ctx context.Context, tx *sql.Tx, changes *[]keyport.KeyC
 // expiry has passed. It returns how many keys it logged.
 func (db *DB) LogExpiredKeys(ctx context.Context) (int, error) {
 	var due int
-	if err := db.queryRow(ctx, `SELECT count(*) FROM api_keys WHERE expires_at IS NOT NULL AND expires_at <= $1 AND expiry_logged = 0
+	if err := db.queryRow(ctx, `SELECT count(*) FROM api_keys WHERE expires_at IS NOT NULL AND expires_at <= $1 AND expiry_logged = FALSE
 		AND revoked_at IS NULL`, db.now()).Scan(&due); err != nil || due == 0 {
 		return 0, err
 	}
@@ -275,7 +275,7 @@ func (db *DB) LogExpiredKeys(ctx context.Context) (int, error) {
 	err := db.tx(ctx, "log expired keys", func(tx *sql.Tx) error {
 		now := db.now()
 		rows, err := tx.QueryContext(ctx, `SELECT id, merchant_id, prefix || first4 || '********' || last4 FROM api_keys
-			WHERE expires_at IS NOT NULL AND expires_at <= $1 AND expiry_logged = 0 AND revoked_at IS NULL`, now)
+			WHERE expires_at IS NOT NULL AND expires_at <= $1 AND expiry_logged = FALSE AND revoked_at IS NULL`, now)
 		if err != nil {
 			return err
 		}
@@ -294,7 +294,7 @@ func (db *DB) LogExpiredKeys(ctx context.Context) (int, error) {
 		}
 		rows.Close()
 		for _, e := range list {
-			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET expiry_logged = 1 WHERE id = $1`, e.id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET expiry_logged = TRUE WHERE id = $1`, e.id); err != nil {
 				return err
 			}
 			if err := db.audit(ctx, tx, e.merchant, keyport.SystemActor, keyport.AuditKeyExpired, "api_key", e.id, e.redacted); err != nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,10 +13,14 @@ import (
 	"time"
 
 	"keyport"
+	"keyport/store/storetest"
 )
 
 func TestBackupIsConsistentWhileWritersKeepWriting(t *testing.T) {
 	db := openTestDB(t)
+	if db.Engine() != SQLite {
+		t.Skip("copies the SQLite file; TestBackupOnPostgresPointsToItsTools covers PostgreSQL")
+	}
 	ctx := context.Background()
 	res := signedUp(t, db)
 	if _, err := db.CreateKey(ctx, keyport.SystemActor, newKey(res, keyport.ModeTest, "before")); err != nil {
@@ -104,5 +109,21 @@ func TestBackupIsConsistentWhileWritersKeepWriting(t *testing.T) {
 
 	if _, err := db.Backup(ctx, path); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Fatalf("a backup overwrote an existing file: %v", err)
+	}
+}
+
+func TestBackupOnPostgresPointsToItsTools(t *testing.T) {
+	db, err := Open(storetest.Schema(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	path := filepath.Join(t.TempDir(), "copy.db")
+	_, err = db.Backup(context.Background(), path)
+	if !errors.Is(err, ErrBackupPostgres) || !strings.Contains(err.Error(), "pg_dump -Fc") {
+		t.Fatalf("Backup on PostgreSQL: %v", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Backup on PostgreSQL left a file: %v", err)
 	}
 }

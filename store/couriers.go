@@ -130,17 +130,17 @@ func (db *DB) RegisterAuth(ctx context.Context, actor keyport.Actor, merchantID,
 			return err
 		}
 		now := db.now()
-		r, err := tx.ExecContext(ctx, `INSERT INTO registered_auths (account_id, merchant_id, courier, company, testing, fields,
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO registered_auths (account_id, merchant_id, courier, company, testing, fields,
 				secret_names, created_by_label, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			accountID, merchantID, c.Code, in.Company, in.IsTesting(), string(plainJSON), strings.Join(secretNames, " "), actor.Label, now)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			accountID, merchantID, c.Code, in.Company, in.IsTesting(), string(plainJSON), strings.Join(secretNames, " "), actor.Label, now).Scan(&id)
 		if isUniqueViolation(err) {
 			return keyport.FieldError("company", "This API account already has a "+c.Name+" auth for this company in this mode.")
 		}
 		if err != nil {
 			return err
 		}
-		id, _ := r.LastInsertId()
 		sealed, err := db.Sealer.Seal(secretJSON, authContext(id))
 		if err != nil {
 			return err
@@ -234,6 +234,9 @@ func (db *DB) ListAuths(ctx context.Context, merchantID, accountID int64) ([]key
 // It returns the field, as the catalog describes it, and its value.
 func (db *DB) RevealAuthSecret(ctx context.Context, actor keyport.Actor, merchantID, accountID, authID int64, field string) (keyport.CourierField, string, error) {
 	f := keyport.CourierField{Name: field, Secret: true}
+	if !keyport.StorableText(field) {
+		return f, "", keyport.ErrNotFound
+	}
 	if db.Sealer == nil {
 		return f, "", errNoSealer
 	}
@@ -244,7 +247,7 @@ func (db *DB) RevealAuthSecret(ctx context.Context, actor keyport.Actor, merchan
 		var sealed []byte
 		err := tx.QueryRowContext(ctx, `SELECT c.name, r.company, r.testing, r.secret_names, r.secrets, f.label, f.required, f.hint
 			FROM registered_auths r JOIN couriers c ON c.code = r.courier
-			JOIN courier_fields f ON f.courier = r.courier AND f.name = $1 AND f.secret = 1
+			JOIN courier_fields f ON f.courier = r.courier AND f.name = $1 AND f.secret = TRUE
 			WHERE r.id = $2 AND r.account_id = $3 AND r.merchant_id = $4 AND r.deleted_at IS NULL`, field, authID, accountID, merchantID).
 			Scan(&courier, &company, &testing, &names, &sealed, &f.Label, &f.Required, &f.Hint)
 		if err != nil {

@@ -72,9 +72,9 @@ func TestPlanProblem(t *testing.T) {
 		"SCAN e":                       true,
 		"SCAN api_keys":                true,
 		"USE TEMP B-TREE FOR ORDER BY": true,
-		"USE TEMP B-TREE FOR RIGHT PART OF ORDER BY":                  true,
+		"USE TEMP B-TREE FOR RIGHT PART OF ORDER BY":                   true,
 		"SEARCH e USING INDEX audit_events_account_at (account_id=$1)": false,
-		"SCAN r USING INDEX live_key_requests_created":                false,
+		"SCAN r USING INDEX live_key_requests_created":                 false,
 		"SCAN a": false,
 		"SEARCH k USING INTEGER PRIMARY KEY (rowid=$1)": false,
 	} {
@@ -89,6 +89,9 @@ func TestPlanProblem(t *testing.T) {
 // none may read a growing table whole or sort every matching row.
 func TestListQueriesReadOnlyOnePageThroughAnIndex(t *testing.T) {
 	db := openTestDB(t)
+	if db.Engine() != SQLite {
+		t.Skip("reads SQLite's EXPLAIN QUERY PLAN; PostgreSQL's planner chooses by table statistics, which a test's few rows do not have")
+	}
 	ctx := context.Background()
 	res := signedUp(t, db)
 	addEvents(t, db, res.Merchant.ID, 10)

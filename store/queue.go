@@ -60,14 +60,14 @@ func (db *DB) ListRequests(ctx context.Context, f QueueFilter) (keyport.Page[key
 		f.PerPage = 50
 	}
 	var total int
-	if err := db.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM live_key_requests r WHERE `+where+` LIMIT $1)`,
+	if err := db.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM live_key_requests r WHERE `+where+` LIMIT $1) AS q`,
 		keyport.QueueCountLimit).Scan(&total); err != nil {
 		return keyport.Page[keyport.RequestWithActivity]{}, 0, err
 	}
 	from := requestFrom
 	if where == openQueue {
 		// Left to itself the planner looks both states up in the state index and sorts them.
-		from = strings.Replace(from, "live_key_requests r", "live_key_requests r INDEXED BY live_key_requests_open", 1)
+		from = strings.Replace(from, "live_key_requests r", "live_key_requests r"+db.dialect.indexedBy("live_key_requests_open"), 1)
 	}
 	page, err := keyport.LoadPage(f.Page, f.PerPage, false, keyport.QueueCursor,
 		func(c keyport.Cursor, below bool, limit int) ([]keyport.RequestWithActivity, error) {

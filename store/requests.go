@@ -33,16 +33,16 @@ func (db *DB) FileRequest(ctx context.Context, actor keyport.Actor, merchantID, 
 		access := in.Access
 		defaults := keyport.NewKey{Type: access.Type, Access: access.Access}.WithDefaults()
 		access.Type, access.Access = defaults.Type, defaults.Access
-		r, err := tx.ExecContext(ctx, `INSERT INTO live_key_requests (account_id, merchant_id, requested_by, requested_by_label, token_name,
+		var id int64
+		err = tx.QueryRowContext(ctx, `INSERT INTO live_key_requests (account_id, merchant_id, requested_by, requested_by_label, token_name,
 				intended_use, website, monthly_shipments, key_type, access, permissions, suppress_costs, state, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $13, $14)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $13, $14) RETURNING id`,
 			accountID, merchantID, by, actor.Label, strings.TrimSpace(in.TokenName), strings.TrimSpace(in.IntendedUse),
 			strings.TrimSpace(in.Website), shipments, access.Type, access.Access, strings.Join(access.Permissions, " "),
-			access.SuppressCosts, now, now)
+			access.SuppressCosts, now, now).Scan(&id)
 		if err != nil {
 			return err
 		}
-		id, _ := r.LastInsertId()
 		if err := db.audit(ctx, tx, merchantID, actor, keyport.AuditRequestFiled, "live_key_request", id, in.TokenName); err != nil {
 			return err
 		}
@@ -121,7 +121,7 @@ func scanRequestWithActivity(row scanner) (keyport.RequestWithActivity, error) {
 // It counts no further than keyport.QueueCountLimit, since every admin page shows it.
 func (db *DB) CountPendingRequests(ctx context.Context) (int, error) {
 	var n int
-	err := db.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM live_key_requests WHERE state = 'pending' LIMIT $1)`,
+	err := db.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM live_key_requests WHERE state = 'pending' LIMIT $1) AS q`,
 		keyport.QueueCountLimit).Scan(&n)
 	return n, err
 }
@@ -258,7 +258,7 @@ func (db *DB) IssueLiveKey(ctx context.Context, actor keyport.Actor, merchantID,
 // RequestNotices returns the merchant's request notices that still apply and
 // nobody dismissed, oldest first. Reading them changes nothing.
 func (db *DB) RequestNotices(ctx context.Context, merchantID int64) ([]keyport.LiveKeyRequest, error) {
-	rows, err := db.query(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.merchant_id = $1 AND r.notify_merchant = 1 ORDER BY r.id`, merchantID)
+	rows, err := db.query(ctx, `SELECT `+requestColumns+requestFrom+` WHERE r.merchant_id = $1 AND r.notify_merchant = TRUE ORDER BY r.id`, merchantID)
 	return collect(rows, err, scanOneRequest)
 }
 
@@ -266,7 +266,7 @@ func (db *DB) RequestNotices(ctx context.Context, merchantID int64) ([]keyport.L
 // everyone of the merchant. Dismissing twice is no error; a request of another
 // merchant is ErrNotFound.
 func (db *DB) DismissRequestNotice(ctx context.Context, merchantID, requestID int64) error {
-	res, err := db.exec(ctx, `UPDATE live_key_requests SET notify_merchant = 0 WHERE id = $1 AND merchant_id = $2`, requestID, merchantID)
+	res, err := db.exec(ctx, `UPDATE live_key_requests SET notify_merchant = FALSE WHERE id = $1 AND merchant_id = $2`, requestID, merchantID)
 	if err != nil {
 		return err
 	}

@@ -77,15 +77,15 @@ func insertShipment(ctx context.Context, tx *sql.Tx, in keyport.Shipment, keyID,
 	if keyID != 0 {
 		key = keyID
 	}
-	r, err := tx.ExecContext(ctx, `INSERT INTO shipments (account_id, merchant_id, mode, courier, service_code, status, tracking_number,
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO shipments (account_id, merchant_id, mode, courier, service_code, status, tracking_number,
 				label_ref, amount_minor, currency, from_postcode, from_country, to_postcode, to_country, weight_grams, key_id, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
 		in.AccountID, in.MerchantID, in.Mode, in.Courier, in.ServiceCode, in.Status, in.TrackingNumber, in.LabelRef, in.AmountMinor,
-		in.Currency, in.FromPostcode, in.FromCountry, in.ToPostcode, in.ToCountry, in.WeightGrams, key, created, created)
+		in.Currency, in.FromPostcode, in.FromCountry, in.ToPostcode, in.ToCountry, in.WeightGrams, key, created, created).Scan(&id)
 	if err != nil {
 		return keyport.Shipment{}, err
 	}
-	id, _ := r.LastInsertId()
 	return scanShipment(tx.QueryRowContext(ctx, `SELECT `+shipmentColumns+shipmentFrom+` WHERE s.id = $1`, id))
 }
 
@@ -149,6 +149,9 @@ func (db *DB) KeyShipment(ctx context.Context, accountID int64, mode keyport.Mod
 
 // TrackShipment returns the shipment of an API account in one mode with the tracking number.
 func (db *DB) TrackShipment(ctx context.Context, accountID int64, mode keyport.Mode, number string) (keyport.Shipment, error) {
+	if !keyport.StorableText(number) {
+		return keyport.Shipment{}, keyport.ErrNotFound
+	}
 	return scanShipment(db.queryRow(ctx, `SELECT `+shipmentColumns+shipmentFrom+`
 		WHERE s.tracking_number = $1 AND s.account_id = $2 AND s.mode = $3`, number, accountID, mode))
 }

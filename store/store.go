@@ -1,5 +1,7 @@
-// Package store keeps Keyport's data in SQLite: opening the database with its
-// pragmas, applying migrations, and one file of queries per entity.
+// Package store keeps Keyport's data in SQLite (the embedded default) or
+// PostgreSQL: opening the database, applying migrations, and one file of
+// queries per entity. Query texts are shared by both engines; what differs
+// lives in dialect.go.
 package store
 
 import (
@@ -11,20 +13,23 @@ import (
 	"net/url"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"keyport"
-	"keyport/migrations"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 )
 
 // DB is the Keyport database.
 type DB struct {
 	sql *sql.DB
+	// dialect is what this engine does differently.
+	dialect dialect
+	// target is the PostgreSQL URL or the SQLite file path the DB was opened with.
+	target string
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 	// Sealer encrypts courier secrets at rest; registering or revealing them fails without one.
@@ -69,32 +74,60 @@ func DSN(path string) string {
 	return "file:" + filepath.ToSlash(path) + "?" + q.Encode()
 }
 
-// Options are what a DB needs besides its file.
+// Options are what a DB needs besides its file or URL.
 type Options struct {
 	// Now is the clock of every time the store writes and compares; nil is time.Now.
 	Now func() time.Time
 	// Sealer seals courier secrets at rest; without one, registering or revealing them fails.
 	Sealer *keyport.Sealer
+	// MaxConns caps the connections the DB opens; 0 is DefaultMaxConns.
+	MaxConns int
 }
 
-// Open opens (creating if needed) the SQLite database at path with its clock
-// and sealer. It does not migrate.
-func Open(path string, opts Options) (*DB, error) {
-	sqlDB, err := sql.Open("sqlite", DSN(path))
-	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+// DefaultMaxConns is how many connections a DB opens at most unless told otherwise:
+// on PostgreSQL each replica holds up to this many (plus one to listen for key changes).
+const DefaultMaxConns = 8
+
+// Open opens the database target names: a PostgreSQL URL (postgres://… or
+// postgresql://…) or the path of a SQLite file, created if needed. It does
+// not migrate.
+func Open(target string, opts Options) (*DB, error) {
+	engine, driver, dsn, shown := SQLite, "sqlite", DSN(target), target
+	if IsPostgres(target) {
+		engine, driver, dsn, shown = Postgres, "pgx", target, RedactURL(target)
 	}
-	sqlDB.SetMaxOpenConns(8)
-	sqlDB.SetMaxIdleConns(8)
+	sqlDB, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", shown, err)
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = DefaultMaxConns
+	}
+	sqlDB.SetMaxOpenConns(opts.MaxConns)
+	sqlDB.SetMaxIdleConns(opts.MaxConns)
 	sqlDB.SetConnMaxIdleTime(0)
-	if err := sqlDB.Ping(); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(ctx); err != nil {
 		sqlDB.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", shown, err)
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &DB{sql: sqlDB, Now: opts.Now, Sealer: opts.Sealer}, nil
+	return &DB{sql: sqlDB, dialect: dialectOf(engine), target: target, Now: opts.Now, Sealer: opts.Sealer}, nil
+}
+
+// Engine returns which database engine the DB runs on.
+func (db *DB) Engine() Engine { return db.dialect.engine }
+
+// RedactURL returns a database URL with its password replaced, fit for logs and errors.
+func RedactURL(target string) string {
+	u, err := url.Parse(target)
+	if err != nil {
+		return "(unparsable database URL)"
+	}
+	return u.Redacted()
 }
 
 // Close closes the prepared statements and the database.
@@ -180,6 +213,10 @@ func (db *DB) tx(ctx context.Context, op string, fn func(tx *sql.Tx) error) erro
 	if err != nil {
 		return fmt.Errorf("store: %s: %w", op, err)
 	}
+	if err := db.dialect.lockWrites(ctx, tx); err != nil {
+		_ = tx.Rollback()
+		return fmt.Errorf("store: %s: %w", op, err)
+	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return fmt.Errorf("store: %s: %w", op, err)
@@ -222,21 +259,36 @@ func (db *DB) KeyChangesSince(seq uint64) ([]keyport.KeyChange, bool) {
 	return db.keyChanges.Since(seq)
 }
 
-// Migrate applies, in name order, every embedded migration not yet recorded,
-// each in its own transaction. It returns the names it applied.
+// Migrate applies, in name order, every embedded migration of the engine not
+// yet recorded, each in its own transaction. It returns the names it applied.
+// On PostgreSQL the whole run holds a session advisory lock, so replicas
+// starting together migrate once: the others wait, then find nothing to do.
 func (db *DB) Migrate(ctx context.Context) ([]string, error) {
+	if db.dialect.engine == Postgres {
+		conn, err := db.sql.Conn(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("migrate: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, int64(migrateLockKey)); err != nil {
+			return nil, fmt.Errorf("migrate: take the migration lock: %w", err)
+		}
+		defer func() {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrateLockKey))
+		}()
+	}
 	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return nil, fmt.Errorf("create schema_migrations: %w", err)
 	}
-	names, err := fs.Glob(migrations.FS, "*.sql")
+	names, err := fs.Glob(db.dialect.migrations, "*.sql")
 	if err != nil {
 		return nil, err
 	}
 	sort.Strings(names)
 	var applied []string
 	for _, name := range names {
-		body, err := fs.ReadFile(migrations.FS, name)
+		body, err := fs.ReadFile(db.dialect.migrations, name)
 		if err != nil {
 			return applied, err
 		}
@@ -264,11 +316,6 @@ func (db *DB) Migrate(ctx context.Context) ([]string, error) {
 		}
 	}
 	return applied, nil
-}
-
-// isUniqueViolation reports whether err is SQLite refusing a duplicate in a unique index.
-func isUniqueViolation(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
 // notFound turns sql.ErrNoRows into keyport.ErrNotFound.

@@ -4,19 +4,23 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"keyport"
+	"keyport/migrations"
+	"keyport/store/storetest"
 )
 
 func openTestDB(t *testing.T) *DB {
 	t.Helper()
-	db, err := Open(filepath.Join(t.TempDir(), FileName), Options{Sealer: testSealer(t)})
+	db, err := Open(storetest.Target(t), Options{Sealer: testSealer(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +51,7 @@ func count(t *testing.T, db *DB, query string, args ...any) int {
 }
 
 func TestMigrationsApplyOnEmptyDatabaseAndAreIdempotent(t *testing.T) {
-	db, err := Open(filepath.Join(t.TempDir(), FileName), Options{})
+	db, err := Open(storetest.Target(t), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +78,9 @@ func TestMigrationsApplyOnEmptyDatabaseAndAreIdempotent(t *testing.T) {
 
 func TestPragmasFromDSN(t *testing.T) {
 	db := openTestDB(t)
+	if db.Engine() != SQLite {
+		t.Skip("SQLite pragmas: PostgreSQL has none")
+	}
 	cases := []struct {
 		pragma string
 		want   string
@@ -153,7 +160,12 @@ func TestSignupIsAllOrNothing(t *testing.T) {
 		{
 			name: "failure after the merchant and user are written",
 			setup: func(t *testing.T, db *DB) {
-				if _, err := db.sql.Exec(`CREATE TRIGGER fail_account BEFORE INSERT ON api_accounts BEGIN SELECT RAISE(ABORT, 'boom'); END`); err != nil {
+				failAccount := map[Engine]string{
+					SQLite: `CREATE TRIGGER fail_account BEFORE INSERT ON api_accounts BEGIN SELECT RAISE(ABORT, 'boom'); END`,
+					Postgres: `CREATE FUNCTION fail_account() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'boom'; END; $$;
+						CREATE TRIGGER fail_account BEFORE INSERT ON api_accounts FOR EACH ROW EXECUTE FUNCTION fail_account()`,
+				}
+				if _, err := db.sql.Exec(failAccount[db.Engine()]); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -330,5 +342,19 @@ func assertMode0600(t *testing.T, path string) {
 	}
 	if mode := info.Mode().Perm(); mode != 0o600 {
 		t.Fatalf("%s has mode %o, want 600", path, mode)
+	}
+}
+
+func TestMigrationFoldersHaveTheSameNames(t *testing.T) {
+	sqlite, err := fs.Glob(migrations.SQLite, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	postgres, err := fs.Glob(migrations.Postgres, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sqlite) == 0 || !slices.Equal(sqlite, postgres) {
+		t.Fatalf("migrations diverge:\nsqlite:   %v\npostgres: %v", sqlite, postgres)
 	}
 }

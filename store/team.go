@@ -64,13 +64,13 @@ func (db *DB) CreateInvitation(ctx context.Context, actor keyport.Actor, merchan
 		if taken > 0 {
 			return keyport.FieldError("email", "This email already has a Keyport account or a pending invitation.")
 		}
-		r, err := tx.ExecContext(ctx, `INSERT INTO invitations (merchant_id, email, role, token_hash, invited_by_label, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, merchantID, in.Email, in.Role, invitationHash(token), actor.Label, now,
-			now+int64(keyport.InvitationTTL.Seconds()))
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO invitations (merchant_id, email, role, token_hash, invited_by_label, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, merchantID, in.Email, in.Role, invitationHash(token), actor.Label, now,
+			now+int64(keyport.InvitationTTL.Seconds())).Scan(&id)
 		if err != nil {
 			return err
 		}
-		id, _ := r.LastInsertId()
 		if err := db.audit(ctx, tx, merchantID, actor, keyport.AuditMemberInvited, "invitation", id, in.Email+" "+string(in.Role)); err != nil {
 			return err
 		}
@@ -120,15 +120,15 @@ func (db *DB) AcceptInvitation(ctx context.Context, token, name, passwordHash, i
 			return keyport.ErrMerchantDisabled
 		}
 		now := db.now()
-		r, err := tx.ExecContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-			inv.MerchantID, name, inv.Email, inv.Role, passwordHash, now)
+		var id int64
+		err = tx.QueryRowContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+			inv.MerchantID, name, inv.Email, inv.Role, passwordHash, now).Scan(&id)
 		if isUniqueViolation(err) {
 			return keyport.ErrConflict
 		}
 		if err != nil {
 			return err
 		}
-		id, _ := r.LastInsertId()
 		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET accepted_at = $1 WHERE id = $2`, now, inv.ID); err != nil {
 			return err
 		}

@@ -93,7 +93,7 @@ func TestLastOwnerStaysAndRemovalEndsSessions(t *testing.T) {
 	if err := db.RemoveMember(ctx, keyport.SystemActor, b.Merchant.ID, dev.ID); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("another merchant removed a member: %v", err)
 	}
-	if _, err := db.sql.Exec(`INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES (x'01', $1, 1, 1)`, res.Owner.ID); err != nil {
+	if _, err := db.sql.Exec(`INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, 1, 1)`, []byte{1}, res.Owner.ID); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.RemoveMember(ctx, keyport.UserActor(&dev, ""), res.Merchant.ID, res.Owner.ID); err != nil {

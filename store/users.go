@@ -26,26 +26,26 @@ func (db *DB) CreateSignup(ctx context.Context, s keyport.Signup, passwordHash s
 	}
 	now := db.now()
 	err = db.tx(ctx, "sign up", func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, "INSERT INTO merchants (name, created_at) VALUES ($1, $2)", s.MerchantName, now)
+		var merchantID int64
+		err := tx.QueryRowContext(ctx, "INSERT INTO merchants (name, created_at) VALUES ($1, $2) RETURNING id", s.MerchantName, now).Scan(&merchantID)
 		if err != nil {
 			return err
 		}
-		merchantID, _ := r.LastInsertId()
-		r, err = tx.ExecContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, merchantID, s.Name, s.Email, keyport.RoleOwner, passwordHash, now)
+		var userID int64
+		err = tx.QueryRowContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, merchantID, s.Name, s.Email, keyport.RoleOwner, passwordHash, now).Scan(&userID)
 		if isUniqueViolation(err) {
 			return keyport.FieldError("email", "An account with this email already exists. Log in instead.")
 		}
 		if err != nil {
 			return err
 		}
-		userID, _ := r.LastInsertId()
-		r, err = tx.ExecContext(ctx, `INSERT INTO api_accounts (merchant_id, name, account_key, created_at) VALUES ($1, $2, $3, $4)`,
-			merchantID, keyport.DefaultAccountName, accountKey, now)
+		var accountID int64
+		err = tx.QueryRowContext(ctx, `INSERT INTO api_accounts (merchant_id, name, account_key, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+			merchantID, keyport.DefaultAccountName, accountKey, now).Scan(&accountID)
 		if err != nil {
 			return err
 		}
-		accountID, _ := r.LastInsertId()
 		actor := keyport.Actor{UserID: userID, Label: s.Email, IP: ip}
 		if err := db.audit(ctx, tx, merchantID, actor, keyport.AuditMerchantSignedUp, "merchant", merchantID, s.MerchantName); err != nil {
 			return err
@@ -70,15 +70,15 @@ func (db *DB) CreateAdmin(ctx context.Context, name, email, passwordHash string)
 	var u keyport.User
 	now := db.now()
 	err := db.tx(ctx, "create admin", func(tx *sql.Tx) error {
-		r, err := tx.ExecContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at)
-			VALUES (NULL, $1, $2, 'admin', $3, $4)`, name, email, passwordHash, now)
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at)
+			VALUES (NULL, $1, $2, 'admin', $3, $4) RETURNING id`, name, email, passwordHash, now).Scan(&id)
 		if isUniqueViolation(err) {
 			return keyport.FieldError("email", "An account with this email already exists.")
 		}
 		if err != nil {
 			return err
 		}
-		id, _ := r.LastInsertId()
 		u = keyport.User{ID: id, Name: name, Email: email, Role: keyport.RoleAdmin, PasswordHash: passwordHash, CreatedAt: unixTime(now)}
 		return db.audit(ctx, tx, 0, keyport.SystemActor, keyport.AuditAdminCreated, "user", id, email)
 	})
@@ -86,7 +86,7 @@ func (db *DB) CreateAdmin(ctx context.Context, name, email, passwordHash string)
 }
 
 const userColumns = `u.id, COALESCE(u.merchant_id, 0), COALESCE(m.name, ''), u.name, u.email, u.role, u.password_hash, u.created_at,
-	COALESCE(m.disabled_at IS NOT NULL, 0)`
+	COALESCE(m.disabled_at IS NOT NULL, FALSE)`
 
 func scanUser(row interface{ Scan(...any) error }) (keyport.User, error) {
 	var u keyport.User
@@ -98,6 +98,9 @@ func scanUser(row interface{ Scan(...any) error }) (keyport.User, error) {
 
 // UserByEmail finds a user by email, case-insensitively.
 func (db *DB) UserByEmail(ctx context.Context, email string) (keyport.User, error) {
+	if !keyport.StorableText(email) {
+		return keyport.User{}, keyport.ErrNotFound
+	}
 	return scanUser(db.queryRow(ctx, `SELECT `+userColumns+`
 		FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id WHERE u.email = $1 AND u.removed_at IS NULL`, email))
 }
@@ -131,15 +134,15 @@ func (db *DB) AddMember(ctx context.Context, actor keyport.Actor, merchantID int
 	var u keyport.User
 	err := db.tx(ctx, fmt.Sprintf("add member to merchant %d", merchantID), func(tx *sql.Tx) error {
 		now := db.now()
-		r, err := tx.ExecContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6)`, merchantID, name, email, role, passwordHash, now)
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, merchantID, name, email, role, passwordHash, now).Scan(&id)
 		if isUniqueViolation(err) {
 			return keyport.FieldError("email", "An account with this email already exists.")
 		}
 		if err != nil {
 			return err
 		}
-		id, _ := r.LastInsertId()
 		if err := db.audit(ctx, tx, merchantID, actor, keyport.AuditUserAdded, "user", id, email+" "+string(role)); err != nil {
 			return err
 		}

@@ -115,3 +115,27 @@ func TestCountActiveSkipsIdleAndOldSessions(t *testing.T) {
 		}
 	}
 }
+
+func TestLookupsByUnstorableTextFindNothing(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	res := signedUp(t, db)
+	for _, text := range []string{"ada@acme.test\x00", "ada\xff@acme.test"} {
+		lookups := map[string]func() error{
+			"user by email": func() error { _, err := db.UserByEmail(ctx, text); return err },
+			"tracking number": func() error {
+				_, err := db.TrackShipment(ctx, res.Account.ID, keyport.ModeTest, text)
+				return err
+			},
+			"auth secret field": func() error {
+				_, _, err := db.RevealAuthSecret(ctx, keyport.SystemActor, res.Merchant.ID, res.Account.ID, 1, text)
+				return err
+			},
+		}
+		for name, lookup := range lookups {
+			if err := lookup(); !errors.Is(err, keyport.ErrNotFound) {
+				t.Errorf("%s %q: %v, want ErrNotFound", name, text, err)
+			}
+		}
+	}
+}

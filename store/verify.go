@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 
 	"keyport"
@@ -30,16 +31,30 @@ func (db *DB) LookupKey(ctx context.Context, hash [32]byte) (keyport.VerifiedKey
 	return k, nil
 }
 
+// usageBatch is how many keys one usage statement updates.
+const usageBatch = 500
+
 // RecordUsage adds a batch of API calls to the keys' use counts and moves
-// their last use forward, in one transaction.
+// their last use forward, in one transaction: the uses are merged per key and
+// sorted by key id, and each usageBatch keys are one UPDATE, so that flushes
+// of several processes add up and always lock rows in the same order.
 func (db *DB) RecordUsage(ctx context.Context, uses []keyport.KeyUse) error {
+	merged := keyport.MergeUses(uses)
 	return db.tx(ctx, "record key usage", func(tx *sql.Tx) error {
-		for _, u := range uses {
-			at := u.LastAt.Unix()
-			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET use_count = use_count + $1,
-					last_used_ip = CASE WHEN last_used_at IS NULL OR last_used_at <= $2 THEN $3 ELSE last_used_ip END,
-					last_used_at = max(COALESCE(last_used_at, 0), $4)
-				WHERE id = $5`, u.Count, at, u.LastIP, at, u.KeyID); err != nil {
+		for batch := range slices.Chunk(merged, usageBatch) {
+			var args sqlArgs
+			rows := make([]string, len(batch))
+			for i, u := range batch {
+				rows[i] = "(CAST(" + args.add(u.KeyID) + " AS BIGINT), CAST(" + args.add(u.Count) + " AS BIGINT), CAST(" +
+					args.add(u.LastAt.Unix()) + " AS BIGINT), CAST(" + args.add(u.LastIP) + " AS TEXT))"
+			}
+			if _, err := tx.ExecContext(ctx, `WITH u (id, n, at, ip) AS (VALUES `+strings.Join(rows, ", ")+`)
+				UPDATE api_keys SET use_count = use_count + u.n,
+					last_used_ip = CASE WHEN api_keys.last_used_at IS NULL OR api_keys.last_used_at <= u.at
+						THEN u.ip ELSE api_keys.last_used_ip END,
+					last_used_at = CASE WHEN api_keys.last_used_at IS NULL OR api_keys.last_used_at < u.at
+						THEN u.at ELSE api_keys.last_used_at END
+				FROM u WHERE api_keys.id = u.id`, args...); err != nil {
 				return err
 			}
 		}

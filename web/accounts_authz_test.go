@@ -69,7 +69,7 @@ func TestAnotherMerchantGetsNotFoundOnEveryAccountRoute(t *testing.T) {
 	a.generate(resA, "A's key")
 	authID := a.registerDPD(resA, "Alpha Co")
 	shipmentID := app.addShipments(resA, keyport.ModeTest, 1)
-	keyID := app.keyIDs(resA.Account.ID, "1")[0]
+	keyID := app.keyIDs(resA.Account.ID, "TRUE")[0]
 
 	b, resB := app.merchant("Bolt", "owner@bolt.test")
 	bAuth := b.registerDPD(resB, "Bravo Co")
@@ -105,7 +105,7 @@ func TestAnotherMerchantGetsNotFoundOnEveryAccountRoute(t *testing.T) {
 	if after := app.accountState(); after != before {
 		t.Fatalf("state changed from %s to %s", before, after)
 	}
-	if n := app.count(`SELECT count(*) FROM registered_auths WHERE id = ? AND deleted_at IS NULL`, bAuth); n != 1 {
+	if n := app.count(`SELECT count(*) FROM registered_auths WHERE id = $1 AND deleted_at IS NULL`, bAuth); n != 1 {
 		t.Fatal("B's own auth changed")
 	}
 }
@@ -116,7 +116,7 @@ func TestReviewerGetsForbiddenOnEveryAccountChange(t *testing.T) {
 	owner.generate(res, "CI")
 	authID := owner.registerDPD(res, "Acme Ltd")
 	shipmentID := app.addShipments(res, keyport.ModeTest, 1)
-	keyID := app.keyIDs(res.Account.ID, "1")[0]
+	keyID := app.keyIDs(res.Account.ID, "TRUE")[0]
 	reviewer := app.member(res, "rita@acme.test", keyport.RoleReviewer)
 
 	for _, r := range accountPageReadRoutes(res.Account.ID, shipmentID) {

@@ -130,7 +130,7 @@ func TestCreateAccountGeneratesKeyAndRevealsLegacySecretOnce(t *testing.T) {
 	parsed, _ := keyport.ParseKey(plaintext)
 	hash := parsed.Hash()
 	if n := app.count(`SELECT count(*) FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
-		WHERE a.account_key = ? AND k.hash = ? AND k.legacy = 1 AND k.access = 'full' AND k.mode = 'test'`, key, hash[:]); n != 1 {
+		WHERE a.account_key = $1 AND k.hash = $2 AND k.legacy = TRUE AND k.access = 'full' AND k.mode = 'test'`, key, hash[:]); n != 1 {
 		t.Fatal("the Legacy API Secret is not stored by its hash on the new account")
 	}
 	table := owner.htmxGet("/accounts/table")
@@ -146,7 +146,7 @@ func TestCreateAccountGeneratesKeyAndRevealsLegacySecretOnce(t *testing.T) {
 	plain := owner.post("/accounts", url.Values{"name": {"No JS"}})
 	wantStatus(t, plain, http.StatusOK)
 	wantContains(t, plain.Body, "<h1 id=\"modal-title\">API account created</h1>", "Legacy API Secret")
-	if n := app.count(`SELECT count(*) FROM api_accounts WHERE merchant_id = ?`, res.Merchant.ID); n != 3 {
+	if n := app.count(`SELECT count(*) FROM api_accounts WHERE merchant_id = $1`, res.Merchant.ID); n != 3 {
 		t.Fatalf("accounts: %d", n)
 	}
 }

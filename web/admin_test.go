@@ -67,7 +67,7 @@ func TestDisabledMerchantCannotSignInAndItsKeysFail(t *testing.T) {
 
 	wantSignedOut(t, owner, "the Owner's session")
 	wantSignedOut(t, developer, "the Developer's session")
-	if n := app.count(`SELECT count(*) FROM sessions WHERE user_id IN (SELECT id FROM users WHERE merchant_id = ?)`, res.Merchant.ID); n != 0 {
+	if n := app.count(`SELECT count(*) FROM sessions WHERE user_id IN (SELECT id FROM users WHERE merchant_id = $1)`, res.Merchant.ID); n != 0 {
 		t.Fatalf("%d sessions of the disabled merchant remain", n)
 	}
 	login := app.client().post("/login", url.Values{"email": {"owner@acme.test"}, "password": {testPassword}})
@@ -95,7 +95,7 @@ func TestDisabledMerchantCannotSignInAndItsKeysFail(t *testing.T) {
 		t.Fatalf("the key fails after enabling: %v", err)
 	}
 	for action, want := range map[string]int{"merchant.disabled": 1, "merchant.enabled": 1} {
-		if n := app.count(`SELECT count(*) FROM audit_events WHERE action = ? AND merchant_id = ? AND actor = 'staff@keyport.test'`,
+		if n := app.count(`SELECT count(*) FROM audit_events WHERE action = $1 AND merchant_id = $2 AND actor = 'staff@keyport.test'`,
 			action, res.Merchant.ID); n != want {
 			t.Fatalf("%s events: %d", action, n)
 		}
@@ -109,17 +109,17 @@ func TestDisabledMerchantCannotSignInAndItsKeysFail(t *testing.T) {
 func TestSessionOfADisabledMerchantIsRefused(t *testing.T) {
 	app := newTestApp(t)
 	owner, res := app.merchant("Acme", "owner@acme.test")
-	if _, err := app.db.SQL().Exec(`UPDATE merchants SET disabled_at = 1 WHERE id = ?`, res.Merchant.ID); err != nil {
+	if _, err := app.db.SQL().Exec(`UPDATE merchants SET disabled_at = 1 WHERE id = $1`, res.Merchant.ID); err != nil {
 		t.Fatal(err)
 	}
 	wantSignedOut(t, owner, "a surviving session")
 	if res := owner.post("/settings/sessions/end", nil); res.Header.Get("Location") != "/login" {
 		t.Fatalf("a POST of the surviving session answered %d %s, want a redirect to /login", res.Code, res.Header.Get("Location"))
 	}
-	if n := app.count(`SELECT count(*) FROM sessions WHERE user_id = ?`, res.Owner.ID); n != 0 {
+	if n := app.count(`SELECT count(*) FROM sessions WHERE user_id = $1`, res.Owner.ID); n != 0 {
 		t.Fatal("the surviving session was not ended")
 	}
-	if _, err := app.db.SQL().Exec(`UPDATE merchants SET disabled_at = NULL WHERE id = ?`, res.Merchant.ID); err != nil {
+	if _, err := app.db.SQL().Exec(`UPDATE merchants SET disabled_at = NULL WHERE id = $1`, res.Merchant.ID); err != nil {
 		t.Fatal(err)
 	}
 	wantSignedOut(t, owner, "the ended session after enabling")

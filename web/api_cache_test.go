@@ -46,7 +46,7 @@ func TestAPIKeyStaysCachedThroughWritesThatCannotChangeIt(t *testing.T) {
 		}},
 		{"role change", func(t *testing.T) {
 			wantStatus(t, m.owner.post(fmt.Sprintf("/team/members/%d/role", memberID), url.Values{"role": {"reviewer"}}), http.StatusSeeOther)
-			if n := app.count(`SELECT count(*) FROM users WHERE id = ? AND role = 'reviewer'`, memberID); n != 1 {
+			if n := app.count(`SELECT count(*) FROM users WHERE id = $1 AND role = 'reviewer'`, memberID); n != 1 {
 				t.Fatal("role not changed")
 			}
 		}},

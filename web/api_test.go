@@ -180,7 +180,7 @@ func TestAPIAuthenticationErrorsAreExact(t *testing.T) {
 // endpointPath fills an endpoint's path parameters with the merchant's test shipment.
 func (a *testApp) endpointPath(e keyport.Endpoint, m apiMerchant) string {
 	var tracking string
-	if err := a.db.SQL().QueryRow(`SELECT tracking_number FROM shipments WHERE id = ?`, m.testShip).Scan(&tracking); err != nil {
+	if err := a.db.SQL().QueryRow(`SELECT tracking_number FROM shipments WHERE id = $1`, m.testShip).Scan(&tracking); err != nil {
 		a.t.Fatal(err)
 	}
 	return strings.NewReplacer("{id}", fmt.Sprint(m.testShip), "{number}", tracking).Replace(e.Path)
@@ -228,8 +228,8 @@ func TestAPIIsolatesAccountsAndModes(t *testing.T) {
 	b := app.apiMerchant("Bolt")
 	live := app.newKey(a.res, keyport.NewKey{Mode: keyport.ModeLive, Name: "Live"})
 	var liveTracking, testTracking string
-	app.db.SQL().QueryRow(`SELECT tracking_number FROM shipments WHERE id = ?`, a.liveShip).Scan(&liveTracking)
-	app.db.SQL().QueryRow(`SELECT tracking_number FROM shipments WHERE id = ?`, a.testShip).Scan(&testTracking)
+	app.db.SQL().QueryRow(`SELECT tracking_number FROM shipments WHERE id = $1`, a.liveShip).Scan(&liveTracking)
+	app.db.SQL().QueryRow(`SELECT tracking_number FROM shipments WHERE id = $1`, a.testShip).Scan(&testTracking)
 
 	var page struct {
 		Data []struct {
@@ -431,7 +431,7 @@ func TestAPIShipmentLifecycle(t *testing.T) {
 	}
 	page := m.owner.get(accountPath(m.res) + "/shipments")
 	wantContains(t, page.Body, created.TrackingNumber)
-	if n := app.count(`SELECT count(*) FROM audit_events WHERE action = 'shipment.created' AND object_id = ? AND actor LIKE 'sk_test_%'`, created.ID); n != 1 {
+	if n := app.count(`SELECT count(*) FROM audit_events WHERE action = 'shipment.created' AND object_id = $1 AND actor LIKE 'sk_test_%'`, created.ID); n != 1 {
 		t.Fatalf("%d audit events", n)
 	}
 

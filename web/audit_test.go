@@ -28,7 +28,7 @@ var auditAction = regexp.MustCompile(`<code class="muted audit-action">([^<]*)</
 func (a *testApp) addAuditEvents(merchantID int64, action string, n int) {
 	a.t.Helper()
 	for i := range n {
-		if _, err := a.db.SQL().Exec(`INSERT INTO audit_events (at, merchant_id, actor, action, detail) VALUES (?, ?, 'seed@acme.test', ?, ?)`,
+		if _, err := a.db.SQL().Exec(`INSERT INTO audit_events (at, merchant_id, actor, action, detail) VALUES ($1, $2, 'seed@acme.test', $3, $4)`,
 			a.clock().Unix(), merchantID, action, fmt.Sprintf("seeded %d", i)); err != nil {
 			a.t.Fatal(err)
 		}

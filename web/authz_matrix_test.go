@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyport"
+	"keyport/store/storetest"
 )
 
 // matrixRole is one kind of visitor of the authorization matrix.
@@ -391,6 +392,9 @@ func (c *client) sendAs(method, uri string, form url.Values) response {
 // a row fails, so a new route cannot go unreviewed. The cells share nothing
 // but the read-only seed, so they run in parallel.
 func TestAuthorizationMatrix(t *testing.T) {
+	if storetest.OnPostgres() {
+		t.Skip("each cell runs on a copy of the seeded SQLite file; authorization is decided in handlers and in query texts both engines share")
+	}
 	t.Parallel()
 	seedApp := newTestApp(t)
 	seed := seedAuthzMatrix(t, seedApp)

@@ -63,7 +63,7 @@ func seedRevokedKeys(b *testing.B, app *testApp, merchantID, accountID int64, n 
 		_, _ = rand.Read(hash)
 		if _, err := tx.Exec(`INSERT INTO api_keys (account_id, merchant_id, type, mode, name, hash, prefix, first4, last4, access,
 				permissions, created_by_label, created_at, revoked_at, revoked_by_label)
-			VALUES (?, ?, 'secret', 'test', ?, ?, 'sk_test_', 'abcd', 'wxyz', 'full', '', 'system', ?, ?, 'system')`,
+			VALUES ($1, $2, 'secret', 'test', $3, $4, 'sk_test_', 'abcd', 'wxyz', 'full', '', 'system', $5, $6, 'system')`,
 			accountID, merchantID, fmt.Sprintf("old-%d", i), hash, now-int64(n-i), now-int64(n-i)); err != nil {
 			b.Fatal(err)
 		}
@@ -131,7 +131,7 @@ func seedShipments(b *testing.B, app *testApp, merchantID, accountID int64, n in
 	for i := 0; i < n; i++ {
 		if _, err := tx.Exec(`INSERT INTO shipments (account_id, merchant_id, mode, courier, service_code, status, tracking_number,
 				label_ref, amount_minor, currency, from_postcode, from_country, to_postcode, to_country, weight_grams, created_at, updated_at)
-			VALUES (?, ?, 'test', 'dpd', 'DPD_NEXT_DAY', 'created', ?, 'L', 675, 'GBP', 'M1', 'GB', 'SW1', 'GB', 900, 1, 1)`,
+			VALUES ($1, $2, 'test', 'dpd', 'DPD_NEXT_DAY', 'created', $3, 'L', 675, 'GBP', 'M1', 'GB', 'SW1', 'GB', 900, 1, 1)`,
 			accountID, merchantID, fmt.Sprintf("KP%d-%d", accountID, i)); err != nil {
 			b.Fatal(err)
 		}

@@ -77,10 +77,10 @@ func TestBrowserCreateAPIAccount(t *testing.T) {
 	if b.pageHolds(token) {
 		t.Fatal("the page still holds the Legacy API Secret")
 	}
-	if n := app.count(`SELECT count(*) FROM api_keys WHERE legacy = 1 AND name = 'Legacy API Secret'`); n != 1 {
+	if n := app.count(`SELECT count(*) FROM api_keys WHERE legacy = TRUE AND name = 'Legacy API Secret'`); n != 1 {
 		t.Fatalf("%d Legacy API Secrets", n)
 	}
-	if n := app.count(`SELECT count(*) FROM api_accounts WHERE name = 'EU warehouse' AND account_key = ?`, key); n != 1 {
+	if n := app.count(`SELECT count(*) FROM api_accounts WHERE name = 'EU warehouse' AND account_key = $1`, key); n != 1 {
 		t.Fatalf("%d accounts named EU warehouse with key %s", n, key)
 	}
 }
@@ -168,7 +168,7 @@ func TestBrowserDisableAndEnableAccount(t *testing.T) {
 	app := newTestApp(t)
 	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
 	b := newBrowser(t, app)
-	keysBefore := app.count(`SELECT count(*) FROM api_keys WHERE account_id = ?`, res.Account.ID)
+	keysBefore := app.count(`SELECT count(*) FROM api_keys WHERE account_id = $1`, res.Account.ID)
 
 	b.login("owner@acme.test", testPassword)
 	b.seeHeading("API Accounts")
@@ -202,7 +202,7 @@ func TestBrowserDisableAndEnableAccount(t *testing.T) {
 	b.fill("Token name", "Laptop")
 	b.clickIn("//form", "Generate Token")
 	b.see("This API account is disabled. Enable it before creating keys.")
-	if n := app.count(`SELECT count(*) FROM api_keys WHERE account_id = ?`, res.Account.ID); n != keysBefore {
+	if n := app.count(`SELECT count(*) FROM api_keys WHERE account_id = $1`, res.Account.ID); n != keysBefore {
 		t.Fatalf("%d keys after creating one on a disabled account, want %d", n, keysBefore)
 	}
 
@@ -212,7 +212,7 @@ func TestBrowserDisableAndEnableAccount(t *testing.T) {
 	b.clickAria("Enable Default")
 	b.see("Enabled “Default”")
 	b.run(chromedp.WaitVisible(chromedp.Search(defaultRow + `//span[contains(@class,'badge')][normalize-space()='Enabled']`)))
-	if n := app.count(`SELECT count(*) FROM api_accounts WHERE id = ? AND disabled_at IS NULL`, res.Account.ID); n != 1 {
+	if n := app.count(`SELECT count(*) FROM api_accounts WHERE id = $1 AND disabled_at IS NULL`, res.Account.ID); n != 1 {
 		t.Fatal("the account is still disabled in the database")
 	}
 	b.clickIn(defaultRow, "Developer keys")

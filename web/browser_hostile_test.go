@@ -58,7 +58,7 @@ func TestBrowserHostileNamesRenderAsText(t *testing.T) {
 	wantStatus(t, admin.post("/admin/settings", url.Values{"token_cap": {"0"}}), http.StatusSeeOther)
 	wantStatus(t, owner.post("/accounts", url.Values{"name": {accountName}}), http.StatusOK)
 	var merchantID, accountID int64
-	if err := app.db.SQL().QueryRow(`SELECT merchant_id, id FROM api_accounts WHERE name = ?`, accountName).Scan(&merchantID, &accountID); err != nil {
+	if err := app.db.SQL().QueryRow(`SELECT merchant_id, id FROM api_accounts WHERE name = $1`, accountName).Scan(&merchantID, &accountID); err != nil {
 		t.Fatal(err)
 	}
 	base := fmt.Sprintf("/accounts/%d", accountID)
@@ -72,7 +72,7 @@ func TestBrowserHostileNamesRenderAsText(t *testing.T) {
 	asked.Set("intended_use", intendedUse)
 	wantStatus(t, owner.post(base+"/requests", asked), http.StatusSeeOther)
 	wantStatus(t, owner.post(base+"/requests", rejected), http.StatusSeeOther)
-	askedID := app.count(`SELECT id FROM live_key_requests WHERE token_name = ?`, requestName)
+	askedID := app.count(`SELECT id FROM live_key_requests WHERE token_name = $1`, requestName)
 	rejectedID := app.count(`SELECT id FROM live_key_requests WHERE token_name = 'Second request'`)
 	wantStatus(t, admin.post(fmt.Sprintf("/admin/requests/%d/ask", askedID), url.Values{"question": {question}}), http.StatusSeeOther)
 	wantStatus(t, admin.post(fmt.Sprintf("/admin/requests/%d/reject", rejectedID), url.Values{"reason": {rejectReason}}), http.StatusSeeOther)

@@ -41,7 +41,7 @@ func TestBrowserOwnerDismissesTheApprovalNotice(t *testing.T) {
 	if b.pageHolds(approvalNotice) {
 		t.Fatal("the dismissed notice is back after a reload")
 	}
-	if n := app.count(`SELECT count(*) FROM live_key_requests WHERE id = ? AND notify_merchant = 1`, requestID); n != 0 {
+	if n := app.count(`SELECT count(*) FROM live_key_requests WHERE id = $1 AND notify_merchant = TRUE`, requestID); n != 0 {
 		t.Fatal("the notice was not dismissed on the server")
 	}
 	if s := app.requestState(requestID); s != keyport.RequestApproved {

@@ -70,7 +70,7 @@ func TestBrowserAdminDisablesAndEnablesAMerchant(t *testing.T) {
 	if n := b.xpathCount(`//tr[td[normalize-space()='Bolt Couriers']]//span[contains(@class,'badge')][normalize-space()='Active']`); n != 1 {
 		t.Fatal("another merchant lost its Active badge")
 	}
-	if n := app.count(`SELECT count(*) FROM merchants WHERE id = ? AND disabled_at IS NOT NULL`, res.Merchant.ID); n != 1 {
+	if n := app.count(`SELECT count(*) FROM merchants WHERE id = $1 AND disabled_at IS NOT NULL`, res.Merchant.ID); n != 1 {
 		t.Fatal("the merchant is not disabled in the database")
 	}
 

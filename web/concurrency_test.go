@@ -120,12 +120,12 @@ func (a *testApp) keyIDByPlaintext(plain string) (int64, error) {
 	}
 	hash := parsed.Hash()
 	var id int64
-	err = a.db.SQL().QueryRow(`SELECT id FROM api_keys WHERE hash = ?`, hash[:]).Scan(&id)
+	err = a.db.SQL().QueryRow(`SELECT id FROM api_keys WHERE hash = $1`, hash[:]).Scan(&id)
 	return id, err
 }
 
 const activeSecretsByAccount = `SELECT account_id, mode, count(*) FROM api_keys
-	WHERE type = 'secret' AND revoked_at IS NULL AND rolled_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
+	WHERE type = 'secret' AND revoked_at IS NULL AND rolled_at IS NULL AND (expires_at IS NULL OR expires_at > $1)
 	GROUP BY account_id, mode`
 
 // maxActiveSecrets returns the largest number of active secret keys of one account and mode.
@@ -424,7 +424,7 @@ func TestConcurrentKeyOperationsKeepTheCapAndTheAuditTrail(t *testing.T) {
 		}
 	}
 	for _, id := range stats.shipIDs {
-		if n := app.count(`SELECT count(*) FROM shipments WHERE id = ?`, id); n != 1 {
+		if n := app.count(`SELECT count(*) FROM shipments WHERE id = $1`, id); n != 1 {
 			t.Errorf("shipment %d answered 201 but is not stored", id)
 		}
 	}

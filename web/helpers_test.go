@@ -10,7 +10,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -19,6 +18,7 @@ import (
 
 	"keyport"
 	"keyport/store"
+	"keyport/store/storetest"
 )
 
 // testApp is the real Echo app on a fresh SQLite database in a temp dir.
@@ -53,18 +53,19 @@ func (b *syncBuffer) String() string {
 
 func newTestApp(t testing.TB) *testApp {
 	t.Helper()
-	return openTestApp(t, filepath.Join(t.TempDir(), "test.db"))
+	return openTestApp(t, storetest.Target(t))
 }
 
-// openTestApp is newTestApp on the SQLite file at path, which may already hold data.
-func openTestApp(t testing.TB, path string) *testApp {
+// openTestApp is newTestApp on the database at target (a SQLite file or a
+// PostgreSQL URL), which may already hold data.
+func openTestApp(t testing.TB, target string) *testApp {
 	t.Helper()
 	sealer, err := keyport.NewSealer(bytes.Repeat([]byte{9}, keyport.EncryptionKeySize))
 	if err != nil {
 		t.Fatal(err)
 	}
 	app := &testApp{t: t, now: time.Now(), logs: &syncBuffer{}}
-	db, err := store.Open(path, store.Options{Now: app.clock, Sealer: sealer})
+	db, err := store.Open(target, store.Options{Now: app.clock, Sealer: sealer})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"keyport"
 	"keyport/store"
+	"keyport/store/storetest"
 )
 
 // hostileValue is one kind of hostile input posted into every field.
@@ -427,7 +428,7 @@ func formRoutes() []hostileRoute {
 		// Any signed-in user.
 		{method: "GET", path: "/settings", setup: func(e *hostileEnv) formCase { return formCase{c: e.self} }, noFields: true},
 		{method: "POST", path: "/settings/password", setup: func(e *hostileEnv) formCase {
-			if _, err := e.app.db.SQL().Exec(`UPDATE users SET password_hash = ? WHERE id = ?`, passwordHashOnce(), e.selfUser.ID); err != nil {
+			if _, err := e.app.db.SQL().Exec(`UPDATE users SET password_hash = $1 WHERE id = $2`, passwordHashOnce(), e.selfUser.ID); err != nil {
 				e.t.Fatal(err)
 			}
 			return formCase{c: e.self, form: url.Values{"current_password": {testPassword}, "new_password": {"another-long-passphrase-9"},
@@ -526,9 +527,9 @@ func formRoutes() []hostileRoute {
 			{key: "courier", kind: choice},
 			{key: "company", stored: `SELECT company FROM registered_auths ORDER BY id DESC LIMIT 1`, pages: authPages},
 			{key: "testing", kind: choice},
-			{key: "field_username", stored: `SELECT json_extract(fields, '$.username') FROM registered_auths ORDER BY id DESC LIMIT 1`, pages: authPages},
+			{key: "field_username", stored: storedAuthField("username"), pages: authPages},
 			{key: "field_password"},
-			{key: "field_account_number", stored: `SELECT json_extract(fields, '$.account_number') FROM registered_auths ORDER BY id DESC LIMIT 1`, pages: authPages},
+			{key: "field_account_number", stored: storedAuthField("account_number"), pages: authPages},
 			{key: "action", kind: ignored},
 		}},
 		{method: "POST", path: "/accounts/:id/auths/:aid/reveal", setup: func(e *hostileEnv) formCase {
@@ -708,8 +709,21 @@ func (e *hostileEnv) watchWrites() {
 	e.t.Helper()
 	db := e.app.db.SQL()
 	stmts := []string{`CREATE TABLE hostile_writes (name TEXT PRIMARY KEY, n INTEGER NOT NULL DEFAULT 0)`}
+	if e.app.db.Engine() == store.Postgres {
+		stmts = append(stmts, `CREATE FUNCTION hostile_count() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN UPDATE hostile_writes SET n = n + 1 WHERE name = TG_TABLE_NAME; RETURN NULL; END; $$`)
+		for _, table := range stateTables {
+			stmts = append(stmts,
+				fmt.Sprintf(`INSERT INTO hostile_writes (name) VALUES ('%s')`, table),
+				fmt.Sprintf(`CREATE TRIGGER hostile_%s_insert_delete AFTER INSERT OR DELETE ON %s FOR EACH ROW EXECUTE FUNCTION hostile_count()`, table, table),
+				fmt.Sprintf(`CREATE TRIGGER hostile_%s_update AFTER UPDATE ON %s FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION hostile_count()`, table, table))
+		}
+	}
 	for _, table := range stateTables {
-		rows, err := db.Query(`SELECT name FROM pragma_table_info(?)`, table)
+		if e.app.db.Engine() == store.Postgres {
+			break
+		}
+		rows, err := db.Query(`SELECT name FROM pragma_table_info($1)`, table)
 		if err != nil {
 			e.t.Fatal(err)
 		}
@@ -1212,4 +1226,15 @@ func TestMalformedCursorsStartFromTheFirstPage(t *testing.T) {
 			}
 		}
 	}
+}
+
+// storedAuthField is the query of one non-secret field of the newest
+// registered auth, kept as JSON text: SQLite reads it with ->>, PostgreSQL
+// once the text is cast to JSON.
+func storedAuthField(name string) string {
+	fields := "fields"
+	if storetest.OnPostgres() {
+		fields = "CAST(fields AS JSON)"
+	}
+	return `SELECT ` + fields + ` ->> '` + name + `' FROM registered_auths ORDER BY id DESC LIMIT 1`
 }

@@ -33,7 +33,7 @@ func TestNoRouteChangesAKeysAccess(t *testing.T) {
 	state := func() string {
 		var typ, access, perms string
 		var suppress bool
-		if err := app.db.SQL().QueryRow(`SELECT type, access, permissions, suppress_costs FROM api_keys WHERE id = ?`, k.Key.ID).
+		if err := app.db.SQL().QueryRow(`SELECT type, access, permissions, suppress_costs FROM api_keys WHERE id = $1`, k.Key.ID).
 			Scan(&typ, &access, &perms, &suppress); err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +76,7 @@ func TestReviewerIsRefusedEveryStateChange(t *testing.T) {
 	authID := owner.registerDPD(res, "Acme Ltd")
 	requestID := owner.file(res, "Production")
 	shipmentID := app.addShipments(res, keyport.ModeTest, 1)
-	keyID := app.keyIDs(res.Account.ID, "1")[0]
+	keyID := app.keyIDs(res.Account.ID, "TRUE")[0]
 	reviewer := app.member(res, "rita@acme.test", keyport.RoleReviewer)
 	ids := map[string]string{":id": fmt.Sprint(res.Account.ID), ":kid": fmt.Sprint(keyID), ":mid": fmt.Sprint(res.Merchant.ID),
 		":rid": fmt.Sprint(requestID), ":aid": fmt.Sprint(authID), ":sid": fmt.Sprint(shipmentID)}

@@ -50,7 +50,7 @@ func TestGenerateTokenWithTypeAndAccess(t *testing.T) {
 		t.Fatal("no secret key revealed")
 	}
 	if n := app.count(`SELECT count(*) FROM api_keys WHERE name = 'Reporting' AND type = 'secret' AND access = 'restricted'
-		AND permissions = 'shipments:read' AND suppress_costs = 1`); n != 1 {
+		AND permissions = 'shipments:read' AND suppress_costs = TRUE`); n != 1 {
 		t.Fatal("the restricted key is not stored with exactly shipments:read and costs hidden")
 	}
 	public := owner.htmxPost(path, url.Values{"name": {"Checkout widget"}, "expiry": {"never"}, "type": {"publishable"},
@@ -105,7 +105,7 @@ func TestLiveRequestCarriesItsAccessToTheQueueAndTheIssuedKey(t *testing.T) {
 		t.Fatal("no live key revealed")
 	}
 	if n := app.count(`SELECT count(*) FROM api_keys WHERE mode = 'live' AND access = 'restricted' AND permissions = 'shipments:read'
-		AND suppress_costs = 1 AND request_id = ?`, id); n != 1 {
+		AND suppress_costs = TRUE AND request_id = $1`, id); n != 1 {
 		t.Fatal("the issued key does not have the access the request asked for")
 	}
 }
@@ -132,7 +132,7 @@ func TestPublishableKeysStayVisibleSecretKeysNever(t *testing.T) {
 		t.Fatal("a secret key's value is stored")
 	}
 	if _, err := app.db.SQL().Exec(`INSERT INTO api_keys (account_id, merchant_id, type, mode, name, hash, prefix, first4, last4,
-		created_at, public_value) VALUES (?, ?, 'secret', 'test', 'x', x'00', 'sk_test_', 'a', 'b', 1, 'sk_test_leak')`,
+		created_at, public_value) VALUES ($1, $2, 'secret', 'test', 'x', x'00', 'sk_test_', 'a', 'b', 1, 'sk_test_leak')`,
 		res.Account.ID, res.Merchant.ID); err == nil {
 		t.Fatal("the database accepted a secret key's value")
 	}

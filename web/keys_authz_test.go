@@ -59,7 +59,7 @@ func TestOtherMerchantsObjectsAreNotFound(t *testing.T) {
 	requestID := a.file(resA, "A's request")
 	admin := app.adminClient()
 	wantStatus(t, admin.post(fmt.Sprintf("/admin/requests/%d/approve", requestID), nil), http.StatusSeeOther)
-	keyID := app.keyIDs(resA.Account.ID, "1")[0]
+	keyID := app.keyIDs(resA.Account.ID, "TRUE")[0]
 
 	b, resB := app.merchant("Bolt", "owner@bolt.test")
 	b.generate(resB, "B's key")
@@ -89,7 +89,7 @@ func TestOtherMerchantsObjectsAreNotFound(t *testing.T) {
 			}
 		})
 	}
-	if n := app.count(`SELECT count(*) FROM api_keys WHERE account_id = ? AND revoked_at IS NULL`, resA.Account.ID); n != 1 {
+	if n := app.count(`SELECT count(*) FROM api_keys WHERE account_id = $1 AND revoked_at IS NULL`, resA.Account.ID); n != 1 {
 		t.Fatalf("A's active keys: %d", n)
 	}
 	if s := app.requestState(requestID); s != keyport.RequestApproved {
@@ -108,7 +108,7 @@ func TestReviewerSeesKeysButCannotChangeThem(t *testing.T) {
 	owner, res := app.merchant("Acme", "owner@acme.test")
 	owner.generate(res, "CI")
 	requestID := owner.file(res, "Prod")
-	keyID := app.keyIDs(res.Account.ID, "1")[0]
+	keyID := app.keyIDs(res.Account.ID, "TRUE")[0]
 	reviewer := app.member(res, "rita@acme.test", keyport.RoleReviewer)
 
 	page := reviewer.get(keysPath(res))

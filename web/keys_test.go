@@ -64,7 +64,7 @@ func (c *client) generate(res store.SignupResult, name string) string {
 
 func (a *testApp) keyIDs(accountID int64, where string) []int64 {
 	a.t.Helper()
-	rows, err := a.db.SQL().Query(`SELECT id FROM api_keys WHERE account_id = ? AND `+where+` ORDER BY id`, accountID)
+	rows, err := a.db.SQL().Query(`SELECT id FROM api_keys WHERE account_id = $1 AND `+where+` ORDER BY id`, accountID)
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -110,10 +110,10 @@ func TestGenerateTokenRevealsItOnceAndStoresOnlyItsHash(t *testing.T) {
 		t.Fatalf("revealed %q: %v", plain, err)
 	}
 	hash := parsed.Hash()
-	if n := app.count(`SELECT count(*) FROM api_keys WHERE hash = ? AND name = 'Warehouse' AND expires_at IS NOT NULL`, hash[:]); n != 1 {
+	if n := app.count(`SELECT count(*) FROM api_keys WHERE hash = $1 AND name = 'Warehouse' AND expires_at IS NOT NULL`, hash[:]); n != 1 {
 		t.Fatalf("stored by hash: %d", n)
 	}
-	if n := app.count(`SELECT count(*) FROM api_keys WHERE instr(prefix || first4 || last4 || name, ?) > 0`, plain); n != 0 {
+	if n := app.count(`SELECT count(*) FROM api_keys WHERE position($1 in prefix || first4 || last4 || name) > 0`, plain); n != 0 {
 		t.Fatal("plaintext stored in a column")
 	}
 	if n := app.count(`SELECT count(*) FROM audit_events WHERE action IN ('key.created', 'key.revealed') AND ip = '203.0.113.7'`); n != 2 {
@@ -216,7 +216,7 @@ func TestManageYourTokensRemovesAToken(t *testing.T) {
 	c, res := app.merchant("Acme", "owner@acme.test")
 	c.generate(res, "one")
 	c.generate(res, "two")
-	ids := app.keyIDs(res.Account.ID, "1")
+	ids := app.keyIDs(res.Account.ID, "TRUE")
 
 	manage := c.htmxGet(keysPath(res) + "/manage?mode=test")
 	wantStatus(t, manage, http.StatusOK)
@@ -229,10 +229,10 @@ func TestManageYourTokensRemovesAToken(t *testing.T) {
 	if strings.Contains(r.Body, fmt.Sprintf(`id="manage-key-%d"`, ids[0])) {
 		t.Fatal("removed token still listed")
 	}
-	if n := app.count(`SELECT count(*) FROM api_keys WHERE id = ? AND revoked_at IS NOT NULL AND revoked_by_label = 'owner@acme.test'`, ids[0]); n != 1 {
+	if n := app.count(`SELECT count(*) FROM api_keys WHERE id = $1 AND revoked_at IS NOT NULL AND revoked_by_label = 'owner@acme.test'`, ids[0]); n != 1 {
 		t.Fatal("not revoked with who")
 	}
-	if n := app.count(`SELECT count(*) FROM audit_events WHERE action = 'key.revoked' AND object_id = ?`, ids[0]); n != 1 {
+	if n := app.count(`SELECT count(*) FROM audit_events WHERE action = 'key.revoked' AND object_id = $1`, ids[0]); n != 1 {
 		t.Fatal("no audit event")
 	}
 	wantStatus(t, c.htmxPost(revoke, nil), http.StatusConflict)

@@ -96,7 +96,7 @@ func TestDismissIsScopedToTheMerchantAndItsManagers(t *testing.T) {
 				r = tc.c.htmxPost(tc.path, nil)
 			}
 			wantStatus(t, r, tc.want)
-			if n := app.count(`SELECT count(*) FROM live_key_requests WHERE id = ? AND notify_merchant = 1`, id); n != 1 {
+			if n := app.count(`SELECT count(*) FROM live_key_requests WHERE id = $1 AND notify_merchant = TRUE`, id); n != 1 {
 				t.Fatal("the notice was dismissed")
 			}
 		})

@@ -103,11 +103,11 @@ func bulkExec(b *testing.B, tx *sql.Tx, query string, n int, args func(i int) []
 // seedAuditEvents adds n events about the merchant's first account and its first key.
 func seedAuditEvents(b *testing.B, tx *sql.Tx, res store.SignupResult, n int, now int64) {
 	var keyID int64
-	if err := tx.QueryRow(`SELECT id FROM api_keys WHERE account_id = ? ORDER BY id LIMIT 1`, res.Account.ID).Scan(&keyID); err != nil {
+	if err := tx.QueryRow(`SELECT id FROM api_keys WHERE account_id = $1 ORDER BY id LIMIT 1`, res.Account.ID).Scan(&keyID); err != nil {
 		b.Fatal(err)
 	}
 	bulkExec(b, tx, `INSERT INTO audit_events (at, merchant_id, actor, ip, action, object_type, object_id, detail, account_id)
-		VALUES (?, ?, 'owner@acme.test', '127.0.0.1', ?, ?, ?, 'seeded', ?)`, n, func(i int) []any {
+		VALUES ($1, $2, 'owner@acme.test', '127.0.0.1', $3, $4, $5, 'seeded', $6)`, n, func(i int) []any {
 		if i%2 == 0 {
 			return []any{now - int64(n-i), res.Merchant.ID, "key.revealed", "api_key", keyID, res.Account.ID}
 		}
@@ -118,7 +118,7 @@ func seedAuditEvents(b *testing.B, tx *sql.Tx, res store.SignupResult, n int, no
 func seedBulkShipments(b *testing.B, tx *sql.Tx, res store.SignupResult, n int) {
 	bulkExec(b, tx, `INSERT INTO shipments (account_id, merchant_id, mode, courier, service_code, status, tracking_number,
 			label_ref, amount_minor, currency, from_postcode, from_country, to_postcode, to_country, weight_grams, created_at, updated_at)
-		VALUES (?, ?, 'test', 'dpd', 'DPD_NEXT_DAY', 'created', ?, 'L', 675, 'GBP', 'M1', 'GB', 'SW1', 'GB', 900, 1, 1)`, n,
+		VALUES ($1, $2, 'test', 'dpd', 'DPD_NEXT_DAY', 'created', $3, 'L', 675, 'GBP', 'M1', 'GB', 'SW1', 'GB', 900, 1, 1)`, n,
 		func(i int) []any { return []any{res.Account.ID, res.Merchant.ID, fmt.Sprintf("KPB%d", i)} })
 }
 
@@ -126,7 +126,7 @@ func seedBulkShipments(b *testing.B, tx *sql.Tx, res store.SignupResult, n int) 
 // keys: two active, the rest alternately revoked and expired.
 func seedAccountsWithKeys(b *testing.B, tx *sql.Tx, merchantID int64, accounts, perAccount int, now int64) {
 	for a := range accounts {
-		r, err := tx.Exec(`INSERT INTO api_accounts (merchant_id, name, account_key, created_at) VALUES (?, ?, ?, ?)`,
+		r, err := tx.Exec(`INSERT INTO api_accounts (merchant_id, name, account_key, created_at) VALUES ($1, $2, $3, $4)`,
 			merchantID, fmt.Sprintf("Bulk %d", a), fmt.Sprintf("acct_bulk%019d", a), now)
 		if err != nil {
 			b.Fatal(err)
@@ -134,7 +134,7 @@ func seedAccountsWithKeys(b *testing.B, tx *sql.Tx, merchantID int64, accounts, 
 		accountID, _ := r.LastInsertId()
 		bulkExec(b, tx, `INSERT INTO api_keys (account_id, merchant_id, type, mode, name, hash, prefix, first4, last4, access,
 				permissions, created_by_label, created_at, expires_at, revoked_at, revoked_by_label)
-			VALUES (?, ?, 'secret', 'test', ?, ?, 'sk_test_', 'abcd', 'wxyz', 'full', '', 'system', ?, ?, ?, 'system')`, perAccount,
+			VALUES ($1, $2, 'secret', 'test', $3, $4, 'sk_test_', 'abcd', 'wxyz', 'full', '', 'system', $5, $6, $7, 'system')`, perAccount,
 			func(i int) []any {
 				hash := make([]byte, 32)
 				_, _ = rand.Read(hash)
@@ -154,7 +154,7 @@ func seedAccountsWithKeys(b *testing.B, tx *sql.Tx, merchantID int64, accounts, 
 func seedPendingRequests(b *testing.B, tx *sql.Tx, res store.SignupResult, n int, now int64) {
 	bulkExec(b, tx, `INSERT INTO live_key_requests (account_id, merchant_id, requested_by_label, token_name, intended_use, website,
 			monthly_shipments, state, created_at, updated_at)
-		VALUES (?, ?, 'owner@queue.test', ?, 'checkout', 'https://queue.example', 100, ?, ?, ?)`, n, func(i int) []any {
+		VALUES ($1, $2, 'owner@queue.test', $3, 'checkout', 'https://queue.example', 100, $4, $5, $6)`, n, func(i int) []any {
 		state := keyport.RequestPending
 		if i%5 == 0 {
 			state = keyport.RequestNeedsInfo
@@ -168,7 +168,7 @@ func seedPendingRequests(b *testing.B, tx *sql.Tx, res store.SignupResult, n int
 func nthCursor(b *testing.B, db *sql.DB, page, perPage int, query string, args ...any) string {
 	b.Helper()
 	var id int64
-	if err := db.QueryRow(query+` LIMIT 1 OFFSET ?`, append(args, (page-1)*perPage-1)...).Scan(&id); err != nil {
+	if err := db.QueryRow(query+` LIMIT 1 OFFSET $`+strconv.Itoa(len(args)+1), append(args, (page-1)*perPage-1)...).Scan(&id); err != nil {
 		b.Fatal(err)
 	}
 	return "page=" + strconv.Itoa(page) + "&before=" + strconv.FormatInt(id, 10)
@@ -188,8 +188,8 @@ func BenchmarkPagesStayFlat(b *testing.B) {
 	small := newPageApp(b, smallPages)
 	large := newPageApp(b, largePages)
 	db := large.app.db.SQL()
-	shipmentsOf := `SELECT id FROM shipments WHERE account_id = ? AND mode = 'test' ORDER BY id DESC`
-	secretsOf := `SELECT id FROM api_keys WHERE merchant_id = ? ORDER BY id DESC`
+	shipmentsOf := `SELECT id FROM shipments WHERE account_id = $1 AND mode = 'test' ORDER BY id DESC`
+	secretsOf := `SELECT id FROM api_keys WHERE merchant_id = $1 ORDER BY id DESC`
 	cases := []pageCase{
 		{"audit-account",
 			func() (*client, string) { return small.owner, fmt.Sprintf("/audit?account=%d", small.res.Account.ID) },

@@ -40,7 +40,7 @@ func TestReadingNeverWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	notices := `SELECT count(*) FROM live_key_requests WHERE merchant_id = ? AND notify_merchant = 1`
+	notices := `SELECT count(*) FROM live_key_requests WHERE merchant_id = $1 AND notify_merchant = TRUE`
 	if n := app.count(notices, seed.merchant); n != 2 {
 		t.Fatalf("the seed has %d request notices, want the approved and the asked one", n)
 	}

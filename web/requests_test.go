@@ -31,7 +31,7 @@ func (c *client) file(res store.SignupResult, name string) int64 {
 func (a *testApp) requestState(id int64) keyport.RequestState {
 	a.t.Helper()
 	var s keyport.RequestState
-	if err := a.db.SQL().QueryRow(`SELECT state FROM live_key_requests WHERE id = ?`, id).Scan(&s); err != nil {
+	if err := a.db.SQL().QueryRow(`SELECT state FROM live_key_requests WHERE id = $1`, id).Scan(&s); err != nil {
 		a.t.Fatal(err)
 	}
 	return s
@@ -115,7 +115,7 @@ func TestLiveTokenApprovedThenIssuedOnce(t *testing.T) {
 	if s := app.requestState(id); s != keyport.RequestIssued {
 		t.Fatalf("state %s", s)
 	}
-	if n := app.count(`SELECT count(*) FROM api_keys WHERE mode = 'live' AND request_id = ?`, id); n != 1 {
+	if n := app.count(`SELECT count(*) FROM api_keys WHERE mode = 'live' AND request_id = $1`, id); n != 1 {
 		t.Fatalf("%d live keys", n)
 	}
 	after := c.get(keysPath(res))
@@ -130,7 +130,7 @@ func TestLiveTokenApprovedThenIssuedOnce(t *testing.T) {
 		t.Fatal("the plaintext reached the logs")
 	}
 	for _, action := range []string{"request.filed", "request.approved", "request.issued", "key.created", "key.revealed"} {
-		if n := app.count(`SELECT count(*) FROM audit_events WHERE action = ?`, action); n != 1 {
+		if n := app.count(`SELECT count(*) FROM audit_events WHERE action = $1`, action); n != 1 {
 			t.Fatalf("%s audited %d times", action, n)
 		}
 	}

@@ -102,7 +102,7 @@ func TestRevokeFromTheSecretsPage(t *testing.T) {
 	app := newTestApp(t)
 	owner, res := app.merchant("Acme", "owner@acme.test")
 	owner.generate(res, "CI server")
-	id := app.keyIDs(res.Account.ID, "1")[0]
+	id := app.keyIDs(res.Account.ID, "TRUE")[0]
 	reviewer := app.member(res, "rita@acme.test", keyport.RoleReviewer)
 	page := reviewer.get("/secrets")
 	wantContains(t, page.Body, "Permissions of CI server")
@@ -161,7 +161,7 @@ func TestAdminSupportViewRevokesWithAReasonTheMerchantSees(t *testing.T) {
 	app := newTestApp(t)
 	owner, res := app.merchant("Acme", "owner@acme.test")
 	leaked := owner.generate(res, "Leaked key")
-	id := app.keyIDs(res.Account.ID, "1")[0]
+	id := app.keyIDs(res.Account.ID, "TRUE")[0]
 	_, other := app.merchant("Bolt", "owner@bolt.test")
 	admin := app.adminClient()
 	base := fmt.Sprintf("/admin/merchants/%d/secrets", res.Merchant.ID)
@@ -188,7 +188,7 @@ func TestAdminSupportViewRevokesWithAReasonTheMerchantSees(t *testing.T) {
 	r := admin.post(fmt.Sprintf("%s/%d/revoke", base, id), url.Values{"reason": {"Found in a public repository"}})
 	wantStatus(t, r, http.StatusSeeOther)
 	if n := app.count(`SELECT count(*) FROM audit_events WHERE action = 'key.revoked' AND actor = 'staff@keyport.test'
-		AND merchant_id = ? AND detail LIKE '%Found in a public repository'`, res.Merchant.ID); n != 1 {
+		AND merchant_id = $1 AND detail LIKE '%Found in a public repository'`, res.Merchant.ID); n != 1 {
 		t.Fatal("the admin's revocation is not audited for the merchant")
 	}
 	wantContains(t, owner.getURL("/secrets?status=revoked").Body, "Found in a public repository")

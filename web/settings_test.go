@@ -125,7 +125,7 @@ func TestChangePasswordChecksTheCurrentOneAndEndsOtherSessions(t *testing.T) {
 	if r := app.client().post("/login", url.Values{"email": {"owner@acme.test"}, "password": {next}}); r.Code != http.StatusSeeOther {
 		t.Fatalf("the new password does not log in: %d", r.Code)
 	}
-	if n := app.count(`SELECT count(*) FROM audit_events WHERE action = 'user.password_changed' AND object_id = ?`, res.Owner.ID); n != 1 {
+	if n := app.count(`SELECT count(*) FROM audit_events WHERE action = 'user.password_changed' AND object_id = $1`, res.Owner.ID); n != 1 {
 		t.Fatalf("password change events: %d", n)
 	}
 }
@@ -164,10 +164,10 @@ func TestSignOutOfAllSessionsEndsThisOneToo(t *testing.T) {
 	wantSignedOut(t, owner, "this session")
 	wantSignedOut(t, laptop, "the other session")
 	wantStatus(t, colleague.get("/settings"), http.StatusOK)
-	if n := app.count(`SELECT count(*) FROM sessions WHERE user_id = ?`, res.Owner.ID); n != 0 {
+	if n := app.count(`SELECT count(*) FROM sessions WHERE user_id = $1`, res.Owner.ID); n != 0 {
 		t.Fatalf("%d sessions remain", n)
 	}
-	if n := app.count(`SELECT count(*) FROM audit_events WHERE action = 'user.signed_out_everywhere' AND object_id = ?`, res.Owner.ID); n != 1 {
+	if n := app.count(`SELECT count(*) FROM audit_events WHERE action = 'user.signed_out_everywhere' AND object_id = $1`, res.Owner.ID); n != 1 {
 		t.Fatalf("sign-out events: %d", n)
 	}
 	owner.login("owner@acme.test")

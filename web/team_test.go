@@ -66,7 +66,7 @@ func TestInvitationLinkIsShownOnceAndJoinsWithTheRole(t *testing.T) {
 	wantStatus(t, guest.getURL("/invite?token="+token), http.StatusNotFound)
 	wantStatus(t, app.client().post("/invite", url.Values{"token": {token}, "name": {"Eve"}, "password": {"a-long-unusual-passphrase"}}),
 		http.StatusNotFound)
-	if n := app.count(`SELECT count(*) FROM users WHERE merchant_id = ? AND email = 'rita@acme.test' AND role = 'reviewer'`, res.Merchant.ID); n != 1 {
+	if n := app.count(`SELECT count(*) FROM users WHERE merchant_id = $1 AND email = 'rita@acme.test' AND role = 'reviewer'`, res.Merchant.ID); n != 1 {
 		t.Fatal("the member was not created with the invited role")
 	}
 

@@ -102,7 +102,7 @@ func TestServeFlushesEveryAPICallAtShutdown(t *testing.T) {
 	defer db.Close()
 	var count int64
 	var ip string
-	if err := db.SQL().QueryRow(`SELECT use_count, last_used_ip FROM api_keys WHERE id = ?`, key.Key.ID).Scan(&count, &ip); err != nil {
+	if err := db.SQL().QueryRow(`SELECT use_count, last_used_ip FROM api_keys WHERE id = $1`, key.Key.ID).Scan(&count, &ip); err != nil {
 		t.Fatal(err)
 	}
 	if count != calls || ip != "127.0.0.1" {

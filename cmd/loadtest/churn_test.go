@@ -53,7 +53,7 @@ func portal(t *testing.T) (seeded, *httptest.Server, *store.DB) {
 func countKeys(t *testing.T, db *store.DB, accountID int64) int {
 	t.Helper()
 	var n int
-	if err := db.SQL().QueryRow(`SELECT count(*) FROM api_keys WHERE account_id = ?`, accountID).Scan(&n); err != nil {
+	if err := db.SQL().QueryRow(`SELECT count(*) FROM api_keys WHERE account_id = $1`, accountID).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

@@ -1,0 +1,12 @@
+-- Publishable keys are not secret (they are meant for client-side code), so their
+-- full value stays visible to the merchant's users. Secret keys never have one.
+ALTER TABLE api_keys ADD COLUMN public_value TEXT COLLATE "C" NOT NULL DEFAULT '';
+
+CREATE FUNCTION api_keys_public_value_only_publishable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'a secret key value is never stored';
+END;
+$$;
+CREATE TRIGGER api_keys_public_value_only_publishable BEFORE INSERT ON api_keys
+    FOR EACH ROW WHEN (NEW.type = 'secret' AND NEW.public_value <> '')
+    EXECUTE FUNCTION api_keys_public_value_only_publishable();
