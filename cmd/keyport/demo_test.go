@@ -40,14 +40,14 @@ func TestSeedDemoCreatesKeysAndAPendingRequestOnce(t *testing.T) {
 	}
 	counts := map[string]int{
 		`SELECT count(*) FROM api_keys WHERE mode = 'test' AND revoked_at IS NULL`:          3,
-		`SELECT count(*) FROM api_keys WHERE legacy = TRUE`:                                    1,
+		`SELECT count(*) FROM api_keys WHERE legacy = TRUE`:                                 1,
 		`SELECT count(*) FROM api_accounts`:                                                 2,
 		`SELECT count(*) FROM registered_auths WHERE secrets IS NOT NULL`:                   3,
 		`SELECT count(*) FROM shipments WHERE mode = 'test'`:                                72,
 		`SELECT count(*) FROM shipments WHERE mode = 'live'`:                                6,
 		`SELECT count(*) FROM api_keys WHERE revoked_at IS NOT NULL`:                        1,
 		`SELECT count(*) FROM live_key_requests WHERE state = 'pending'`:                    1,
-		`SELECT count(*) FROM users WHERE email IN ($1, $2)`:                                  2,
+		`SELECT count(*) FROM users WHERE email IN ($1, $2)`:                                2,
 		`SELECT count(*) FROM audit_events WHERE action = 'request.filed'`:                  1,
 		`SELECT count(*) FROM api_keys WHERE expires_at IS NOT NULL AND revoked_at IS NULL`: 1,
 	}
