@@ -73,6 +73,17 @@ func (l *KeyChangeLog) Publish(changes ...KeyChange) {
 	l.seq.Add(uint64(len(changes)))
 }
 
+// Reset publishes that any key may have changed, with no detail: readers
+// behind it find Since answering false, and start over. It is for changes
+// this process cannot know one by one, such as those committed elsewhere
+// while it was not listening.
+func (l *KeyChangeLog) Reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.recent = l.recent[:0]
+	l.seq.Add(1)
+}
+
 // Seq returns the number of the last change published; it only moves forward.
 func (l *KeyChangeLog) Seq() uint64 { return l.seq.Load() }
 

@@ -50,3 +50,22 @@ func TestKeyChangeLogListsTheChangesSinceASequenceNumber(t *testing.T) {
 		t.Fatalf("seq %d, changes %+v", log.Seq(), changes)
 	}
 }
+
+func TestKeyChangeLogResetMakesEveryReaderStartOver(t *testing.T) {
+	var l keyport.KeyChangeLog
+	l.Publish(keyport.KeyChanged(1), keyport.KeyChanged(2))
+	before := l.Seq()
+	l.Reset()
+	if _, ok := l.Since(before); ok {
+		t.Fatal("a reader from before the reset still got the changes since")
+	}
+	after := l.Seq()
+	l.Publish(keyport.KeyChanged(3))
+	got, ok := l.Since(after)
+	if !ok || len(got) != 1 || got[0] != keyport.KeyChanged(3) {
+		t.Fatalf("since the reset: %v %v", got, ok)
+	}
+	if _, ok := l.Since(before); ok {
+		t.Fatal("a reader from before the reset got changes after one more publish")
+	}
+}

@@ -30,6 +30,12 @@ type DB struct {
 	dialect dialect
 	// target is the PostgreSQL URL or the SQLite file path the DB was opened with.
 	target string
+	// origin tells this DB's key change notifications from other processes'.
+	origin string
+	// channel is the PostgreSQL channel of key change notifications.
+	channel string
+	// listener follows the key changes other processes commit (PostgreSQL).
+	listener keyListener
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 	// Sealer encrypts courier secrets at rest; registering or revealing them fails without one.
@@ -115,7 +121,16 @@ func Open(target string, opts Options) (*DB, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &DB{sql: sqlDB, dialect: dialectOf(engine), target: target, Now: opts.Now, Sealer: opts.Sealer}, nil
+	db := &DB{sql: sqlDB, dialect: dialectOf(engine), target: target, origin: newOrigin(), Now: opts.Now, Sealer: opts.Sealer}
+	if engine == Postgres {
+		var schema string
+		if err := sqlDB.QueryRowContext(ctx, `SELECT COALESCE(current_schema(), 'public')`).Scan(&schema); err != nil {
+			sqlDB.Close()
+			return nil, fmt.Errorf("open database %s: %w", shown, err)
+		}
+		db.channel = channelOf(schema)
+	}
+	return db, nil
 }
 
 // Engine returns which database engine the DB runs on.
@@ -235,7 +250,10 @@ func (db *DB) tx(ctx context.Context, op string, fn func(tx *sql.Tx) error) erro
 func (db *DB) keyTx(ctx context.Context, op string, fn func(tx *sql.Tx, changes *[]keyport.KeyChange) error) error {
 	var changes []keyport.KeyChange
 	err := db.tx(ctx, op, func(tx *sql.Tx) error {
-		return fn(tx, &changes)
+		if err := fn(tx, &changes); err != nil {
+			return err
+		}
+		return db.announceKeyChanges(ctx, tx, changes)
 	})
 	db.publishKeyChanges(changes...)
 	return err
