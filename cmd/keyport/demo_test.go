@@ -54,7 +54,7 @@ func TestSeedDemoCreatesKeysAndAPendingRequestOnce(t *testing.T) {
 	for q, want := range counts {
 		var n int
 		var args []any
-		if strings.Contains(q, "?") {
+		if strings.Contains(q, "$1") {
 			args = []any{demoAdminEmail, demoMerchantEmail}
 		}
 		if err := db.SQL().QueryRow(q, args...).Scan(&n); err != nil || n != want {
