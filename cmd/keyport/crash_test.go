@@ -94,38 +94,59 @@ type crashServer struct {
 	base   string
 	stderr *lockedBuffer
 	exited chan struct{}
+	addr   chan string
 }
 
 func startCrashServer(t *testing.T, bin, dir, sealHex string) *crashServer {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--data", dir, "--addr", "127.0.0.1:0", "--usage-flush", "50ms")
-	cmd.Env = append(os.Environ(), "KEYPORT_ENCRYPTION_KEY="+sealHex, "KEYPORT_BASE_URL=", "KEYPORT_API_RATE_LIMIT=0")
+	return startServer(t, bin, []string{"--data", dir}, "KEYPORT_ENCRYPTION_KEY="+sealHex)
+}
+
+// startServer runs `keyport serve` on a free port of 127.0.0.1 with args and
+// env added, and waits until /healthz answers.
+func startServer(t *testing.T, bin string, args []string, env ...string) *crashServer {
+	t.Helper()
+	s := launchServer(t, bin, args, env...)
+	s.await(t)
+	return s
+}
+
+// launchServer starts `keyport serve` without waiting for it; await waits.
+func launchServer(t *testing.T, bin string, args []string, env ...string) *crashServer {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--usage-flush", "50ms"}, args...)...)
+	cmd.Env = append(append(os.Environ(), "KEYPORT_BASE_URL=", "KEYPORT_API_RATE_LIMIT=0"), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &crashServer{cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	s := &crashServer{cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{}), addr: make(chan string, 1)}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.kill)
-	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
+				s.addr <- m[1]
 			}
 		}
-		close(addr)
+		close(s.addr)
 	}()
 	go func() {
 		_ = cmd.Wait()
 		close(s.exited)
 	}()
+	return s
+}
+
+// await waits until the server listens and its /healthz answers 200.
+func (s *crashServer) await(t *testing.T) {
+	t.Helper()
 	select {
-	case a, ok := <-addr:
+	case a, ok := <-s.addr:
 		if !ok {
 			<-s.exited
 			t.Fatalf("keyport serve exited before listening:\n%s", s.stderr.String())
@@ -140,7 +161,7 @@ func startCrashServer(t *testing.T, bin, dir, sealHex string) *crashServer {
 		if err == nil {
 			r.Body.Close()
 			if r.StatusCode == http.StatusOK {
-				return s
+				return
 			}
 		}
 		if time.Now().After(deadline) {
