@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"keyport"
 	"keyport/store"
+	"keyport/store/storetest"
 )
 
 func openTestStore(t *testing.T) *store.DB {
@@ -19,7 +19,7 @@ func openTestStore(t *testing.T) *store.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(filepath.Join(t.TempDir(), store.FileName), store.Options{Sealer: sealer})
+	db, err := store.Open(storetest.Target(t), store.Options{Sealer: sealer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestSeedDemoCreatesKeysAndAPendingRequestOnce(t *testing.T) {
 	for q, want := range counts {
 		var n int
 		var args []any
-		if strings.Contains(q, "?") {
+		if strings.Contains(q, "$1") {
 			args = []any{demoAdminEmail, demoMerchantEmail}
 		}
 		if err := db.SQL().QueryRow(q, args...).Scan(&n); err != nil || n != want {
