@@ -1,7 +1,7 @@
 GO ?= go
 DATA ?= ./data
 
-.PHONY: run test bench loadtest generate fmt lint build docker
+.PHONY: run test test-postgres bench loadtest generate fmt lint build docker
 
 ## run: start the portal on an embedded SQLite file in $(DATA), with demo logins on first start
 run:
@@ -10,6 +10,14 @@ run:
 ## test: every test, including the headless Chromium browser tests, under the race detector
 test:
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+## test-postgres: the same tests on a throwaway PostgreSQL cluster (.ci/pg-cluster), stopped and removed
+## at the end whatever the outcome
+test-postgres:
+	@cluster=$$(.ci/pg-cluster start) || exit 1; eval "$$cluster"; \
+	trap '.ci/pg-cluster stop "$$KEYPORT_PG_DIR"' EXIT; trap 'exit 130' INT TERM; \
+	echo "testing on $$KEYPORT_TEST_DATABASE_URL"; \
+	$(MAKE) --no-print-directory test
 
 ## bench: the Go benchmarks, then the load test of the real server (see loadtest)
 bench:

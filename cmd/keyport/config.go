@@ -1,6 +1,9 @@
 package main
 
 import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -10,13 +13,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"keyport"
+	"keyport/store"
 )
+
+// sessionKeySize is the length in bytes of the key that signs session cookies.
+const sessionKeySize = 64
 
 // config is the validated configuration of one command.
 type config struct {
-	Addr            string
-	DataDir         string
+	Addr    string
+	DataDir string
+	// DatabaseURL is the PostgreSQL database to use; empty means the SQLite file in DataDir.
+	DatabaseURL     string
 	BaseURL         *url.URL
 	LogFormat       string
 	TrustedProxies  []*net.IPNet
@@ -25,18 +36,26 @@ type config struct {
 	Demo            bool
 	// EncryptionKey encrypts courier secrets at rest; nil means the key file in DataDir.
 	EncryptionKey []byte
+	// SessionKey signs session cookies; nil means the key file in DataDir.
+	SessionKey []byte
 	// APIRateLimit is the number of /v1 calls per second allowed to each key; 0 means no limit.
 	APIRateLimit int
 	// UsageFlushInterval is how often API key usage is written to the database.
 	UsageFlushInterval time.Duration
 }
 
-// rawConfig holds the flag values before validation; each defaults to its environment variable.
+// rawConfig holds the flag values before validation; each defaults to its
+// environment variable. The keys come from the environment only: a flag would
+// show them to every user of the machine in the process list.
 type rawConfig struct {
-	addr, data, baseURL, logFormat, trustedProxies string
-	idle, lifetime                                 string
-	rateLimit, usageFlush                          string
-	demo                                           bool
+	addr, data, databaseURL, baseURL, logFormat, trustedProxies string
+	idle, lifetime                                              string
+	rateLimit, usageFlush                                       string
+	encryptionKey, sessionKey                                   string
+	demo                                                        bool
+	// needsKeys is set for the commands that seal courier secrets or sign
+	// cookies, which on PostgreSQL must be given both keys.
+	needsKeys bool
 }
 
 func envOr(name, def string) string {
@@ -50,6 +69,7 @@ func bindConfigFlags(fs *flag.FlagSet) *rawConfig {
 	r := &rawConfig{}
 	fs.StringVar(&r.addr, "addr", envOr("KEYPORT_ADDR", "127.0.0.1:8080"), "listen address host:port (KEYPORT_ADDR)")
 	fs.StringVar(&r.data, "data", envOr("KEYPORT_DATA", "./data"), "data directory for the database and generated secrets (KEYPORT_DATA)")
+	fs.StringVar(&r.databaseURL, "database-url", envOr("KEYPORT_DATABASE_URL", ""), "PostgreSQL URL, like postgres://user:pass@host/keyport?sslmode=verify-full; empty uses the SQLite file in the data directory (KEYPORT_DATABASE_URL)")
 	fs.StringVar(&r.baseURL, "base-url", envOr("KEYPORT_BASE_URL", ""), "public URL of the portal, default http://ADDR (KEYPORT_BASE_URL)")
 	fs.StringVar(&r.logFormat, "log-format", envOr("KEYPORT_LOG_FORMAT", "text"), "log format: text or json (KEYPORT_LOG_FORMAT)")
 	fs.StringVar(&r.trustedProxies, "trusted-proxies", envOr("KEYPORT_TRUSTED_PROXIES", ""), "comma-separated IPs or CIDRs whose X-Forwarded-For is trusted; empty trusts none (KEYPORT_TRUSTED_PROXIES)")
@@ -57,11 +77,13 @@ func bindConfigFlags(fs *flag.FlagSet) *rawConfig {
 	fs.StringVar(&r.lifetime, "session-lifetime", envOr("KEYPORT_SESSION_LIFETIME", "12h"), "session absolute lifetime (KEYPORT_SESSION_LIFETIME)")
 	fs.StringVar(&r.rateLimit, "api-rate-limit", envOr("KEYPORT_API_RATE_LIMIT", "0"), "/v1 calls per second allowed to each API key, 0 for no limit (KEYPORT_API_RATE_LIMIT)")
 	fs.StringVar(&r.usageFlush, "usage-flush", envOr("KEYPORT_USAGE_FLUSH", "5s"), "how often API key usage is written to the database, at most 10s (KEYPORT_USAGE_FLUSH)")
+	r.encryptionKey = os.Getenv("KEYPORT_ENCRYPTION_KEY")
+	r.sessionKey = os.Getenv("KEYPORT_SESSION_KEY")
 	return r
 }
 
 func (r *rawConfig) validate() (config, error) {
-	c := config{Addr: r.addr, DataDir: r.data, LogFormat: r.logFormat, Demo: r.demo}
+	c := config{Addr: r.addr, DataDir: r.data, DatabaseURL: r.databaseURL, LogFormat: r.logFormat, Demo: r.demo}
 	var problems []string
 	if _, port, err := net.SplitHostPort(r.addr); err != nil || port == "" {
 		problems = append(problems, fmt.Sprintf("KEYPORT_ADDR %q must be host:port, like 127.0.0.1:8080", r.addr))
@@ -120,13 +142,64 @@ func (r *rawConfig) validate() (config, error) {
 	if c.UsageFlushInterval, err = time.ParseDuration(r.usageFlush); err != nil || c.UsageFlushInterval <= 0 || c.UsageFlushInterval > 10*time.Second {
 		problems = append(problems, fmt.Sprintf("KEYPORT_USAGE_FLUSH %q must be a duration from 1ms to 10s, like 5s", r.usageFlush))
 	}
-	if v := os.Getenv("KEYPORT_ENCRYPTION_KEY"); v != "" {
-		if c.EncryptionKey, err = keyport.ParseEncryptionKey(v); err != nil {
+	if r.databaseURL != "" {
+		if msg := checkDatabaseURL(r.databaseURL); msg != "" {
+			problems = append(problems, msg)
+		}
+	}
+	if r.encryptionKey != "" {
+		if c.EncryptionKey, err = keyport.ParseEncryptionKey(r.encryptionKey); err != nil {
 			problems = append(problems, "KEYPORT_ENCRYPTION_KEY "+err.Error())
 		}
+	}
+	if r.sessionKey != "" {
+		if c.SessionKey, err = parseSessionKey(r.sessionKey); err != nil {
+			problems = append(problems, "KEYPORT_SESSION_KEY "+err.Error())
+		}
+	}
+	if r.databaseURL != "" && r.needsKeys && r.encryptionKey == "" {
+		problems = append(problems, "KEYPORT_ENCRYPTION_KEY is required with KEYPORT_DATABASE_URL: every replica must seal "+
+			"courier secrets with the same key, and a key generated per replica would leave one replica unable to read "+
+			"the secrets another sealed (generate one with: openssl rand -hex 32)")
+	}
+	if r.databaseURL != "" && r.needsKeys && r.sessionKey == "" {
+		problems = append(problems, "KEYPORT_SESSION_KEY is required with KEYPORT_DATABASE_URL: every replica must sign "+
+			"session cookies with the same key, and a key generated per replica would sign users out whenever the load "+
+			"balancer sends them to another replica (generate one with: openssl rand -hex 64)")
 	}
 	if len(problems) > 0 {
 		return c, fmt.Errorf("invalid configuration:\n  %s", strings.Join(problems, "\n  "))
 	}
 	return c, nil
+}
+
+// checkDatabaseURL returns what is wrong with a KEYPORT_DATABASE_URL, or "".
+// The message shows a PostgreSQL URL with its password masked, and any other
+// text not at all, since it may be a connection string holding a password.
+func checkDatabaseURL(text string) string {
+	if !store.IsPostgres(text) {
+		return "KEYPORT_DATABASE_URL must start with postgres:// or postgresql:// " +
+			"(leave it empty to use the SQLite file in KEYPORT_DATA)"
+	}
+	if _, err := pgconn.ParseConfig(text); err != nil {
+		return fmt.Sprintf("KEYPORT_DATABASE_URL %s is not a PostgreSQL connection URL, like "+
+			"postgres://user:password@host:5432/keyport?sslmode=verify-full (percent-encode special characters "+
+			"in the user name and password)", store.RedactURL(text))
+	}
+	return ""
+}
+
+// parseSessionKey reads a sessionKeySize-byte key written as hex or as
+// standard or URL-safe base64.
+func parseSessionKey(text string) ([]byte, error) {
+	text = strings.TrimSpace(text)
+	if b, err := hex.DecodeString(text); err == nil && len(b) == sessionKeySize {
+		return b, nil
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(text); err == nil && len(b) == sessionKeySize {
+			return b, nil
+		}
+	}
+	return nil, errors.New("must be 64 bytes written as 128 hex characters or base64 (generate one with: openssl rand -hex 64)")
 }

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"keyport"
 	"keyport/store"
+	"keyport/store/storetest"
 )
 
 func openTestStore(t *testing.T) *store.DB {
@@ -19,7 +19,7 @@ func openTestStore(t *testing.T) *store.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(filepath.Join(t.TempDir(), store.FileName), store.Options{Sealer: sealer})
+	db, err := store.Open(storetest.Target(t), store.Options{Sealer: sealer})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,8 +29,11 @@ Commands:
   serve                  start the portal and the /v1 API (flag --demo seeds demo data on an empty database)
   migrate                apply database migrations and exit
   admin create --email E create a platform admin and print its generated password once
-  backup PATH            write a consistent copy of the database to the new file PATH,
-                         also while the server is running
+  backup PATH            write a consistent copy of the SQLite database to the new file PATH,
+                         also while the server is running (on PostgreSQL use pg_dump -Fc)
+
+The database is the SQLite file in --data (KEYPORT_DATA), or the PostgreSQL
+database of --database-url (KEYPORT_DATABASE_URL).
 
 Run "keyport <command> -h" for the flags of a command.
 `
@@ -87,6 +90,7 @@ func parseCommand(name string, args []string, positional int, stderr io.Writer, 
 	fs.SetOutput(stderr)
 	raw := bindConfigFlags(fs)
 	if name == "serve" {
+		raw.needsKeys = true
 		fs.BoolVar(&raw.demo, "demo", false, "on an empty database, create a demo admin and merchant and print their passwords")
 	}
 	if extra != nil {
@@ -120,16 +124,21 @@ func newLogger(format string, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
 
-// openData creates the data directory if needed, opens the database with opts and migrates it.
+// openData opens the database with opts and migrates it: the PostgreSQL
+// database of cfg.DatabaseURL, or else the SQLite file in the data directory,
+// created with the directory if needed.
 func openData(ctx context.Context, cfg config, opts store.Options) (*store.DB, []string, error) {
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("create data directory: %w", err)
+	target := cfg.DatabaseURL
+	if target == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("create data directory: %w", err)
+		}
+		target = filepath.Join(cfg.DataDir, store.FileName)
+		if err := store.CreatePrivateFile(target); err != nil {
+			return nil, nil, fmt.Errorf("create database file: %w", err)
+		}
 	}
-	path := filepath.Join(cfg.DataDir, store.FileName)
-	if err := store.CreatePrivateFile(path); err != nil {
-		return nil, nil, fmt.Errorf("create database file: %w", err)
-	}
-	db, err := store.Open(path, opts)
+	db, err := store.Open(target, opts)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -196,12 +205,16 @@ func adminCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
-// backup writes a consistent copy of the live database to a new file while
-// the server may keep serving and writing.
+// backup writes a consistent copy of the live SQLite database to a new file
+// while the server may keep serving and writing. On PostgreSQL it refuses and
+// points to the database's own tools.
 func backup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, rest, err := parseCommand("backup", args, 1, stderr, nil)
 	if err != nil {
 		return err
+	}
+	if cfg.DatabaseURL != "" {
+		return store.ErrBackupPostgres
 	}
 	target := rest[0]
 	source := filepath.Join(cfg.DataDir, store.FileName)
@@ -244,9 +257,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, name := range applied {
 		logger.Info("applied migration", "name", name)
 	}
-	sessionKey, err := store.LoadOrCreateSecret(filepath.Join(cfg.DataDir, "session.key"), 64)
+	sessionKey, err := openSessionKey(cfg)
 	if err != nil {
-		return fmt.Errorf("session key: %w", err)
+		return err
 	}
 	var demo *demoLogins
 	if cfg.Demo {
@@ -318,9 +331,30 @@ func openSealer(cfg config) (*keyport.Sealer, error) {
 	return keyport.NewSealer(key)
 }
 
+// openSessionKey returns the key that signs session cookies: from
+// KEYPORT_SESSION_KEY, or from the key file generated into the data directory
+// on first start.
+func openSessionKey(cfg config) ([]byte, error) {
+	if cfg.SessionKey != nil {
+		return cfg.SessionKey, nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	key, err := store.LoadOrCreateSecret(filepath.Join(cfg.DataDir, "session.key"), sessionKeySize)
+	if err != nil {
+		return nil, fmt.Errorf("session key: %w", err)
+	}
+	return key, nil
+}
+
 func printWelcome(w io.Writer, cfg config, listenAddr string, demo *demoLogins) {
 	base := cfg.BaseURL.String()
-	fmt.Fprintf(w, "Keyport is running at %s (listening on %s, data in %s)\n", base, listenAddr, cfg.DataDir)
+	data := "data in " + cfg.DataDir
+	if cfg.DatabaseURL != "" {
+		data = "database " + store.RedactURL(cfg.DatabaseURL)
+	}
+	fmt.Fprintf(w, "Keyport is running at %s (listening on %s, %s)\n", base, listenAddr, data)
 	switch {
 	case demo != nil && demo.Created:
 		fmt.Fprintf(w, "\nDemo logins (passwords are shown only now):\n")

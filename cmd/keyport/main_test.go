@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,11 +92,15 @@ func TestMigrateAndAdminCreate(t *testing.T) {
 func TestEncryptionKeyFromEnvironmentOrGeneratedFile(t *testing.T) {
 	raw := rawConfig{addr: ":1", data: t.TempDir(), logFormat: "text", idle: "1m", lifetime: "1h"}
 	t.Setenv("KEYPORT_ENCRYPTION_KEY", "too-short")
+	if code := run(context.Background(), []string{"migrate", "--data", raw.data}, io.Discard, io.Discard); code == 0 {
+		t.Fatal("migrate accepted a bad KEYPORT_ENCRYPTION_KEY")
+	}
+	raw.encryptionKey = "too-short"
 	if _, err := raw.validate(); err == nil || !strings.Contains(err.Error(), "KEYPORT_ENCRYPTION_KEY") {
 		t.Fatalf("bad key: %v", err)
 	}
 
-	t.Setenv("KEYPORT_ENCRYPTION_KEY", strings.Repeat("ab", 32))
+	raw.encryptionKey = strings.Repeat("ab", 32)
 	cfg, err := raw.validate()
 	if err != nil || len(cfg.EncryptionKey) != 32 {
 		t.Fatalf("hex key: %v", err)
@@ -108,7 +113,7 @@ func TestEncryptionKeyFromEnvironmentOrGeneratedFile(t *testing.T) {
 		t.Fatalf("a key file was written although the key came from the environment: %v", err)
 	}
 
-	t.Setenv("KEYPORT_ENCRYPTION_KEY", "")
+	raw.encryptionKey = ""
 	cfg, err = raw.validate()
 	if err != nil {
 		t.Fatal(err)

@@ -34,6 +34,52 @@ func (b *lockedBuffer) String() string {
 
 var listening = regexp.MustCompile(`listening on (127\.0\.0\.1:\d+)`)
 
+// servedKeyport is a "keyport serve" running in the test's process.
+type servedKeyport struct {
+	addr           string
+	stdout, stderr *lockedBuffer
+	cancel         context.CancelFunc
+	done           chan int
+}
+
+// startServe runs "keyport serve" with args on a free port of 127.0.0.1 and
+// waits until it listens; the test fails if it does not start.
+func startServe(t *testing.T, args ...string) *servedKeyport {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &servedKeyport{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, cancel: cancel, done: make(chan int, 1)}
+	t.Cleanup(cancel)
+	args = append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)
+	go func() { s.done <- run(ctx, args, s.stdout, s.stderr) }()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := listening.FindStringSubmatch(s.stdout.String()); m != nil {
+			s.addr = m[1]
+			return s
+		}
+		select {
+		case code := <-s.done:
+			t.Fatalf("serve exited %d before listening:\n%s\n%s", code, s.stdout.String(), s.stderr.String())
+		default:
+		}
+	}
+	t.Fatalf("server did not start:\n%s\n%s", s.stdout.String(), s.stderr.String())
+	return nil
+}
+
+// stop shuts the server down as a SIGTERM would and fails the test unless it exits 0.
+func (s *servedKeyport) stop(t *testing.T) {
+	t.Helper()
+	s.cancel()
+	select {
+	case code := <-s.done:
+		if code != 0 {
+			t.Fatalf("serve exited %d:\n%s", code, s.stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+}
+
 func TestServeFlushesEveryAPICallAtShutdown(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -56,22 +102,8 @@ func TestServeFlushesEveryAPICallAtShutdown(t *testing.T) {
 	}
 	db.Close()
 
-	serveCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	var stdout, stderr lockedBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(serveCtx, []string{"serve", "--data", dir, "--addr", "127.0.0.1:0", "--usage-flush", "10s"}, &stdout, &stderr)
-	}()
-	var addr string
-	for deadline := time.Now().Add(10 * time.Second); addr == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
-			addr = m[1]
-		}
-	}
-	if addr == "" {
-		t.Fatalf("server did not start:\n%s\n%s", stdout.String(), stderr.String())
-	}
+	srv := startServe(t, "--data", dir, "--usage-flush", "10s")
+	addr := srv.addr
 	const calls = 25
 	for i := 0; i < calls; i++ {
 		req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/v1/couriers", nil)
@@ -85,15 +117,7 @@ func TestServeFlushesEveryAPICallAtShutdown(t *testing.T) {
 			t.Fatalf("call %d: status %d", i, r.StatusCode)
 		}
 	}
-	stop()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Fatalf("serve exited %d:\n%s", code, stderr.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not shut down")
-	}
+	srv.stop(t)
 
 	db, err = store.Open(filepath.Join(dir, store.FileName), store.Options{})
 	if err != nil {
@@ -108,7 +132,7 @@ func TestServeFlushesEveryAPICallAtShutdown(t *testing.T) {
 	if count != calls || ip != "127.0.0.1" {
 		t.Fatalf("use count %d from %q after %d calls and a shutdown", count, ip, calls)
 	}
-	if s := stderr.String(); bytes.Contains([]byte(s), []byte(key.Plaintext)) {
+	if s := srv.stderr.String(); bytes.Contains([]byte(s), []byte(key.Plaintext)) {
 		t.Fatal("the key reached the logs")
 	}
 }
