@@ -444,3 +444,27 @@ func TestShipmentsPagesFilterByModeAndShowDetails(t *testing.T) {
 }
 
 var regexpAccountKey = regexp.MustCompile(`acct_[0-9A-Za-z]{24}`)
+
+func TestFlashesKeepOnlyTheLatestWhenNoPageShowsThem(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	base := accountPath(res)
+	if err := app.db.SetTokenCap(context.Background(), keyport.SystemActor, 0); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		app.newKey(res, keyport.NewKey{Name: fmt.Sprintf("Batch %d", i)})
+	}
+	for _, id := range app.keyIDs(res.Account.ID, "name LIKE 'Batch %'") {
+		wantStatus(t, owner.post(fmt.Sprintf("%s/keys/%d/revoke", base, id), url.Values{"from": {"tokens"}}), http.StatusSeeOther)
+	}
+	if strings.Contains(app.logs.String(), "encode flashes") {
+		t.Fatalf("the flash cookie outgrew its limit:\n%s", app.logs.String())
+	}
+	page := owner.get(base + "/tokens")
+	wantStatus(t, page, http.StatusOK)
+	wantContains(t, page.Body, "Batch 19")
+	if strings.Contains(page.Body, "“Batch 0”") {
+		t.Fatal("the oldest of 20 notices was kept")
+	}
+}

@@ -73,6 +73,11 @@ const ctxFlashes = "flashes"
 // flashMaxAge is how long a queued flash waits for the page that shows it.
 const flashMaxAge = 5 * time.Minute
 
+// maxFlashes is how many notices wait for the next page at most: a client
+// that posts without ever opening a page keeps only the latest ones, so the
+// cookie stays far under browsers' 4 KB limit.
+const maxFlashes = 5
+
 // flash queues a notice for the next page the user sees. Flashes travel in
 // their own signed cookie, so showing them is no database write.
 func (s *Server) flash(c echo.Context, kind, message string) {
@@ -80,7 +85,8 @@ func (s *Server) flash(c echo.Context, kind, message string) {
 	if err != nil || sess.IsNew {
 		return
 	}
-	s.setFlashes(c, append(s.pendingFlashes(c), kind+"|"+message))
+	list := append(s.pendingFlashes(c), kind+"|"+message)
+	s.setFlashes(c, list[max(0, len(list)-maxFlashes):])
 }
 
 // takeFlashes returns the queued flashes and clears them.
