@@ -298,6 +298,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var jobs sync.WaitGroup
 	jobs.Go(func() { logExpiredKeys(background, db, logger, time.Minute) })
 	jobs.Go(func() { srv.Usage().FlushEvery(background, cfg.UsageFlushInterval, logger) })
+	jobs.Go(func() { db.FollowKeyChanges(background, 0, logger) })
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
