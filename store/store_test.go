@@ -358,3 +358,13 @@ func TestMigrationFoldersHaveTheSameNames(t *testing.T) {
 		t.Fatalf("migrations diverge:\nsqlite:   %v\npostgres: %v", sqlite, postgres)
 	}
 }
+
+// TestForeignKeysAreEnforced holds on both engines: SQLite through the
+// foreign_keys pragma in the DSN, PostgreSQL always.
+func TestForeignKeysAreEnforced(t *testing.T) {
+	db := openTestDB(t)
+	_, err := db.sql.Exec(`INSERT INTO api_accounts (merchant_id, name, account_key, created_at) VALUES (9999, 'Orphan', 'orphan-key', 1)`)
+	if err == nil {
+		t.Fatal("an API account of a merchant that does not exist was stored")
+	}
+}
