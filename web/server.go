@@ -101,7 +101,8 @@ func (s *Server) Echo() *echo.Echo { return s.echo }
 // periodically and at shutdown.
 func (s *Server) Usage() *keyport.UsageRecorder { return s.usage }
 
-// Throttle returns the login throttle, so tests can move its clock.
+// Throttle returns the login throttle, whose limits tests may raise before
+// serving requests.
 func (s *Server) Throttle() *keyport.LoginThrottle { return s.throttle }
 
 func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
