@@ -6,3 +6,8 @@ CREATE TABLE login_attempts (
 );
 CREATE INDEX login_attempts_scope_at ON login_attempts (scope_hash, at);
 CREATE INDEX login_attempts_at ON login_attempts (at);
+
+CREATE TABLE replicas (
+    id      TEXT COLLATE "C" PRIMARY KEY,
+    seen_at BIGINT NOT NULL
+);

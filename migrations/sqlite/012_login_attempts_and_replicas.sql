@@ -9,3 +9,10 @@ CREATE TABLE login_attempts (
 );
 CREATE INDEX login_attempts_scope_at ON login_attempts (scope_hash, at);
 CREATE INDEX login_attempts_at ON login_attempts (at);
+
+-- Running replicas and when each last said so, to share the per-key API rate
+-- limit among the live ones.
+CREATE TABLE replicas (
+    id      TEXT    PRIMARY KEY,
+    seen_at INTEGER NOT NULL
+) WITHOUT ROWID;
