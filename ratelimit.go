@@ -3,13 +3,22 @@ package keyport
 import (
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // RateLimiter allows each key a number of API calls per second, with bursts up
 // to one second's worth (a token bucket per key). A zero rate allows everything.
+//
+// The buckets live in the process. Where several replicas serve the API, each
+// enforces its share of the limit: the limit divided by the number of live
+// replicas, rounded up and at least 1 (see SetReplicas and FollowReplicas).
+// Spread evenly by the load balancer, a key's calls then meet about the limit
+// in total; sent all to one replica, they meet that replica's share.
 type RateLimiter struct {
-	perSecond float64
+	limit int
+	// replicas is the number of live replicas sharing the limit, at least 1.
+	replicas atomic.Int64
 
 	mu      sync.Mutex
 	buckets map[int64]*bucket
@@ -22,13 +31,32 @@ type bucket struct {
 
 // NewRateLimiter returns a limiter of perSecond calls per key; 0 turns it off.
 func NewRateLimiter(perSecond int) *RateLimiter {
-	return &RateLimiter{perSecond: float64(perSecond), buckets: make(map[int64]*bucket)}
+	r := &RateLimiter{limit: perSecond, buckets: make(map[int64]*bucket)}
+	r.replicas.Store(1)
+	return r
+}
+
+// SetReplicas sets how many live replicas share the limit; fewer than 1 counts as 1.
+// It is safe to call while other goroutines call Allow.
+func (r *RateLimiter) SetReplicas(n int) {
+	r.replicas.Store(int64(max(n, 1)))
+}
+
+// PerSecond returns the calls per second this process allows each key: the
+// limit divided by the live replicas, rounded up, at least 1; 0 when there is no limit.
+func (r *RateLimiter) PerSecond() int {
+	if r == nil || r.limit <= 0 {
+		return 0
+	}
+	n := int(r.replicas.Load())
+	return (r.limit + n - 1) / n
 }
 
 // Allow takes one call of keyID at now. When the key is over its limit it
 // returns false and how long until the next call would be allowed.
 func (r *RateLimiter) Allow(keyID int64, now time.Time) (bool, time.Duration) {
-	if r == nil || r.perSecond <= 0 {
+	rate := float64(r.PerSecond())
+	if rate <= 0 {
 		return true, 0
 	}
 	r.mu.Lock()
@@ -36,27 +64,27 @@ func (r *RateLimiter) Allow(keyID int64, now time.Time) (bool, time.Duration) {
 	b := r.buckets[keyID]
 	if b == nil {
 		if len(r.buckets) >= KnownKeyCacheLimit {
-			r.forgetFull(now)
+			r.forgetFull(now, rate)
 		}
-		b = &bucket{tokens: r.perSecond, at: now}
+		b = &bucket{tokens: rate, at: now}
 		r.buckets[keyID] = b
 	}
 	if elapsed := now.Sub(b.at).Seconds(); elapsed > 0 {
-		b.tokens = math.Min(r.perSecond, b.tokens+elapsed*r.perSecond)
+		b.tokens = math.Min(rate, b.tokens+elapsed*rate)
 		b.at = now
 	}
 	if b.tokens >= 1 {
 		b.tokens--
 		return true, 0
 	}
-	wait := time.Duration(math.Ceil((1 - b.tokens) / r.perSecond * float64(time.Second)))
+	wait := time.Duration(math.Ceil((1 - b.tokens) / rate * float64(time.Second)))
 	return false, wait
 }
 
 // forgetFull drops the buckets that have refilled, which behave as new ones.
-func (r *RateLimiter) forgetFull(now time.Time) {
+func (r *RateLimiter) forgetFull(now time.Time, rate float64) {
 	for id, b := range r.buckets {
-		if b.tokens+now.Sub(b.at).Seconds()*r.perSecond >= r.perSecond {
+		if b.tokens+now.Sub(b.at).Seconds()*rate >= rate {
 			delete(r.buckets, id)
 		}
 	}

@@ -1,79 +1,63 @@
 package keyport
 
 import (
-	"sync"
+	"slices"
 	"time"
 )
 
-// LoginThrottle counts failed sign-ins per account and per client IP and refuses
-// further attempts for a while once either count reaches its limit.
+// LoginThrottle is the rule that slows down password guessing: an account may
+// have PerAccount attempts and a client IP PerIP attempts inside Window, and
+// once either count is reached further attempts are refused until the oldest
+// counted one leaves the window. An attempt is counted before the password is
+// checked; a good password forgets the account's attempts, a wrong one stays
+// counted as a failure. The attempts themselves live in the database, so every
+// replica sees the same counts.
 type LoginThrottle struct {
-	// PerAccount is how many failures an email may have inside Window.
+	// PerAccount is how many attempts an email may have inside Window.
 	PerAccount int
-	// PerIP is how many failures one client IP may have inside Window.
+	// PerIP is how many attempts one client IP may have inside Window.
 	PerIP int
-	// Window is how long failures are remembered.
+	// Window is how long attempts are remembered.
 	Window time.Duration
-	// Now returns the current time; tests replace it.
-	Now func() time.Time
-
-	mu       sync.Mutex
-	failures map[string][]time.Time
 }
 
 // NewLoginThrottle returns a throttle with the default limits: 5 failures per
 // account and 20 per IP in 15 minutes.
 func NewLoginThrottle() *LoginThrottle {
-	return &LoginThrottle{PerAccount: 5, PerIP: 20, Window: 15 * time.Minute, Now: time.Now}
+	return &LoginThrottle{PerAccount: 5, PerIP: 20, Window: 15 * time.Minute}
 }
 
-// Blocked reports whether a sign-in for email from ip must be refused now, and
-// for how long the refusal lasts.
-func (t *LoginThrottle) Blocked(email, ip string) (bool, time.Duration) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.Now()
-	wait := max(t.retryAfter("account:"+email, t.PerAccount, now), t.retryAfter("ip:"+ip, t.PerIP, now))
-	return wait > 0, wait
+// AccountScope names the attempts counted against the account of email.
+func AccountScope(email string) string { return "account:" + email }
+
+// IPScope names the attempts counted against the client IP ip.
+func IPScope(ip string) string { return "ip:" + ip }
+
+// Counts reports whether an attempt at now counts: it does while it is younger than Window.
+func (t *LoginThrottle) Counts(attempt, now time.Time) bool {
+	return now.Sub(attempt) < t.Window
 }
 
-// Fail records a failed sign-in.
-func (t *LoginThrottle) Fail(email, ip string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.failures == nil {
-		t.failures = map[string][]time.Time{}
-	}
-	now := t.Now()
-	for _, key := range []string{"account:" + email, "ip:" + ip} {
-		t.failures[key] = append(t.recent(key, now), now)
-	}
+// Wait returns how long a new sign-in attempt at now must wait, given the times
+// of the recent attempts of its account and of its client IP (in any order; the
+// newest PerAccount and PerIP of them are enough). Zero means it may go ahead.
+func (t *LoginThrottle) Wait(account, ip []time.Time, now time.Time) time.Duration {
+	return max(t.scopeWait(account, t.PerAccount, now), t.scopeWait(ip, t.PerIP, now))
 }
 
-// Succeed forgets the failures of an account after a good sign-in.
-func (t *LoginThrottle) Succeed(email string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.failures, "account:"+email)
-}
-
-func (t *LoginThrottle) recent(key string, now time.Time) []time.Time {
-	list := t.failures[key]
-	i := 0
-	for i < len(list) && now.Sub(list[i]) >= t.Window {
-		i++
-	}
-	if i == len(list) {
-		delete(t.failures, key)
-		return nil
-	}
-	return list[i:]
-}
-
-func (t *LoginThrottle) retryAfter(key string, limit int, now time.Time) time.Duration {
-	list := t.recent(key, now)
-	if limit <= 0 || len(list) < limit {
+func (t *LoginThrottle) scopeWait(attempts []time.Time, limit int, now time.Time) time.Duration {
+	if limit <= 0 {
 		return 0
 	}
-	return list[len(list)-limit].Add(t.Window).Sub(now)
+	var recent []time.Time
+	for _, at := range attempts {
+		if t.Counts(at, now) {
+			recent = append(recent, at)
+		}
+	}
+	if len(recent) < limit {
+		return 0
+	}
+	slices.SortFunc(recent, func(a, b time.Time) int { return b.Compare(a) })
+	return recent[limit-1].Add(t.Window).Sub(now)
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestCheckPassword(t *testing.T) {
@@ -104,35 +103,6 @@ func TestSignupValidate(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-func TestLoginThrottle(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	th := NewLoginThrottle()
-	th.Now = func() time.Time { return now }
-	for i := 0; i < 4; i++ {
-		th.Fail("a@x.test", "1.1.1.1")
-	}
-	if blocked, _ := th.Blocked("a@x.test", "1.1.1.1"); blocked {
-		t.Fatal("blocked after 4 failures")
-	}
-	th.Fail("a@x.test", "1.1.1.1")
-	blocked, wait := th.Blocked("a@x.test", "2.2.2.2")
-	if !blocked || wait <= 0 || wait > 15*time.Minute {
-		t.Fatalf("after 5 failures: blocked=%v wait=%v", blocked, wait)
-	}
-	if blocked, _ := th.Blocked("b@x.test", "1.1.1.1"); blocked {
-		t.Fatal("another account from the same IP is blocked after 5 failures")
-	}
-	now = now.Add(15 * time.Minute)
-	if blocked, _ := th.Blocked("a@x.test", "1.1.1.1"); blocked {
-		t.Fatal("still blocked after the window")
-	}
-	th.Fail("a@x.test", "1.1.1.1")
-	th.Succeed("a@x.test")
-	if len(th.failures["account:a@x.test"]) != 0 {
-		t.Fatal("success did not clear the account's failures")
 	}
 }
 

@@ -234,6 +234,65 @@ func TestRateLimiter(t *testing.T) {
 	}
 }
 
+func TestRateLimiterShare(t *testing.T) {
+	cases := []struct {
+		limit, replicas, want int
+	}{
+		{5, 1, 5},
+		{5, 2, 3},
+		{6, 2, 3},
+		{5, 3, 2},
+		{5, 10, 1},
+		{5, 0, 5},
+		{0, 3, 0},
+	}
+	now := time.Unix(1000, 0)
+	for _, tc := range cases {
+		r := keyport.NewRateLimiter(tc.limit)
+		r.SetReplicas(tc.replicas)
+		if got := r.PerSecond(); got != tc.want {
+			t.Errorf("limit %d over %d replicas: %d per second, want %d", tc.limit, tc.replicas, got, tc.want)
+		}
+		allowed := 0
+		for range tc.limit + 1 {
+			if ok, _ := r.Allow(1, now); ok {
+				allowed++
+			}
+		}
+		want := tc.want
+		if tc.limit == 0 {
+			want = 1
+		}
+		if allowed != want {
+			t.Errorf("limit %d over %d replicas: %d calls allowed in one instant, want %d", tc.limit, tc.replicas, allowed, want)
+		}
+	}
+}
+
+func TestRateLimiterShareChangesWhileServing(t *testing.T) {
+	r := keyport.NewRateLimiter(100)
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			now := time.Unix(1000, 0)
+			for range 2000 {
+				now = now.Add(time.Millisecond)
+				r.Allow(int64(i), now)
+			}
+		})
+	}
+	wg.Go(func() {
+		for n := range 2000 {
+			r.SetReplicas(n%4 + 1)
+		}
+	})
+	wg.Wait()
+	r.SetReplicas(4)
+	if got := r.PerSecond(); got != 25 {
+		t.Fatalf("%d per second after the last share, want 25", got)
+	}
+}
+
 func BenchmarkVerifier(b *testing.B) {
 	v := newVerifierDB(b)
 	ctx := context.Background()

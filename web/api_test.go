@@ -406,6 +406,69 @@ func TestAPIRateLimit(t *testing.T) {
 	wantStatus(t, app.api("GET", "/v1/couriers", m.key, ""), http.StatusOK)
 }
 
+// TestAPIRateLimitIsSharedAmongLiveReplicas runs the replica heartbeat of
+// this server beside another replica's heartbeat in the same database: while
+// both are live this server allows each key half the limit, rounded up; once
+// the other falls silent for longer than the window, the whole limit.
+func TestAPIRateLimitIsSharedAmongLiveReplicas(t *testing.T) {
+	app := newTestApp(t)
+	app.srv.limiter = keyport.NewRateLimiter(5)
+	m := app.apiMerchant("Acme")
+	ctx := context.Background()
+	if err := app.db.Heartbeat(ctx, "replica-b"); err != nil {
+		t.Fatal(err)
+	}
+	follow, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		app.srv.KeepReplicaShare(follow, "replica-a", 10*time.Millisecond)
+	}()
+	defer func() { stop(); <-done }()
+	burst := func(want int) {
+		t.Helper()
+		for range want {
+			wantStatus(t, app.api("GET", "/v1/couriers", m.key, ""), http.StatusOK)
+		}
+		wantStatus(t, app.api("GET", "/v1/couriers", m.key, ""), http.StatusTooManyRequests)
+	}
+	waitForShare := func(want int) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for app.srv.limiter.PerSecond() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("the limit per key stays at %d, want %d", app.srv.limiter.PerSecond(), want)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+
+	waitForShare(3)
+	burst(3)
+	app.advance(time.Second)
+	waitForShare(5)
+	burst(5)
+
+	stop()
+	<-done
+	var ids []string
+	rows, err := app.db.SQL().Query(`SELECT id FROM replicas ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if strings.Join(ids, ",") != "replica-b" {
+		t.Fatalf("replicas left after this one stopped: %v", ids)
+	}
+}
+
 func TestAPIShipmentLifecycle(t *testing.T) {
 	app := newTestApp(t)
 	m := app.apiMerchant("Acme")

@@ -104,14 +104,17 @@ func (s *Server) login(c echo.Context) error {
 		form.Errors = map[string]string{"form": msg}
 		return render(c, status, views.LoginPage(s.page(c, "Log in", ""), form))
 	}
-	if blocked, wait := s.throttle.Blocked(email, ip); blocked {
-		c.Response().Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
-		return fail(http.StatusTooManyRequests, fmt.Sprintf("Too many failed attempts. Wait %s and try again.", minutes(wait)))
-	}
 	if email == "" || password == "" {
 		return fail(http.StatusUnprocessableEntity, "Enter your email and password.")
 	}
 	ctx := c.Request().Context()
+	attempt, refusal, err := s.reserveLogin(c, email)
+	if err != nil {
+		return err
+	}
+	if refusal != "" {
+		return fail(http.StatusTooManyRequests, refusal)
+	}
 	u, err := s.db.UserByEmail(ctx, email)
 	switch {
 	case errors.Is(err, keyport.ErrNotFound):
@@ -124,10 +127,15 @@ func (s *Server) login(c echo.Context) error {
 			return verr
 		}
 		if ok && u.MerchantDisabled {
+			if err := s.db.CancelLoginReservation(ctx, attempt); err != nil {
+				return err
+			}
 			return fail(http.StatusForbidden, keyport.ErrMerchantDisabled.Message)
 		}
 		if ok {
-			s.throttle.Succeed(email)
+			if err := s.db.LoginSucceeded(ctx, attempt); err != nil {
+				return err
+			}
 			if err := s.db.RecordLogin(ctx, u, ip); err != nil {
 				return err
 			}
@@ -137,8 +145,20 @@ func (s *Server) login(c echo.Context) error {
 			return redirect(c, homeFor(&u))
 		}
 	}
-	s.throttle.Fail(email, ip)
 	return fail(http.StatusUnauthorized, loginFailed)
+}
+
+// reserveLogin counts a password attempt for email from the request's client
+// before the password is checked, so that concurrent guesses on every replica
+// are counted before any of them is checked. When the throttle refuses the
+// attempt it sets Retry-After and returns the message for the 429 page.
+func (s *Server) reserveLogin(c echo.Context, email string) (store.LoginReservation, string, error) {
+	r, wait, err := s.db.ReserveLogin(c.Request().Context(), s.throttle, email, c.RealIP())
+	if err != nil || wait <= 0 {
+		return r, "", err
+	}
+	c.Response().Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+	return r, fmt.Sprintf("Too many failed attempts. Wait %s and try again.", minutes(wait)), nil
 }
 
 func minutes(d time.Duration) string {

@@ -1,12 +1,16 @@
 package web
 
 import (
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"keyport/store/storetest"
 )
 
 func signupForm(merchant, name, email, password string) url.Values {
@@ -207,7 +211,7 @@ func TestLoginThrottling(t *testing.T) {
 		if res.Header.Get("Retry-After") == "" {
 			t.Fatal("no Retry-After header")
 		}
-		app.srv.throttle.Now = func() time.Time { return time.Now().Add(16 * time.Minute) }
+		app.advance(15 * time.Minute)
 		wantStatus(t, c.post("/login", url.Values{"email": {"owner@acme.test"}, "password": {testPassword}}), http.StatusSeeOther)
 	})
 	t.Run("per IP across accounts", func(t *testing.T) {
@@ -226,6 +230,68 @@ func TestLoginThrottling(t *testing.T) {
 		req.RemoteAddr = "198.51.100.9:4000"
 		wantStatus(t, other.do(req), http.StatusSeeOther)
 	})
+}
+
+// TestLoginBurstChecksAtMostTheLimit sends 30 wrong passwords at once through
+// three servers on one database, as three replicas behind a load balancer,
+// then the right password: only as many guesses as the throttle allows are
+// checked (401), the others are refused before the check (429), and so is
+// the right password afterwards.
+func TestLoginBurstChecksAtMostTheLimit(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name        string
+		email       func(i int) string
+		wantChecked int
+	}{
+		{"one account", func(int) string { return "owner@acme.test" }, 5},
+		{"many accounts from one IP", func(i int) string { return fmt.Sprintf("guess-%d@acme.test", i) }, 20},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			target := storetest.Target(t)
+			replicas := []*testApp{openTestApp(t, target), openTestApp(t, target), openTestApp(t, target)}
+			replicas[0].signupMerchant("Acme", "owner@acme.test")
+			clients := make([]*client, 30)
+			for i := range clients {
+				clients[i] = replicas[i%len(replicas)].client()
+				clients[i].get("/login")
+			}
+			codes := make([]int, len(clients))
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i, c := range clients {
+				wg.Go(func() {
+					<-start
+					codes[i] = c.post("/login", url.Values{"email": {tc.email(i)}, "password": {fmt.Sprintf("wrong-guess-%d", i)}}).Code
+				})
+			}
+			close(start)
+			wg.Wait()
+			checked, refused := 0, 0
+			for _, code := range codes {
+				switch code {
+				case http.StatusUnauthorized:
+					checked++
+				case http.StatusTooManyRequests:
+					refused++
+				default:
+					t.Errorf("a guess got %d", code)
+				}
+			}
+			if checked != tc.wantChecked || refused != len(clients)-tc.wantChecked {
+				t.Fatalf("%d guesses checked, %d refused; want %d checked", checked, refused, tc.wantChecked)
+			}
+			for _, app := range replicas {
+				res := app.client().post("/login", url.Values{"email": {"owner@acme.test"}, "password": {testPassword}})
+				wantStatus(t, res, http.StatusTooManyRequests)
+				if res.Header.Get("Retry-After") == "" {
+					t.Fatal("no Retry-After header")
+				}
+			}
+		})
+	}
 }
 
 func TestForwardedForIgnoredWithoutTrustedProxies(t *testing.T) {

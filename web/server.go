@@ -3,6 +3,7 @@
 package web
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"net/http"
@@ -101,8 +102,17 @@ func (s *Server) Echo() *echo.Echo { return s.echo }
 // periodically and at shutdown.
 func (s *Server) Usage() *keyport.UsageRecorder { return s.usage }
 
-// Throttle returns the login throttle, so tests can move its clock.
+// Throttle returns the login throttle, whose limits tests may raise before
+// serving requests.
 func (s *Server) Throttle() *keyport.LoginThrottle { return s.throttle }
+
+// KeepReplicaShare keeps the per-key /v1 rate limit of this replica at its
+// share among the replicas running on the same database: it heartbeats as
+// replicaID every interval until ctx ends, then leaves. Run it in the
+// background and wait for it before closing the database.
+func (s *Server) KeepReplicaShare(ctx context.Context, replicaID string, every time.Duration) {
+	s.limiter.FollowReplicas(ctx, s.db, replicaID, every, s.log)
+}
 
 func ipExtractor(trusted []*net.IPNet) echo.IPExtractor {
 	if len(trusted) == 0 {

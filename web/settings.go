@@ -35,14 +35,8 @@ func (s *Server) userSettings(c echo.Context) error {
 // Route: POST /settings/password.
 func (s *Server) changePassword(c echo.Context) error {
 	u := currentUser(c)
-	ip := c.RealIP()
 	current := c.FormValue("current_password")
 	next := c.FormValue("new_password")
-	if blocked, wait := s.throttle.Blocked(u.Email, ip); blocked {
-		c.Response().Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
-		return s.renderUserSettings(c, http.StatusTooManyRequests, views.Form{Errors: map[string]string{
-			"form": fmt.Sprintf("Too many failed attempts. Wait %s and try again.", minutes(wait))}})
-	}
 	var v keyport.ValidationError
 	switch msg := keyport.CheckPassword(next); {
 	case msg != "":
@@ -55,13 +49,22 @@ func (s *Server) changePassword(c echo.Context) error {
 	if current == "" {
 		v.Add("current_password", "Enter your current password.")
 	} else {
+		ctx := c.Request().Context()
+		attempt, refusal, err := s.reserveLogin(c, u.Email)
+		if err != nil {
+			return err
+		}
+		if refusal != "" {
+			return s.renderUserSettings(c, http.StatusTooManyRequests, views.Form{Errors: map[string]string{"form": refusal}})
+		}
 		ok, err := keyport.VerifyPassword(u.PasswordHash, current)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			s.throttle.Fail(u.Email, ip)
 			v.Add("current_password", "This is not your current password.")
+		} else if err := s.db.CancelLoginReservation(ctx, attempt); err != nil {
+			return err
 		}
 	}
 	if len(v.Fields) > 0 {

@@ -98,7 +98,6 @@ func TestChangePasswordChecksTheCurrentOneAndEndsOtherSessions(t *testing.T) {
 			}
 		})
 	}
-	app.srv.Throttle().Succeed("owner@acme.test")
 	wantStatus(t, phone.get("/settings"), http.StatusOK)
 
 	before := owner.sessionCookie()

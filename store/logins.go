@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"keyport"
+)
+
+// loginPurgeBatch is how many expired sign-in attempts one reservation deletes
+// at most, so that purging never makes a sign-in slow.
+const loginPurgeBatch = 100
+
+// LoginReservation is a sign-in attempt counted before its password is
+// checked: one attempt against the account and one against the client IP.
+type LoginReservation struct {
+	accountScope []byte
+	accountID    int64
+	ipID         int64
+}
+
+// scopeHash is the key of a throttle scope's rows: its SHA-256, so that an
+// email or address of any length or content fits the index.
+func scopeHash(scope string) []byte {
+	h := sha256.Sum256([]byte(scope))
+	return h[:]
+}
+
+// ReserveLogin counts a sign-in attempt for email from ip under the throttle
+// th, in one write transaction, so that concurrent attempts on every replica
+// are counted one after another. When th refuses the attempt it records
+// nothing and returns how long to wait; otherwise the wait is zero and the
+// attempt stays counted, as a failure, until LoginSucceeded or
+// CancelLoginReservation. Each call also deletes a bounded batch of attempts
+// older than th's window.
+func (db *DB) ReserveLogin(ctx context.Context, th *keyport.LoginThrottle, email, ip string) (LoginReservation, time.Duration, error) {
+	now := db.Now()
+	cutoff := now.Add(-th.Window).Unix()
+	r := LoginReservation{accountScope: scopeHash(keyport.AccountScope(email))}
+	ipScope := scopeHash(keyport.IPScope(ip))
+	var wait time.Duration
+	err := db.tx(ctx, "reserve a sign-in attempt", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_attempts WHERE id IN (
+			SELECT id FROM login_attempts WHERE at <= $1 ORDER BY at LIMIT $2)`, cutoff, loginPurgeBatch); err != nil {
+			return err
+		}
+		account, err := recentAttempts(ctx, tx, r.accountScope, cutoff, th.PerAccount)
+		if err != nil {
+			return err
+		}
+		fromIP, err := recentAttempts(ctx, tx, ipScope, cutoff, th.PerIP)
+		if err != nil {
+			return err
+		}
+		if wait = th.Wait(account, fromIP, now); wait > 0 {
+			return nil
+		}
+		insert := `INSERT INTO login_attempts (scope_hash, at) VALUES ($1, $2) RETURNING id`
+		if err := tx.QueryRowContext(ctx, insert, r.accountScope, now.Unix()).Scan(&r.accountID); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, insert, ipScope, now.Unix()).Scan(&r.ipID)
+	})
+	if err != nil || wait > 0 {
+		return LoginReservation{}, wait, err
+	}
+	return r, 0, nil
+}
+
+// recentAttempts returns the times of the newest attempts after cutoff of the
+// scope whose hash is scope, at most limit of them; none when limit is not
+// positive (no limit).
+func recentAttempts(ctx context.Context, tx *sql.Tx, scope []byte, cutoff int64, limit int) ([]time.Time, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT at FROM login_attempts WHERE scope_hash = $1 AND at > $2 ORDER BY at DESC LIMIT $3`,
+		scope, cutoff, limit)
+	return collect(rows, err, func(s scanner) (time.Time, error) {
+		var at int64
+		err := s.Scan(&at)
+		return unixTime(at), err
+	})
+}
+
+// LoginSucceeded forgets the attempts of the reservation's account, after a
+// good password, and the attempt it counted against the client IP.
+func (db *DB) LoginSucceeded(ctx context.Context, r LoginReservation) error {
+	if _, err := db.exec(ctx, `DELETE FROM login_attempts WHERE scope_hash = $1 OR id = $2`, r.accountScope, r.ipID); err != nil {
+		return fmt.Errorf("store: forget sign-in attempts: %w", err)
+	}
+	return nil
+}
+
+// CancelLoginReservation removes the attempts a reservation counted, for an
+// attempt that turned out not to be a failure without being a sign-in.
+func (db *DB) CancelLoginReservation(ctx context.Context, r LoginReservation) error {
+	if _, err := db.exec(ctx, `DELETE FROM login_attempts WHERE id IN ($1, $2)`, r.accountID, r.ipID); err != nil {
+		return fmt.Errorf("store: cancel a sign-in attempt: %w", err)
+	}
+	return nil
+}
