@@ -298,7 +298,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var jobs sync.WaitGroup
 	jobs.Go(func() { logExpiredKeys(background, db, logger, time.Minute) })
 	jobs.Go(func() { srv.Usage().FlushEvery(background, cfg.UsageFlushInterval, logger) })
-	jobs.Go(func() { db.FollowKeyChanges(background, 0, logger) })
+	if db.Engine() == store.Postgres {
+		jobs.Go(func() { db.FollowKeyChanges(background, 0, logger) })
+		jobs.Go(func() { srv.KeepReplicaShare(background, keyport.NewReplicaID(), 5*time.Second) })
+	}
 	select {
 	case err = <-errc:
 	case <-ctx.Done():

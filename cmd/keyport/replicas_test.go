@@ -233,6 +233,45 @@ func TestReplicasOnOnePostgres(t *testing.T) {
 		}
 	})
 
+	t.Run("the login throttle holds for a burst spread over the replicas", func(t *testing.T) {
+		c := newCrashClient()
+		_, body, err := c.get(reps[0].base, "/login")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := crashCSRF.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatal("no CSRF token on the login page")
+		}
+		c.csrf = m[1]
+		var checked, throttled atomic.Int64
+		var wg sync.WaitGroup
+		for i := 0; i < 30; i++ {
+			wg.Go(func() {
+				code, body, err := c.post(reps[i%3].base, "/login", url.Values{"email": {seed.email}, "password": {"wrong-password-123"}})
+				switch {
+				case err != nil:
+					t.Errorf("guess %d: %v", i, err)
+				case code == http.StatusTooManyRequests:
+					throttled.Add(1)
+				case code == http.StatusUnauthorized || code == http.StatusUnprocessableEntity:
+					checked.Add(1)
+				default:
+					t.Errorf("guess %d: status %d: %.200s", i, code, body)
+				}
+			})
+		}
+		wg.Wait()
+		if checked.Load() > 5 || checked.Load()+throttled.Load() != 30 {
+			t.Fatalf("30 concurrent guesses over 3 replicas: %d checked, %d throttled; the limit is 5", checked.Load(), throttled.Load())
+		}
+		for i, r := range reps {
+			if code, _, err := c.post(r.base, "/login", url.Values{"email": {seed.email}, "password": {crashPassword}}); err != nil || code != http.StatusTooManyRequests {
+				t.Fatalf("the right password on replica %d during the lockout: status %d (%v)", i, code, err)
+			}
+		}
+	})
+
 	for i, r := range reps {
 		if strings.Contains(r.stderr.String(), "level=ERROR") {
 			t.Errorf("replica %d logged errors:\n%s", i, r.stderr.String())
