@@ -309,6 +309,19 @@ type openResult struct {
 	PerReplica []int
 }
 
+// add gathers the outcome of another run into r.
+func (r *openResult) add(o openResult) {
+	r.Sent += o.Sent
+	r.Completed += o.Completed
+	r.Errors += o.Errors
+	if r.FirstErr == "" {
+		r.FirstErr = o.FirstErr
+	}
+	r.Latencies = append(r.Latencies, o.Latencies...)
+	r.Elapsed += o.Elapsed
+	r.PerReplica = addCounts(r.PerReplica, o.PerReplica)
+}
+
 // openLoop sends requests to t at a fixed rate for d, whatever the server's
 // answers: request i is due at start + i/rate and runs in its own goroutine
 // (at most maxInFlight at once), and its latency counts from when it was due,

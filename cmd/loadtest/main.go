@@ -237,7 +237,10 @@ func loadtest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer under.stop(stderr)
-		fmt.Fprintf(stdout, "%s listening on %s; every run sends each request to the next in turn\n", under, strings.Join(under.bases(), ", "))
+		fmt.Fprintf(stdout, "%s listening on %s\n", under, strings.Join(under.bases(), ", "))
+		if o.replicas > 1 {
+			fmt.Fprintln(stdout, "every run sends each request to the next replica in turn")
+		}
 		if o.compareSQLite {
 			dirs := replicaDirs(dir, "sqlite", o.replicas)
 			if err := copySQLite(ctx, filepath.Join(liteDir, store.FileName), dirs[1:]); err != nil {
@@ -247,7 +250,7 @@ func loadtest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 				return err
 			}
 			defer lite.stop(stderr)
-			fmt.Fprintf(stdout, "for the comparison, %s listening on %s, each on its own copy of one seeded file\n", lite, strings.Join(lite.bases(), ", "))
+			fmt.Fprintf(stdout, "for the comparison, %s listening on %s\n", lite, strings.Join(lite.bases(), ", "))
 		}
 	}
 
@@ -312,22 +315,20 @@ func loadtest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			failed = true
 		}
 	}
-	if o.rate > 0 {
-		if lite != nil {
-			shipments.Name = under.String() + ": " + shipments.Name
-		}
+	if o.rate > 0 && lite == nil {
 		if fixedRate(ctx, client, shipments, o, stdout) {
 			failed = true
 		}
-		if lite != nil {
-			liteShipments, err := lite.target("/v1/shipments?limit=10", liteData.Key)
-			if err != nil {
-				return err
-			}
-			liteShipments.Name = lite.String() + ", for comparison: " + liteShipments.Name
-			if fixedRate(ctx, client, liteShipments, o, stdout) {
-				failed = true
-			}
+	}
+	if o.rate > 0 && lite != nil {
+		liteShipments, err := lite.target("/v1/shipments?limit=10", liteData.Key)
+		if err != nil {
+			return err
+		}
+		liteShipments.Name = lite.String() + ", for comparison: " + liteShipments.Name
+		shipments.Name = under.String() + ": " + shipments.Name
+		if fixedRates(ctx, client, []target{liteShipments, shipments}, o, stdout) {
+			failed = true
 		}
 	}
 	if schemaURL != "" && o.replicas > 1 && o.revocations > 0 {
@@ -663,6 +664,40 @@ func perSecondOf(n int, d time.Duration) float64 {
 func fixedRate(ctx context.Context, client *http.Client, t target, o options, w io.Writer) bool {
 	fmt.Fprintf(w, "\nfixed rate: %s at %.0f requests/s for %s\n", t.Name, o.rate, o.rateDuration)
 	res := openLoop(ctx, client, t, o.rate, o.rateDuration, o.timeout, o.maxInFlight)
+	return printOpen(w, res)
+}
+
+// fixedRates runs the open-loop load of each of targets for -rate-duration
+// in all, in -rounds rounds alternating which goes first, so that a machine
+// getting faster or slower weighs on all alike; it prints the figures of
+// each and reports whether any request failed.
+func fixedRates(ctx context.Context, client *http.Client, targets []target, o options, w io.Writer) bool {
+	each := o.rateDuration / time.Duration(o.rounds)
+	fmt.Fprintf(w, "\nfixed rate, %d rounds of %s per target, alternating, at %.0f requests/s (%s in all per target)\n",
+		o.rounds, each, o.rate, o.rateDuration)
+	results := make([]openResult, len(targets))
+	for r := range o.rounds {
+		for j := range targets {
+			k := j
+			if r%2 == 1 {
+				k = len(targets) - 1 - j
+			}
+			results[k].add(openLoop(ctx, client, targets[k], o.rate, each, o.timeout, o.maxInFlight))
+		}
+	}
+	failed := false
+	for i, t := range targets {
+		fmt.Fprintf(w, "%s:\n", t.Name)
+		if printOpen(w, results[i]) {
+			failed = true
+		}
+	}
+	return failed
+}
+
+// printOpen prints the figures of a fixed-rate run against the target of a
+// p99 under 10 ms, and reports whether any request failed.
+func printOpen(w io.Writer, res openResult) bool {
 	l := sorted(res.Latencies)
 	achieved := 0.0
 	if res.Elapsed > 0 {

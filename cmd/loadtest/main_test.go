@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"math"
 	"net"
@@ -167,6 +168,19 @@ func TestMaxTimeDefaultsLongerOnPostgres(t *testing.T) {
 		if err != nil || o.maxTime != tc.want {
 			t.Errorf("%v: max time %v (err %v), want %v", tc.args, o.maxTime, err, tc.want)
 		}
+	}
+}
+
+func TestOpenResultAddGathersRounds(t *testing.T) {
+	var r openResult
+	r.add(openResult{Sent: 3, Completed: 2, Errors: 1, FirstErr: "first", Latencies: []time.Duration{1, 2}, Elapsed: time.Second, PerReplica: []int{1, 1}})
+	r.add(openResult{Sent: 2, Completed: 2, Latencies: []time.Duration{3, 4}, Elapsed: time.Second, PerReplica: []int{2, 0}})
+	r.add(openResult{Sent: 1, Errors: 1, FirstErr: "second", Elapsed: time.Second, PerReplica: []int{0, 0}})
+	if r.Sent != 6 || r.Completed != 4 || r.Errors != 2 || r.FirstErr != "first" || len(r.Latencies) != 4 || r.Elapsed != 3*time.Second {
+		t.Fatalf("%+v", r)
+	}
+	if fmt.Sprint(r.PerReplica) != "[3 1]" {
+		t.Fatalf("PerReplica %v, want [3 1]", r.PerReplica)
 	}
 }
 

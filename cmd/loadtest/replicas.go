@@ -247,8 +247,12 @@ func engines(ctx context.Context, client *http.Client, lite, pg *fleet, liteKey,
 		}
 	}
 	fmt.Fprintf(w, "\nPostgreSQL against SQLite, per replica: GET /v1/couriers with a valid secret key, the same answer from both;\n")
-	fmt.Fprintf(w, "  %d keyport processes on each side (the PostgreSQL replicas; as many SQLite servers, each on its own copy of one\n", len(pg.servers))
-	fmt.Fprintf(w, "  seeded file), the same %d workers sending each request to the side's next process in turn. Each process verifies\n", o.concurrency)
+	if n := len(pg.servers); n > 1 {
+		fmt.Fprintf(w, "  %d keyport processes on each side (the PostgreSQL replicas; as many SQLite servers, each on its own copy of one\n", n)
+		fmt.Fprintf(w, "  seeded file), the same %d workers sending each request to the side's next process in turn. Each process verifies\n", o.concurrency)
+	} else {
+		fmt.Fprintf(w, "  one keyport process on each side, the same %d workers on both. Each process verifies\n", o.concurrency)
+	}
 	fmt.Fprintf(w, "  the key once and then serves it from its verifier cache, so the ratio is the cost of running on PostgreSQL\n")
 	fmt.Fprintf(w, "  (the key change listener, the version poll, the usage flushes) with the database off the request path.\n")
 	fmt.Fprintf(w, "  The CPU columns count the keyport processes and the load test, not the PostgreSQL server.\n")
