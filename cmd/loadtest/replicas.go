@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 
 	"keyport"
@@ -197,6 +198,41 @@ func (s *pgSchema) drop() error {
 	defer cancel()
 	_, err := s.admin.ExecContext(ctx, `DROP SCHEMA `+s.name+` CASCADE`)
 	return err
+}
+
+// settle vacuums and analyzes every table of the schema at url, as
+// autovacuum would do soon after the seed, which would otherwise land in the
+// middle of a measured run.
+func settle(ctx context.Context, url string) error {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	rows, err := db.QueryContext(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename`)
+	if err != nil {
+		return err
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, name)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, name := range tables {
+		if _, err := db.ExecContext(ctx, `VACUUM (ANALYZE) `+pgx.Identifier{name}.Sanitize()); err != nil {
+			return fmt.Errorf("vacuum %s: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // schemaURL returns the PostgreSQL URL base with its connections set to use
