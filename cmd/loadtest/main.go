@@ -21,6 +21,14 @@
 //     open loop (latency counted from each request's scheduled time), and it
 //     prints p50, p99 and max (target p99 < 10 ms).
 //
+// With -database postgres://..., it seeds a schema of its own in that
+// database instead, dropped at the end, starts -replicas servers on it and
+// sends each request of every run to the next replica in turn; it also
+// compares GET /v1/couriers per replica against as many SQLite servers
+// (target: PostgreSQL/SQLite >= 0.95), runs the fixed rate on both, and,
+// with two replicas or more, times how long a revocation takes until every
+// replica refuses the key (target: under 1 s).
+//
 // Only 200 responses count as successes. It sends requests to 127.0.0.1 only,
 // puts a deadline on every request and on the whole run, stops the server and
 // removes the temporary directory at the end. It exits non-zero when the
