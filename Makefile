@@ -1,7 +1,7 @@
 GO ?= go
 DATA ?= ./data
 
-.PHONY: run test test-postgres bench loadtest generate fmt lint build docker
+.PHONY: run test test-postgres bench loadtest loadtest-postgres generate fmt lint build docker
 
 ## run: start the portal on an embedded SQLite file in $(DATA), with demo logins on first start
 run:
@@ -27,9 +27,19 @@ bench:
 ## loadtest: seed 10,000 API accounts and 20,000 keys, start a -tags loadtest build of the server on
 ## 127.0.0.1 and load /v1/couriers with a key vs its unkeyed twin (same answer), then /v1/couriers
 ## with the 20,000 keys in turn, quiet vs while a client signs in and creates keys (throughput ratio
-## and verifier cache misses), then /v1/shipments at a fixed rate (flags: LOADTEST_FLAGS='-c 8 ...')
+## and verifier cache misses), then /v1/shipments at a fixed rate (flags: LOADTEST_FLAGS='-c 8 ...').
+## On PostgreSQL with several replicas: LOADTEST_FLAGS='-database postgres://... -replicas 3' seeds a
+## schema of its own there (dropped at the end), spreads every run over the replicas, compares
+## /v1/couriers per replica against as many SQLite servers, and times revocations across the replicas
 loadtest:
 	$(GO) run ./cmd/loadtest -go '$(GO)' $(LOADTEST_FLAGS)
+
+## loadtest-postgres: the load test with -replicas 3 on a throwaway PostgreSQL cluster (.ci/pg-cluster),
+## stopped and removed at the end whatever the outcome
+loadtest-postgres:
+	@cluster=$$(.ci/pg-cluster start) || exit 1; eval "$$cluster"; \
+	trap '.ci/pg-cluster stop "$$KEYPORT_PG_DIR"' EXIT; trap 'exit 130' INT TERM; \
+	$(GO) run ./cmd/loadtest -go '$(GO)' -database "$$KEYPORT_TEST_DATABASE_URL" -replicas 3 $(LOADTEST_FLAGS)
 
 ## generate: regenerate the templ components
 generate:

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,22 +20,38 @@ import (
 // page, signs in with the form's CSRF token, opens the Generate Token form of
 // an API account and creates a test key with it. Each of those writes (the
 // sign-in, its session, the key) is one that the verifier's cache has to
-// live through while the /v1 load goes on.
+// live through while the /v1 load goes on. With several replicas, each of
+// its requests goes to the next replica in turn, as behind a load balancer
+// without sticky sessions.
 type churner struct {
-	base      string
+	bases     []string
+	next      *atomic.Uint64
 	login     churnLogin
 	transport http.RoundTripper
 	timeout   time.Duration
 }
 
 // newChurner returns the churn client of the merchant signed in as login on
-// base, which must be 127.0.0.1; its requests go through transport.
-func newChurner(base string, login churnLogin, transport http.RoundTripper, timeout time.Duration) (churner, error) {
-	base = strings.TrimSuffix(base, "/")
-	if err := checkLoopback(base + "/login"); err != nil {
-		return churner{}, err
+// the replicas at bases, which must be 127.0.0.1; its requests go through
+// transport.
+func newChurner(bases []string, login churnLogin, transport http.RoundTripper, timeout time.Duration) (churner, error) {
+	if len(bases) == 0 {
+		return churner{}, errors.New("no server for the churn client")
 	}
-	return churner{base: base, login: login, transport: transport, timeout: timeout}, nil
+	c := churner{next: new(atomic.Uint64), login: login, transport: transport, timeout: timeout}
+	for _, base := range bases {
+		base = strings.TrimSuffix(base, "/")
+		if err := checkLoopback(base + "/login"); err != nil {
+			return churner{}, err
+		}
+		c.bases = append(c.bases, base)
+	}
+	return c, nil
+}
+
+// base is the replica of the churn client's next request.
+func (c churner) base() string {
+	return c.bases[(c.next.Add(1)-1)%uint64(len(c.bases))]
 }
 
 // churnResult counts what the churn client did. Elapsed is the time it
@@ -109,7 +126,7 @@ func (c churner) once(ctx context.Context, name string) (signedIn bool, err erro
 
 // formToken opens the page at path and returns the CSRF token of its form.
 func (c churner) formToken(ctx context.Context, client *http.Client, path string) (string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base()+path, nil)
 	if err != nil {
 		return "", err
 	}
@@ -126,7 +143,7 @@ func (c churner) formToken(ctx context.Context, client *http.Client, path string
 
 // post submits form to path as a browser without JavaScript does.
 func (c churner) post(ctx context.Context, client *http.Client, path string, form url.Values) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base()+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		return 0, "", err
 	}
@@ -242,11 +259,25 @@ func parseStats(body []byte) (serverStats, error) {
 	return serverStats{KeyLookups: *v.KeyLookups}, nil
 }
 
-// readStats fetches the server's counters from t, the stats target.
+// readStats fetches the counters of every replica from t, the stats target,
+// and returns their sums.
 func readStats(ctx context.Context, client *http.Client, t target, timeout time.Duration) (serverStats, error) {
+	var sum serverStats
+	for i, url := range t.URLs {
+		s, err := readStatsAt(ctx, client, url, timeout)
+		if err != nil {
+			return serverStats{}, fmt.Errorf("%s%s: %w", t.Name, onReplica(i, len(t.URLs)), err)
+		}
+		sum.KeyLookups += s.KeyLookups
+	}
+	return sum, nil
+}
+
+// readStatsAt fetches the counters of one server from url.
+func readStatsAt(ctx context.Context, client *http.Client, url string, timeout time.Duration) (serverStats, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return serverStats{}, err
 	}
@@ -255,7 +286,7 @@ func readStats(ctx context.Context, client *http.Client, t target, timeout time.
 		return serverStats{}, err
 	}
 	if status != http.StatusOK {
-		return serverStats{}, errors.New(t.Name + " answered " + describe(status, body, nil))
+		return serverStats{}, errors.New("answered " + describe(status, body, nil))
 	}
 	return parseStats([]byte(body))
 }

@@ -8,46 +8,51 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"keyport/store"
+	"keyport/store/storetest"
 	"keyport/web"
 )
 
-// portal seeds a small database the way the load test does and serves the
+// portal seeds a small database the way the load test does (a SQLite file,
+// or a PostgreSQL schema when the run's tests use PostgreSQL) and serves the
 // real Keyport app on 127.0.0.1. It returns the seed, the server and the
 // database, which the test may read.
 func portal(t *testing.T) (seeded, *httptest.Server, *store.DB) {
 	t.Helper()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), store.FileName)
-	data, err := seed(ctx, path, seedOptions{Accounts: 3, Shipments: 2, Workers: 1})
+	target := storetest.Target(t)
+	data, err := seed(ctx, target, seedOptions{Accounts: 3, Shipments: 2, Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(path, store.Options{})
+	db, err := store.Open(target, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	srv := httptest.NewServer(newApp(db))
+	t.Cleanup(srv.Close)
+	if err := checkLoopback(srv.URL + "/"); err != nil {
+		t.Fatal(err)
+	}
+	return data, srv, db
+}
+
+// newApp is the real Keyport app on db, configured as for 127.0.0.1.
+func newApp(db *store.DB) *web.Server {
 	base, _ := url.Parse("http://127.0.0.1")
-	app := web.New(db, web.Config{
+	return web.New(db, web.Config{
 		BaseURL:         base,
 		SessionKey:      []byte(strings.Repeat("k", 64)),
 		IdleTimeout:     30 * time.Minute,
 		SessionLifetime: time.Hour,
 		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	srv := httptest.NewServer(app)
-	t.Cleanup(srv.Close)
-	if err := checkLoopback(srv.URL + "/"); err != nil {
-		t.Fatal(err)
-	}
-	return data, srv, db
 }
 
 func countKeys(t *testing.T, db *store.DB, accountID int64) int {
@@ -105,7 +110,7 @@ func TestChurnClientSignsInAndCreatesKeys(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			before := countKeys(t, db, data.Churn.AccountID)
-			churn, err := newChurner(srv.URL, tc.login, client.Transport, 10*time.Second)
+			churn, err := newChurner([]string{srv.URL}, tc.login, client.Transport, 10*time.Second)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -131,7 +136,7 @@ func TestChurnRunKeepsItsRateUntilStopped(t *testing.T) {
 	data, srv, db := portal(t)
 	client := newClient(4)
 	defer client.CloseIdleConnections()
-	churn, err := newChurner(srv.URL, data.Churn, client.Transport, 10*time.Second)
+	churn, err := newChurner([]string{srv.URL}, data.Churn, client.Transport, 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +161,7 @@ func TestChurnRunKeepsItsRateUntilStopped(t *testing.T) {
 
 func TestChurnerRefusesAnythingButLoopback(t *testing.T) {
 	for _, base := range []string{"http://localhost:8080", "http://10.0.0.1:80", "https://127.0.0.1:443", "http://127.0.0.1"} {
-		if _, err := newChurner(base, churnLogin{}, http.DefaultTransport, time.Second); err == nil {
+		if _, err := newChurner([]string{base}, churnLogin{}, http.DefaultTransport, time.Second); err == nil {
 			t.Errorf("newChurner(%q) allowed", base)
 		}
 	}
@@ -215,7 +220,7 @@ func TestReadStatsNeedsA200(t *testing.T) {
 		{"/v1/other", 0, "status 404"},
 	}
 	for _, tc := range cases {
-		tg, err := newTarget(srv.URL, tc.path, "")
+		tg, err := newTarget([]string{srv.URL}, tc.path, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,7 +281,7 @@ func TestSendEachPresentsEveryKeyOnce(t *testing.T) {
 	}))
 	defer srv.Close()
 	keys := []string{"sk_test_a", "sk_test_b", "sk_test_c", "sk_test_d", "sk_test_e"}
-	tg, err := newRotatingTarget(srv.URL, "/v1/couriers", keys)
+	tg, err := newRotatingTarget([]string{srv.URL}, "/v1/couriers", keys)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,67 +57,90 @@ func newClient(idle int) *http.Client {
 	}
 }
 
-// target is one endpoint under load, with one key, keys in turn, or none.
+// target is one endpoint under load on one or several replicas, with one
+// key, keys in turn, or none. Each request goes to the next replica in turn.
 type target struct {
 	Name string
-	URL  string
+	// URLs holds the endpoint on each replica.
+	URLs []string
 	Key  string
-	ring *keyRing
+	// keys, when set, are sent in turn instead of Key.
+	keys []string
+	// next counts the requests picked so far.
+	next *atomic.Uint64
+	// pids are the processes of the replicas, whose CPU time the load test reads.
+	pids []int
 }
 
-// newTarget builds the target for path on base, refusing anything but 127.0.0.1.
-func newTarget(base, path, key string) (target, error) {
-	u := strings.TrimSuffix(base, "/") + path
-	if err := checkLoopback(u); err != nil {
-		return target{}, err
+// newTarget builds the target for path on each of bases, refusing anything
+// but 127.0.0.1.
+func newTarget(bases []string, path, key string) (target, error) {
+	if len(bases) == 0 {
+		return target{}, errors.New("no server to send requests to")
 	}
-	return target{Name: "GET " + path, URL: u, Key: key}, nil
+	t := target{Name: "GET " + path, Key: key, next: new(atomic.Uint64)}
+	for _, base := range bases {
+		u := strings.TrimSuffix(base, "/") + path
+		if err := checkLoopback(u); err != nil {
+			return target{}, err
+		}
+		t.URLs = append(t.URLs, u)
+	}
+	return t, nil
 }
 
 // newRotatingTarget is newTarget sending each of keys in turn, one per request.
-func newRotatingTarget(base, path string, keys []string) (target, error) {
+func newRotatingTarget(bases []string, path string, keys []string) (target, error) {
 	if len(keys) == 0 {
 		return target{}, errors.New("no keys to rotate")
 	}
-	t, err := newTarget(base, path, "")
+	t, err := newTarget(bases, path, "")
 	if err != nil {
 		return target{}, err
 	}
 	t.Name = fmt.Sprintf("GET %s, %d keys in turn", path, len(keys))
-	t.ring = &keyRing{keys: keys}
+	t.keys = keys
 	return t, nil
 }
 
-// keyRing hands out its keys in turn to concurrent requests: any len(keys)
-// consecutive requests present every key once.
-type keyRing struct {
-	keys []string
-	next atomic.Uint64
-}
-
-func (r *keyRing) take() string {
-	return r.keys[(r.next.Add(1)-1)%uint64(len(r.keys))]
-}
-
-// key is the key the next request to t presents, "" for none.
-func (t target) key() string {
-	if t.ring != nil {
-		return t.ring.take()
+// pick returns the replica, the URL and the key ("" for none) of the next
+// request to t. With keys in turn, each key goes to every replica in turn
+// before the next key comes: any pass() consecutive requests, however
+// concurrent, present every key once to every replica.
+func (t target) pick() (replica int, url, key string) {
+	r := t.next.Add(1) - 1
+	n := uint64(len(t.URLs))
+	replica = int(r % n)
+	key = t.Key
+	if len(t.keys) > 0 {
+		key = t.keys[(r/n)%uint64(len(t.keys))]
 	}
-	return t.Key
+	return replica, t.URLs[replica], key
 }
 
-// fetch sends one request to t within timeout. Non-200 answers come back with
-// the start of their body; the body of a 200 is read and discarded so the
-// connection is reused.
+// pass is the number of requests that present every key of t once to every
+// replica: one per replica without keys in turn.
+func (t target) pass() int {
+	return max(len(t.keys), 1) * len(t.URLs)
+}
+
+// fetch sends the next request of t (see pick) within timeout.
 func fetch(ctx context.Context, client *http.Client, t target, timeout time.Duration) (status int, body string, err error) {
+	_, url, key := t.pick()
+	return fetchAt(ctx, client, url, key, timeout)
+}
+
+// fetchAt sends one GET to url with key ("" for none) within timeout.
+// Non-200 answers come back with the start of their body; the body of a 200
+// is read and discarded so the connection is reused.
+func fetchAt(ctx context.Context, client *http.Client, url, key string, timeout time.Duration) (status int, body string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, "", err
 	}
-	if key := t.key(); key != "" {
+	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
 	resp, err := client.Do(req)
@@ -158,18 +181,21 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 }
 
 // stats gathers the outcome of a load on one target: the latency of every 200
-// response, the count of everything else, the first failure seen, and the CPU
-// time the server and the load test used meanwhile.
+// response, the count of everything else, the first failure seen, the 200
+// responses of each replica, and the CPU time the servers and the load test
+// used meanwhile.
 type stats struct {
-	Latencies []time.Duration
-	Errors    int
-	FirstErr  string
-	Elapsed   time.Duration
-	CPU       cpuUse
+	Latencies  []time.Duration
+	Errors     int
+	FirstErr   string
+	Elapsed    time.Duration
+	CPU        cpuUse
+	PerReplica []int
 }
 
 func (s *stats) add(o stats) {
 	s.Latencies = append(s.Latencies, o.Latencies...)
+	s.PerReplica = addCounts(s.PerReplica, o.PerReplica)
 	s.Errors += o.Errors
 	s.Elapsed += o.Elapsed
 	s.CPU.Server += o.CPU.Server
@@ -177,6 +203,30 @@ func (s *stats) add(o stats) {
 	if s.FirstErr == "" {
 		s.FirstErr = o.FirstErr
 	}
+}
+
+// addCounts adds the counts of b to those of a, index by index, growing a as needed.
+func addCounts(a, b []int) []int {
+	for len(a) < len(b) {
+		a = append(a, 0)
+	}
+	for i, n := range b {
+		a[i] += n
+	}
+	return a
+}
+
+// perReplicaLine gives the 200 responses per second of each replica over
+// elapsed, "" when there is only one.
+func perReplicaLine(counts []int, elapsed time.Duration) string {
+	if len(counts) < 2 {
+		return ""
+	}
+	parts := make([]string, len(counts))
+	for i, n := range counts {
+		parts[i] = fmt.Sprintf("%d: %.0f", i+1, perSecondOf(n, elapsed))
+	}
+	return "per replica, requests/s: " + strings.Join(parts, ", ")
 }
 
 // Requests is the number of requests answered, successes and errors.
@@ -218,12 +268,15 @@ func loop(ctx context.Context, client *http.Client, t target, workers int, timeo
 		go func() {
 			defer wg.Done()
 			r := &results[w]
+			r.PerReplica = make([]int, len(t.URLs))
 			for ctx.Err() == nil && more() {
+				replica, url, key := t.pick()
 				start := time.Now()
-				status, body, err := fetch(ctx, client, t, timeout)
+				status, body, err := fetchAt(ctx, client, url, key, timeout)
 				took := time.Since(start)
 				if err == nil && status == http.StatusOK {
 					r.Latencies = append(r.Latencies, took)
+					r.PerReplica[replica]++
 					continue
 				}
 				if ctx.Err() != nil {
@@ -252,6 +305,21 @@ type openResult struct {
 	// Latencies of the 200 responses, each measured from its scheduled send time.
 	Latencies []time.Duration
 	Elapsed   time.Duration
+	// PerReplica counts the 200 responses of each replica.
+	PerReplica []int
+}
+
+// add gathers the outcome of another run into r.
+func (r *openResult) add(o openResult) {
+	r.Sent += o.Sent
+	r.Completed += o.Completed
+	r.Errors += o.Errors
+	if r.FirstErr == "" {
+		r.FirstErr = o.FirstErr
+	}
+	r.Latencies = append(r.Latencies, o.Latencies...)
+	r.Elapsed += o.Elapsed
+	r.PerReplica = addCounts(r.PerReplica, o.PerReplica)
 }
 
 // openLoop sends requests to t at a fixed rate for d, whatever the server's
@@ -263,6 +331,7 @@ func openLoop(ctx context.Context, client *http.Client, t target, rate float64, 
 	interval := time.Duration(float64(time.Second) / rate)
 	lat := make([]time.Duration, n)
 	ok := make([]bool, n)
+	replicas := make([]int, n)
 	var mu sync.Mutex
 	var res openResult
 	slots := make(chan struct{}, maxInFlight)
@@ -291,7 +360,9 @@ send:
 		go func() {
 			defer wg.Done()
 			defer func() { <-slots }()
-			status, body, err := fetch(ctx, client, t, timeout)
+			replica, url, key := t.pick()
+			replicas[i] = replica
+			status, body, err := fetchAt(ctx, client, url, key, timeout)
 			lat[i] = time.Since(due)
 			if err == nil && status == http.StatusOK {
 				ok[i] = true
@@ -307,23 +378,39 @@ send:
 	}
 	wg.Wait()
 	res.Elapsed = time.Since(start)
+	res.PerReplica = make([]int, len(t.URLs))
 	for i := range res.Sent {
 		if ok[i] {
 			res.Latencies = append(res.Latencies, lat[i])
+			res.PerReplica[replicas[i]]++
 		}
 	}
 	res.Completed = len(res.Latencies)
 	return res
 }
 
-// preflight sends one request to t and returns an error naming its status and
-// body unless it answers 200.
+// preflight sends one request to t on every replica and returns an error
+// naming the replica, status and body of the first that does not answer 200.
 func preflight(ctx context.Context, client *http.Client, t target, timeout time.Duration) error {
-	status, body, err := fetch(ctx, client, t, timeout)
-	if err == nil && status == http.StatusOK {
-		return nil
+	key := t.Key
+	if len(t.keys) > 0 {
+		key = t.keys[0]
 	}
-	return errors.New(t.Name + " answered " + describe(status, body, err))
+	for i, url := range t.URLs {
+		status, body, err := fetchAt(ctx, client, url, key, timeout)
+		if err != nil || status != http.StatusOK {
+			return errors.New(t.Name + onReplica(i, len(t.URLs)) + " answered " + describe(status, body, err))
+		}
+	}
+	return nil
+}
+
+// onReplica names replica i (counted from 0) of n in a message, "" when n is 1.
+func onReplica(i, n int) string {
+	if n < 2 {
+		return ""
+	}
+	return fmt.Sprintf(" on replica %d of %d", i+1, n)
 }
 
 // median returns the middle of sorted values, or the mean of the two middle
@@ -367,7 +454,7 @@ func wireSize(ctx context.Context, t target, timeout time.Duration) (int64, erro
 		}
 		return countingConn{Conn: conn, read: &read}, nil
 	}
-	status, body, err := fetch(ctx, client, t, timeout)
+	status, body, err := fetchAt(ctx, client, t.URLs[0], t.Key, timeout)
 	if err == nil && status != http.StatusOK {
 		err = errors.New(t.Name + " answered " + describe(status, body, nil))
 	}
@@ -380,17 +467,25 @@ type cpuUse struct {
 	Server, Client time.Duration
 }
 
-// cpuClock reads the CPU time the server process and the load test have used
-// so far.
+// cpuClock reads the CPU time the server processes and the load test have
+// used so far.
 type cpuClock struct {
-	serverPID int
+	serverPIDs []int
 }
 
-// now reports false where the CPU times cannot be read (outside Linux).
+// now reports false where the CPU times cannot be read (outside Linux, or
+// without a server process).
 func (c cpuClock) now() (cpuUse, bool) {
-	server, err := processCPU(c.serverPID)
-	if err != nil {
+	if len(c.serverPIDs) == 0 {
 		return cpuUse{}, false
+	}
+	var server time.Duration
+	for _, pid := range c.serverPIDs {
+		d, err := processCPU(pid)
+		if err != nil {
+			return cpuUse{}, false
+		}
+		server += d
 	}
 	client, err := selfCPU()
 	if err != nil {

@@ -21,6 +21,14 @@
 //     open loop (latency counted from each request's scheduled time), and it
 //     prints p50, p99 and max (target p99 < 10 ms).
 //
+// With -database postgres://..., it seeds a schema of its own in that
+// database instead, dropped at the end, starts -replicas servers on it and
+// sends each request of every run to the next replica in turn; it also
+// compares GET /v1/couriers per replica against as many SQLite servers
+// (target: PostgreSQL/SQLite >= 0.95), runs the fixed rate on both, and,
+// with two replicas or more, times how long a revocation takes until every
+// replica refuses the key (target: under 1 s).
+//
 // Only 200 responses count as successes. It sends requests to 127.0.0.1 only,
 // puts a deadline on every request and on the whole run, stops the server and
 // removes the temporary directory at the end. It exits non-zero when the
@@ -43,8 +51,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"keyport/store"
 )
@@ -62,7 +73,19 @@ type options struct {
 	skipV1                           bool
 	churnRate                        float64
 	churnTimeout                     time.Duration
+	// database is the PostgreSQL URL to run on; empty means a temporary SQLite file.
+	database      string
+	replicas      int
+	compareSQLite bool
+	revocations   int
 }
+
+// maxReplicas bounds -replicas: each replica is a server process on this machine.
+const maxReplicas = 16
+
+// maxTimePostgres is the default -max-time with -database: the run seeds two
+// databases and adds the engine comparison and the revocations.
+const maxTimePostgres = 30 * time.Minute
 
 func main() {
 	// A closed stdout (| head) must not kill the run before it stops the server.
@@ -90,13 +113,24 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.rateDuration, "rate-duration", 10*time.Second, "length of the fixed-rate run")
 	fs.IntVar(&o.maxInFlight, "max-inflight", 512, "most requests in flight at once in the fixed-rate run")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "deadline of every request")
-	fs.DurationVar(&o.maxTime, "max-time", 10*time.Minute, "deadline of the whole run, seeding included")
+	fs.DurationVar(&o.maxTime, "max-time", 10*time.Minute, "deadline of the whole run, seeding included (default 30m with -database)")
 	fs.StringVar(&o.goCmd, "go", "go", "go command that builds the server")
 	fs.StringVar(&o.bin, "bin", "", "use this keyport binary, built with -tags loadtest, instead of building ./cmd/keyport")
 	fs.StringVar(&o.serverLog, "server-log", "", "append the server's log to this file (default: discarded unless it fails to start)")
 	fs.BoolVar(&o.skipV1, "skip-v1", false, "load only /healthz: checks the harness on a build without the /v1 API or the load-test routes")
+	fs.StringVar(&o.database, "database", "", "PostgreSQL URL (postgres://user:pass@host/db?sslmode=...) to run on: the load test creates a schema of its own "+
+		"in that database, seeds it, and drops it at the end, leaving the rest of the database alone; empty: a temporary SQLite file")
+	fs.IntVar(&o.replicas, "replicas", 1, "keyport serve processes on the -database; every run sends each request to the next one in turn (above 1 needs -database)")
+	fs.BoolVar(&o.compareSQLite, "compare-sqlite", true, "with -database: also seed a temporary SQLite file and compare GET /v1/couriers per replica, "+
+		"as many SQLite servers (each on its own copy of the file) against the PostgreSQL replicas, and run the fixed rate on both")
+	fs.IntVar(&o.revocations, "revocations", 200, "with -database and -replicas 2 or more: keys revoked one at a time, each timed until every replica refuses it (0 skips)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	maxTimeSet := false
+	fs.Visit(func(f *flag.Flag) { maxTimeSet = maxTimeSet || f.Name == "max-time" })
+	if o.database != "" && !maxTimeSet {
+		o.maxTime = maxTimePostgres
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -109,6 +143,19 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("durations and -rate must be positive")
 	case o.churnRate < 0 || o.churnTimeout <= 0:
 		return o, errors.New("-churn-rate must be >= 0 and -churn-timeout positive")
+	case o.database != "" && !store.IsPostgres(o.database):
+		return o, errors.New("-database must be a postgres:// or postgresql:// URL (leave it out for a temporary SQLite file)")
+	case o.replicas < 1 || o.replicas > maxReplicas:
+		return o, fmt.Errorf("-replicas must be from 1 to %d", maxReplicas)
+	case o.replicas > 1 && o.database == "":
+		return o, errors.New("-replicas above 1 needs -database: replicas share one PostgreSQL database")
+	case o.revocations < 0:
+		return o, errors.New("-revocations must be >= 0")
+	}
+	if o.database != "" {
+		if _, err := pgconn.ParseConfig(o.database); err != nil {
+			return o, fmt.Errorf("-database %s is not a PostgreSQL connection URL", store.RedactURL(o.database))
+		}
 	}
 	return o, nil
 }
@@ -148,58 +195,111 @@ func loadtest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 	}
 
-	began := time.Now()
-	data, err := seed(ctx, filepath.Join(dir, store.FileName), seedOptions{Accounts: o.accounts, Shipments: o.shipments, Workers: o.seedWorkers})
-	if err != nil {
-		return fmt.Errorf("seed: %w", err)
-	}
-	fmt.Fprintf(stdout, "seeded %d API accounts, %d keys and %d shipments, and a second merchant for the churn client, in %s\n",
-		data.Accounts, len(data.Keys), data.Shipments, time.Since(began).Round(time.Millisecond))
-
-	srv, err := startServer(ctx, bin, dir, o.serverLog)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err := srv.stop(); err != nil {
-			fmt.Fprintf(stderr, "loadtest: stop the server: %v\n", err)
+	sizes := seedOptions{Accounts: o.accounts, Shipments: o.shipments, Workers: o.seedWorkers}
+	var (
+		// under is the servers every run loads.
+		under *fleet
+		data  seeded
+		// lite is the SQLite side of the engine comparison, nil without one.
+		lite     *fleet
+		liteData seeded
+		// schemaURL is the PostgreSQL schema of the run, "" on SQLite.
+		schemaURL string
+	)
+	if o.database == "" {
+		began := time.Now()
+		data, err = seed(ctx, filepath.Join(dir, store.FileName), sizes)
+		if err != nil {
+			return fmt.Errorf("seed: %w", err)
 		}
-	}()
-	fmt.Fprintf(stdout, "server listening on %s\n", srv.base)
+		printSeeded(stdout, "", data, time.Since(began))
+		srv, err := startServer(ctx, bin, dir, nil, o.serverLog)
+		if err != nil {
+			return err
+		}
+		under = &fleet{engine: "SQLite", servers: []*server{srv}}
+		defer under.stop(stderr)
+		fmt.Fprintf(stdout, "server listening on %s\n", srv.base)
+	} else {
+		schema, err := createSchema(ctx, o.database)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := schema.drop(); err != nil {
+				fmt.Fprintf(stderr, "loadtest: drop schema %s: %v\n", schema.name, err)
+			}
+		}()
+		schemaURL = schema.url
+		fmt.Fprintf(stdout, "database %s, in a schema of the load test's own, %s, dropped at the end\n", store.RedactURL(o.database), schema.name)
+		liteDir := filepath.Join(dir, "sqlite-1")
+		if data, liteData, err = seedBoth(ctx, schema.url, liteDir, o.compareSQLite, sizes, stdout); err != nil {
+			return err
+		}
+		began := time.Now()
+		if err := settle(ctx, schema.url); err != nil {
+			return fmt.Errorf("vacuum the seeded schema: %w", err)
+		}
+		fmt.Fprintf(stdout, "vacuumed and analyzed the seeded tables in %s, so that autovacuum does not do it during the runs\n",
+			time.Since(began).Round(time.Millisecond))
+		env, err := postgresEnv(schema.url)
+		if err != nil {
+			return err
+		}
+		under, err = startFleet(ctx, bin, "PostgreSQL", replicaDirs(dir, "postgres", o.replicas), env, o.serverLog)
+		if err != nil {
+			return err
+		}
+		defer under.stop(stderr)
+		fmt.Fprintf(stdout, "%s listening on %s\n", under, strings.Join(under.bases(), ", "))
+		if o.replicas > 1 {
+			fmt.Fprintln(stdout, "every run sends each request to the next replica in turn")
+		}
+		if o.compareSQLite {
+			dirs := replicaDirs(dir, "sqlite", o.replicas)
+			if err := copySQLite(ctx, filepath.Join(liteDir, store.FileName), dirs[1:]); err != nil {
+				return err
+			}
+			if lite, err = startFleet(ctx, bin, "SQLite", dirs, nil, o.serverLog); err != nil {
+				return err
+			}
+			defer lite.stop(stderr)
+			fmt.Fprintf(stdout, "for the comparison, %s listening on %s\n", lite, strings.Join(lite.bases(), ", "))
+		}
+	}
 
 	client := newClient(max(o.concurrency, o.maxInFlight))
-	clock := cpuClock{serverPID: srv.cmd.Process.Pid}
 	if o.skipV1 {
-		health, err := newTarget(srv.base, "/healthz", "")
+		health, err := under.target("/healthz", "")
 		if err != nil {
 			return err
 		}
 		if err := preflight(ctx, client, health, o.timeout); err != nil {
 			return err
 		}
-		if compare(ctx, client, []target{health}, clock, o, stdout) {
+		if _, failed := compare(ctx, client, []target{health}, comparison{}, o, stdout); failed {
 			return errors.New("some requests failed (see errors above)")
 		}
 		return ctx.Err()
 	}
 
-	twin, err := newTarget(srv.base, "/v1/loadtest/couriers", "")
+	twin, err := under.target("/v1/loadtest/couriers", "")
 	if err != nil {
 		return err
 	}
-	statsTarget, err := newTarget(srv.base, "/v1/loadtest/stats", "")
+	statsTarget, err := under.target("/v1/loadtest/stats", "")
 	if err != nil {
 		return err
 	}
-	couriers, err := newTarget(srv.base, "/v1/couriers", data.Key)
+	couriers, err := under.target("/v1/couriers", data.Key)
 	if err != nil {
 		return err
 	}
-	shipments, err := newTarget(srv.base, "/v1/shipments?limit=10", data.Key)
+	shipments, err := under.target("/v1/shipments?limit=10", data.Key)
 	if err != nil {
 		return err
 	}
-	rotating, err := newRotatingTarget(srv.base, "/v1/couriers", data.Keys)
+	rotating, err := under.rotatingTarget("/v1/couriers", data.Keys)
 	if err != nil {
 		return err
 	}
@@ -214,18 +314,39 @@ func loadtest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		}
 	}
 
-	failed := compare(ctx, client, []target{twin, couriers}, clock, o, stdout)
-	if o.churnRate > 0 {
-		churn, err := newChurner(srv.base, data.Churn, client.Transport, o.churnTimeout)
-		if err != nil {
-			return err
-		}
-		if rotation(ctx, client, rotating, len(data.Keys), statsTarget, churn, clock, o, stdout) {
+	_, failed := compare(ctx, client, []target{twin, couriers}, comparison{Ratio: "keyed/unkeyed twin", Goal: 0.95}, o, stdout)
+	if lite != nil {
+		if engines(ctx, client, lite, under, liteData.Key, data.Key, o, stdout) {
 			failed = true
 		}
 	}
-	if o.rate > 0 {
-		if fixedRate(ctx, client, shipments, o, stdout) {
+	if o.churnRate > 0 {
+		churn, err := newChurner(under.bases(), data.Churn, client.Transport, o.churnTimeout)
+		if err != nil {
+			return err
+		}
+		if rotation(ctx, client, rotating, statsTarget, churn, o, stdout) {
+			failed = true
+		}
+	}
+	if o.rate > 0 && lite == nil {
+		if fixedRate(ctx, client, shipments, o.database != "", o, stdout) {
+			failed = true
+		}
+	}
+	if o.rate > 0 && lite != nil {
+		liteShipments, err := lite.target("/v1/shipments?limit=10", liteData.Key)
+		if err != nil {
+			return err
+		}
+		liteShipments.Name = lite.String() + ", for comparison: " + liteShipments.Name
+		shipments.Name = under.String() + ": " + shipments.Name
+		if fixedRates(ctx, client, []target{liteShipments, shipments}, o, stdout) {
+			failed = true
+		}
+	}
+	if schemaURL != "" && o.replicas > 1 && o.revocations > 0 {
+		if propagation(ctx, client, couriers, under.String(), schemaURL, data.Churn, o, stdout) {
 			failed = true
 		}
 	}
@@ -238,17 +359,68 @@ func loadtest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// compare runs the closed-loop comparison of targets (the unkeyed twin first,
-// then the same answer with the key check): a warm-up of each, then rounds
+// printSeeded reports what seed created in the database named what ("" when
+// there is only one) and how long it took.
+func printSeeded(w io.Writer, what string, data seeded, took time.Duration) {
+	if what != "" {
+		what = " " + what + " with"
+	}
+	fmt.Fprintf(w, "seeded%s %d API accounts, %d keys and %d shipments, and a second merchant for the churn client, in %s\n",
+		what, data.Accounts, len(data.Keys), data.Shipments, took.Round(time.Millisecond))
+}
+
+// seedBoth seeds the PostgreSQL schema at url and, when withSQLite, a SQLite
+// file in liteDir at the same time, and reports each.
+func seedBoth(ctx context.Context, url, liteDir string, withSQLite bool, sizes seedOptions, w io.Writer) (pg, lite seeded, err error) {
+	var liteErr error
+	var liteTook time.Duration
+	var wg sync.WaitGroup
+	if withSQLite {
+		if err := os.MkdirAll(liteDir, 0o700); err != nil {
+			return pg, lite, err
+		}
+		wg.Go(func() {
+			began := time.Now()
+			lite, liteErr = seed(ctx, filepath.Join(liteDir, store.FileName), sizes)
+			liteTook = time.Since(began)
+		})
+	}
+	began := time.Now()
+	pg, err = seed(ctx, url, sizes)
+	pgTook := time.Since(began)
+	wg.Wait()
+	if err != nil {
+		return pg, lite, fmt.Errorf("seed PostgreSQL: %w", err)
+	}
+	if liteErr != nil {
+		return pg, lite, fmt.Errorf("seed SQLite: %w", liteErr)
+	}
+	printSeeded(w, "PostgreSQL", pg, pgTook)
+	if withSQLite {
+		printSeeded(w, "the comparison's SQLite file", lite, liteTook)
+	}
+	return pg, lite, nil
+}
+
+// comparison names the ratio of the second target of compare to the first,
+// and the least value it aims at.
+type comparison struct {
+	Ratio string
+	Goal  float64
+}
+
+// compare runs the closed-loop comparison of targets (the baseline first,
+// then the one measured against it): a warm-up of each, then rounds
 // alternating which goes first, so that a machine getting faster or slower
 // during the run weighs on both alike. It prints the bytes of one answer of
-// each target, a line per target and, with two targets, the ratio of the
-// second's requests/s to the first's over the whole run and its spread from
-// round to round. Where clock can read CPU times, it also prints the CPU time
-// the server and the load test spent per request of each target: they share
-// the machine's cores, so requests/s depends on both. It reports whether any
+// each target, a line per target (and per replica, with several) and, with
+// two targets, the ratio cmp of the second's requests/s to the first's over
+// the whole run and its spread from round to round. Where the CPU times can
+// be read, it also prints the CPU time the servers of each target and the
+// load test spent per request: they share the machine's cores, so requests/s
+// depends on both. It returns the figures of each target and whether any
 // request failed.
-func compare(ctx context.Context, client *http.Client, targets []target, clock cpuClock, o options, w io.Writer) bool {
+func compare(ctx context.Context, client *http.Client, targets []target, cmp comparison, o options, w io.Writer) ([]stats, bool) {
 	for _, t := range targets {
 		if n, err := wireSize(ctx, t, o.timeout); err == nil {
 			fmt.Fprintf(w, "%s answers %d bytes (status line, headers and body)\n", t.Name, n)
@@ -271,6 +443,7 @@ func compare(ctx context.Context, client *http.Client, targets []target, clock c
 			if r%2 == 1 {
 				k = len(targets) - 1 - j
 			}
+			clock := cpuClock{serverPIDs: targets[k].pids}
 			round, ok := measured(clock, func() stats { return closedLoop(ctx, client, targets[k], o.concurrency, o.round, o.timeout) })
 			cpuKnown = cpuKnown && ok
 			perSecond[k] = round.PerSecond()
@@ -286,17 +459,16 @@ func compare(ctx context.Context, client *http.Client, targets []target, clock c
 	}
 	failed := printTable(w, names, results, cpuKnown)
 	if len(targets) == 2 {
-		fmt.Fprintln(w, ratioLine("keyed/unkeyed twin", results[1].PerSecond(), results[0].PerSecond(), 0.95))
+		fmt.Fprintln(w, ratioLine(cmp.Ratio, results[1].PerSecond(), results[0].PerSecond(), cmp.Goal))
 		printSpread(w, roundRatios)
 		if cpuKnown {
-			fmt.Fprintln(w, cpuRatioLine("keyed/unkeyed twin", results[1], results[0], 0.95))
+			fmt.Fprintln(w, cpuRatioLine(cmp.Ratio, results[1], results[0], cmp.Goal))
 		}
 	}
-	return failed
+	return results, failed
 }
 
-// rotation measures GET /v1/couriers with every seeded key in turn (t, with
-// keys keys), in rounds alternating a quiet run with a churn run, during which
+// rotation measures GET /v1/couriers with every seeded key in turn (t), in rounds alternating a quiet run with a churn run, during which
 // churn signs in and creates keys in the other merchant at -churn-rate. Every
 // run starts after one unmeasured pass over all the keys, so that each starts
 // with all of them verified once. It reads the server's key lookups before
@@ -304,10 +476,15 @@ func compare(ctx context.Context, client *http.Client, targets []target, clock c
 // misses. It prints a line per run, the ratio churn/quiet with its spread,
 // the miss rates and what the churn client did, and reports whether any
 // request failed.
-func rotation(ctx context.Context, client *http.Client, t target, keys int, statsTarget target, churn churner, clock cpuClock, o options, w io.Writer) bool {
+func rotation(ctx context.Context, client *http.Client, t target, statsTarget target, churn churner, o options, w io.Writer) bool {
+	clock := cpuClock{serverPIDs: t.pids}
 	fmt.Fprintf(w, "\nkey rotation: %s, %d workers, %d rounds of %s per run, alternating;\n", t.Name, o.concurrency, o.rounds, o.round)
 	fmt.Fprintf(w, "  churn run: meanwhile a client signs in %.0f times a second through the login form and creates a key each time in another merchant;\n", o.churnRate)
-	fmt.Fprintf(w, "  every run starts after one unmeasured pass over all %d keys\n", keys)
+	if n := len(t.URLs); n > 1 {
+		fmt.Fprintf(w, "  every run starts after one unmeasured pass over all %d keys on each of the %d replicas; each key goes to every replica in turn\n", len(t.keys), n)
+	} else {
+		fmt.Fprintf(w, "  every run starts after one unmeasured pass over all %d keys\n", len(t.keys))
+	}
 	failed := false
 	alone, cpu, ok := churnAlone(ctx, churn, clock, o)
 	fmt.Fprintf(w, "  churn alone, no /v1 load: %s\n", alone.summary())
@@ -333,7 +510,7 @@ func rotation(ctx context.Context, client *http.Client, t target, keys int, stat
 			if r%2 == 1 {
 				k = 1 - j
 			}
-			if warm := sendEach(ctx, client, t, o.concurrency, keys, o.timeout); warm.Errors > 0 {
+			if warm := sendEach(ctx, client, t, o.concurrency, t.pass(), o.timeout); warm.Errors > 0 {
 				fmt.Fprintf(w, "  first error of the pass over the keys: %s\n", warm.FirstErr)
 				return true
 			}
@@ -432,6 +609,9 @@ func printTable(w io.Writer, names []string, results []stats, cpuKnown bool) boo
 			serverCPU, clientCPU = perRequest(s.CPU.Server, s.Requests()), perRequest(s.CPU.Client, s.Requests())
 		}
 		fmt.Fprintf(w, "%-40s %9d %10.0f %9s %9s %7d %15s %15s\n", name, len(l), s.PerSecond(), ms(percentile(l, 50)), ms(percentile(l, 99)), s.Errors, serverCPU, clientCPU)
+		if line := perReplicaLine(s.PerReplica, s.Elapsed); line != "" {
+			fmt.Fprintf(w, "  %s\n", line)
+		}
 		if s.Errors > 0 {
 			failed = true
 			fmt.Fprintf(w, "  first error of %s: %s\n", name, s.FirstErr)
@@ -494,16 +674,78 @@ func perSecondOf(n int, d time.Duration) float64 {
 }
 
 // fixedRate runs the open-loop load of t, prints its figures and reports
-// whether any request failed.
-func fixedRate(ctx context.Context, client *http.Client, t target, o options, w io.Writer) bool {
+// whether any request failed. With warm, a warm-up at the same rate comes
+// first (see warmUpOpen).
+func fixedRate(ctx context.Context, client *http.Client, t target, warm bool, o options, w io.Writer) bool {
 	fmt.Fprintf(w, "\nfixed rate: %s at %.0f requests/s for %s\n", t.Name, o.rate, o.rateDuration)
+	if warm {
+		warmUpOpen(ctx, client, t, o, w)
+	}
 	res := openLoop(ctx, client, t, o.rate, o.rateDuration, o.timeout, o.maxInFlight)
+	return printOpen(w, res)
+}
+
+// warmUpOpen loads t at the fixed rate for -warmup without counting it, and
+// prints its p99 and max. A server on PostgreSQL opens its pool's
+// connections as the load first needs them, each a new server process on
+// the database side, and the requests queue meanwhile: a cost each replica
+// pays once after it starts, which the measured run leaves out and this line
+// shows. (On SQLite a connection is a file opened in the same process.)
+func warmUpOpen(ctx context.Context, client *http.Client, t target, o options, w io.Writer) {
+	if o.warmup <= 0 {
+		return
+	}
+	res := openLoop(ctx, client, t, o.rate, o.warmup, o.timeout, o.maxInFlight)
+	l := sorted(res.Latencies)
+	fmt.Fprintf(w, "warm-up of %s at the same rate, not counted: p99 %s, max %s, %d errors\n",
+		o.warmup, ms(percentile(l, 99)), ms(percentile(l, 100)), res.Errors)
+}
+
+// fixedRates runs the open-loop load of each of targets for -rate-duration
+// in all, in -rounds rounds alternating which goes first, so that a machine
+// getting faster or slower weighs on all alike, after a warm-up of each (see
+// warmUpOpen); it prints the figures of each and reports whether any request
+// failed.
+func fixedRates(ctx context.Context, client *http.Client, targets []target, o options, w io.Writer) bool {
+	each := o.rateDuration / time.Duration(o.rounds)
+	fmt.Fprintf(w, "\nfixed rate, %d rounds of %s per target, alternating, at %.0f requests/s (%s in all per target)\n",
+		o.rounds, each, o.rate, o.rateDuration)
+	for _, t := range targets {
+		fmt.Fprintf(w, "%s: ", t.Name)
+		warmUpOpen(ctx, client, t, o, w)
+	}
+	results := make([]openResult, len(targets))
+	for r := range o.rounds {
+		for j := range targets {
+			k := j
+			if r%2 == 1 {
+				k = len(targets) - 1 - j
+			}
+			results[k].add(openLoop(ctx, client, targets[k], o.rate, each, o.timeout, o.maxInFlight))
+		}
+	}
+	failed := false
+	for i, t := range targets {
+		fmt.Fprintf(w, "%s:\n", t.Name)
+		if printOpen(w, results[i]) {
+			failed = true
+		}
+	}
+	return failed
+}
+
+// printOpen prints the figures of a fixed-rate run against the target of a
+// p99 under 10 ms, and reports whether any request failed.
+func printOpen(w io.Writer, res openResult) bool {
 	l := sorted(res.Latencies)
 	achieved := 0.0
 	if res.Elapsed > 0 {
 		achieved = float64(res.Completed) / res.Elapsed.Seconds()
 	}
 	fmt.Fprintf(w, "sent %d, completed %d, errors %d, achieved %.0f requests/s\n", res.Sent, res.Completed, res.Errors, achieved)
+	if line := perReplicaLine(res.PerReplica, res.Elapsed); line != "" {
+		fmt.Fprintf(w, "%s\n", line)
+	}
 	p99 := percentile(l, 99)
 	fmt.Fprintf(w, "p50 %s  p99 %s  max %s\n", ms(percentile(l, 50)), ms(p99), ms(percentile(l, 100)))
 	verdict := "met"
@@ -528,10 +770,11 @@ type server struct {
 // listeningOn finds the address in the line keyport serve prints at start.
 var listeningOn = regexp.MustCompile(`listening on ([^ ,]+)`)
 
-// startServer runs `bin serve` on a free port of 127.0.0.1 with the data in
-// dir and waits until /healthz answers. The server's log goes to logPath, or
-// to a file in dir whose end is printed if the server fails to start.
-func startServer(ctx context.Context, bin, dir, logPath string) (*server, error) {
+// startServer runs `bin serve` on a free port of 127.0.0.1 with the data
+// directory dir and the variables env added to the environment, and waits
+// until /healthz answers. The server's log goes to logPath, or to a file in
+// dir whose end is printed if the server fails to start.
+func startServer(ctx context.Context, bin, dir string, env []string, logPath string) (*server, error) {
 	if logPath == "" {
 		logPath = filepath.Join(dir, "server.log")
 	}
@@ -540,7 +783,7 @@ func startServer(ctx context.Context, bin, dir, logPath string) (*server, error)
 		return nil, err
 	}
 	cmd := exec.Command(bin, "serve", "--data", dir, "--addr", loopback+":0")
-	cmd.Env = serverEnv(os.Environ())
+	cmd.Env = append(serverEnv(os.Environ()), env...)
 	dieWithParent(cmd)
 	cmd.Stderr = logFile
 	out, pw, err := os.Pipe()
@@ -589,7 +832,7 @@ func startServer(ctx context.Context, bin, dir, logPath string) (*server, error)
 	case <-ctx.Done():
 		return fail(ctx.Err())
 	}
-	health, err := newTarget(s.base, "/healthz", "")
+	health, err := newTarget([]string{s.base}, "/healthz", "")
 	if err != nil {
 		return fail(err)
 	}
@@ -626,8 +869,9 @@ func (s *server) stop() error {
 	}
 }
 
-// serverEnv is env without KEYPORT_ variables, so that only the flags given
-// configure the server (it generates its own encryption key file).
+// serverEnv is env without KEYPORT_ variables, so that only the flags and
+// variables the load test gives configure the server (on SQLite it generates
+// its own encryption and session key files).
 func serverEnv(env []string) []string {
 	var out []string
 	for _, kv := range env {

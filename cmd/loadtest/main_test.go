@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"math"
 	"net"
@@ -120,6 +121,16 @@ func TestOptionsValidation(t *testing.T) {
 		{[]string{"-churn-rate", "0"}, ""},
 		{[]string{"-churn-timeout", "0s"}, "-churn-timeout"},
 		{[]string{"extra"}, "unexpected argument"},
+		{[]string{"-database", "postgres://u:p@127.0.0.1:5432/keyport?sslmode=disable", "-replicas", "3"}, ""},
+		{[]string{"-database", "postgresql://127.0.0.1/keyport", "-revocations", "0", "-compare-sqlite=false"}, ""},
+		{[]string{"-database", "/tmp/keyport.db"}, "-database must be a postgres://"},
+		{[]string{"-database", "mysql://u:p@127.0.0.1/keyport"}, "-database must be a postgres://"},
+		{[]string{"-database", "postgres://u:secret@127.0.0.1:notaport/keyport"}, "not a PostgreSQL connection URL"},
+		{[]string{"-replicas", "0"}, "-replicas must be from 1"},
+		{[]string{"-database", "postgres://127.0.0.1/k", "-replicas", "17"}, "-replicas must be from 1"},
+		{[]string{"-replicas", "3"}, "-replicas above 1 needs -database"},
+		{[]string{"-replicas", "1"}, ""},
+		{[]string{"-database", "postgres://127.0.0.1/k", "-revocations", "-1"}, "-revocations"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -131,6 +142,45 @@ func TestOptionsValidation(t *testing.T) {
 				t.Fatalf("err = %v, want one mentioning %s", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// A refused URL must not show its password.
+func TestDatabaseURLErrorHidesThePassword(t *testing.T) {
+	_, err := parseOptions([]string{"-database", "postgres://u:secret@127.0.0.1:notaport/keyport"}, io.Discard)
+	if err == nil || strings.Contains(err.Error(), "secret") {
+		t.Fatalf("err = %v, want one without the password", err)
+	}
+}
+
+func TestMaxTimeDefaultsLongerOnPostgres(t *testing.T) {
+	cases := []struct {
+		args []string
+		want time.Duration
+	}{
+		{nil, 10 * time.Minute},
+		{[]string{"-database", "postgres://127.0.0.1/k"}, maxTimePostgres},
+		{[]string{"-database", "postgres://127.0.0.1/k", "-max-time", "5m"}, 5 * time.Minute},
+		{[]string{"-max-time", "2m"}, 2 * time.Minute},
+	}
+	for _, tc := range cases {
+		o, err := parseOptions(tc.args, io.Discard)
+		if err != nil || o.maxTime != tc.want {
+			t.Errorf("%v: max time %v (err %v), want %v", tc.args, o.maxTime, err, tc.want)
+		}
+	}
+}
+
+func TestOpenResultAddGathersRounds(t *testing.T) {
+	var r openResult
+	r.add(openResult{Sent: 3, Completed: 2, Errors: 1, FirstErr: "first", Latencies: []time.Duration{1, 2}, Elapsed: time.Second, PerReplica: []int{1, 1}})
+	r.add(openResult{Sent: 2, Completed: 2, Latencies: []time.Duration{3, 4}, Elapsed: time.Second, PerReplica: []int{2, 0}})
+	r.add(openResult{Sent: 1, Errors: 1, FirstErr: "second", Elapsed: time.Second, PerReplica: []int{0, 0}})
+	if r.Sent != 6 || r.Completed != 4 || r.Errors != 2 || r.FirstErr != "first" || len(r.Latencies) != 4 || r.Elapsed != 3*time.Second {
+		t.Fatalf("%+v", r)
+	}
+	if fmt.Sprint(r.PerReplica) != "[3 1]" {
+		t.Fatalf("PerReplica %v, want [3 1]", r.PerReplica)
 	}
 }
 
@@ -172,7 +222,7 @@ func TestWireSizeCountsStatusLineHeadersAndBody(t *testing.T) {
 		_, _ = io.WriteString(conn, answer)
 		_, _ = io.Copy(io.Discard, conn)
 	}()
-	tg, err := newTarget("http://"+ln.Addr().String(), "/v1/couriers", "sk_test_x")
+	tg, err := newTarget([]string{"http://" + ln.Addr().String()}, "/v1/couriers", "sk_test_x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +292,7 @@ func TestClosedLoopSendsTheKeyAndCountsOnly200s(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tg, err := newTarget(srv.URL, tc.path, tc.key)
+			tg, err := newTarget([]string{srv.URL}, tc.path, tc.key)
 			if err != nil {
 				t.Fatal(err)
 			}
