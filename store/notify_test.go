@@ -149,3 +149,17 @@ func TestADroppedListenerEmptiesTheCacheAndReconnects(t *testing.T) {
 		return ok && slices.Contains(changes, keyport.KeyChanged(created.Key.ID))
 	})
 }
+
+func TestWarmPoolOpensEveryConnection(t *testing.T) {
+	db, err := Open(storetest.Schema(t), Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.WarmPool(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if open := db.sql.Stats().OpenConnections; open != 4 {
+		t.Fatalf("%d connections open after warming a pool of 4", open)
+	}
+}

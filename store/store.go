@@ -34,6 +34,8 @@ type DB struct {
 	origin string
 	// channel is the PostgreSQL channel of key change notifications.
 	channel string
+	// maxConns is the most connections the pool opens.
+	maxConns int
 	// listener follows the key changes other processes commit (PostgreSQL).
 	listener keyListener
 	// Now returns the current time; tests replace it.
@@ -121,7 +123,8 @@ func Open(target string, opts Options) (*DB, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	db := &DB{sql: sqlDB, dialect: dialectOf(engine), target: target, origin: newOrigin(), Now: opts.Now, Sealer: opts.Sealer}
+	db := &DB{sql: sqlDB, dialect: dialectOf(engine), target: target, origin: newOrigin(), maxConns: opts.MaxConns,
+		Now: opts.Now, Sealer: opts.Sealer}
 	if engine == Postgres {
 		var schema string
 		if err := sqlDB.QueryRowContext(ctx, `SELECT COALESCE(current_schema(), 'public')`).Scan(&schema); err != nil {
@@ -131,6 +134,34 @@ func Open(target string, opts Options) (*DB, error) {
 		db.channel = channelOf(schema)
 	}
 	return db, nil
+}
+
+// WarmPool opens every connection the pool may hold, at once, so that the
+// first burst of requests after a start does not wait for connections to a
+// remote PostgreSQL server one by one. SQLite's connections are local and cheap.
+func (db *DB) WarmPool(ctx context.Context) error {
+	if db.dialect.engine != Postgres {
+		return nil
+	}
+	conns := make([]*sql.Conn, 0, db.maxConns)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range db.maxConns {
+		c, err := db.sql.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("warm the connection pool: %w", err)
+		}
+		conns = append(conns, c)
+	}
+	for _, c := range conns {
+		if err := c.PingContext(ctx); err != nil {
+			return fmt.Errorf("warm the connection pool: %w", err)
+		}
+	}
+	return nil
 }
 
 // Engine returns which database engine the DB runs on.

@@ -257,6 +257,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, name := range applied {
 		logger.Info("applied migration", "name", name)
 	}
+	if err := db.WarmPool(ctx); err != nil {
+		logger.Warn("connection pool not warmed", "err", err)
+	}
 	sessionKey, err := openSessionKey(cfg)
 	if err != nil {
 		return err
