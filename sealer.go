@@ -66,14 +66,24 @@ func (s *Sealer) Open(sealed []byte, context string) ([]byte, error) {
 // ParseEncryptionKey reads a 32-byte key written as 64 hex characters or as
 // standard or URL-safe base64.
 func ParseEncryptionKey(text string) ([]byte, error) {
-	text = strings.TrimSpace(text)
-	if b, err := hex.DecodeString(text); err == nil && len(b) == EncryptionKeySize {
+	if b, ok := ParseKeyText(text, EncryptionKeySize); ok {
 		return b, nil
 	}
+	return nil, errors.New("must be 32 bytes written as 64 hex characters or base64")
+}
+
+// ParseKeyText reads a secret key of size bytes written as hex or base64
+// (standard or URL alphabet, padded or not), as operators paste keys into the
+// environment; ok is false for any other text.
+func ParseKeyText(text string, size int) (key []byte, ok bool) {
+	text = strings.TrimSpace(text)
+	if b, err := hex.DecodeString(text); err == nil && len(b) == size {
+		return b, true
+	}
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(text); err == nil && len(b) == EncryptionKeySize {
-			return b, nil
+		if b, err := enc.DecodeString(text); err == nil && len(b) == size {
+			return b, true
 		}
 	}
-	return nil, errors.New("must be 32 bytes written as 64 hex characters or base64")
+	return nil, false
 }

@@ -175,20 +175,8 @@ func TestReserveLoginIsAtomicAcrossHandles(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			target := storetest.Target(t)
-			handles := make([]*DB, 3)
-			for i := range handles {
-				db, err := Open(target, Options{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { db.Close() })
-				handles[i] = db
-			}
+			handles := sharedDBs(t, storetest.Target(t), 3)
 			ctx := context.Background()
-			if _, err := handles[0].Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
 			th := keyport.NewLoginThrottle()
 			var mu sync.Mutex
 			var wg sync.WaitGroup

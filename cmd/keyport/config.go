@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -192,14 +190,8 @@ func checkDatabaseURL(text string) string {
 // parseSessionKey reads a sessionKeySize-byte key written as hex or as
 // standard or URL-safe base64.
 func parseSessionKey(text string) ([]byte, error) {
-	text = strings.TrimSpace(text)
-	if b, err := hex.DecodeString(text); err == nil && len(b) == sessionKeySize {
+	if b, ok := keyport.ParseKeyText(text, sessionKeySize); ok {
 		return b, nil
-	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(text); err == nil && len(b) == sessionKeySize {
-			return b, nil
-		}
 	}
 	return nil, errors.New("must be 64 bytes written as 128 hex characters or base64 (generate one with: openssl rand -hex 64)")
 }
