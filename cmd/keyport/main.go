@@ -303,7 +303,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	jobs.Go(func() { srv.Usage().FlushEvery(background, cfg.UsageFlushInterval, logger) })
 	if db.Engine() == store.Postgres {
 		jobs.Go(func() { db.FollowKeyChanges(background, 0, logger) })
-		jobs.Go(func() { srv.KeepReplicaShare(background, keyport.NewReplicaID(), 5*time.Second) })
+		if cfg.APIRateLimit > 0 {
+			jobs.Go(func() { srv.KeepReplicaShare(background, keyport.NewReplicaID(), 5*time.Second) })
+		}
 	}
 	select {
 	case err = <-errc:
