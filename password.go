@@ -20,14 +20,39 @@ const (
 	MaxPasswordLength = 128
 )
 
-// Argon2id parameters: 19 MiB of memory, two passes, one lane.
+// Argon2id parameters shared by every cost: one lane, 32-byte keys, 16-byte salts.
 const (
-	argonMemoryKiB = 19 * 1024
-	argonTime      = 2
-	argonThreads   = 1
-	argonKeyLen    = 32
-	argonSaltLen   = 16
+	argonThreads = 1
+	argonKeyLen  = 32
+	argonSaltLen = 16
 )
+
+// PasswordCost is the argon2id work spent on each new password hash.
+// Stored hashes carry their own cost, so a hash made at one cost verifies
+// under any other.
+type PasswordCost struct {
+	// MemoryKiB is the memory each hash fills, in KiB.
+	MemoryKiB uint32
+	// Passes is the number of passes over that memory.
+	Passes uint32
+}
+
+// DefaultPasswordCost is the cost of every stored password: 19 MiB of memory
+// and two passes, OWASP's argon2id baseline.
+var DefaultPasswordCost = PasswordCost{MemoryKiB: 19 * 1024, Passes: 2}
+
+// MinimalPasswordCost is the least work argon2id accepts. It is for test
+// suites, whose hundreds of sign-ins would otherwise spend minutes hashing;
+// it protects nothing and is never used by the keyport command.
+var MinimalPasswordCost = PasswordCost{MemoryKiB: 8, Passes: 1}
+
+// orDefault is c, or DefaultPasswordCost when c is zero.
+func (c PasswordCost) orDefault() PasswordCost {
+	if c.MemoryKiB == 0 || c.Passes == 0 {
+		return DefaultPasswordCost
+	}
+	return c
+}
 
 //go:embed common_passwords.txt
 var commonPasswordsText string
@@ -70,16 +95,24 @@ func CheckPassword(password string) string {
 	return ""
 }
 
-// HashPassword returns an argon2id hash in the PHC string format.
+// HashPassword returns an argon2id hash of password at DefaultPasswordCost,
+// in the PHC string format.
 func HashPassword(password string) (string, error) {
+	return DefaultPasswordCost.Hash(password)
+}
+
+// Hash returns an argon2id hash of password at cost c (DefaultPasswordCost
+// when c is zero), in the PHC string format.
+func (c PasswordCost) Hash(password string) (string, error) {
+	c = c.orDefault()
 	salt := make([]byte, argonSaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemoryKiB, argonThreads, argonKeyLen)
+	key := argon2.IDKey([]byte(password), salt, c.Passes, c.MemoryKiB, argonThreads, argonKeyLen)
 	enc := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, argonMemoryKiB, argonTime, argonThreads, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
+		argon2.Version, c.MemoryKiB, c.Passes, argonThreads, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
 }
 
 // ErrBadHash means a stored password hash cannot be read.
@@ -113,13 +146,15 @@ func VerifyPassword(hash, password string) (bool, error) {
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
-// dummyHash is compared against when a login names no known user, so that
-// the answer takes as long as for a real account.
-var dummyHash, _ = HashPassword("keyport-dummy-password-for-timing")
+// noUserSalt salts the work VerifyNoUser spends; its result is thrown away.
+var noUserSalt = make([]byte, argonSaltLen)
 
-// VerifyNoUser spends the same work as VerifyPassword and always fails.
-func VerifyNoUser(password string) bool {
-	_, _ = VerifyPassword(dummyHash, password)
+// VerifyNoUser spends the work of verifying a password hashed at cost c
+// (DefaultPasswordCost when c is zero) and always fails, so that a login
+// naming no known user takes as long as one naming a real account.
+func (c PasswordCost) VerifyNoUser(password string) bool {
+	c = c.orDefault()
+	_ = argon2.IDKey([]byte(password), noUserSalt, c.Passes, c.MemoryKiB, argonThreads, argonKeyLen)
 	return false
 }
 

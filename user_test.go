@@ -62,8 +62,34 @@ func TestHashAndVerifyPassword(t *testing.T) {
 			t.Errorf("VerifyPassword(%q, %q) = %v, %v", tc.hash, tc.password, ok, err)
 		}
 	}
-	if VerifyNoUser("anything") {
+	if DefaultPasswordCost.VerifyNoUser("anything") || (PasswordCost{}).VerifyNoUser("anything") {
 		t.Fatal("VerifyNoUser succeeded")
+	}
+}
+
+func TestPasswordCostIsStoredWithTheHash(t *testing.T) {
+	cases := []struct {
+		cost   PasswordCost
+		prefix string
+	}{
+		{PasswordCost{}, "$argon2id$v=19$m=19456,t=2,p=1$"},
+		{DefaultPasswordCost, "$argon2id$v=19$m=19456,t=2,p=1$"},
+		{MinimalPasswordCost, "$argon2id$v=19$m=8,t=1,p=1$"},
+		{PasswordCost{MemoryKiB: 64, Passes: 3}, "$argon2id$v=19$m=64,t=3,p=1$"},
+	}
+	for _, tc := range cases {
+		hash, err := tc.cost.Hash("a-long-unusual-passphrase")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(hash, tc.prefix) {
+			t.Errorf("cost %+v made %q, want prefix %q", tc.cost, hash, tc.prefix)
+		}
+		for password, want := range map[string]bool{"a-long-unusual-passphrase": true, "a-long-unusual-passphrasE": false} {
+			if ok, err := VerifyPassword(hash, password); ok != want || err != nil {
+				t.Errorf("cost %+v: VerifyPassword(%q) = %v, %v; want %v", tc.cost, password, ok, err, want)
+			}
+		}
 	}
 }
 

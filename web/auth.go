@@ -62,7 +62,7 @@ func (s *Server) signup(c echo.Context) error {
 	if err := in.Validate(); err != nil {
 		return invalid(err)
 	}
-	hash, err := keyport.HashPassword(in.Password)
+	hash, err := s.passwordCost.Hash(in.Password)
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func (s *Server) login(c echo.Context) error {
 	u, err := s.db.UserByEmail(ctx, email)
 	switch {
 	case errors.Is(err, keyport.ErrNotFound):
-		keyport.VerifyNoUser(password)
+		s.passwordCost.VerifyNoUser(password)
 	case err != nil:
 		return err
 	default:

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"keyport"
 	"keyport/store/storetest"
 )
 
@@ -30,6 +31,38 @@ func TestSignupCreatesMerchantAndLandsOnAccounts(t *testing.T) {
 	wantContains(t, page.Body, "API Accounts", "Default", "Acme Parcels", "Log out", "Welcome to Keyport")
 	if n := app.count("SELECT count(*) FROM users WHERE email = 'ada@example.com' AND role = 'owner'"); n != 1 {
 		t.Fatalf("owner rows = %d", n)
+	}
+}
+
+// TestPasswordsAreHashedAtTheServersCost pins that a server built without a
+// password cost, as the keyport command builds it, hashes at the default cost
+// whatever cheaper cost the other tests use, and that both costs sign in.
+func TestPasswordsAreHashedAtTheServersCost(t *testing.T) {
+	cases := []struct {
+		name   string
+		cost   keyport.PasswordCost
+		params string
+	}{
+		{"unset is the default", keyport.PasswordCost{}, "$m=19456,t=2,p=1$"},
+		{"minimal", keyport.MinimalPasswordCost, "$m=8,t=1,p=1$"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			app := newTestApp(t)
+			base, _ := url.Parse("http://example.test")
+			app.srv = New(app.db, Config{BaseURL: base, SessionKey: make([]byte, 32), IdleTimeout: time.Hour, SessionLifetime: time.Hour,
+				Logger: discardLogger(), PasswordCost: tc.cost})
+			wantStatus(t, app.client().post("/signup", signupForm("Acme Parcels", "Ada", "ada@example.com", "a-long-unusual-passphrase")), http.StatusSeeOther)
+			var hash string
+			if err := app.db.SQL().QueryRow("SELECT password_hash FROM users WHERE email = 'ada@example.com'").Scan(&hash); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(hash, tc.params) {
+				t.Fatalf("stored hash %q, want params %s", hash, tc.params)
+			}
+			c := app.client()
+			wantStatus(t, c.post("/login", url.Values{"email": {"ada@example.com"}, "password": {"a-long-unusual-passphrase"}}), http.StatusSeeOther)
+		})
 	}
 }
 

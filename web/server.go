@@ -34,6 +34,9 @@ type Config struct {
 	Logger *slog.Logger
 	// APIRateLimit is the number of /v1 calls per second allowed to each key; 0 means no limit.
 	APIRateLimit int
+	// PasswordCost is the argon2id work of each new password hash; zero means
+	// keyport.DefaultPasswordCost, the only cost the keyport command uses.
+	PasswordCost keyport.PasswordCost
 }
 
 // Server is the Keyport HTTP application.
@@ -54,6 +57,8 @@ type Server struct {
 	usage    *keyport.UsageRecorder
 	limiter  *keyport.RateLimiter
 	catalog  catalog
+	// passwordCost is the work of each new password hash and of a login that names no user.
+	passwordCost keyport.PasswordCost
 }
 
 // New builds the Echo app with every route and middleware.
@@ -64,18 +69,19 @@ func New(db *store.DB, cfg Config) *Server {
 		logger = slog.Default()
 	}
 	s := &Server{
-		echo:        echo.New(),
-		db:          db,
-		sessions:    db.NewSessionStore(cfg.SessionKey, cfg.IdleTimeout, cfg.SessionLifetime, secure),
-		log:         logger,
-		throttle:    keyport.NewLoginThrottle(),
-		verifier:    keyport.NewVerifier(db),
-		usage:       keyport.NewUsageRecorder(db),
-		limiter:     keyport.NewRateLimiter(cfg.APIRateLimit),
-		secure:      secure,
-		cookieName:  "keyport_session",
-		flashCookie: "keyport_flash",
-		flashCodec:  securecookie.New(cfg.SessionKey, nil).MaxAge(int(flashMaxAge / time.Second)),
+		echo:         echo.New(),
+		db:           db,
+		sessions:     db.NewSessionStore(cfg.SessionKey, cfg.IdleTimeout, cfg.SessionLifetime, secure),
+		log:          logger,
+		throttle:     keyport.NewLoginThrottle(),
+		verifier:     keyport.NewVerifier(db),
+		usage:        keyport.NewUsageRecorder(db),
+		limiter:      keyport.NewRateLimiter(cfg.APIRateLimit),
+		secure:       secure,
+		cookieName:   "keyport_session",
+		flashCookie:  "keyport_flash",
+		flashCodec:   securecookie.New(cfg.SessionKey, nil).MaxAge(int(flashMaxAge / time.Second)),
+		passwordCost: cfg.PasswordCost,
 	}
 	if secure {
 		s.cookieName = "__Host-keyport_session"

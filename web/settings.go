@@ -70,7 +70,7 @@ func (s *Server) changePassword(c echo.Context) error {
 	if len(v.Fields) > 0 {
 		return s.renderUserSettings(c, http.StatusUnprocessableEntity, views.Form{Errors: v.Fields})
 	}
-	hash, err := keyport.HashPassword(next)
+	hash, err := s.passwordCost.Hash(next)
 	if err != nil {
 		return err
 	}

@@ -144,7 +144,7 @@ func (s *Server) acceptInvitation(c echo.Context) error {
 		return render(c, http.StatusUnprocessableEntity, views.InvitePage(s.page(c, "Join "+inv.MerchantName, ""),
 			views.InvitePageView{Invitation: inv, Token: token, Form: views.Form{Values: map[string]string{"name": name}, Errors: v.Fields}}))
 	}
-	hash, err := keyport.HashPassword(password)
+	hash, err := s.passwordCost.Hash(password)
 	if err != nil {
 		return err
 	}
