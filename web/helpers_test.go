@@ -10,6 +10,8 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -53,8 +55,42 @@ func (b *syncBuffer) String() string {
 
 func newTestApp(t testing.TB) *testApp {
 	t.Helper()
-	return openTestApp(t, storetest.Target(t))
+	target := storetest.Target(t)
+	if !storetest.OnPostgres() {
+		migrated, err := migratedSQLite()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(target, migrated, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return openTestApp(t, target)
 }
+
+// migratedSQLite is a SQLite database with every migration applied, made once
+// per test binary: newTestApp starts each test from a copy of it rather than
+// migrating from nothing, which the store's tests cover.
+var migratedSQLite = sync.OnceValues(func() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "keyport-migrated-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	db, err := store.Open(filepath.Join(dir, "migrating.db"), store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	if _, err := db.Migrate(context.Background()); err != nil {
+		return nil, err
+	}
+	file := filepath.Join(dir, "migrated.db")
+	if _, err := db.Backup(context.Background(), file); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(file)
+})
 
 // openTestApp is newTestApp on the database at target (a SQLite file or a
 // PostgreSQL URL), which may already hold data.
@@ -81,6 +117,7 @@ func openTestApp(t testing.TB, target string) *testApp {
 		IdleTimeout:     30 * time.Minute,
 		SessionLifetime: 12 * time.Hour,
 		Logger:          slog.New(slog.NewTextHandler(app.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		PasswordCost:    keyport.MinimalPasswordCost,
 	})
 	return app
 }
@@ -98,7 +135,7 @@ func (a *testApp) advance(d time.Duration) {
 }
 
 var passwordHashOnce = sync.OnceValue(func() string {
-	h, err := keyport.HashPassword(testPassword)
+	h, err := keyport.MinimalPasswordCost.Hash(testPassword)
 	if err != nil {
 		panic(err)
 	}
