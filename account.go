@@ -138,14 +138,6 @@ func ShipmentStatusLabel(status string) string {
 	return status
 }
 
-// ShipmentPage is one page of an account's shipments of a mode, newest first.
-type ShipmentPage struct {
-	Mode Mode
-	// Total is the account's number of shipments of the mode, kept as a counter.
-	Total int
-	Page[Shipment]
-}
-
 // ShipmentCursor is where a shipment sits in the list: by id.
 func ShipmentCursor(s Shipment) Cursor { return Cursor{ID: s.ID} }
 

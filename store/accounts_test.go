@@ -404,15 +404,15 @@ func TestMerchantSecretsPagesFiltersAndHidesDeletedAccounts(t *testing.T) {
 	if _, err := db.DeleteAccount(ctx, keyport.SystemActor, res.Merchant.ID, gone.Account.ID); err != nil {
 		t.Fatal(err)
 	}
-	p1, err := db.MerchantSecrets(ctx, res.Merchant.ID, keyport.SecretsFilter{})
+	p1, err := db.MerchantSecrets(ctx, res.Merchant.ID, SecretsFilter{})
 	if err != nil || len(p1.Items) != 50 || !p1.HasNext() {
 		t.Fatalf("page 1: %d keys, more %v, %v", len(p1.Items), p1.HasNext(), err)
 	}
-	p2, _ := db.MerchantSecrets(ctx, res.Merchant.ID, keyport.SecretsFilter{Page: p1.Next})
+	p2, _ := db.MerchantSecrets(ctx, res.Merchant.ID, SecretsFilter{Page: p1.Next})
 	if len(p2.Items) != 1 || p2.HasNext() || p2.Items[0].AccountID != res.Account.ID {
 		t.Fatalf("page 2: %+v (the deleted account's legacy secret must not be listed)", p2.Items)
 	}
-	revoked, _ := db.MerchantSecrets(ctx, res.Merchant.ID, keyport.SecretsFilter{Status: keyport.KeyRevoked})
+	revoked, _ := db.MerchantSecrets(ctx, res.Merchant.ID, SecretsFilter{Status: keyport.KeyRevoked})
 	if len(revoked.Items) != 0 {
 		t.Fatalf("revoked keys of a deleted account listed: %d", len(revoked.Items))
 	}
@@ -423,7 +423,7 @@ func TestMerchantSecretsPagesFiltersAndHidesDeletedAccounts(t *testing.T) {
 	if _, err := db.MerchantKey(ctx, b.Merchant.ID, p2.Items[0].ID); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("another merchant's key: %v", err)
 	}
-	if list, _ := db.MerchantSecrets(ctx, b.Merchant.ID, keyport.SecretsFilter{AccountID: res.Account.ID}); len(list.Items) != 0 {
+	if list, _ := db.MerchantSecrets(ctx, b.Merchant.ID, SecretsFilter{AccountID: res.Account.ID}); len(list.Items) != 0 {
 		t.Fatal("another merchant listed keys through an account filter")
 	}
 }

@@ -307,10 +307,54 @@ func (db *DB) LogExpiredKeys(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// ModeKeys is one mode's keys of an API account as the Developer keys tab shows them.
+type ModeKeys struct {
+	Mode keyport.Mode
+	// Current holds the keys that are not revoked (active and expired), newest first.
+	Current []keyport.APIKey
+	// Revoked holds one page of revoked keys, newest revocation first.
+	Revoked keyport.Page[keyport.APIKey]
+	// RevokedRequest is the page of revoked keys asked for.
+	RevokedRequest keyport.PageRequest
+	// RevokedTotal counts revoked keys up to keyport.RevokedCountLimit, so
+	// that the count costs the same however many there are.
+	RevokedTotal int
+	// Requests holds the account's live key requests that are not issued yet (live mode only).
+	Requests []keyport.LiveKeyRequest
+	// Slots is the mode's use of the token cap.
+	Slots keyport.CapStatus
+}
+
+// AtCap reports whether no new key of this mode may be created or requested.
+func (m ModeKeys) AtCap() bool { return m.Slots.Full() }
+
+// RevokedCount is the number of revoked keys for people: "37", or "200+" past the limit.
+func (m ModeKeys) RevokedCount() string {
+	if m.RevokedTotal >= keyport.RevokedCountLimit {
+		return strconv.Itoa(keyport.RevokedCountLimit) + "+"
+	}
+	return strconv.Itoa(m.RevokedTotal)
+}
+
+// KeysTab is everything the Developer keys tab of one API account shows.
+type KeysTab struct {
+	Account keyport.APIAccount
+	Live    ModeKeys
+	Test    ModeKeys
+}
+
+// Section returns the keys of one mode.
+func (t KeysTab) Section(m keyport.Mode) ModeKeys {
+	if m == keyport.ModeLive {
+		return t.Live
+	}
+	return t.Test
+}
+
 // KeysTab loads the Developer keys tab of the merchant's account, with the
 // given page of revoked keys for each mode.
-func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, livePage, testPage keyport.PageRequest) (keyport.KeysTab, error) {
-	var tab keyport.KeysTab
+func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, livePage, testPage keyport.PageRequest) (KeysTab, error) {
+	var tab KeysTab
 	var err error
 	if tab.Account, err = db.AccountOf(ctx, merchantID, accountID); err != nil {
 		return tab, err
@@ -327,8 +371,8 @@ func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, livePage
 	return tab, err
 }
 
-func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, page keyport.PageRequest) (keyport.ModeKeys, error) {
-	m := keyport.ModeKeys{Mode: mode, RevokedRequest: page}
+func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, page keyport.PageRequest) (ModeKeys, error) {
+	m := ModeKeys{Mode: mode, RevokedRequest: page}
 	var err error
 	if m.Slots, err = db.CapStatus(ctx, accountID, mode); err != nil {
 		return m, err

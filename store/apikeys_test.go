@@ -242,7 +242,7 @@ func TestKeysTabPagesRevokedKeys(t *testing.T) {
 	}
 	cases := []struct {
 		name          string
-		tab           keyport.KeysTab
+		tab           KeysTab
 		wantLen       int
 		prev, next    bool
 		wantFirstSeen bool
@@ -274,6 +274,44 @@ func TestKeysTabPagesRevokedKeys(t *testing.T) {
 	}
 	if _, err := db.KeysTab(ctx, res.Merchant.ID+1, res.Account.ID, keyport.PageRequest{}, keyport.PageRequest{}); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("another merchant's tab: %v", err)
+	}
+}
+
+func TestModeKeysAtCap(t *testing.T) {
+	cases := []struct {
+		name string
+		st   keyport.CapStatus
+		full bool
+	}{
+		{"empty", keyport.CapStatus{Mode: keyport.ModeTest, Cap: 2}, false},
+		{"one used", keyport.CapStatus{Mode: keyport.ModeTest, Used: 1, Cap: 2}, false},
+		{"at cap", keyport.CapStatus{Mode: keyport.ModeLive, Used: 2, Cap: 2}, true},
+		{"over a lowered cap", keyport.CapStatus{Mode: keyport.ModeLive, Used: 3, Cap: 1}, true},
+		{"no cap", keyport.CapStatus{Mode: keyport.ModeTest, Used: 3, Cap: 0}, false},
+	}
+	for _, tc := range cases {
+		if got := (ModeKeys{Slots: tc.st}).AtCap(); got != tc.full {
+			t.Errorf("%s: ModeKeys.AtCap %v, want %v", tc.name, got, tc.full)
+		}
+	}
+}
+
+func TestModeKeysPages(t *testing.T) {
+	pages := []struct {
+		total int
+		label string
+	}{
+		{0, "0"},
+		{keyport.RevokedPerPage, "20"},
+		{keyport.RevokedPerPage + 1, "21"},
+		{keyport.RevokedCountLimit - 1, "199"},
+		{keyport.RevokedCountLimit, "200+"},
+	}
+	for _, tc := range pages {
+		m := ModeKeys{RevokedTotal: tc.total}
+		if m.RevokedCount() != tc.label {
+			t.Errorf("total %d: %q", tc.total, m.RevokedCount())
+		}
 	}
 }
 

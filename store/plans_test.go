@@ -98,14 +98,14 @@ func TestListQueriesReadOnlyOnePageThroughAnIndex(t *testing.T) {
 	from := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 	member := keyport.AuditScope{MerchantID: res.Merchant.ID}
 	admin := keyport.AuditScope{All: true}
-	audit := func(scope keyport.AuditScope, f keyport.AuditFilter) func(keyport.PageRequest) error {
+	audit := func(scope keyport.AuditScope, f AuditFilter) func(keyport.PageRequest) error {
 		return func(req keyport.PageRequest) error {
 			f.Page = req
 			_, err := db.AuditEvents(ctx, scope, f)
 			return err
 		}
 	}
-	secrets := func(f keyport.SecretsFilter) func(keyport.PageRequest) error {
+	secrets := func(f SecretsFilter) func(keyport.PageRequest) error {
 		return func(req keyport.PageRequest) error {
 			f.Page = req
 			_, err := db.MerchantSecrets(ctx, res.Merchant.ID, f)
@@ -128,28 +128,28 @@ func TestListQueriesReadOnlyOnePageThroughAnIndex(t *testing.T) {
 		name string
 		run  func(keyport.PageRequest) error
 	}{
-		{"audit", audit(member, keyport.AuditFilter{})},
-		{"audit by account", audit(member, keyport.AuditFilter{AccountID: res.Account.ID})},
-		{"audit by actor", audit(member, keyport.AuditFilter{Actor: "seed"})},
-		{"audit by action", audit(member, keyport.AuditFilter{Action: "test.odd"})},
-		{"audit from", audit(member, keyport.AuditFilter{From: from})},
-		{"audit to", audit(member, keyport.AuditFilter{To: from})},
-		{"audit between", audit(member, keyport.AuditFilter{From: from, To: from.AddDate(0, 1, 0)})},
-		{"admin audit", audit(admin, keyport.AuditFilter{})},
-		{"admin audit of the platform", audit(admin, keyport.AuditFilter{Platform: true})},
-		{"admin audit of a merchant", audit(admin, keyport.AuditFilter{MerchantID: res.Merchant.ID})},
-		{"admin audit by action", audit(admin, keyport.AuditFilter{Action: "test.odd"})},
-		{"admin audit by account", audit(admin, keyport.AuditFilter{MerchantID: res.Merchant.ID, AccountID: res.Account.ID})},
-		{"admin audit by date", audit(admin, keyport.AuditFilter{From: from, To: from.AddDate(0, 1, 0)})},
+		{"audit", audit(member, AuditFilter{})},
+		{"audit by account", audit(member, AuditFilter{AccountID: res.Account.ID})},
+		{"audit by actor", audit(member, AuditFilter{Actor: "seed"})},
+		{"audit by action", audit(member, AuditFilter{Action: "test.odd"})},
+		{"audit from", audit(member, AuditFilter{From: from})},
+		{"audit to", audit(member, AuditFilter{To: from})},
+		{"audit between", audit(member, AuditFilter{From: from, To: from.AddDate(0, 1, 0)})},
+		{"admin audit", audit(admin, AuditFilter{})},
+		{"admin audit of the platform", audit(admin, AuditFilter{Platform: true})},
+		{"admin audit of a merchant", audit(admin, AuditFilter{MerchantID: res.Merchant.ID})},
+		{"admin audit by action", audit(admin, AuditFilter{Action: "test.odd"})},
+		{"admin audit by account", audit(admin, AuditFilter{MerchantID: res.Merchant.ID, AccountID: res.Account.ID})},
+		{"admin audit by date", audit(admin, AuditFilter{From: from, To: from.AddDate(0, 1, 0)})},
 		{"test shipments", shipments(keyport.ModeTest)},
 		{"live shipments", shipments(keyport.ModeLive)},
-		{"secrets", secrets(keyport.SecretsFilter{})},
-		{"secrets of an account", secrets(keyport.SecretsFilter{AccountID: res.Account.ID})},
-		{"live secrets", secrets(keyport.SecretsFilter{Mode: keyport.ModeLive})},
-		{"publishable keys", secrets(keyport.SecretsFilter{Type: keyport.KeyPublishable})},
-		{"active secrets", secrets(keyport.SecretsFilter{Status: keyport.KeyActive})},
-		{"expired secrets", secrets(keyport.SecretsFilter{Status: keyport.KeyExpired})},
-		{"revoked secrets", secrets(keyport.SecretsFilter{Status: keyport.KeyRevoked})},
+		{"secrets", secrets(SecretsFilter{})},
+		{"secrets of an account", secrets(SecretsFilter{AccountID: res.Account.ID})},
+		{"live secrets", secrets(SecretsFilter{Mode: keyport.ModeLive})},
+		{"publishable keys", secrets(SecretsFilter{Type: keyport.KeyPublishable})},
+		{"active secrets", secrets(SecretsFilter{Status: keyport.KeyActive})},
+		{"expired secrets", secrets(SecretsFilter{Status: keyport.KeyExpired})},
+		{"revoked secrets", secrets(SecretsFilter{Status: keyport.KeyRevoked})},
 		{"keys tab", func(req keyport.PageRequest) error {
 			_, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, req, req)
 			return err

@@ -8,10 +8,26 @@ import (
 	"keyport"
 )
 
+// SecretsFilter selects keys on the API secrets page; zero fields select everything.
+type SecretsFilter struct {
+	AccountID int64
+	Mode      keyport.Mode
+	Type      keyport.KeyType
+	Status    keyport.KeyStatus
+	// Page is the page asked for.
+	Page keyport.PageRequest
+}
+
+// SecretsPage is one page of a merchant's keys across its API accounts, newest first.
+type SecretsPage struct {
+	Filter SecretsFilter
+	keyport.Page[keyport.APIKey]
+}
+
 // MerchantSecrets returns one page of the merchant's keys across its API
 // accounts that are not deleted, newest first, as the filter selects.
-func (db *DB) MerchantSecrets(ctx context.Context, merchantID int64, f keyport.SecretsFilter) (keyport.SecretsPage, error) {
-	out := keyport.SecretsPage{Filter: f}
+func (db *DB) MerchantSecrets(ctx context.Context, merchantID int64, f SecretsFilter) (SecretsPage, error) {
+	out := SecretsPage{Filter: f}
 	var args sqlArgs
 	where := []string{"k.merchant_id = " + args.add(merchantID), "a.deleted_at IS NULL"}
 	if f.AccountID != 0 {

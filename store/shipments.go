@@ -29,9 +29,17 @@ func scanShipment(row scanner) (keyport.Shipment, error) {
 	return s, notFound(err)
 }
 
+// ShipmentPage is one page of an account's shipments of a mode, newest first.
+type ShipmentPage struct {
+	Mode keyport.Mode
+	// Total is the account's number of shipments of the mode, kept as a counter.
+	Total int
+	keyport.Page[keyport.Shipment]
+}
+
 // ListShipments returns the page req asks for of the account's shipments of a mode, newest first.
-func (db *DB) ListShipments(ctx context.Context, accountID int64, mode keyport.Mode, req keyport.PageRequest) (keyport.ShipmentPage, error) {
-	p := keyport.ShipmentPage{Mode: mode}
+func (db *DB) ListShipments(ctx context.Context, accountID int64, mode keyport.Mode, req keyport.PageRequest) (ShipmentPage, error) {
+	p := ShipmentPage{Mode: mode}
 	if err := db.queryRow(ctx, `SELECT CASE $1 WHEN 'live' THEN live_shipments ELSE test_shipments END FROM api_accounts WHERE id = $2`,
 		mode, accountID).Scan(&p.Total); err != nil {
 		return p, err

@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"keyport"
+	"keyport/store"
 )
 
 // AuditView is what the audit log page shows.
 type AuditView struct {
-	Page keyport.AuditPage
+	Page store.AuditPage
 	// Admin adds the merchant filter and column: admins see every merchant's events.
 	Admin bool
 	// Actions are the actions offered by the action filter.

@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"keyport"
+	"keyport/store"
 )
 
 // KeysView is what the Developer keys tab of an account shows.
 type KeysView struct {
-	Tab       keyport.KeysTab
+	Tab       store.KeysTab
 	Now       time.Time
 	CSRF      string
 	CanManage bool

@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"keyport"
+	"keyport/store"
 )
 
 // SecretsView is what the API secrets page shows.
 type SecretsView struct {
-	Page      keyport.SecretsPage
+	Page      store.SecretsPage
 	Accounts  []keyport.APIAccount
 	Now       time.Time
 	CSRF      string

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"keyport"
+	"keyport/store"
 )
 
 // parseAuditFilter reads the audit log's query parameters: merchant ("platform"
@@ -15,8 +16,8 @@ import (
 // (before or after). Bad values come back as a ValidationError keyed by the
 // parameter, alongside the filter of the values that were good; a bad cursor
 // is ignored, leading to the first page.
-func parseAuditFilter(q url.Values) (keyport.AuditFilter, error) {
-	var f keyport.AuditFilter
+func parseAuditFilter(q url.Values) (store.AuditFilter, error) {
+	var f store.AuditFilter
 	var v keyport.ValidationError
 	switch m := strings.TrimSpace(q.Get("merchant")); m {
 	case "":
