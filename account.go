@@ -138,9 +138,6 @@ func ShipmentStatusLabel(status string) string {
 	return status
 }
 
-// ShipmentCursor is where a shipment sits in the list: by id.
-func ShipmentCursor(s Shipment) Cursor { return Cursor{ID: s.ID} }
-
 // NewTrackingNumber returns a fresh tracking number: "KP" and 16 random digits.
 func NewTrackingNumber() (string, error) {
 	var b [16]byte

@@ -221,16 +221,6 @@ const RevokedPerPage = 20
 // RevokedCountLimit is the most revoked keys the Developer keys tab counts exactly.
 const RevokedCountLimit = 10 * RevokedPerPage
 
-// RevokedCursor is where a revoked key sits in the list of revoked keys:
-// by revocation time, then id.
-func RevokedCursor(k APIKey) Cursor { return Cursor{Key: k.RevokedAt.Unix(), ID: k.ID} }
-
-// RevokedPageParams are the query parameters that carry the Developer keys
-// tab's page of revoked keys of a mode, one pair per section.
-func RevokedPageParams(m Mode) PageParams {
-	return PageParams{Before: string(m) + "_before", After: string(m) + "_after"}
-}
-
 // GraceChoices are the periods a rolled key may keep working after its replacement is created.
 var GraceChoices = []struct {
 	Value, Label string

@@ -46,9 +46,6 @@ func AuditScopeOf(u *User) AuditScope {
 	return AuditScope{MerchantID: u.MerchantID}
 }
 
-// AuditCursor is where an event sits in the log: by time, then id.
-func AuditCursor(e AuditEvent) Cursor { return Cursor{Key: e.At.Unix(), ID: e.ID} }
-
 // AuditAccount is an API account offered by the audit log's account filter,
 // deleted ones included since their history stays.
 type AuditAccount struct {

@@ -115,9 +115,6 @@ func AccessSummary(k APIKey) string {
 // SecretsPerPage is how many keys one page of the API secrets page lists.
 const SecretsPerPage = 50
 
-// KeyCursor is where a key sits in lists sorted by id.
-func KeyCursor(k APIKey) Cursor { return Cursor{ID: k.ID} }
-
 // Resource is one resource of the catalog with the access levels it offers.
 type Resource struct {
 	Name   string

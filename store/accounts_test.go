@@ -348,7 +348,7 @@ func TestShipmentsArePagedByModeAndScoped(t *testing.T) {
 	}
 	add(keyport.ModeTest, 51)
 	add(keyport.ModeLive, 2)
-	p1, err := db.ListShipments(ctx, res.Account.ID, keyport.ModeTest, keyport.PageRequest{})
+	p1, err := db.ListShipments(ctx, res.Account.ID, keyport.ModeTest, PageRequest{})
 	if err != nil || len(p1.Items) != 50 || p1.Total != 51 || !p1.HasNext() || p1.HasPrev() {
 		t.Fatalf("page 1: %d of %d, %v", len(p1.Items), p1.Total, err)
 	}
@@ -360,7 +360,7 @@ func TestShipmentsArePagedByModeAndScoped(t *testing.T) {
 	if len(back.Items) != 50 || back.Items[0].ID != p1.Items[0].ID || back.HasPrev() {
 		t.Fatalf("back to page 1: %d items, prev %v", len(back.Items), back.HasPrev())
 	}
-	live, _ := db.ListShipments(ctx, res.Account.ID, keyport.ModeLive, keyport.PageRequest{})
+	live, _ := db.ListShipments(ctx, res.Account.ID, keyport.ModeLive, PageRequest{})
 	if live.Total != 2 || live.Items[0].Mode != keyport.ModeLive || live.Items[0].ServiceName != "Next Day" || live.Items[0].CourierName != "DPD" {
 		t.Fatalf("live: %+v", live)
 	}

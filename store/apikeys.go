@@ -207,11 +207,15 @@ func (db *DB) CurrentKeys(ctx context.Context, accountID int64, mode keyport.Mod
 		WHERE k.account_id = $1 AND k.mode = $2 AND k.revoked_at IS NULL ORDER BY k.id DESC`, accountID, mode)
 }
 
+// revokedCursor is where a revoked key sits in the list of revoked keys:
+// by revocation time, then id.
+func revokedCursor(k keyport.APIKey) Cursor { return Cursor{Key: k.RevokedAt.Unix(), ID: k.ID} }
+
 // RevokedKeys returns the page req asks for of the account's revoked keys of
 // a mode, newest revocation first.
-func (db *DB) RevokedKeys(ctx context.Context, accountID int64, mode keyport.Mode, req keyport.PageRequest, perPage int) (keyport.Page[keyport.APIKey], error) {
-	return keyport.LoadPage(req, perPage, true, keyport.RevokedCursor,
-		func(c keyport.Cursor, below bool, limit int) ([]keyport.APIKey, error) {
+func (db *DB) RevokedKeys(ctx context.Context, accountID int64, mode keyport.Mode, req PageRequest, perPage int) (Page[keyport.APIKey], error) {
+	return LoadPage(req, perPage, true, revokedCursor,
+		func(c Cursor, below bool, limit int) ([]keyport.APIKey, error) {
 			args := sqlArgs{accountID, mode}
 			cond, order := keyset(&args, "k.revoked_at", "k.id", c, below)
 			return db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
@@ -313,9 +317,9 @@ type ModeKeys struct {
 	// Current holds the keys that are not revoked (active and expired), newest first.
 	Current []keyport.APIKey
 	// Revoked holds one page of revoked keys, newest revocation first.
-	Revoked keyport.Page[keyport.APIKey]
+	Revoked Page[keyport.APIKey]
 	// RevokedRequest is the page of revoked keys asked for.
-	RevokedRequest keyport.PageRequest
+	RevokedRequest PageRequest
 	// RevokedTotal counts revoked keys up to keyport.RevokedCountLimit, so
 	// that the count costs the same however many there are.
 	RevokedTotal int
@@ -353,7 +357,7 @@ func (t KeysTab) Section(m keyport.Mode) ModeKeys {
 
 // KeysTab loads the Developer keys tab of the merchant's account, with the
 // given page of revoked keys for each mode.
-func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, livePage, testPage keyport.PageRequest) (KeysTab, error) {
+func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, livePage, testPage PageRequest) (KeysTab, error) {
 	var tab KeysTab
 	var err error
 	if tab.Account, err = db.AccountOf(ctx, merchantID, accountID); err != nil {
@@ -371,7 +375,7 @@ func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, livePage
 	return tab, err
 }
 
-func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, page keyport.PageRequest) (ModeKeys, error) {
+func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, page PageRequest) (ModeKeys, error) {
 	m := ModeKeys{Mode: mode, RevokedRequest: page}
 	var err error
 	if m.Slots, err = db.CapStatus(ctx, accountID, mode); err != nil {

@@ -183,7 +183,7 @@ func TestRevokeRecordsWhoAndWhenAndFreesTheSlot(t *testing.T) {
 	if _, err := db.RevokeKey(ctx, owner, res.Merchant.ID, res.Account.ID, a.Key.ID, ""); !errors.Is(err, keyport.ErrConflict) {
 		t.Fatalf("second revoke: %v", err)
 	}
-	revoked, err := db.RevokedKeys(ctx, res.Account.ID, keyport.ModeTest, keyport.PageRequest{}, 10)
+	revoked, err := db.RevokedKeys(ctx, res.Account.ID, keyport.ModeTest, PageRequest{}, 10)
 	if err != nil || revoked.HasNext() || len(revoked.Items) != 1 || revoked.Items[0].RevokeReason != "leaked" {
 		t.Fatalf("revoked list %v %v %v", revoked.Items, revoked.HasNext(), err)
 	}
@@ -228,15 +228,15 @@ func TestKeysTabPagesRevokedKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	first, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, keyport.PageRequest{}, keyport.PageRequest{})
+	first, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, PageRequest{}, PageRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, keyport.PageRequest{}, first.Test.Revoked.Next)
+	second, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, PageRequest{}, first.Test.Revoked.Next)
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, keyport.PageRequest{}, second.Test.Revoked.Prev)
+	back, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, PageRequest{}, second.Test.Revoked.Prev)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +272,7 @@ func TestKeysTabPagesRevokedKeys(t *testing.T) {
 			t.Fatalf("count up to %d = %d, %v", tc.upTo, n, err)
 		}
 	}
-	if _, err := db.KeysTab(ctx, res.Merchant.ID+1, res.Account.ID, keyport.PageRequest{}, keyport.PageRequest{}); !errors.Is(err, keyport.ErrNotFound) {
+	if _, err := db.KeysTab(ctx, res.Merchant.ID+1, res.Account.ID, PageRequest{}, PageRequest{}); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("another merchant's tab: %v", err)
 	}
 }

@@ -45,14 +45,14 @@ type AuditFilter struct {
 	// From and To are inclusive UTC days; zero means open-ended.
 	From, To time.Time
 	// Page is the page asked for; the log is sorted by time, then id.
-	Page keyport.PageRequest
+	Page PageRequest
 }
 
 // AuditPage is one page of audit events, newest first: Prev leads to newer
 // events, Next to older ones.
 type AuditPage struct {
 	Filter AuditFilter
-	keyport.Page[keyport.AuditEvent]
+	Page[keyport.AuditEvent]
 }
 
 func scanAuditEvent(row scanner) (keyport.AuditEvent, error) {
@@ -63,6 +63,9 @@ func scanAuditEvent(row scanner) (keyport.AuditEvent, error) {
 	e.At = unixTime(at)
 	return e, err
 }
+
+// auditCursor is where an event sits in the log: by time, then id.
+func auditCursor(e keyport.AuditEvent) Cursor { return Cursor{Key: e.At.Unix(), ID: e.ID} }
 
 // auditWhere is the WHERE clause (without the word) and its arguments for the
 // events a scope may see that the filter selects, cursor left out.
@@ -105,7 +108,7 @@ func escapeLike(s string) string { return likeEscaper.Replace(s) }
 
 // auditBatch returns up to limit events of the scope and filter beyond the
 // cursor c, nearest first: older ones when below is true, newer ones otherwise.
-func (db *DB) auditBatch(ctx context.Context, scope keyport.AuditScope, f AuditFilter, c keyport.Cursor, below bool, limit int) ([]keyport.AuditEvent, error) {
+func (db *DB) auditBatch(ctx context.Context, scope keyport.AuditScope, f AuditFilter, c Cursor, below bool, limit int) ([]keyport.AuditEvent, error) {
 	where, args := auditWhere(scope, f)
 	cond, order := keyset(&args, "e.at", "e.id", c, below)
 	rows, err := db.query(ctx, `SELECT `+auditColumns+auditFrom+` WHERE `+where+cond+order+` LIMIT `+args.add(limit), args...)
@@ -118,8 +121,8 @@ func (db *DB) auditBatch(ctx context.Context, scope keyport.AuditScope, f AuditF
 func (db *DB) AuditEvents(ctx context.Context, scope keyport.AuditScope, f AuditFilter) (AuditPage, error) {
 	out := AuditPage{Filter: f}
 	var err error
-	out.Page, err = keyport.LoadPage(f.Page, keyport.AuditPerPage, true, keyport.AuditCursor,
-		func(c keyport.Cursor, below bool, limit int) ([]keyport.AuditEvent, error) {
+	out.Page, err = LoadPage(f.Page, keyport.AuditPerPage, true, auditCursor,
+		func(c Cursor, below bool, limit int) ([]keyport.AuditEvent, error) {
 			return db.auditBatch(ctx, scope, f, c, below, limit)
 		})
 	return out, err
@@ -133,7 +136,7 @@ const auditExportBatch = 500
 // and holds no query open while fn runs, so a slow reader of the export
 // never keeps a read transaction open.
 func (db *DB) ExportAudit(ctx context.Context, scope keyport.AuditScope, f AuditFilter, fn func(keyport.AuditEvent) error) error {
-	var before keyport.Cursor
+	var before Cursor
 	for {
 		batch, err := db.auditBatch(ctx, scope, f, before, true, auditExportBatch)
 		if err != nil {
@@ -147,7 +150,7 @@ func (db *DB) ExportAudit(ctx context.Context, scope keyport.AuditScope, f Audit
 		if len(batch) < auditExportBatch {
 			return nil
 		}
-		before = keyport.AuditCursor(batch[len(batch)-1])
+		before = auditCursor(batch[len(batch)-1])
 	}
 }
 

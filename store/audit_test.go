@@ -310,7 +310,7 @@ func TestExportAuditReadsEveryMatchingEventAcrossBatches(t *testing.T) {
 	other := otherMerchant(t, db)
 	addEvents(t, db, res.Merchant.ID, 2*auditExportBatch+3)
 	addEvents(t, db, other.Merchant.ID, 5)
-	f := AuditFilter{Action: "test.even", Page: keyport.PageRequest{Cursor: keyport.Cursor{ID: 7}, Before: true}} // the cursor does not limit an export
+	f := AuditFilter{Action: "test.even", Page: PageRequest{Cursor: Cursor{ID: 7}, Before: true}} // the cursor does not limit an export
 	var got []string
 	err := db.ExportAudit(ctx, keyport.AuditScope{MerchantID: res.Merchant.ID}, f, func(e keyport.AuditEvent) error {
 		if e.MerchantID != res.Merchant.ID || e.Action != "test.even" {

@@ -15,14 +15,17 @@ type SecretsFilter struct {
 	Type      keyport.KeyType
 	Status    keyport.KeyStatus
 	// Page is the page asked for.
-	Page keyport.PageRequest
+	Page PageRequest
 }
 
 // SecretsPage is one page of a merchant's keys across its API accounts, newest first.
 type SecretsPage struct {
 	Filter SecretsFilter
-	keyport.Page[keyport.APIKey]
+	Page[keyport.APIKey]
 }
+
+// keyCursor is where a key sits in lists sorted by id.
+func keyCursor(k keyport.APIKey) Cursor { return Cursor{ID: k.ID} }
 
 // MerchantSecrets returns one page of the merchant's keys across its API
 // accounts that are not deleted, newest first, as the filter selects.
@@ -48,8 +51,8 @@ func (db *DB) MerchantSecrets(ctx context.Context, merchantID int64, f SecretsFi
 		where = append(where, "k.revoked_at IS NOT NULL")
 	}
 	var err error
-	out.Page, err = keyport.LoadPage(f.Page, keyport.SecretsPerPage, true, keyport.KeyCursor,
-		func(c keyport.Cursor, below bool, limit int) ([]keyport.APIKey, error) {
+	out.Page, err = LoadPage(f.Page, keyport.SecretsPerPage, true, keyCursor,
+		func(c Cursor, below bool, limit int) ([]keyport.APIKey, error) {
 			args := slices.Clip(args)
 			cond, order := keyset(&args, "", "k.id", c, below)
 			return db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id

@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"keyport"
+	"keyport/store"
 )
 
 // QueueView is the approval queue page's data.
 type QueueView struct {
-	Requests keyport.Page[keyport.RequestWithActivity]
+	Requests store.Page[keyport.RequestWithActivity]
 	// Total counts the matching requests up to keyport.QueueCountLimit.
 	Total  int
 	Filter string
@@ -27,12 +28,12 @@ func (q QueueView) TotalLabel() string {
 }
 
 // PageURL links to the page req of the queue with the same filter.
-func (q QueueView) PageURL(req keyport.PageRequest) string {
+func (q QueueView) PageURL(req store.PageRequest) string {
 	v := url.Values{}
 	if q.Filter != "open" {
 		v.Set("state", q.Filter)
 	}
-	if query := keyport.DefaultPageParams.Link(v, req); query != "" {
+	if query := DefaultPageParams.Link(v, req); query != "" {
 		return "/admin/requests?" + query
 	}
 	return "/admin/requests"

@@ -20,7 +20,7 @@ func (s *Server) requestQueue(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "Unknown state filter.")
 	}
 	page, total, err := s.db.ListRequests(c.Request().Context(), store.QueueFilter{States: filter.States,
-		Page: keyport.DefaultPageParams.Parse(c.QueryParams()), PerPage: queuePerPage})
+		Page: views.DefaultPageParams.Parse(c.QueryParams()), PerPage: queuePerPage})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"keyport"
 	"keyport/store"
+	"keyport/views"
 )
 
 // parseAuditFilter reads the audit log's query parameters: merchant ("platform"
@@ -53,7 +54,7 @@ func parseAuditFilter(q url.Values) (store.AuditFilter, error) {
 	if !f.From.IsZero() && !f.To.IsZero() && f.From.After(f.To) {
 		v.Add("to", "The end date must be on or after the start date.")
 	}
-	f.Page = keyport.DefaultPageParams.Parse(q)
+	f.Page = views.DefaultPageParams.Parse(q)
 	return f, v.OrNil()
 }
 

@@ -24,9 +24,9 @@ func TestParseAuditFilter(t *testing.T) {
 			store.AuditFilter{Actor: "Ada@", Action: "key.created", AccountID: 7, From: march(1), To: time.Date(2024, 3, 31, 0, 0, 0, 0, time.UTC)}, nil},
 		{"from=2024-03-02&to=2024-03-02", store.AuditFilter{From: march(2), To: march(2)}, nil},
 		{"merchant=platform", store.AuditFilter{Platform: true}, nil},
-		{"merchant=12&before=1700000000.40", store.AuditFilter{MerchantID: 12, Page: keyport.PageRequest{Cursor: keyport.Cursor{Key: 1700000000, ID: 40}, Before: true}}, nil},
-		{"after=1700000000.40", store.AuditFilter{Page: keyport.PageRequest{Cursor: keyport.Cursor{Key: 1700000000, ID: 40}}}, nil},
-		{"before=1.40&after=1.10", store.AuditFilter{Page: keyport.PageRequest{Cursor: keyport.Cursor{Key: 1, ID: 40}, Before: true}}, nil},
+		{"merchant=12&before=1700000000.40", store.AuditFilter{MerchantID: 12, Page: store.PageRequest{Cursor: store.Cursor{Key: 1700000000, ID: 40}, Before: true}}, nil},
+		{"after=1700000000.40", store.AuditFilter{Page: store.PageRequest{Cursor: store.Cursor{Key: 1700000000, ID: 40}}}, nil},
+		{"before=1.40&after=1.10", store.AuditFilter{Page: store.PageRequest{Cursor: store.Cursor{Key: 1, ID: 40}, Before: true}}, nil},
 		{"before=-3&after=x", store.AuditFilter{}, nil},
 		{"from=2024-03-05&to=2024-03-04", store.AuditFilter{From: march(5), To: march(4)}, map[string]string{"to": "on or after"}},
 		{"from=yesterday&to=2024-02-30", store.AuditFilter{}, map[string]string{"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}},
@@ -66,12 +66,12 @@ func TestParseAuditFilter(t *testing.T) {
 func TestAuditFilterQueryRoundTripsWithoutTheCursor(t *testing.T) {
 	f := store.AuditFilter{MerchantID: 3, AccountID: 9, Actor: "ada@acme.test", Action: "key.created",
 		From: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 3, 2, 0, 0, 0, 0, time.UTC),
-		Page: keyport.PageRequest{Cursor: keyport.Cursor{Key: 1700000000, ID: 77}, Before: true}}
+		Page: store.PageRequest{Cursor: store.Cursor{Key: 1700000000, ID: 77}, Before: true}}
 	back, err := parseAuditFilter(views.AuditQuery(f))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Page = keyport.PageRequest{}
+	f.Page = store.PageRequest{}
 	if back != f {
 		t.Fatalf("%+v came back as %+v", f, back)
 	}

@@ -20,7 +20,7 @@ func (s *Server) keysView(c echo.Context, tab store.KeysTab) views.KeysView {
 
 func (s *Server) loadKeysTab(c echo.Context) (store.KeysTab, error) {
 	return s.db.KeysTab(c.Request().Context(), currentUser(c).MerchantID, currentAccount(c).ID,
-		keyport.RevokedPageParams(keyport.ModeLive).Parse(c.QueryParams()), keyport.RevokedPageParams(keyport.ModeTest).Parse(c.QueryParams()))
+		views.RevokedPageParams(keyport.ModeLive).Parse(c.QueryParams()), views.RevokedPageParams(keyport.ModeTest).Parse(c.QueryParams()))
 }
 
 // keysPage serves GET /accounts/:id/keys.
