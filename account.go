@@ -87,9 +87,6 @@ func CheckDeleteConfirmation(accountName, typed string) string {
 // AccountRevokeReason is recorded on every key revoked because its API account was deleted.
 const AccountRevokeReason = "API account deleted"
 
-// ShipmentsPerPage is how many shipments one page of an account's Shipments lists.
-const ShipmentsPerPage = 50
-
 // Shipment is a parcel sent through a courier service of an API account.
 type Shipment struct {
 	ID             int64

@@ -215,12 +215,6 @@ func CheckKeyName(name string) string {
 	return ""
 }
 
-// RevokedPerPage is how many revoked keys one page of the Developer keys tab lists.
-const RevokedPerPage = 20
-
-// RevokedCountLimit is the most revoked keys the Developer keys tab counts exactly.
-const RevokedCountLimit = 10 * RevokedPerPage
-
 // GraceChoices are the periods a rolled key may keep working after its replacement is created.
 var GraceChoices = []struct {
 	Value, Label string

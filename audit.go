@@ -5,9 +5,6 @@ import (
 	"time"
 )
 
-// AuditPerPage is how many events one page of the audit log lists.
-const AuditPerPage = 50
-
 // AuditDateLayout is how the audit log's date filters are written: a UTC calendar day.
 const AuditDateLayout = "2006-01-02"
 

@@ -112,9 +112,6 @@ func AccessSummary(k APIKey) string {
 	return strconv.Itoa(len(k.Permissions)) + " permissions"
 }
 
-// SecretsPerPage is how many keys one page of the API secrets page lists.
-const SecretsPerPage = 50
-
 // Resource is one resource of the catalog with the access levels it offers.
 type Resource struct {
 	Name   string

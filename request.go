@@ -209,10 +209,6 @@ type RequestWithActivity struct {
 	Activity RequestActivity
 }
 
-// QueueCountLimit is the most requests the approval queue counts exactly, so
-// that counting costs the same however long the queue grows.
-const QueueCountLimit = 1000
-
 // ErrIllegalTransition refuses a request action its current state does not allow.
 var ErrIllegalTransition = ErrConflict
 

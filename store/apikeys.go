@@ -320,9 +320,11 @@ type ModeKeys struct {
 	Revoked Page[keyport.APIKey]
 	// RevokedRequest is the page of revoked keys asked for.
 	RevokedRequest PageRequest
-	// RevokedTotal counts revoked keys up to keyport.RevokedCountLimit, so
-	// that the count costs the same however many there are.
+	// RevokedTotal counts revoked keys up to RevokedCountLimit, so that the
+	// count costs the same however many there are.
 	RevokedTotal int
+	// RevokedCountLimit is how far the revoked keys were counted.
+	RevokedCountLimit int
 	// Requests holds the account's live key requests that are not issued yet (live mode only).
 	Requests []keyport.LiveKeyRequest
 	// Slots is the mode's use of the token cap.
@@ -332,10 +334,11 @@ type ModeKeys struct {
 // AtCap reports whether no new key of this mode may be created or requested.
 func (m ModeKeys) AtCap() bool { return m.Slots.Full() }
 
-// RevokedCount is the number of revoked keys for people: "37", or "200+" past the limit.
+// RevokedCount is the number of revoked keys for people: "37", or "200+" at
+// a count limit of 200.
 func (m ModeKeys) RevokedCount() string {
-	if m.RevokedTotal >= keyport.RevokedCountLimit {
-		return strconv.Itoa(keyport.RevokedCountLimit) + "+"
+	if m.RevokedTotal >= m.RevokedCountLimit {
+		return strconv.Itoa(m.RevokedCountLimit) + "+"
 	}
 	return strconv.Itoa(m.RevokedTotal)
 }
@@ -355,18 +358,28 @@ func (t KeysTab) Section(m keyport.Mode) ModeKeys {
 	return t.Test
 }
 
+// KeysTabRequest asks for the Developer keys tab: the page of revoked keys
+// of each mode, how long such a page is, and how far to count them.
+type KeysTabRequest struct {
+	Live, Test PageRequest
+	// PerPage is how many revoked keys one page lists.
+	PerPage int
+	// CountLimit is the most revoked keys of a mode counted exactly.
+	CountLimit int
+}
+
 // KeysTab loads the Developer keys tab of the merchant's account, with the
-// given page of revoked keys for each mode.
-func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, livePage, testPage PageRequest) (KeysTab, error) {
+// page of revoked keys req asks for in each mode.
+func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, req KeysTabRequest) (KeysTab, error) {
 	var tab KeysTab
 	var err error
 	if tab.Account, err = db.AccountOf(ctx, merchantID, accountID); err != nil {
 		return tab, err
 	}
-	if tab.Live, err = db.modeKeys(ctx, accountID, keyport.ModeLive, livePage); err != nil {
+	if tab.Live, err = db.modeKeys(ctx, accountID, keyport.ModeLive, req.Live, req); err != nil {
 		return tab, err
 	}
-	if tab.Test, err = db.modeKeys(ctx, accountID, keyport.ModeTest, testPage); err != nil {
+	if tab.Test, err = db.modeKeys(ctx, accountID, keyport.ModeTest, req.Test, req); err != nil {
 		return tab, err
 	}
 	rows, err := db.query(ctx, `SELECT `+requestColumns+requestFrom+`
@@ -375,8 +388,8 @@ func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, livePage
 	return tab, err
 }
 
-func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, page PageRequest) (ModeKeys, error) {
-	m := ModeKeys{Mode: mode, RevokedRequest: page}
+func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, page PageRequest, req KeysTabRequest) (ModeKeys, error) {
+	m := ModeKeys{Mode: mode, RevokedRequest: page, RevokedCountLimit: req.CountLimit}
 	var err error
 	if m.Slots, err = db.CapStatus(ctx, accountID, mode); err != nil {
 		return m, err
@@ -384,10 +397,10 @@ func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, 
 	if m.Current, err = db.CurrentKeys(ctx, accountID, mode); err != nil {
 		return m, err
 	}
-	if m.RevokedTotal, err = db.CountRevokedKeys(ctx, accountID, mode, keyport.RevokedCountLimit); err != nil {
+	if m.RevokedTotal, err = db.CountRevokedKeys(ctx, accountID, mode, req.CountLimit); err != nil {
 		return m, err
 	}
-	m.Revoked, err = db.RevokedKeys(ctx, accountID, mode, page, keyport.RevokedPerPage)
+	m.Revoked, err = db.RevokedKeys(ctx, accountID, mode, page, req.PerPage)
 	return m, err
 }
 

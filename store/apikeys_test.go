@@ -219,7 +219,11 @@ func TestKeysTabPagesRevokedKeys(t *testing.T) {
 	db := openTestDB(t)
 	ctx := context.Background()
 	res := signedUp(t, db)
-	for i := 0; i < keyport.RevokedPerPage+3; i++ {
+	const perPage = 20
+	tabOf := func(test PageRequest) KeysTabRequest {
+		return KeysTabRequest{Test: test, PerPage: perPage, CountLimit: 10 * perPage}
+	}
+	for i := 0; i < perPage+3; i++ {
 		k, err := db.CreateKey(ctx, keyport.SystemActor, newKey(res, keyport.ModeTest, "k"))
 		if err != nil {
 			t.Fatal(err)
@@ -228,15 +232,15 @@ func TestKeysTabPagesRevokedKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	first, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, PageRequest{}, PageRequest{})
+	first, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, tabOf(PageRequest{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, PageRequest{}, first.Test.Revoked.Next)
+	second, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, tabOf(first.Test.Revoked.Next))
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, PageRequest{}, second.Test.Revoked.Prev)
+	back, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, tabOf(second.Test.Revoked.Prev))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,14 +251,14 @@ func TestKeysTabPagesRevokedKeys(t *testing.T) {
 		prev, next    bool
 		wantFirstSeen bool
 	}{
-		{"first", first, keyport.RevokedPerPage, false, true, true},
+		{"first", first, perPage, false, true, true},
 		{"second", second, 3, true, false, false},
-		{"back", back, keyport.RevokedPerPage, false, true, true},
+		{"back", back, perPage, false, true, true},
 	}
 	for _, tc := range cases {
 		m := tc.tab.Test
 		if len(m.Revoked.Items) != tc.wantLen || m.Revoked.HasPrev() != tc.prev || m.Revoked.HasNext() != tc.next ||
-			m.RevokedTotal != keyport.RevokedPerPage+3 {
+			m.RevokedTotal != perPage+3 {
 			t.Fatalf("%s: %d keys of %d, prev %v, next %v", tc.name, len(m.Revoked.Items), m.RevokedTotal, m.Revoked.HasPrev(), m.Revoked.HasNext())
 		}
 		if (m.Revoked.Items[0].ID == first.Test.Revoked.Items[0].ID) != tc.wantFirstSeen {
@@ -264,15 +268,20 @@ func TestKeysTabPagesRevokedKeys(t *testing.T) {
 			t.Fatalf("live %d, cap %d", len(tc.tab.Live.Revoked.Items), m.Slots.Cap)
 		}
 	}
-	if last := second.Test.Revoked.Items; last[0].ID >= first.Test.Revoked.Items[keyport.RevokedPerPage-1].ID {
+	if last := second.Test.Revoked.Items; last[0].ID >= first.Test.Revoked.Items[perPage-1].ID {
 		t.Fatal("the second page does not continue the first")
 	}
-	for _, tc := range []struct{ upTo, want int }{{3, 3}, {keyport.RevokedPerPage + 3, keyport.RevokedPerPage + 3}, {1000, keyport.RevokedPerPage + 3}} {
+	for _, tc := range []struct{ upTo, want int }{{3, 3}, {perPage + 3, perPage + 3}, {1000, perPage + 3}} {
 		if n, err := db.CountRevokedKeys(ctx, res.Account.ID, keyport.ModeTest, tc.upTo); err != nil || n != tc.want {
 			t.Fatalf("count up to %d = %d, %v", tc.upTo, n, err)
 		}
 	}
-	if _, err := db.KeysTab(ctx, res.Merchant.ID+1, res.Account.ID, PageRequest{}, PageRequest{}); !errors.Is(err, keyport.ErrNotFound) {
+	capped, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, KeysTabRequest{PerPage: perPage, CountLimit: 5})
+	if err != nil || capped.Test.RevokedTotal != 5 || capped.Test.RevokedCount() != "5+" || first.Test.RevokedCount() != "23" {
+		t.Fatalf("counted up to 5: %d (%q), up to %d: %q, %v", capped.Test.RevokedTotal, capped.Test.RevokedCount(),
+			10*perPage, first.Test.RevokedCount(), err)
+	}
+	if _, err := db.KeysTab(ctx, res.Merchant.ID+1, res.Account.ID, tabOf(PageRequest{})); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("another merchant's tab: %v", err)
 	}
 }
@@ -302,13 +311,13 @@ func TestModeKeysPages(t *testing.T) {
 		label string
 	}{
 		{0, "0"},
-		{keyport.RevokedPerPage, "20"},
-		{keyport.RevokedPerPage + 1, "21"},
-		{keyport.RevokedCountLimit - 1, "199"},
-		{keyport.RevokedCountLimit, "200+"},
+		{20, "20"},
+		{21, "21"},
+		{199, "199"},
+		{200, "200+"},
 	}
 	for _, tc := range pages {
-		m := ModeKeys{RevokedTotal: tc.total}
+		m := ModeKeys{RevokedTotal: tc.total, RevokedCountLimit: 200}
 		if m.RevokedCount() != tc.label {
 			t.Errorf("total %d: %q", tc.total, m.RevokedCount())
 		}

@@ -115,13 +115,13 @@ func (db *DB) auditBatch(ctx context.Context, scope keyport.AuditScope, f AuditF
 	return collect(rows, err, scanAuditEvent)
 }
 
-// AuditEvents returns one page of the events the scope may see that the
+// AuditEvents returns one page of perPage events the scope may see that the
 // filter selects, newest first: the first page, or the page before or after
 // the filter's cursor.
-func (db *DB) AuditEvents(ctx context.Context, scope keyport.AuditScope, f AuditFilter) (AuditPage, error) {
+func (db *DB) AuditEvents(ctx context.Context, scope keyport.AuditScope, f AuditFilter, perPage int) (AuditPage, error) {
 	out := AuditPage{Filter: f}
 	var err error
-	out.Page, err = LoadPage(f.Page, keyport.AuditPerPage, true, auditCursor,
+	out.Page, err = LoadPage(f.Page, perPage, true, auditCursor,
 		func(c Cursor, below bool, limit int) ([]keyport.AuditEvent, error) {
 			return db.auditBatch(ctx, scope, f, c, below, limit)
 		})

@@ -173,7 +173,7 @@ func TestAuditEventsScopesAndFilters(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			page, err := db.AuditEvents(ctx, tt.scope, tt.filter)
+			page, err := db.AuditEvents(ctx, tt.scope, tt.filter, 50)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -191,7 +191,7 @@ func TestAuditEventsScopesAndFilters(t *testing.T) {
 		})
 	}
 
-	every, err := db.AuditEvents(ctx, all, AuditFilter{})
+	every, err := db.AuditEvents(ctx, all, AuditFilter{}, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,33 +264,33 @@ func TestAuditEventsPageWithCursorsBothWays(t *testing.T) {
 	scope := keyport.AuditScope{MerchantID: res.Merchant.ID}
 	f := AuditFilter{Action: "test.odd"} // 120 events: 239, 237, ..., 1
 
-	p1, err := db.AuditEvents(ctx, scope, f)
+	p1, err := db.AuditEvents(ctx, scope, f, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p1.Items) != keyport.AuditPerPage || p1.Items[0].Detail != "239" || p1.HasPrev() || !p1.HasNext() {
+	if len(p1.Items) != 50 || p1.Items[0].Detail != "239" || p1.HasPrev() || !p1.HasNext() {
 		t.Fatalf("first page: %d events from %s, newer %v, older %v", len(p1.Items), p1.Items[0].Detail, p1.HasPrev(), p1.HasNext())
 	}
 	f2 := f
 	f2.Page = p1.Next
-	p2, _ := db.AuditEvents(ctx, scope, f2)
+	p2, _ := db.AuditEvents(ctx, scope, f2, 50)
 	if len(p2.Items) != 50 || p2.Items[0].Detail != "139" || !p2.HasPrev() || !p2.HasNext() {
 		t.Fatalf("second page: %d events from %s", len(p2.Items), p2.Items[0].Detail)
 	}
 	f3 := f
 	f3.Page = p2.Next
-	p3, _ := db.AuditEvents(ctx, scope, f3)
+	p3, _ := db.AuditEvents(ctx, scope, f3, 50)
 	if len(p3.Items) != 20 || p3.Items[19].Detail != "1" || !p3.HasPrev() || p3.HasNext() {
 		t.Fatalf("last page: %d events, newer %v, older %v", len(p3.Items), p3.HasPrev(), p3.HasNext())
 	}
 	back := f
 	back.Page = p3.Prev
-	prev, _ := db.AuditEvents(ctx, scope, back)
+	prev, _ := db.AuditEvents(ctx, scope, back, 50)
 	if details(prev.Items) != details(p2.Items) || !prev.HasPrev() || !prev.HasNext() {
 		t.Fatalf("previous of the last page:\n%s\nwant\n%s", details(prev.Items), details(p2.Items))
 	}
 	back.Page = p2.Prev
-	prev, _ = db.AuditEvents(ctx, scope, back)
+	prev, _ = db.AuditEvents(ctx, scope, back, 50)
 	if details(prev.Items) != details(p1.Items) || prev.HasPrev() || !prev.HasNext() {
 		t.Fatal("previous of the second page is not the first")
 	}

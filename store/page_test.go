@@ -112,3 +112,15 @@ func TestLoadPageBeyondTheEndLeadsBack(t *testing.T) {
 		t.Fatalf("%+v %v", p, err)
 	}
 }
+
+func TestLoadPageRefusesAnEmptyPageSize(t *testing.T) {
+	fetch := func(Cursor, bool, int) ([]int64, error) {
+		t.Fatal("fetched rows for a page of no rows")
+		return nil, nil
+	}
+	for _, perPage := range []int{0, -1} {
+		if _, err := LoadPage(PageRequest{}, perPage, true, func(id int64) Cursor { return Cursor{ID: id} }, fetch); err == nil {
+			t.Errorf("%d rows per page: no error", perPage)
+		}
+	}
+}

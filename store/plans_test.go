@@ -101,26 +101,26 @@ func TestListQueriesReadOnlyOnePageThroughAnIndex(t *testing.T) {
 	audit := func(scope keyport.AuditScope, f AuditFilter) func(PageRequest) error {
 		return func(req PageRequest) error {
 			f.Page = req
-			_, err := db.AuditEvents(ctx, scope, f)
+			_, err := db.AuditEvents(ctx, scope, f, 50)
 			return err
 		}
 	}
 	secrets := func(f SecretsFilter) func(PageRequest) error {
 		return func(req PageRequest) error {
-			f.Page = req
+			f.Page, f.PerPage = req, 50
 			_, err := db.MerchantSecrets(ctx, res.Merchant.ID, f)
 			return err
 		}
 	}
 	queue := func(states ...keyport.RequestState) func(PageRequest) error {
 		return func(req PageRequest) error {
-			_, _, err := db.ListRequests(ctx, QueueFilter{States: states, Page: req})
+			_, _, err := db.ListRequests(ctx, QueueFilter{States: states, Page: req, PerPage: 50, CountLimit: 1000})
 			return err
 		}
 	}
 	shipments := func(mode keyport.Mode) func(PageRequest) error {
 		return func(req PageRequest) error {
-			_, err := db.ListShipments(ctx, res.Account.ID, mode, req)
+			_, err := db.ListShipments(ctx, res.Account.ID, mode, req, 50)
 			return err
 		}
 	}
@@ -151,7 +151,7 @@ func TestListQueriesReadOnlyOnePageThroughAnIndex(t *testing.T) {
 		{"expired secrets", secrets(SecretsFilter{Status: keyport.KeyExpired})},
 		{"revoked secrets", secrets(SecretsFilter{Status: keyport.KeyRevoked})},
 		{"keys tab", func(req PageRequest) error {
-			_, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, req, req)
+			_, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, KeysTabRequest{Live: req, Test: req, PerPage: 20, CountLimit: 200})
 			return err
 		}},
 		{"open queue", queue()},

@@ -12,9 +12,12 @@ import (
 // QueueFilter selects requests in the approval queue.
 type QueueFilter struct {
 	// States to show; empty means pending and needs_info.
-	States  []keyport.RequestState
-	Page    PageRequest
+	States []keyport.RequestState
+	Page   PageRequest
+	// PerPage is how many requests one page lists.
 	PerPage int
+	// CountLimit is the most matching requests counted exactly.
+	CountLimit int
 }
 
 // requestStates are every state of a live key request.
@@ -55,18 +58,15 @@ func queueCursor(r keyport.RequestWithActivity) Cursor {
 
 // ListRequests returns the page f asks for of live key requests in the given
 // states, oldest first, with the merchant's activity, and how many match,
-// counted up to keyport.QueueCountLimit.
+// counted up to f.CountLimit.
 func (db *DB) ListRequests(ctx context.Context, f QueueFilter) (Page[keyport.RequestWithActivity], int, error) {
 	where, err := queueWhere(f.States)
 	if err != nil {
 		return Page[keyport.RequestWithActivity]{}, 0, err
 	}
-	if f.PerPage <= 0 {
-		f.PerPage = 50
-	}
 	var total int
 	if err := db.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM live_key_requests r WHERE `+where+` LIMIT $1) AS q`,
-		keyport.QueueCountLimit).Scan(&total); err != nil {
+		f.CountLimit).Scan(&total); err != nil {
 		return Page[keyport.RequestWithActivity]{}, 0, err
 	}
 	from := requestFrom

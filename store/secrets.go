@@ -16,6 +16,8 @@ type SecretsFilter struct {
 	Status    keyport.KeyStatus
 	// Page is the page asked for.
 	Page PageRequest
+	// PerPage is how many keys one page lists.
+	PerPage int
 }
 
 // SecretsPage is one page of a merchant's keys across its API accounts, newest first.
@@ -51,7 +53,7 @@ func (db *DB) MerchantSecrets(ctx context.Context, merchantID int64, f SecretsFi
 		where = append(where, "k.revoked_at IS NOT NULL")
 	}
 	var err error
-	out.Page, err = LoadPage(f.Page, keyport.SecretsPerPage, true, keyCursor,
+	out.Page, err = LoadPage(f.Page, f.PerPage, true, keyCursor,
 		func(c Cursor, below bool, limit int) ([]keyport.APIKey, error) {
 			args := slices.Clip(args)
 			cond, order := keyset(&args, "", "k.id", c, below)

@@ -40,15 +40,16 @@ type ShipmentPage struct {
 // shipmentCursor is where a shipment sits in the list: by id.
 func shipmentCursor(s keyport.Shipment) Cursor { return Cursor{ID: s.ID} }
 
-// ListShipments returns the page req asks for of the account's shipments of a mode, newest first.
-func (db *DB) ListShipments(ctx context.Context, accountID int64, mode keyport.Mode, req PageRequest) (ShipmentPage, error) {
+// ListShipments returns the page req asks for, perPage long, of the account's
+// shipments of a mode, newest first.
+func (db *DB) ListShipments(ctx context.Context, accountID int64, mode keyport.Mode, req PageRequest, perPage int) (ShipmentPage, error) {
 	p := ShipmentPage{Mode: mode}
 	if err := db.queryRow(ctx, `SELECT CASE $1 WHEN 'live' THEN live_shipments ELSE test_shipments END FROM api_accounts WHERE id = $2`,
 		mode, accountID).Scan(&p.Total); err != nil {
 		return p, err
 	}
 	var err error
-	p.Page, err = LoadPage(req, keyport.ShipmentsPerPage, true, shipmentCursor,
+	p.Page, err = LoadPage(req, perPage, true, shipmentCursor,
 		func(c Cursor, below bool, limit int) ([]keyport.Shipment, error) {
 			args := sqlArgs{accountID, mode}
 			cond, order := keyset(&args, "", "s.id", c, below)

@@ -48,3 +48,24 @@ func (p PageParams) Link(q url.Values, req store.PageRequest) string {
 func RevokedPageParams(m keyport.Mode) PageParams {
 	return PageParams{Before: string(m) + "_before", After: string(m) + "_after"}
 }
+
+// The page sizes of the lists the pages show, and how far their totals are
+// counted. Store's list queries take them as parameters.
+const (
+	// AuditPerPage is how many events one page of the audit log lists.
+	AuditPerPage = 50
+	// SecretsPerPage is how many keys one page of the API secrets page lists.
+	SecretsPerPage = 50
+	// ShipmentsPerPage is how many shipments one page of an account's Shipments lists.
+	ShipmentsPerPage = 50
+	// RevokedPerPage is how many revoked keys one page of the Developer keys tab lists.
+	RevokedPerPage = 20
+	// RevokedCountLimit is the most revoked keys the Developer keys tab counts exactly.
+	RevokedCountLimit = 10 * RevokedPerPage
+	// QueuePerPage is how many requests one page of the approval queue lists.
+	QueuePerPage = 50
+	// QueueCountLimit is the most requests the approval queue and the
+	// navigation badge count exactly, so that counting costs the same however
+	// long the queue grows.
+	QueueCountLimit = 1000
+)

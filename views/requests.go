@@ -13,7 +13,7 @@ import (
 // QueueView is the approval queue page's data.
 type QueueView struct {
 	Requests store.Page[keyport.RequestWithActivity]
-	// Total counts the matching requests up to keyport.QueueCountLimit.
+	// Total counts the matching requests up to QueueCountLimit.
 	Total  int
 	Filter string
 	Now    time.Time
@@ -21,8 +21,8 @@ type QueueView struct {
 
 // TotalLabel is the number of matching requests for people: "51 requests", or "1000+ requests" past the limit.
 func (q QueueView) TotalLabel() string {
-	if q.Total >= keyport.QueueCountLimit {
-		return strconv.Itoa(keyport.QueueCountLimit) + "+ requests"
+	if q.Total >= QueueCountLimit {
+		return strconv.Itoa(QueueCountLimit) + "+ requests"
 	}
 	return plural(q.Total, "request")
 }

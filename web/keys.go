@@ -19,8 +19,13 @@ func (s *Server) keysView(c echo.Context, tab store.KeysTab) views.KeysView {
 }
 
 func (s *Server) loadKeysTab(c echo.Context) (store.KeysTab, error) {
-	return s.db.KeysTab(c.Request().Context(), currentUser(c).MerchantID, currentAccount(c).ID,
-		views.RevokedPageParams(keyport.ModeLive).Parse(c.QueryParams()), views.RevokedPageParams(keyport.ModeTest).Parse(c.QueryParams()))
+	q := c.QueryParams()
+	return s.db.KeysTab(c.Request().Context(), currentUser(c).MerchantID, currentAccount(c).ID, store.KeysTabRequest{
+		Live:       views.RevokedPageParams(keyport.ModeLive).Parse(q),
+		Test:       views.RevokedPageParams(keyport.ModeTest).Parse(q),
+		PerPage:    views.RevokedPerPage,
+		CountLimit: views.RevokedCountLimit,
+	})
 }
 
 // keysPage serves GET /accounts/:id/keys.

@@ -16,7 +16,7 @@ import (
 
 // secretsFilter reads the API secrets page's filter; unknown values select everything.
 func secretsFilter(c echo.Context) store.SecretsFilter {
-	f := store.SecretsFilter{Page: views.DefaultPageParams.Parse(c.QueryParams())}
+	f := store.SecretsFilter{Page: views.DefaultPageParams.Parse(c.QueryParams()), PerPage: views.SecretsPerPage}
 	if id, err := strconv.ParseInt(c.QueryParam("account"), 10, 64); err == nil && id > 0 {
 		f.AccountID = id
 	}
