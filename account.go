@@ -87,9 +87,6 @@ func CheckDeleteConfirmation(accountName, typed string) string {
 // AccountRevokeReason is recorded on every key revoked because its API account was deleted.
 const AccountRevokeReason = "API account deleted"
 
-// ShipmentsPerPage is how many shipments one page of an account's Shipments lists.
-const ShipmentsPerPage = 50
-
 // Shipment is a parcel sent through a courier service of an API account.
 type Shipment struct {
 	ID             int64
@@ -137,17 +134,6 @@ func ShipmentStatusLabel(status string) string {
 	}
 	return status
 }
-
-// ShipmentPage is one page of an account's shipments of a mode, newest first.
-type ShipmentPage struct {
-	Mode Mode
-	// Total is the account's number of shipments of the mode, kept as a counter.
-	Total int
-	Page[Shipment]
-}
-
-// ShipmentCursor is where a shipment sits in the list: by id.
-func ShipmentCursor(s Shipment) Cursor { return Cursor{ID: s.ID} }
 
 // NewTrackingNumber returns a fresh tracking number: "KP" and 16 random digits.
 func NewTrackingNumber() (string, error) {

@@ -215,66 +215,6 @@ func CheckKeyName(name string) string {
 	return ""
 }
 
-// RevokedPerPage is how many revoked keys one page of the Developer keys tab lists.
-const RevokedPerPage = 20
-
-// ModeKeys is one mode's keys of an API account as the Developer keys tab shows them.
-type ModeKeys struct {
-	Mode Mode
-	// Current holds the keys that are not revoked (active and expired), newest first.
-	Current []APIKey
-	// Revoked holds one page of revoked keys, newest revocation first.
-	Revoked Page[APIKey]
-	// RevokedRequest is the page of revoked keys asked for.
-	RevokedRequest PageRequest
-	// RevokedTotal counts revoked keys up to RevokedCountLimit, so that the
-	// count costs the same however many there are.
-	RevokedTotal int
-	// Requests holds the account's live key requests that are not issued yet (live mode only).
-	Requests []LiveKeyRequest
-	// Slots is the mode's use of the token cap.
-	Slots CapStatus
-}
-
-// AtCap reports whether no new key of this mode may be created or requested.
-func (m ModeKeys) AtCap() bool { return m.Slots.Full() }
-
-// RevokedCountLimit is the most revoked keys the Developer keys tab counts exactly.
-const RevokedCountLimit = 10 * RevokedPerPage
-
-// RevokedCount is the number of revoked keys for people: "37", or "200+" past the limit.
-func (m ModeKeys) RevokedCount() string {
-	if m.RevokedTotal >= RevokedCountLimit {
-		return strconv.Itoa(RevokedCountLimit) + "+"
-	}
-	return strconv.Itoa(m.RevokedTotal)
-}
-
-// RevokedCursor is where a revoked key sits in the list of revoked keys:
-// by revocation time, then id.
-func RevokedCursor(k APIKey) Cursor { return Cursor{Key: k.RevokedAt.Unix(), ID: k.ID} }
-
-// RevokedPageParams are the query parameters that carry the Developer keys
-// tab's page of revoked keys of a mode, one pair per section.
-func RevokedPageParams(m Mode) PageParams {
-	return PageParams{Before: string(m) + "_before", After: string(m) + "_after"}
-}
-
-// KeysTab is everything the Developer keys tab of one API account shows.
-type KeysTab struct {
-	Account APIAccount
-	Live    ModeKeys
-	Test    ModeKeys
-}
-
-// Section returns the keys of one mode.
-func (t KeysTab) Section(m Mode) ModeKeys {
-	if m == ModeLive {
-		return t.Live
-	}
-	return t.Test
-}
-
 // GraceChoices are the periods a rolled key may keep working after its replacement is created.
 var GraceChoices = []struct {
 	Value, Label string

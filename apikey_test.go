@@ -77,9 +77,6 @@ func TestCapStatusCheck(t *testing.T) {
 		if got := tc.st.Full(); got != tc.full {
 			t.Errorf("%s: full %v, want %v", tc.name, got, tc.full)
 		}
-		if got := (ModeKeys{Slots: tc.st}).AtCap(); got != tc.full {
-			t.Errorf("%s: ModeKeys.AtCap %v, want %v", tc.name, got, tc.full)
-		}
 		err := tc.st.Check()
 		var ce *CapError
 		if tc.full != errors.As(err, &ce) || (tc.full && (ce.Cap != tc.st.Cap || ce.Mode != tc.st.Mode)) {
@@ -113,25 +110,6 @@ func TestNewKeyDefaultsAndSlots(t *testing.T) {
 	}
 	if k := (LiveKeyRequest{}).AsKey(); k.Type != KeySecret || k.Access != AccessFull {
 		t.Errorf("request without type: %s/%s", k.Type, k.Access)
-	}
-}
-
-func TestModeKeysPages(t *testing.T) {
-	pages := []struct {
-		total int
-		label string
-	}{
-		{0, "0"},
-		{RevokedPerPage, "20"},
-		{RevokedPerPage + 1, "21"},
-		{RevokedCountLimit - 1, "199"},
-		{RevokedCountLimit, "200+"},
-	}
-	for _, tc := range pages {
-		m := ModeKeys{RevokedTotal: tc.total}
-		if m.RevokedCount() != tc.label {
-			t.Errorf("total %d: %q", tc.total, m.RevokedCount())
-		}
 	}
 }
 

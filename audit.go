@@ -5,9 +5,6 @@ import (
 	"time"
 )
 
-// AuditPerPage is how many events one page of the audit log lists.
-const AuditPerPage = 50
-
 // AuditDateLayout is how the audit log's date filters are written: a UTC calendar day.
 const AuditDateLayout = "2006-01-02"
 
@@ -45,36 +42,6 @@ func AuditScopeOf(u *User) AuditScope {
 	}
 	return AuditScope{MerchantID: u.MerchantID}
 }
-
-// AuditFilter selects audit events; zero fields select everything. Outside an
-// admin's scope the merchant fields are ignored: the scope decides the merchant.
-type AuditFilter struct {
-	// MerchantID limits an admin's view to one merchant.
-	MerchantID int64
-	// Platform limits an admin's view to events that belong to no merchant.
-	Platform bool
-	// AccountID selects events about the API account and about its keys,
-	// registered auths and live key requests.
-	AccountID int64
-	// Actor selects actors whose label starts with it, ignoring case.
-	Actor string
-	// Action selects one action exactly, such as "key.created".
-	Action string
-	// From and To are inclusive UTC days; zero means open-ended.
-	From, To time.Time
-	// Page is the page asked for; the log is sorted by time, then id.
-	Page PageRequest
-}
-
-// AuditPage is one page of audit events, newest first: Prev leads to newer
-// events, Next to older ones.
-type AuditPage struct {
-	Filter AuditFilter
-	Page[AuditEvent]
-}
-
-// AuditCursor is where an event sits in the log: by time, then id.
-func AuditCursor(e AuditEvent) Cursor { return Cursor{Key: e.At.Unix(), ID: e.ID} }
 
 // AuditAccount is an API account offered by the audit log's account filter,
 // deleted ones included since their history stays.

@@ -112,28 +112,6 @@ func AccessSummary(k APIKey) string {
 	return strconv.Itoa(len(k.Permissions)) + " permissions"
 }
 
-// SecretsPerPage is how many keys one page of the API secrets page lists.
-const SecretsPerPage = 50
-
-// SecretsFilter selects keys on the API secrets page; zero fields select everything.
-type SecretsFilter struct {
-	AccountID int64
-	Mode      Mode
-	Type      KeyType
-	Status    KeyStatus
-	// Page is the page asked for.
-	Page PageRequest
-}
-
-// SecretsPage is one page of a merchant's keys across its API accounts, newest first.
-type SecretsPage struct {
-	Filter SecretsFilter
-	Page[APIKey]
-}
-
-// KeyCursor is where a key sits in lists sorted by id.
-func KeyCursor(k APIKey) Cursor { return Cursor{ID: k.ID} }
-
 // Resource is one resource of the catalog with the access levels it offers.
 type Resource struct {
 	Name   string

@@ -209,13 +209,6 @@ type RequestWithActivity struct {
 	Activity RequestActivity
 }
 
-// QueueCursor is where a request sits in the approval queue: by creation time, then id.
-func QueueCursor(r RequestWithActivity) Cursor { return Cursor{Key: r.CreatedAt.Unix(), ID: r.ID} }
-
-// QueueCountLimit is the most requests the approval queue counts exactly, so
-// that counting costs the same however long the queue grows.
-const QueueCountLimit = 1000
-
 // ErrIllegalTransition refuses a request action its current state does not allow.
 var ErrIllegalTransition = ErrConflict
 

@@ -348,19 +348,19 @@ func TestShipmentsArePagedByModeAndScoped(t *testing.T) {
 	}
 	add(keyport.ModeTest, 51)
 	add(keyport.ModeLive, 2)
-	p1, err := db.ListShipments(ctx, res.Account.ID, keyport.ModeTest, keyport.PageRequest{})
+	p1, err := db.ListShipments(ctx, res.Account.ID, keyport.ModeTest, PageRequest{}, 50)
 	if err != nil || len(p1.Items) != 50 || p1.Total != 51 || !p1.HasNext() || p1.HasPrev() {
 		t.Fatalf("page 1: %d of %d, %v", len(p1.Items), p1.Total, err)
 	}
-	p2, _ := db.ListShipments(ctx, res.Account.ID, keyport.ModeTest, p1.Next)
+	p2, _ := db.ListShipments(ctx, res.Account.ID, keyport.ModeTest, p1.Next, 50)
 	if len(p2.Items) != 1 || p2.Items[0].ID >= p1.Items[49].ID || p2.HasNext() || !p2.HasPrev() {
 		t.Fatalf("last page: %+v", p2)
 	}
-	back, _ := db.ListShipments(ctx, res.Account.ID, keyport.ModeTest, p2.Prev)
+	back, _ := db.ListShipments(ctx, res.Account.ID, keyport.ModeTest, p2.Prev, 50)
 	if len(back.Items) != 50 || back.Items[0].ID != p1.Items[0].ID || back.HasPrev() {
 		t.Fatalf("back to page 1: %d items, prev %v", len(back.Items), back.HasPrev())
 	}
-	live, _ := db.ListShipments(ctx, res.Account.ID, keyport.ModeLive, keyport.PageRequest{})
+	live, _ := db.ListShipments(ctx, res.Account.ID, keyport.ModeLive, PageRequest{}, 50)
 	if live.Total != 2 || live.Items[0].Mode != keyport.ModeLive || live.Items[0].ServiceName != "Next Day" || live.Items[0].CourierName != "DPD" {
 		t.Fatalf("live: %+v", live)
 	}
@@ -404,15 +404,15 @@ func TestMerchantSecretsPagesFiltersAndHidesDeletedAccounts(t *testing.T) {
 	if _, err := db.DeleteAccount(ctx, keyport.SystemActor, res.Merchant.ID, gone.Account.ID); err != nil {
 		t.Fatal(err)
 	}
-	p1, err := db.MerchantSecrets(ctx, res.Merchant.ID, keyport.SecretsFilter{})
+	p1, err := db.MerchantSecrets(ctx, res.Merchant.ID, SecretsFilter{PerPage: 50})
 	if err != nil || len(p1.Items) != 50 || !p1.HasNext() {
 		t.Fatalf("page 1: %d keys, more %v, %v", len(p1.Items), p1.HasNext(), err)
 	}
-	p2, _ := db.MerchantSecrets(ctx, res.Merchant.ID, keyport.SecretsFilter{Page: p1.Next})
+	p2, _ := db.MerchantSecrets(ctx, res.Merchant.ID, SecretsFilter{Page: p1.Next, PerPage: 50})
 	if len(p2.Items) != 1 || p2.HasNext() || p2.Items[0].AccountID != res.Account.ID {
 		t.Fatalf("page 2: %+v (the deleted account's legacy secret must not be listed)", p2.Items)
 	}
-	revoked, _ := db.MerchantSecrets(ctx, res.Merchant.ID, keyport.SecretsFilter{Status: keyport.KeyRevoked})
+	revoked, _ := db.MerchantSecrets(ctx, res.Merchant.ID, SecretsFilter{Status: keyport.KeyRevoked, PerPage: 50})
 	if len(revoked.Items) != 0 {
 		t.Fatalf("revoked keys of a deleted account listed: %d", len(revoked.Items))
 	}
@@ -423,7 +423,7 @@ func TestMerchantSecretsPagesFiltersAndHidesDeletedAccounts(t *testing.T) {
 	if _, err := db.MerchantKey(ctx, b.Merchant.ID, p2.Items[0].ID); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("another merchant's key: %v", err)
 	}
-	if list, _ := db.MerchantSecrets(ctx, b.Merchant.ID, keyport.SecretsFilter{AccountID: res.Account.ID}); len(list.Items) != 0 {
+	if list, _ := db.MerchantSecrets(ctx, b.Merchant.ID, SecretsFilter{AccountID: res.Account.ID, PerPage: 50}); len(list.Items) != 0 {
 		t.Fatal("another merchant listed keys through an account filter")
 	}
 }

@@ -207,11 +207,15 @@ func (db *DB) CurrentKeys(ctx context.Context, accountID int64, mode keyport.Mod
 		WHERE k.account_id = $1 AND k.mode = $2 AND k.revoked_at IS NULL ORDER BY k.id DESC`, accountID, mode)
 }
 
+// revokedCursor is where a revoked key sits in the list of revoked keys:
+// by revocation time, then id.
+func revokedCursor(k keyport.APIKey) Cursor { return Cursor{Key: k.RevokedAt.Unix(), ID: k.ID} }
+
 // RevokedKeys returns the page req asks for of the account's revoked keys of
 // a mode, newest revocation first.
-func (db *DB) RevokedKeys(ctx context.Context, accountID int64, mode keyport.Mode, req keyport.PageRequest, perPage int) (keyport.Page[keyport.APIKey], error) {
-	return keyport.LoadPage(req, perPage, true, keyport.RevokedCursor,
-		func(c keyport.Cursor, below bool, limit int) ([]keyport.APIKey, error) {
+func (db *DB) RevokedKeys(ctx context.Context, accountID int64, mode keyport.Mode, req PageRequest, perPage int) (Page[keyport.APIKey], error) {
+	return LoadPage(req, perPage, true, revokedCursor,
+		func(c Cursor, below bool, limit int) ([]keyport.APIKey, error) {
 			args := sqlArgs{accountID, mode}
 			cond, order := keyset(&args, "k.revoked_at", "k.id", c, below)
 			return db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
@@ -307,18 +311,75 @@ func (db *DB) LogExpiredKeys(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// ModeKeys is one mode's keys of an API account as the Developer keys tab shows them.
+type ModeKeys struct {
+	Mode keyport.Mode
+	// Current holds the keys that are not revoked (active and expired), newest first.
+	Current []keyport.APIKey
+	// Revoked holds one page of revoked keys, newest revocation first.
+	Revoked Page[keyport.APIKey]
+	// RevokedRequest is the page of revoked keys asked for.
+	RevokedRequest PageRequest
+	// RevokedTotal counts revoked keys up to RevokedCountLimit, so that the
+	// count costs the same however many there are.
+	RevokedTotal int
+	// RevokedCountLimit is how far the revoked keys were counted.
+	RevokedCountLimit int
+	// Requests holds the account's live key requests that are not issued yet (live mode only).
+	Requests []keyport.LiveKeyRequest
+	// Slots is the mode's use of the token cap.
+	Slots keyport.CapStatus
+}
+
+// AtCap reports whether no new key of this mode may be created or requested.
+func (m ModeKeys) AtCap() bool { return m.Slots.Full() }
+
+// RevokedCount is the number of revoked keys for people: "37", or "200+" at
+// a count limit of 200.
+func (m ModeKeys) RevokedCount() string {
+	if m.RevokedTotal >= m.RevokedCountLimit {
+		return strconv.Itoa(m.RevokedCountLimit) + "+"
+	}
+	return strconv.Itoa(m.RevokedTotal)
+}
+
+// KeysTab is everything the Developer keys tab of one API account shows.
+type KeysTab struct {
+	Account keyport.APIAccount
+	Live    ModeKeys
+	Test    ModeKeys
+}
+
+// Section returns the keys of one mode.
+func (t KeysTab) Section(m keyport.Mode) ModeKeys {
+	if m == keyport.ModeLive {
+		return t.Live
+	}
+	return t.Test
+}
+
+// KeysTabRequest asks for the Developer keys tab: the page of revoked keys
+// of each mode, how long such a page is, and how far to count them.
+type KeysTabRequest struct {
+	Live, Test PageRequest
+	// PerPage is how many revoked keys one page lists.
+	PerPage int
+	// CountLimit is the most revoked keys of a mode counted exactly.
+	CountLimit int
+}
+
 // KeysTab loads the Developer keys tab of the merchant's account, with the
-// given page of revoked keys for each mode.
-func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, livePage, testPage keyport.PageRequest) (keyport.KeysTab, error) {
-	var tab keyport.KeysTab
+// page of revoked keys req asks for in each mode.
+func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, req KeysTabRequest) (KeysTab, error) {
+	var tab KeysTab
 	var err error
 	if tab.Account, err = db.AccountOf(ctx, merchantID, accountID); err != nil {
 		return tab, err
 	}
-	if tab.Live, err = db.modeKeys(ctx, accountID, keyport.ModeLive, livePage); err != nil {
+	if tab.Live, err = db.modeKeys(ctx, accountID, keyport.ModeLive, req.Live, req); err != nil {
 		return tab, err
 	}
-	if tab.Test, err = db.modeKeys(ctx, accountID, keyport.ModeTest, testPage); err != nil {
+	if tab.Test, err = db.modeKeys(ctx, accountID, keyport.ModeTest, req.Test, req); err != nil {
 		return tab, err
 	}
 	rows, err := db.query(ctx, `SELECT `+requestColumns+requestFrom+`
@@ -327,8 +388,8 @@ func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, livePage
 	return tab, err
 }
 
-func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, page keyport.PageRequest) (keyport.ModeKeys, error) {
-	m := keyport.ModeKeys{Mode: mode, RevokedRequest: page}
+func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, page PageRequest, req KeysTabRequest) (ModeKeys, error) {
+	m := ModeKeys{Mode: mode, RevokedRequest: page, RevokedCountLimit: req.CountLimit}
 	var err error
 	if m.Slots, err = db.CapStatus(ctx, accountID, mode); err != nil {
 		return m, err
@@ -336,10 +397,10 @@ func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, 
 	if m.Current, err = db.CurrentKeys(ctx, accountID, mode); err != nil {
 		return m, err
 	}
-	if m.RevokedTotal, err = db.CountRevokedKeys(ctx, accountID, mode, keyport.RevokedCountLimit); err != nil {
+	if m.RevokedTotal, err = db.CountRevokedKeys(ctx, accountID, mode, req.CountLimit); err != nil {
 		return m, err
 	}
-	m.Revoked, err = db.RevokedKeys(ctx, accountID, mode, page, keyport.RevokedPerPage)
+	m.Revoked, err = db.RevokedKeys(ctx, accountID, mode, page, req.PerPage)
 	return m, err
 }
 

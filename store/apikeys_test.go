@@ -183,7 +183,7 @@ func TestRevokeRecordsWhoAndWhenAndFreesTheSlot(t *testing.T) {
 	if _, err := db.RevokeKey(ctx, owner, res.Merchant.ID, res.Account.ID, a.Key.ID, ""); !errors.Is(err, keyport.ErrConflict) {
 		t.Fatalf("second revoke: %v", err)
 	}
-	revoked, err := db.RevokedKeys(ctx, res.Account.ID, keyport.ModeTest, keyport.PageRequest{}, 10)
+	revoked, err := db.RevokedKeys(ctx, res.Account.ID, keyport.ModeTest, PageRequest{}, 10)
 	if err != nil || revoked.HasNext() || len(revoked.Items) != 1 || revoked.Items[0].RevokeReason != "leaked" {
 		t.Fatalf("revoked list %v %v %v", revoked.Items, revoked.HasNext(), err)
 	}
@@ -219,7 +219,11 @@ func TestKeysTabPagesRevokedKeys(t *testing.T) {
 	db := openTestDB(t)
 	ctx := context.Background()
 	res := signedUp(t, db)
-	for i := 0; i < keyport.RevokedPerPage+3; i++ {
+	const perPage = 20
+	tabOf := func(test PageRequest) KeysTabRequest {
+		return KeysTabRequest{Test: test, PerPage: perPage, CountLimit: 10 * perPage}
+	}
+	for i := 0; i < perPage+3; i++ {
 		k, err := db.CreateKey(ctx, keyport.SystemActor, newKey(res, keyport.ModeTest, "k"))
 		if err != nil {
 			t.Fatal(err)
@@ -228,33 +232,33 @@ func TestKeysTabPagesRevokedKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	first, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, keyport.PageRequest{}, keyport.PageRequest{})
+	first, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, tabOf(PageRequest{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, keyport.PageRequest{}, first.Test.Revoked.Next)
+	second, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, tabOf(first.Test.Revoked.Next))
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, keyport.PageRequest{}, second.Test.Revoked.Prev)
+	back, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, tabOf(second.Test.Revoked.Prev))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
 		name          string
-		tab           keyport.KeysTab
+		tab           KeysTab
 		wantLen       int
 		prev, next    bool
 		wantFirstSeen bool
 	}{
-		{"first", first, keyport.RevokedPerPage, false, true, true},
+		{"first", first, perPage, false, true, true},
 		{"second", second, 3, true, false, false},
-		{"back", back, keyport.RevokedPerPage, false, true, true},
+		{"back", back, perPage, false, true, true},
 	}
 	for _, tc := range cases {
 		m := tc.tab.Test
 		if len(m.Revoked.Items) != tc.wantLen || m.Revoked.HasPrev() != tc.prev || m.Revoked.HasNext() != tc.next ||
-			m.RevokedTotal != keyport.RevokedPerPage+3 {
+			m.RevokedTotal != perPage+3 {
 			t.Fatalf("%s: %d keys of %d, prev %v, next %v", tc.name, len(m.Revoked.Items), m.RevokedTotal, m.Revoked.HasPrev(), m.Revoked.HasNext())
 		}
 		if (m.Revoked.Items[0].ID == first.Test.Revoked.Items[0].ID) != tc.wantFirstSeen {
@@ -264,16 +268,59 @@ func TestKeysTabPagesRevokedKeys(t *testing.T) {
 			t.Fatalf("live %d, cap %d", len(tc.tab.Live.Revoked.Items), m.Slots.Cap)
 		}
 	}
-	if last := second.Test.Revoked.Items; last[0].ID >= first.Test.Revoked.Items[keyport.RevokedPerPage-1].ID {
+	if last := second.Test.Revoked.Items; last[0].ID >= first.Test.Revoked.Items[perPage-1].ID {
 		t.Fatal("the second page does not continue the first")
 	}
-	for _, tc := range []struct{ upTo, want int }{{3, 3}, {keyport.RevokedPerPage + 3, keyport.RevokedPerPage + 3}, {1000, keyport.RevokedPerPage + 3}} {
+	for _, tc := range []struct{ upTo, want int }{{3, 3}, {perPage + 3, perPage + 3}, {1000, perPage + 3}} {
 		if n, err := db.CountRevokedKeys(ctx, res.Account.ID, keyport.ModeTest, tc.upTo); err != nil || n != tc.want {
 			t.Fatalf("count up to %d = %d, %v", tc.upTo, n, err)
 		}
 	}
-	if _, err := db.KeysTab(ctx, res.Merchant.ID+1, res.Account.ID, keyport.PageRequest{}, keyport.PageRequest{}); !errors.Is(err, keyport.ErrNotFound) {
+	capped, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, KeysTabRequest{PerPage: perPage, CountLimit: 5})
+	if err != nil || capped.Test.RevokedTotal != 5 || capped.Test.RevokedCount() != "5+" || first.Test.RevokedCount() != "23" {
+		t.Fatalf("counted up to 5: %d (%q), up to %d: %q, %v", capped.Test.RevokedTotal, capped.Test.RevokedCount(),
+			10*perPage, first.Test.RevokedCount(), err)
+	}
+	if _, err := db.KeysTab(ctx, res.Merchant.ID+1, res.Account.ID, tabOf(PageRequest{})); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("another merchant's tab: %v", err)
+	}
+}
+
+func TestModeKeysAtCap(t *testing.T) {
+	cases := []struct {
+		name string
+		st   keyport.CapStatus
+		full bool
+	}{
+		{"empty", keyport.CapStatus{Mode: keyport.ModeTest, Cap: 2}, false},
+		{"one used", keyport.CapStatus{Mode: keyport.ModeTest, Used: 1, Cap: 2}, false},
+		{"at cap", keyport.CapStatus{Mode: keyport.ModeLive, Used: 2, Cap: 2}, true},
+		{"over a lowered cap", keyport.CapStatus{Mode: keyport.ModeLive, Used: 3, Cap: 1}, true},
+		{"no cap", keyport.CapStatus{Mode: keyport.ModeTest, Used: 3, Cap: 0}, false},
+	}
+	for _, tc := range cases {
+		if got := (ModeKeys{Slots: tc.st}).AtCap(); got != tc.full {
+			t.Errorf("%s: ModeKeys.AtCap %v, want %v", tc.name, got, tc.full)
+		}
+	}
+}
+
+func TestModeKeysPages(t *testing.T) {
+	pages := []struct {
+		total int
+		label string
+	}{
+		{0, "0"},
+		{20, "20"},
+		{21, "21"},
+		{199, "199"},
+		{200, "200+"},
+	}
+	for _, tc := range pages {
+		m := ModeKeys{RevokedTotal: tc.total, RevokedCountLimit: 200}
+		if m.RevokedCount() != tc.label {
+			t.Errorf("total %d: %q", tc.total, m.RevokedCount())
+		}
 	}
 }
 

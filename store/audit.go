@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"strings"
+	"time"
 
 	"keyport"
 )
@@ -27,6 +28,33 @@ const auditAccountOf = `CASE $7
 	WHEN 'shipment' THEN (SELECT s.account_id FROM shipments s WHERE s.id = $8)
 END`
 
+// AuditFilter selects audit events; zero fields select everything. Outside an
+// admin's scope the merchant fields are ignored: the scope decides the merchant.
+type AuditFilter struct {
+	// MerchantID limits an admin's view to one merchant.
+	MerchantID int64
+	// Platform limits an admin's view to events that belong to no merchant.
+	Platform bool
+	// AccountID selects events about the API account and about its keys,
+	// registered auths and live key requests.
+	AccountID int64
+	// Actor selects actors whose label starts with it, ignoring case.
+	Actor string
+	// Action selects one action exactly, such as "key.created".
+	Action string
+	// From and To are inclusive UTC days; zero means open-ended.
+	From, To time.Time
+	// Page is the page asked for; the log is sorted by time, then id.
+	Page PageRequest
+}
+
+// AuditPage is one page of audit events, newest first: Prev leads to newer
+// events, Next to older ones.
+type AuditPage struct {
+	Filter AuditFilter
+	Page[keyport.AuditEvent]
+}
+
 func scanAuditEvent(row scanner) (keyport.AuditEvent, error) {
 	var e keyport.AuditEvent
 	var at int64
@@ -36,9 +64,12 @@ func scanAuditEvent(row scanner) (keyport.AuditEvent, error) {
 	return e, err
 }
 
+// auditCursor is where an event sits in the log: by time, then id.
+func auditCursor(e keyport.AuditEvent) Cursor { return Cursor{Key: e.At.Unix(), ID: e.ID} }
+
 // auditWhere is the WHERE clause (without the word) and its arguments for the
 // events a scope may see that the filter selects, cursor left out.
-func auditWhere(scope keyport.AuditScope, f keyport.AuditFilter) (string, sqlArgs) {
+func auditWhere(scope keyport.AuditScope, f AuditFilter) (string, sqlArgs) {
 	var where []string
 	var args sqlArgs
 	switch {
@@ -77,21 +108,21 @@ func escapeLike(s string) string { return likeEscaper.Replace(s) }
 
 // auditBatch returns up to limit events of the scope and filter beyond the
 // cursor c, nearest first: older ones when below is true, newer ones otherwise.
-func (db *DB) auditBatch(ctx context.Context, scope keyport.AuditScope, f keyport.AuditFilter, c keyport.Cursor, below bool, limit int) ([]keyport.AuditEvent, error) {
+func (db *DB) auditBatch(ctx context.Context, scope keyport.AuditScope, f AuditFilter, c Cursor, below bool, limit int) ([]keyport.AuditEvent, error) {
 	where, args := auditWhere(scope, f)
 	cond, order := keyset(&args, "e.at", "e.id", c, below)
 	rows, err := db.query(ctx, `SELECT `+auditColumns+auditFrom+` WHERE `+where+cond+order+` LIMIT `+args.add(limit), args...)
 	return collect(rows, err, scanAuditEvent)
 }
 
-// AuditEvents returns one page of the events the scope may see that the
+// AuditEvents returns one page of perPage events the scope may see that the
 // filter selects, newest first: the first page, or the page before or after
 // the filter's cursor.
-func (db *DB) AuditEvents(ctx context.Context, scope keyport.AuditScope, f keyport.AuditFilter) (keyport.AuditPage, error) {
-	out := keyport.AuditPage{Filter: f}
+func (db *DB) AuditEvents(ctx context.Context, scope keyport.AuditScope, f AuditFilter, perPage int) (AuditPage, error) {
+	out := AuditPage{Filter: f}
 	var err error
-	out.Page, err = keyport.LoadPage(f.Page, keyport.AuditPerPage, true, keyport.AuditCursor,
-		func(c keyport.Cursor, below bool, limit int) ([]keyport.AuditEvent, error) {
+	out.Page, err = LoadPage(f.Page, perPage, true, auditCursor,
+		func(c Cursor, below bool, limit int) ([]keyport.AuditEvent, error) {
 			return db.auditBatch(ctx, scope, f, c, below, limit)
 		})
 	return out, err
@@ -104,8 +135,8 @@ const auditExportBatch = 500
 // selects, newest first, whatever the filter's cursor. It reads in batches
 // and holds no query open while fn runs, so a slow reader of the export
 // never keeps a read transaction open.
-func (db *DB) ExportAudit(ctx context.Context, scope keyport.AuditScope, f keyport.AuditFilter, fn func(keyport.AuditEvent) error) error {
-	var before keyport.Cursor
+func (db *DB) ExportAudit(ctx context.Context, scope keyport.AuditScope, f AuditFilter, fn func(keyport.AuditEvent) error) error {
+	var before Cursor
 	for {
 		batch, err := db.auditBatch(ctx, scope, f, before, true, auditExportBatch)
 		if err != nil {
@@ -119,7 +150,7 @@ func (db *DB) ExportAudit(ctx context.Context, scope keyport.AuditScope, f keypo
 		if len(batch) < auditExportBatch {
 			return nil
 		}
-		before = keyport.AuditCursor(batch[len(batch)-1])
+		before = auditCursor(batch[len(batch)-1])
 	}
 }
 

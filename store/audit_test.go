@@ -140,40 +140,40 @@ func TestAuditEventsScopesAndFilters(t *testing.T) {
 	tests := []struct {
 		name   string
 		scope  keyport.AuditScope
-		filter keyport.AuditFilter
+		filter AuditFilter
 		want   []string
 	}{
-		{"a merchant sees its own events, newest first", acmeScope, keyport.AuditFilter{}, acmeAll},
+		{"a merchant sees its own events, newest first", acmeScope, AuditFilter{}, acmeAll},
 		{"the merchant fields of the filter cannot widen a merchant's scope", acmeScope,
-			keyport.AuditFilter{MerchantID: bolt.Merchant.ID}, acmeAll},
-		{"nor reach platform events", acmeScope, keyport.AuditFilter{Platform: true}, acmeAll},
-		{"another merchant's account selects nothing", acmeScope, keyport.AuditFilter{AccountID: bolt.Account.ID}, nil},
+			AuditFilter{MerchantID: bolt.Merchant.ID}, acmeAll},
+		{"nor reach platform events", acmeScope, AuditFilter{Platform: true}, acmeAll},
+		{"another merchant's account selects nothing", acmeScope, AuditFilter{AccountID: bolt.Account.ID}, nil},
 		{"an account selects its own events and those of its keys, auths and requests", acmeScope,
-			keyport.AuditFilter{AccountID: acme.Account.ID},
+			AuditFilter{AccountID: acme.Account.ID},
 			[]string{"account.disabled", "request.filed", "auth.deleted", "auth.registered", "key.revealed", "key.created", "account.created"}},
-		{"a deleted account keeps its history", acmeScope, keyport.AuditFilter{AccountID: euID},
+		{"a deleted account keeps its history", acmeScope, AuditFilter{AccountID: euID},
 			[]string{"account.deleted", "key.revoked", "key.revealed", "key.created", "account.created"}},
-		{"action", acmeScope, keyport.AuditFilter{Action: "key.created"}, []string{"key.created", "key.created"}},
-		{"action and account", acmeScope, keyport.AuditFilter{Action: "key.created", AccountID: euID}, []string{"key.created"}},
-		{"actor prefix", acmeScope, keyport.AuditFilter{Actor: "=HYPER"}, []string{"key.revealed", "key.created", "account.created"}},
-		{"actor prefix, ignoring case", acmeScope, keyport.AuditFilter{Actor: "ADA@"},
+		{"action", acmeScope, AuditFilter{Action: "key.created"}, []string{"key.created", "key.created"}},
+		{"action and account", acmeScope, AuditFilter{Action: "key.created", AccountID: euID}, []string{"key.created"}},
+		{"actor prefix", acmeScope, AuditFilter{Actor: "=HYPER"}, []string{"key.revealed", "key.created", "account.created"}},
+		{"actor prefix, ignoring case", acmeScope, AuditFilter{Actor: "ADA@"},
 			append(slices.Clone(acmeAll[:2]), acmeAll[5:]...)},
-		{"actor wildcards are literal", acmeScope, keyport.AuditFilter{Actor: "%"}, nil},
-		{"actor underscore is literal", acmeScope, keyport.AuditFilter{Actor: "_da"}, nil},
-		{"one day, both ends inclusive", acmeScope, keyport.AuditFilter{From: day("2024-03-02"), To: day("2024-03-02")},
+		{"actor wildcards are literal", acmeScope, AuditFilter{Actor: "%"}, nil},
+		{"actor underscore is literal", acmeScope, AuditFilter{Actor: "_da"}, nil},
+		{"one day, both ends inclusive", acmeScope, AuditFilter{From: day("2024-03-02"), To: day("2024-03-02")},
 			[]string{"account.disabled", "request.filed", "auth.deleted", "auth.registered", "key.revealed", "key.created"}},
-		{"from only", acmeScope, keyport.AuditFilter{From: day("2024-03-03")}, acmeAll[:5]},
-		{"to only", acmeScope, keyport.AuditFilter{To: day("2024-03-01")}, []string{"account.created", "merchant.signed_up"}},
-		{"a range with nothing in it", acmeScope, keyport.AuditFilter{From: day("2024-04-01"), To: day("2024-04-30")}, nil},
-		{"admins see platform events", all, keyport.AuditFilter{Platform: true}, []string{"settings.token_cap_changed"}},
-		{"admins limit to one merchant", all, keyport.AuditFilter{MerchantID: bolt.Merchant.ID},
+		{"from only", acmeScope, AuditFilter{From: day("2024-03-03")}, acmeAll[:5]},
+		{"to only", acmeScope, AuditFilter{To: day("2024-03-01")}, []string{"account.created", "merchant.signed_up"}},
+		{"a range with nothing in it", acmeScope, AuditFilter{From: day("2024-04-01"), To: day("2024-04-30")}, nil},
+		{"admins see platform events", all, AuditFilter{Platform: true}, []string{"settings.token_cap_changed"}},
+		{"admins limit to one merchant", all, AuditFilter{MerchantID: bolt.Merchant.ID},
 			[]string{"key.revealed", "key.created", "account.created", "merchant.signed_up"}},
-		{"admins filter by account", all, keyport.AuditFilter{AccountID: bolt.Account.ID},
+		{"admins filter by account", all, AuditFilter{AccountID: bolt.Account.ID},
 			[]string{"key.revealed", "key.created", "account.created"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			page, err := db.AuditEvents(ctx, tt.scope, tt.filter)
+			page, err := db.AuditEvents(ctx, tt.scope, tt.filter, 50)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -191,7 +191,7 @@ func TestAuditEventsScopesAndFilters(t *testing.T) {
 		})
 	}
 
-	every, err := db.AuditEvents(ctx, all, keyport.AuditFilter{})
+	every, err := db.AuditEvents(ctx, all, AuditFilter{}, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,39 +262,39 @@ func TestAuditEventsPageWithCursorsBothWays(t *testing.T) {
 	addEvents(t, db, res.Merchant.ID, 240)
 	addEvents(t, db, other.Merchant.ID, 10)
 	scope := keyport.AuditScope{MerchantID: res.Merchant.ID}
-	f := keyport.AuditFilter{Action: "test.odd"} // 120 events: 239, 237, ..., 1
+	f := AuditFilter{Action: "test.odd"} // 120 events: 239, 237, ..., 1
 
-	p1, err := db.AuditEvents(ctx, scope, f)
+	p1, err := db.AuditEvents(ctx, scope, f, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p1.Items) != keyport.AuditPerPage || p1.Items[0].Detail != "239" || p1.HasPrev() || !p1.HasNext() {
+	if len(p1.Items) != 50 || p1.Items[0].Detail != "239" || p1.HasPrev() || !p1.HasNext() {
 		t.Fatalf("first page: %d events from %s, newer %v, older %v", len(p1.Items), p1.Items[0].Detail, p1.HasPrev(), p1.HasNext())
 	}
 	f2 := f
 	f2.Page = p1.Next
-	p2, _ := db.AuditEvents(ctx, scope, f2)
+	p2, _ := db.AuditEvents(ctx, scope, f2, 50)
 	if len(p2.Items) != 50 || p2.Items[0].Detail != "139" || !p2.HasPrev() || !p2.HasNext() {
 		t.Fatalf("second page: %d events from %s", len(p2.Items), p2.Items[0].Detail)
 	}
 	f3 := f
 	f3.Page = p2.Next
-	p3, _ := db.AuditEvents(ctx, scope, f3)
+	p3, _ := db.AuditEvents(ctx, scope, f3, 50)
 	if len(p3.Items) != 20 || p3.Items[19].Detail != "1" || !p3.HasPrev() || p3.HasNext() {
 		t.Fatalf("last page: %d events, newer %v, older %v", len(p3.Items), p3.HasPrev(), p3.HasNext())
 	}
 	back := f
 	back.Page = p3.Prev
-	prev, _ := db.AuditEvents(ctx, scope, back)
+	prev, _ := db.AuditEvents(ctx, scope, back, 50)
 	if details(prev.Items) != details(p2.Items) || !prev.HasPrev() || !prev.HasNext() {
 		t.Fatalf("previous of the last page:\n%s\nwant\n%s", details(prev.Items), details(p2.Items))
 	}
 	back.Page = p2.Prev
-	prev, _ = db.AuditEvents(ctx, scope, back)
+	prev, _ = db.AuditEvents(ctx, scope, back, 50)
 	if details(prev.Items) != details(p1.Items) || prev.HasPrev() || !prev.HasNext() {
 		t.Fatal("previous of the second page is not the first")
 	}
-	for _, p := range []keyport.AuditPage{p1, p2, p3} {
+	for _, p := range []AuditPage{p1, p2, p3} {
 		for _, e := range p.Items {
 			if e.Action != "test.odd" || e.MerchantID != res.Merchant.ID {
 				t.Fatalf("paged into %+v", e)
@@ -310,7 +310,7 @@ func TestExportAuditReadsEveryMatchingEventAcrossBatches(t *testing.T) {
 	other := otherMerchant(t, db)
 	addEvents(t, db, res.Merchant.ID, 2*auditExportBatch+3)
 	addEvents(t, db, other.Merchant.ID, 5)
-	f := keyport.AuditFilter{Action: "test.even", Page: keyport.PageRequest{Cursor: keyport.Cursor{ID: 7}, Before: true}} // the cursor does not limit an export
+	f := AuditFilter{Action: "test.even", Page: PageRequest{Cursor: Cursor{ID: 7}, Before: true}} // the cursor does not limit an export
 	var got []string
 	err := db.ExportAudit(ctx, keyport.AuditScope{MerchantID: res.Merchant.ID}, f, func(e keyport.AuditEvent) error {
 		if e.MerchantID != res.Merchant.ID || e.Action != "test.even" {
@@ -327,7 +327,7 @@ func TestExportAuditReadsEveryMatchingEventAcrossBatches(t *testing.T) {
 	}
 	stop := fmt.Errorf("client went away")
 	n := 0
-	err = db.ExportAudit(ctx, keyport.AuditScope{All: true}, keyport.AuditFilter{}, func(keyport.AuditEvent) error {
+	err = db.ExportAudit(ctx, keyport.AuditScope{All: true}, AuditFilter{}, func(keyport.AuditEvent) error {
 		n++
 		return stop
 	})

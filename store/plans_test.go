@@ -98,76 +98,79 @@ func TestListQueriesReadOnlyOnePageThroughAnIndex(t *testing.T) {
 	from := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 	member := keyport.AuditScope{MerchantID: res.Merchant.ID}
 	admin := keyport.AuditScope{All: true}
-	audit := func(scope keyport.AuditScope, f keyport.AuditFilter) func(keyport.PageRequest) error {
-		return func(req keyport.PageRequest) error {
+	audit := func(scope keyport.AuditScope, f AuditFilter) func(PageRequest) error {
+		return func(req PageRequest) error {
 			f.Page = req
-			_, err := db.AuditEvents(ctx, scope, f)
+			_, err := db.AuditEvents(ctx, scope, f, 50)
 			return err
 		}
 	}
-	secrets := func(f keyport.SecretsFilter) func(keyport.PageRequest) error {
-		return func(req keyport.PageRequest) error {
-			f.Page = req
+	secrets := func(f SecretsFilter) func(PageRequest) error {
+		return func(req PageRequest) error {
+			f.Page, f.PerPage = req, 50
 			_, err := db.MerchantSecrets(ctx, res.Merchant.ID, f)
 			return err
 		}
 	}
-	queue := func(states ...keyport.RequestState) func(keyport.PageRequest) error {
-		return func(req keyport.PageRequest) error {
-			_, _, err := db.ListRequests(ctx, QueueFilter{States: states, Page: req})
+	queue := func(states ...keyport.RequestState) func(PageRequest) error {
+		return func(req PageRequest) error {
+			_, _, err := db.ListRequests(ctx, QueueFilter{States: states, Page: req, PerPage: 50, CountLimit: 1000})
 			return err
 		}
 	}
-	shipments := func(mode keyport.Mode) func(keyport.PageRequest) error {
-		return func(req keyport.PageRequest) error {
-			_, err := db.ListShipments(ctx, res.Account.ID, mode, req)
+	shipments := func(mode keyport.Mode) func(PageRequest) error {
+		return func(req PageRequest) error {
+			_, err := db.ListShipments(ctx, res.Account.ID, mode, req, 50)
 			return err
 		}
 	}
 	cases := []struct {
 		name string
-		run  func(keyport.PageRequest) error
+		run  func(PageRequest) error
 	}{
-		{"audit", audit(member, keyport.AuditFilter{})},
-		{"audit by account", audit(member, keyport.AuditFilter{AccountID: res.Account.ID})},
-		{"audit by actor", audit(member, keyport.AuditFilter{Actor: "seed"})},
-		{"audit by action", audit(member, keyport.AuditFilter{Action: "test.odd"})},
-		{"audit from", audit(member, keyport.AuditFilter{From: from})},
-		{"audit to", audit(member, keyport.AuditFilter{To: from})},
-		{"audit between", audit(member, keyport.AuditFilter{From: from, To: from.AddDate(0, 1, 0)})},
-		{"admin audit", audit(admin, keyport.AuditFilter{})},
-		{"admin audit of the platform", audit(admin, keyport.AuditFilter{Platform: true})},
-		{"admin audit of a merchant", audit(admin, keyport.AuditFilter{MerchantID: res.Merchant.ID})},
-		{"admin audit by action", audit(admin, keyport.AuditFilter{Action: "test.odd"})},
-		{"admin audit by account", audit(admin, keyport.AuditFilter{MerchantID: res.Merchant.ID, AccountID: res.Account.ID})},
-		{"admin audit by date", audit(admin, keyport.AuditFilter{From: from, To: from.AddDate(0, 1, 0)})},
+		{"audit", audit(member, AuditFilter{})},
+		{"audit by account", audit(member, AuditFilter{AccountID: res.Account.ID})},
+		{"audit by actor", audit(member, AuditFilter{Actor: "seed"})},
+		{"audit by action", audit(member, AuditFilter{Action: "test.odd"})},
+		{"audit from", audit(member, AuditFilter{From: from})},
+		{"audit to", audit(member, AuditFilter{To: from})},
+		{"audit between", audit(member, AuditFilter{From: from, To: from.AddDate(0, 1, 0)})},
+		{"admin audit", audit(admin, AuditFilter{})},
+		{"admin audit of the platform", audit(admin, AuditFilter{Platform: true})},
+		{"admin audit of a merchant", audit(admin, AuditFilter{MerchantID: res.Merchant.ID})},
+		{"admin audit by action", audit(admin, AuditFilter{Action: "test.odd"})},
+		{"admin audit by account", audit(admin, AuditFilter{MerchantID: res.Merchant.ID, AccountID: res.Account.ID})},
+		{"admin audit by date", audit(admin, AuditFilter{From: from, To: from.AddDate(0, 1, 0)})},
 		{"test shipments", shipments(keyport.ModeTest)},
 		{"live shipments", shipments(keyport.ModeLive)},
-		{"secrets", secrets(keyport.SecretsFilter{})},
-		{"secrets of an account", secrets(keyport.SecretsFilter{AccountID: res.Account.ID})},
-		{"live secrets", secrets(keyport.SecretsFilter{Mode: keyport.ModeLive})},
-		{"publishable keys", secrets(keyport.SecretsFilter{Type: keyport.KeyPublishable})},
-		{"active secrets", secrets(keyport.SecretsFilter{Status: keyport.KeyActive})},
-		{"expired secrets", secrets(keyport.SecretsFilter{Status: keyport.KeyExpired})},
-		{"revoked secrets", secrets(keyport.SecretsFilter{Status: keyport.KeyRevoked})},
-		{"keys tab", func(req keyport.PageRequest) error {
-			_, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, req, req)
+		{"secrets", secrets(SecretsFilter{})},
+		{"secrets of an account", secrets(SecretsFilter{AccountID: res.Account.ID})},
+		{"live secrets", secrets(SecretsFilter{Mode: keyport.ModeLive})},
+		{"publishable keys", secrets(SecretsFilter{Type: keyport.KeyPublishable})},
+		{"active secrets", secrets(SecretsFilter{Status: keyport.KeyActive})},
+		{"expired secrets", secrets(SecretsFilter{Status: keyport.KeyExpired})},
+		{"revoked secrets", secrets(SecretsFilter{Status: keyport.KeyRevoked})},
+		{"keys tab", func(req PageRequest) error {
+			_, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, KeysTabRequest{Live: req, Test: req, PerPage: 20, CountLimit: 200})
 			return err
 		}},
 		{"open queue", queue()},
 		{"pending queue", queue(keyport.RequestPending)},
 		{"approved queue", queue(keyport.RequestApproved)},
 		{"whole queue", queue(requestStates...)},
-		{"accounts", func(keyport.PageRequest) error {
+		{"accounts", func(PageRequest) error {
 			_, err := db.AccountSummaries(ctx, res.Merchant.ID)
 			return err
 		}},
 	}
-	cursor := keyport.Cursor{Key: from.Unix(), ID: 5}
+	cursor := Cursor{Key: from.Unix(), ID: 5}
 	for _, tc := range cases {
-		for _, req := range []keyport.PageRequest{{}, {Cursor: cursor, Before: true}, {Cursor: cursor}} {
-			t.Run(tc.name+" "+keyport.DefaultPageParams.Link(nil, req), func(t *testing.T) {
-				explainEach(t, db, func() error { return tc.run(req) })
+		for _, page := range []struct {
+			name string
+			req  PageRequest
+		}{{"first page", PageRequest{}}, {"before " + cursor.String(), PageRequest{Cursor: cursor, Before: true}}, {"after " + cursor.String(), PageRequest{Cursor: cursor}}} {
+			t.Run(tc.name+" "+page.name, func(t *testing.T) {
+				explainEach(t, db, func() error { return tc.run(page.req) })
 			})
 		}
 	}

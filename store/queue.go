@@ -12,9 +12,12 @@ import (
 // QueueFilter selects requests in the approval queue.
 type QueueFilter struct {
 	// States to show; empty means pending and needs_info.
-	States  []keyport.RequestState
-	Page    keyport.PageRequest
+	States []keyport.RequestState
+	Page   PageRequest
+	// PerPage is how many requests one page lists.
 	PerPage int
+	// CountLimit is the most matching requests counted exactly.
+	CountLimit int
 }
 
 // requestStates are every state of a live key request.
@@ -48,29 +51,31 @@ func queueWhere(states []keyport.RequestState) (string, error) {
 	return "r.state IN (" + strings.Join(quoted, ", ") + ")", nil
 }
 
+// queueCursor is where a request sits in the approval queue: by creation time, then id.
+func queueCursor(r keyport.RequestWithActivity) Cursor {
+	return Cursor{Key: r.CreatedAt.Unix(), ID: r.ID}
+}
+
 // ListRequests returns the page f asks for of live key requests in the given
 // states, oldest first, with the merchant's activity, and how many match,
-// counted up to keyport.QueueCountLimit.
-func (db *DB) ListRequests(ctx context.Context, f QueueFilter) (keyport.Page[keyport.RequestWithActivity], int, error) {
+// counted up to f.CountLimit.
+func (db *DB) ListRequests(ctx context.Context, f QueueFilter) (Page[keyport.RequestWithActivity], int, error) {
 	where, err := queueWhere(f.States)
 	if err != nil {
-		return keyport.Page[keyport.RequestWithActivity]{}, 0, err
-	}
-	if f.PerPage <= 0 {
-		f.PerPage = 50
+		return Page[keyport.RequestWithActivity]{}, 0, err
 	}
 	var total int
 	if err := db.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM live_key_requests r WHERE `+where+` LIMIT $1) AS q`,
-		keyport.QueueCountLimit).Scan(&total); err != nil {
-		return keyport.Page[keyport.RequestWithActivity]{}, 0, err
+		f.CountLimit).Scan(&total); err != nil {
+		return Page[keyport.RequestWithActivity]{}, 0, err
 	}
 	from := requestFrom
 	if where == openQueue {
 		// Left to itself the planner looks both states up in the state index and sorts them.
 		from = strings.Replace(from, "live_key_requests r", "live_key_requests r"+db.dialect.indexedBy("live_key_requests_open"), 1)
 	}
-	page, err := keyport.LoadPage(f.Page, f.PerPage, false, keyport.QueueCursor,
-		func(c keyport.Cursor, below bool, limit int) ([]keyport.RequestWithActivity, error) {
+	page, err := LoadPage(f.Page, f.PerPage, false, queueCursor,
+		func(c Cursor, below bool, limit int) ([]keyport.RequestWithActivity, error) {
 			var args sqlArgs
 			cond, order := keyset(&args, "r.created_at", "r.id", c, below)
 			rows, err := db.query(ctx, `SELECT `+requestColumns+`, `+activityColumns+from+`

@@ -117,12 +117,12 @@ func scanRequestWithActivity(row scanner) (keyport.RequestWithActivity, error) {
 	return out, nil
 }
 
-// CountPendingRequests returns how many requests wait for the API team's first look.
-// It counts no further than keyport.QueueCountLimit, since every admin page shows it.
-func (db *DB) CountPendingRequests(ctx context.Context) (int, error) {
+// CountPendingRequests returns how many requests wait for the API team's first
+// look, counting no further than upTo, since every admin page shows it.
+func (db *DB) CountPendingRequests(ctx context.Context, upTo int) (int, error) {
 	var n int
 	err := db.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM live_key_requests WHERE state = 'pending' LIMIT $1) AS q`,
-		keyport.QueueCountLimit).Scan(&n)
+		upTo).Scan(&n)
 	return n, err
 }
 

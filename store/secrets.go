@@ -8,10 +8,31 @@ import (
 	"keyport"
 )
 
+// SecretsFilter selects keys on the API secrets page; zero fields select everything.
+type SecretsFilter struct {
+	AccountID int64
+	Mode      keyport.Mode
+	Type      keyport.KeyType
+	Status    keyport.KeyStatus
+	// Page is the page asked for.
+	Page PageRequest
+	// PerPage is how many keys one page lists.
+	PerPage int
+}
+
+// SecretsPage is one page of a merchant's keys across its API accounts, newest first.
+type SecretsPage struct {
+	Filter SecretsFilter
+	Page[keyport.APIKey]
+}
+
+// keyCursor is where a key sits in lists sorted by id.
+func keyCursor(k keyport.APIKey) Cursor { return Cursor{ID: k.ID} }
+
 // MerchantSecrets returns one page of the merchant's keys across its API
 // accounts that are not deleted, newest first, as the filter selects.
-func (db *DB) MerchantSecrets(ctx context.Context, merchantID int64, f keyport.SecretsFilter) (keyport.SecretsPage, error) {
-	out := keyport.SecretsPage{Filter: f}
+func (db *DB) MerchantSecrets(ctx context.Context, merchantID int64, f SecretsFilter) (SecretsPage, error) {
+	out := SecretsPage{Filter: f}
 	var args sqlArgs
 	where := []string{"k.merchant_id = " + args.add(merchantID), "a.deleted_at IS NULL"}
 	if f.AccountID != 0 {
@@ -32,8 +53,8 @@ func (db *DB) MerchantSecrets(ctx context.Context, merchantID int64, f keyport.S
 		where = append(where, "k.revoked_at IS NOT NULL")
 	}
 	var err error
-	out.Page, err = keyport.LoadPage(f.Page, keyport.SecretsPerPage, true, keyport.KeyCursor,
-		func(c keyport.Cursor, below bool, limit int) ([]keyport.APIKey, error) {
+	out.Page, err = LoadPage(f.Page, f.PerPage, true, keyCursor,
+		func(c Cursor, below bool, limit int) ([]keyport.APIKey, error) {
 			args := slices.Clip(args)
 			cond, order := keyset(&args, "", "k.id", c, below)
 			return db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id

@@ -29,16 +29,28 @@ func scanShipment(row scanner) (keyport.Shipment, error) {
 	return s, notFound(err)
 }
 
-// ListShipments returns the page req asks for of the account's shipments of a mode, newest first.
-func (db *DB) ListShipments(ctx context.Context, accountID int64, mode keyport.Mode, req keyport.PageRequest) (keyport.ShipmentPage, error) {
-	p := keyport.ShipmentPage{Mode: mode}
+// ShipmentPage is one page of an account's shipments of a mode, newest first.
+type ShipmentPage struct {
+	Mode keyport.Mode
+	// Total is the account's number of shipments of the mode, kept as a counter.
+	Total int
+	Page[keyport.Shipment]
+}
+
+// shipmentCursor is where a shipment sits in the list: by id.
+func shipmentCursor(s keyport.Shipment) Cursor { return Cursor{ID: s.ID} }
+
+// ListShipments returns the page req asks for, perPage long, of the account's
+// shipments of a mode, newest first.
+func (db *DB) ListShipments(ctx context.Context, accountID int64, mode keyport.Mode, req PageRequest, perPage int) (ShipmentPage, error) {
+	p := ShipmentPage{Mode: mode}
 	if err := db.queryRow(ctx, `SELECT CASE $1 WHEN 'live' THEN live_shipments ELSE test_shipments END FROM api_accounts WHERE id = $2`,
 		mode, accountID).Scan(&p.Total); err != nil {
 		return p, err
 	}
 	var err error
-	p.Page, err = keyport.LoadPage(req, keyport.ShipmentsPerPage, true, keyport.ShipmentCursor,
-		func(c keyport.Cursor, below bool, limit int) ([]keyport.Shipment, error) {
+	p.Page, err = LoadPage(req, perPage, true, shipmentCursor,
+		func(c Cursor, below bool, limit int) ([]keyport.Shipment, error) {
 			args := sqlArgs{accountID, mode}
 			cond, order := keyset(&args, "", "s.id", c, below)
 			rows, err := db.query(ctx, `SELECT `+shipmentColumns+shipmentFrom+` WHERE s.account_id = $1 AND s.mode = $2`+cond+order+` LIMIT `+args.add(limit), args...)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"keyport"
+	"keyport/store"
 )
 
 // AccountsView is what the API Accounts page shows.
@@ -24,9 +25,9 @@ type AccountForm struct {
 }
 
 // ShipmentsPageURL links to the page req of an account's shipments of a mode.
-func ShipmentsPageURL(accountID int64, mode keyport.Mode, req keyport.PageRequest) string {
+func ShipmentsPageURL(accountID int64, mode keyport.Mode, req store.PageRequest) string {
 	q := url.Values{"mode": {string(mode)}}
-	return ShipmentsURL(accountID) + "?" + keyport.DefaultPageParams.Link(q, req)
+	return ShipmentsURL(accountID) + "?" + DefaultPageParams.Link(q, req)
 }
 
 // ModeTitleShort is a mode's name for tabs: "Test" or "Live".

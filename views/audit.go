@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"keyport"
+	"keyport/store"
 )
 
 // AuditView is what the audit log page shows.
 type AuditView struct {
-	Page keyport.AuditPage
+	Page store.AuditPage
 	// Admin adds the merchant filter and column: admins see every merchant's events.
 	Admin bool
 	// Actions are the actions offered by the action filter.
@@ -80,8 +81,8 @@ func AccountLabel(a keyport.AuditAccount) string {
 }
 
 // withQuery is base with the filter's query and the page req's cursor, if any.
-func (v AuditView) withQuery(base string, req keyport.PageRequest) string {
-	if q := keyport.DefaultPageParams.Link(AuditQuery(v.Page.Filter), req); q != "" {
+func (v AuditView) withQuery(base string, req store.PageRequest) string {
+	if q := DefaultPageParams.Link(AuditQuery(v.Page.Filter), req); q != "" {
 		return base + "?" + q
 	}
 	return base
@@ -91,7 +92,7 @@ func (v AuditView) withQuery(base string, req keyport.PageRequest) string {
 func (v AuditView) CurrentURL() string { return v.withQuery(AuditURL, v.Page.Filter.Page) }
 
 // FirstURL is the first page of the same filter.
-func (v AuditView) FirstURL() string { return v.withQuery(AuditURL, keyport.PageRequest{}) }
+func (v AuditView) FirstURL() string { return v.withQuery(AuditURL, store.PageRequest{}) }
 
 // NewerURL is the page of newer events of the same filter.
 func (v AuditView) NewerURL() string { return v.withQuery(AuditURL, v.Page.Prev) }
@@ -100,7 +101,7 @@ func (v AuditView) NewerURL() string { return v.withQuery(AuditURL, v.Page.Prev)
 func (v AuditView) OlderURL() string { return v.withQuery(AuditURL, v.Page.Next) }
 
 // ExportURL downloads every event of the same filter as CSV.
-func (v AuditView) ExportURL() string { return v.withQuery(AuditExportURL, keyport.PageRequest{}) }
+func (v AuditView) ExportURL() string { return v.withQuery(AuditExportURL, store.PageRequest{}) }
 
 // Filtered reports whether any filter is set.
 func (v AuditView) Filtered() bool { return len(AuditQuery(v.Page.Filter)) > 0 }

@@ -5,10 +5,11 @@ import (
 	"strconv"
 
 	"keyport"
+	"keyport/store"
 )
 
 // AuditQuery writes an audit filter back as the audit log's query parameters, without the cursor.
-func AuditQuery(f keyport.AuditFilter) url.Values {
+func AuditQuery(f store.AuditFilter) url.Values {
 	q := url.Values{}
 	switch {
 	case f.Platform:

@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"keyport"
+	"keyport/store"
 )
 
 // KeysView is what the Developer keys tab of an account shows.
 type KeysView struct {
-	Tab       keyport.KeysTab
+	Tab       store.KeysTab
 	Now       time.Time
 	CSRF      string
 	CanManage bool
@@ -26,20 +27,20 @@ func (v KeysView) Base() string { return KeysURL(v.Tab.Account.ID) }
 func (v KeysView) AccountURL() string { return AccountURL(v.Tab.Account.ID) }
 
 // pageQuery keeps both sections' revoked-key pages, with one of them changed.
-func (v KeysView) pageQuery(mode keyport.Mode, page keyport.PageRequest) url.Values {
+func (v KeysView) pageQuery(mode keyport.Mode, page store.PageRequest) url.Values {
 	q := url.Values{}
 	for _, m := range []keyport.Mode{keyport.ModeLive, keyport.ModeTest} {
 		req := v.Tab.Section(m).RevokedRequest
 		if m == mode {
 			req = page
 		}
-		q, _ = url.ParseQuery(keyport.RevokedPageParams(m).Link(q, req))
+		q, _ = url.ParseQuery(RevokedPageParams(m).Link(q, req))
 	}
 	return q
 }
 
 // PageURL links to the tab with another page of a mode's revoked keys.
-func (v KeysView) PageURL(mode keyport.Mode, page keyport.PageRequest) string {
+func (v KeysView) PageURL(mode keyport.Mode, page store.PageRequest) string {
 	q := v.pageQuery(mode, page)
 	u := v.Base()
 	if len(q) > 0 {

@@ -20,14 +20,14 @@ type Page struct {
 	// Nav is the href of the navigation entry to mark as current.
 	Nav string
 	// PendingRequests is the number of live key requests waiting for the API team
-	// (admins only), counted up to keyport.QueueCountLimit.
+	// (admins only), counted up to QueueCountLimit.
 	PendingRequests int
 }
 
 // PendingLabel is PendingRequests for the navigation badge: "51", or "1000+" at the limit.
 func (p Page) PendingLabel() string {
-	if p.PendingRequests >= keyport.QueueCountLimit {
-		return strconv.Itoa(keyport.QueueCountLimit) + "+"
+	if p.PendingRequests >= QueueCountLimit {
+		return strconv.Itoa(QueueCountLimit) + "+"
 	}
 	return strconv.Itoa(p.PendingRequests)
 }

@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"keyport"
+	"keyport/store"
 )
 
 // QueueView is the approval queue page's data.
 type QueueView struct {
-	Requests keyport.Page[keyport.RequestWithActivity]
-	// Total counts the matching requests up to keyport.QueueCountLimit.
+	Requests store.Page[keyport.RequestWithActivity]
+	// Total counts the matching requests up to QueueCountLimit.
 	Total  int
 	Filter string
 	Now    time.Time
@@ -20,19 +21,19 @@ type QueueView struct {
 
 // TotalLabel is the number of matching requests for people: "51 requests", or "1000+ requests" past the limit.
 func (q QueueView) TotalLabel() string {
-	if q.Total >= keyport.QueueCountLimit {
-		return strconv.Itoa(keyport.QueueCountLimit) + "+ requests"
+	if q.Total >= QueueCountLimit {
+		return strconv.Itoa(QueueCountLimit) + "+ requests"
 	}
 	return plural(q.Total, "request")
 }
 
 // PageURL links to the page req of the queue with the same filter.
-func (q QueueView) PageURL(req keyport.PageRequest) string {
+func (q QueueView) PageURL(req store.PageRequest) string {
 	v := url.Values{}
 	if q.Filter != "open" {
 		v.Set("state", q.Filter)
 	}
-	if query := keyport.DefaultPageParams.Link(v, req); query != "" {
+	if query := DefaultPageParams.Link(v, req); query != "" {
 		return "/admin/requests?" + query
 	}
 	return "/admin/requests"

@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"keyport"
+	"keyport/store"
 )
 
 // SecretsView is what the API secrets page shows.
 type SecretsView struct {
-	Page      keyport.SecretsPage
+	Page      store.SecretsPage
 	Accounts  []keyport.APIAccount
 	Now       time.Time
 	CSRF      string
@@ -33,7 +34,7 @@ func SupportSecretsURL(merchantID int64) string {
 func (v SecretsView) KeyURL(id int64) string { return fmt.Sprintf("%s/%d", v.Base, id) }
 
 // PageURL links to the page req of the same filter.
-func (v SecretsView) PageURL(req keyport.PageRequest) string {
+func (v SecretsView) PageURL(req store.PageRequest) string {
 	q := url.Values{}
 	f := v.Page.Filter
 	if f.AccountID != 0 {
@@ -44,7 +45,7 @@ func (v SecretsView) PageURL(req keyport.PageRequest) string {
 			q.Set(name, value)
 		}
 	}
-	if query := keyport.DefaultPageParams.Link(q, req); query != "" {
+	if query := DefaultPageParams.Link(q, req); query != "" {
 		return v.Base + "?" + query
 	}
 	return v.Base

@@ -11,8 +11,6 @@ import (
 	"keyport/views"
 )
 
-const queuePerPage = 50
-
 // requestQueue serves GET /admin/requests.
 func (s *Server) requestQueue(c echo.Context) error {
 	filter, ok := keyport.RequestFilterNamed(c.QueryParam("state"))
@@ -20,7 +18,7 @@ func (s *Server) requestQueue(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, "Unknown state filter.")
 	}
 	page, total, err := s.db.ListRequests(c.Request().Context(), store.QueueFilter{States: filter.States,
-		Page: keyport.DefaultPageParams.Parse(c.QueryParams()), PerPage: queuePerPage})
+		Page: views.DefaultPageParams.Parse(c.QueryParams()), PerPage: views.QueuePerPage, CountLimit: views.QueueCountLimit})
 	if err != nil {
 		return err
 	}

@@ -81,7 +81,7 @@ func (s *Server) auditPage(c echo.Context) error {
 	status := http.StatusOK
 	if v.Invalid() {
 		status = http.StatusUnprocessableEntity
-	} else if v.Page, err = s.db.AuditEvents(c.Request().Context(), scope, v.Page.Filter); err != nil {
+	} else if v.Page, err = s.db.AuditEvents(c.Request().Context(), scope, v.Page.Filter, views.AuditPerPage); err != nil {
 		return err
 	}
 	if isHTMX(c) {

@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"keyport"
+	"keyport/store"
+	"keyport/views"
 )
 
 // parseAuditFilter reads the audit log's query parameters: merchant ("platform"
@@ -15,8 +17,8 @@ import (
 // (before or after). Bad values come back as a ValidationError keyed by the
 // parameter, alongside the filter of the values that were good; a bad cursor
 // is ignored, leading to the first page.
-func parseAuditFilter(q url.Values) (keyport.AuditFilter, error) {
-	var f keyport.AuditFilter
+func parseAuditFilter(q url.Values) (store.AuditFilter, error) {
+	var f store.AuditFilter
 	var v keyport.ValidationError
 	switch m := strings.TrimSpace(q.Get("merchant")); m {
 	case "":
@@ -52,7 +54,7 @@ func parseAuditFilter(q url.Values) (keyport.AuditFilter, error) {
 	if !f.From.IsZero() && !f.To.IsZero() && f.From.After(f.To) {
 		v.Add("to", "The end date must be on or after the start date.")
 	}
-	f.Page = keyport.DefaultPageParams.Parse(q)
+	f.Page = views.DefaultPageParams.Parse(q)
 	return f, v.OrNil()
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"keyport"
+	"keyport/store"
 	"keyport/views"
 )
 
@@ -15,23 +16,23 @@ func TestParseAuditFilter(t *testing.T) {
 	march := func(d int) time.Time { return time.Date(2024, 3, d, 0, 0, 0, 0, time.UTC) }
 	tests := []struct {
 		query  string
-		want   keyport.AuditFilter
+		want   store.AuditFilter
 		errors map[string]string
 	}{
-		{"", keyport.AuditFilter{}, nil},
+		{"", store.AuditFilter{}, nil},
 		{"actor=+Ada@&action=key.created&account=7&from=2024-03-01&to=2024-03-31",
-			keyport.AuditFilter{Actor: "Ada@", Action: "key.created", AccountID: 7, From: march(1), To: time.Date(2024, 3, 31, 0, 0, 0, 0, time.UTC)}, nil},
-		{"from=2024-03-02&to=2024-03-02", keyport.AuditFilter{From: march(2), To: march(2)}, nil},
-		{"merchant=platform", keyport.AuditFilter{Platform: true}, nil},
-		{"merchant=12&before=1700000000.40", keyport.AuditFilter{MerchantID: 12, Page: keyport.PageRequest{Cursor: keyport.Cursor{Key: 1700000000, ID: 40}, Before: true}}, nil},
-		{"after=1700000000.40", keyport.AuditFilter{Page: keyport.PageRequest{Cursor: keyport.Cursor{Key: 1700000000, ID: 40}}}, nil},
-		{"before=1.40&after=1.10", keyport.AuditFilter{Page: keyport.PageRequest{Cursor: keyport.Cursor{Key: 1, ID: 40}, Before: true}}, nil},
-		{"before=-3&after=x", keyport.AuditFilter{}, nil},
-		{"from=2024-03-05&to=2024-03-04", keyport.AuditFilter{From: march(5), To: march(4)}, map[string]string{"to": "on or after"}},
-		{"from=yesterday&to=2024-02-30", keyport.AuditFilter{}, map[string]string{"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}},
-		{"from=03/01/2024", keyport.AuditFilter{}, map[string]string{"from": "Start date"}},
-		{"account=acct_1&merchant=0", keyport.AuditFilter{}, map[string]string{"account": "Choose", "merchant": "Choose"}},
-		{"actor=" + strings.Repeat("a", 201) + "&action=%00", keyport.AuditFilter{}, map[string]string{"actor": "at most 200", "action": "not allowed"}},
+			store.AuditFilter{Actor: "Ada@", Action: "key.created", AccountID: 7, From: march(1), To: time.Date(2024, 3, 31, 0, 0, 0, 0, time.UTC)}, nil},
+		{"from=2024-03-02&to=2024-03-02", store.AuditFilter{From: march(2), To: march(2)}, nil},
+		{"merchant=platform", store.AuditFilter{Platform: true}, nil},
+		{"merchant=12&before=1700000000.40", store.AuditFilter{MerchantID: 12, Page: store.PageRequest{Cursor: store.Cursor{Key: 1700000000, ID: 40}, Before: true}}, nil},
+		{"after=1700000000.40", store.AuditFilter{Page: store.PageRequest{Cursor: store.Cursor{Key: 1700000000, ID: 40}}}, nil},
+		{"before=1.40&after=1.10", store.AuditFilter{Page: store.PageRequest{Cursor: store.Cursor{Key: 1, ID: 40}, Before: true}}, nil},
+		{"before=-3&after=x", store.AuditFilter{}, nil},
+		{"from=2024-03-05&to=2024-03-04", store.AuditFilter{From: march(5), To: march(4)}, map[string]string{"to": "on or after"}},
+		{"from=yesterday&to=2024-02-30", store.AuditFilter{}, map[string]string{"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}},
+		{"from=03/01/2024", store.AuditFilter{}, map[string]string{"from": "Start date"}},
+		{"account=acct_1&merchant=0", store.AuditFilter{}, map[string]string{"account": "Choose", "merchant": "Choose"}},
+		{"actor=" + strings.Repeat("a", 201) + "&action=%00", store.AuditFilter{}, map[string]string{"actor": "at most 200", "action": "not allowed"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
@@ -63,21 +64,21 @@ func TestParseAuditFilter(t *testing.T) {
 }
 
 func TestAuditFilterQueryRoundTripsWithoutTheCursor(t *testing.T) {
-	f := keyport.AuditFilter{MerchantID: 3, AccountID: 9, Actor: "ada@acme.test", Action: "key.created",
+	f := store.AuditFilter{MerchantID: 3, AccountID: 9, Actor: "ada@acme.test", Action: "key.created",
 		From: time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2024, 3, 2, 0, 0, 0, 0, time.UTC),
-		Page: keyport.PageRequest{Cursor: keyport.Cursor{Key: 1700000000, ID: 77}, Before: true}}
+		Page: store.PageRequest{Cursor: store.Cursor{Key: 1700000000, ID: 77}, Before: true}}
 	back, err := parseAuditFilter(views.AuditQuery(f))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Page = keyport.PageRequest{}
+	f.Page = store.PageRequest{}
 	if back != f {
 		t.Fatalf("%+v came back as %+v", f, back)
 	}
-	if q := views.AuditQuery(keyport.AuditFilter{Platform: true, MerchantID: 3}).Encode(); q != "merchant=platform" {
+	if q := views.AuditQuery(store.AuditFilter{Platform: true, MerchantID: 3}).Encode(); q != "merchant=platform" {
 		t.Fatalf("platform query %q", q)
 	}
-	if q := views.AuditQuery(keyport.AuditFilter{}).Encode(); q != "" {
+	if q := views.AuditQuery(store.AuditFilter{}).Encode(); q != "" {
 		t.Fatalf("empty filter query %q", q)
 	}
 }

@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"keyport"
+	"keyport/views"
 )
 
 // BenchmarkKeysTab renders the Developer keys tab of an account with 2 active
 // keys and a growing number of revoked ones; revoked keys are paged, so the
 // cost should not follow their number.
 func BenchmarkKeysTab(b *testing.B) {
-	for _, revoked := range []int{10, keyport.RevokedPerPage, 5000} {
+	for _, revoked := range []int{10, views.RevokedPerPage, 5000} {
 		b.Run(fmt.Sprintf("revoked=%d", revoked), func(b *testing.B) {
 			app := newTestApp(b)
 			res := app.signupMerchant("Acme", "owner@acme.test")

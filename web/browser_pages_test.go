@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"keyport"
+	"keyport/views"
 )
 
 // TestBrowserOwnerPagesThroughShipments clicks Next and Previous on an
@@ -15,14 +16,14 @@ func TestBrowserOwnerPagesThroughShipments(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t)
 	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
-	app.addShipments(res, keyport.ModeLive, keyport.ShipmentsPerPage+1)
+	app.addShipments(res, keyport.ModeLive, views.ShipmentsPerPage+1)
 	b := newBrowser(t, app)
 	b.login("owner@acme.test", testPassword)
 	b.seeHeading("API Accounts")
 	b.open(fmt.Sprintf("/accounts/%d/shipments?mode=live", res.Account.ID))
 	b.seeHeading("Shipments")
 	rows := func() string { return b.eval(`String(document.querySelectorAll("#shipments-table tbody tr").length)`) }
-	if got := rows(); got != fmt.Sprint(keyport.ShipmentsPerPage) {
+	if got := rows(); got != fmt.Sprint(views.ShipmentsPerPage) {
 		t.Fatalf("first page lists %s shipments", got)
 	}
 	b.click("Next")
@@ -37,7 +38,7 @@ func TestBrowserOwnerPagesThroughShipments(t *testing.T) {
 	b.click("Previous")
 	b.waitJS(`location.search.indexOf("after=") >= 0`, "the cursor of the newer page")
 	b.settled()
-	if got := rows(); got != fmt.Sprint(keyport.ShipmentsPerPage) {
+	if got := rows(); got != fmt.Sprint(views.ShipmentsPerPage) {
 		t.Fatalf("back on the first page: %s shipments", got)
 	}
 }

@@ -8,18 +8,24 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyport"
+	"keyport/store"
 	"keyport/views"
 )
 
 const keysChanged = "keys-changed"
 
-func (s *Server) keysView(c echo.Context, tab keyport.KeysTab) views.KeysView {
+func (s *Server) keysView(c echo.Context, tab store.KeysTab) views.KeysView {
 	return views.KeysView{Tab: tab, Now: s.Now(), CSRF: csrfToken(c), CanManage: currentUser(c).Role.CanManageKeys()}
 }
 
-func (s *Server) loadKeysTab(c echo.Context) (keyport.KeysTab, error) {
-	return s.db.KeysTab(c.Request().Context(), currentUser(c).MerchantID, currentAccount(c).ID,
-		keyport.RevokedPageParams(keyport.ModeLive).Parse(c.QueryParams()), keyport.RevokedPageParams(keyport.ModeTest).Parse(c.QueryParams()))
+func (s *Server) loadKeysTab(c echo.Context) (store.KeysTab, error) {
+	q := c.QueryParams()
+	return s.db.KeysTab(c.Request().Context(), currentUser(c).MerchantID, currentAccount(c).ID, store.KeysTabRequest{
+		Live:       views.RevokedPageParams(keyport.ModeLive).Parse(q),
+		Test:       views.RevokedPageParams(keyport.ModeTest).Parse(q),
+		PerPage:    views.RevokedPerPage,
+		CountLimit: views.RevokedCountLimit,
+	})
 }
 
 // keysPage serves GET /accounts/:id/keys.

@@ -12,6 +12,7 @@ import (
 
 	"keyport"
 	"keyport/store"
+	"keyport/views"
 )
 
 var plaintextKey = regexp.MustCompile(`\b[sp]k_(test|live)_[0-9A-Za-z]{36}\b`)
@@ -257,7 +258,7 @@ func TestRevokedKeysArePaginated(t *testing.T) {
 	app := newTestApp(t)
 	c, res := app.merchant("Acme", "owner@acme.test")
 	owner := keyport.UserActor(&res.Owner, "")
-	for i := 0; i < keyport.RevokedPerPage+5; i++ {
+	for i := 0; i < views.RevokedPerPage+5; i++ {
 		k, err := app.db.CreateKey(context.Background(), owner, keyport.NewKey{AccountID: res.Account.ID, MerchantID: res.Merchant.ID,
 			Type: keyport.KeySecret, Mode: keyport.ModeTest, Name: fmt.Sprintf("old-%02d", i)})
 		if err != nil {
@@ -269,7 +270,7 @@ func TestRevokedKeysArePaginated(t *testing.T) {
 	}
 	first := c.get(keysPath(res))
 	wantContains(t, first.Body, "Revoked keys (25)", "test_before=")
-	if got := strings.Count(first.Body, `<span class="badge badge-danger">Revoked</span>`); got != keyport.RevokedPerPage {
+	if got := strings.Count(first.Body, `<span class="badge badge-danger">Revoked</span>`); got != views.RevokedPerPage {
 		t.Fatalf("first page lists %d revoked keys", got)
 	}
 	next := pagerLink(first.Body, "next")
@@ -282,7 +283,7 @@ func TestRevokedKeysArePaginated(t *testing.T) {
 		t.Fatalf("second page lists %d revoked keys", got)
 	}
 	back := c.getURL(strings.TrimSuffix(pagerLink(second.Body, "prev"), "#keys-test"))
-	if got := strings.Count(back.Body, `<span class="badge badge-danger">Revoked</span>`); got != keyport.RevokedPerPage || strings.Contains(back.Body, "old-00") {
+	if got := strings.Count(back.Body, `<span class="badge badge-danger">Revoked</span>`); got != views.RevokedPerPage || strings.Contains(back.Body, "old-00") {
 		t.Fatalf("back to the first page: %d revoked keys", got)
 	}
 	wantStatus(t, c.getURL(keysPath(res)+"?test_page=99"), http.StatusOK)

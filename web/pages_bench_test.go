@@ -13,6 +13,7 @@ import (
 
 	"keyport"
 	"keyport/store"
+	"keyport/views"
 )
 
 // pageShape is how much data one benchmark app holds. The large shape is what
@@ -199,15 +200,15 @@ func BenchmarkPagesStayFlat(b *testing.B) {
 			func() (*client, string) { return large.owner, "/audit" }},
 		{"shipments-page-2-vs-2000",
 			func() (*client, string) {
-				return large.owner, accountPath(large.res) + "/shipments?mode=test&" + nthCursor(b, db, 2, keyport.ShipmentsPerPage, shipmentsOf, large.res.Account.ID)
+				return large.owner, accountPath(large.res) + "/shipments?mode=test&" + nthCursor(b, db, 2, views.ShipmentsPerPage, shipmentsOf, large.res.Account.ID)
 			},
 			func() (*client, string) {
-				return large.owner, accountPath(large.res) + "/shipments?mode=test&" + nthCursor(b, db, 2000, keyport.ShipmentsPerPage, shipmentsOf, large.res.Account.ID)
+				return large.owner, accountPath(large.res) + "/shipments?mode=test&" + nthCursor(b, db, 2000, views.ShipmentsPerPage, shipmentsOf, large.res.Account.ID)
 			}},
 		{"secrets-page-1-vs-200",
 			func() (*client, string) { return large.keys, "/secrets" },
 			func() (*client, string) {
-				return large.keys, "/secrets?" + nthCursor(b, db, 200, keyport.SecretsPerPage, secretsOf, large.keysID)
+				return large.keys, "/secrets?" + nthCursor(b, db, 200, views.SecretsPerPage, secretsOf, large.keysID)
 			}},
 		{"admin-requests",
 			func() (*client, string) { return small.admin, "/admin/requests" },

@@ -34,7 +34,7 @@ func (s *Server) page(c echo.Context, title, nav string) views.Page {
 	}
 	ctx := c.Request().Context()
 	if p.User.IsAdmin() {
-		n, err := s.db.CountPendingRequests(ctx)
+		n, err := s.db.CountPendingRequests(ctx, views.QueueCountLimit)
 		if err != nil {
 			s.log.Error("count pending requests", "err", err)
 		}

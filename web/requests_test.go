@@ -9,6 +9,7 @@ import (
 
 	"keyport"
 	"keyport/store"
+	"keyport/views"
 )
 
 func goodRequest(name string) url.Values {
@@ -216,7 +217,7 @@ func TestQueueFilterAndPages(t *testing.T) {
 	if err := app.db.SetTokenCap(t.Context(), keyport.SystemActor, 0); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < queuePerPage+1; i++ {
+	for i := 0; i < views.QueuePerPage+1; i++ {
 		c.file(res, fmt.Sprintf("req-%02d", i))
 	}
 	admin := app.adminClient()

@@ -10,12 +10,13 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyport"
+	"keyport/store"
 	"keyport/views"
 )
 
 // secretsFilter reads the API secrets page's filter; unknown values select everything.
-func secretsFilter(c echo.Context) keyport.SecretsFilter {
-	f := keyport.SecretsFilter{Page: keyport.DefaultPageParams.Parse(c.QueryParams())}
+func secretsFilter(c echo.Context) store.SecretsFilter {
+	f := store.SecretsFilter{Page: views.DefaultPageParams.Parse(c.QueryParams()), PerPage: views.SecretsPerPage}
 	if id, err := strconv.ParseInt(c.QueryParam("account"), 10, 64); err == nil && id > 0 {
 		f.AccountID = id
 	}

@@ -19,7 +19,7 @@ func (s *Server) shipmentsPage(c echo.Context) error {
 			return err
 		}
 	}
-	sp, err := s.db.ListShipments(c.Request().Context(), a.ID, mode, keyport.DefaultPageParams.Parse(c.QueryParams()))
+	sp, err := s.db.ListShipments(c.Request().Context(), a.ID, mode, views.DefaultPageParams.Parse(c.QueryParams()), views.ShipmentsPerPage)
 	if err != nil {
 		return err
 	}

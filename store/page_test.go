@@ -1,7 +1,6 @@
-package keyport
+package store
 
 import (
-	"net/url"
 	"slices"
 	"testing"
 )
@@ -34,34 +33,6 @@ func TestParseCursor(t *testing.T) {
 		if !got.IsZero() && ParseCursor(got.String()) != got {
 			t.Errorf("%+v does not survive String", got)
 		}
-	}
-}
-
-func TestPageParamsParseAndLink(t *testing.T) {
-	p := PageParams{Before: "test_before", After: "test_after"}
-	for _, tc := range []struct {
-		query string
-		want  PageRequest
-	}{
-		{"", PageRequest{}},
-		{"test_before=7", PageRequest{Cursor: Cursor{ID: 7}, Before: true}},
-		{"test_after=3.7", PageRequest{Cursor: Cursor{Key: 3, ID: 7}}},
-		{"test_before=7&test_after=9", PageRequest{Cursor: Cursor{ID: 7}, Before: true}},
-		{"test_before=bad&test_after=9", PageRequest{Cursor: Cursor{ID: 9}}},
-		{"page=20", PageRequest{}},
-		{"before=7", PageRequest{}},
-	} {
-		q, _ := url.ParseQuery(tc.query)
-		if got := p.Parse(q); got != tc.want {
-			t.Errorf("%q: %+v, want %+v", tc.query, got, tc.want)
-		}
-	}
-	q := url.Values{"mode": {"live"}, "test_after": {"1"}, "live_before": {"5"}}
-	if got := p.Link(q, PageRequest{Cursor: Cursor{ID: 8}, Before: true}); got != "live_before=5&mode=live&test_before=8" {
-		t.Errorf("link %q", got)
-	}
-	if got := p.Link(q, PageRequest{}); got != "live_before=5&mode=live" {
-		t.Errorf("first page link %q", got)
 	}
 }
 
@@ -139,5 +110,17 @@ func TestLoadPageBeyondTheEndLeadsBack(t *testing.T) {
 	p, err := LoadPage(PageRequest{Cursor: Cursor{ID: 3}, Before: true}, 2, true, func(id int64) Cursor { return Cursor{ID: id} }, fetch)
 	if err != nil || len(p.Items) != 0 || p.HasNext() || p.Prev != (PageRequest{Cursor: Cursor{ID: 3}}) {
 		t.Fatalf("%+v %v", p, err)
+	}
+}
+
+func TestLoadPageRefusesAnEmptyPageSize(t *testing.T) {
+	fetch := func(Cursor, bool, int) ([]int64, error) {
+		t.Fatal("fetched rows for a page of no rows")
+		return nil, nil
+	}
+	for _, perPage := range []int{0, -1} {
+		if _, err := LoadPage(PageRequest{}, perPage, true, func(id int64) Cursor { return Cursor{ID: id} }, fetch); err == nil {
+			t.Errorf("%d rows per page: no error", perPage)
+		}
 	}
 }
