@@ -120,21 +120,6 @@ const (
 	ShipmentCancelled = "cancelled"
 )
 
-// ShipmentStatusLabel is a status for people.
-func ShipmentStatusLabel(status string) string {
-	switch status {
-	case ShipmentCreated:
-		return "Label created"
-	case ShipmentInTransit:
-		return "In transit"
-	case ShipmentDelivered:
-		return "Delivered"
-	case ShipmentCancelled:
-		return "Cancelled"
-	}
-	return status
-}
-
 // NewTrackingNumber returns a fresh tracking number: "KP" and 16 random digits.
 func NewTrackingNumber() (string, error) {
 	var b [16]byte

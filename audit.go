@@ -1,9 +1,6 @@
 package keyport
 
-import (
-	"strconv"
-	"time"
-)
+import "time"
 
 // AuditDateLayout is how the audit log's date filters are written: a UTC calendar day.
 const AuditDateLayout = "2006-01-02"
@@ -118,28 +115,4 @@ func AuditActionLabel(action string) string {
 		}
 	}
 	return action
-}
-
-var auditObjectLabels = map[string]string{
-	"api_account":      "API account",
-	"api_key":          "Key",
-	"registered_auth":  "Registered auth",
-	"live_key_request": "Live key request",
-	"shipment":         "Shipment",
-	"invitation":       "Invitation",
-	"user":             "User",
-	"merchant":         "Merchant",
-	"settings":         "Settings",
-}
-
-// AuditObjectLabel names an event's object for people, such as "Key #12".
-func AuditObjectLabel(objectType string, objectID int64) string {
-	name, ok := auditObjectLabels[objectType]
-	if !ok {
-		name = objectType
-	}
-	if objectID == 0 {
-		return name
-	}
-	return name + " #" + strconv.FormatInt(objectID, 10)
 }

@@ -27,12 +27,6 @@ func TestAuditLabels(t *testing.T) {
 	if got := AuditActionLabel("something.new"); got != "something.new" {
 		t.Fatalf("unknown action shown as %q", got)
 	}
-	if got := AuditObjectLabel("api_key", 12); got != "Key #12" {
-		t.Fatalf("object %q", got)
-	}
-	if got := AuditObjectLabel("settings", 0); got != "Settings" {
-		t.Fatalf("object %q", got)
-	}
 }
 
 func TestEveryAuditActionHasAUniqueNameAndALabel(t *testing.T) {

@@ -1,7 +1,5 @@
 package keyport
 
-import "strconv"
-
 // Permission is one endpoint permission a key may hold.
 type Permission struct {
 	// Name is "resource:level", such as "shipments:read".
@@ -96,20 +94,6 @@ func (c Catalog) Grants(k APIKey) []Grant {
 		out[i] = Grant{Permission: p, Granted: c.Allows(k, p.Name)}
 	}
 	return out
-}
-
-// AccessSummary describes what a key may do in a few words: "Unrestricted",
-// "Public endpoints", "1 permission", "3 permissions".
-func AccessSummary(k APIKey) string {
-	switch {
-	case k.Type == KeySecret && k.Access == AccessFull:
-		return "Unrestricted"
-	case k.Type == KeyPublishable && k.Access == AccessFull:
-		return "Public endpoints"
-	case len(k.Permissions) == 1:
-		return "1 permission"
-	}
-	return strconv.Itoa(len(k.Permissions)) + " permissions"
 }
 
 // Resource is one resource of the catalog with the access levels it offers.

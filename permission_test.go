@@ -78,19 +78,6 @@ func TestCatalogHasOneEntryPerEndpointGroup(t *testing.T) {
 	}
 }
 
-func TestAccessSummary(t *testing.T) {
-	for want, k := range map[string]APIKey{
-		"Unrestricted":     {Type: KeySecret, Access: AccessFull},
-		"Public endpoints": {Type: KeyPublishable, Access: AccessFull},
-		"1 permission":     {Type: KeySecret, Access: AccessRestricted, Permissions: []string{"shipments:read"}},
-		"3 permissions":    {Type: KeyPublishable, Access: AccessRestricted, Permissions: PermissionCatalog.Public()},
-	} {
-		if got := AccessSummary(k); got != want {
-			t.Errorf("%+v: %q, want %q", k, got, want)
-		}
-	}
-}
-
 func TestResolveAccess(t *testing.T) {
 	tests := []struct {
 		name   string

@@ -1,0 +1,36 @@
+package views
+
+import (
+	"testing"
+
+	"keyport"
+)
+
+func TestAccessSummary(t *testing.T) {
+	for want, k := range map[string]keyport.APIKey{
+		"Unrestricted":     {Type: keyport.KeySecret, Access: keyport.AccessFull},
+		"Public endpoints": {Type: keyport.KeyPublishable, Access: keyport.AccessFull},
+		"1 permission":     {Type: keyport.KeySecret, Access: keyport.AccessRestricted, Permissions: []string{"shipments:read"}},
+		"3 permissions":    {Type: keyport.KeyPublishable, Access: keyport.AccessRestricted, Permissions: keyport.PermissionCatalog.Public()},
+	} {
+		if got := AccessSummary(k); got != want {
+			t.Errorf("%+v: %q, want %q", k, got, want)
+		}
+	}
+}
+
+func TestAuditObjectLabel(t *testing.T) {
+	for _, tc := range []struct {
+		objectType string
+		id         int64
+		want       string
+	}{
+		{"api_key", 12, "Key #12"},
+		{"settings", 0, "Settings"},
+		{"something_new", 3, "something_new #3"},
+	} {
+		if got := AuditObjectLabel(tc.objectType, tc.id); got != tc.want {
+			t.Errorf("AuditObjectLabel(%q, %d) = %q, want %q", tc.objectType, tc.id, got, tc.want)
+		}
+	}
+}
