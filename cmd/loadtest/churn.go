@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-// churner drives the portal as a merchant's Owner would: it opens the login
+// churner drives the portal as a merchant's team would: it opens the login
 // page, signs in with the form's CSRF token, opens the Generate Token form of
 // an API account and creates a test key with it. Each of those writes (the
 // sign-in, its session, the key) is one that the verifier's cache has to
@@ -26,6 +26,7 @@ import (
 type churner struct {
 	bases     []string
 	next      *atomic.Uint64
+	turn      *atomic.Uint64
 	login     churnLogin
 	transport http.RoundTripper
 	timeout   time.Duration
@@ -38,7 +39,7 @@ func newChurner(bases []string, login churnLogin, transport http.RoundTripper, t
 	if len(bases) == 0 {
 		return churner{}, errors.New("no server for the churn client")
 	}
-	c := churner{next: new(atomic.Uint64), login: login, transport: transport, timeout: timeout}
+	c := churner{next: new(atomic.Uint64), turn: new(atomic.Uint64), login: login, transport: transport, timeout: timeout}
 	for _, base := range bases {
 		base = strings.TrimSuffix(base, "/")
 		if err := checkLoopback(base + "/login"); err != nil {
@@ -103,7 +104,7 @@ func (c churner) once(ctx context.Context, name string) (signedIn bool, err erro
 	if err != nil {
 		return false, err
 	}
-	status, body, err := c.post(ctx, client, "/login", url.Values{"email": {c.login.Email}, "password": {c.login.Password}, "_csrf": {token}})
+	status, body, err := c.post(ctx, client, "/login", url.Values{"email": {c.login.member(c.turn.Add(1) - 1)}, "password": {c.login.Password}, "_csrf": {token}})
 	if err != nil {
 		return false, err
 	}

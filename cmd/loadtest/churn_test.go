@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"keyport"
 	"keyport/store"
 	"keyport/store/storetest"
 	"keyport/web"
@@ -156,6 +158,47 @@ func TestChurnRunKeepsItsRateUntilStopped(t *testing.T) {
 	}
 	if n := countKeys(t, db, data.Churn.AccountID); n != res.Keys {
 		t.Fatalf("%d keys in the database, the churn client counted %d", n, res.Keys)
+	}
+}
+
+func TestChurnLoginTakesEachMemberInTurn(t *testing.T) {
+	login := churnLogin{Email: "owner@x.test", Team: []string{"dev1@x.test", "dev2@x.test"}}
+	for turn, want := range []string{"owner@x.test", "dev1@x.test", "dev2@x.test", "owner@x.test", "dev1@x.test"} {
+		if got := login.member(uint64(turn)); got != want {
+			t.Errorf("member(%d) = %q, want %q", turn, got, want)
+		}
+	}
+}
+
+// TestChurnBurstStaysUnderTheLoginThrottle starts twice as many concurrent
+// sign-ins as the throttle lets one account have in flight: spread over the
+// team, every one signs in and creates its key.
+func TestChurnBurstStaysUnderTheLoginThrottle(t *testing.T) {
+	data, srv, db := portal(t)
+	if len(data.Churn.Team) != churnTeamSize {
+		t.Fatalf("team of %d, want %d", len(data.Churn.Team), churnTeamSize)
+	}
+	client := newClient(16)
+	defer client.CloseIdleConnections()
+	churn, err := newChurner([]string{srv.URL}, data.Churn, client.Transport, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	burst := 2 * keyport.NewLoginThrottle().PerAccount
+	errs := make(chan error, burst)
+	for i := range burst {
+		go func() {
+			_, err := churn.once(context.Background(), fmt.Sprintf("Burst key %d", i))
+			errs <- err
+		}()
+	}
+	for range burst {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := countKeys(t, db, data.Churn.AccountID); n != burst {
+		t.Fatalf("%d keys created, want %d", n, burst)
 	}
 }
 

@@ -22,11 +22,27 @@ type seeded struct {
 	Churn churnLogin
 }
 
-// churnLogin is the Owner of the churn merchant and the API account where the
-// churn client creates keys.
+// churnLogin is the Owner of the churn merchant, its Developers, and the API
+// account where the churn client creates keys.
 type churnLogin struct {
 	Email, Password string
-	AccountID       int64
+	// Team holds the emails of the merchant's Developers, whose password is
+	// the Owner's. The churn client signs in as each member in turn, as a team
+	// would, so that no one account has more sign-ins in flight at once than
+	// the login throttle reserves for it.
+	Team      []string
+	AccountID int64
+}
+
+// churnTeamSize is how many Developers the churn merchant has beside its Owner.
+const churnTeamSize = 9
+
+// member is the email the churn client signs in with on its turn-th sign-in.
+func (l churnLogin) member(turn uint64) string {
+	if turn%uint64(len(l.Team)+1) == 0 {
+		return l.Email
+	}
+	return l.Team[turn%uint64(len(l.Team)+1)-1]
 }
 
 // seedOptions sizes the seed data.
@@ -164,8 +180,8 @@ feed:
 	return out, nil
 }
 
-// seedChurnMerchant signs up the merchant the churn client signs in to, and
-// lifts the platform's token cap.
+// seedChurnMerchant signs up the merchant the churn client signs in to, with
+// churnTeamSize Developers, and lifts the platform's token cap.
 func seedChurnMerchant(ctx context.Context, db *store.DB) (churnLogin, error) {
 	password, err := keyport.GeneratePassword()
 	if err != nil {
@@ -180,8 +196,17 @@ func seedChurnMerchant(ctx context.Context, db *store.DB) (churnLogin, error) {
 	if err != nil {
 		return churnLogin{}, err
 	}
+	login := churnLogin{Email: signup.Email, Password: password, AccountID: res.Account.ID}
+	actor := keyport.Actor{UserID: res.Owner.ID, Label: res.Owner.Email}
+	for i := 1; i <= churnTeamSize; i++ {
+		email := fmt.Sprintf("churn-dev-%d@keyport.local", i)
+		if _, err := db.AddMember(ctx, actor, res.Merchant.ID, fmt.Sprintf("Churn Developer %d", i), email, keyport.RoleDeveloper, hash); err != nil {
+			return churnLogin{}, err
+		}
+		login.Team = append(login.Team, email)
+	}
 	if err := db.SetTokenCap(ctx, keyport.SystemActor, 0); err != nil {
 		return churnLogin{}, err
 	}
-	return churnLogin{Email: signup.Email, Password: password, AccountID: res.Account.ID}, nil
+	return login, nil
 }
