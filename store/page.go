@@ -79,8 +79,8 @@ type Fetch[T any] func(c Cursor, below bool, limit int) ([]T, error)
 
 // LoadPage loads the page req asks for of a list shown in descending (desc)
 // or ascending order of (key, id), perPage rows long. It fetches one row more
-// than the page holds to learn whether the list goes on. A
-// perPage below 1 is an error: such a page would never show a row.
+// than the page holds to learn whether the list goes on. A perPage below 1 is
+// an error: such a page would never show a row.
 func LoadPage[T any](req PageRequest, perPage int, desc bool, cursorOf func(T) Cursor, fetch Fetch[T]) (Page[T], error) {
 	if perPage < 1 {
 		return Page[T]{}, fmt.Errorf("load page: %d rows per page", perPage)

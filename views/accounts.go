@@ -38,15 +38,26 @@ func ModeTitleShort(m keyport.Mode) string {
 	return "Test"
 }
 
+// shipmentStatuses gives each shipment status its label and badge class.
+var shipmentStatuses = map[string]struct{ label, class string }{
+	keyport.ShipmentCreated:   {"Label created", "badge"},
+	keyport.ShipmentInTransit: {"In transit", "badge badge-info"},
+	keyport.ShipmentDelivered: {"Delivered", "badge badge-ok"},
+	keyport.ShipmentCancelled: {"Cancelled", "badge badge-muted"},
+}
+
+// ShipmentStatusLabel is a status for people; an unknown status is shown as stored.
+func ShipmentStatusLabel(status string) string {
+	if s, ok := shipmentStatuses[status]; ok {
+		return s.label
+	}
+	return status
+}
+
 // ShipmentBadgeClass is the CSS class of a shipment's status badge.
 func ShipmentBadgeClass(status string) string {
-	switch status {
-	case keyport.ShipmentDelivered:
-		return "badge badge-ok"
-	case keyport.ShipmentInTransit:
-		return "badge badge-info"
-	case keyport.ShipmentCancelled:
-		return "badge badge-muted"
+	if s, ok := shipmentStatuses[status]; ok {
+		return s.class
 	}
 	return "badge"
 }

@@ -6,21 +6,6 @@ import (
 	"keyport"
 )
 
-// ShipmentStatusLabel is a status for people.
-func ShipmentStatusLabel(status string) string {
-	switch status {
-	case keyport.ShipmentCreated:
-		return "Label created"
-	case keyport.ShipmentInTransit:
-		return "In transit"
-	case keyport.ShipmentDelivered:
-		return "Delivered"
-	case keyport.ShipmentCancelled:
-		return "Cancelled"
-	}
-	return status
-}
-
 // AccessSummary describes what a key may do in a few words: "Unrestricted",
 // "Public endpoints", "1 permission", "3 permissions".
 func AccessSummary(k keyport.APIKey) string {

@@ -19,6 +19,23 @@ func TestAccessSummary(t *testing.T) {
 	}
 }
 
+func TestShipmentStatusLabelAndBadge(t *testing.T) {
+	for _, tc := range []struct{ status, label, class string }{
+		{keyport.ShipmentCreated, "Label created", "badge"},
+		{keyport.ShipmentInTransit, "In transit", "badge badge-info"},
+		{keyport.ShipmentDelivered, "Delivered", "badge badge-ok"},
+		{keyport.ShipmentCancelled, "Cancelled", "badge badge-muted"},
+		{"lost", "lost", "badge"},
+	} {
+		if got := ShipmentStatusLabel(tc.status); got != tc.label {
+			t.Errorf("ShipmentStatusLabel(%q) = %q, want %q", tc.status, got, tc.label)
+		}
+		if got := ShipmentBadgeClass(tc.status); got != tc.class {
+			t.Errorf("ShipmentBadgeClass(%q) = %q, want %q", tc.status, got, tc.class)
+		}
+	}
+}
+
 func TestAuditObjectLabel(t *testing.T) {
 	for _, tc := range []struct {
 		objectType string
