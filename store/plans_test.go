@@ -154,6 +154,14 @@ func TestListQueriesReadOnlyOnePageThroughAnIndex(t *testing.T) {
 			_, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, KeysTabRequest{Live: req, Test: req, PerPage: 20, CountLimit: 200})
 			return err
 		}},
+		{"request notices", func(PageRequest) error {
+			_, err := db.RequestNotices(ctx, res.Merchant.ID)
+			return err
+		}},
+		{"expiry sweep", func(PageRequest) error {
+			_, err := db.LogExpiredKeys(ctx)
+			return err
+		}},
 		{"open queue", queue()},
 		{"pending queue", queue(keyport.RequestPending)},
 		{"approved queue", queue(keyport.RequestApproved)},
