@@ -190,10 +190,3 @@ func (db *DB) DeleteAccount(ctx context.Context, actor keyport.Actor, merchantID
 	})
 	return revoked, err
 }
-
-// AccountKeys returns the account's keys that are not revoked (active and
-// expired) in both modes, live first, newest first.
-func (db *DB) AccountKeys(ctx context.Context, accountID int64) ([]keyport.APIKey, error) {
-	return db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
-		WHERE k.account_id = $1 AND k.revoked_at IS NULL ORDER BY k.mode = 'test', k.id DESC`, accountID)
-}

@@ -200,11 +200,41 @@ func (db *DB) queryKeys(ctx context.Context, query string, args ...any) ([]keypo
 	return collect(rows, err, scanKey)
 }
 
-// CurrentKeys returns the account's keys of a mode that are not revoked (active
-// and expired), newest first.
-func (db *DB) CurrentKeys(ctx context.Context, accountID int64, mode keyport.Mode) ([]keyport.APIKey, error) {
-	return db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
-		WHERE k.account_id = $1 AND k.mode = $2 AND k.revoked_at IS NULL ORDER BY k.id DESC`, accountID, mode)
+// keyModeRank sorts live keys (1) before test keys (0) in lists of current
+// keys; the index api_keys_account_current holds it.
+const keyModeRank = `(CASE k.mode WHEN 'live' THEN 1 ELSE 0 END)`
+
+// modeRank is keyModeRank's value for a key of mode m.
+func modeRank(m keyport.Mode) int64 {
+	if m == keyport.ModeLive {
+		return 1
+	}
+	return 0
+}
+
+// currentCursor is where a current key sits in a list of current keys: live
+// before test, then by id.
+func currentCursor(k keyport.APIKey) Cursor { return Cursor{Key: modeRank(k.Mode), ID: k.ID} }
+
+// CurrentKeys returns the page req asks for of the account's keys that are
+// not revoked (active and expired): those of mode, or of both modes, live
+// first, when mode is empty; newest first.
+func (db *DB) CurrentKeys(ctx context.Context, accountID int64, mode keyport.Mode, req PageRequest, perPage int) (Page[keyport.APIKey], error) {
+	rank, cursorOf := keyModeRank, currentCursor
+	if mode != "" {
+		rank, cursorOf = "", keyCursor
+	}
+	return LoadPage(req, perPage, true, cursorOf,
+		func(c Cursor, below bool, limit int) ([]keyport.APIKey, error) {
+			args := sqlArgs{accountID}
+			filter := ""
+			if mode != "" {
+				filter = ` AND ` + keyModeRank + ` = ` + args.add(modeRank(mode))
+			}
+			cond, order := keyset(&args, rank, "k.id", c, below)
+			return db.queryKeys(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
+				WHERE k.account_id = $1 AND k.revoked_at IS NULL`+filter+cond+order+` LIMIT `+args.add(limit), args...)
+		})
 }
 
 // revokedCursor is where a revoked key sits in the list of revoked keys:
@@ -314,8 +344,11 @@ func (db *DB) LogExpiredKeys(ctx context.Context) (int, error) {
 // ModeKeys is one mode's keys of an API account as the Developer keys tab shows them.
 type ModeKeys struct {
 	Mode keyport.Mode
-	// Current holds the keys that are not revoked (active and expired), newest first.
-	Current []keyport.APIKey
+	// Current holds one page of the keys that are not revoked (active and
+	// expired), newest first.
+	Current Page[keyport.APIKey]
+	// CurrentRequest is the page of current keys asked for.
+	CurrentRequest PageRequest
 	// Revoked holds one page of revoked keys, newest revocation first.
 	Revoked Page[keyport.APIKey]
 	// RevokedRequest is the page of revoked keys asked for.
@@ -358,18 +391,26 @@ func (t KeysTab) Section(m keyport.Mode) ModeKeys {
 	return t.Test
 }
 
-// KeysTabRequest asks for the Developer keys tab: the page of revoked keys
-// of each mode, how long such a page is, and how far to count them.
+// KeysTabRequest asks for the Developer keys tab: the pages of current and
+// revoked keys of each mode, how long such pages are, and how far to count
+// revoked keys.
 type KeysTabRequest struct {
-	Live, Test PageRequest
-	// PerPage is how many revoked keys one page lists.
-	PerPage int
+	Live, Test SectionRequest
+	// CurrentPerPage is how many current keys one page lists.
+	CurrentPerPage int
+	// RevokedPerPage is how many revoked keys one page lists.
+	RevokedPerPage int
 	// CountLimit is the most revoked keys of a mode counted exactly.
 	CountLimit int
 }
 
+// SectionRequest asks for the pages of one section of the Developer keys tab.
+type SectionRequest struct {
+	Current, Revoked PageRequest
+}
+
 // KeysTab loads the Developer keys tab of the merchant's account, with the
-// page of revoked keys req asks for in each mode.
+// pages of current and revoked keys req asks for in each mode.
 func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, req KeysTabRequest) (KeysTab, error) {
 	var tab KeysTab
 	var err error
@@ -388,19 +429,19 @@ func (db *DB) KeysTab(ctx context.Context, merchantID, accountID int64, req Keys
 	return tab, err
 }
 
-func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, page PageRequest, req KeysTabRequest) (ModeKeys, error) {
-	m := ModeKeys{Mode: mode, RevokedRequest: page, RevokedCountLimit: req.CountLimit}
+func (db *DB) modeKeys(ctx context.Context, accountID int64, mode keyport.Mode, pages SectionRequest, req KeysTabRequest) (ModeKeys, error) {
+	m := ModeKeys{Mode: mode, CurrentRequest: pages.Current, RevokedRequest: pages.Revoked, RevokedCountLimit: req.CountLimit}
 	var err error
 	if m.Slots, err = db.CapStatus(ctx, accountID, mode); err != nil {
 		return m, err
 	}
-	if m.Current, err = db.CurrentKeys(ctx, accountID, mode); err != nil {
+	if m.Current, err = db.CurrentKeys(ctx, accountID, mode, pages.Current, req.CurrentPerPage); err != nil {
 		return m, err
 	}
 	if m.RevokedTotal, err = db.CountRevokedKeys(ctx, accountID, mode, req.CountLimit); err != nil {
 		return m, err
 	}
-	m.Revoked, err = db.RevokedKeys(ctx, accountID, mode, page, req.PerPage)
+	m.Revoked, err = db.RevokedKeys(ctx, accountID, mode, pages.Revoked, req.RevokedPerPage)
 	return m, err
 }
 

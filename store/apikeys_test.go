@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -131,9 +132,9 @@ func TestExpiredKeysStayListedAndStopCounting(t *testing.T) {
 	}
 
 	now = now.Add(7*24*time.Hour + time.Second)
-	keys, err := db.CurrentKeys(ctx, res.Account.ID, keyport.ModeTest)
-	if err != nil || len(keys) != 2 {
-		t.Fatalf("current keys %d, %v", len(keys), err)
+	keys := currentKeys(t, db, res.Account.ID, keyport.ModeTest)
+	if len(keys) != 2 {
+		t.Fatalf("%d current keys", len(keys))
 	}
 	for _, k := range keys {
 		if k.ID == week.Key.ID && k.StatusAt(now) != keyport.KeyExpired {
@@ -221,7 +222,7 @@ func TestKeysTabPagesRevokedKeys(t *testing.T) {
 	res := signedUp(t, db)
 	const perPage = 20
 	tabOf := func(test PageRequest) KeysTabRequest {
-		return KeysTabRequest{Test: test, PerPage: perPage, CountLimit: 10 * perPage}
+		return KeysTabRequest{Test: SectionRequest{Revoked: test}, CurrentPerPage: perPage, RevokedPerPage: perPage, CountLimit: 10 * perPage}
 	}
 	for i := 0; i < perPage+3; i++ {
 		k, err := db.CreateKey(ctx, keyport.SystemActor, newKey(res, keyport.ModeTest, "k"))
@@ -276,7 +277,7 @@ func TestKeysTabPagesRevokedKeys(t *testing.T) {
 			t.Fatalf("count up to %d = %d, %v", tc.upTo, n, err)
 		}
 	}
-	capped, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, KeysTabRequest{PerPage: perPage, CountLimit: 5})
+	capped, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, KeysTabRequest{CurrentPerPage: perPage, RevokedPerPage: perPage, CountLimit: 5})
 	if err != nil || capped.Test.RevokedTotal != 5 || capped.Test.RevokedCount() != "5+" || first.Test.RevokedCount() != "23" {
 		t.Fatalf("counted up to 5: %d (%q), up to %d: %q, %v", capped.Test.RevokedTotal, capped.Test.RevokedCount(),
 			10*perPage, first.Test.RevokedCount(), err)
@@ -352,7 +353,7 @@ func TestRollKeyKeepsAccessAndFreesTheSlotAfterItsGrace(t *testing.T) {
 		!k.SuppressCosts || k.Mode != keyport.ModeTest || k.Type != keyport.KeySecret || rolled.Plaintext == old.Plaintext {
 		t.Fatalf("replacement: %+v", k)
 	}
-	keys, _ := db.CurrentKeys(ctx, res.Account.ID, keyport.ModeTest)
+	keys := currentKeys(t, db, res.Account.ID, keyport.ModeTest)
 	var before keyport.APIKey
 	for _, key := range keys {
 		if key.ID == old.Key.ID {
@@ -413,5 +414,98 @@ func TestStoreErrorsSayWhatFailed(t *testing.T) {
 	_, err = db.DeleteAccount(ctx, keyport.SystemActor, res.Merchant.ID+1, res.Account.ID)
 	if !errors.Is(err, keyport.ErrNotFound) || !strings.HasPrefix(err.Error(), fmt.Sprintf("store: delete API account %d: ", res.Account.ID)) {
 		t.Fatalf("another merchant's deletion: %v", err)
+	}
+}
+
+// currentKeys returns every current key of the account's mode, in one page.
+func currentKeys(t *testing.T, db *DB, accountID int64, mode keyport.Mode) []keyport.APIKey {
+	t.Helper()
+	page, err := db.CurrentKeys(context.Background(), accountID, mode, PageRequest{}, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return page.Items
+}
+
+func TestCurrentKeysPageLiveFirstThenNewest(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	now := time.Now()
+	db.Now = func() time.Time { return now }
+	res := signedUp(t, db)
+	ids := map[keyport.Mode][]int64{}
+	for i := 0; i < 12; i++ {
+		mode := keyport.ModeTest
+		if i%3 == 0 {
+			mode = keyport.ModeLive
+		}
+		in := newKey(res, mode, fmt.Sprintf("k%d", i))
+		in.ExpiresAt = now.Add(time.Minute)
+		k, err := db.CreateKey(ctx, keyport.SystemActor, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(time.Hour)
+		if i == 5 || i == 6 {
+			if _, err := db.RevokeKey(ctx, keyport.SystemActor, res.Merchant.ID, res.Account.ID, k.Key.ID, ""); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		ids[mode] = append([]int64{k.Key.ID}, ids[mode]...)
+	}
+	const perPage = 3
+	walk := func(mode keyport.Mode) (forward, backward []int64) {
+		t.Helper()
+		var last Page[keyport.APIKey]
+		for req, pages := (PageRequest{}), 0; ; pages++ {
+			page, err := db.CurrentKeys(ctx, res.Account.ID, mode, req, perPage)
+			if err != nil || len(page.Items) > perPage || pages > 10 {
+				t.Fatalf("page %d: %d keys, %v", pages, len(page.Items), err)
+			}
+			for _, k := range page.Items {
+				forward = append(forward, k.ID)
+			}
+			if last = page; !page.HasNext() {
+				break
+			}
+			req = page.Next
+		}
+		for page := last; ; {
+			var shown []int64
+			for _, k := range page.Items {
+				shown = append(shown, k.ID)
+			}
+			backward = append(shown, backward...)
+			if !page.HasPrev() {
+				break
+			}
+			var err error
+			if page, err = db.CurrentKeys(ctx, res.Account.ID, mode, page.Prev, perPage); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return forward, backward
+	}
+	cases := []struct {
+		mode keyport.Mode
+		want []int64
+	}{
+		{"", append(slices.Clone(ids[keyport.ModeLive]), ids[keyport.ModeTest]...)},
+		{keyport.ModeLive, ids[keyport.ModeLive]},
+		{keyport.ModeTest, ids[keyport.ModeTest]},
+	}
+	for _, tc := range cases {
+		forward, backward := walk(tc.mode)
+		if !slices.Equal(forward, tc.want) || !slices.Equal(backward, tc.want) {
+			t.Errorf("mode %q: forward %v, backward %v; want %v", tc.mode, forward, backward, tc.want)
+		}
+	}
+	other, err := db.CreateAccount(ctx, keyport.SystemActor, res.Merchant.ID, keyport.NewAccount{Name: "Other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if keys := currentKeys(t, db, other.Account.ID, ""); len(keys) != 1 || keys[0].ID != other.Secret.Key.ID {
+		t.Fatalf("another account lists %+v", keys)
 	}
 }

@@ -103,8 +103,8 @@ func TestBackupIsConsistentWhileWritersKeepWriting(t *testing.T) {
 	if err != nil || u.MerchantName != "Acme" {
 		t.Fatalf("owner in the copy: %+v %v", u, err)
 	}
-	if keys, err := restored.CurrentKeys(ctx, res.Account.ID, keyport.ModeTest); err != nil || len(keys) != 1 || keys[0].Name != "before" {
-		t.Fatalf("keys in the copy: %+v %v", keys, err)
+	if keys := currentKeys(t, restored, res.Account.ID, keyport.ModeTest); len(keys) != 1 || keys[0].Name != "before" {
+		t.Fatalf("keys in the copy: %+v", keys)
 	}
 
 	if _, err := db.Backup(ctx, path); err == nil || !strings.Contains(err.Error(), "already exists") {

@@ -124,6 +124,12 @@ func TestListQueriesReadOnlyOnePageThroughAnIndex(t *testing.T) {
 			return err
 		}
 	}
+	currentKeys := func(mode keyport.Mode) func(PageRequest) error {
+		return func(req PageRequest) error {
+			_, err := db.CurrentKeys(ctx, res.Account.ID, mode, req, 20)
+			return err
+		}
+	}
 	cases := []struct {
 		name string
 		run  func(PageRequest) error
@@ -151,9 +157,12 @@ func TestListQueriesReadOnlyOnePageThroughAnIndex(t *testing.T) {
 		{"expired secrets", secrets(SecretsFilter{Status: keyport.KeyExpired})},
 		{"revoked secrets", secrets(SecretsFilter{Status: keyport.KeyRevoked})},
 		{"keys tab", func(req PageRequest) error {
-			_, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, KeysTabRequest{Live: req, Test: req, PerPage: 20, CountLimit: 200})
+			_, err := db.KeysTab(ctx, res.Merchant.ID, res.Account.ID, KeysTabRequest{Live: SectionRequest{Current: req, Revoked: req},
+				Test: SectionRequest{Current: req, Revoked: req}, CurrentPerPage: 20, RevokedPerPage: 20, CountLimit: 200})
 			return err
 		}},
+		{"current keys of both modes", currentKeys("")},
+		{"current test keys", currentKeys(keyport.ModeTest)},
 		{"request notices", func(PageRequest) error {
 			_, err := db.RequestNotices(ctx, res.Merchant.ID)
 			return err

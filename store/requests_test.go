@@ -310,10 +310,7 @@ func TestOneTokenCapServesEveryPath(t *testing.T) {
 		if err != nil || st.Used != want || st.Cap != 2 {
 			t.Fatalf("cap status %+v, %v; want %d used", st, err, want)
 		}
-		keys, err := db.CurrentKeys(ctx, res.Account.ID, keyport.ModeLive)
-		if err != nil {
-			t.Fatal(err)
-		}
+		keys := currentKeys(t, db, res.Account.ID, keyport.ModeLive)
 		counted := count(t, db, `SELECT count(*) FROM live_key_requests WHERE account_id = $1 AND state = 'approved'`, res.Account.ID)
 		for _, k := range keys {
 			if k.CountsTowardCap(db.Now()) {

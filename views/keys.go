@@ -26,33 +26,67 @@ func (v KeysView) Base() string { return KeysURL(v.Tab.Account.ID) }
 // AccountURL is the URL prefix of the account.
 func (v KeysView) AccountURL() string { return AccountURL(v.Tab.Account.ID) }
 
-// pageQuery keeps both sections' revoked-key pages, with one of them changed.
-func (v KeysView) pageQuery(mode keyport.Mode, page store.PageRequest) url.Values {
+// keyList is one of the lists of the Developer keys tab that page on their
+// own: a section's current keys or its revoked keys.
+type keyList struct {
+	mode    keyport.Mode
+	revoked bool
+}
+
+// keyLists are every list of the tab, in the order their parameters are written.
+var keyLists = []keyList{{keyport.ModeLive, false}, {keyport.ModeLive, true}, {keyport.ModeTest, false}, {keyport.ModeTest, true}}
+
+func (l keyList) params() PageParams {
+	if l.revoked {
+		return RevokedPageParams(l.mode)
+	}
+	return CurrentPageParams(l.mode)
+}
+
+func (v KeysView) request(l keyList) store.PageRequest {
+	m := v.Tab.Section(l.mode)
+	if l.revoked {
+		return m.RevokedRequest
+	}
+	return m.CurrentRequest
+}
+
+// pageQuery keeps every list's page, with the page of the list changed
+// replaced by page.
+func (v KeysView) pageQuery(changed keyList, page store.PageRequest) url.Values {
 	q := url.Values{}
-	for _, m := range []keyport.Mode{keyport.ModeLive, keyport.ModeTest} {
-		req := v.Tab.Section(m).RevokedRequest
-		if m == mode {
+	for _, l := range keyLists {
+		req := v.request(l)
+		if l == changed {
 			req = page
 		}
-		q, _ = url.ParseQuery(RevokedPageParams(m).Link(q, req))
+		q, _ = url.ParseQuery(l.params().Link(q, req))
 	}
 	return q
 }
 
-// PageURL links to the tab with another page of a mode's revoked keys.
-func (v KeysView) PageURL(mode keyport.Mode, page store.PageRequest) string {
-	q := v.pageQuery(mode, page)
+func (v KeysView) pageURL(changed keyList, page store.PageRequest) string {
+	q := v.pageQuery(changed, page)
 	u := v.Base()
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	return u + "#keys-" + string(mode)
+	return u + "#keys-" + string(changed.mode)
 }
 
-// SectionURL is where htmx reloads one section from.
+// CurrentPageURL links to the tab with another page of a mode's current keys.
+func (v KeysView) CurrentPageURL(mode keyport.Mode, page store.PageRequest) string {
+	return v.pageURL(keyList{mode, false}, page)
+}
+
+// RevokedPageURL links to the tab with another page of a mode's revoked keys.
+func (v KeysView) RevokedPageURL(mode keyport.Mode, page store.PageRequest) string {
+	return v.pageURL(keyList{mode, true}, page)
+}
+
+// SectionURL is where htmx reloads one section from, on the pages it shows.
 func (v KeysView) SectionURL(mode keyport.Mode) string {
-	m := v.Tab.Section(mode)
-	q := v.pageQuery(mode, m.RevokedRequest)
+	q := v.pageQuery(keyList{}, store.PageRequest{})
 	q.Set("mode", string(mode))
 	return v.Base() + "/section?" + q.Encode()
 }
@@ -156,9 +190,11 @@ type ManageView struct {
 	Frame
 	Account keyport.APIAccount
 	Mode    keyport.Mode
-	Keys    []keyport.APIKey
-	Now     time.Time
-	CSRF    string
+	// Keys is the page of current keys shown, asked for by Page.
+	Keys store.Page[keyport.APIKey]
+	Page store.PageRequest
+	Now  time.Time
+	CSRF string
 	// Removed names the token just removed, for the confirmation line.
 	Removed string
 	// CanManage shows the remove and create actions.
@@ -169,6 +205,21 @@ type ManageView struct {
 
 // AllModes reports whether the list is the Keys & Tokens pop-up of every mode.
 func (m ManageView) AllModes() bool { return m.Mode == "" }
+
+// PageURL links to another page of the list, shown in the pop-up.
+func (m ManageView) PageURL(req store.PageRequest) string {
+	return ManageURL(m.Account.ID, m.Mode, req)
+}
+
+// PageField is the hidden field of the remove forms that brings the pop-up
+// back on the page it was left from; an empty name on the first page.
+func (m ManageView) PageField() (name, value string) {
+	q, _ := url.ParseQuery(DefaultPageParams.Link(url.Values{}, m.Page))
+	for name := range q {
+		return name, q.Get(name)
+	}
+	return "", ""
+}
 
 // From is the value of the remove forms' "from" field, naming the view to come back to.
 func (m ManageView) From() string {

@@ -49,6 +49,12 @@ func RevokedPageParams(m keyport.Mode) PageParams {
 	return PageParams{Before: string(m) + "_before", After: string(m) + "_after"}
 }
 
+// CurrentPageParams are the query parameters that carry the Developer keys
+// tab's page of current keys of a mode, one pair per section.
+func CurrentPageParams(m keyport.Mode) PageParams {
+	return PageParams{Before: string(m) + "_keys_before", After: string(m) + "_keys_after"}
+}
+
 // The page sizes of the lists the pages show, and how far their totals are
 // counted. Store's list queries take them as parameters.
 const (
@@ -58,6 +64,9 @@ const (
 	SecretsPerPage = 50
 	// ShipmentsPerPage is how many shipments one page of an account's Shipments lists.
 	ShipmentsPerPage = 50
+	// CurrentPerPage is how many current (active and expired) keys one page
+	// of the Developer keys tab and of the key pop-ups lists.
+	CurrentPerPage = 20
 	// RevokedPerPage is how many revoked keys one page of the Developer keys tab lists.
 	RevokedPerPage = 20
 	// RevokedCountLimit is the most revoked keys the Developer keys tab counts exactly.
@@ -69,3 +78,11 @@ const (
 	// long the queue grows.
 	QueueCountLimit = 1000
 )
+
+// PagerLink is the Previous or Next link of a pager; one not Shown is left out.
+type PagerLink struct {
+	Shown bool
+	URL   string
+	// Title says on hover where the link goes, such as "Older events".
+	Title string
+}

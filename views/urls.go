@@ -1,6 +1,12 @@
 package views
 
-import "strconv"
+import (
+	"net/url"
+	"strconv"
+
+	"keyport"
+	"keyport/store"
+)
 
 // AccountURL is the URL prefix of an API account's pages; every URL of an
 // account's pages, in views and in web, is built from it.
@@ -16,6 +22,21 @@ func KeyURL(accountID, keyID int64) string {
 
 // TokensURL is the URL of an account's Keys & Tokens pop-up.
 func TokensURL(accountID int64) string { return AccountURL(accountID) + "/tokens" }
+
+// ManageURL is the URL of a pop-up that lists an account's current keys, on
+// the page req asks for: "Manage Your Tokens" of one mode, or the Keys &
+// Tokens pop-up of both modes when mode is empty.
+func ManageURL(accountID int64, mode keyport.Mode, req store.PageRequest) string {
+	u, q := TokensURL(accountID), url.Values{}
+	if mode != "" {
+		u = KeysURL(accountID) + "/manage"
+		q.Set("mode", string(mode))
+	}
+	if query := DefaultPageParams.Link(q, req); query != "" {
+		u += "?" + query
+	}
+	return u
+}
 
 // RequestsURL is the URL of an account's live key requests.
 func RequestsURL(accountID int64) string { return AccountURL(accountID) + "/requests" }

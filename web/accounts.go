@@ -127,7 +127,8 @@ func (s *Server) deleteAccount(c echo.Context) error {
 func (s *Server) tokensDialog(c echo.Context, removed string) error {
 	a := currentAccount(c)
 	ctx := c.Request().Context()
-	keys, err := s.db.AccountKeys(ctx, a.ID)
+	page := popUpPage(c)
+	keys, err := s.db.CurrentKeys(ctx, a.ID, "", page, views.CurrentPerPage)
 	if err != nil {
 		return err
 	}
@@ -135,7 +136,7 @@ func (s *Server) tokensDialog(c echo.Context, removed string) error {
 	if err != nil {
 		return err
 	}
-	body := views.ManageBody(views.ManageView{Frame: frame(c, "/accounts"), Account: *a, Keys: keys, Now: s.Now(), CSRF: csrfToken(c),
+	body := views.ManageBody(views.ManageView{Frame: frame(c, "/accounts"), Account: *a, Keys: keys, Page: page, Now: s.Now(), CSRF: csrfToken(c),
 		Removed: removed, CanManage: currentUser(c).Role.CanManageKeys(), TestSlots: slots})
 	return s.dialog(c, http.StatusOK, "Keys & Tokens · "+a.Name, "/accounts", accountsChanged, false, body)
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -18,13 +19,18 @@ func (s *Server) keysView(c echo.Context, tab store.KeysTab) views.KeysView {
 	return views.KeysView{Tab: tab, Now: s.Now(), CSRF: csrfToken(c), CanManage: currentUser(c).Role.CanManageKeys()}
 }
 
+func keySectionPages(q url.Values, mode keyport.Mode) store.SectionRequest {
+	return store.SectionRequest{Current: views.CurrentPageParams(mode).Parse(q), Revoked: views.RevokedPageParams(mode).Parse(q)}
+}
+
 func (s *Server) loadKeysTab(c echo.Context) (store.KeysTab, error) {
 	q := c.QueryParams()
 	return s.db.KeysTab(c.Request().Context(), currentUser(c).MerchantID, currentAccount(c).ID, store.KeysTabRequest{
-		Live:       views.RevokedPageParams(keyport.ModeLive).Parse(q),
-		Test:       views.RevokedPageParams(keyport.ModeTest).Parse(q),
-		PerPage:    views.RevokedPerPage,
-		CountLimit: views.RevokedCountLimit,
+		Live:           keySectionPages(q, keyport.ModeLive),
+		Test:           keySectionPages(q, keyport.ModeTest),
+		CurrentPerPage: views.CurrentPerPage,
+		RevokedPerPage: views.RevokedPerPage,
+		CountLimit:     views.RevokedCountLimit,
 	})
 }
 
@@ -146,14 +152,22 @@ func (s *Server) reveal(c echo.Context, k keyport.APIKey, plaintext string) erro
 	return s.dialog(c, http.StatusOK, "Your new token", "/accounts", refresh, true, views.RevealBody(r))
 }
 
+// popUpPage is the page of keys a key list pop-up asks for: from the query
+// of its GET, or from the fields of the remove form it was left by.
+func popUpPage(c echo.Context) store.PageRequest {
+	form, _ := c.FormParams()
+	return views.DefaultPageParams.Parse(form)
+}
+
 func (s *Server) manageDialog(c echo.Context, mode keyport.Mode, removed string) error {
 	a := currentAccount(c)
-	keys, err := s.db.CurrentKeys(c.Request().Context(), a.ID, mode)
+	page := popUpPage(c)
+	keys, err := s.db.CurrentKeys(c.Request().Context(), a.ID, mode, page, views.CurrentPerPage)
 	if err != nil {
 		return err
 	}
-	body := views.ManageBody(views.ManageView{Frame: frame(c, views.KeysURL(a.ID)), Account: *a, Mode: mode, Keys: keys, Now: s.Now(),
-		CSRF: csrfToken(c), Removed: removed, CanManage: true})
+	body := views.ManageBody(views.ManageView{Frame: frame(c, views.KeysURL(a.ID)), Account: *a, Mode: mode, Keys: keys, Page: page,
+		Now: s.Now(), CSRF: csrfToken(c), Removed: removed, CanManage: true})
 	return s.dialog(c, http.StatusOK, "Manage your "+string(mode)+" tokens", "/accounts", keysChanged, false, body)
 }
 
@@ -185,14 +199,14 @@ func (s *Server) revokeKey(c echo.Context) error {
 	}
 	s.flash(c, "success", fmt.Sprintf("Removed “%s”. Anything using it can no longer call the API.", k.Name))
 	if fromTokens(c) {
-		return redirect(c, views.TokensURL(a.ID))
+		return redirect(c, views.ManageURL(a.ID, "", popUpPage(c)))
 	}
-	return redirect(c, views.KeysURL(a.ID)+"/manage?mode="+string(k.Mode))
+	return redirect(c, views.ManageURL(a.ID, k.Mode, popUpPage(c)))
 }
 
 func (s *Server) rollDialog(c echo.Context, status int, k keyport.APIKey, f views.Form) error {
 	a := currentAccount(c)
-	r := views.RollForm{Frame: frame(c, views.KeysURL(a.ID)+"/manage?mode="+string(k.Mode)), Action: views.KeyURL(a.ID, k.ID) + "/roll",
+	r := views.RollForm{Frame: frame(c, views.ManageURL(a.ID, k.Mode, store.PageRequest{})), Action: views.KeyURL(a.ID, k.ID) + "/roll",
 		CSRF: csrfToken(c), Form: f, Key: k, From: string(k.Mode)}
 	if fromTokens(c) {
 		r.Back, r.From = views.TokensURL(a.ID), "tokens"

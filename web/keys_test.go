@@ -301,3 +301,100 @@ func TestExpiredKeysStayListedAndFreeTheirSlot(t *testing.T) {
 	page := c.get(keysPath(res))
 	wantContains(t, page.Body, "short", `<span class="badge badge-muted">Expired</span>`, ">Generate Token<")
 }
+
+// expiredKeys gives the merchant's first account n test keys that have
+// expired, named old-00 (the oldest) onwards, and returns their ids in order.
+func (a *testApp) expiredKeys(res store.SignupResult, n int) []int64 {
+	a.t.Helper()
+	owner := keyport.UserActor(&res.Owner, "")
+	var ids []int64
+	for i := 0; i < n; i++ {
+		k, err := a.db.CreateKey(context.Background(), owner, keyport.NewKey{AccountID: res.Account.ID, MerchantID: res.Merchant.ID,
+			Type: keyport.KeySecret, Mode: keyport.ModeTest, Name: fmt.Sprintf("old-%02d", i), ExpiresAt: a.clock().Add(time.Minute)})
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		ids = append(ids, k.Key.ID)
+		a.advance(2 * time.Minute)
+	}
+	return ids
+}
+
+func TestCurrentKeysArePagedOnTheTab(t *testing.T) {
+	app := newTestApp(t)
+	c, res := app.merchant("Acme", "owner@acme.test")
+	app.expiredKeys(res, views.CurrentPerPage+3)
+	c.login("owner@acme.test")
+	const expired = `<span class="badge badge-muted">Expired</span>`
+
+	first := c.get(keysPath(res))
+	wantContains(t, first.Body, "old-22", ">Generate Token<")
+	if got := strings.Count(first.Body, expired); got != views.CurrentPerPage || strings.Contains(first.Body, "old-02<") {
+		t.Fatalf("first page lists %d keys", got)
+	}
+	next := pagerLink(first.Body, "next")
+	if !strings.HasPrefix(next, keysPath(res)+"?test_keys_before=") || !strings.HasSuffix(next, "#keys-test") || pagerLink(first.Body, "prev") != "" {
+		t.Fatalf("Next link %q", next)
+	}
+	second := c.getURL(strings.TrimSuffix(next, "#keys-test"))
+	wantContains(t, second.Body, "old-00", "old-02")
+	if got := strings.Count(second.Body, expired); got != 3 || pagerLink(second.Body, "next") != "" {
+		t.Fatalf("second page lists %d keys", got)
+	}
+	section := c.htmxGet(keysPath(res) + "/section?mode=test&test_keys_before=" + strings.TrimPrefix(strings.TrimSuffix(next, "#keys-test"), keysPath(res)+"?test_keys_before="))
+	if got := strings.Count(section.Body, expired); got != 3 || !strings.Contains(section.Body, "test_keys_before=") {
+		t.Fatalf("the section reloads with %d keys, not on its page", got)
+	}
+	back := c.getURL(strings.TrimSuffix(pagerLink(second.Body, "prev"), "#keys-test"))
+	if got := strings.Count(back.Body, expired); got != views.CurrentPerPage || strings.Contains(back.Body, "old-00") {
+		t.Fatalf("back to the first page: %d keys", got)
+	}
+	beyond := c.getURL(keysPath(res) + "?test_keys_before=1")
+	wantContains(t, beyond.Body, "No test keys on this page", "Go to the first page")
+}
+
+func TestKeyPopUpsArePagedAndRemoveKeepsThePage(t *testing.T) {
+	app := newTestApp(t)
+	c, res := app.merchant("Acme", "owner@acme.test")
+	ids := app.expiredKeys(res, views.CurrentPerPage+3)
+	c.login("owner@acme.test")
+	current := app.count(`SELECT count(*) FROM api_keys WHERE account_id = $1 AND revoked_at IS NULL`, res.Account.ID)
+
+	cases := []struct {
+		name, path string
+		onSecond   int
+	}{
+		{"Manage Your Tokens", keysPath(res) + "/manage?mode=test", views.CurrentPerPage + 3 - views.CurrentPerPage},
+		{"Keys & Tokens", accountPath(res) + "/tokens", current - views.CurrentPerPage},
+	}
+	for _, tc := range cases {
+		first := c.htmxGet(tc.path)
+		wantStatus(t, first, http.StatusOK)
+		if got := strings.Count(first.Body, `id="manage-key-`); got != views.CurrentPerPage {
+			t.Fatalf("%s: first page lists %d keys", tc.name, got)
+		}
+		next := pagerLink(first.Body, "next")
+		if !strings.Contains(next, "before=") || !strings.Contains(first.Body, `rel="next" hx-get="`) {
+			t.Fatalf("%s: Next link %q does not load in the pop-up", tc.name, next)
+		}
+		second := c.htmxGet(next)
+		if got := strings.Count(second.Body, `id="manage-key-`); got != tc.onSecond || pagerLink(second.Body, "prev") == "" {
+			t.Fatalf("%s: second page lists %d keys, want %d", tc.name, got, tc.onSecond)
+		}
+	}
+
+	page := c.htmxGet(keysPath(res) + "/manage?mode=test")
+	cursor := strings.TrimPrefix(pagerLink(page.Body, "next"), keysPath(res)+"/manage?before=")
+	cursor = strings.TrimSuffix(cursor, "&mode=test")
+	removed := c.htmxPost(fmt.Sprintf("%s/%d/revoke", keysPath(res), ids[0]), url.Values{"before": {cursor}})
+	wantStatus(t, removed, http.StatusOK)
+	wantContains(t, removed.Body, "Removed “old-00”", "old-01", "old-02")
+	if got := strings.Count(removed.Body, `id="manage-key-`); got != 2 {
+		t.Fatalf("after removing from the second page the pop-up lists %d keys", got)
+	}
+	plain := c.post(fmt.Sprintf("%s/%d/revoke", keysPath(res), ids[1]), url.Values{"before": {cursor}})
+	if loc := plain.Header.Get("Location"); loc != keysPath(res)+"/manage?before="+cursor+"&mode=test" {
+		t.Fatalf("redirect to %q", loc)
+	}
+	wantContains(t, c.htmxGet(keysPath(res)+"/manage?mode=test&before=1").Body, "No tokens on this page", "Go to the first page")
+}

@@ -26,11 +26,13 @@ type pageShape struct {
 	keysPerAccount int
 }
 
-// The small queue holds one full page, so that both sides render as many rows.
+// The small queue holds one full page, and each small account one full page of
+// current keys (2 active, 21 expired) beside 21 revoked, so that both sides
+// render as many rows.
 // The large audit log holds 500,000 events: a million took over a minute to
 // seed on a shared two-core machine, and the page cost was as flat there.
 var (
-	smallPages = pageShape{auditEvents: 1_000, shipments: 200, pending: 50, accounts: 20, keysPerAccount: 2}
+	smallPages = pageShape{auditEvents: 1_000, shipments: 200, pending: 50, accounts: 20, keysPerAccount: 44}
 	largePages = pageShape{auditEvents: 500_000, shipments: 100_000, pending: 10_000, accounts: 20, keysPerAccount: 600}
 )
 
@@ -164,6 +166,16 @@ func seedPendingRequests(b *testing.B, tx *sql.Tx, res store.SignupResult, n int
 	})
 }
 
+// bulkAccount is the id of an account seeded with keysPerAccount keys.
+func (p *pageApp) bulkAccount(b *testing.B) int64 {
+	b.Helper()
+	var id int64
+	if err := p.app.db.SQL().QueryRow(`SELECT id FROM api_accounts WHERE merchant_id = $1 AND name = 'Bulk 0'`, p.keysID).Scan(&id); err != nil {
+		b.Fatal(err)
+	}
+	return id
+}
+
 // nthCursor is the query of the page that starts after the first skip rows
 // of a list: page=N for offset paging, and before/after for cursor paging.
 func nthCursor(b *testing.B, db *sql.DB, page, perPage int, query string, args ...any) string {
@@ -216,6 +228,12 @@ func BenchmarkPagesStayFlat(b *testing.B) {
 		{"accounts",
 			func() (*client, string) { return small.keys, "/accounts" },
 			func() (*client, string) { return large.keys, "/accounts" }},
+		{"keys-tab",
+			func() (*client, string) { return small.keys, views.KeysURL(small.bulkAccount(b)) },
+			func() (*client, string) { return large.keys, views.KeysURL(large.bulkAccount(b)) }},
+		{"keys-and-tokens-pop-up",
+			func() (*client, string) { return small.keys, views.TokensURL(small.bulkAccount(b)) },
+			func() (*client, string) { return large.keys, views.TokensURL(large.bulkAccount(b)) }},
 	}
 	for _, pc := range cases {
 		b.Run(pc.name, func(b *testing.B) {
