@@ -100,10 +100,7 @@ func (db *DB) RequestByID(ctx context.Context, requestID int64) (keyport.Request
 	return scanRequestWithActivity(db.queryRow(ctx, `SELECT `+requestColumns+`, `+activityColumns+requestFrom+` WHERE r.id = $1`, requestID))
 }
 
-const activityColumns = `a.created_at,
-	(SELECT count(*) FROM api_keys k WHERE k.account_id = r.account_id AND k.mode = 'test'),
-	(SELECT COALESCE(sum(k.use_count), 0) FROM api_keys k WHERE k.account_id = r.account_id AND k.mode = 'test'),
-	a.test_shipments`
+const activityColumns = `a.created_at, a.test_keys, a.test_calls, a.test_shipments`
 
 func scanRequestWithActivity(row scanner) (keyport.RequestWithActivity, error) {
 	var out keyport.RequestWithActivity

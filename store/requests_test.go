@@ -371,3 +371,54 @@ func TestOneTokenCapServesEveryPath(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestTestActivityCountersAddUpTheKeys checks the counters behind the approval
+// queue's activity line against the keys themselves, through creating,
+// rolling and usage flushes of test and live keys in two accounts.
+func TestTestActivityCountersAddUpTheKeys(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	res := signedUp(t, db)
+	other, err := db.CreateAccount(ctx, keyport.SystemActor, res.Merchant.ID, keyport.NewAccount{Name: "Other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := db.CreateKey(ctx, keyport.SystemActor, newKey(res, keyport.ModeTest, "first"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rolled, err := db.RollKey(ctx, keyport.SystemActor, res.Merchant.ID, res.Account.ID, first.Key.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := db.CreateKey(ctx, keyport.SystemActor, newKey(res, keyport.ModeLive, "live"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := db.Now()
+	uses := []keyport.KeyUse{
+		{KeyID: first.Key.ID, Count: 3, LastAt: now},
+		{KeyID: rolled.Key.ID, Count: 4, LastAt: now},
+		{KeyID: live.Key.ID, Count: 10, LastAt: now},
+		{KeyID: other.Secret.Key.ID, Count: 5, LastAt: now},
+		{KeyID: first.Key.ID, Count: 1, LastAt: now},
+	}
+	if err := db.RecordUsage(ctx, uses); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RecordUsage(ctx, uses[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM api_accounts a
+		WHERE a.test_keys <> (SELECT count(*) FROM api_keys k WHERE k.account_id = a.id AND k.mode = 'test')
+		   OR a.test_calls <> (SELECT COALESCE(sum(k.use_count), 0) FROM api_keys k WHERE k.account_id = a.id AND k.mode = 'test')`); n != 0 {
+		t.Fatalf("%d accounts whose activity counters disagree with their keys", n)
+	}
+	req, err := db.RequestByID(ctx, requestIn(t, db, res, keyport.RequestPending))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := req.Activity; a.TestKeys != 2 || a.TestCalls != 11 {
+		t.Fatalf("activity %+v, want 2 test keys and 11 calls", a)
+	}
+}

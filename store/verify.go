@@ -37,7 +37,9 @@ const usageBatch = 500
 // RecordUsage adds a batch of API calls to the keys' use counts and moves
 // their last use forward, in one transaction: the uses are merged per key and
 // sorted by key id, and each usageBatch keys are one UPDATE, so that flushes
-// of several processes add up and always lock rows in the same order.
+// of several processes add up and always lock rows in the same order. The
+// calls of test keys are added to their accounts' test_calls in the same
+// transaction, one UPDATE per batch.
 func (db *DB) RecordUsage(ctx context.Context, uses []keyport.KeyUse) error {
 	merged := keyport.MergeUses(uses)
 	return db.tx(ctx, "record key usage", func(tx *sql.Tx) error {
@@ -55,6 +57,13 @@ func (db *DB) RecordUsage(ctx context.Context, uses []keyport.KeyUse) error {
 					last_used_at = CASE WHEN api_keys.last_used_at IS NULL OR api_keys.last_used_at < u.at
 						THEN u.at ELSE api_keys.last_used_at END
 				FROM u WHERE api_keys.id = u.id`, args...); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `WITH u (id, n, at, ip) AS (VALUES `+strings.Join(rows, ", ")+`)
+				UPDATE api_accounts SET test_calls = test_calls + s.n
+				FROM (SELECT k.account_id, sum(u.n) AS n FROM u JOIN api_keys k ON k.id = u.id WHERE k.mode = 'test'
+					GROUP BY k.account_id) AS s
+				WHERE api_accounts.id = s.account_id`, args...); err != nil {
 				return err
 			}
 		}
