@@ -347,3 +347,49 @@ func TestSendEachPresentsEveryKeyOnce(t *testing.T) {
 		t.Fatalf("keys presented %v, want %v", seen, want)
 	}
 }
+
+// TestChurnPasswordCostIsTheOneAskedFor seeds the churn team at the production
+// cost and at the minimal one (-churn-cheap-passwords) and reads the cost
+// back from the stored hashes.
+func TestChurnPasswordCostIsTheOneAskedFor(t *testing.T) {
+	cases := []struct {
+		name string
+		cost keyport.PasswordCost
+		want string
+	}{
+		{"production", keyport.PasswordCost{}, fmt.Sprintf("$m=%d,t=%d,", keyport.DefaultPasswordCost.MemoryKiB, keyport.DefaultPasswordCost.Passes)},
+		{"minimal", keyport.MinimalPasswordCost, fmt.Sprintf("$m=%d,t=%d,", keyport.MinimalPasswordCost.MemoryKiB, keyport.MinimalPasswordCost.Passes)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			target := storetest.Target(t)
+			if _, err := seed(context.Background(), target, seedOptions{Accounts: 2, Workers: 1, ChurnPasswordCost: tc.cost}); err != nil {
+				t.Fatal(err)
+			}
+			db, err := store.Open(target, store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			rows, err := db.SQL().Query(`SELECT password_hash FROM users WHERE email LIKE 'churn%'`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			n := 0
+			for rows.Next() {
+				var hash string
+				if err := rows.Scan(&hash); err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(hash, tc.want) {
+					t.Fatalf("churn hash %s, want %s", hash[:30], tc.want)
+				}
+				n++
+			}
+			if n != churnTeamSize+1 {
+				t.Fatalf("%d churn users", n)
+			}
+		})
+	}
+}

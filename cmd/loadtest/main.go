@@ -57,6 +57,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"keyport"
 	"keyport/store"
 )
 
@@ -73,6 +74,8 @@ type options struct {
 	skipV1                           bool
 	churnRate                        float64
 	churnTimeout                     time.Duration
+	// churnCheapPasswords seeds the churn team's password at the minimal cost.
+	churnCheapPasswords bool
 	// database is the PostgreSQL URL to run on; empty means a temporary SQLite file.
 	database      string
 	replicas      int
@@ -108,6 +111,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.round, "round", time.Second, "length of one round")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "warm-up per target before the rounds, not measured")
 	fs.Float64Var(&o.churnRate, "churn-rate", 10, "sign-ins per second, each creating a key, beside the /v1 load of the churn run (0 skips the key rotation runs)")
+	fs.BoolVar(&o.churnCheapPasswords, "churn-cheap-passwords", false, "hash the churn team's password at the minimal argon2id cost, so that the churn run "+
+		"shows what sign-ins and new keys do to the key cache without the CPU of production password hashing")
 	fs.DurationVar(&o.churnTimeout, "churn-timeout", 30*time.Second, "deadline of each request of the churn client (sign-ins queue behind the password hashing when the cores are busy)")
 	fs.Float64Var(&o.rate, "rate", 2000, "requests per second of the fixed-rate run on /v1/shipments (0 skips it)")
 	fs.DurationVar(&o.rateDuration, "rate-duration", 10*time.Second, "length of the fixed-rate run")
@@ -196,6 +201,9 @@ func loadtest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 
 	sizes := seedOptions{Accounts: o.accounts, Shipments: o.shipments, Workers: o.seedWorkers}
+	if o.churnCheapPasswords {
+		sizes.ChurnPasswordCost = keyport.MinimalPasswordCost
+	}
 	var (
 		// under is the servers every run loads.
 		under *fleet
@@ -480,6 +488,9 @@ func rotation(ctx context.Context, client *http.Client, t target, statsTarget ta
 	clock := cpuClock{serverPIDs: t.pids}
 	fmt.Fprintf(w, "\nkey rotation: %s, %d workers, %d rounds of %s per run, alternating;\n", t.Name, o.concurrency, o.rounds, o.round)
 	fmt.Fprintf(w, "  churn run: meanwhile a client signs in %.0f times a second through the login form and creates a key each time in another merchant;\n", o.churnRate)
+	if o.churnCheapPasswords {
+		fmt.Fprintf(w, "  the churn team's password is hashed at the minimal argon2id cost (-churn-cheap-passwords): sign-ins cost the cache, not the CPU of hashing;\n")
+	}
 	if n := len(t.URLs); n > 1 {
 		fmt.Fprintf(w, "  every run starts after one unmeasured pass over all %d keys on each of the %d replicas; each key goes to every replica in turn\n", len(t.keys), n)
 	} else {

@@ -50,6 +50,9 @@ type seedOptions struct {
 	Accounts  int
 	Shipments int
 	Workers   int
+	// ChurnPasswordCost is the argon2id cost of the churn team's password;
+	// zero is the production cost.
+	ChurnPasswordCost keyport.PasswordCost
 }
 
 // seed fills the database at path with one merchant, opts.Accounts API
@@ -174,20 +177,21 @@ feed:
 		out.Shipments++
 	}
 
-	if out.Churn, err = seedChurnMerchant(ctx, db); err != nil {
+	if out.Churn, err = seedChurnMerchant(ctx, db, opts.ChurnPasswordCost); err != nil {
 		return out, fmt.Errorf("churn merchant: %w", err)
 	}
 	return out, nil
 }
 
 // seedChurnMerchant signs up the merchant the churn client signs in to, with
-// churnTeamSize Developers, and lifts the platform's token cap.
-func seedChurnMerchant(ctx context.Context, db *store.DB) (churnLogin, error) {
+// churnTeamSize Developers sharing one password hashed at cost, and lifts the
+// platform's token cap.
+func seedChurnMerchant(ctx context.Context, db *store.DB, cost keyport.PasswordCost) (churnLogin, error) {
 	password, err := keyport.GeneratePassword()
 	if err != nil {
 		return churnLogin{}, err
 	}
-	hash, err := keyport.HashPassword(password)
+	hash, err := cost.Hash(password)
 	if err != nil {
 		return churnLogin{}, err
 	}
