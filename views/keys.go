@@ -213,13 +213,7 @@ func (m ManageView) PageURL(req store.PageRequest) string {
 
 // PageField is the hidden field of the remove forms that brings the pop-up
 // back on the page it was left from; an empty name on the first page.
-func (m ManageView) PageField() (name, value string) {
-	q, _ := url.ParseQuery(DefaultPageParams.Link(url.Values{}, m.Page))
-	for name := range q {
-		return name, q.Get(name)
-	}
-	return "", ""
-}
+func (m ManageView) PageField() (name, value string) { return DefaultPageParams.Field(m.Page) }
 
 // From is the value of the remove forms' "from" field, naming the view to come back to.
 func (m ManageView) From() string {

@@ -33,14 +33,22 @@ func (p PageParams) Link(q url.Values, req store.PageRequest) string {
 			out[k] = v
 		}
 	}
-	switch {
-	case req.Cursor.IsZero():
-	case req.Before:
-		out.Set(p.Before, req.Cursor.String())
-	default:
-		out.Set(p.After, req.Cursor.String())
+	if name, value := p.Field(req); name != "" {
+		out.Set(name, value)
 	}
 	return out.Encode()
+}
+
+// Field is the parameter that carries the page req: its name and value, or
+// an empty name for the first page.
+func (p PageParams) Field(req store.PageRequest) (name, value string) {
+	switch {
+	case req.Cursor.IsZero():
+		return "", ""
+	case req.Before:
+		return p.Before, req.Cursor.String()
+	}
+	return p.After, req.Cursor.String()
 }
 
 // RevokedPageParams are the query parameters that carry the Developer keys
