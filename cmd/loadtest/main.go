@@ -248,7 +248,7 @@ func loadtest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		if err := settle(ctx, schema.url); err != nil {
 			return fmt.Errorf("vacuum the seeded schema: %w", err)
 		}
-		fmt.Fprintf(stdout, "vacuumed and analyzed the seeded tables in %s, so that autovacuum does not do it during the runs\n",
+		fmt.Fprintf(stdout, "vacuumed and analyzed the seeded tables and the system catalogs the seed changed in %s, so that autovacuum does not do it during the runs\n",
 			time.Since(began).Round(time.Millisecond))
 		env, err := postgresEnv(schema.url)
 		if err != nil {

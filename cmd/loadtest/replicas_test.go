@@ -399,3 +399,49 @@ func TestUntilRefusedCatchesAReplicaThatDoesNotFollow(t *testing.T) {
 		t.Fatalf("err %v, want replica 2 reported as still accepting the key", err)
 	}
 }
+
+// TestSettleVacuumsTheSchemaAndTheCatalogs seeds a schema, settles it and
+// reads PostgreSQL's statistics: its tables were vacuumed and analyzed and,
+// for a superuser, the system catalogs a schema changes were vacuumed
+// (PostgreSQL never analyzes pg_statistic itself).
+func TestSettleVacuumsTheSchemaAndTheCatalogs(t *testing.T) {
+	target := storetest.Schema(t)
+	ctx := context.Background()
+	if _, err := seed(ctx, target, seedOptions{Accounts: 2, Workers: 1}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(target, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var start time.Time
+	var superuser bool
+	if err := db.SQL().QueryRow(`SELECT now(), rolsuper FROM pg_roles WHERE rolname = current_user`).Scan(&start, &superuser); err != nil {
+		t.Fatal(err)
+	}
+	if err := settle(ctx, target); err != nil {
+		t.Fatal(err)
+	}
+	var tables, settled int
+	if err := db.SQL().QueryRow(`SELECT count(*), count(*) FILTER (WHERE last_vacuum >= $1 AND last_analyze >= $1)
+		FROM pg_stat_user_tables WHERE schemaname = current_schema()`, start).Scan(&tables, &settled); err != nil {
+		t.Fatal(err)
+	}
+	if tables == 0 || settled != tables {
+		t.Fatalf("%d of %d tables vacuumed and analyzed", settled, tables)
+	}
+	if !superuser {
+		t.Log("not a superuser: PostgreSQL skips the system catalogs")
+		return
+	}
+	var catalogs int
+	if err := db.SQL().QueryRow(`SELECT count(*) FROM pg_stat_sys_tables
+		WHERE schemaname = 'pg_catalog' AND relname = ANY($1) AND last_vacuum >= $2`,
+		schemaCatalogs, start).Scan(&catalogs); err != nil {
+		t.Fatal(err)
+	}
+	if catalogs != len(schemaCatalogs) {
+		t.Fatalf("%d of %d system catalogs vacuumed", catalogs, len(schemaCatalogs))
+	}
+}
