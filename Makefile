@@ -1,4 +1,7 @@
 GO ?= go
+# Keyport builds with Go 1.27.3 (go.mod says so): on a machine with an older Go the go command fetches
+# that version from the module proxy once. go1.26.8 misses standard-library security fixes.
+export GOTOOLCHAIN := go1.27.3
 DATA ?= ./data
 
 .PHONY: run test test-postgres bench loadtest loadtest-postgres generate fmt lint build docker
