@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -77,8 +78,10 @@ func IsCommonPassword(password string) bool {
 	return ok
 }
 
-// CheckPassword returns a message when a new password breaks the password rules.
-func CheckPassword(password string) string {
+// CheckPassword returns a message when a new password breaks the password
+// rules. personal are the user's details (name, merchant name, email), none
+// of whose words the password may contain.
+func CheckPassword(password string, personal ...string) string {
 	n := utf8.RuneCountInString(password)
 	switch {
 	case password == "":
@@ -91,8 +94,47 @@ func CheckPassword(password string) string {
 		return fmt.Sprintf("Password must be at most %d characters.", MaxPasswordLength)
 	case IsCommonPassword(password):
 		return "This password is too common. Choose one that is harder to guess."
+	case containsAny(strings.ToLower(password), personalWords(personal)):
+		return "Password must not contain your name, your email or your merchant's name."
 	}
 	return ""
+}
+
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// minPersonalWord is the shortest word of a user's details that a password
+// may not contain: shorter ones are parts of too many good passwords.
+const minPersonalWord = 4
+
+// personalWords are the words of a user's details (name, merchant name,
+// email) that their password must not contain, lower-cased: each run of
+// four or more letters or digits, and of an email the whole address and its
+// local part when it is that long.
+func personalWords(details []string) []string {
+	var words []string
+	for _, d := range details {
+		d = strings.ToLower(strings.TrimSpace(d))
+		if local, _, ok := strings.Cut(d, "@"); ok {
+			words = append(words, d)
+			if utf8.RuneCountInString(local) >= minPersonalWord {
+				words = append(words, local)
+			}
+			d = local
+		}
+		for _, w := range strings.FieldsFunc(d, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+			if utf8.RuneCountInString(w) >= minPersonalWord {
+				words = append(words, w)
+			}
+		}
+	}
+	return words
 }
 
 // HashPassword returns an argon2id hash of password at DefaultPasswordCost,

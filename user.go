@@ -118,7 +118,7 @@ func (s Signup) Validate() error {
 	if msg := CheckEmail(s.Email); msg != "" {
 		v.Add("email", msg)
 	}
-	if msg := CheckPassword(s.Password); msg != "" {
+	if msg := CheckPassword(s.Password, s.Name, s.MerchantName, s.Email); msg != "" {
 		v.Add("password", msg)
 	}
 	return v.OrNil()

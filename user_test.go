@@ -32,6 +32,33 @@ func TestCheckPassword(t *testing.T) {
 	}
 }
 
+func TestCheckPasswordRefusesTheUsersOwnDetails(t *testing.T) {
+	details := []string{"Jo Anne Smithers", "Acme Parcels Ltd", "jo.smithers@acme-parcels.example"}
+	cases := []struct {
+		password string
+		refused  bool
+	}{
+		{"jo.smithers@acme-parcels.example", true},
+		{"my-JO.SMITHERS@ACME-PARCELS.EXAMPLE!", true},
+		{"smithers-rules-2026", true},
+		{"ParcelsParcels99", true},
+		{"acme-is-my-employer", true},
+		{"anne-of-green-gables", true},
+		{"jo-and-ltd-are-short", false},
+		{"example-dot-com-words", false},
+		{"a-long-unusual-passphrase", false},
+	}
+	for _, tc := range cases {
+		got := CheckPassword(tc.password, details...)
+		if refused := got != ""; refused != tc.refused || (refused && !strings.Contains(got, "your name, your email")) {
+			t.Errorf("CheckPassword(%q) = %q, refused %v", tc.password, got, tc.refused)
+		}
+	}
+	if got := CheckPassword("smithers-rules-2026"); got != "" {
+		t.Errorf("without details: %q", got)
+	}
+}
+
 func TestHashAndVerifyPassword(t *testing.T) {
 	hash, err := HashPassword("a-long-unusual-passphrase")
 	if err != nil {

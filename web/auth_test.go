@@ -83,6 +83,8 @@ func TestSignupValidation(t *testing.T) {
 		{"short password", signupForm("Acme", "Ada", "ada@example.com", "short-pw"), "password", "at least 12 characters"},
 		{"long password", signupForm("Acme", "Ada", "ada@example.com", strings.Repeat("x", 129)), "password", "at most 128 characters"},
 		{"common password", signupForm("Acme", "Ada", "ada@example.com", "Password1234"), "password", "too common"},
+		{"merchant name in password", signupForm("Acme Parcels", "Ada", "ada@example.com", "parcels-forever-2026"), "password", "must not contain your name, your email"},
+		{"email in password", signupForm("Acme", "Ada", "ada@example.com", "ADA@EXAMPLE.COM-2026"), "password", "must not contain your name, your email"},
 		{"long merchant name", signupForm(strings.Repeat("m", 101), "Ada", "ada@example.com", "a-long-unusual-passphrase"), "merchant_name", "at most 100 characters"},
 		{"duplicate email", signupForm("Other", "Eve", "taken@example.com", "a-long-unusual-passphrase"), "email", "already exists"},
 		{"duplicate email other case", signupForm("Other", "Eve", "TAKEN@example.com", "a-long-unusual-passphrase"), "email", "already exists"},

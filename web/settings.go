@@ -38,7 +38,7 @@ func (s *Server) changePassword(c echo.Context) error {
 	current := c.FormValue("current_password")
 	next := c.FormValue("new_password")
 	var v keyport.ValidationError
-	switch msg := keyport.CheckPassword(next); {
+	switch msg := keyport.CheckPassword(next, u.Name, u.MerchantName, u.Email); {
 	case msg != "":
 		v.Add("new_password", msg)
 	case c.FormValue("confirm_password") != next:

@@ -85,6 +85,8 @@ func TestChangePasswordChecksTheCurrentOneAndEndsOtherSessions(t *testing.T) {
 		{"empty current", "", next, next, "current_password", "Enter your current password."},
 		{"short new", testPassword, "short", "short", "new_password", "Password must be at least 12 characters."},
 		{"common new", testPassword, "Password1234", "Password1234", "new_password", "This password is too common."},
+		{"own email in new", testPassword, "owner@acme.test-2026", "owner@acme.test-2026", "new_password", "Password must not contain your name, your email"},
+		{"merchant name in new", testPassword, "acme-for-ever-2026", "acme-for-ever-2026", "new_password", "Password must not contain your name, your email"},
 		{"confirm differs", testPassword, next, next + "x", "confirm_password", "The two new passwords do not match."},
 		{"same as current", testPassword, testPassword, testPassword, "new_password", "Choose a password different from your current one."},
 	}

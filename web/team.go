@@ -137,7 +137,7 @@ func (s *Server) acceptInvitation(c echo.Context) error {
 	if msg := keyport.CheckName(name, "Your name"); msg != "" {
 		v.Add("name", msg)
 	}
-	if msg := keyport.CheckPassword(password); msg != "" {
+	if msg := keyport.CheckPassword(password, name, inv.MerchantName, inv.Email); msg != "" {
 		v.Add("password", msg)
 	}
 	if len(v.Fields) > 0 {

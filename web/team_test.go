@@ -57,6 +57,9 @@ func TestInvitationLinkIsShownOnceAndJoinsWithTheRole(t *testing.T) {
 	bad := guest.post("/invite", url.Values{"token": {token}, "name": {""}, "password": {"short"}})
 	wantStatus(t, bad, http.StatusUnprocessableEntity)
 	wantContains(t, bad.Body, "Your name is required.", "Password must be at least 12 characters.")
+	own := guest.post("/invite", url.Values{"token": {token}, "name": {"Rita"}, "password": {"rita@acme.test-forever"}})
+	wantStatus(t, own, http.StatusUnprocessableEntity)
+	wantContains(t, own.Body, `id="f-password-error">Password must not contain your name, your email`)
 	joined := guest.post("/invite", url.Values{"token": {token}, "name": {"Rita"}, "password": {"a-long-unusual-passphrase"}})
 	wantStatus(t, joined, http.StatusSeeOther)
 	if loc := joined.Header.Get("Location"); loc != "/secrets" {
