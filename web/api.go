@@ -114,9 +114,18 @@ func (s *Server) withKey(permission string, h apiHandler) echo.HandlerFunc {
 			}
 			return errNoPermission
 		}
+		if req.Method == http.MethodHead {
+			c.Response().Writer = headWriter{c.Response().Writer}
+		}
 		return h(c, k)
 	}
 }
+
+// headWriter answers a HEAD request as its GET twin, headers and status, and
+// drops the body, whatever server the app runs in.
+type headWriter struct{ http.ResponseWriter }
+
+func (w headWriter) Write(p []byte) (int, error) { return len(p), nil }
 
 // decodeJSON reads exactly one JSON object into v, refusing unknown fields.
 func decodeJSON(c echo.Context, v any) error {
@@ -369,6 +378,18 @@ func (s *Server) apiTracking(c echo.Context, k keyport.VerifiedKey) error {
 	return c.JSON(http.StatusOK, newAPITracking(sh))
 }
 
-// apiNotFound answers any other path under /v1.
+// apiNotFound answers what no endpoint serves under /v1: on an endpoint's
+// path, 405 with Allow for another method, or 204 with Allow for OPTIONS;
+// elsewhere 404.
 // Route: Any /v1 and Any /v1/*.
-func (s *Server) apiNotFound(c echo.Context) error { return echo.ErrNotFound }
+func (s *Server) apiNotFound(c echo.Context) error {
+	allowed := allowedMethods(c.Request().URL.Path)
+	if allowed == nil {
+		return echo.ErrNotFound
+	}
+	c.Response().Header().Set(echo.HeaderAllow, strings.Join(allowed, ", "))
+	if c.Request().Method == http.MethodOptions {
+		return c.NoContent(http.StatusNoContent)
+	}
+	return echo.ErrMethodNotAllowed
+}

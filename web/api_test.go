@@ -164,8 +164,9 @@ func TestAPIAuthenticationErrorsAreExact(t *testing.T) {
 			if tt.body != "" && r.Body != tt.body {
 				t.Fatalf("body\n%s\nwant\n%s", r.Body, tt.body)
 			}
-			if tt.status == 401 && r.Header.Get("WWW-Authenticate") == "" {
-				t.Fatal("401 without WWW-Authenticate")
+			challenge := map[string]string{bodyNoCredentials: `Bearer realm="keyport"`, bodyNoToken: `Bearer realm="keyport", error="invalid_token"`}[tt.body]
+			if got := r.Header.Get("WWW-Authenticate"); tt.status == 401 && got != challenge {
+				t.Fatalf("WWW-Authenticate %q, want %q (RFC 6750: invalid_token when a key was given)", got, challenge)
 			}
 			if tt.status == 200 && !strings.Contains(r.Body, `"code":"dpd"`) {
 				t.Fatalf("couriers missing: %s", r.Body)
@@ -658,7 +659,7 @@ func TestAPIBadInputIs400WithTheField(t *testing.T) {
 		{"bad cursor", "GET", "/v1/shipments?cursor=-3", "", 400, "cursor"},
 		{"body over 1 MiB", "POST", "/v1/shipments", huge, 413, ""},
 		{"unknown endpoint", "GET", "/v1/parcels", "", 404, ""},
-		{"wrong method", "DELETE", "/v1/shipments", "", 404, ""},
+		{"wrong method", "DELETE", "/v1/shipments", "", 405, ""},
 	}
 	before := app.count(`SELECT count(*) FROM shipments`)
 	for _, tt := range tests {
@@ -696,7 +697,9 @@ func TestOpenAPIListsEveryV1Route(t *testing.T) {
 	}
 	routes := 0
 	for _, rt := range app.srv.Echo().Routes() {
-		if !strings.HasPrefix(rt.Path, "/v1/") || rt.Path == "/v1/*" || rt.Path == "/v1/openapi.json" || isLoadTestRoute(rt.Path) {
+		if !strings.HasPrefix(rt.Path, "/v1/") || rt.Path == "/v1/*" || rt.Path == "/v1/openapi.json" || isLoadTestRoute(rt.Path) ||
+			rt.Method == http.MethodHead {
+			// HEAD is registered beside every GET endpoint and answers as GET does, without the body.
 			continue
 		}
 		routes++
@@ -848,5 +851,56 @@ func TestPermissionsPanelIsWhatTheAPIEnforces(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAPIMethodsOnKnownPaths checks the HTTP answers to methods: HEAD beside
+// every GET answers as GET without a body, OPTIONS lists the methods, and
+// another method on an endpoint's path is 405 with Allow, while an unknown
+// path stays 404.
+func TestAPIMethodsOnKnownPaths(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	m := app.apiMerchant("Acme")
+	cases := []struct {
+		method, path string
+		status       int
+		allow        string
+		body         bool
+	}{
+		{"HEAD", "/v1/couriers", 200, "", false},
+		{"HEAD", "/v1/shipments", 200, "", false},
+		{"HEAD", "/v1/shipments/999", 404, "", false},
+		{"OPTIONS", "/v1/shipments", 204, "GET, HEAD, POST, OPTIONS", false},
+		{"OPTIONS", "/v1/rates", 204, "POST, OPTIONS", false},
+		{"DELETE", "/v1/shipments", 405, "GET, HEAD, POST, OPTIONS", true},
+		{"PUT", "/v1/shipments/42", 405, "GET, HEAD, OPTIONS", true},
+		{"GET", "/v1/shipments/42/cancel", 405, "POST, OPTIONS", true},
+		{"GET", "/v1/rates", 405, "POST, OPTIONS", true},
+		{"DELETE", "/v1/parcels", 404, "", true},
+		{"GET", "/v1/shipments/", 404, "", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			r := app.api(tc.method, tc.path, m.key, "")
+			wantStatus(t, r, tc.status)
+			if got := r.Header.Get("Allow"); got != tc.allow {
+				t.Fatalf("Allow %q, want %q", got, tc.allow)
+			}
+			if (r.Body != "") != tc.body {
+				t.Fatalf("body %q", r.Body)
+			}
+			if tc.status == 405 {
+				wantContains(t, r.Body, `"error": "method_not_allowed"`)
+			}
+		})
+	}
+	get := app.api("GET", "/v1/couriers", m.key, "")
+	head := app.api("HEAD", "/v1/couriers", m.key, "")
+	if head.Header.Get("Content-Type") != get.Header.Get("Content-Type") {
+		t.Fatalf("HEAD Content-Type %q, GET %q", head.Header.Get("Content-Type"), get.Header.Get("Content-Type"))
+	}
+	if r := app.api("HEAD", "/v1/couriers", "", ""); r.Code != 401 || r.Body != "" {
+		t.Fatalf("HEAD without a key: %d %q", r.Code, r.Body)
 	}
 }

@@ -436,6 +436,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 			continue
 		}
 		key := r.Method + " " + r.Path
+		if _, listed := table[key]; !listed && r.Method == http.MethodHead {
+			// HEAD is registered beside every GET endpoint and answers as it does.
+			key = http.MethodGet + " " + r.Path
+		}
 		row, ok := table[key]
 		if !ok {
 			t.Errorf("route %s has no row in authzMatrix: add the outcome of every role for it", key)

@@ -166,7 +166,10 @@ func (s *Server) handleAPIError(err error, c echo.Context) {
 	if errors.As(err, &limited) {
 		h.Set("Retry-After", strconv.Itoa(limited.seconds()))
 	}
-	if p.status == http.StatusUnauthorized {
+	switch {
+	case p == errInvalidKey.problem:
+		h.Set("WWW-Authenticate", `Bearer realm="keyport", error="invalid_token"`)
+	case p.status == http.StatusUnauthorized:
 		h.Set("WWW-Authenticate", `Bearer realm="keyport"`)
 	}
 	if c.Request().Method == http.MethodHead {

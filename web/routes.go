@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -98,7 +99,11 @@ func (s *Server) routes() {
 	v1 := e.Group("/v1")
 	handlers := s.apiHandlers()
 	for _, ep := range keyport.APIEndpoints {
-		e.Add(ep.Method, ep.RoutePath(), s.withKey(ep.Permission, handlers.of(ep)))
+		h := s.withKey(ep.Permission, handlers.of(ep))
+		e.Add(ep.Method, ep.RoutePath(), h)
+		if ep.Method == http.MethodGet {
+			e.Add(http.MethodHead, ep.RoutePath(), h)
+		}
 	}
 	if loadTestRoutes != nil {
 		loadTestRoutes(s, v1)
@@ -142,6 +147,45 @@ func isAPIRequest(c echo.Context) bool {
 // isAPIPath reports whether path belongs to the /v1 API.
 func isAPIPath(path string) bool {
 	return path == "/v1" || strings.HasPrefix(path, "/v1/")
+}
+
+// allowedMethods are the methods the /v1 endpoints answer on path, as an
+// Allow header lists them (HEAD beside GET, OPTIONS last), or nil when no
+// endpoint has that path.
+func allowedMethods(path string) []string {
+	var out []string
+	for _, ep := range keyport.APIEndpoints {
+		if !matchesPattern(ep.Path, path) {
+			continue
+		}
+		out = append(out, ep.Method)
+		if ep.Method == http.MethodGet {
+			out = append(out, http.MethodHead)
+		}
+	}
+	if out == nil {
+		return nil
+	}
+	return append(out, http.MethodOptions)
+}
+
+// matchesPattern reports whether path fills pattern, an endpoint path whose
+// {name} segments each match one non-empty segment.
+func matchesPattern(pattern, path string) bool {
+	want, got := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(want) != len(got) {
+		return false
+	}
+	for i := range want {
+		if strings.HasPrefix(want[i], "{") {
+			if got[i] == "" {
+				return false
+			}
+		} else if want[i] != got[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // isProbe reports whether path is the liveness or readiness probe.
