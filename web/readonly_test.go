@@ -55,6 +55,10 @@ func TestReadingNeverWrites(t *testing.T) {
 		}
 		key := r.Method + " " + r.Path
 		row, ok := table[key]
+		if !ok && r.Method == http.MethodHead {
+			// HEAD is registered beside every GET endpoint and answers as it does.
+			row, ok = table[http.MethodGet+" "+r.Path]
+		}
 		if !ok {
 			t.Fatalf("route %s has no row in authzMatrix", key)
 		}
