@@ -371,7 +371,8 @@ func TestChurnPasswordCostIsTheOneAskedFor(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			rows, err := db.SQL().Query(`SELECT password_hash FROM users WHERE email LIKE 'churn%'`)
+			rows, err := db.SQL().Query(`SELECT password_hash FROM users
+				WHERE merchant_id = (SELECT merchant_id FROM users WHERE email = 'churn@keyport.local')`)
 			if err != nil {
 				t.Fatal(err)
 			}
