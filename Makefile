@@ -1,6 +1,7 @@
 GO ?= go
-# Keyport builds with Go 1.27.3 (go.mod says so): on a machine with an older Go the go command fetches
-# that version from the module proxy once. go1.26.8 misses standard-library security fixes.
+# Keyport is built and tested with Go 1.27.3 (go.mod's toolchain line): on a machine with an older Go the
+# go command fetches that version from the module proxy once. go1.26.8 misses standard-library security
+# fixes; go.mod's go line stays at 1.26.8 so that tools run on the machine's own Go still read the module.
 export GOTOOLCHAIN := go1.27.3
 DATA ?= ./data
 

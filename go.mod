@@ -1,6 +1,8 @@
 module keyport
 
-go 1.27.3
+go 1.26.8
+
+toolchain go1.27.3
 
 require (
 	github.com/a-h/templ v0.3.977
