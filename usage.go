@@ -65,6 +65,13 @@ func (u *UsageRecorder) Pending() int64 {
 	return n
 }
 
+// PendingKeys returns the number of keys with calls not yet written.
+func (u *UsageRecorder) PendingKeys() int {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(u.pending)
+}
+
 // Flush writes every pending count in one batch. When the write fails the
 // counts are kept for the next flush, so nothing is lost.
 func (u *UsageRecorder) Flush(ctx context.Context) error {

@@ -4,13 +4,31 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // ErrInvalidKey is a presented key that does not verify: malformed, unknown,
-// revoked, expired, or of a disabled or deleted account or merchant.
+// revoked, expired, or of a disabled or deleted account or merchant. The
+// Verifier returns one of the errors below, each of which is ErrInvalidKey
+// for errors.Is and says why, for metrics; the API answers all of them alike.
 var ErrInvalidKey = errors.New("invalid key")
+
+// Why a presented key does not verify.
+var (
+	// ErrKeyMalformed is a key that does not have Keyport's format or checksum.
+	ErrKeyMalformed = fmt.Errorf("%w: malformed", ErrInvalidKey)
+	// ErrKeyUnknown is a well-formed key that no merchant holds.
+	ErrKeyUnknown = fmt.Errorf("%w: unknown", ErrInvalidKey)
+	// ErrKeyRevoked is a key that was revoked or rolled.
+	ErrKeyRevoked = fmt.Errorf("%w: revoked", ErrInvalidKey)
+	// ErrKeyExpired is a key past its expiry time.
+	ErrKeyExpired = fmt.Errorf("%w: expired", ErrInvalidKey)
+	// ErrKeyDisabled is a key of a disabled or deleted API account or of a disabled merchant.
+	ErrKeyDisabled = fmt.Errorf("%w: disabled", ErrInvalidKey)
+)
 
 // VerifiedKey is what a request needs to know about the key that authenticated it.
 type VerifiedKey struct {
@@ -26,6 +44,8 @@ type VerifiedKey struct {
 	ExpiresAt int64
 	// Usable is false when the key is revoked or its account or merchant is disabled or deleted.
 	Usable bool
+	// Revoked is true when the key itself was revoked or rolled.
+	Revoked bool
 	// Redacted is the key's display form, used as the audit actor of its changes.
 	Redacted string
 }
@@ -79,6 +99,10 @@ type Verifier struct {
 	// it without scanning the cache.
 	hashOf  map[int64][32]byte
 	unknown map[[32]byte]struct{}
+
+	// hits and misses count the well-formed keys answered from memory and
+	// those read from the source.
+	hits, misses atomic.Uint64
 }
 
 // NewVerifier returns a Verifier reading keys from src.
@@ -87,12 +111,12 @@ func NewVerifier(src KeySource) *Verifier {
 		unknown: make(map[[32]byte]struct{})}
 }
 
-// Verify returns the key raw names if it is usable at now, else ErrInvalidKey.
-// Other errors are the database failing.
+// Verify returns the key raw names if it is usable at now, else one of the
+// errors that are ErrInvalidKey and say why. Other errors are the database failing.
 func (v *Verifier) Verify(ctx context.Context, raw string, now time.Time) (VerifiedKey, error) {
 	parsed, err := ParseKey(raw)
 	if err != nil {
-		return VerifiedKey{}, ErrInvalidKey
+		return VerifiedKey{}, ErrKeyMalformed
 	}
 	var buf [keyLen]byte
 	copy(buf[:], parsed.Raw)
@@ -109,16 +133,32 @@ func (v *Verifier) Verify(ctx context.Context, raw string, now time.Time) (Verif
 		k, found, cached = v.cached(hash)
 		v.mu.RUnlock()
 	}
-	if !cached {
+	if cached {
+		v.hits.Add(1)
+	} else {
+		v.misses.Add(1)
 		k, found, err = v.load(ctx, hash)
 		if err != nil {
 			return VerifiedKey{}, err
 		}
 	}
-	if !found || !k.Usable || (k.ExpiresAt != 0 && now.Unix() >= k.ExpiresAt) {
-		return VerifiedKey{}, ErrInvalidKey
+	switch {
+	case !found:
+		return VerifiedKey{}, ErrKeyUnknown
+	case k.Revoked:
+		return VerifiedKey{}, ErrKeyRevoked
+	case !k.Usable:
+		return VerifiedKey{}, ErrKeyDisabled
+	case k.ExpiresAt != 0 && now.Unix() >= k.ExpiresAt:
+		return VerifiedKey{}, ErrKeyExpired
 	}
 	return k, nil
+}
+
+// CacheStats returns how many well-formed keys the Verifier answered from
+// memory and how many it read from its source, since it was made.
+func (v *Verifier) CacheStats() (hits, misses uint64) {
+	return v.hits.Load(), v.misses.Load()
 }
 
 // CacheSizes returns how many answers the Verifier holds in memory: keys the

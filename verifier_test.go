@@ -634,3 +634,55 @@ func BenchmarkVerifierAfterARevocation(b *testing.B) {
 		})
 	}
 }
+
+func TestVerifierSaysWhyAKeyIsRefused(t *testing.T) {
+	now := time.Now()
+	revoked := usableKey(2, 10, 100)
+	revoked.Usable, revoked.Revoked = false, true
+	disabled := usableKey(3, 10, 100)
+	disabled.Usable = false
+	expired := usableKey(4, 10, 100)
+	expired.ExpiresAt = now.Add(-time.Second).Unix()
+	revokedAndExpired := usableKey(5, 10, 100)
+	revokedAndExpired.Usable, revokedAndExpired.Revoked, revokedAndExpired.ExpiresAt = false, true, now.Add(-time.Second).Unix()
+	tests := []struct {
+		name string
+		key  *keyport.VerifiedKey
+		raw  string
+		want error
+	}{
+		{"usable", usableKey(1, 10, 100), "", nil},
+		{"malformed", nil, "sk_test_not-a-key", keyport.ErrKeyMalformed},
+		{"unknown", nil, "", keyport.ErrKeyUnknown},
+		{"revoked", revoked, "", keyport.ErrKeyRevoked},
+		{"account or merchant disabled", disabled, "", keyport.ErrKeyDisabled},
+		{"expired", expired, "", keyport.ErrKeyExpired},
+		{"revoked before it expired", revokedAndExpired, "", keyport.ErrKeyRevoked},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := newFakeSource()
+			raw, _ := src.mint(t, tt.key)
+			if tt.raw != "" {
+				raw = tt.raw
+			}
+			v := keyport.NewVerifier(src)
+			for range 2 {
+				_, err := v.Verify(context.Background(), raw, now)
+				if err != tt.want {
+					t.Fatalf("Verify: %v, want %v", err, tt.want)
+				}
+				if tt.want != nil && !errors.Is(err, keyport.ErrInvalidKey) {
+					t.Fatalf("%v is not ErrInvalidKey", err)
+				}
+			}
+			hits, misses := v.CacheStats()
+			if tt.raw != "" && hits+misses != 0 {
+				t.Fatalf("a malformed key counted %d hits and %d misses", hits, misses)
+			}
+			if tt.raw == "" && (hits != 1 || misses != 1) {
+				t.Fatalf("%d hits and %d misses, want 1 and 1", hits, misses)
+			}
+		})
+	}
+}

@@ -158,6 +158,52 @@ type KeyListenerStats struct {
 	Resets    int64
 }
 
+// InvalidationSource says where a key change that drops cached keys came from.
+type InvalidationSource int
+
+// The sources of key changes.
+const (
+	// InvalidatedLocally is a change this process committed.
+	InvalidatedLocally InvalidationSource = iota
+	// InvalidatedByNotification is another process's change, or a notification
+	// that could not be applied and emptied every cache.
+	InvalidatedByNotification
+	// InvalidatedByPoll is the version poll finding a missed notification,
+	// which empties every cache.
+	InvalidatedByPoll
+	// InvalidatedByReconnect is the listener starting or losing its connection,
+	// which empties every cache.
+	InvalidatedByReconnect
+	invalidationSources
+)
+
+// String names the source, as metrics label it.
+func (s InvalidationSource) String() string {
+	switch s {
+	case InvalidatedLocally:
+		return "local"
+	case InvalidatedByNotification:
+		return "notification"
+	case InvalidatedByPoll:
+		return "poll"
+	case InvalidatedByReconnect:
+		return "reconnect"
+	}
+	return "unknown"
+}
+
+// InvalidationSources lists every source, in order.
+func InvalidationSources() []InvalidationSource {
+	return []InvalidationSource{InvalidatedLocally, InvalidatedByNotification, InvalidatedByPoll, InvalidatedByReconnect}
+}
+
+// KeyInvalidations returns how many key changes from source this process has
+// published since it opened the database; a change that empties every cache
+// counts once.
+func (db *DB) KeyInvalidations(source InvalidationSource) int64 {
+	return db.invalidations[source].Load()
+}
+
 // KeyListenerStats returns the listener's counts.
 func (db *DB) KeyListenerStats() KeyListenerStats {
 	return KeyListenerStats{Connected: db.listener.connected.Load(), Notified: db.listener.notified.Load(), Resets: db.listener.resets.Load()}
@@ -191,7 +237,7 @@ func (db *DB) listenKeyChanges(ctx context.Context, log *slog.Logger) {
 	for ctx.Err() == nil {
 		err := db.listenOnce(ctx)
 		if db.listener.connected.Swap(false) {
-			db.resetKeyChanges()
+			db.resetKeyChanges(InvalidatedByReconnect)
 		}
 		if ctx.Err() != nil {
 			return
@@ -229,7 +275,7 @@ func (db *DB) listenOnce(ctx context.Context) error {
 	db.listener.seen = max(db.listener.seen, version)
 	db.listener.gap = 0
 	db.listener.mu.Unlock()
-	db.resetKeyChanges()
+	db.resetKeyChanges(InvalidatedByReconnect)
 	db.listener.connected.Store(true)
 	for {
 		n, err := conn.WaitForNotification(ctx)
@@ -258,9 +304,9 @@ func (db *DB) applyNotification(payload string) {
 	l.notified.Add(1)
 	switch {
 	case err != nil || all || missed:
-		db.resetKeyChanges()
+		db.resetKeyChanges(InvalidatedByNotification)
 	case origin != db.origin:
-		db.publishKeyChanges(changes...)
+		db.publishKeyChanges(InvalidatedByNotification, changes...)
 	}
 }
 
@@ -295,13 +341,14 @@ func (db *DB) pollKeyVersion(ctx context.Context, interval time.Duration, log *s
 		}
 		l.mu.Unlock()
 		if stale {
-			db.resetKeyChanges()
+			db.resetKeyChanges(InvalidatedByPoll)
 		}
 	}
 }
 
 // resetKeyChanges empties every verifier cache of this process.
-func (db *DB) resetKeyChanges() {
+func (db *DB) resetKeyChanges(source InvalidationSource) {
+	db.invalidations[source].Add(1)
 	db.listener.resets.Add(1)
 	db.keyChanges.Reset()
 }

@@ -257,6 +257,16 @@ func (s *SessionStore) CountActive(ctx context.Context, userID int64, current st
 	return n, err
 }
 
+// CountAllActive returns how many sessions of every user are within their
+// lifetime and were written to within the idle timeout.
+func (s *SessionStore) CountAllActive(ctx context.Context) (int, error) {
+	now := s.db.Now()
+	var n int
+	err := s.db.queryRow(ctx, `SELECT count(*) FROM sessions WHERE created_at >= $1 AND last_seen_at >= $2`,
+		now.Add(-s.MaxLifetime).Unix(), now.Add(-s.IdleTimeout).Unix()).Scan(&n)
+	return n, err
+}
+
 func newSessionID() (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {

@@ -38,6 +38,8 @@ type DB struct {
 	maxConns int
 	// listener follows the key changes other processes commit (PostgreSQL).
 	listener keyListener
+	// invalidations counts the key changes published, by where they came from.
+	invalidations [invalidationSources]atomic.Int64
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 	// Sealer encrypts courier secrets at rest; registering or revealing them fails without one.
@@ -161,6 +163,9 @@ func (db *DB) WarmPool(ctx context.Context) error {
 
 // Engine returns which database engine the DB runs on.
 func (db *DB) Engine() Engine { return db.dialect.engine }
+
+// PoolStats returns the statistics of the connection pool.
+func (db *DB) PoolStats() sql.DBStats { return db.sql.Stats() }
 
 // RedactURL returns a database URL with its password replaced, in the user
 // part or as a password= parameter, fit for logs and errors.
@@ -286,13 +291,14 @@ func (db *DB) keyTx(ctx context.Context, op string, fn func(tx *sql.Tx, changes 
 		}
 		return db.announceKeyChanges(ctx, tx, changes)
 	})
-	db.publishKeyChanges(changes...)
+	db.publishKeyChanges(InvalidatedLocally, changes...)
 	return err
 }
 
 // publishKeyChanges is the one entry point of the key change log, for this
 // process's commits and for changes other processes report.
-func (db *DB) publishKeyChanges(changes ...keyport.KeyChange) {
+func (db *DB) publishKeyChanges(source InvalidationSource, changes ...keyport.KeyChange) {
+	db.invalidations[source].Add(int64(len(changes)))
 	db.keyChanges.Publish(changes...)
 }
 

@@ -9,8 +9,8 @@ import (
 	"keyport"
 )
 
-// LookupKey returns the key whose SHA-256 is hash, with whether it is usable:
-// not revoked, its API account neither disabled nor deleted, its merchant not
+// LookupKey returns the key whose SHA-256 is hash, with whether it is revoked
+// and whether it is usable: not revoked, its API account neither disabled nor deleted, its merchant not
 // disabled. Expiry is left to the caller, which knows the time of the request.
 func (db *DB) LookupKey(ctx context.Context, hash [32]byte) (keyport.VerifiedKey, error) {
 	db.keyLookups.Add(1)
@@ -18,11 +18,11 @@ func (db *DB) LookupKey(ctx context.Context, hash [32]byte) (keyport.VerifiedKey
 	var perms string
 	var expires sql.NullInt64
 	err := db.queryRow(ctx, `SELECT k.id, k.account_id, k.merchant_id, k.type, k.mode, k.access, k.permissions, k.suppress_costs,
-			k.expires_at, k.revoked_at IS NULL AND a.disabled_at IS NULL AND a.deleted_at IS NULL AND m.disabled_at IS NULL,
+			k.expires_at, k.revoked_at IS NOT NULL, k.revoked_at IS NULL AND a.disabled_at IS NULL AND a.deleted_at IS NULL AND m.disabled_at IS NULL,
 			k.prefix || k.first4 || '********' || k.last4
 		FROM api_keys k JOIN api_accounts a ON a.id = k.account_id JOIN merchants m ON m.id = k.merchant_id
 		WHERE k.hash = $1`, hash[:]).Scan(&k.ID, &k.AccountID, &k.MerchantID, &k.Type, &k.Mode, &k.Access, &perms, &k.SuppressCosts,
-		&expires, &k.Usable, &k.Redacted)
+		&expires, &k.Revoked, &k.Usable, &k.Redacted)
 	if err != nil {
 		return k, notFound(err)
 	}
