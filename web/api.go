@@ -97,23 +97,30 @@ func (s *Server) withKey(permission string, h apiHandler) echo.HandlerFunc {
 		req := c.Request()
 		values := req.Header.Values(echo.HeaderAuthorization)
 		if len(values) == 0 || strings.TrimSpace(values[0]) == "" {
+			s.metrics.keyVerified(time.Time{}, verifyMissing)
 			return errNoCredentials
 		}
 		now := s.Now()
+		start := s.metrics.verifyStarted()
 		k, err := s.verifier.Verify(req.Context(), credential(values[0]), now)
 		if err != nil {
+			s.metrics.keyVerified(start, verificationOf(err))
 			return err
 		}
 		s.usage.Record(k.ID, c.RealIP(), now)
 		if ok, wait := s.limiter.Allow(k.ID, now); !ok {
+			s.metrics.keyVerified(start, verifyRateLimited)
 			return &rateLimitedError{retryAfter: wait}
 		}
 		if !k.Allows(permission) {
 			if k.Type == keyport.KeyPublishable {
+				s.metrics.keyVerified(start, verifyPublishable)
 				return errPublishableKey
 			}
+			s.metrics.keyVerified(start, verifyForbidden)
 			return errNoPermission
 		}
+		s.metrics.keyVerified(start, verifiedOK)
 		if req.Method == http.MethodHead {
 			c.Response().Writer = headWriter{c.Response().Writer}
 		}

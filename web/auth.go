@@ -105,6 +105,7 @@ func (s *Server) login(c echo.Context) error {
 		return render(c, status, views.LoginPage(s.page(c, "Log in", ""), form))
 	}
 	if email == "" || password == "" {
+		s.metrics.loginAttempted(loginIncomplete)
 		return fail(http.StatusUnprocessableEntity, "Enter your email and password.")
 	}
 	ctx := c.Request().Context()
@@ -113,6 +114,7 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	if refusal != "" {
+		s.metrics.loginAttempted(loginThrottled)
 		return fail(http.StatusTooManyRequests, refusal)
 	}
 	u, err := s.db.UserByEmail(ctx, email)
@@ -130,6 +132,7 @@ func (s *Server) login(c echo.Context) error {
 			if err := s.db.CancelLoginReservation(ctx, attempt); err != nil {
 				return err
 			}
+			s.metrics.loginAttempted(loginRefused)
 			return fail(http.StatusForbidden, keyport.ErrMerchantDisabled.Message)
 		}
 		if ok {
@@ -142,9 +145,11 @@ func (s *Server) login(c echo.Context) error {
 			if err := s.startSession(c, u.ID, ""); err != nil {
 				return err
 			}
+			s.metrics.loginAttempted(loginSucceeded)
 			return redirect(c, homeFor(&u))
 		}
 	}
+	s.metrics.loginAttempted(loginWrongCredentials)
 	return fail(http.StatusUnauthorized, loginFailed)
 }
 

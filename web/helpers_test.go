@@ -110,15 +110,30 @@ func openTestApp(t testing.TB, target string) *testApp {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	app.srv = New(db, app.config())
+	return app
+}
+
+// config is the Config of a test app's server.
+func (a *testApp) config() Config {
 	base, _ := url.Parse("http://example.test")
-	app.srv = New(db, Config{
+	return Config{
 		BaseURL:         base,
 		SessionKey:      []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
 		IdleTimeout:     30 * time.Minute,
 		SessionLifetime: 12 * time.Hour,
-		Logger:          slog.New(slog.NewTextHandler(app.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:          slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		PasswordCost:    keyport.MinimalPasswordCost,
-	})
+	}
+}
+
+// newMetricsApp is newTestApp with the Prometheus metrics on.
+func newMetricsApp(t testing.TB) *testApp {
+	t.Helper()
+	app := newTestApp(t)
+	cfg := app.config()
+	cfg.Metrics = true
+	app.srv = New(app.db, cfg)
 	return app
 }
 

@@ -66,12 +66,14 @@ func (s *Server) requestLog(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		req := c.Request()
+		took := time.Since(start)
+		s.metrics.observeRequest(c, c.Response().Status, took)
 		attrs := []any{
 			"request_id", id,
 			"method", req.Method,
 			"path", req.URL.Path,
 			"status", c.Response().Status,
-			"duration_ms", float64(time.Since(start).Microseconds()) / 1000,
+			"duration_ms", float64(took.Microseconds()) / 1000,
 			"ip", c.RealIP(),
 		}
 		if u := currentUser(c); u != nil {

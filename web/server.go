@@ -34,6 +34,8 @@ type Config struct {
 	Logger *slog.Logger
 	// APIRateLimit is the number of /v1 calls per second allowed to each key; 0 means no limit.
 	APIRateLimit int
+	// Metrics turns on the Prometheus metrics that MetricsHandler serves.
+	Metrics bool
 	// PasswordCost is the argon2id work of each new password hash; zero means
 	// keyport.DefaultPasswordCost, the only cost the keyport command uses.
 	PasswordCost keyport.PasswordCost
@@ -57,6 +59,8 @@ type Server struct {
 	usage    *keyport.UsageRecorder
 	limiter  *keyport.RateLimiter
 	catalog  catalog
+	// metrics is nil when Config.Metrics is off.
+	metrics *metrics
 	// passwordCost is the work of each new password hash and of a login that names no user.
 	passwordCost keyport.PasswordCost
 }
@@ -83,6 +87,10 @@ func New(db *store.DB, cfg Config) *Server {
 		flashCodec:   securecookie.New(cfg.SessionKey, nil).MaxAge(int(flashMaxAge / time.Second)),
 		passwordCost: cfg.PasswordCost,
 	}
+	if cfg.Metrics {
+		s.metrics = newMetrics(s)
+		s.usage = keyport.NewUsageRecorder(timedUsage{db: db, m: s.metrics})
+	}
 	if secure {
 		s.cookieName = "__Host-keyport_session"
 		s.flashCookie = "__Host-keyport_flash"
@@ -103,6 +111,40 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 
 // Echo returns the underlying Echo app, for tests that walk its routes.
 func (s *Server) Echo() *echo.Echo { return s.echo }
+
+// MetricsHandler serves the Prometheus metrics, or is nil when Config.Metrics
+// is off. Serve it on an address of its own: the app never routes to it.
+func (s *Server) MetricsHandler() http.Handler {
+	if s.metrics == nil {
+		return nil
+	}
+	return s.metrics.handler()
+}
+
+// SweepExpiredKeys writes the audit event of every key whose expiry has
+// passed, at once and then every interval, until ctx ends. Run it in the
+// background and wait for it before closing the database.
+func (s *Server) SweepExpiredKeys(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n, err := s.db.LogExpiredKeys(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		s.metrics.expirySwept(n, err)
+		if err != nil {
+			s.log.Error("log expired keys", "err", err)
+		} else if n > 0 {
+			s.log.Info("keys expired", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
 
 // Usage returns the recorder of API key usage, which the caller flushes
 // periodically and at shutdown.

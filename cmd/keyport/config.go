@@ -40,6 +40,8 @@ type config struct {
 	APIRateLimit int
 	// UsageFlushInterval is how often API key usage is written to the database.
 	UsageFlushInterval time.Duration
+	// MetricsAddr is the host:port serving Prometheus metrics; empty means no metrics.
+	MetricsAddr string
 }
 
 // rawConfig holds the flag values before validation; each defaults to its
@@ -48,7 +50,7 @@ type config struct {
 type rawConfig struct {
 	addr, data, databaseURL, baseURL, logFormat, trustedProxies string
 	idle, lifetime                                              string
-	rateLimit, usageFlush                                       string
+	rateLimit, usageFlush, metricsAddr                          string
 	encryptionKey, sessionKey                                   string
 	demo                                                        bool
 	// needsKeys is set for the commands that seal courier secrets or sign
@@ -75,16 +77,24 @@ func bindConfigFlags(fs *flag.FlagSet) *rawConfig {
 	fs.StringVar(&r.lifetime, "session-lifetime", envOr("KEYPORT_SESSION_LIFETIME", "12h"), "session absolute lifetime (KEYPORT_SESSION_LIFETIME)")
 	fs.StringVar(&r.rateLimit, "api-rate-limit", envOr("KEYPORT_API_RATE_LIMIT", "0"), "/v1 calls per second allowed to each API key, 0 for no limit (KEYPORT_API_RATE_LIMIT)")
 	fs.StringVar(&r.usageFlush, "usage-flush", envOr("KEYPORT_USAGE_FLUSH", "5s"), "how often API key usage is written to the database, at most 10s (KEYPORT_USAGE_FLUSH)")
+	fs.StringVar(&r.metricsAddr, "metrics-addr", envOr("KEYPORT_METRICS_ADDR", ""), "host:port serving Prometheus metrics at /metrics, apart from the portal, like 127.0.0.1:9464; empty serves none (KEYPORT_METRICS_ADDR)")
 	r.encryptionKey = os.Getenv("KEYPORT_ENCRYPTION_KEY")
 	r.sessionKey = os.Getenv("KEYPORT_SESSION_KEY")
 	return r
 }
 
 func (r *rawConfig) validate() (config, error) {
-	c := config{Addr: r.addr, DataDir: r.data, DatabaseURL: r.databaseURL, LogFormat: r.logFormat, Demo: r.demo}
+	c := config{Addr: r.addr, DataDir: r.data, DatabaseURL: r.databaseURL, LogFormat: r.logFormat, Demo: r.demo, MetricsAddr: r.metricsAddr}
 	var problems []string
 	if _, port, err := net.SplitHostPort(r.addr); err != nil || port == "" {
 		problems = append(problems, fmt.Sprintf("KEYPORT_ADDR %q must be host:port, like 127.0.0.1:8080", r.addr))
+	}
+	if r.metricsAddr != "" {
+		if _, port, err := net.SplitHostPort(r.metricsAddr); err != nil || port == "" {
+			problems = append(problems, fmt.Sprintf("KEYPORT_METRICS_ADDR %q must be host:port, like 127.0.0.1:9464, or empty for no metrics", r.metricsAddr))
+		} else if r.metricsAddr == r.addr && port != "0" {
+			problems = append(problems, fmt.Sprintf("KEYPORT_METRICS_ADDR %q must differ from KEYPORT_ADDR: metrics are never served on the portal's address", r.metricsAddr))
+		}
 	}
 	if strings.TrimSpace(r.data) == "" {
 		problems = append(problems, "KEYPORT_DATA must name a directory")

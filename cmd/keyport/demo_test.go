@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
 	"keyport"
 	"keyport/store"
@@ -64,46 +61,5 @@ func TestSeedDemoCreatesKeysAndAPendingRequestOnce(t *testing.T) {
 	again, err := seedDemo(ctx, db)
 	if err != nil || again.Created {
 		t.Fatalf("second seed: %+v, %v", again, err)
-	}
-}
-
-func TestLogExpiredKeysRunsUntilCancelled(t *testing.T) {
-	t.Parallel()
-	db := openTestStore(t)
-	ctx := context.Background()
-	res, err := db.CreateSignup(ctx, keyport.Signup{MerchantName: "Acme", Name: "Ada", Email: "ada@acme.test"}, "hash", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.CreateKey(ctx, keyport.SystemActor, keyport.NewKey{AccountID: res.Account.ID, MerchantID: res.Merchant.ID,
-		Type: keyport.KeySecret, Mode: keyport.ModeTest, Name: "short", ExpiresAt: time.Now().Add(time.Second)}); err != nil {
-		t.Fatal(err)
-	}
-	db.Now = func() time.Time { return time.Now().Add(time.Hour) }
-	var logs bytes.Buffer
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		logExpiredKeys(runCtx, db, slog.New(slog.NewTextHandler(&logs, nil)), time.Millisecond)
-		close(done)
-	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		var n int
-		if err := db.SQL().QueryRow(`SELECT count(*) FROM audit_events WHERE action = 'key.expired'`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if n == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the expired key was never logged")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	cancel()
-	<-done
-	if !strings.Contains(logs.String(), "keys expired") {
-		t.Fatalf("logs: %s", logs.String())
 	}
 }

@@ -278,10 +278,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		SessionLifetime: cfg.SessionLifetime,
 		Logger:          logger,
 		APIRateLimit:    cfg.APIRateLimit,
+		Metrics:         cfg.MetricsAddr != "",
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
+	}
+	var metricsLn net.Listener
+	if cfg.MetricsAddr != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("metrics listener: %w", err)
+		}
 	}
 	httpServer := &http.Server{
 		Handler:           srv,
@@ -292,14 +300,21 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	printWelcome(stdout, cfg, ln.Addr().String(), demo)
+	if metricsLn != nil {
+		fmt.Fprintf(stdout, "Prometheus metrics at http://%s/metrics\n", metricsLn.Addr())
+	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- httpServer.Serve(ln) }()
+	metricsServer := newMetricsServer(srv.MetricsHandler(), logger)
+	if metricsLn != nil {
+		go func() { errc <- metricsServer.Serve(metricsLn) }()
+	}
 	background, stopBackground := context.WithCancel(ctx)
 	var jobs sync.WaitGroup
-	jobs.Go(func() { logExpiredKeys(background, db, logger, time.Minute) })
+	jobs.Go(func() { srv.SweepExpiredKeys(background, time.Minute) })
 	jobs.Go(func() { srv.Usage().FlushEvery(background, cfg.UsageFlushInterval, logger) })
 	if db.Engine() == store.Postgres {
 		jobs.Go(func() { db.FollowKeyChanges(background, 0, logger) })
@@ -309,11 +324,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	select {
 	case err = <-errc:
+		httpServer.Close()
 	case <-ctx.Done():
 		logger.Info("shutting down")
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		err = httpServer.Shutdown(shutdownCtx)
+	}
+	if metricsLn != nil {
+		metricsServer.Close()
 	}
 	stopBackground()
 	jobs.Wait()
@@ -379,21 +398,16 @@ func printWelcome(w io.Writer, cfg config, listenAddr string, demo *demoLogins) 
 	}
 }
 
-// logExpiredKeys writes the audit event of every key whose expiry has passed,
-// at start and then every interval, until ctx ends.
-func logExpiredKeys(ctx context.Context, db *store.DB, logger *slog.Logger, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if n, err := db.LogExpiredKeys(ctx); err != nil && ctx.Err() == nil {
-			logger.Error("log expired keys", "err", err)
-		} else if n > 0 {
-			logger.Info("keys expired", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+// newMetricsServer serves the metrics handler at /metrics and nothing else.
+func newMetricsServer(metrics http.Handler, logger *slog.Logger) *http.Server {
+	mux := http.NewServeMux()
+	if metrics != nil {
+		mux.Handle("GET /metrics", metrics)
+	}
+	return &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 }

@@ -27,6 +27,9 @@ func TestConfigValidation(t *testing.T) {
 		{"bad proxy", rawConfig{addr: ":1", data: "d", logFormat: "text", trustedProxies: "not-an-ip", idle: "1m", lifetime: "1h"}, "KEYPORT_TRUSTED_PROXIES"},
 		{"bad idle", rawConfig{addr: ":1", data: "d", logFormat: "text", idle: "soon", lifetime: "1h"}, "KEYPORT_IDLE_TIMEOUT"},
 		{"zero lifetime", rawConfig{addr: ":1", data: "d", logFormat: "text", idle: "1m", lifetime: "0s"}, "KEYPORT_SESSION_LIFETIME"},
+		{"metrics address", rawConfig{addr: ":1", data: "d", logFormat: "text", idle: "1m", lifetime: "1h", metricsAddr: "127.0.0.1:9464"}, ""},
+		{"bad metrics address", rawConfig{addr: ":1", data: "d", logFormat: "text", idle: "1m", lifetime: "1h", metricsAddr: "9464"}, "KEYPORT_METRICS_ADDR"},
+		{"metrics on the portal's address", rawConfig{addr: ":1", data: "d", logFormat: "text", idle: "1m", lifetime: "1h", metricsAddr: ":1"}, "must differ from KEYPORT_ADDR"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

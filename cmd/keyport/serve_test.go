@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -135,4 +137,42 @@ func TestServeFlushesEveryAPICallAtShutdown(t *testing.T) {
 	if s := srv.stderr.String(); bytes.Contains([]byte(s), []byte(key.Plaintext)) {
 		t.Fatal("the key reached the logs")
 	}
+}
+
+var metricsAt = regexp.MustCompile(`Prometheus metrics at http://(127\.0\.0\.1:\d+)/metrics`)
+
+func TestServeMetricsOnTheirOwnAddressOnly(t *testing.T) {
+	t.Parallel()
+	srv := startServe(t, "--data", t.TempDir(), "--metrics-addr", "127.0.0.1:0")
+	m := metricsAt.FindStringSubmatch(srv.stdout.String())
+	if m == nil {
+		t.Fatalf("serve did not say where the metrics are:\n%s", srv.stdout.String())
+	}
+	get := func(url string) (int, string) {
+		t.Helper()
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		r, err := client.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		body, _ := io.ReadAll(r.Body)
+		return r.StatusCode, string(body)
+	}
+	if code, _ := get("http://" + srv.addr + "/v1/couriers"); code != http.StatusUnauthorized {
+		t.Fatalf("GET /v1/couriers without a key: %d", code)
+	}
+	if code, body := get("http://" + srv.addr + "/metrics"); code == http.StatusOK || strings.Contains(body, "keyport_") {
+		t.Fatalf("the portal's address serves metrics: %d\n%s", code, body)
+	}
+	code, body := get("http://" + m[1] + "/metrics")
+	if code != http.StatusOK || !strings.Contains(body, `keyport_api_key_verifications_total{result="missing"} 1`) {
+		t.Fatalf("metrics: %d\n%s", code, body)
+	}
+	for _, path := range []string{"/", "/login", "/v1/couriers"} {
+		if code, _ := get("http://" + m[1] + path); code != http.StatusNotFound {
+			t.Errorf("the metrics address answers %s with %d, want 404", path, code)
+		}
+	}
+	srv.stop(t)
 }
