@@ -75,7 +75,7 @@ func TestDisabledMerchantCannotSignInAndItsKeysFail(t *testing.T) {
 	wantContains(t, login.Body, "This merchant account is disabled. Contact the platform team.")
 	wrong := app.client().post("/login", url.Values{"email": {"owner@acme.test"}, "password": {"not-the-password"}})
 	wantStatus(t, wrong, http.StatusUnauthorized)
-	if _, err := verifier.Verify(ctx, key, time.Now()); err != keyport.ErrInvalidKey {
+	if _, err := verifier.Verify(ctx, key, time.Now()); err != keyport.ErrKeyDisabled {
 		t.Fatalf("a key of a disabled merchant: %v", err)
 	}
 	invite := app.client()

@@ -76,6 +76,8 @@ type options struct {
 	churnTimeout                     time.Duration
 	// churnCheapPasswords seeds the churn team's password at the minimal cost.
 	churnCheapPasswords bool
+	// metrics turns on every server's Prometheus metrics.
+	metrics bool
 	// database is the PostgreSQL URL to run on; empty means a temporary SQLite file.
 	database      string
 	replicas      int
@@ -97,6 +99,14 @@ func main() {
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// metricsEnv is what the servers' environment gains with -metrics.
+func (o options) metricsEnv() []string {
+	if !o.metrics {
+		return nil
+	}
+	return []string{"KEYPORT_METRICS_ADDR=" + loopback + ":0"}
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -128,6 +138,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.replicas, "replicas", 1, "keyport serve processes on the -database; every run sends each request to the next one in turn (above 1 needs -database)")
 	fs.BoolVar(&o.compareSQLite, "compare-sqlite", true, "with -database: also seed a temporary SQLite file and compare GET /v1/couriers per replica, "+
 		"as many SQLite servers (each on its own copy of the file) against the PostgreSQL replicas, and run the fixed rate on both")
+	fs.BoolVar(&o.metrics, "metrics", false, "serve Prometheus metrics from every server (KEYPORT_METRICS_ADDR on a free port), "+
+		"to compare the runs' figures with metrics on against a run without them")
 	fs.IntVar(&o.revocations, "revocations", 200, "with -database and -replicas 2 or more: keys revoked one at a time, each timed until every replica refuses it (0 skips)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -221,7 +233,7 @@ func loadtest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			return fmt.Errorf("seed: %w", err)
 		}
 		printSeeded(stdout, "", data, time.Since(began))
-		srv, err := startServer(ctx, bin, dir, nil, o.serverLog)
+		srv, err := startServer(ctx, bin, dir, o.metricsEnv(), o.serverLog)
 		if err != nil {
 			return err
 		}
@@ -254,7 +266,7 @@ func loadtest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		under, err = startFleet(ctx, bin, "PostgreSQL", replicaDirs(dir, "postgres", o.replicas), env, o.serverLog)
+		under, err = startFleet(ctx, bin, "PostgreSQL", replicaDirs(dir, "postgres", o.replicas), append(env, o.metricsEnv()...), o.serverLog)
 		if err != nil {
 			return err
 		}
@@ -268,7 +280,7 @@ func loadtest(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			if err := copySQLite(ctx, filepath.Join(liteDir, store.FileName), dirs[1:]); err != nil {
 				return err
 			}
-			if lite, err = startFleet(ctx, bin, "SQLite", dirs, nil, o.serverLog); err != nil {
+			if lite, err = startFleet(ctx, bin, "SQLite", dirs, o.metricsEnv(), o.serverLog); err != nil {
 				return err
 			}
 			defer lite.stop(stderr)

@@ -309,3 +309,21 @@ func TestClosedLoopSendsTheKeyAndCountsOnly200s(t *testing.T) {
 		})
 	}
 }
+
+func TestMetricsOptionServesMetricsOnAFreePort(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{nil, nil},
+		{[]string{"-metrics"}, []string{"KEYPORT_METRICS_ADDR=127.0.0.1:0"}},
+	} {
+		o, err := parseOptions(tc.args, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := o.metricsEnv(); !slices.Equal(got, tc.want) {
+			t.Errorf("%v: server environment gains %v, want %v", tc.args, got, tc.want)
+		}
+	}
+}
