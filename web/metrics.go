@@ -139,9 +139,8 @@ type metrics struct {
 	usageFlushDuration prometheus.Histogram
 	usageFlushFailures prometheus.Counter
 
-	expirySweeps      *prometheus.CounterVec
-	expirySweepErrors prometheus.Counter
-	keysExpired       prometheus.Counter
+	sweepsOK, sweepsFailed prometheus.Counter
+	keysExpired            prometheus.Counter
 }
 
 // apiBuckets are the latency buckets of /v1 answers and key checks, in
@@ -219,9 +218,9 @@ func newMetrics(s *Server) *metrics {
 	for r, label := range loginLabels {
 		m.logins[r] = logins.WithLabelValues(label)
 	}
-	m.expirySweeps = f.counterVec("keyport_expiry_sweeps_total",
+	sweeps := f.counterVec("keyport_expiry_sweeps_total",
 		"Runs of the sweep that writes the audit event of every key past its expiry, by result.", "result")
-	m.expirySweepErrors = m.expirySweeps.WithLabelValues("error")
+	m.sweepsOK, m.sweepsFailed = sweeps.WithLabelValues("ok"), sweeps.WithLabelValues("error")
 	m.keysExpired = f.counter("keyport_keys_expired_total", "Keys the expiry sweep found past their expiry.")
 
 	reg.MustRegister(databaseCollector{db: s.db, sessions: s.sessions})
@@ -294,10 +293,10 @@ func (m *metrics) expirySwept(expired int, err error) {
 		return
 	}
 	if err != nil {
-		m.expirySweepErrors.Inc()
+		m.sweepsFailed.Inc()
 		return
 	}
-	m.expirySweeps.WithLabelValues("ok").Inc()
+	m.sweepsOK.Inc()
 	m.keysExpired.Add(float64(expired))
 }
 

@@ -332,7 +332,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		err = httpServer.Shutdown(shutdownCtx)
 	}
 	if metricsLn != nil {
-		metricsServer.Close()
+		closeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = metricsServer.Shutdown(closeCtx)
+		cancel()
 	}
 	stopBackground()
 	jobs.Wait()
