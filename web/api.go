@@ -1,16 +1,21 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/labstack/echo/v4"
 
 	"keyport"
@@ -34,6 +39,8 @@ var (
 		description: "User has no permission to execute this action"}}
 	errPublishableKey = &apiRefusal{apiProblem{status: http.StatusForbidden, code: "publishable_key_not_allowed",
 		description: "Publishable keys cannot call this endpoint. Use a secret key (sk_test_ or sk_live_) from your server."}}
+	errUnsupportedMediaType = &apiRefusal{apiProblem{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
+		description: "Send the request body as JSON, with the header Content-Type: application/json."}}
 	errNotCancellable = &apiRefusal{apiProblem{status: http.StatusConflict, code: "shipment_not_cancellable",
 		description: "Only a shipment that has not been collected yet (status \"created\") can be cancelled."}}
 )
@@ -134,57 +141,93 @@ type headWriter struct{ http.ResponseWriter }
 
 func (w headWriter) Write(p []byte) (int, error) { return len(p), nil }
 
-// decodeJSON reads exactly one JSON object into v, refusing unknown fields.
+// decodeJSON reads the request body into v, strictly: the body must be sent as
+// application/json and hold exactly one JSON object whose member names match
+// v's fields exactly (letter case included), each at most once, and none
+// unknown.
 func decodeJSON(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
 		return jsonInputError(err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		if he := (*echo.HTTPError)(nil); errors.As(err, &he) {
-			return he
-		}
-		return keyport.FieldError("body", "must hold a single JSON object and nothing after it")
+	if len(bytes.TrimSpace(body)) == 0 {
+		return keyport.FieldError("body", "is empty: send a JSON object")
+	}
+	if err := requireJSON(c.Request().Header.Get(echo.HeaderContentType)); err != nil {
+		return err
+	}
+	if err := jsonv2.Unmarshal(body, v, jsonv2.RejectUnknownMembers(true)); err != nil {
+		return jsonInputError(err)
+	}
+	return nil
+}
+
+// requireJSON refuses a body sent as anything but application/json (UTF-8).
+func requireJSON(contentType string) error {
+	mediaType, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mediaType != "application/json" {
+		return errUnsupportedMediaType
+	}
+	if charset, ok := params["charset"]; ok && !strings.EqualFold(charset, "utf-8") {
+		return errUnsupportedMediaType
 	}
 	return nil
 }
 
 func jsonInputError(err error) error {
-	var syntax *json.SyntaxError
-	var typ *json.UnmarshalTypeError
 	var he *echo.HTTPError
+	var syntax *jsontext.SyntacticError
+	var semantic *jsonv2.SemanticError
 	switch {
 	case errors.As(err, &he):
 		return he
-	case errors.Is(err, io.EOF):
-		return keyport.FieldError("body", "is empty: send a JSON object")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return keyport.FieldError("body", "ends before the JSON object is complete")
 	case errors.As(err, &syntax):
-		return keyport.FieldError("body", "is not valid JSON at byte "+strconv.FormatInt(syntax.Offset, 10)+": "+syntax.Error())
-	case errors.As(err, &typ):
-		field := typ.Field
-		if field == "" {
-			return keyport.FieldError("body", "must be a JSON object")
+		switch {
+		case errors.Is(syntax.Err, jsontext.ErrDuplicateName):
+			return keyport.FieldError(jsonField(syntax.JSONPointer), "appears more than once: send each field once")
+		case errors.Is(syntax.Err, io.ErrUnexpectedEOF):
+			return keyport.FieldError("body", "ends before the JSON object is complete")
 		}
-		return keyport.FieldError(field, "must be "+jsonTypeName(typ.Type.Kind().String())+", not "+typ.Value)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
-		return keyport.FieldError(name, "is not a field of this request")
+		return keyport.FieldError("body", "is not valid JSON at byte "+strconv.FormatInt(syntax.ByteOffset, 10)+": "+syntax.Err.Error())
+	case errors.As(err, &semantic):
+		field := jsonField(semantic.JSONPointer)
+		switch {
+		case errors.Is(semantic.Err, jsonv2.ErrUnknownName):
+			return keyport.FieldError(field, "is not a field of this request (names are case-sensitive)")
+		case field == "body":
+			return keyport.FieldError("body", "must be a JSON object")
+		case semantic.GoType != nil:
+			return keyport.FieldError(field, "must be "+jsonTypeName(semantic.GoType.Kind())+", not "+semantic.JSONKind.String())
+		}
+		return keyport.FieldError(field, "could not be read: "+semantic.Error())
 	}
 	return keyport.FieldError("body", "could not be read as JSON")
 }
 
-func jsonTypeName(kind string) string {
+// jsonField names the member a JSON pointer reaches, as the API's error field
+// names it ("parcel.weight_grams"), or "body" for the whole body.
+func jsonField(p jsontext.Pointer) string {
+	var names []string
+	for name := range p.Tokens() {
+		names = append(names, name)
+	}
+	if len(names) == 0 {
+		return "body"
+	}
+	return strings.Join(names, ".")
+}
+
+func jsonTypeName(kind reflect.Kind) string {
 	switch kind {
-	case "int", "int64", "int32", "uint", "uint64", "float64":
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint, reflect.Uint64:
 		return "a whole number in range"
-	case "string":
+	case reflect.Float64:
+		return "a number"
+	case reflect.String:
 		return "a string"
-	case "ptr", "struct":
+	case reflect.Pointer, reflect.Struct:
 		return "an object"
-	case "bool":
+	case reflect.Bool:
 		return "true or false"
 	}
 	return "of another type"

@@ -649,6 +649,14 @@ func TestAPIBadInputIs400WithTheField(t *testing.T) {
 		{"missing parcel", "POST", "/v1/rates", `{"from": {"postcode": "M1 1AE", "country": "GB"}, "to": {"postcode": "EH1 1YZ", "country": "GB"}}`, 400, "parcel"},
 		{"missing postcode", "POST", "/v1/rates", strings.Replace(rateBody, `"postcode": "M1 1AE", `, "", 1), 400, "from.postcode"},
 		{"bad country", "POST", "/v1/rates", strings.Replace(rateBody, `"country": "GB"}, "to"`, `"country": "Britain"}, "to"`, 1), 400, "from.country"},
+		{"field name in another case", "POST", "/v1/rates", strings.Replace(rateBody, `"parcel": {"weight_grams": 1800}`, `"parcel": {"weight_grams": 1800}, "FROM": {"postcode": "75001", "country": "FR"}`, 1), 400, "FROM"},
+		{"field name in another case alone", "POST", "/v1/rates", strings.Replace(rateBody, `"from"`, `"From"`, 1), 400, "From"},
+		{"field sent twice", "POST", "/v1/shipments", strings.Replace(shipmentBody, `"courier": "dpd"`, `"courier": "dpd", "courier": "evri"`, 1), 400, "courier"},
+		{"nested field sent twice", "POST", "/v1/rates", strings.Replace(rateBody, `"weight_grams": 1800`, `"weight_grams": 1800, "weight_grams": 1`, 1), 400, "parcel.weight_grams"},
+		{"null parcel", "POST", "/v1/rates", strings.Replace(rateBody, `"parcel": {"weight_grams": 1800}`, `"parcel": null`, 1), 400, "parcel"},
+		{"null courier", "POST", "/v1/shipments", strings.Replace(shipmentBody, `"courier": "dpd"`, `"courier": null`, 1), 400, "courier"},
+		{"fractional weight", "POST", "/v1/rates", strings.Replace(rateBody, `1800`, `1800.5`, 1), 400, "parcel.weight_grams"},
+		{"invalid UTF-8", "POST", "/v1/rates", strings.Replace(rateBody, `M1 1AE`, "M1 \xff", 1), 400, "body"},
 		{"unknown field", "POST", "/v1/shipments", strings.Replace(shipmentBody, `"courier"`, `"colour": "red", "courier"`, 1), 400, "colour"},
 		{"unknown courier", "POST", "/v1/shipments", strings.Replace(shipmentBody, `"dpd"`, `"pigeon"`, 1), 400, "courier"},
 		{"unknown service", "POST", "/v1/shipments", strings.Replace(shipmentBody, `DPD_NEXT_DAY`, `TPN24`, 1), 400, "service_code"},
@@ -681,6 +689,42 @@ func TestAPIBadInputIs400WithTheField(t *testing.T) {
 	}
 	if strings.Contains(app.logs.String(), "level=ERROR") {
 		t.Fatalf("client mistakes logged as server errors:\n%s", app.logs.String())
+	}
+}
+
+func TestAPIBodiesMustBeSentAsJSON(t *testing.T) {
+	app := newTestApp(t)
+	m := app.apiMerchant("Acme")
+	tests := []struct {
+		contentType string
+		status      int
+	}{
+		{"application/json", http.StatusOK},
+		{"application/json; charset=utf-8", http.StatusOK},
+		{"Application/JSON; charset=UTF-8", http.StatusOK},
+		{"", http.StatusUnsupportedMediaType},
+		{"text/plain", http.StatusUnsupportedMediaType},
+		{"application/x-www-form-urlencoded", http.StatusUnsupportedMediaType},
+		{"application/json; charset=latin1", http.StatusUnsupportedMediaType},
+		{"application/jsonp", http.StatusUnsupportedMediaType},
+		{"application/json;;", http.StatusUnsupportedMediaType},
+	}
+	for _, tt := range tests {
+		t.Run(tt.contentType, func(t *testing.T) {
+			req := httptest.NewRequest("POST", "http://example.test/v1/rates", strings.NewReader(rateBody))
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			req.Header.Set("Authorization", "Bearer "+m.key)
+			rec := httptest.NewRecorder()
+			app.srv.ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Fatalf("status %d, want %d\n%s", rec.Code, tt.status, rec.Body.String())
+			}
+			if tt.status == http.StatusUnsupportedMediaType && !strings.Contains(rec.Body.String(), `"error": "unsupported_media_type"`) {
+				t.Fatalf("body %s", rec.Body.String())
+			}
+		})
 	}
 }
 

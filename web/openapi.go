@@ -21,6 +21,7 @@ var apiErrorDescriptions = map[int]string{
 	404: "No such object for the key's API account and mode",
 	409: "The shipment has already been collected, delivered or cancelled",
 	413: "The body is larger than 1 MiB",
+	415: "The body was not sent with Content-Type: application/json (UTF-8)",
 	422: "The API account has no registered auth for the courier in the key's mode",
 	429: "The key is over its rate limit; Retry-After says when to try again",
 }
@@ -90,6 +91,7 @@ func openAPIOperation(e keyport.Endpoint) object {
 	}
 	if e.Request != "" {
 		responses["413"] = openAPIError(413, "#/components/schemas/Error")
+		responses["415"] = openAPIError(415, "#/components/schemas/Error")
 	}
 	op["responses"] = responses
 	return op
