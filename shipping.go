@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"golang.org/x/text/language"
 )
 
 // Address is where a parcel leaves from or goes to, as far as pricing needs.
@@ -100,11 +102,27 @@ func validateAddress(field string, a *Address) error {
 	if c == "" {
 		return FieldError(field+".country", "is required")
 	}
-	if len(c) != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z' {
-		return FieldError(field+".country", "must be a two-letter ISO 3166 country code, such as GB")
+	if !IsCountryCode(c) {
+		return FieldError(field+".country", "must be a two-letter ISO 3166-1 country code, such as GB (not UK)")
 	}
 	a.Country = c
 	return nil
+}
+
+// notAssignedCountries are the codes the region data knows as countries that
+// ISO 3166-1 only reserves: Ascension, Clipperton, Diego Garcia and Tristan da
+// Cunha (their territories' codes are SH, FR, IO and SH).
+var notAssignedCountries = map[string]bool{"AC": true, "CP": true, "DG": true, "TA": true}
+
+// IsCountryCode reports whether code is an ISO 3166-1 alpha-2 code of a
+// country or territory, in upper case: assigned codes and XK (Kosovo), which
+// couriers use. Reserved codes (UK, EU, UN) and unknown ones (ZZ) are not.
+func IsCountryCode(code string) bool {
+	if len(code) != 2 || code[0] < 'A' || code[0] > 'Z' || code[1] < 'A' || code[1] > 'Z' || notAssignedCountries[code] {
+		return false
+	}
+	r, err := language.ParseRegion(code)
+	return err == nil && r.String() == code && r.IsCountry() && r.ISO3() != "ZZZ"
 }
 
 func postcodeChars(s string) bool {

@@ -657,6 +657,8 @@ func TestAPIBadInputIs400WithTheField(t *testing.T) {
 		{"null courier", "POST", "/v1/shipments", strings.Replace(shipmentBody, `"courier": "dpd"`, `"courier": null`, 1), 400, "courier"},
 		{"fractional weight", "POST", "/v1/rates", strings.Replace(rateBody, `1800`, `1800.5`, 1), 400, "parcel.weight_grams"},
 		{"invalid UTF-8", "POST", "/v1/rates", strings.Replace(rateBody, `M1 1AE`, "M1 \xff", 1), 400, "body"},
+		{"reserved country code", "POST", "/v1/rates", strings.Replace(rateBody, `"country": "GB"}, "to"`, `"country": "UK"}, "to"`, 1), 400, "from.country"},
+		{"unknown country code", "POST", "/v1/shipments", strings.Replace(shipmentBody, `"country": "GB"}, "parcel"`, `"country": "ZZ"}, "parcel"`, 1), 400, "to.country"},
 		{"unknown field", "POST", "/v1/shipments", strings.Replace(shipmentBody, `"courier"`, `"colour": "red", "courier"`, 1), 400, "colour"},
 		{"unknown courier", "POST", "/v1/shipments", strings.Replace(shipmentBody, `"dpd"`, `"pigeon"`, 1), 400, "courier"},
 		{"unknown service", "POST", "/v1/shipments", strings.Replace(shipmentBody, `DPD_NEXT_DAY`, `TPN24`, 1), 400, "service_code"},
