@@ -33,6 +33,10 @@ type Preset struct {
 	HeightCM       int
 	BasePriceMinor int64
 	Currency       string
+	// MaxWeightGrams is the heaviest parcel the service takes, by billable weight.
+	MaxWeightGrams int
+	// MaxLengthCM is the longest side of a parcel the service takes.
+	MaxLengthCM int
 }
 
 // MaxFieldLength is the longest value of a courier credential field.

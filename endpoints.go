@@ -71,7 +71,8 @@ const exampleShipment = `{
 var APIEndpoints = []Endpoint{
 	{
 		Method: "GET", Path: "/v1/couriers", Permission: "couriers:read", Status: 200,
-		Summary: "List the couriers and their services, with each service's default parcel.",
+		Summary: "List the couriers and their services, with each service's default parcel and the largest parcel it takes " +
+			"(by billable weight and longest side).",
 		Response: `{
   "data": [
     {
@@ -79,7 +80,8 @@ var APIEndpoints = []Endpoint{
       "name": "DPD",
       "services": [
         {"service_code": "DPD_NEXT_DAY", "name": "Next Day",
-         "default_parcel": {"weight_grams": 2000, "length_cm": 40, "width_cm": 30, "height_cm": 20}}
+         "default_parcel": {"weight_grams": 2000, "length_cm": 40, "width_cm": 30, "height_cm": 20},
+         "max_weight_grams": 30000, "max_length_cm": 175}
       ]
     }
   ]
@@ -89,7 +91,9 @@ var APIEndpoints = []Endpoint{
 		Method: "POST", Path: "/v1/rates", Permission: "rates:read", Status: 200, Errors: []int{400},
 		Summary: "Quote a parcel with every courier service, or one courier's. A service's base price covers its default parcel weight; " +
 			"each started 500 g of billable weight above it adds 50 (minor units); a parcel crossing a border costs twice as much. " +
-			"Billable weight is the larger of the weight and length × width × height ÷ 5 (cm³ to grams).",
+			"Billable weight is the larger of the weight and length × width × height ÷ 5 (cm³ to grams). " +
+			"Services that do not take the parcel (see max_weight_grams and max_length_cm in GET /v1/couriers) are left out; " +
+			"when none takes it, the answer is a 400 on parcel.",
 		Request: `{
   "from": {"postcode": "M1 1AE", "country": "GB"},
   "to": {"postcode": "EH1 1YZ", "country": "GB"},
@@ -134,7 +138,8 @@ var APIEndpoints = []Endpoint{
 	{
 		Method: "POST", Path: "/v1/shipments", Permission: "shipments:write", Status: 201, Errors: []int{400, 422},
 		Summary: "Create a shipment with a courier service. The API account needs a registered auth for the courier " +
-			"whose Testing flag matches the key's mode (Testing: Yes for test keys).",
+			"whose Testing flag matches the key's mode (Testing: Yes for test keys). A parcel heavier or longer than the service " +
+			"takes (max_weight_grams, max_length_cm in GET /v1/couriers) is a 400 naming the field.",
 		Request: `{
   "courier": "dpd",
   "service_code": "DPD_NEXT_DAY",

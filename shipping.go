@@ -162,10 +162,14 @@ func (p Parcel) BillableGrams() int {
 	return max(p.WeightGrams, volumetric)
 }
 
-// Quote prices a parcel with one service: the service's base price covers its
-// default parcel weight; every started 500 g above it adds 0.50; a parcel
-// crossing a border costs twice as much. The result is deterministic.
-func Quote(c Courier, s Preset, from, to Address, p Parcel) Rate {
+// Quote prices a parcel with one service, refusing a parcel the service does
+// not take (Preset.Takes): the service's base price covers its default parcel
+// weight; every started 500 g above it adds 0.50; a parcel crossing a border
+// costs twice as much. The result is deterministic.
+func Quote(c Courier, s Preset, from, to Address, p Parcel) (Rate, error) {
+	if err := s.Takes(c.Name, p); err != nil {
+		return Rate{}, err
+	}
 	amount := s.BasePriceMinor
 	if over := p.BillableGrams() - s.WeightGrams; over > 0 {
 		steps := (over + ExtraWeightStepGrams - 1) / ExtraWeightStepGrams
@@ -174,7 +178,53 @@ func Quote(c Courier, s Preset, from, to Address, p Parcel) Rate {
 	if from.Country != to.Country {
 		amount *= 2
 	}
-	return Rate{Courier: c.Code, CourierName: c.Name, ServiceCode: s.ServiceCode, ServiceName: s.Name, AmountMinor: amount, Currency: s.Currency}
+	return Rate{Courier: c.Code, CourierName: c.Name, ServiceCode: s.ServiceCode, ServiceName: s.Name, AmountMinor: amount, Currency: s.Currency}, nil
+}
+
+// Quotes prices the parcel with every service of the couriers that takes it,
+// in their order; when none does, the error says so.
+func Quotes(couriers []Courier, from, to Address, p Parcel) ([]Rate, error) {
+	var out []Rate
+	for _, c := range couriers {
+		for _, s := range c.Presets {
+			if r, err := Quote(c, s, from, to, p); err == nil {
+				out = append(out, r)
+			}
+		}
+	}
+	if len(out) == 0 {
+		scope := "every courier service"
+		if len(couriers) == 1 {
+			scope = "every service of " + couriers[0].Name
+		}
+		return nil, FieldError("parcel", "is too heavy or too large for "+scope+": see max_weight_grams and max_length_cm in GET /v1/couriers")
+	}
+	return out, nil
+}
+
+// Takes returns nil when the service takes the parcel: its billable weight is
+// at most MaxWeightGrams and its longest side at most MaxLengthCM. Otherwise
+// it is a field error naming the limit the parcel passes.
+func (s Preset) Takes(courierName string, p Parcel) error {
+	service := courierName + " " + s.Name
+	if p.WeightGrams > s.MaxWeightGrams {
+		return FieldError("parcel.weight_grams", fmt.Sprintf("is %d g: %s takes parcels up to %d g", p.WeightGrams, service, s.MaxWeightGrams))
+	}
+	longest, side := p.LengthCM, "length_cm"
+	if p.WidthCM > longest {
+		longest, side = p.WidthCM, "width_cm"
+	}
+	if p.HeightCM > longest {
+		longest, side = p.HeightCM, "height_cm"
+	}
+	if longest > s.MaxLengthCM {
+		return FieldError("parcel."+side, fmt.Sprintf("is %d cm: %s takes parcels up to %d cm on their longest side", longest, service, s.MaxLengthCM))
+	}
+	if billable := p.BillableGrams(); billable > s.MaxWeightGrams {
+		return FieldError("parcel", fmt.Sprintf("has a volumetric weight of %d g (length × width × height ÷ %d): %s takes parcels up to %d g",
+			billable, VolumetricDivisor, service, s.MaxWeightGrams))
+	}
+	return nil
 }
 
 // Service returns the courier's preset with the service code.

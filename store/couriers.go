@@ -44,7 +44,8 @@ func (db *DB) Couriers(ctx context.Context) ([]keyport.Courier, error) {
 	}); err != nil {
 		return nil, err
 	}
-	rows, err = db.query(ctx, `SELECT courier, service_code, name, weight_grams, length_cm, width_cm, height_cm, base_price_minor, currency
+	rows, err = db.query(ctx, `SELECT courier, service_code, name, weight_grams, length_cm, width_cm, height_cm, base_price_minor, currency,
+			max_weight_grams, max_length_cm
 		FROM courier_presets ORDER BY courier, position, service_code`)
 	if err != nil {
 		return nil, err
@@ -52,7 +53,8 @@ func (db *DB) Couriers(ctx context.Context) ([]keyport.Courier, error) {
 	err = eachRow(rows, func(row scanner) error {
 		var code string
 		var p keyport.Preset
-		if err := row.Scan(&code, &p.ServiceCode, &p.Name, &p.WeightGrams, &p.LengthCM, &p.WidthCM, &p.HeightCM, &p.BasePriceMinor, &p.Currency); err != nil {
+		if err := row.Scan(&code, &p.ServiceCode, &p.Name, &p.WeightGrams, &p.LengthCM, &p.WidthCM, &p.HeightCM, &p.BasePriceMinor, &p.Currency,
+			&p.MaxWeightGrams, &p.MaxLengthCM); err != nil {
 			return err
 		}
 		if c := index[code]; c != nil {

@@ -311,11 +311,13 @@ func (s *Server) apiRates(c echo.Context, k keyport.VerifiedKey) error {
 		}
 		list = []keyport.Courier{co}
 	}
-	out := apiList[apiRate]{Data: []apiRate{}}
-	for _, co := range list {
-		for _, p := range co.Presets {
-			out.Data = append(out.Data, newAPIRate(keyport.Quote(co, p, *in.From, *in.To, *in.Parcel), in.Parcel.BillableGrams(), k.SuppressCosts))
-		}
+	rates, err := keyport.Quotes(list, *in.From, *in.To, *in.Parcel)
+	if err != nil {
+		return err
+	}
+	out := apiList[apiRate]{Data: make([]apiRate, 0, len(rates))}
+	for _, r := range rates {
+		out.Data = append(out.Data, newAPIRate(r, in.Parcel.BillableGrams(), k.SuppressCosts))
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -336,7 +338,10 @@ func (s *Server) apiCreateShipment(c echo.Context, k keyport.VerifiedKey) error 
 	if err != nil {
 		return err
 	}
-	rate := keyport.Quote(co, preset, *in.From, *in.To, *in.Parcel)
+	rate, err := keyport.Quote(co, preset, *in.From, *in.To, *in.Parcel)
+	if err != nil {
+		return err
+	}
 	tracking, err := keyport.NewTrackingNumber()
 	if err != nil {
 		return err

@@ -25,9 +25,11 @@ type apiCourier struct {
 }
 
 type apiService struct {
-	ServiceCode   string    `json:"service_code"`
-	Name          string    `json:"name"`
-	DefaultParcel apiParcel `json:"default_parcel"`
+	ServiceCode    string    `json:"service_code"`
+	Name           string    `json:"name"`
+	DefaultParcel  apiParcel `json:"default_parcel"`
+	MaxWeightGrams int       `json:"max_weight_grams"`
+	MaxLengthCM    int       `json:"max_length_cm"`
 }
 
 type apiParcel struct {
@@ -43,7 +45,8 @@ func apiCouriers(list []keyport.Courier) []apiCourier {
 		ac := apiCourier{Code: c.Code, Name: c.Name, Services: make([]apiService, 0, len(c.Presets))}
 		for _, p := range c.Presets {
 			ac.Services = append(ac.Services, apiService{ServiceCode: p.ServiceCode, Name: p.Name,
-				DefaultParcel: apiParcel{WeightGrams: p.WeightGrams, LengthCM: p.LengthCM, WidthCM: p.WidthCM, HeightCM: p.HeightCM}})
+				DefaultParcel:  apiParcel{WeightGrams: p.WeightGrams, LengthCM: p.LengthCM, WidthCM: p.WidthCM, HeightCM: p.HeightCM},
+				MaxWeightGrams: p.MaxWeightGrams, MaxLengthCM: p.MaxLengthCM})
 		}
 		out = append(out, ac)
 	}
