@@ -2,6 +2,8 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -243,27 +245,47 @@ type catalog struct {
 type loadedCatalog struct {
 	couriers []keyport.Courier
 	json     []byte
+	// etag names this version of the answer; weak, since gzip may re-encode it.
+	etag string
 }
 
-func (s *Server) couriers(c echo.Context) ([]keyport.Courier, []byte, error) {
+// catalogCacheControl lets a client keep the catalog for five minutes and
+// then revalidate it with its ETag; private, since the request is authenticated.
+const catalogCacheControl = "private, max-age=300"
+
+func (s *Server) couriers(c echo.Context) (*loadedCatalog, error) {
 	if l := s.catalog.loaded.Load(); l != nil {
-		return l.couriers, l.json, nil
+		return l, nil
 	}
 	s.catalog.mu.Lock()
 	defer s.catalog.mu.Unlock()
 	if l := s.catalog.loaded.Load(); l != nil {
-		return l.couriers, l.json, nil
+		return l, nil
 	}
 	list, err := s.db.Couriers(c.Request().Context())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	body, err := json.Marshal(apiList[apiCourier]{Data: apiCouriers(list)})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	s.catalog.loaded.Store(&loadedCatalog{couriers: list, json: body})
-	return list, body, nil
+	sum := sha256.Sum256(body)
+	l := &loadedCatalog{couriers: list, json: body, etag: `W/"` + hex.EncodeToString(sum[:12]) + `"`}
+	s.catalog.loaded.Store(l)
+	return l, nil
+}
+
+// matchesETag reports whether an If-None-Match header value names etag, by
+// the weak comparison RFC 9110 prescribes for it, or is "*".
+func matchesETag(ifNoneMatch, etag string) bool {
+	for candidate := range strings.SplitSeq(ifNoneMatch, ",") {
+		candidate = strings.TrimSpace(candidate)
+		if candidate == "*" || strings.TrimPrefix(candidate, "W/") == strings.TrimPrefix(etag, "W/") {
+			return true
+		}
+	}
+	return false
 }
 
 func findService(list []keyport.Courier, code, service string) (keyport.Courier, keyport.Preset, error) {
@@ -284,12 +306,18 @@ func findService(list []keyport.Courier, code, service string) (keyport.Courier,
 }
 
 func (s *Server) apiCouriers(c echo.Context, _ keyport.VerifiedKey) error {
-	_, body, err := s.couriers(c)
+	catalog, err := s.couriers(c)
 	if err != nil {
 		return err
 	}
-	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
-	return c.JSONBlob(http.StatusOK, body)
+	h := c.Response().Header()
+	h.Set(echo.HeaderCacheControl, catalogCacheControl)
+	h.Set("ETag", catalog.etag)
+	if inm := c.Request().Header.Get("If-None-Match"); inm != "" && matchesETag(inm, catalog.etag) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	h.Set(echo.HeaderContentLength, strconv.Itoa(len(catalog.json)))
+	return c.JSONBlob(http.StatusOK, catalog.json)
 }
 
 func (s *Server) apiRates(c echo.Context, k keyport.VerifiedKey) error {
@@ -300,10 +328,11 @@ func (s *Server) apiRates(c echo.Context, k keyport.VerifiedKey) error {
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	list, _, err := s.couriers(c)
+	catalog, err := s.couriers(c)
 	if err != nil {
 		return err
 	}
+	list := catalog.couriers
 	if in.Courier != "" {
 		co, _, err := findService(list, in.Courier, "")
 		if err != nil {
@@ -330,11 +359,11 @@ func (s *Server) apiCreateShipment(c echo.Context, k keyport.VerifiedKey) error 
 	if err := in.Validate(); err != nil {
 		return err
 	}
-	list, _, err := s.couriers(c)
+	catalog, err := s.couriers(c)
 	if err != nil {
 		return err
 	}
-	co, preset, err := findService(list, in.Courier, in.ServiceCode)
+	co, preset, err := findService(catalog.couriers, in.Courier, in.ServiceCode)
 	if err != nil {
 		return err
 	}

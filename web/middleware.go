@@ -118,6 +118,58 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 // every request, and building this one parses the limit with a regexp.
 var bodyLimit = middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: strconv.Itoa(maxBodyBytes)})
 
+// gzipLimit is the smallest /v1 answer compressed for a client that accepts gzip.
+const gzipLimit = 1024
+
+// gzipAnswer compresses answers of gzipLimit bytes or more.
+var gzipAnswer = middleware.GzipWithConfig(middleware.GzipConfig{MinLength: gzipLimit})
+
+// gzipAPI compresses the /v1 answers of gzipLimit bytes or more for clients
+// whose Accept-Encoding allows gzip; every /v1 answer but HEAD's says it
+// varies with that header. Pages are left alone.
+func gzipAPI(next echo.HandlerFunc) echo.HandlerFunc {
+	compressed := gzipAnswer(next)
+	return func(c echo.Context) error {
+		req := c.Request()
+		if !isAPIRequest(c) || req.Method == http.MethodHead {
+			return next(c)
+		}
+		if !acceptsGzip(req.Header.Get(echo.HeaderAcceptEncoding)) {
+			c.Response().Header().Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+			return next(c)
+		}
+		return compressed(c)
+	}
+}
+
+// acceptsGzip reports whether an Accept-Encoding value allows gzip: named
+// with a q-value above 0, or, when not named, covered by * with one.
+func acceptsGzip(header string) bool {
+	gzipQ, starQ := -1.0, -1.0
+	for item := range strings.SplitSeq(header, ",") {
+		coding, params, _ := strings.Cut(item, ";")
+		q := 1.0
+		for param := range strings.SplitSeq(params, ";") {
+			name, value, ok := strings.Cut(param, "=")
+			if ok && strings.EqualFold(strings.TrimSpace(name), "q") {
+				if f, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
+					q = f
+				}
+			}
+		}
+		switch strings.ToLower(strings.TrimSpace(coding)) {
+		case "gzip":
+			gzipQ = q
+		case "*":
+			starQ = q
+		}
+	}
+	if gzipQ >= 0 {
+		return gzipQ > 0
+	}
+	return starQ > 0
+}
+
 func (s *Server) csrf() echo.MiddlewareFunc {
 	name := "keyport_csrf"
 	if s.secure {
