@@ -52,13 +52,35 @@ func (r *RateLimiter) PerSecond() int {
 	return (r.limit + n - 1) / n
 }
 
+// RateDecision is the limiter's answer to one call.
+type RateDecision struct {
+	// Allowed is false when the key is over its limit.
+	Allowed bool
+	// Limit is the calls per second this process allows the key; 0 when there is no limit.
+	Limit int
+	// Remaining is how many more calls the key may make at once.
+	Remaining int
+	// Reset is how long until the key may again make Limit calls at once.
+	Reset time.Duration
+	// RetryAfter is how long until the next call would be allowed, when this one was not.
+	RetryAfter time.Duration
+}
+
 // Allow takes one call of keyID at now. When the key is over its limit it
 // returns false and how long until the next call would be allowed.
 func (r *RateLimiter) Allow(keyID int64, now time.Time) (bool, time.Duration) {
-	rate := float64(r.PerSecond())
-	if rate <= 0 {
-		return true, 0
+	d := r.Take(keyID, now)
+	return d.Allowed, d.RetryAfter
+}
+
+// Take takes one call of keyID at now and says whether it is allowed, with
+// the state of the key's bucket afterwards.
+func (r *RateLimiter) Take(keyID int64, now time.Time) RateDecision {
+	limit := r.PerSecond()
+	if limit <= 0 {
+		return RateDecision{Allowed: true}
 	}
+	rate := float64(limit)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	b := r.buckets[keyID]
@@ -73,12 +95,15 @@ func (r *RateLimiter) Allow(keyID int64, now time.Time) (bool, time.Duration) {
 		b.tokens = math.Min(rate, b.tokens+elapsed*rate)
 		b.at = now
 	}
-	if b.tokens >= 1 {
+	d := RateDecision{Limit: limit, Allowed: b.tokens >= 1}
+	if d.Allowed {
 		b.tokens--
-		return true, 0
+	} else {
+		d.RetryAfter = time.Duration(math.Ceil((1 - b.tokens) / rate * float64(time.Second)))
 	}
-	wait := time.Duration(math.Ceil((1 - b.tokens) / rate * float64(time.Second)))
-	return false, wait
+	d.Remaining = int(b.tokens)
+	d.Reset = time.Duration(math.Ceil((rate - b.tokens) / rate * float64(time.Second)))
+	return d
 }
 
 // forgetFull drops the buckets that have refilled, which behave as new ones.

@@ -686,3 +686,29 @@ func TestVerifierSaysWhyAKeyIsRefused(t *testing.T) {
 		})
 	}
 }
+
+func TestRateLimiterTakeReportsWhatIsLeft(t *testing.T) {
+	r := keyport.NewRateLimiter(4)
+	start := time.Unix(1_000_000, 0)
+	steps := []struct {
+		after time.Duration
+		want  keyport.RateDecision
+	}{
+		{0, keyport.RateDecision{Allowed: true, Limit: 4, Remaining: 3, Reset: 250 * time.Millisecond}},
+		{0, keyport.RateDecision{Allowed: true, Limit: 4, Remaining: 2, Reset: 500 * time.Millisecond}},
+		{0, keyport.RateDecision{Allowed: true, Limit: 4, Remaining: 1, Reset: 750 * time.Millisecond}},
+		{0, keyport.RateDecision{Allowed: true, Limit: 4, Remaining: 0, Reset: time.Second}},
+		{0, keyport.RateDecision{Allowed: false, Limit: 4, Remaining: 0, Reset: time.Second, RetryAfter: 250 * time.Millisecond}},
+		{500 * time.Millisecond, keyport.RateDecision{Allowed: true, Limit: 4, Remaining: 1, Reset: 750 * time.Millisecond}},
+	}
+	now := start
+	for i, s := range steps {
+		now = now.Add(s.after)
+		if got := r.Take(7, now); got != s.want {
+			t.Fatalf("call %d: %+v, want %+v", i+1, got, s.want)
+		}
+	}
+	if got := keyport.NewRateLimiter(0).Take(7, now); got != (keyport.RateDecision{Allowed: true}) {
+		t.Fatalf("no limit: %+v", got)
+	}
+}

@@ -117,9 +117,11 @@ func (s *Server) withKey(permission string, h apiHandler) echo.HandlerFunc {
 			return err
 		}
 		s.usage.Record(k.ID, c.RealIP(), now)
-		if ok, wait := s.limiter.Allow(k.ID, now); !ok {
+		decision := s.limiter.Take(k.ID, now)
+		setRateLimitHeaders(c.Response().Header(), decision)
+		if !decision.Allowed {
 			s.metrics.keyVerified(start, verifyRateLimited)
-			return &rateLimitedError{retryAfter: wait}
+			return &rateLimitedError{retryAfter: decision.RetryAfter}
 		}
 		if !k.Allows(permission) {
 			if k.Type == keyport.KeyPublishable {
@@ -135,6 +137,23 @@ func (s *Server) withKey(permission string, h apiHandler) echo.HandlerFunc {
 		}
 		return h(c, k)
 	}
+}
+
+// rateLimitPolicy names the per-key limit in the RateLimit and
+// RateLimit-Policy headers.
+const rateLimitPolicy = `"per-key"`
+
+// setRateLimitHeaders describes the key's limit and what is left of it, as
+// the IETF httpapi RateLimit header fields draft does, when a limit applies:
+// RateLimit-Policy gives the quota per window of one second (this replica's
+// share), RateLimit the calls left and the seconds until the quota is whole.
+func setRateLimitHeaders(h http.Header, d keyport.RateDecision) {
+	if d.Limit <= 0 {
+		return
+	}
+	h.Set("RateLimit-Policy", rateLimitPolicy+";q="+strconv.Itoa(d.Limit)+";w=1")
+	reset := int((d.Reset + time.Second - 1) / time.Second)
+	h.Set("RateLimit", rateLimitPolicy+";r="+strconv.Itoa(d.Remaining)+";t="+strconv.Itoa(reset))
 }
 
 // headWriter answers a HEAD request as its GET twin, headers and status, and

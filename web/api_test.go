@@ -407,6 +407,47 @@ func TestAPIRateLimit(t *testing.T) {
 	wantStatus(t, app.api("GET", "/v1/couriers", m.key, ""), http.StatusOK)
 }
 
+func TestAPIRateLimitHeaders(t *testing.T) {
+	app := newTestApp(t)
+	m := app.apiMerchant("Acme")
+	restricted := app.newKey(m.res, keyport.NewKey{Name: "Couriers only", Access: keyport.AccessRestricted, Permissions: []string{"couriers:read"}})
+	if r := app.api("GET", "/v1/couriers", m.key, ""); r.Header.Get("RateLimit") != "" || r.Header.Get("RateLimit-Policy") != "" {
+		t.Fatalf("headers without a limit: %q, %q", r.Header.Get("RateLimit"), r.Header.Get("RateLimit-Policy"))
+	}
+	app.srv.limiter = keyport.NewRateLimiter(3)
+	tests := []struct {
+		name, key, path string
+		advance         time.Duration
+		status          int
+		rateLimit       string
+	}{
+		{"first call", m.key, "/v1/couriers", 0, 200, `"per-key";r=2;t=1`},
+		{"second call", m.key, "/v1/shipments", 0, 200, `"per-key";r=1;t=1`},
+		{"another key, its own bucket, refused for permission", restricted, "/v1/shipments", 0, 403, `"per-key";r=2;t=1`},
+		{"third call", m.key, "/v1/couriers", 0, 200, `"per-key";r=0;t=1`},
+		{"over the limit", m.key, "/v1/couriers", 0, 429, `"per-key";r=0;t=1`},
+		{"a second later", m.key, "/v1/couriers", time.Second, 200, `"per-key";r=2;t=1`},
+		{"no key", "", "/v1/couriers", 0, 401, ""},
+	}
+	for _, tt := range tests {
+		app.advance(tt.advance)
+		var r response
+		if tt.key == "" {
+			r = app.callAPI("GET", tt.path, nil, "")
+		} else {
+			r = app.api("GET", tt.path, tt.key, "")
+		}
+		wantStatus(t, r, tt.status)
+		policy := `"per-key";q=3;w=1`
+		if tt.rateLimit == "" {
+			policy = ""
+		}
+		if r.Header.Get("RateLimit") != tt.rateLimit || r.Header.Get("RateLimit-Policy") != policy {
+			t.Errorf("%s: RateLimit %q, RateLimit-Policy %q; want %q, %q", tt.name, r.Header.Get("RateLimit"), r.Header.Get("RateLimit-Policy"), tt.rateLimit, policy)
+		}
+	}
+}
+
 // TestAPIRateLimitIsSharedAmongLiveReplicas runs the replica heartbeat of
 // this server beside another replica's heartbeat in the same database: while
 // both are live this server allows each key half the limit, rounded up; once

@@ -23,7 +23,7 @@ var apiErrorDescriptions = map[int]string{
 	413: "The body is larger than 1 MiB",
 	415: "The body was not sent with Content-Type: application/json (UTF-8)",
 	422: "The API account has no registered auth for the courier in the key's mode",
-	429: "The key is over its rate limit; Retry-After says when to try again",
+	429: "The key is over its rate limit; Retry-After says when to try again, RateLimit and RateLimit-Policy describe the limit",
 }
 
 var openAPIDoc = sync.OnceValues(func() ([]byte, error) {
