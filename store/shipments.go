@@ -104,34 +104,39 @@ func insertShipment(ctx context.Context, tx *sql.Tx, in keyport.Shipment, keyID,
 // ShipWithKey creates a shipment through the API with key k: on k's API
 // account and in k's mode, refused with a MissingAuthError unless the account
 // has a registered auth for the courier whose Testing flag matches the mode.
-// The shipment's creation is audited with the key as the actor.
-func (db *DB) ShipWithKey(ctx context.Context, k keyport.VerifiedKey, ip string, in keyport.Shipment) (keyport.Shipment, error) {
-	var out keyport.Shipment
-	err := db.tx(ctx, fmt.Sprintf("create shipment with key %d", k.ID), func(tx *sql.Tx) error {
+// The shipment's creation is audited with the key as the actor. It returns
+// the answer render makes of the new shipment, under idem as once does: a
+// retried request gets the first answer again and creates nothing.
+func (db *DB) ShipWithKey(ctx context.Context, k keyport.VerifiedKey, ip string, in keyport.Shipment, idem *keyport.Idempotency,
+	render func(keyport.Shipment) (keyport.Answer, error)) (keyport.Answer, bool, error) {
+	return db.once(ctx, fmt.Sprintf("create shipment with key %d", k.ID), idem, func(tx *sql.Tx) (keyport.Answer, error) {
 		account, err := liveAccount(ctx, tx, k.MerchantID, k.AccountID)
 		if err != nil {
-			return err
+			return keyport.Answer{}, err
 		}
 		var courierName string
 		if err := tx.QueryRowContext(ctx, `SELECT name FROM couriers WHERE code = $1`, in.Courier).Scan(&courierName); err != nil {
-			return notFound(err)
+			return keyport.Answer{}, notFound(err)
 		}
 		var registered bool
 		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM registered_auths WHERE account_id = $1 AND courier = $2
 				AND testing = $3 AND deleted_at IS NULL)`, k.AccountID, in.Courier, k.Mode == keyport.ModeTest).Scan(&registered); err != nil {
-			return err
+			return keyport.Answer{}, err
 		}
 		if !registered {
-			return &keyport.MissingAuthError{CourierName: courierName, AccountName: account.Name, Mode: k.Mode}
+			return keyport.Answer{}, &keyport.MissingAuthError{CourierName: courierName, AccountName: account.Name, Mode: k.Mode}
 		}
 		in.AccountID, in.MerchantID, in.Mode = k.AccountID, k.MerchantID, k.Mode
-		if out, err = insertShipment(ctx, tx, in, k.ID, db.now()); err != nil {
-			return err
+		out, err := insertShipment(ctx, tx, in, k.ID, db.now())
+		if err != nil {
+			return keyport.Answer{}, err
 		}
-		return db.audit(ctx, tx, k.MerchantID, k.Actor(ip), keyport.AuditShipmentCreated, "shipment", out.ID,
-			out.TrackingNumber+" "+out.CourierName+" "+out.ServiceName+" ("+string(out.Mode)+")")
+		if err := db.audit(ctx, tx, k.MerchantID, k.Actor(ip), keyport.AuditShipmentCreated, "shipment", out.ID,
+			out.TrackingNumber+" "+out.CourierName+" "+out.ServiceName+" ("+string(out.Mode)+")"); err != nil {
+			return keyport.Answer{}, err
+		}
+		return render(out)
 	})
-	return out, err
 }
 
 // KeyShipments returns up to limit shipments of an API account in one mode,
@@ -170,25 +175,27 @@ func (db *DB) TrackShipment(ctx context.Context, accountID int64, mode keyport.M
 
 // CancelShipment cancels a shipment of key k's account and mode that has not
 // left yet (status created), audited with the key as the actor. Any other
-// status is ErrConflict.
-func (db *DB) CancelShipment(ctx context.Context, k keyport.VerifiedKey, ip string, shipmentID int64) (keyport.Shipment, error) {
-	var out keyport.Shipment
-	err := db.tx(ctx, fmt.Sprintf("cancel shipment %d", shipmentID), func(tx *sql.Tx) error {
+// status is ErrConflict. It returns the answer render makes of the cancelled
+// shipment, under idem as once does.
+func (db *DB) CancelShipment(ctx context.Context, k keyport.VerifiedKey, ip string, shipmentID int64, idem *keyport.Idempotency,
+	render func(keyport.Shipment) (keyport.Answer, error)) (keyport.Answer, bool, error) {
+	return db.once(ctx, fmt.Sprintf("cancel shipment %d", shipmentID), idem, func(tx *sql.Tx) (keyport.Answer, error) {
 		s, err := scanShipment(tx.QueryRowContext(ctx, `SELECT `+shipmentColumns+shipmentFrom+`
 			WHERE s.id = $1 AND s.account_id = $2 AND s.mode = $3`, shipmentID, k.AccountID, k.Mode))
 		if err != nil {
-			return err
+			return keyport.Answer{}, err
 		}
 		if s.Status != keyport.ShipmentCreated {
-			return keyport.ErrConflict
+			return keyport.Answer{}, keyport.ErrConflict
 		}
 		now := db.now()
 		if _, err := tx.ExecContext(ctx, `UPDATE shipments SET status = 'cancelled', updated_at = $1 WHERE id = $2`, now, s.ID); err != nil {
-			return err
+			return keyport.Answer{}, err
 		}
 		s.Status, s.UpdatedAt = keyport.ShipmentCancelled, unixTime(now)
-		out = s
-		return db.audit(ctx, tx, k.MerchantID, k.Actor(ip), keyport.AuditShipmentCancelled, "shipment", s.ID, s.TrackingNumber)
+		if err := db.audit(ctx, tx, k.MerchantID, k.Actor(ip), keyport.AuditShipmentCancelled, "shipment", s.ID, s.TrackingNumber); err != nil {
+			return keyport.Answer{}, err
+		}
+		return render(s)
 	})
-	return out, err
 }

@@ -166,21 +166,42 @@ func (w headWriter) Write(p []byte) (int, error) { return len(p), nil }
 // application/json and hold exactly one JSON object whose member names match
 // v's fields exactly (letter case included), each at most once, and none
 // unknown.
-func decodeJSON(c echo.Context, v any) error {
+// It returns the body as read.
+func decodeJSON(c echo.Context, v any) ([]byte, error) {
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
-		return jsonInputError(err)
+		return nil, jsonInputError(err)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return keyport.FieldError("body", "is empty: send a JSON object")
+		return nil, keyport.FieldError("body", "is empty: send a JSON object")
 	}
 	if err := requireJSON(c.Request().Header.Get(echo.HeaderContentType)); err != nil {
-		return err
+		return nil, err
 	}
 	if err := jsonv2.Unmarshal(body, v, jsonv2.RejectUnknownMembers(true)); err != nil {
-		return jsonInputError(err)
+		return nil, jsonInputError(err)
 	}
-	return nil
+	return body, nil
+}
+
+// idempotency reads the request's Idempotency-Key, if any, for key k.
+func idempotency(c echo.Context, k keyport.VerifiedKey, body []byte) (*keyport.Idempotency, error) {
+	req := c.Request()
+	return keyport.NewIdempotency(k.ID, req.Header.Get("Idempotency-Key"), req.Method, req.URL.Path, body)
+}
+
+// jsonAnswer is v as the API answers it with status.
+func jsonAnswer(status int, v any) (keyport.Answer, error) {
+	body, err := json.Marshal(v)
+	return keyport.Answer{Status: status, Body: body}, err
+}
+
+// writeAnswer sends an answer; a replay of a stored one says so in Idempotent-Replayed.
+func writeAnswer(c echo.Context, a keyport.Answer, replayed bool) error {
+	if replayed {
+		c.Response().Header().Set("Idempotent-Replayed", "true")
+	}
+	return c.JSONBlob(a.Status, a.Body)
 }
 
 // requireJSON refuses a body sent as anything but application/json (UTF-8).
@@ -341,10 +362,15 @@ func (s *Server) apiCouriers(c echo.Context, _ keyport.VerifiedKey) error {
 
 func (s *Server) apiRates(c echo.Context, k keyport.VerifiedKey) error {
 	var in keyport.RateRequest
-	if err := decodeJSON(c, &in); err != nil {
+	body, err := decodeJSON(c, &in)
+	if err != nil {
 		return err
 	}
 	if err := in.Validate(); err != nil {
+		return err
+	}
+	idem, err := idempotency(c, k, body)
+	if err != nil {
 		return err
 	}
 	catalog, err := s.couriers(c)
@@ -363,19 +389,30 @@ func (s *Server) apiRates(c echo.Context, k keyport.VerifiedKey) error {
 	if err != nil {
 		return err
 	}
-	out := apiList[apiRate]{Data: make([]apiRate, 0, len(rates))}
-	for _, r := range rates {
-		out.Data = append(out.Data, newAPIRate(r, in.Parcel.BillableGrams(), k.SuppressCosts))
+	answer, replayed, err := s.db.AnswerOnce(c.Request().Context(), idem, func() (keyport.Answer, error) {
+		out := apiList[apiRate]{Data: make([]apiRate, 0, len(rates))}
+		for _, r := range rates {
+			out.Data = append(out.Data, newAPIRate(r, in.Parcel.BillableGrams(), k.SuppressCosts))
+		}
+		return jsonAnswer(http.StatusOK, out)
+	})
+	if err != nil {
+		return err
 	}
-	return c.JSON(http.StatusOK, out)
+	return writeAnswer(c, answer, replayed)
 }
 
 func (s *Server) apiCreateShipment(c echo.Context, k keyport.VerifiedKey) error {
 	var in keyport.ShipmentRequest
-	if err := decodeJSON(c, &in); err != nil {
+	body, err := decodeJSON(c, &in)
+	if err != nil {
 		return err
 	}
 	if err := in.Validate(); err != nil {
+		return err
+	}
+	idem, err := idempotency(c, k, body)
+	if err != nil {
 		return err
 	}
 	catalog, err := s.couriers(c)
@@ -394,16 +431,18 @@ func (s *Server) apiCreateShipment(c echo.Context, k keyport.VerifiedKey) error 
 	if err != nil {
 		return err
 	}
-	sh, err := s.db.ShipWithKey(c.Request().Context(), k, c.RealIP(), keyport.Shipment{
+	answer, replayed, err := s.db.ShipWithKey(c.Request().Context(), k, c.RealIP(), keyport.Shipment{
 		Courier: co.Code, ServiceCode: preset.ServiceCode, Status: keyport.ShipmentCreated, TrackingNumber: tracking,
 		LabelRef: "LBL-" + tracking, AmountMinor: rate.AmountMinor, Currency: rate.Currency,
 		FromPostcode: in.From.Postcode, FromCountry: in.From.Country, ToPostcode: in.To.Postcode, ToCountry: in.To.Country,
 		WeightGrams: in.Parcel.WeightGrams,
+	}, idem, func(sh keyport.Shipment) (keyport.Answer, error) {
+		return jsonAnswer(http.StatusCreated, newAPIShipment(sh, k.SuppressCosts))
 	})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, newAPIShipment(sh, k.SuppressCosts))
+	return writeAnswer(c, answer, replayed)
 }
 
 func (s *Server) apiListShipments(c echo.Context, k keyport.VerifiedKey) error {
@@ -463,14 +502,21 @@ func (s *Server) apiCancelShipment(c echo.Context, k keyport.VerifiedKey) error 
 	if err != nil {
 		return err
 	}
-	sh, err := s.db.CancelShipment(c.Request().Context(), k, c.RealIP(), id)
+	idem, err := idempotency(c, k, nil)
+	if err != nil {
+		return err
+	}
+	answer, replayed, err := s.db.CancelShipment(c.Request().Context(), k, c.RealIP(), id, idem,
+		func(sh keyport.Shipment) (keyport.Answer, error) {
+			return jsonAnswer(http.StatusOK, newAPIShipment(sh, k.SuppressCosts))
+		})
 	if errors.Is(err, keyport.ErrConflict) {
 		return errNotCancellable
 	}
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, newAPIShipment(sh, k.SuppressCosts))
+	return writeAnswer(c, answer, replayed)
 }
 
 func (s *Server) apiTracking(c echo.Context, k keyport.VerifiedKey) error {

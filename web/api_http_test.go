@@ -3,11 +3,13 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"keyport"
 )
@@ -159,5 +161,119 @@ func TestCourierCatalogRevalidatesWithItsETag(t *testing.T) {
 		if cc := app.send("GET", path, map[string]string{"Authorization": auth}).Header().Get("Cache-Control"); cc != "no-store" {
 			t.Errorf("%s: Cache-Control %q, want no-store", path, cc)
 		}
+	}
+}
+
+// postAPI sends a JSON POST to /v1 with key and the extra headers.
+func (a *testApp) postAPI(path, key, body string, header map[string]string) response {
+	a.t.Helper()
+	req := httptest.NewRequest("POST", "http://example.test"+path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	for name, value := range header {
+		req.Header.Set(name, value)
+	}
+	req.RemoteAddr = "127.0.0.1:40000"
+	rec := httptest.NewRecorder()
+	a.srv.ServeHTTP(rec, req)
+	res := rec.Result()
+	return response{Code: res.StatusCode, Header: res.Header, Body: rec.Body.String()}
+}
+
+func TestAPIIdempotencyKeyReplaysTheFirstAnswer(t *testing.T) {
+	app := newTestApp(t)
+	m := app.apiMerchant("Acme")
+	other := app.newKey(m.res, keyport.NewKey{Name: "Other"})
+	shipments := func() int { return app.count(`SELECT count(*) FROM shipments`) }
+	var toCancel struct{ ID int64 }
+	wantJSON(t, app.api("POST", "/v1/shipments", m.key, shipmentBody), http.StatusCreated, &toCancel)
+	before := shipments()
+	cancelPath := "/v1/shipments/" + itoa(toCancel.ID) + "/cancel"
+	other2 := strings.Replace(shipmentBody, `"weight_grams": 1800`, `"weight_grams": 1900`, 1)
+	steps := []struct {
+		name, path, key, idem, body string
+		status                      int
+		replayed                    bool
+		sameAs                      string
+		created                     int
+		errorCode                   string
+	}{
+		{"first shipment", "/v1/shipments", m.key, "order-1", shipmentBody, 201, false, "", 1, ""},
+		{"retried", "/v1/shipments", m.key, "order-1", shipmentBody, 201, true, "first shipment", 0, ""},
+		{"retried again", "/v1/shipments", m.key, "order-1", shipmentBody, 201, true, "first shipment", 0, ""},
+		{"same key, another body", "/v1/shipments", m.key, "order-1", other2, 422, false, "", 0, "idempotency_key_reused"},
+		{"same key, another endpoint", "/v1/rates", m.key, "order-1", rateBody, 422, false, "", 0, "idempotency_key_reused"},
+		{"same key string, another API key", "/v1/shipments", other, "order-1", shipmentBody, 201, false, "", 1, ""},
+		{"no key: a new shipment each time", "/v1/shipments", m.key, "", shipmentBody, 201, false, "", 1, ""},
+		{"a refused request stores nothing", "/v1/shipments", m.key, "order-2", strings.Replace(shipmentBody, `"dpd"`, `"pigeon"`, 1), 400, false, "", 0, "invalid_request"},
+		{"so the key still works", "/v1/shipments", m.key, "order-2", shipmentBody, 201, false, "", 1, ""},
+		{"a key with a space", "/v1/shipments", m.key, "order 3", shipmentBody, 400, false, "", 0, "invalid_request"},
+		{"a key too long", "/v1/shipments", m.key, strings.Repeat("k", 256), shipmentBody, 400, false, "", 0, "invalid_request"},
+		{"rates", "/v1/rates", m.key, "quote-1", rateBody, 200, false, "", 0, ""},
+		{"rates retried", "/v1/rates", m.key, "quote-1", rateBody, 200, true, "rates", 0, ""},
+		{"cancel", cancelPath, m.key, "cancel-1", "", 200, false, "", 0, ""},
+		{"cancel retried gets the same answer", cancelPath, m.key, "cancel-1", "", 200, true, "cancel", 0, ""},
+		{"cancel without a key", cancelPath, m.key, "", "", 409, false, "", 0, "shipment_not_cancellable"},
+	}
+	bodies := map[string]string{}
+	for _, s := range steps {
+		header := map[string]string{}
+		if s.idem != "" {
+			header["Idempotency-Key"] = s.idem
+		}
+		count := shipments()
+		r := app.postAPI(s.path, s.key, s.body, header)
+		if r.Code != s.status {
+			t.Fatalf("%s: status %d, want %d\n%s", s.name, r.Code, s.status, r.Body)
+		}
+		if got := r.Header.Get("Idempotent-Replayed") == "true"; got != s.replayed {
+			t.Fatalf("%s: replayed %v, want %v", s.name, got, s.replayed)
+		}
+		if s.sameAs != "" && r.Body != bodies[s.sameAs] {
+			t.Fatalf("%s: answered %s, the first answer was %s", s.name, r.Body, bodies[s.sameAs])
+		}
+		if s.errorCode != "" && !strings.Contains(r.Body, `"error": "`+s.errorCode+`"`) {
+			t.Fatalf("%s: %s, want error %s", s.name, r.Body, s.errorCode)
+		}
+		if s.errorCode == "idempotency_key_reused" || strings.HasPrefix(s.name, "a key ") {
+			if !strings.Contains(r.Body, `"field": "Idempotency-Key"`) {
+				t.Fatalf("%s: %s does not name the header", s.name, r.Body)
+			}
+		}
+		if got := shipments() - count; got != s.created {
+			t.Fatalf("%s: %d shipments created, want %d", s.name, got, s.created)
+		}
+		bodies[s.name] = r.Body
+	}
+	if got := shipments() - before; got != 4 {
+		t.Fatalf("%d shipments in all, want 4", got)
+	}
+}
+
+func TestPurgeStoredAnswersDropsThoseOutOfTheWindow(t *testing.T) {
+	app := newTestApp(t)
+	m := app.apiMerchant("Acme")
+	for _, key := range []string{"old-1", "old-2"} {
+		wantStatus(t, app.postAPI("/v1/rates", m.key, rateBody, map[string]string{"Idempotency-Key": key}), http.StatusOK)
+	}
+	app.advance(keyport.IdempotencyWindow)
+	wantStatus(t, app.postAPI("/v1/rates", m.key, rateBody, map[string]string{"Idempotency-Key": "new"}), http.StatusOK)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		app.srv.PurgeStoredAnswers(ctx, time.Hour)
+		close(done)
+	}()
+	for deadline := time.Now().Add(10 * time.Second); app.count(`SELECT count(*) FROM idempotency_keys`) != 1; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d stored answers left, want the new one", app.count(`SELECT count(*) FROM idempotency_keys`))
+		}
+	}
+	cancel()
+	<-done
+	if !strings.Contains(app.logs.String(), "stored answers purged") {
+		t.Fatalf("logs: %s", app.logs.String())
 	}
 }

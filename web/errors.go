@@ -120,6 +120,9 @@ func apiProblemOf(err error) apiProblem {
 			}
 		}
 		return p
+	case errors.Is(err, keyport.ErrIdempotencyKeyReused):
+		return apiProblem{status: http.StatusUnprocessableEntity, code: "idempotency_key_reused", field: "Idempotency-Key",
+			description: "This Idempotency-Key was used in the last 24 hours for another request (method, path or body). Use a new key for a new request."}
 	case errors.As(err, &missing):
 		return apiProblem{status: http.StatusUnprocessableEntity, code: "missing_registered_auth", description: err.Error(), field: "courier"}
 	case errors.Is(err, keyport.ErrNotFound):

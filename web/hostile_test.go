@@ -86,6 +86,9 @@ const (
 	ignored
 	// pathParam is an id or code in the path: every hostile value names nothing.
 	pathParam
+	// headerToken is a header value of 1 to 255 visible ASCII characters (an
+	// Idempotency-Key): refused unless the value is one.
+	headerToken
 )
 
 // hostileField is one field of a route that hostile values go into.
@@ -131,6 +134,8 @@ func (f hostileField) mustRefuse(v hostileValue) bool {
 		return v.invalid || v.tooLong || v.control || (v.blank && !f.optional)
 	case secretText:
 		return v.invalid || v.tooLong || v.blank
+	case headerToken:
+		return len(v.value) > keyport.MaxIdempotencyKeyLength || strings.IndexFunc(v.value, func(r rune) bool { return r < 0x21 || r > 0x7e }) >= 0
 	}
 	return false
 }
@@ -656,11 +661,12 @@ func apiRoutes() []hostileRoute {
 	return []hostileRoute{
 		{method: "GET", path: "/v1/couriers", setup: call(""), fields: []hostileField{{key: "header:Authorization", kind: choice}}},
 		{method: "POST", path: "/v1/rates", setup: call(rateBody), fields: append([]hostileField{
-			{key: "courier", kind: choice, optional: true},
+			{key: "courier", kind: choice, optional: true}, {key: "header:Idempotency-Key", kind: headerToken},
 			{key: "from.postcode"}, {key: "to.postcode"},
 		}, route...)},
 		{method: "POST", path: "/v1/shipments", setup: call(shipmentBody), fields: append([]hostileField{
 			{key: "courier", kind: choice}, {key: "service_code", kind: choice}, {key: "header:Authorization", kind: choice},
+			{key: "header:Idempotency-Key", kind: headerToken},
 			{key: "from.postcode", stored: `SELECT from_postcode FROM shipments ORDER BY id DESC LIMIT 1`, upper: true, pages: shipmentPages},
 			{key: "to.postcode", stored: `SELECT to_postcode FROM shipments ORDER BY id DESC LIMIT 1`, upper: true, pages: shipmentPages},
 		}, route...)},

@@ -22,7 +22,7 @@ var apiErrorDescriptions = map[int]string{
 	409: "The shipment has already been collected, delivered or cancelled",
 	413: "The body is larger than 1 MiB",
 	415: "The body was not sent with Content-Type: application/json (UTF-8)",
-	422: "The API account has no registered auth for the courier in the key's mode",
+	422: "The API account has no registered auth for the courier in the key's mode, or the Idempotency-Key was used for another request",
 	429: "The key is over its rate limit; Retry-After says when to try again, RateLimit and RateLimit-Policy describe the limit",
 }
 
@@ -74,6 +74,11 @@ func openAPIOperation(e keyport.Endpoint) object {
 		params = append(params, object{"name": p.Name, "in": p.In, "required": p.In == "path", "description": p.Description,
 			"schema": object{"type": typ}})
 	}
+	if e.Method == "POST" {
+		params = append(params, object{"name": "Idempotency-Key", "in": "header", "required": false,
+			"description": "Any unique string (a UUID): a retry with the same key and the same request within 24 hours gets the first answer again, with Idempotent-Replayed: true, and changes nothing",
+			"schema":      object{"type": "string", "minLength": 1, "maxLength": keyport.MaxIdempotencyKeyLength}})
+	}
 	if params != nil {
 		op["parameters"] = params
 	}
@@ -88,6 +93,9 @@ func openAPIOperation(e keyport.Endpoint) object {
 	}
 	for _, status := range e.Errors {
 		responses[strconv.Itoa(status)] = openAPIError(status, "#/components/schemas/Error")
+	}
+	if e.Method == "POST" {
+		responses["422"] = openAPIError(422, "#/components/schemas/Error")
 	}
 	if e.Request != "" {
 		responses["413"] = openAPIError(413, "#/components/schemas/Error")

@@ -125,9 +125,7 @@ func (s *Server) MetricsHandler() http.Handler {
 // passed, at once and then every interval, until ctx ends. Run it in the
 // background and wait for it before closing the database.
 func (s *Server) SweepExpiredKeys(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
+	every(ctx, interval, func() {
 		n, err := s.db.LogExpiredKeys(ctx)
 		if ctx.Err() != nil {
 			return
@@ -138,6 +136,33 @@ func (s *Server) SweepExpiredKeys(ctx context.Context, interval time.Duration) {
 		} else if n > 0 {
 			s.log.Info("keys expired", "count", n)
 		}
+	})
+}
+
+// PurgeStoredAnswers deletes the answers kept for Idempotency-Key retries
+// once they are older than keyport.IdempotencyWindow, at once and then every
+// interval, until ctx ends. Run it in the background and wait for it before
+// closing the database.
+func (s *Server) PurgeStoredAnswers(ctx context.Context, interval time.Duration) {
+	every(ctx, interval, func() {
+		n, err := s.db.PurgeIdempotencyKeys(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			s.log.Error("purge stored answers", "err", err)
+		} else if n > 0 {
+			s.log.Info("stored answers purged", "count", n)
+		}
+	})
+}
+
+// every runs fn at once and then every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		fn()
 		select {
 		case <-ctx.Done():
 			return
