@@ -27,6 +27,8 @@ type EndpointParam struct {
 	In          string
 	Description string
 	Integer     bool
+	// Min and Max bound an integer parameter; 0 means no bound beyond 1.
+	Min, Max int
 }
 
 // RoutePath is the path in the router's syntax: {name} becomes :name.
@@ -126,7 +128,7 @@ var APIEndpoints = []Endpoint{
 		Method: "GET", Path: "/v1/shipments", Permission: "shipments:read", Status: 200, Errors: []int{400},
 		Summary: "List the shipments of the key's API account and mode, newest first.",
 		Params: []EndpointParam{
-			{Name: "limit", In: "query", Description: "Shipments per page, 1 to 100 (default 20)", Integer: true},
+			{Name: "limit", In: "query", Description: "Shipments per page, 1 to 100 (default 20)", Integer: true, Min: 1, Max: MaxShipmentsLimit},
 			{Name: "cursor", In: "query", Description: "The next_cursor of the previous page"},
 		},
 		Response: `{

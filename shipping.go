@@ -9,17 +9,18 @@ import (
 )
 
 // Address is where a parcel leaves from or goes to, as far as pricing needs.
+// Its tags bound the fields for the API's OpenAPI document; Validate applies the same bounds.
 type Address struct {
-	Postcode string `json:"postcode"`
-	Country  string `json:"country"`
+	Postcode string `json:"postcode" minLength:"1" maxLength:"12" pattern:"^[A-Za-z0-9 -]+$"`
+	Country  string `json:"country" minLength:"2" maxLength:"2" doc:"ISO 3166-1 alpha-2 country code, such as GB"`
 }
 
 // Parcel is the size and weight of one package. Dimensions are optional.
 type Parcel struct {
-	WeightGrams int `json:"weight_grams"`
-	LengthCM    int `json:"length_cm"`
-	WidthCM     int `json:"width_cm"`
-	HeightCM    int `json:"height_cm"`
+	WeightGrams int `json:"weight_grams" minimum:"1" maximum:"70000"`
+	LengthCM    int `json:"length_cm" minimum:"0" maximum:"300" openapi:"optional"`
+	WidthCM     int `json:"width_cm" minimum:"0" maximum:"300" openapi:"optional"`
+	HeightCM    int `json:"height_cm" minimum:"0" maximum:"300" openapi:"optional"`
 }
 
 // Limits of a parcel accepted by the API.
@@ -33,13 +34,13 @@ type RateRequest struct {
 	From    *Address `json:"from"`
 	To      *Address `json:"to"`
 	Parcel  *Parcel  `json:"parcel"`
-	Courier string   `json:"courier,omitempty"`
+	Courier string   `json:"courier,omitempty" doc:"A courier code from GET /v1/couriers; without it, every courier's services are quoted"`
 }
 
 // ShipmentRequest asks to create a shipment with one courier service.
 type ShipmentRequest struct {
-	Courier     string   `json:"courier"`
-	ServiceCode string   `json:"service_code"`
+	Courier     string   `json:"courier" minLength:"1" doc:"A courier code from GET /v1/couriers"`
+	ServiceCode string   `json:"service_code" minLength:"1" doc:"A service code of the courier from GET /v1/couriers"`
 	From        *Address `json:"from"`
 	To          *Address `json:"to"`
 	Parcel      *Parcel  `json:"parcel"`

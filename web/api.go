@@ -72,31 +72,42 @@ func credential(header string) string {
 // apiHandler answers a /v1 request made with the verified key k.
 type apiHandler func(c echo.Context, k keyport.VerifiedKey) error
 
-// apiHandlerSet maps "METHOD /path" of each endpoint in keyport.APIEndpoints to its handler.
-type apiHandlerSet map[string]apiHandler
+// apiRoute is what serves one endpoint of keyport.APIEndpoints: its handler,
+// and the Go types of its request body (nil when it takes none) and of its
+// successful answer, from which the OpenAPI document describes them.
+type apiRoute struct {
+	handler  apiHandler
+	request  any
+	response any
+	// cached marks an answer clients may keep and revalidate with its ETag.
+	cached bool
+}
 
-// apiHandlers is the handler of every /v1 endpoint; the endpoint table states
+// apiRouteSet maps "METHOD /path" of each endpoint in keyport.APIEndpoints to its route.
+type apiRouteSet map[string]apiRoute
+
+// apiRoutes is the route of every /v1 endpoint; the endpoint table states
 // each one's path and permission.
-func (s *Server) apiHandlers() apiHandlerSet {
-	return apiHandlerSet{
-		"GET /v1/couriers":               s.apiCouriers,
-		"POST /v1/rates":                 s.apiRates,
-		"GET /v1/tracking/{number}":      s.apiTracking,
-		"GET /v1/shipments":              s.apiListShipments,
-		"GET /v1/shipments/{id}":         s.apiShipment,
-		"POST /v1/shipments":             s.apiCreateShipment,
-		"POST /v1/shipments/{id}/cancel": s.apiCancelShipment,
+func (s *Server) apiRoutes() apiRouteSet {
+	return apiRouteSet{
+		"GET /v1/couriers":               {handler: s.apiCouriers, response: apiList[apiCourier]{}, cached: true},
+		"POST /v1/rates":                 {handler: s.apiRates, request: keyport.RateRequest{}, response: apiList[apiRate]{}},
+		"GET /v1/tracking/{number}":      {handler: s.apiTracking, response: apiTracking{}},
+		"GET /v1/shipments":              {handler: s.apiListShipments, response: apiPage[apiShipment]{}},
+		"GET /v1/shipments/{id}":         {handler: s.apiShipment, response: apiShipment{}},
+		"POST /v1/shipments":             {handler: s.apiCreateShipment, request: keyport.ShipmentRequest{}, response: apiShipment{}},
+		"POST /v1/shipments/{id}/cancel": {handler: s.apiCancelShipment, response: apiShipment{}},
 	}
 }
 
-// of returns the handler of an endpoint; an endpoint without one is a
+// of returns the route of an endpoint; an endpoint without one is a
 // programming error found when the routes are built.
-func (h apiHandlerSet) of(ep keyport.Endpoint) apiHandler {
-	handler, ok := h[ep.Method+" "+ep.Path]
+func (h apiRouteSet) of(ep keyport.Endpoint) apiRoute {
+	route, ok := h[ep.Method+" "+ep.Path]
 	if !ok {
 		panic("web: no handler for API endpoint " + ep.Method + " " + ep.Path)
 	}
-	return handler
+	return route
 }
 
 // withKey authenticates a /v1 request by its key and calls h only when the key

@@ -23,7 +23,7 @@ func (a *testApp) send(method, path string, header map[string]string) *httptest.
 	}
 	req.RemoteAddr = "127.0.0.1:40000"
 	rec := httptest.NewRecorder()
-	a.srv.ServeHTTP(rec, req)
+	a.serve(rec, req)
 	return rec
 }
 
@@ -177,7 +177,7 @@ func (a *testApp) postAPI(path, key, body string, header map[string]string) resp
 	}
 	req.RemoteAddr = "127.0.0.1:40000"
 	rec := httptest.NewRecorder()
-	a.srv.ServeHTTP(rec, req)
+	a.serve(rec, req)
 	res := rec.Result()
 	return response{Code: res.StatusCode, Header: res.Header, Body: rec.Body.String()}
 }

@@ -60,8 +60,8 @@ type apiRate struct {
 	ServiceCode         string `json:"service_code"`
 	ServiceName         string `json:"service_name"`
 	BillableWeightGrams int    `json:"billable_weight_grams"`
-	AmountMinor         *int64 `json:"amount_minor,omitempty"`
-	Currency            string `json:"currency,omitempty"`
+	AmountMinor         *int64 `json:"amount_minor,omitempty" minimum:"0" doc:"Price in minor units; left out for keys that suppress shipping costs"`
+	Currency            string `json:"currency,omitempty" pattern:"^[A-Z]{3}$" doc:"ISO 4217 code; left out for keys that suppress shipping costs"`
 }
 
 func newAPIRate(r keyport.Rate, billable int, suppressCosts bool) apiRate {
@@ -76,17 +76,17 @@ func newAPIRate(r keyport.Rate, billable int, suppressCosts bool) apiRate {
 // apiShipment is a shipment as the API shows it; AmountMinor and Currency are
 // left out for keys that suppress costs.
 type apiShipment struct {
-	ID             int64           `json:"id"`
-	Mode           keyport.Mode    `json:"mode"`
-	Status         string          `json:"status"`
+	ID             int64           `json:"id" minimum:"1"`
+	Mode           keyport.Mode    `json:"mode" enum:"test|live"`
+	Status         string          `json:"status" enum:"created|in_transit|delivered|cancelled"`
 	Courier        string          `json:"courier"`
 	CourierName    string          `json:"courier_name"`
 	ServiceCode    string          `json:"service_code"`
 	ServiceName    string          `json:"service_name"`
 	TrackingNumber string          `json:"tracking_number"`
 	LabelRef       string          `json:"label_ref"`
-	AmountMinor    *int64          `json:"amount_minor,omitempty"`
-	Currency       string          `json:"currency,omitempty"`
+	AmountMinor    *int64          `json:"amount_minor,omitempty" minimum:"0" doc:"Price in minor units; left out for keys that suppress shipping costs"`
+	Currency       string          `json:"currency,omitempty" pattern:"^[A-Z]{3}$" doc:"ISO 4217 code; left out for keys that suppress shipping costs"`
 	From           keyport.Address `json:"from"`
 	To             keyport.Address `json:"to"`
 	WeightGrams    int             `json:"weight_grams"`
@@ -108,14 +108,14 @@ func newAPIShipment(s keyport.Shipment, suppressCosts bool) apiShipment {
 
 type apiTracking struct {
 	TrackingNumber string             `json:"tracking_number"`
-	Status         string             `json:"status"`
+	Status         string             `json:"status" enum:"created|in_transit|delivered|cancelled"`
 	Courier        string             `json:"courier"`
 	CourierName    string             `json:"courier_name"`
 	Events         []apiTrackingEvent `json:"events"`
 }
 
 type apiTrackingEvent struct {
-	Status      string    `json:"status"`
+	Status      string    `json:"status" enum:"created|in_transit|delivered|cancelled"`
 	Description string    `json:"description"`
 	Location    string    `json:"location"`
 	OccurredAt  time.Time `json:"occurred_at"`

@@ -57,7 +57,7 @@ func (a *testApp) callAPI(method, path string, auth []string, body string) respo
 	}
 	req.RemoteAddr = "127.0.0.1:40000"
 	rec := httptest.NewRecorder()
-	a.srv.ServeHTTP(rec, req)
+	a.serve(rec, req)
 	res := rec.Result()
 	return response{Code: res.StatusCode, Header: res.Header, Body: rec.Body.String()}
 }
@@ -763,7 +763,7 @@ func TestAPIBodiesMustBeSentAsJSON(t *testing.T) {
 			}
 			req.Header.Set("Authorization", "Bearer "+m.key)
 			rec := httptest.NewRecorder()
-			app.srv.ServeHTTP(rec, req)
+			app.serve(rec, req)
 			if rec.Code != tt.status {
 				t.Fatalf("status %d, want %d\n%s", rec.Code, tt.status, rec.Body.String())
 			}
@@ -811,7 +811,7 @@ func TestOpenAPIListsEveryV1Route(t *testing.T) {
 	if routes != len(keyport.APIEndpoints) {
 		t.Fatalf("%d /v1 routes, %d documented endpoints", routes, len(keyport.APIEndpoints))
 	}
-	if n := len(app.srv.apiHandlers()); n != len(keyport.APIEndpoints) {
+	if n := len(app.srv.apiRoutes()); n != len(keyport.APIEndpoints) {
 		t.Fatalf("%d API handlers, %d endpoints: a handler serves no endpoint", n, len(keyport.APIEndpoints))
 	}
 }

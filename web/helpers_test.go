@@ -210,7 +210,7 @@ func (c *client) do(req *http.Request) response {
 		req.RemoteAddr = "203.0.113.7:5555"
 	}
 	rec := httptest.NewRecorder()
-	c.app.srv.ServeHTTP(rec, req)
+	c.app.serve(rec, req)
 	res := rec.Result()
 	c.jar.SetCookies(req.URL, res.Cookies())
 	body, _ := io.ReadAll(res.Body)

@@ -1073,7 +1073,7 @@ func (e *hostileEnv) tryAPI(r hostileRoute, f hostileField, v hostileValue) {
 	req.RemoteAddr = "127.0.0.1:40000"
 	before := e.state()
 	rec := httptest.NewRecorder()
-	e.app.srv.ServeHTTP(rec, req)
+	e.app.serve(rec, req)
 	res := response{Code: rec.Code, Header: rec.Result().Header, Body: rec.Body.String()}
 	after := e.state()
 	e.check(what, r, f, v, e.owner, res, before, after, true)

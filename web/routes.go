@@ -97,9 +97,9 @@ func (s *Server) routes() {
 	e.GET("/docs/api", s.apiDocs)
 	e.GET("/v1/openapi.json", s.openAPI)
 	v1 := e.Group("/v1")
-	handlers := s.apiHandlers()
+	apiRoutes := s.apiRoutes()
 	for _, ep := range keyport.APIEndpoints {
-		h := s.withKey(ep.Permission, handlers.of(ep))
+		h := s.withKey(ep.Permission, apiRoutes.of(ep).handler)
 		e.Add(ep.Method, ep.RoutePath(), h)
 		if ep.Method == http.MethodGet {
 			e.Add(http.MethodHead, ep.RoutePath(), h)

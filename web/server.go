@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/securecookie"
@@ -61,6 +62,8 @@ type Server struct {
 	catalog  catalog
 	// metrics is nil when Config.Metrics is off.
 	metrics *metrics
+	// openAPIDoc is the OpenAPI document of the /v1 API, built once.
+	openAPIDoc func() ([]byte, error)
 	// passwordCost is the work of each new password hash and of a login that names no user.
 	passwordCost keyport.PasswordCost
 }
@@ -87,6 +90,7 @@ func New(db *store.DB, cfg Config) *Server {
 		flashCodec:   securecookie.New(cfg.SessionKey, nil).MaxAge(int(flashMaxAge / time.Second)),
 		passwordCost: cfg.PasswordCost,
 	}
+	s.openAPIDoc = sync.OnceValues(s.buildOpenAPI)
 	if cfg.Metrics {
 		s.metrics = newMetrics(s)
 		s.usage = keyport.NewUsageRecorder(timedUsage{db: db, m: s.metrics})
