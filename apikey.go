@@ -37,6 +37,8 @@ type APIKey struct {
 	UseCount       int64
 	// PublicValue is the whole value of a publishable key, which is not secret; empty for secret keys.
 	PublicValue string
+	// AllowedOrigins are the web origins a publishable key may be used from; empty allows any.
+	AllowedOrigins []string
 }
 
 // Access is how much of the API a key may call.
@@ -140,6 +142,8 @@ type NewKey struct {
 	RequestID     int64
 	// Replaces is the key this one replaces in a roll; a roll takes no new cap slot.
 	Replaces int64
+	// AllowedOrigins are the web origins a publishable key may be used from; empty allows any.
+	AllowedOrigins []string
 }
 
 // WithDefaults is the key with the defaults of what it leaves unsaid: a

@@ -124,6 +124,9 @@ type KeyAccessInput struct {
 	// Levels maps a resource to "none", "read" or "write"; write includes read.
 	Levels        map[string]string
 	SuppressCosts bool
+	// AllowedOrigins is the text of a publishable key's allowed origins:
+	// URLs separated by spaces, commas or line breaks.
+	AllowedOrigins string
 }
 
 // KeyAccess is the resolved type and access of a new key.
@@ -132,6 +135,9 @@ type KeyAccess struct {
 	Access        Access
 	Permissions   []string
 	SuppressCosts bool
+	// AllowedOrigins are the web origins a publishable key may be used from
+	// in a browser; empty allows any.
+	AllowedOrigins []string
 }
 
 // ResolveAccess turns a create form's choices into a key's type and access.
@@ -165,6 +171,15 @@ func (c Catalog) ResolveAccess(in KeyAccessInput) (KeyAccess, error) {
 		}
 	default:
 		v.Add("access", "Choose Full access or Restricted.")
+	}
+	origins, err := ParseOrigins(in.AllowedOrigins)
+	switch {
+	case err != nil:
+		v.Add("allowed_origins", err.Error())
+	case len(origins) > 0 && out.Type != KeyPublishable:
+		v.Add("allowed_origins", "Allowed origins apply to publishable keys only: secret keys never answer a browser on another site.")
+	default:
+		out.AllowedOrigins = origins
 	}
 	return out, v.OrNil()
 }

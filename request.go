@@ -118,6 +118,8 @@ type LiveKeyRequest struct {
 	Access           Access
 	Permissions      []string
 	SuppressCosts    bool
+	// AllowedOrigins are the web origins the publishable key asked for may be used from; empty allows any.
+	AllowedOrigins []string
 	State            RequestState
 	Question         string
 	Reply            string
@@ -215,5 +217,5 @@ var ErrIllegalTransition = ErrConflict
 // AsKey is the key the request asks for, as far as its type and access go.
 func (r LiveKeyRequest) AsKey() APIKey {
 	n := NewKey{Type: r.KeyType, Access: r.Access}.WithDefaults()
-	return APIKey{Type: n.Type, Access: n.Access, Permissions: r.Permissions, SuppressCosts: r.SuppressCosts}
+	return APIKey{Type: n.Type, Access: n.Access, Permissions: r.Permissions, SuppressCosts: r.SuppressCosts, AllowedOrigins: r.AllowedOrigins}
 }

@@ -48,6 +48,8 @@ type VerifiedKey struct {
 	Revoked bool
 	// Redacted is the key's display form, used as the audit actor of its changes.
 	Redacted string
+	// AllowedOrigins are the web origins a publishable key may be used from; empty allows any.
+	AllowedOrigins []string
 }
 
 // Allows reports whether the key may call an endpoint that needs permission:

@@ -147,10 +147,12 @@ func (db *DB) createKey(ctx context.Context, tx *sql.Tx, changes *[]keyport.KeyC
 	}
 	var id int64
 	err = tx.QueryRowContext(ctx, `INSERT INTO api_keys (account_id, merchant_id, type, mode, name, hash, prefix, first4, last4,
-			access, permissions, suppress_costs, legacy, request_id, created_by, created_by_label, created_at, expires_at, public_value)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id`,
+			access, permissions, suppress_costs, legacy, request_id, created_by, created_by_label, created_at, expires_at, public_value,
+			allowed_origins)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id`,
 		in.AccountID, in.MerchantID, in.Type, in.Mode, in.Name, hash[:], parsed.Prefix(), parsed.First4(), parsed.Last4(),
-		in.Access, strings.Join(in.Permissions, " "), in.SuppressCosts, in.Legacy, request, createdBy, actor.Label, now, expires, publicValue).Scan(&id)
+		in.Access, strings.Join(in.Permissions, " "), in.SuppressCosts, in.Legacy, request, createdBy, actor.Label, now, expires, publicValue,
+		strings.Join(in.AllowedOrigins, " ")).Scan(&id)
 	if err != nil {
 		return CreatedKey{}, err
 	}
@@ -165,27 +167,30 @@ func (db *DB) createKey(ctx context.Context, tx *sql.Tx, changes *[]keyport.KeyC
 	key := keyport.APIKey{ID: id, AccountID: in.AccountID, MerchantID: in.MerchantID, Type: in.Type, Mode: in.Mode, Name: in.Name,
 		Prefix: parsed.Prefix(), First4: parsed.First4(), Last4: parsed.Last4(), Access: in.Access, Permissions: in.Permissions,
 		SuppressCosts: in.SuppressCosts, Legacy: in.Legacy, RequestID: in.RequestID, CreatedByLabel: actor.Label,
-		CreatedAt: unixTime(now), ExpiresAt: in.ExpiresAt, PublicValue: publicValue}
+		CreatedAt: unixTime(now), ExpiresAt: in.ExpiresAt, PublicValue: publicValue, AllowedOrigins: in.AllowedOrigins}
 	return CreatedKey{Key: key, Plaintext: parsed.String()}, nil
 }
 
 const keyColumns = `k.id, k.account_id, a.name, k.merchant_id, k.type, k.mode, k.name, k.prefix, k.first4, k.last4, k.access, k.permissions,
 	k.suppress_costs, k.legacy, COALESCE(k.request_id, 0), k.created_by_label, k.created_at, k.expires_at, k.rolled_at, k.revoked_at,
-	k.revoked_by_label, k.revoke_reason, k.last_used_at, k.last_used_ip, k.use_count, k.public_value`
+	k.revoked_by_label, k.revoke_reason, k.last_used_at, k.last_used_ip, k.use_count, k.public_value, k.allowed_origins`
 
 func scanKey(row scanner) (keyport.APIKey, error) {
 	var k keyport.APIKey
-	var perms string
+	var perms, origins string
 	var created int64
 	var expires, rolled, revoked, used sql.NullInt64
 	err := row.Scan(&k.ID, &k.AccountID, &k.AccountName, &k.MerchantID, &k.Type, &k.Mode, &k.Name, &k.Prefix, &k.First4, &k.Last4,
 		&k.Access, &perms, &k.SuppressCosts, &k.Legacy, &k.RequestID, &k.CreatedByLabel, &created, &expires, &rolled, &revoked,
-		&k.RevokedBy, &k.RevokeReason, &used, &k.LastUsedIP, &k.UseCount, &k.PublicValue)
+		&k.RevokedBy, &k.RevokeReason, &used, &k.LastUsedIP, &k.UseCount, &k.PublicValue, &origins)
 	if err != nil {
 		return k, notFound(err)
 	}
 	if perms != "" {
 		k.Permissions = strings.Fields(perms)
+	}
+	if origins != "" {
+		k.AllowedOrigins = strings.Fields(origins)
 	}
 	k.CreatedAt = unixTime(created)
 	k.ExpiresAt = nullTime(expires)
@@ -473,7 +478,7 @@ func (db *DB) RollKey(ctx context.Context, actor keyport.Actor, merchantID, acco
 		*changes = append(*changes, keyport.KeyChanged(keyID))
 		out, err = db.createKey(ctx, tx, changes, actor, keyport.NewKey{AccountID: accountID, MerchantID: merchantID, Type: old.Type, Mode: old.Mode,
 			Name: old.Name, Access: old.Access, Permissions: old.Permissions, SuppressCosts: old.SuppressCosts, Legacy: old.Legacy,
-			Replaces: keyID})
+			Replaces: keyID, AllowedOrigins: old.AllowedOrigins})
 		if err != nil {
 			return err
 		}

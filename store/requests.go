@@ -35,11 +35,12 @@ func (db *DB) FileRequest(ctx context.Context, actor keyport.Actor, merchantID, 
 		access.Type, access.Access = defaults.Type, defaults.Access
 		var id int64
 		err = tx.QueryRowContext(ctx, `INSERT INTO live_key_requests (account_id, merchant_id, requested_by, requested_by_label, token_name,
-				intended_use, website, monthly_shipments, key_type, access, permissions, suppress_costs, state, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $13, $14) RETURNING id`,
+				intended_use, website, monthly_shipments, key_type, access, permissions, suppress_costs, state, created_at, updated_at,
+				allowed_origins)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $13, $14, $15) RETURNING id`,
 			accountID, merchantID, by, actor.Label, strings.TrimSpace(in.TokenName), strings.TrimSpace(in.IntendedUse),
 			strings.TrimSpace(in.Website), shipments, access.Type, access.Access, strings.Join(access.Permissions, " "),
-			access.SuppressCosts, now, now).Scan(&id)
+			access.SuppressCosts, now, now, strings.Join(access.AllowedOrigins, " ")).Scan(&id)
 		if err != nil {
 			return err
 		}
@@ -54,22 +55,25 @@ func (db *DB) FileRequest(ctx context.Context, actor keyport.Actor, merchantID, 
 
 const requestColumns = `r.id, r.account_id, a.name, r.merchant_id, m.name, r.requested_by_label, r.token_name, r.intended_use, r.website,
 	r.monthly_shipments, r.key_type, r.access, r.permissions, r.suppress_costs, r.state, r.question, r.reply, r.reject_reason,
-	r.decided_by_label, COALESCE(r.issued_key_id, 0), r.created_at, r.updated_at`
+	r.decided_by_label, COALESCE(r.issued_key_id, 0), r.created_at, r.updated_at, r.allowed_origins`
 
 const requestFrom = ` FROM live_key_requests r JOIN api_accounts a ON a.id = r.account_id JOIN merchants m ON m.id = r.merchant_id`
 
 func scanRequest(row scanner, extra ...any) (keyport.LiveKeyRequest, error) {
 	var r keyport.LiveKeyRequest
-	var perms string
+	var perms, origins string
 	var created, updated int64
 	dest := []any{&r.ID, &r.AccountID, &r.AccountName, &r.MerchantID, &r.MerchantName, &r.RequestedBy, &r.TokenName, &r.IntendedUse,
 		&r.Website, &r.MonthlyShipments, &r.KeyType, &r.Access, &perms, &r.SuppressCosts, &r.State, &r.Question, &r.Reply,
-		&r.RejectReason, &r.DecidedBy, &r.IssuedKeyID, &created, &updated}
+		&r.RejectReason, &r.DecidedBy, &r.IssuedKeyID, &created, &updated, &origins}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return r, notFound(err)
 	}
 	if perms != "" {
 		r.Permissions = strings.Fields(perms)
+	}
+	if origins != "" {
+		r.AllowedOrigins = strings.Fields(origins)
 	}
 	r.CreatedAt = unixTime(created)
 	r.UpdatedAt = unixTime(updated)
@@ -243,7 +247,7 @@ func (db *DB) IssueLiveKey(ctx context.Context, actor keyport.Actor, merchantID,
 		}
 		out, err = db.createKey(ctx, tx, changes, actor, keyport.NewKey{AccountID: r.AccountID, MerchantID: r.MerchantID, Type: r.KeyType,
 			Mode: keyport.ModeLive, Name: r.TokenName, Access: r.Access, Permissions: r.Permissions, SuppressCosts: r.SuppressCosts,
-			RequestID: r.ID})
+			RequestID: r.ID, AllowedOrigins: r.AllowedOrigins})
 		if err != nil {
 			return err
 		}

@@ -15,18 +15,21 @@ import (
 func (db *DB) LookupKey(ctx context.Context, hash [32]byte) (keyport.VerifiedKey, error) {
 	db.keyLookups.Add(1)
 	var k keyport.VerifiedKey
-	var perms string
+	var perms, origins string
 	var expires sql.NullInt64
 	err := db.queryRow(ctx, `SELECT k.id, k.account_id, k.merchant_id, k.type, k.mode, k.access, k.permissions, k.suppress_costs,
 			k.expires_at, k.revoked_at IS NOT NULL, k.revoked_at IS NULL AND a.disabled_at IS NULL AND a.deleted_at IS NULL AND m.disabled_at IS NULL,
-			k.prefix || k.first4 || '********' || k.last4
+			k.prefix || k.first4 || '********' || k.last4, k.allowed_origins
 		FROM api_keys k JOIN api_accounts a ON a.id = k.account_id JOIN merchants m ON m.id = k.merchant_id
 		WHERE k.hash = $1`, hash[:]).Scan(&k.ID, &k.AccountID, &k.MerchantID, &k.Type, &k.Mode, &k.Access, &perms, &k.SuppressCosts,
-		&expires, &k.Revoked, &k.Usable, &k.Redacted)
+		&expires, &k.Revoked, &k.Usable, &k.Redacted, &origins)
 	if err != nil {
 		return k, notFound(err)
 	}
 	k.Permissions = strings.Fields(perms)
+	if origins != "" {
+		k.AllowedOrigins = strings.Fields(origins)
+	}
 	k.ExpiresAt = expires.Int64
 	return k, nil
 }

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,6 +42,8 @@ var (
 		description: "User has no permission to execute this action"}}
 	errPublishableKey = &apiRefusal{apiProblem{status: http.StatusForbidden, code: "publishable_key_not_allowed",
 		description: "Publishable keys cannot call this endpoint. Use a secret key (sk_test_ or sk_live_) from your server."}}
+	errOriginNotAllowed = &apiRefusal{apiProblem{status: http.StatusForbidden, code: "origin_not_allowed",
+		description: "This publishable key may not be used from this website: its allowed origins do not list it. Create a key that lists it."}}
 	errUnsupportedMediaType = &apiRefusal{apiProblem{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
 		description: "Send the request body as JSON, with the header Content-Type: application/json."}}
 	errNotCancellable = &apiRefusal{apiProblem{status: http.StatusConflict, code: "shipment_not_cancellable",
@@ -113,8 +116,13 @@ func (h apiRouteSet) of(ep keyport.Endpoint) apiRoute {
 // withKey authenticates a /v1 request by its key and calls h only when the key
 // has permission. The handler is built once, when the route is registered.
 func (s *Server) withKey(permission string, h apiHandler) echo.HandlerFunc {
+	p, _ := keyport.PermissionCatalog.Lookup(permission)
+	public := p.Public
 	return func(c echo.Context) error {
 		req := c.Request()
+		if public {
+			c.Response().Header().Add(echo.HeaderVary, echo.HeaderOrigin)
+		}
 		values := req.Header.Values(echo.HeaderAuthorization)
 		if len(values) == 0 || strings.TrimSpace(values[0]) == "" {
 			s.metrics.keyVerified(time.Time{}, verifyMissing)
@@ -128,6 +136,13 @@ func (s *Server) withKey(permission string, h apiHandler) echo.HandlerFunc {
 			return err
 		}
 		s.usage.Record(k.ID, c.RealIP(), now)
+		if origin := req.Header.Get(echo.HeaderOrigin); origin != "" && public && k.Type == keyport.KeyPublishable {
+			if !keyport.AllowsOrigin(k.AllowedOrigins, origin) {
+				s.metrics.keyVerified(start, verifyOriginRefused)
+				return errOriginNotAllowed
+			}
+			allowOrigin(c.Response().Header(), origin)
+		}
 		decision := s.limiter.Take(k.ID, now)
 		setRateLimitHeaders(c.Response().Header(), decision)
 		if !decision.Allowed {
@@ -301,7 +316,11 @@ type loadedCatalog struct {
 }
 
 // catalogCacheControl lets a client keep the catalog for five minutes and
-// then revalidate it with its ETag; private, since the request is authenticated.
+// then revalidate it with its ETag; private, since the request is
+// authenticated, and varying with the key, so that a cached answer is never
+// given to another key (or to a key refused since). A browser's cache
+// answers a page on another origin without asking again, whatever the key, so
+// answers to such pages stay no-store: each call is checked, CORS included.
 const catalogCacheControl = "private, max-age=300"
 
 func (s *Server) couriers(c echo.Context) (*loadedCatalog, error) {
@@ -362,7 +381,10 @@ func (s *Server) apiCouriers(c echo.Context, _ keyport.VerifiedKey) error {
 		return err
 	}
 	h := c.Response().Header()
-	h.Set(echo.HeaderCacheControl, catalogCacheControl)
+	if c.Request().Header.Get(echo.HeaderOrigin) == "" {
+		h.Set(echo.HeaderCacheControl, catalogCacheControl)
+		h.Add(echo.HeaderVary, echo.HeaderAuthorization)
+	}
 	h.Set("ETag", catalog.etag)
 	if inm := c.Request().Header.Get("If-None-Match"); inm != "" && matchesETag(inm, catalog.etag) {
 		return c.NoContent(http.StatusNotModified)
@@ -539,17 +561,55 @@ func (s *Server) apiTracking(c echo.Context, k keyport.VerifiedKey) error {
 }
 
 // apiNotFound answers what no endpoint serves under /v1: on an endpoint's
-// path, 405 with Allow for another method, or 204 with Allow for OPTIONS;
-// elsewhere 404.
+// path, 405 with Allow for another method, or 204 with Allow for OPTIONS (a
+// CORS preflight of a public endpoint gets its answer too); elsewhere 404.
 // Route: Any /v1 and Any /v1/*.
 func (s *Server) apiNotFound(c echo.Context) error {
-	allowed := allowedMethods(c.Request().URL.Path)
+	req := c.Request()
+	allowed := allowedMethods(req.URL.Path)
 	if allowed == nil {
 		return echo.ErrNotFound
 	}
-	c.Response().Header().Set(echo.HeaderAllow, strings.Join(allowed, ", "))
-	if c.Request().Method == http.MethodOptions {
-		return c.NoContent(http.StatusNoContent)
+	h := c.Response().Header()
+	h.Set(echo.HeaderAllow, strings.Join(allowed, ", "))
+	if req.Method != http.MethodOptions {
+		return echo.ErrMethodNotAllowed
 	}
-	return echo.ErrMethodNotAllowed
+	origin := req.Header.Get(echo.HeaderOrigin)
+	if methods := publicMethods(req.URL.Path); origin != "" && slices.Contains(methods, req.Header.Get(echo.HeaderAccessControlRequestMethod)) {
+		h.Add(echo.HeaderVary, echo.HeaderOrigin)
+		allowOrigin(h, origin)
+		h.Set(echo.HeaderAccessControlAllowMethods, strings.Join(methods, ", "))
+		h.Set(echo.HeaderAccessControlAllowHeaders, corsRequestHeaders)
+		h.Set(echo.HeaderAccessControlMaxAge, "600")
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// corsRequestHeaders are the request headers a page on another origin may send to a public endpoint.
+const corsRequestHeaders = "Authorization, Content-Type, Idempotency-Key"
+
+// corsExposedHeaders are the answer headers such a page may read.
+const corsExposedHeaders = "X-Request-Id, Retry-After, RateLimit, RateLimit-Policy, Idempotent-Replayed, ETag"
+
+// allowOrigin lets a page at origin read the answer. It never allows
+// credentials: the API authenticates by key, not by cookie.
+func allowOrigin(h http.Header, origin string) {
+	h.Set(echo.HeaderAccessControlAllowOrigin, origin)
+	h.Set(echo.HeaderAccessControlExposeHeaders, corsExposedHeaders)
+}
+
+// publicMethods are the methods of the public endpoints on path, those
+// publishable keys may call from a browser, with HEAD beside GET.
+func publicMethods(path string) []string {
+	var out []string
+	for _, ep := range keyport.APIEndpoints {
+		if ep.Public() && matchesPattern(ep.Path, path) {
+			out = append(out, ep.Method)
+			if ep.Method == http.MethodGet {
+				out = append(out, http.MethodHead)
+			}
+		}
+	}
+	return out
 }

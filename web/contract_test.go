@@ -69,7 +69,7 @@ func (c *contract) check(req *http.Request, rec *httptest.ResponseRecorder) erro
 		return nil
 	}
 	route, params, err := c.router.FindRoute(req)
-	if err != nil {
+	if err != nil || !matchesPattern(route.Path, req.URL.Path) {
 		return nil
 	}
 	input := &openapi3filter.ResponseValidationInput{

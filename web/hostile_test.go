@@ -659,9 +659,11 @@ func apiRoutes() []hostileRoute {
 			e.page(e.owner, "/accounts/%d/shipments/%d", e.res.Account.ID, e.lastID("shipments"))}
 	}
 	return []hostileRoute{
-		{method: "GET", path: "/v1/couriers", setup: call(""), fields: []hostileField{{key: "header:Authorization", kind: choice}}},
+		{method: "GET", path: "/v1/couriers", setup: call(""), fields: []hostileField{{key: "header:Authorization", kind: choice},
+			{key: "header:Origin", kind: ignored}}},
 		{method: "POST", path: "/v1/rates", setup: call(rateBody), fields: append([]hostileField{
 			{key: "courier", kind: choice, optional: true}, {key: "header:Idempotency-Key", kind: headerToken},
+			{key: "header:Origin", kind: ignored},
 			{key: "from.postcode"}, {key: "to.postcode"},
 		}, route...)},
 		{method: "POST", path: "/v1/shipments", setup: call(shipmentBody), fields: append([]hostileField{

@@ -110,6 +110,32 @@ func TestLiveRequestCarriesItsAccessToTheQueueAndTheIssuedKey(t *testing.T) {
 	}
 }
 
+func TestLivePublishableRequestCarriesItsAllowedOrigins(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	form := goodRequest("Checkout")
+	form.Set("type", "publishable")
+	form.Set("allowed_origins", "https://shop.acme.example")
+	wantStatus(t, owner.post(requestsPath(res), form), http.StatusSeeOther)
+	var id int64
+	if err := app.db.SQL().QueryRow(`SELECT id FROM live_key_requests WHERE token_name = 'Checkout'`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	admin := app.adminClient()
+	wantContains(t, admin.get("/admin/requests").Body, `<code class="mono">https://shop.acme.example</code>`)
+	wantContains(t, admin.get(fmt.Sprintf("/admin/requests/%d", id)).Body, `<code class="mono">https://shop.acme.example</code>`)
+	wantStatus(t, admin.post(fmt.Sprintf("/admin/requests/%d/approve", id), nil), http.StatusSeeOther)
+	issued := owner.htmxPost(fmt.Sprintf("%s/%d/issue", requestsPath(res), id), nil)
+	wantStatus(t, issued, http.StatusOK)
+	if n := app.count(`SELECT count(*) FROM api_keys WHERE mode = 'live' AND type = 'publishable'
+		AND allowed_origins = 'https://shop.acme.example' AND request_id = $1`, id); n != 1 {
+		t.Fatal("the issued key does not allow the origin the request asked for")
+	}
+	kid := app.keyIDs(res.Account.ID, "name = 'Checkout'")[0]
+	panel := owner.get(fmt.Sprintf("/secrets/%d", kid))
+	wantContains(t, panel.Body, "<dt>Allowed origins</dt>", `<code class="mono">https://shop.acme.example</code>`)
+}
+
 func TestPublishableKeysStayVisibleSecretKeysNever(t *testing.T) {
 	app := newTestApp(t)
 	owner, res := app.merchant("Acme", "owner@acme.test")

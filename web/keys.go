@@ -60,8 +60,9 @@ func (s *Server) keySection(c echo.Context) error {
 // copying them into values for a re-render and their errors into v.
 func keyAccess(c echo.Context, values map[string]string, v *keyport.ValidationError) keyport.KeyAccess {
 	in := keyport.KeyAccessInput{Type: c.FormValue("type"), Access: c.FormValue("access"), Levels: map[string]string{},
-		SuppressCosts: c.FormValue("suppress_costs") == "on"}
+		SuppressCosts: c.FormValue("suppress_costs") == "on", AllowedOrigins: c.FormValue("allowed_origins")}
 	values["type"], values["access"], values["suppress_costs"] = in.Type, in.Access, c.FormValue("suppress_costs")
+	values["allowed_origins"] = in.AllowedOrigins
 	for _, r := range keyport.PermissionCatalog.Resources() {
 		in.Levels[r.Name] = c.FormValue("perm_" + r.Name)
 		values["perm_"+r.Name] = in.Levels[r.Name]
@@ -129,7 +130,7 @@ func (s *Server) createKey(c echo.Context) error {
 	}
 	created, err := s.db.CreateKey(c.Request().Context(), actor(c), keyport.NewKey{AccountID: a.ID, MerchantID: a.MerchantID,
 		Type: access.Type, Mode: keyport.ModeTest, Name: name, ExpiresAt: expires, Access: access.Access,
-		Permissions: access.Permissions, SuppressCosts: access.SuppressCosts})
+		Permissions: access.Permissions, SuppressCosts: access.SuppressCosts, AllowedOrigins: access.AllowedOrigins})
 	if msg, ok := formLevelError(err); ok {
 		return s.keyFormDialog(c, http.StatusUnprocessableEntity, views.Form{Values: values, Errors: map[string]string{"form": msg}})
 	}

@@ -31,23 +31,25 @@ const (
 	verifyRateLimited
 	verifyForbidden
 	verifyPublishable
+	verifyOriginRefused
 	verifyFailed
 	verifications
 )
 
 // verificationLabels are the result label values of keyport_api_key_verifications_total.
 var verificationLabels = [verifications]string{
-	verifiedOK:        "ok",
-	verifyMissing:     "missing",
-	verifyMalformed:   "malformed",
-	verifyUnknown:     "unknown",
-	verifyRevoked:     "revoked",
-	verifyExpired:     "expired",
-	verifyDisabled:    "disabled",
-	verifyRateLimited: "rate_limited",
-	verifyForbidden:   "forbidden",
-	verifyPublishable: "publishable_not_allowed",
-	verifyFailed:      "error",
+	verifiedOK:          "ok",
+	verifyMissing:       "missing",
+	verifyMalformed:     "malformed",
+	verifyUnknown:       "unknown",
+	verifyRevoked:       "revoked",
+	verifyExpired:       "expired",
+	verifyDisabled:      "disabled",
+	verifyRateLimited:   "rate_limited",
+	verifyForbidden:     "forbidden",
+	verifyPublishable:   "publishable_not_allowed",
+	verifyOriginRefused: "origin_not_allowed",
+	verifyFailed:        "error",
 }
 
 // verificationOf names why the Verifier refused a key; err is what Verify returned.

@@ -82,6 +82,8 @@ func TestMetricsCountEveryKeyVerificationResult(t *testing.T) {
 	unknown, _ := keyport.MintKey(keyport.KeySecret, keyport.ModeTest)
 	restricted := app.newKey(m.res, keyport.NewKey{Name: "Couriers only", Access: keyport.AccessRestricted, Permissions: []string{"couriers:read"}})
 	publishable := app.newKey(m.res, keyport.NewKey{Name: "Checkout", Type: keyport.KeyPublishable})
+	shopOnly := app.newKey(m.res, keyport.NewKey{Name: "Shop only", Type: keyport.KeyPublishable, Access: keyport.AccessRestricted,
+		Permissions: keyport.PermissionCatalog.Public(), AllowedOrigins: []string{"https://shop.example"}})
 	revoked := app.newKey(m.res, keyport.NewKey{Name: "Revoked"})
 	revokedID, err := app.keyIDByPlaintext(revoked)
 	if err != nil {
@@ -109,6 +111,10 @@ func TestMetricsCountEveryKeyVerificationResult(t *testing.T) {
 		{"disabled", func() response { return app.api("GET", "/v1/couriers", other.key, "") }, http.StatusUnauthorized},
 		{"forbidden", func() response { return app.api("GET", "/v1/shipments", restricted, "") }, http.StatusForbidden},
 		{"publishable_not_allowed", func() response { return app.api("GET", "/v1/shipments", publishable, "") }, http.StatusForbidden},
+		{"origin_not_allowed", func() response {
+			rec := app.send("GET", "/v1/couriers", map[string]string{"Authorization": "Bearer " + shopOnly, "Origin": "https://evil.example"})
+			return response{Code: rec.Code, Header: rec.Header(), Body: rec.Body.String()}
+		}, http.StatusForbidden},
 		{"expired", func() response {
 			app.advance(2 * time.Minute)
 			return app.api("GET", "/v1/couriers", expiring, "")
@@ -146,8 +152,8 @@ func TestMetricsCountEveryKeyVerificationResult(t *testing.T) {
 	if got := app.metricValue("keyport_api_requests_total", map[string]string{"method": "GET", "endpoint": "/v1/shipments", "status": "403"}); got != 2 {
 		t.Errorf("403 answers of GET /v1/shipments counted %v, want 2", got)
 	}
-	if got := app.metricValue("keyport_api_key_verification_duration_seconds", nil); got != 10 {
-		t.Errorf("verification timings %v, want one per request that presented a key (10)", got)
+	if got := app.metricValue("keyport_api_key_verification_duration_seconds", nil); got != 11 {
+		t.Errorf("verification timings %v, want one per request that presented a key (11)", got)
 	}
 }
 

@@ -19,7 +19,7 @@ type object = map[string]any
 var apiErrorDescriptions = map[int]string{
 	400: "Invalid JSON, a wrong type, a missing or unknown field, or a bad parameter; field names it",
 	401: "No credentials, or the key is unknown, malformed, revoked, expired, or its account is disabled or deleted",
-	403: "The key lacks this endpoint's permission, or is a publishable key on a secret-only endpoint",
+	403: "The key lacks this endpoint's permission, is a publishable key on a secret-only endpoint, or a publishable key used from a website its allowed origins do not list",
 	404: "No such object for the key's API account and mode",
 	409: "The shipment has already been collected, delivered or cancelled",
 	413: "The body is larger than 1 MiB",
@@ -141,7 +141,7 @@ func applySchemaTags(p object, tag reflect.StructTag) {
 var apiErrorCodes = []string{
 	"invalid_request", "api_secret_no_permission", "publishable_key_not_allowed", "not_found", "method_not_allowed",
 	"shipment_not_cancellable", "request_too_large", "unsupported_media_type", "missing_registered_auth",
-	"idempotency_key_reused", "rate_limited", "internal_error",
+	"idempotency_key_reused", "rate_limited", "internal_error", "origin_not_allowed",
 }
 
 // openAPIHeaders are the response headers the document declares.
