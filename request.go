@@ -120,14 +120,14 @@ type LiveKeyRequest struct {
 	SuppressCosts    bool
 	// AllowedOrigins are the web origins the publishable key asked for may be used from; empty allows any.
 	AllowedOrigins []string
-	State            RequestState
-	Question         string
-	Reply            string
-	RejectReason     string
-	DecidedBy        string
-	IssuedKeyID      int64
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	State          RequestState
+	Question       string
+	Reply          string
+	RejectReason   string
+	DecidedBy      string
+	IssuedKeyID    int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // LiveKeyRequestInput is the merchant's form for a live key.
