@@ -21,6 +21,10 @@ import (
 // SessionUserKey is the session value that holds the signed-in user's id (int64).
 const SessionUserKey = "user_id"
 
+// MaxSessionsPerUser is the most sessions a user keeps: signing in once more
+// ends the oldest.
+const MaxSessionsPerUser = 30
+
 // SessionStore is a gorilla/sessions store whose cookie carries only a signed,
 // random session id; the session itself is a row in SQLite, so deleting the row
 // ends the session everywhere. Only sessions of signed-in users are stored.
@@ -179,8 +183,8 @@ func splitSessionCookie(value []byte) (id string, seen int64) {
 
 // Save writes the session row and sets the cookie. A session with a negative
 // MaxAge is deleted and its cookie expired; a session without a user is not stored.
-// Storing a new session also deletes every session past its lifetime, which
-// pages, since they never write, leave behind.
+// Storing a new session also ends the user's oldest sessions beyond
+// MaxSessionsPerUser.
 func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, session *sessions.Session) error {
 	ctx := r.Context()
 	userID, _ := session.Values[SessionUserKey].(int64)
@@ -211,12 +215,7 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, session *ses
 		if err != nil {
 			return err
 		}
-		if _, err := s.db.exec(ctx, `DELETE FROM sessions WHERE created_at < $1`, now-int64(s.MaxLifetime/time.Second)); err != nil {
-			return err
-		}
-		hash := hashSessionID(id)
-		if _, err := s.db.exec(ctx, `INSERT INTO sessions (id_hash, user_id, data, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5)`,
-			hash[:], userID, buf.Bytes(), now, now); err != nil {
+		if err := s.insert(ctx, id, userID, buf.Bytes(), now); err != nil {
 			return err
 		}
 		session.ID = id
@@ -228,6 +227,51 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, session *ses
 	}
 	session.Values[sessionSeenKey] = now
 	return s.setCookie(w, session, now)
+}
+
+// insert stores a new session of a user, first ending the user's oldest
+// sessions so that at most MaxSessionsPerUser remain.
+func (s *SessionStore) insert(ctx context.Context, id string, userID int64, data []byte, now int64) error {
+	return s.db.tx(ctx, "start session", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id_hash FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id_hash`, userID)
+		if err != nil {
+			return err
+		}
+		var older [][]byte
+		for n := 1; rows.Next(); n++ {
+			var hash []byte
+			if err := rows.Scan(&hash); err != nil {
+				rows.Close()
+				return err
+			}
+			if n >= MaxSessionsPerUser {
+				older = append(older, hash)
+			}
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		for _, hash := range older {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, hash); err != nil {
+				return err
+			}
+		}
+		hash := hashSessionID(id)
+		_, err = tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, data, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5)`,
+			hash[:], userID, data, now, now)
+		return err
+	})
+}
+
+// DeleteExpired deletes the sessions past their lifetime, which no request
+// can use any more, and returns how many. (A session only idle cannot be told
+// from the database: reading pages renews its cookie, not its row.)
+func (s *SessionStore) DeleteExpired(ctx context.Context) (int64, error) {
+	res, err := s.db.exec(ctx, `DELETE FROM sessions WHERE created_at < $1`, s.db.now()-int64(s.MaxLifetime/time.Second))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // Delete removes one session by its id.

@@ -277,3 +277,30 @@ func TestPurgeStoredAnswersDropsThoseOutOfTheWindow(t *testing.T) {
 		t.Fatalf("logs: %s", app.logs.String())
 	}
 }
+
+func TestSweepSessionsDeletesThosePastTheirLifetime(t *testing.T) {
+	app := newTestApp(t)
+	app.merchant("Acme", "owner@acme.test")
+	old := app.client()
+	old.login("owner@acme.test")
+	app.advance(13 * time.Hour)
+	current := app.client()
+	current.login("owner@acme.test")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		app.srv.SweepSessions(ctx, time.Hour)
+		close(done)
+	}()
+	for deadline := time.Now().Add(10 * time.Second); app.count(`SELECT count(*) FROM sessions`) != 1; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sessions left, want the current one", app.count(`SELECT count(*) FROM sessions`))
+		}
+	}
+	cancel()
+	<-done
+	wantStatus(t, current.get("/accounts"), http.StatusOK)
+	if !strings.Contains(app.logs.String(), "expired sessions deleted") {
+		t.Fatalf("logs: %s", app.logs.String())
+	}
+}

@@ -161,6 +161,23 @@ func (s *Server) PurgeStoredAnswers(ctx context.Context, interval time.Duration)
 	})
 }
 
+// SweepSessions deletes the sessions past their lifetime, at once and then
+// every interval, until ctx ends. Run it in the background and wait for it
+// before closing the database.
+func (s *Server) SweepSessions(ctx context.Context, interval time.Duration) {
+	every(ctx, interval, func() {
+		n, err := s.sessions.DeleteExpired(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			s.log.Error("delete expired sessions", "err", err)
+		} else if n > 0 {
+			s.log.Info("expired sessions deleted", "count", n)
+		}
+	})
+}
+
 // every runs fn at once and then every interval until ctx ends.
 func every(ctx context.Context, interval time.Duration, fn func()) {
 	t := time.NewTicker(interval)

@@ -316,6 +316,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var jobs sync.WaitGroup
 	jobs.Go(func() { srv.SweepExpiredKeys(background, time.Minute) })
 	jobs.Go(func() { srv.PurgeStoredAnswers(background, time.Hour) })
+	jobs.Go(func() { srv.SweepSessions(background, time.Hour) })
 	jobs.Go(func() { srv.Usage().FlushEvery(background, cfg.UsageFlushInterval, logger) })
 	if db.Engine() == store.Postgres {
 		jobs.Go(func() { db.FollowKeyChanges(background, 0, logger) })
