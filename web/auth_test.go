@@ -125,6 +125,51 @@ func TestPostWithoutCSRFTokenIsForbidden(t *testing.T) {
 	}
 }
 
+func TestCSRFTokenIsReadFromTheBodyOrHeaderOnly(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	c.get("/signup")
+	form := signupForm("Acme", "Ada", "ada@example.com", "a-long-unusual-passphrase")
+	tests := []struct {
+		name   string
+		req    func() *http.Request
+		status int
+	}{
+		{"token in the address", func() *http.Request {
+			return newFormRequest("/signup?_csrf="+url.QueryEscape(c.csrf), form)
+		}, http.StatusForbidden},
+		{"token in the address and the body", func() *http.Request {
+			body := url.Values{}
+			for k, v := range form {
+				body[k] = v
+			}
+			body.Set("_csrf", c.csrf)
+			return newFormRequest("/signup?_csrf="+url.QueryEscape(c.csrf), body)
+		}, http.StatusForbidden},
+		{"same-site page without a token", func() *http.Request {
+			req := newFormRequest("/signup", form)
+			req.Header.Set("Sec-Fetch-Site", "same-site")
+			return req
+		}, http.StatusForbidden},
+		{"token in the body", func() *http.Request {
+			body := url.Values{}
+			for k, v := range form {
+				body[k] = v
+			}
+			body.Set("_csrf", c.csrf)
+			return newFormRequest("/signup", body)
+		}, http.StatusSeeOther},
+	}
+	for _, tt := range tests {
+		if res := c.do(tt.req()); res.Code != tt.status {
+			t.Fatalf("%s: status %d, want %d", tt.name, res.Code, tt.status)
+		}
+	}
+	if n := app.count("SELECT count(*) FROM merchants"); n != 1 {
+		t.Fatalf("merchants = %d, want the one signed up with the token in the body", n)
+	}
+}
+
 func TestCrossSiteFormIsForbidden(t *testing.T) {
 	app := newTestApp(t)
 	c := app.client()

@@ -170,6 +170,22 @@ func acceptsGzip(header string) bool {
 	return starQ > 0
 }
 
+// csrfTokenField is the form field that carries the CSRF token.
+const csrfTokenField = "_csrf"
+
+// csrfNotInQuery refuses a state change whose CSRF token comes in the
+// address: the form extractor would accept it, and an address ends up in
+// logs, history and Referer headers. The token travels in the body or header.
+func csrfNotInQuery(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		if store.MethodWrites(req.Method) && !isSessionless(req.URL.Path) && req.URL.Query().Has(csrfTokenField) {
+			return echo.NewHTTPError(http.StatusForbidden, "This form's token was sent in the address. Reload the page and submit the form again.")
+		}
+		return next(c)
+	}
+}
+
 func (s *Server) csrf() echo.MiddlewareFunc {
 	name := "keyport_csrf"
 	if s.secure {
@@ -179,7 +195,7 @@ func (s *Server) csrf() echo.MiddlewareFunc {
 		Skipper: func(c echo.Context) bool {
 			return isSessionless(c.Request().URL.Path)
 		},
-		TokenLookup:    "header:" + echo.HeaderXCSRFToken + ",form:_csrf",
+		TokenLookup:    "header:" + echo.HeaderXCSRFToken + ",form:" + csrfTokenField,
 		CookieName:     name,
 		CookiePath:     "/",
 		CookieHTTPOnly: true,
