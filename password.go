@@ -8,7 +8,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync/atomic"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -151,7 +154,12 @@ func (c PasswordCost) Hash(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	key := argon2.IDKey([]byte(password), salt, c.Passes, c.MemoryKiB, argonThreads, argonKeyLen)
+	var key []byte
+	if err := passwordWork.Run(func() {
+		key = argon2.IDKey([]byte(password), salt, c.Passes, c.MemoryKiB, argonThreads, argonKeyLen)
+	}); err != nil {
+		return "", err
+	}
 	enc := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
 		argon2.Version, c.MemoryKiB, c.Passes, argonThreads, enc.EncodeToString(salt), enc.EncodeToString(key)), nil
@@ -184,7 +192,10 @@ func VerifyPassword(hash, password string) (bool, error) {
 	if err != nil || len(want) == 0 {
 		return false, ErrBadHash
 	}
-	got := argon2.IDKey([]byte(password), salt, time, memory, threads, uint32(len(want)))
+	var got []byte
+	if err := passwordWork.Run(func() { got = argon2.IDKey([]byte(password), salt, time, memory, threads, uint32(len(want))) }); err != nil {
+		return false, err
+	}
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
@@ -192,12 +203,63 @@ func VerifyPassword(hash, password string) (bool, error) {
 var noUserSalt = make([]byte, argonSaltLen)
 
 // VerifyNoUser spends the work of verifying a password hashed at cost c
-// (DefaultPasswordCost when c is zero) and always fails, so that a login
-// naming no known user takes as long as one naming a real account.
-func (c PasswordCost) VerifyNoUser(password string) bool {
+// (DefaultPasswordCost when c is zero), so that a login naming no known user
+// takes as long as one naming a real account, and is refused alike when the
+// password work is busy (ErrPasswordWorkBusy).
+func (c PasswordCost) VerifyNoUser(password string) error {
 	c = c.orDefault()
-	_ = argon2.IDKey([]byte(password), noUserSalt, c.Passes, c.MemoryKiB, argonThreads, argonKeyLen)
-	return false
+	return passwordWork.Run(func() {
+		_ = argon2.IDKey([]byte(password), noUserSalt, c.Passes, c.MemoryKiB, argonThreads, argonKeyLen)
+	})
+}
+
+// ErrPasswordWorkBusy refuses a password hash or check when as many are
+// running as the process has CPUs and the queue behind them is full, or its
+// wait ran out: the request may be retried in a moment.
+var ErrPasswordWorkBusy = errors.New("password work busy")
+
+// WorkGate bounds work that costs much memory and CPU (argon2id takes 19 MiB
+// for each hash): at most Slots run at once, at most Queue more wait, each at
+// most Wait; any more are refused at once with ErrPasswordWorkBusy.
+type WorkGate struct {
+	slots   chan struct{}
+	queue   int64
+	wait    time.Duration
+	waiting atomic.Int64
+}
+
+// NewWorkGate returns a gate of slots running at once and queue waiting, each up to wait.
+func NewWorkGate(slots, queue int, wait time.Duration) *WorkGate {
+	return &WorkGate{slots: make(chan struct{}, max(slots, 1)), queue: int64(queue), wait: wait}
+}
+
+// passwordWork bounds every argon2id hash and check of the process: one per
+// CPU at a time, four per CPU queued for up to five seconds.
+var passwordWork = NewWorkGate(runtime.GOMAXPROCS(0), 4*runtime.GOMAXPROCS(0), 5*time.Second)
+
+// Run runs fn in a slot, waiting for one if the queue has room, or returns
+// ErrPasswordWorkBusy without running it.
+func (g *WorkGate) Run(fn func()) error {
+	select {
+	case g.slots <- struct{}{}:
+	default:
+		if g.waiting.Add(1) > g.queue {
+			g.waiting.Add(-1)
+			return ErrPasswordWorkBusy
+		}
+		t := time.NewTimer(g.wait)
+		select {
+		case g.slots <- struct{}{}:
+			t.Stop()
+			g.waiting.Add(-1)
+		case <-t.C:
+			g.waiting.Add(-1)
+			return ErrPasswordWorkBusy
+		}
+	}
+	defer func() { <-g.slots }()
+	fn()
+	return nil
 }
 
 // GeneratePassword returns a random password for generated accounts (demo, first admin).

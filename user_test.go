@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCheckPassword(t *testing.T) {
@@ -89,8 +90,50 @@ func TestHashAndVerifyPassword(t *testing.T) {
 			t.Errorf("VerifyPassword(%q, %q) = %v, %v", tc.hash, tc.password, ok, err)
 		}
 	}
-	if DefaultPasswordCost.VerifyNoUser("anything") || (PasswordCost{}).VerifyNoUser("anything") {
-		t.Fatal("VerifyNoUser succeeded")
+	if err := DefaultPasswordCost.VerifyNoUser("anything"); err != nil {
+		t.Fatalf("VerifyNoUser: %v", err)
+	}
+}
+
+func TestWorkGateRunsSlotsAtOnceQueuesTheNextAndRefusesTheRest(t *testing.T) {
+	g := NewWorkGate(1, 1, 200*time.Millisecond)
+	release := make(chan struct{})
+	running := make(chan struct{})
+	first := make(chan error, 1)
+	go func() { first <- g.Run(func() { close(running); <-release }) }()
+	<-running
+	queued := make(chan error, 1)
+	ran := false
+	go func() { queued <- g.Run(func() { ran = true }) }()
+	for g.waiting.Load() != 1 {
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	if err := g.Run(func() { t.Error("ran beyond the queue") }); !errors.Is(err, ErrPasswordWorkBusy) {
+		t.Fatalf("beyond the queue: %v", err)
+	}
+	if waited := time.Since(start); waited > 50*time.Millisecond {
+		t.Fatalf("the refusal waited %v", waited)
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-queued; err != nil || !ran {
+		t.Fatalf("the queued work: ran %v, %v", ran, err)
+	}
+
+	block := make(chan struct{})
+	go func() { _ = g.Run(func() { <-block }) }()
+	for len(g.slots) != 1 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := g.Run(func() { t.Error("ran after its wait") }); !errors.Is(err, ErrPasswordWorkBusy) {
+		t.Fatalf("after the wait ran out: %v", err)
+	}
+	close(block)
+	if g.waiting.Load() != 0 {
+		t.Fatalf("%d still counted as waiting", g.waiting.Load())
 	}
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -120,13 +121,15 @@ func (s *Server) login(c echo.Context) error {
 	u, err := s.db.UserByEmail(ctx, email)
 	switch {
 	case errors.Is(err, keyport.ErrNotFound):
-		s.passwordCost.VerifyNoUser(password)
+		if err := s.passwordCost.VerifyNoUser(password); err != nil {
+			return s.uncheckedLogin(ctx, attempt, err)
+		}
 	case err != nil:
 		return err
 	default:
 		ok, verr := keyport.VerifyPassword(u.PasswordHash, password)
 		if verr != nil {
-			return verr
+			return s.uncheckedLogin(ctx, attempt, verr)
 		}
 		if ok && u.MerchantDisabled {
 			if err := s.db.CancelLoginReservation(ctx, attempt); err != nil {
@@ -151,6 +154,15 @@ func (s *Server) login(c echo.Context) error {
 	}
 	s.metrics.loginAttempted(loginWrongCredentials)
 	return fail(http.StatusUnauthorized, loginFailed)
+}
+
+// uncheckedLogin answers a sign-in whose password could not be checked: the
+// attempt it reserved is given back, since the password was never tried.
+func (s *Server) uncheckedLogin(ctx context.Context, attempt store.LoginReservation, err error) error {
+	if cerr := s.db.CancelLoginReservation(ctx, attempt); cerr != nil {
+		return errors.Join(err, cerr)
+	}
+	return err
 }
 
 // reserveLogin counts a password attempt for email from the request's client

@@ -23,6 +23,8 @@ func statusOf(err error) (int, string) {
 		return statusOfCode[ke.Code], ke.Message
 	case errors.As(err, &ce):
 		return http.StatusUnprocessableEntity, ce.Error()
+	case errors.Is(err, keyport.ErrPasswordWorkBusy):
+		return http.StatusServiceUnavailable, "Too many passwords are being checked right now. Wait a few seconds and try again."
 	case errors.As(err, &ve):
 		return http.StatusUnprocessableEntity, ve.Error()
 	case errors.As(err, &he):
@@ -65,7 +67,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, message := statusOf(err)
-	if status >= 500 {
+	if errors.Is(err, keyport.ErrPasswordWorkBusy) {
+		c.Response().Header().Set("Retry-After", "2")
+		s.log.Warn("password work busy", "request_id", c.Get(ctxRequestID))
+	} else if status >= 500 {
 		s.log.Error("server error", "request_id", c.Get(ctxRequestID), "err", err)
 	}
 	if c.Request().Method == http.MethodHead {
