@@ -5,7 +5,7 @@ GO ?= go
 export GOTOOLCHAIN := go1.27.3
 DATA ?= ./data
 
-.PHONY: run test test-postgres bench loadtest loadtest-postgres generate fmt lint build docker
+.PHONY: run test test-postgres bench loadtest loadtest-postgres generate fmt lint vulncheck build docker
 
 ## run: start the portal on an embedded SQLite file in $(DATA), with demo logins on first start
 run:
@@ -66,6 +66,11 @@ lint:
 	$(GO) tool templ generate >/dev/null
 	@git diff --exit-code -- '*_templ.go' >/dev/null || (echo "generated templ files were stale: commit the output of make generate"; git diff --stat -- '*_templ.go'; exit 1)
 	@untracked=$$(git ls-files --others --exclude-standard -- '*_templ.go'); if [ -n "$$untracked" ]; then echo "uncommitted generated files: $$untracked"; exit 1; fi
+
+## vulncheck: govulncheck against the vulnerability database of the golang.org/x/vulndb module (indexed
+## once into ~/.cache), failing on any reachable advisory not reviewed in .ci/vulncheck-reviewed
+vulncheck:
+	.ci/vulncheck
 
 ## build: a static binary in bin/keyport
 build:
