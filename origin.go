@@ -33,17 +33,28 @@ func ParseOrigins(text string) ([]string, error) {
 func parseOrigin(item string) (string, error) {
 	bad := errors.New("Each origin is a scheme and host with an optional port, such as https://shop.example.com, without a path: " + quoteShort(item) + " is not.")
 	u, err := url.Parse(item)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || !asciiOnly(u.Host) || u.User != nil ||
 		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
 		return "", bad
 	}
 	return strings.ToLower(u.Scheme + "://" + u.Host), nil
 }
 
-// quoteShort quotes at most 60 bytes of s for a message.
+// asciiOnly reports whether s is ASCII: browsers send international host
+// names in their ASCII (punycode) form, which is what an allowed origin must match.
+func asciiOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// quoteShort quotes at most 60 characters of s for a message.
 func quoteShort(s string) string {
-	if len(s) > 60 {
-		s = s[:60] + "…"
+	if r := []rune(s); len(r) > 60 {
+		s = string(r[:60]) + "…"
 	}
 	return `"` + s + `"`
 }

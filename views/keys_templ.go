@@ -2351,7 +2351,7 @@ func KeyAccessFields(f Form) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		templ_7745c5c3_Err = TextArea(f, "allowed_origins", "Allowed origins of a publishable key",
-			"The websites whose pages may call the API with this key from a browser, one per line, such as https://shop.example.com. Leave empty to allow any site. They cannot be changed later.").Render(ctx, templ_7745c5c3_Buffer)
+			"The websites whose pages may call the API with this key from a browser, one per line, such as https://shop.example.com (international names in their xn-- form). Leave empty to allow any site. They cannot be changed later.").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
