@@ -21,6 +21,11 @@ import (
 // SessionUserKey is the session value that holds the signed-in user's id (int64).
 const SessionUserKey = "user_id"
 
+// SessionKeepKey is the session value (bool) saying the user asked to stay
+// signed in: its cookie then lasts the session's lifetime. Without it the
+// cookie is a browser-session cookie, gone when the browser closes.
+const SessionKeepKey = "keep"
+
 // MaxSessionsPerUser is the most sessions a user keeps: signing in once more
 // ends the oldest.
 const MaxSessionsPerUser = 30
@@ -86,6 +91,9 @@ func (s *SessionStore) New(r *http.Request, name string) (*sessions.Session, err
 	}
 	session.ID = id
 	session.IsNew = false
+	if keep, _ := session.Values[SessionKeepKey].(bool); !keep {
+		session.Options.MaxAge = 0
+	}
 	return session, nil
 }
 

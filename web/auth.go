@@ -71,7 +71,7 @@ func (s *Server) signup(c echo.Context) error {
 	if err != nil {
 		return invalid(err)
 	}
-	if err := s.startSession(c, res.Owner.ID, "success|Welcome to Keyport. Your API account \"Default\" is ready."); err != nil {
+	if err := s.startSession(c, res.Owner.ID, "success|Welcome to Keyport. Your API account \"Default\" is ready.", false); err != nil {
 		return err
 	}
 	return redirect(c, "/accounts")
@@ -100,7 +100,7 @@ func (s *Server) login(c echo.Context) error {
 	email := keyport.NormalizeEmail(c.FormValue("email"))
 	password := c.FormValue("password")
 	ip := c.RealIP()
-	form := views.Form{Values: map[string]string{"email": email}}
+	form := views.Form{Values: map[string]string{"email": email, "keep_signed_in": c.FormValue("keep_signed_in")}}
 	fail := func(status int, msg string) error {
 		form.Errors = map[string]string{"form": msg}
 		return render(c, status, views.LoginPage(s.page(c, "Log in", ""), form))
@@ -145,7 +145,7 @@ func (s *Server) login(c echo.Context) error {
 			if err := s.db.RecordLogin(ctx, u, ip); err != nil {
 				return err
 			}
-			if err := s.startSession(c, u.ID, ""); err != nil {
+			if err := s.startSession(c, u.ID, "", c.FormValue("keep_signed_in") == "on"); err != nil {
 				return err
 			}
 			s.metrics.loginAttempted(loginSucceeded)
@@ -201,8 +201,9 @@ func (s *Server) logout(c echo.Context) error {
 
 // startSession ends the request's current session, if any, and starts a new one
 // with a fresh id for the user; flash ("kind|message"), when set, is queued for
-// the next page.
-func (s *Server) startSession(c echo.Context, userID int64, flash string) error {
+// the next page. The cookie lasts the session's lifetime when keep is set, and
+// ends with the browser otherwise.
+func (s *Server) startSession(c echo.Context, userID int64, flash string, keep bool) error {
 	old, err := s.sessions.Get(c.Request(), s.cookieName)
 	if err == nil && old.ID != "" {
 		if err := s.sessions.Delete(c.Request().Context(), old.ID); err != nil {
@@ -211,8 +212,12 @@ func (s *Server) startSession(c echo.Context, userID int64, flash string) error 
 	}
 	sess := sessions.NewSession(s.sessions, s.cookieName)
 	opts := s.sessions.Options
+	if !keep {
+		opts.MaxAge = 0
+	}
 	sess.Options = &opts
 	sess.Values[store.SessionUserKey] = userID
+	sess.Values[store.SessionKeepKey] = keep
 	if err := sess.Save(c.Request(), c.Response()); err != nil {
 		return err
 	}

@@ -414,3 +414,51 @@ func repeat(d time.Duration, n int) []time.Duration {
 	}
 	return out
 }
+
+func TestSessionCookieEndsWithTheBrowserUnlessKeptSignedIn(t *testing.T) {
+	app := newTestApp(t)
+	app.merchant("Acme", "owner@acme.test")
+	sessionCookie := func(res response) *http.Cookie {
+		t.Helper()
+		for _, ck := range (&http.Response{Header: res.Header}).Cookies() {
+			if ck.Name == "keyport_session" && ck.Value != "" {
+				return ck
+			}
+		}
+		return nil
+	}
+	for _, keep := range []bool{false, true} {
+		c := app.client()
+		form := url.Values{"email": {"owner@acme.test"}, "password": {testPassword}}
+		if keep {
+			form.Set("keep_signed_in", "on")
+		}
+		login := c.post("/login", form)
+		wantStatus(t, login, http.StatusSeeOther)
+		ck := sessionCookie(login)
+		if ck == nil {
+			t.Fatal("no session cookie")
+		}
+		lasts := func(ck *http.Cookie) bool { return ck.MaxAge > 0 || !ck.Expires.IsZero() }
+		if lasts(ck) != keep {
+			t.Fatalf("keep %v: cookie Max-Age %d, Expires %v", keep, ck.MaxAge, ck.Expires)
+		}
+		app.advance(2 * time.Minute)
+		page := c.get("/accounts")
+		wantStatus(t, page, http.StatusOK)
+		if refreshed := sessionCookie(page); refreshed == nil || lasts(refreshed) != keep {
+			t.Fatalf("keep %v: the renewed cookie is %+v", keep, refreshed)
+		}
+		c.get("/settings")
+		changed := c.post("/settings/password", url.Values{"current_password": {testPassword},
+			"new_password": {"another-long-passphrase-7"}, "confirm_password": {"another-long-passphrase-7"}})
+		wantStatus(t, changed, http.StatusSeeOther)
+		if renewed := sessionCookie(changed); renewed == nil || lasts(renewed) != keep {
+			t.Fatalf("keep %v: the cookie after a password change is %+v", keep, renewed)
+		}
+		if _, err := app.db.SQL().Exec(`UPDATE users SET password_hash = $1 WHERE email = 'owner@acme.test'`, passwordHashOnce()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantContains(t, app.client().get("/login").Body, `name="keep_signed_in"`, "Keep me signed in")
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyport"
+	"keyport/store"
 	"keyport/views"
 )
 
@@ -90,7 +91,8 @@ func (s *Server) changePassword(c echo.Context) error {
 	default:
 		msg += fmt.Sprintf(" Your %d other sessions were signed out.", ended)
 	}
-	if err := s.startSession(c, u.ID, "success|"+msg); err != nil {
+	keep, _ := sess.Values[store.SessionKeepKey].(bool)
+	if err := s.startSession(c, u.ID, "success|"+msg, keep); err != nil {
 		return err
 	}
 	return redirect(c, "/settings")

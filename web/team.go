@@ -152,7 +152,7 @@ func (s *Server) acceptInvitation(c echo.Context) error {
 	if err != nil {
 		return invalidInvitation(err)
 	}
-	if err := s.startSession(c, u.ID, "success|Welcome to "+inv.MerchantName+" on Keyport."); err != nil {
+	if err := s.startSession(c, u.ID, "success|Welcome to "+inv.MerchantName+" on Keyport.", false); err != nil {
 		return err
 	}
 	return redirect(c, homeFor(&u))
