@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -200,6 +201,21 @@ func TestOpenAPIDocumentDescribesTheGoTypes(t *testing.T) {
 			if op.Responses.Status(status) == nil {
 				t.Errorf("%s %s: no %d answer", e.Method, e.Path, status)
 			}
+		}
+	}
+	statuses := []any{keyport.ShipmentCreated, keyport.ShipmentInTransit, keyport.ShipmentDelivered, keyport.ShipmentCancelled}
+	enums := []struct {
+		schema, field string
+		want          []any
+	}{
+		{"Shipment", "status", statuses},
+		{"Tracking", "status", statuses},
+		{"TrackingEvent", "status", statuses},
+		{"Shipment", "mode", []any{string(keyport.ModeTest), string(keyport.ModeLive)}},
+	}
+	for _, e := range enums {
+		if got := schema(e.schema).Properties[e.field].Value.Enum; fmt.Sprint(got) != fmt.Sprint(e.want) {
+			t.Errorf("%s.%s enum %v, want the domain's %v", e.schema, e.field, got, e.want)
 		}
 	}
 	codes := doc.Components.Schemas["Error"].Value.Properties["error"].Value.Enum
