@@ -104,6 +104,7 @@ var (
 	AuditUserAdded            = newAuditAction("user.added", "User added")
 	AuditUserLoggedIn         = newAuditAction("user.logged_in", "Logged in")
 	AuditPasswordChanged      = newAuditAction("user.password_changed", "Password changed")
+	AuditPasswordReset        = newAuditAction("user.password_reset", "Password reset by email link")
 	AuditSignedOutEverywhere  = newAuditAction("user.signed_out_everywhere", "Signed out of all sessions")
 )
 

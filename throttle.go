@@ -33,6 +33,19 @@ func AccountScope(email string) string { return "account:" + email }
 // IPScope names the attempts counted against the client IP ip.
 func IPScope(ip string) string { return "ip:" + ip }
 
+// ResetScope names the password reset requests counted against email.
+func ResetScope(email string) string { return "reset:" + email }
+
+// ResetIPScope names the password reset requests counted against the client IP ip.
+func ResetIPScope(ip string) string { return "reset-ip:" + ip }
+
+// NewResetThrottle returns the limits of password reset requests: 3 per email
+// and 10 per client IP in 15 minutes. Requests beyond an email's limit send
+// nothing more, with the same answer, so the limit reveals no account.
+func NewResetThrottle() *LoginThrottle {
+	return &LoginThrottle{PerAccount: 3, PerIP: 10, Window: 15 * time.Minute}
+}
+
 // Counts reports whether an attempt at now counts: it does while it is younger than Window.
 func (t *LoginThrottle) Counts(attempt, now time.Time) bool {
 	return now.Sub(attempt) < t.Window

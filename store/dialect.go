@@ -61,6 +61,15 @@ func (d dialect) lockWrites(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
+// skipLocked ends a SELECT that claims rows: PostgreSQL skips the rows
+// another transaction is claiming; SQLite has one writer at a time.
+func (d dialect) skipLocked() string {
+	if d.engine != Postgres {
+		return ""
+	}
+	return " FOR UPDATE SKIP LOCKED"
+}
+
 // indexedBy is SQLite's hint to read table through index; PostgreSQL's planner needs none.
 func (d dialect) indexedBy(index string) string {
 	if d.engine != SQLite {

@@ -54,6 +54,10 @@ type DB struct {
 	writes atomic.Int64
 	// keyLookups counts the calls of LookupKey.
 	keyLookups atomic.Int64
+	// messagesIn holds the open transactions that wrote into the outbox.
+	messagesIn sync.Map
+	// messagesWritten receives a value after a commit that wrote into the outbox.
+	messagesWritten chan struct{}
 	// traceQuery, when set (by tests), sees every query run through query and queryRow.
 	traceQuery func(query string, args []any)
 }
@@ -126,7 +130,7 @@ func Open(target string, opts Options) (*DB, error) {
 		opts.Now = time.Now
 	}
 	db := &DB{sql: sqlDB, dialect: dialectOf(engine), target: target, origin: newOrigin(), maxConns: opts.MaxConns,
-		Now: opts.Now, Sealer: opts.Sealer}
+		Now: opts.Now, Sealer: opts.Sealer, messagesWritten: make(chan struct{}, 1)}
 	if engine == Postgres {
 		var schema string
 		if err := sqlDB.QueryRowContext(ctx, `SELECT COALESCE(current_schema(), 'public')`).Scan(&schema); err != nil {
@@ -270,12 +274,25 @@ func (db *DB) tx(ctx context.Context, op string, fn func(tx *sql.Tx) error) erro
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
+		db.messagesIn.Delete(tx)
 		return fmt.Errorf("store: %s: %w", op, err)
 	}
 	if err := tx.Commit(); err != nil {
+		db.messagesIn.Delete(tx)
 		return fmt.Errorf("store: %s: %w", op, err)
 	}
+	if _, wrote := db.messagesIn.LoadAndDelete(tx); wrote {
+		db.wakeSender()
+	}
 	return nil
+}
+
+// wakeSender tells a sender waiting on MessagesWritten that messages are due.
+func (db *DB) wakeSender() {
+	select {
+	case db.messagesWritten <- struct{}{}:
+	default:
+	}
 }
 
 // keyTx is tx for writes that may alter whether keys verify: fn appends to

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"fmt"
+	"time"
 
 	"keyport"
 )
@@ -43,7 +44,8 @@ func invitationHash(token string) []byte {
 }
 
 // CreateInvitation invites an email to the merchant with a role and returns
-// the invitation and its one-time token, which is stored only as a hash. An
+// the invitation and its one-time token, which is stored only as a hash, and
+// writes the invitation's message into the outbox in the same transaction. An
 // email that already has an account, or a pending invitation of this
 // merchant, is a ValidationError on "email".
 func (db *DB) CreateInvitation(ctx context.Context, actor keyport.Actor, merchantID int64, in keyport.NewInvitation) (keyport.Invitation, string, error) {
@@ -76,7 +78,11 @@ func (db *DB) CreateInvitation(ctx context.Context, actor keyport.Actor, merchan
 		}
 		out, err = scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationColumns+` FROM invitations i
 			JOIN merchants m ON m.id = i.merchant_id WHERE i.id = $1`, id))
-		return err
+		if err != nil {
+			return err
+		}
+		return db.enqueue(ctx, tx, keyport.MessageInvitation, in.Email, map[string]string{"token": token,
+			"merchant": out.MerchantName, "role": string(in.Role), "inviter": actor.Label, "expires": out.ExpiresAt.Format(time.RFC3339)})
 	})
 	return out, token, err
 }

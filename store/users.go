@@ -154,8 +154,8 @@ func (db *DB) AddMember(ctx context.Context, actor keyport.Actor, merchantID int
 }
 
 // ChangePassword stores a user's new password hash and ends every session of
-// theirs except the one with id keep, in one transaction. It returns how many
-// sessions it ended.
+// theirs except the one with id keep, and writes the message telling them, in
+// one transaction. It returns how many sessions it ended.
 func (db *DB) ChangePassword(ctx context.Context, actor keyport.Actor, u keyport.User, passwordHash, keep string) (int, error) {
 	var ended int64
 	err := db.tx(ctx, fmt.Sprintf("change password of user %d", u.ID), func(tx *sql.Tx) error {
@@ -172,7 +172,10 @@ func (db *DB) ChangePassword(ctx context.Context, actor keyport.Actor, u keyport
 			return err
 		}
 		ended, _ = r.RowsAffected()
-		return db.audit(ctx, tx, u.MerchantID, actor, keyport.AuditPasswordChanged, "user", u.ID, u.Email)
+		if err := db.audit(ctx, tx, u.MerchantID, actor, keyport.AuditPasswordChanged, "user", u.ID, u.Email); err != nil {
+			return err
+		}
+		return db.passwordChangedMessage(ctx, tx, u, actor.IP)
 	})
 	return int(ended), err
 }

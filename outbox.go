@@ -1,0 +1,119 @@
+package keyport
+
+import (
+	"errors"
+	"time"
+)
+
+// MessageKind names what a message of the outbox tells its recipient.
+type MessageKind string
+
+// The kinds of message Keyport sends.
+const (
+	// MessageInvitation invites someone to join a merchant; it carries the invitation's one-time token.
+	MessageInvitation MessageKind = "invitation"
+	// MessagePasswordReset carries a single-use link to set a new password.
+	MessagePasswordReset MessageKind = "password_reset"
+	// MessagePasswordChanged tells a user their password was changed.
+	MessagePasswordChanged MessageKind = "password_changed"
+)
+
+// MessageKindLabel is a message kind as shown to admins; an unknown kind is shown as it is stored.
+func MessageKindLabel(k MessageKind) string {
+	switch k {
+	case MessageInvitation:
+		return "Invitation"
+	case MessagePasswordReset:
+		return "Password reset"
+	case MessagePasswordChanged:
+		return "Password changed"
+	}
+	return string(k)
+}
+
+// Message is one message to deliver: to whom, what kind, and the data its
+// text is rendered from. Data may hold a secret (the token of a link), so it
+// is sealed at rest and never shown to admins nor logged.
+type Message struct {
+	// ID numbers the message in the outbox.
+	ID int64
+	// UID is the message's stable, random identity, the same on every attempt.
+	UID string
+	// Kind says what the message tells.
+	Kind MessageKind
+	// To is the recipient's email address.
+	To string
+	// Data holds the values the message's text is rendered from.
+	Data map[string]string
+	// CreatedAt is when the change that caused the message was committed.
+	CreatedAt time.Time
+	// Attempts counts the deliveries tried before this one.
+	Attempts int
+}
+
+// OutboxState is where a message of the outbox stands.
+type OutboxState string
+
+// The states of an outbox message.
+const (
+	// OutboxPending messages wait for their next attempt.
+	OutboxPending OutboxState = "pending"
+	// OutboxSent messages were accepted by the mail server.
+	OutboxSent OutboxState = "sent"
+	// OutboxFailed messages were given up after OutboxRetryFor of failures.
+	OutboxFailed OutboxState = "failed"
+	// OutboxHeld messages are not sent because no mail server is configured.
+	OutboxHeld OutboxState = "held"
+)
+
+// OutboxStates lists the states in the order admins filter them.
+var OutboxStates = []OutboxState{OutboxPending, OutboxHeld, OutboxFailed, OutboxSent}
+
+// OutboxEntry is what admins see of a message: never its data.
+type OutboxEntry struct {
+	ID            int64
+	UID           string
+	Kind          MessageKind
+	To            string
+	State         OutboxState
+	Attempts      int
+	LastError     string
+	CreatedAt     time.Time
+	NextAttemptAt time.Time
+	SentAt        time.Time
+}
+
+// OutboxKeepSent is how long a sent message stays listed in the outbox.
+const OutboxKeepSent = 30 * 24 * time.Hour
+
+// OutboxRetryFor is how long a message keeps being retried after it was written.
+const OutboxRetryFor = 72 * time.Hour
+
+// outboxFirstRetry and outboxMaxRetry bound the wait between two attempts.
+const (
+	outboxFirstRetry = 30 * time.Second
+	outboxMaxRetry   = 4 * time.Hour
+)
+
+// ErrNoMailServer is the delivery error of a message when no mail server is
+// configured; the message is held, not failed.
+var ErrNoMailServer = errors.New("not sent: no SMTP configured")
+
+// NextAttempt is the retry rule of the outbox: after the attempts-th failed
+// delivery (1 for the first) of a message written at created, the next
+// attempt waits 30 s, doubling each time up to 4 hours. It returns false when
+// that attempt would fall past OutboxRetryFor: the message is then given up.
+func NextAttempt(created time.Time, attempts int, now time.Time) (time.Time, bool) {
+	wait := outboxFirstRetry
+	for i := 1; i < attempts && wait < outboxMaxRetry; i++ {
+		wait *= 2
+	}
+	next := now.Add(min(wait, outboxMaxRetry))
+	if next.Sub(created) > OutboxRetryFor {
+		return time.Time{}, false
+	}
+	return next, true
+}
+
+// PasswordResetTTL is how long a password reset link works.
+const PasswordResetTTL = 30 * time.Minute

@@ -1,0 +1,119 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"time"
+
+	"keyport"
+)
+
+// RequestPasswordReset counts a reset request for email from ip under th and,
+// when an account has that email and the email is within its limit, creates a
+// single-use reset token valid for keyport.PasswordResetTTL and writes its
+// message into the outbox, all in one transaction. The token is stored only
+// as its hash. Whether an account exists is never returned: the only answer
+// besides an error is how long the client IP must wait when it is over its
+// own limit (zero otherwise).
+func (db *DB) RequestPasswordReset(ctx context.Context, th *keyport.LoginThrottle, email, ip string) (time.Duration, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return 0, err
+	}
+	token := base64.RawURLEncoding.EncodeToString(b)
+	now := db.Now()
+	cutoff := now.Add(-th.Window).Unix()
+	emailScope, ipScope := scopeHash(keyport.ResetScope(email)), scopeHash(keyport.ResetIPScope(ip))
+	var wait time.Duration
+	err := db.tx(ctx, "request a password reset", func(tx *sql.Tx) error {
+		fromIP, err := recentAttempts(ctx, tx, ipScope, cutoff, th.PerIP)
+		if err != nil {
+			return err
+		}
+		if wait = th.Wait(nil, fromIP, now); wait > 0 {
+			return nil
+		}
+		forEmail, err := recentAttempts(ctx, tx, emailScope, cutoff, th.PerAccount)
+		if err != nil {
+			return err
+		}
+		insert := `INSERT INTO login_attempts (scope_hash, at) VALUES ($1, $2)`
+		if _, err := tx.ExecContext(ctx, insert, ipScope, now.Unix()); err != nil {
+			return err
+		}
+		if th.Wait(forEmail, nil, now) > 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, insert, emailScope, now.Unix()); err != nil {
+			return err
+		}
+		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id
+			WHERE u.email = $1 AND u.removed_at IS NULL`, email))
+		if errors.Is(err, keyport.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO password_resets (user_id, token_hash, ip, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5)`, u.ID, invitationHash(token), ip, now.Unix(), now.Add(keyport.PasswordResetTTL).Unix()); err != nil {
+			return err
+		}
+		return db.enqueue(ctx, tx, keyport.MessagePasswordReset, u.Email, map[string]string{"token": token, "name": u.Name})
+	})
+	return wait, err
+}
+
+// PasswordResetUser returns the user a reset token belongs to while the token
+// is unused and unexpired; any other token is ErrNotFound.
+func (db *DB) PasswordResetUser(ctx context.Context, token string) (keyport.User, error) {
+	return scanUser(db.queryRow(ctx, `SELECT `+userColumns+` FROM password_resets r JOIN users u ON u.id = r.user_id
+		LEFT JOIN merchants m ON m.id = u.merchant_id
+		WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND u.removed_at IS NULL`, invitationHash(token), db.now()))
+}
+
+// ResetPassword sets the password hash of the user of a reset token, uses up
+// every reset token of theirs, ends all their sessions, audits the change and
+// writes the "password changed" message, in one transaction. A used, expired
+// or unknown token is ErrNotFound.
+func (db *DB) ResetPassword(ctx context.Context, token, passwordHash, ip string) (keyport.User, error) {
+	var u keyport.User
+	err := db.tx(ctx, "reset a password", func(tx *sql.Tx) error {
+		now := db.now()
+		var err error
+		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM password_resets r JOIN users u ON u.id = r.user_id
+			LEFT JOIN merchants m ON m.id = u.merchant_id
+			WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND u.removed_at IS NULL`, invitationHash(token), now))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, passwordHash, u.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL`, now, u.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
+			return err
+		}
+		actor := keyport.UserActor(&u, ip)
+		if err := db.audit(ctx, tx, u.MerchantID, actor, keyport.AuditPasswordReset, "user", u.ID, u.Email); err != nil {
+			return err
+		}
+		return db.passwordChangedMessage(ctx, tx, u, ip)
+	})
+	if err != nil {
+		return keyport.User{}, err
+	}
+	return u, nil
+}
+
+// passwordChangedMessage writes, inside tx, the message telling u that their
+// password changed, from which IP.
+func (db *DB) passwordChangedMessage(ctx context.Context, tx *sql.Tx, u keyport.User, ip string) error {
+	return db.enqueue(ctx, tx, keyport.MessagePasswordChanged, u.Email, map[string]string{
+		"name": u.Name, "ip": ip, "at": db.Now().UTC().Format(time.RFC3339)})
+}
