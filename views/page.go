@@ -64,7 +64,7 @@ func Nav(u *keyport.User) []NavItem {
 		return nil
 	}
 	if u.IsAdmin() {
-		return []NavItem{{"Live key requests", "/admin/requests"}, {"Merchants", "/admin/merchants"}, {"Audit log", AuditURL}, {"Settings", "/admin/settings"}}
+		return []NavItem{{"Live key requests", "/admin/requests"}, {"Merchants", "/admin/merchants"}, {"Audit log", AuditURL}, {"Outbox", "/admin/outbox"}, {"Settings", "/admin/settings"}}
 	}
 	items := []NavItem{{"API Accounts", "/accounts"}, {"API secrets", "/secrets"}}
 	if u.Role == keyport.RoleOwner {

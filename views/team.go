@@ -19,6 +19,8 @@ type TeamView struct {
 	InviteLink string
 	// InviteEmail is the address InviteLink was made for.
 	InviteEmail string
+	// InviteEmailed tells that a mail server is configured, so the link is also emailed.
+	InviteEmailed bool
 }
 
 // InvitePageView is the page where an invited person sets their name and password.

@@ -177,6 +177,11 @@ func seedAuthzMatrix(t *testing.T, app *testApp) matrixSeed {
 	admin := app.adminClient()
 	wantStatus(t, admin.post(fmt.Sprintf("/admin/requests/%d/ask", asked), url.Values{"question": {"Which shop?"}}), http.StatusSeeOther)
 	wantStatus(t, admin.post(fmt.Sprintf("/admin/requests/%d/approve", approved), nil), http.StatusSeeOther)
+	resetToken := app.resetToken("mia@acme.test")
+	var messageID int64
+	if err := app.db.SQL().QueryRow(`SELECT max(id) FROM outbox`).Scan(&messageID); err != nil {
+		t.Fatal(err)
+	}
 	anon := app.client()
 	anon.get("/login")
 
@@ -185,7 +190,7 @@ func seedAuthzMatrix(t *testing.T, app *testApp) matrixSeed {
 		":id": fmt.Sprint(target.Account.ID), ":kid": fmt.Sprint(key.Key.ID), ":mid": fmt.Sprint(resA.Merchant.ID),
 		":aid": fmt.Sprint(authID), ":sid": fmt.Sprint(shipmentID), ":rid": fmt.Sprint(pending), ":uid": fmt.Sprint(mia.ID),
 		":iid": fmt.Sprint(invitationID), ":token": token, ":number": "TRK0001", ":asked": fmt.Sprint(asked),
-		":approved": fmt.Sprint(approved),
+		":approved": fmt.Sprint(approved), ":reset": resetToken, ":msg": fmt.Sprint(messageID),
 	}
 	s.leaks = []string{"Acme Freight", "Acme Warehouse", target.Account.AccountKey, "Acme CI key", "Alpha Couriers Ltd",
 		"owner@acme.test", "dev@acme.test", "mia@acme.test"}
@@ -215,19 +220,25 @@ func sharedForm(s matrixSeed) url.Values {
 // keyed by "METHOD path" as the router lists it.
 func authzMatrix(s matrixSeed) map[string]matrixRow {
 	m := map[string]matrixRow{
-		"GET /healthz":     {want: public},
-		"GET /readyz":      {want: public},
-		"GET /static/*":    {want: public, path: "/static/app.css"},
-		"GET /favicon.ico": {want: public},
-		"GET /docs/api":    {want: public},
-		"GET /signup":      {want: public},
-		"POST /signup":     {want: public},
-		"GET /login":       {want: public},
-		"POST /logout":     {want: public},
-		"GET /invite":      {want: public, query: "token=:token"},
-		"POST /invite":     {want: public},
-		"GET /":            {want: signedIn},
-		"GET /settings":    {want: signedIn},
+		"GET /healthz":          {want: public},
+		"GET /readyz":           {want: public},
+		"GET /static/*":         {want: public, path: "/static/app.css"},
+		"GET /favicon.ico":      {want: public},
+		"GET /docs/api":         {want: public},
+		"GET /signup":           {want: public},
+		"POST /signup":          {want: public},
+		"GET /login":            {want: public},
+		"POST /logout":          {want: public},
+		"GET /password/forgot":  {want: public},
+		"POST /password/forgot": {want: public},
+		"GET /password/reset":   {want: public, query: "token=:reset"},
+		"POST /password/reset": {want: public, formFor: func(matrixRole) url.Values {
+			return url.Values{"token": {s.params[":reset"]}}
+		}},
+		"GET /invite":   {want: public, query: "token=:token"},
+		"POST /invite":  {want: public},
+		"GET /":         {want: signedIn},
+		"GET /settings": {want: signedIn},
 		"POST /login": {want: public, formFor: func(r matrixRole) url.Values {
 			return url.Values{"email": {s.emails[r]}}
 		}},
@@ -297,6 +308,8 @@ func authzMatrix(s matrixSeed) map[string]matrixRow {
 		"POST /admin/requests/:rid/approve":              {want: adminOnly},
 		"POST /admin/requests/:rid/reject":               {want: adminOnly},
 		"POST /admin/requests/:rid/ask":                  {want: adminOnly},
+		"GET /admin/outbox":                              {want: adminOnly},
+		"POST /admin/outbox/:msg/retry":                  {want: adminOnly},
 		"GET /admin/settings":                            {want: adminOnly},
 		"POST /admin/settings":                           {want: adminOnly},
 

@@ -294,6 +294,17 @@ func (e *hostileEnv) invitation() (int64, string) {
 	return inv.ID, token
 }
 
+// resetToken is the token of a password reset link of a new member of its own.
+func (e *hostileEnv) resetToken() string {
+	e.t.Helper()
+	email := fmt.Sprintf("resetting-%d@acme.test", e.next())
+	if _, err := e.app.db.AddMember(context.Background(), keyport.SystemActor, e.res.Merchant.ID, "Resetting member", email,
+		keyport.RoleDeveloper, passwordHashOnce()); err != nil {
+		e.t.Fatal(err)
+	}
+	return e.app.resetToken(email)
+}
+
 func (e *hostileEnv) ownerCase(params map[string]string, form url.Values) formCase {
 	return formCase{c: e.owner, params: params, form: form}
 }
@@ -415,6 +426,20 @@ func formRoutes() []hostileRoute {
 		{method: "POST", path: "/login", anon: true, setup: anon(url.Values{"email": {"owner@acme.test"}, "password": {testPassword}}),
 			fields: []hostileField{{key: "email", kind: choice, errID: "-"}, {key: "password", kind: choice, errID: "-"}}},
 		{method: "POST", path: "/logout", anon: true, setup: anon(nil), noFields: true},
+		{method: "GET", path: "/password/forgot", anon: true, setup: anon(nil), noFields: true},
+		{method: "POST", path: "/password/forgot", anon: true, setup: func(e *hostileEnv) formCase {
+			return formCase{c: e.app.client(), form: url.Values{"email": {fmt.Sprintf("forgot-%d@hostile.test", e.next())}}}
+		}, fields: []hostileField{{key: "email", kind: choice}}},
+		{method: "GET", path: "/password/reset", anon: true, setup: func(e *hostileEnv) formCase {
+			return formCase{c: e.app.client(), form: url.Values{"token": {e.resetToken()}}}
+		}, fields: []hostileField{{key: "token", kind: choice}}},
+		{method: "POST", path: "/password/reset", anon: true, setup: func(e *hostileEnv) formCase {
+			return formCase{c: e.app.client(), form: url.Values{"token": {e.resetToken()}, "new_password": {"a-long-unusual-passphrase"},
+				"confirm_password": {"a-long-unusual-passphrase"}}}
+		}, fields: []hostileField{
+			{key: "token", kind: choice},
+			{key: "new_password", kind: secretText, also: []string{"confirm_password"}},
+		}},
 		{method: "GET", path: "/invite", anon: true, setup: func(e *hostileEnv) formCase {
 			_, token := e.invitation()
 			return formCase{c: e.app.client(), form: url.Values{"token": {token}}}
@@ -624,6 +649,12 @@ func formRoutes() []hostileRoute {
 			pages: func(e *hostileEnv, _ *client) []pageRef {
 				return []pageRef{e.page(e.owner, "/accounts/%d/keys", e.res.Account.ID), e.page(e.admin, "/admin/requests/%d", e.lastID("live_key_requests"))}
 			}}}},
+		{method: "GET", path: "/admin/outbox", setup: admin(none), fields: []hostileField{{key: "state", kind: choice, optional: true},
+			{key: "before", kind: choice, optional: true}}},
+		{method: "POST", path: "/admin/outbox/:msg/retry", setup: admin(func(e *hostileEnv) map[string]string {
+			_, _ = e.invitation()
+			return map[string]string{"msg": fmt.Sprint(e.lastID("outbox"))}
+		}), noFields: true},
 		{method: "GET", path: "/admin/settings", setup: admin(none), noFields: true},
 		{method: "POST", path: "/admin/settings", setup: func(e *hostileEnv) formCase {
 			return e.adminCase(nil, url.Values{"token_cap": {"0"}})

@@ -143,6 +143,9 @@ type metrics struct {
 
 	sweepsOK, sweepsFailed prometheus.Counter
 	keysExpired            prometheus.Counter
+
+	deliveriesSent, deliveriesFailed, deliveriesHeld prometheus.Counter
+	deliveryDuration                                 prometheus.Histogram
 }
 
 // apiBuckets are the latency buckets of /v1 answers and key checks, in
@@ -225,6 +228,14 @@ func newMetrics(s *Server) *metrics {
 	m.sweepsOK, m.sweepsFailed = sweeps.WithLabelValues("ok"), sweeps.WithLabelValues("error")
 	m.keysExpired = f.counter("keyport_keys_expired_total", "Keys the expiry sweep found past their expiry.")
 
+	deliveries := f.counterVec("keyport_outbox_deliveries_total",
+		"Delivery attempts of outbox messages by result: sent (the mail server accepted it), error (to be retried "+
+			"or given up), held (no SMTP server configured).", "result")
+	m.deliveriesSent, m.deliveriesFailed, m.deliveriesHeld = deliveries.WithLabelValues("sent"), deliveries.WithLabelValues("error"),
+		deliveries.WithLabelValues("held")
+	m.deliveryDuration = f.histogram("keyport_outbox_delivery_duration_seconds",
+		"Time of one delivery attempt of an outbox message, rendering and SMTP included.", portalBuckets)
+
 	reg.MustRegister(databaseCollector{db: s.db, sessions: s.sessions})
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector())
@@ -302,6 +313,22 @@ func (m *metrics) expirySwept(expired int, err error) {
 	m.keysExpired.Add(float64(expired))
 }
 
+// delivered counts one delivery attempt of an outbox message that took took and ended with err.
+func (m *metrics) delivered(err error, took time.Duration) {
+	if m == nil {
+		return
+	}
+	switch {
+	case err == nil:
+		m.deliveriesSent.Inc()
+	case errors.Is(err, keyport.ErrNoMailServer):
+		m.deliveriesHeld.Inc()
+	default:
+		m.deliveriesFailed.Inc()
+	}
+	m.deliveryDuration.Observe(took.Seconds())
+}
+
 // timedUsage is the database as the usage recorder's sink, timing each flush.
 type timedUsage struct {
 	db *store.DB
@@ -336,11 +363,16 @@ var (
 	poolClosedIdle = prometheus.NewDesc("keyport_db_connections_closed_idle_total", "Connections closed for being idle too long or too many.", nil, nil)
 	sessionsActive = prometheus.NewDesc("keyport_sessions_active",
 		"Signed-in sessions of every user within their lifetime and idle timeout, in the shared database.", nil, nil)
+	outboxMessages = prometheus.NewDesc("keyport_outbox_messages",
+		"Messages in the shared outbox by state: pending, held (no SMTP configured), failed (given up) and sent.", []string{"state"}, nil)
+	outboxOldest = prometheus.NewDesc("keyport_outbox_oldest_pending_age_seconds",
+		"Age of the oldest message still waiting to be sent, 0 when none waits.", nil, nil)
 )
 
 // Describe sends the descriptions of the database metrics.
 func (databaseCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{poolOpen, poolInUse, poolIdle, poolMax, poolWaits, poolWaited, poolClosedIdle, sessionsActive} {
+	for _, d := range []*prometheus.Desc{poolOpen, poolInUse, poolIdle, poolMax, poolWaits, poolWaited, poolClosedIdle, sessionsActive,
+		outboxMessages, outboxOldest} {
 		ch <- d
 	}
 }
@@ -359,6 +391,18 @@ func (d databaseCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	if n, err := d.sessions.CountAllActive(ctx); err == nil {
 		ch <- prometheus.MustNewConstMetric(sessionsActive, prometheus.GaugeValue, float64(n))
+	}
+	if counts, err := d.db.OutboxCounts(ctx); err == nil {
+		for _, state := range keyport.OutboxStates {
+			ch <- prometheus.MustNewConstMetric(outboxMessages, prometheus.GaugeValue, float64(counts[state]), string(state))
+		}
+	}
+	if oldest, err := d.db.OldestPendingMessage(ctx); err == nil {
+		age := 0.0
+		if !oldest.IsZero() {
+			age = float64(max(0, d.db.Now().Unix()-oldest.Unix()))
+		}
+		ch <- prometheus.MustNewConstMetric(outboxOldest, prometheus.GaugeValue, age)
 	}
 }
 

@@ -31,6 +31,10 @@ func (s *Server) routes() {
 	e.GET("/login", s.loginForm)
 	e.POST("/login", s.login)
 	e.POST("/logout", s.logout)
+	e.GET("/password/forgot", s.forgotPasswordForm)
+	e.POST("/password/forgot", s.requestPasswordReset)
+	e.GET("/password/reset", s.resetPasswordForm)
+	e.POST("/password/reset", s.resetPassword)
 
 	e.GET("/invite", s.invitationForm)
 	e.POST("/invite", s.acceptInvitation)
@@ -124,6 +128,8 @@ func (s *Server) routes() {
 	admin.POST("/requests/:rid/approve", s.approveRequest)
 	admin.POST("/requests/:rid/reject", s.rejectRequest)
 	admin.POST("/requests/:rid/ask", s.askForInfo)
+	admin.GET("/outbox", s.outboxPage)
+	admin.POST("/outbox/:msg/retry", s.retryMessage)
 	admin.GET("/settings", s.settingsPage)
 	admin.POST("/settings", s.saveSettings)
 }

@@ -37,6 +37,8 @@ type Config struct {
 	APIRateLimit int
 	// Metrics turns on the Prometheus metrics that MetricsHandler serves.
 	Metrics bool
+	// Mailer sends the outbox's email; nil holds every message as "not sent: no SMTP configured".
+	Mailer Mailer
 	// PasswordCost is the argon2id work of each new password hash; zero means
 	// keyport.DefaultPasswordCost, the only cost the keyport command uses.
 	PasswordCost keyport.PasswordCost
@@ -44,11 +46,15 @@ type Config struct {
 
 // Server is the Keyport HTTP application.
 type Server struct {
-	echo       *echo.Echo
-	db         *store.DB
-	sessions   *store.SessionStore
-	log        *slog.Logger
-	throttle   *keyport.LoginThrottle
+	echo     *echo.Echo
+	db       *store.DB
+	sessions *store.SessionStore
+	log      *slog.Logger
+	throttle *keyport.LoginThrottle
+	// resetThrottle limits password reset requests per email and client IP.
+	resetThrottle *keyport.LoginThrottle
+	// mailer is nil when no SMTP server is configured.
+	mailer     Mailer
 	secure     bool
 	cookieName string
 	// flashCookie names the signed cookie that carries flashes to the next page.
@@ -76,19 +82,21 @@ func New(db *store.DB, cfg Config) *Server {
 		logger = slog.Default()
 	}
 	s := &Server{
-		echo:         echo.New(),
-		db:           db,
-		sessions:     db.NewSessionStore(cfg.SessionKey, cfg.IdleTimeout, cfg.SessionLifetime, secure),
-		log:          logger,
-		throttle:     keyport.NewLoginThrottle(),
-		verifier:     keyport.NewVerifier(db),
-		usage:        keyport.NewUsageRecorder(db),
-		limiter:      keyport.NewRateLimiter(cfg.APIRateLimit),
-		secure:       secure,
-		cookieName:   "keyport_session",
-		flashCookie:  "keyport_flash",
-		flashCodec:   securecookie.New(cfg.SessionKey, nil).MaxAge(int(flashMaxAge / time.Second)),
-		passwordCost: cfg.PasswordCost,
+		echo:          echo.New(),
+		db:            db,
+		sessions:      db.NewSessionStore(cfg.SessionKey, cfg.IdleTimeout, cfg.SessionLifetime, secure),
+		log:           logger,
+		throttle:      keyport.NewLoginThrottle(),
+		resetThrottle: keyport.NewResetThrottle(),
+		mailer:        cfg.Mailer,
+		verifier:      keyport.NewVerifier(db),
+		usage:         keyport.NewUsageRecorder(db),
+		limiter:       keyport.NewRateLimiter(cfg.APIRateLimit),
+		secure:        secure,
+		cookieName:    "keyport_session",
+		flashCookie:   "keyport_flash",
+		flashCodec:    securecookie.New(cfg.SessionKey, nil).MaxAge(int(flashMaxAge / time.Second)),
+		passwordCost:  cfg.PasswordCost,
 	}
 	s.openAPIDoc = sync.OnceValues(s.buildOpenAPI)
 	if cfg.Metrics {
@@ -157,6 +165,23 @@ func (s *Server) PurgeStoredAnswers(ctx context.Context, interval time.Duration)
 			s.log.Error("purge stored answers", "err", err)
 		} else if n > 0 {
 			s.log.Info("stored answers purged", "count", n)
+		}
+	})
+}
+
+// PurgeSentMessages deletes the outbox messages sent more than
+// keyport.OutboxKeepSent ago, at once and then every interval, until ctx
+// ends. Run it in the background and wait for it before closing the database.
+func (s *Server) PurgeSentMessages(ctx context.Context, interval time.Duration) {
+	every(ctx, interval, func() {
+		n, err := s.db.PurgeSentMessages(ctx, s.db.Now().Add(-keyport.OutboxKeepSent))
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			s.log.Error("purge sent messages", "err", err)
+		} else if n > 0 {
+			s.log.Info("sent messages purged", "count", n)
 		}
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -43,8 +42,8 @@ func (s *Server) invite(c echo.Context) error {
 		var inv keyport.Invitation
 		inv, token, err = s.db.CreateInvitation(c.Request().Context(), actor(c), currentUser(c).MerchantID, in)
 		if err == nil {
-			link := s.baseURL + "/invite?" + url.Values{"token": {token}}.Encode()
-			return s.renderTeam(c, http.StatusOK, views.TeamView{InviteLink: link, InviteEmail: inv.Email})
+			link := s.baseURL + views.InvitationURL(token)
+			return s.renderTeam(c, http.StatusOK, views.TeamView{InviteLink: link, InviteEmail: inv.Email, InviteEmailed: s.mailer != nil})
 		}
 	}
 	if fields := fieldErrors(err); fields != nil {

@@ -15,6 +15,7 @@ import (
 
 	"keyport"
 	"keyport/store"
+	"keyport/web"
 )
 
 // sessionKeySize is the length in bytes of the key that signs session cookies.
@@ -42,6 +43,8 @@ type config struct {
 	UsageFlushInterval time.Duration
 	// MetricsAddr is the host:port serving Prometheus metrics; empty means no metrics.
 	MetricsAddr string
+	// Mailer sends email through KEYPORT_SMTP_URL; nil when none is configured.
+	Mailer *web.SMTPMailer
 }
 
 // rawConfig holds the flag values before validation; each defaults to its
@@ -51,6 +54,8 @@ type rawConfig struct {
 	addr, data, databaseURL, baseURL, logFormat, trustedProxies string
 	idle, lifetime                                              string
 	rateLimit, usageFlush, metricsAddr                          string
+	mailFrom                                                    string
+	smtpURL                                                     string
 	encryptionKey, sessionKey                                   string
 	demo                                                        bool
 	// needsKeys is set for the commands that seal courier secrets or sign
@@ -78,6 +83,8 @@ func bindConfigFlags(fs *flag.FlagSet) *rawConfig {
 	fs.StringVar(&r.rateLimit, "api-rate-limit", envOr("KEYPORT_API_RATE_LIMIT", "0"), "/v1 calls per second allowed to each API key, 0 for no limit (KEYPORT_API_RATE_LIMIT)")
 	fs.StringVar(&r.usageFlush, "usage-flush", envOr("KEYPORT_USAGE_FLUSH", "5s"), "how often API key usage is written to the database, at most 10s (KEYPORT_USAGE_FLUSH)")
 	fs.StringVar(&r.metricsAddr, "metrics-addr", envOr("KEYPORT_METRICS_ADDR", ""), "host:port serving Prometheus metrics at /metrics, apart from the portal, like 127.0.0.1:9464; empty serves none (KEYPORT_METRICS_ADDR)")
+	fs.StringVar(&r.mailFrom, "mail-from", envOr("KEYPORT_MAIL_FROM", ""), "sender of Keyport's email, like \"Keyport <keys@example.com>\" (KEYPORT_MAIL_FROM)")
+	r.smtpURL = os.Getenv("KEYPORT_SMTP_URL")
 	r.encryptionKey = os.Getenv("KEYPORT_ENCRYPTION_KEY")
 	r.sessionKey = os.Getenv("KEYPORT_SESSION_KEY")
 	return r
@@ -153,6 +160,11 @@ func (r *rawConfig) validate() (config, error) {
 	if r.databaseURL != "" {
 		if msg := checkDatabaseURL(r.databaseURL); msg != "" {
 			problems = append(problems, msg)
+		}
+	}
+	if r.smtpURL != "" {
+		if c.Mailer, err = web.NewSMTPMailer(r.smtpURL, r.mailFrom); err != nil {
+			problems = append(problems, "KEYPORT_SMTP_URL "+err.Error())
 		}
 	}
 	if r.encryptionKey != "" {

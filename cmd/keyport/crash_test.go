@@ -26,6 +26,7 @@ import (
 	"keyport"
 	"keyport/store"
 	"keyport/store/storetest"
+	"keyport/web/mailtest"
 )
 
 const crashPassword = "crash-test-password-71"
@@ -98,9 +99,14 @@ type crashServer struct {
 	addr   chan string
 }
 
-func startCrashServer(t *testing.T, bin, dir, sealHex string) *crashServer {
+func startCrashServer(t *testing.T, bin, dir, sealHex string, env ...string) *crashServer {
 	t.Helper()
-	return startServer(t, bin, []string{"--data", dir}, "KEYPORT_ENCRYPTION_KEY="+sealHex)
+	return startServer(t, bin, []string{"--data", dir}, append(env, "KEYPORT_ENCRYPTION_KEY="+sealHex)...)
+}
+
+// mailEnv sends a server's email through the test's SMTP server.
+func mailEnv(mails *mailtest.Server) []string {
+	return []string{"KEYPORT_SMTP_URL=" + mails.URL(), "KEYPORT_MAIL_FROM=Keyport <keys@crash.test>"}
 }
 
 // startServer runs `keyport serve` on a free port of 127.0.0.1 with args and
@@ -271,6 +277,8 @@ type acked struct {
 	accounts  []string
 	keys      []string
 	shipments []ackedShipment
+	// invitations are the emails invited; each must receive its invitation.
+	invitations []string
 	// apiKeys are the keys the API drivers may use: the seed key and the tokens
 	// generated on the seed account, which has the DPD auth.
 	apiKeys []string
@@ -297,8 +305,9 @@ func TestCrashKeepsAcknowledgedWrites(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildKeyport(t)
 	sealKey := bytes.Repeat([]byte{7}, keyport.EncryptionKeySize)
-	crashCycles(t, filepath.Join(dir, store.FileName), sealKey, 1, func() *crashServer {
-		return startCrashServer(t, bin, dir, hex.EncodeToString(sealKey))
+	mails := mailtest.Start(t)
+	crashCycles(t, filepath.Join(dir, store.FileName), sealKey, 1, mails, func() *crashServer {
+		return startCrashServer(t, bin, dir, hex.EncodeToString(sealKey), mailEnv(mails)...)
 	})
 }
 
@@ -313,16 +322,18 @@ func TestCrashOfOneReplicaKeepsAcknowledgedWrites(t *testing.T) {
 	}
 	bin := buildKeyport(t)
 	sealKey := bytes.Repeat([]byte{7}, keyport.EncryptionKeySize)
-	env := replicaEnv(target, sealKey, bytes.Repeat([]byte{5}, 64))
-	crashCycles(t, target, sealKey, 3, func() *crashServer {
+	mails := mailtest.Start(t)
+	env := append(replicaEnv(target, sealKey, bytes.Repeat([]byte{5}, 64)), mailEnv(mails)...)
+	crashCycles(t, target, sealKey, 3, mails, func() *crashServer {
 		return startServer(t, bin, []string{"--data", t.TempDir()}, env...)
 	})
 }
 
 // crashCycles writes through n servers started by start, kills one of them
 // mid-write each cycle, and checks after every crash that every write a
-// server acknowledged is in the database at target.
-func crashCycles(t *testing.T, target string, sealKey []byte, n int, start func() *crashServer) {
+// server acknowledged is in the database at target. At the end every
+// acknowledged invitation must have reached the SMTP server mails.
+func crashCycles(t *testing.T, target string, sealKey []byte, n int, mails *mailtest.Server, start func() *crashServer) {
 	const cycles = 24
 	seed := seedCrashData(t, target, sealKey)
 	servers := make([]*crashServer, n)
@@ -403,6 +414,23 @@ func crashCycles(t *testing.T, target string, sealKey []byte, n int, start func(
 				}
 			}()
 		}
+		wg.Go(func() {
+			for i := 0; !killed.Load(); i++ {
+				email := fmt.Sprintf("invitee-%d-%d@crash.test", cycle, i)
+				code, body, err := browser.post(base(i), "/team/invitations", url.Values{"email": {email}, "role": {"developer"}})
+				if err != nil {
+					fail("invite %s: %v", email, err)
+					return
+				}
+				if code != http.StatusOK || !strings.Contains(body, "/invite?token=") {
+					fail("invite %s: status %d: %.300s", email, code, body)
+					return
+				}
+				ack.mu.Lock()
+				ack.invitations = append(ack.invitations, email)
+				ack.mu.Unlock()
+			}
+		})
 		for a := 0; a < 3; a++ {
 			wg.Add(1)
 			go func() {
@@ -476,13 +504,60 @@ func crashCycles(t *testing.T, target string, sealKey []byte, n int, start func(
 	if useSum == 0 {
 		t.Error("no API call was ever counted")
 	}
+	for i := range servers {
+		if servers[i] == nil {
+			servers[i] = start()
+		}
+	}
+	waited, duplicates := awaitInvitations(t, mails, ack.invitations)
 	if relogins > 0 {
 		t.Errorf("%d sessions were lost in a crash", relogins)
 	}
-	t.Logf("%d crash cycles of %d server(s) in %v: %d acknowledged writes (%d API accounts, %d keys, %d shipments), each checked after every "+
-		"later crash (%d checks); %d API calls sent, %d counted", cycles, n, time.Since(began).Round(time.Millisecond),
-		len(ack.accounts)+len(ack.keys)+len(ack.shipments), len(ack.accounts), len(ack.keys), len(ack.shipments), checked,
+	t.Logf("%d crash cycles of %d server(s) in %v: %d acknowledged writes (%d API accounts, %d keys, %d shipments, %d invitations), each "+
+		"checked after every later crash (%d checks); %d API calls sent, %d counted", cycles, n, time.Since(began).Round(time.Millisecond),
+		len(ack.accounts)+len(ack.keys)+len(ack.shipments)+len(ack.invitations), len(ack.accounts), len(ack.keys), len(ack.shipments),
+		len(ack.invitations), checked,
 		ack.sent.Load(), useSum)
+	t.Logf("%d acknowledged invitations, each emailed once the servers were back (after %v), %d of them twice or more",
+		len(ack.invitations), waited.Round(time.Millisecond), duplicates)
+}
+
+// awaitInvitations waits until every invited email has received its
+// invitation, for up to twice the outbox's lease (the messages a killed
+// server had claimed wait that long), and returns how long it waited and how
+// many emails were received more than once.
+func awaitInvitations(t *testing.T, mails *mailtest.Server, invited []string) (time.Duration, int) {
+	t.Helper()
+	began := time.Now()
+	for {
+		received := map[string]int{}
+		for _, m := range mails.Mails() {
+			if len(m.To) == 1 && strings.Contains(m.Subject, "invited you to Crash Ltd") {
+				received[m.To[0]]++
+			}
+		}
+		var missing []string
+		duplicates := 0
+		for _, email := range invited {
+			switch received[email] {
+			case 0:
+				missing = append(missing, email)
+			case 1:
+			default:
+				duplicates++
+			}
+		}
+		if len(missing) == 0 {
+			if len(invited) == 0 {
+				t.Error("no invitation was acknowledged")
+			}
+			return time.Since(began), duplicates
+		}
+		if time.Since(began) > 150*time.Second {
+			t.Fatalf("%d of %d acknowledged invitations never reached the mail server, such as %s", len(missing), len(invited), missing[0])
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // checkAfterCrash opens the database the killed server left behind and checks
@@ -513,7 +588,14 @@ func checkAfterCrash(t *testing.T, cycle int, target string, ack *acked, uses ma
 	accounts := append([]string(nil), ack.accounts...)
 	keys := append([]string(nil), ack.keys...)
 	shipments := append([]ackedShipment(nil), ack.shipments...)
+	invitations := append([]string(nil), ack.invitations...)
 	ack.mu.Unlock()
+	messages := stored[string](t, q, `SELECT recipient FROM outbox WHERE kind = 'invitation'`)
+	for _, email := range invitations {
+		if !messages[email] {
+			t.Errorf("cycle %d: the message of the acknowledged invitation of %s is gone", cycle, email)
+		}
+	}
 	names := stored[string](t, q, `SELECT name FROM api_accounts`)
 	for _, name := range accounts {
 		if !names[name] {
@@ -567,7 +649,7 @@ func checkAfterCrash(t *testing.T, cycle int, target string, ack *acked, uses ma
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return len(accounts) + len(keys) + len(shipments), sum
+	return len(accounts) + len(keys) + len(shipments) + len(invitations), sum
 }
 
 // stored returns the set of values a one-column query reads.

@@ -279,6 +279,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Logger:          logger,
 		APIRateLimit:    cfg.APIRateLimit,
 		Metrics:         cfg.MetricsAddr != "",
+		Mailer:          mailer(cfg, demo != nil),
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -303,6 +304,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if metricsLn != nil {
 		fmt.Fprintf(stdout, "Prometheus metrics at http://%s/metrics\n", metricsLn.Addr())
 	}
+	switch {
+	case cfg.Mailer != nil:
+		fmt.Fprintf(stdout, "Email is sent through the SMTP server at %s\n", cfg.Mailer.Address())
+	case demo != nil:
+		fmt.Fprintf(stdout, "No SMTP server configured (KEYPORT_SMTP_URL): the demo writes each email (invitations, password resets) as a file into %s\n", demoMailDir(cfg))
+	default:
+		fmt.Fprintln(stdout, "No SMTP server configured (KEYPORT_SMTP_URL): email is kept unsent in the outbox, listed to admins at /admin/outbox")
+	}
 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -317,6 +326,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	jobs.Go(func() { srv.SweepExpiredKeys(background, time.Minute) })
 	jobs.Go(func() { srv.PurgeStoredAnswers(background, time.Hour) })
 	jobs.Go(func() { srv.SweepSessions(background, time.Hour) })
+	jobs.Go(func() { srv.DeliverMessages(background, time.Second) })
+	jobs.Go(func() { srv.PurgeSentMessages(background, time.Hour) })
 	jobs.Go(func() { srv.Usage().FlushEvery(background, cfg.UsageFlushInterval, logger) })
 	if db.Engine() == store.Postgres {
 		jobs.Go(func() { db.FollowKeyChanges(background, 0, logger) })
@@ -346,6 +357,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	return err
 }
+
+// mailer is the configured SMTP mailer; without one, a demo writes its
+// email as files into the data directory's mail folder (demoMailDir), and
+// any other server has none: its messages wait in the outbox.
+func mailer(cfg config, demo bool) web.Mailer {
+	switch {
+	case cfg.Mailer != nil:
+		return cfg.Mailer
+	case demo:
+		return web.DirMailer{Dir: demoMailDir(cfg)}
+	}
+	return nil
+}
+
+// demoMailDir is where a demo without SMTP writes its email.
+func demoMailDir(cfg config) string { return filepath.Join(cfg.DataDir, "mail") }
 
 // openSealer returns the Sealer for courier secrets: from KEYPORT_ENCRYPTION_KEY,
 // or from the key file generated into the data directory on first start.

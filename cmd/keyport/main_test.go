@@ -29,6 +29,12 @@ func TestConfigValidation(t *testing.T) {
 		{"zero lifetime", rawConfig{addr: ":1", data: "d", logFormat: "text", idle: "1m", lifetime: "0s"}, "KEYPORT_SESSION_LIFETIME"},
 		{"metrics address", rawConfig{addr: ":1", data: "d", logFormat: "text", idle: "1m", lifetime: "1h", metricsAddr: "127.0.0.1:9464"}, ""},
 		{"bad metrics address", rawConfig{addr: ":1", data: "d", logFormat: "text", idle: "1m", lifetime: "1h", metricsAddr: "9464"}, "KEYPORT_METRICS_ADDR"},
+		{"smtp server", rawConfig{addr: ":1", data: "d", logFormat: "text", idle: "1m", lifetime: "1h", smtpURL: "smtps://u:p@mail.example.com",
+			mailFrom: "Keyport <keys@example.com>"}, ""},
+		{"smtp without a sender", rawConfig{addr: ":1", data: "d", logFormat: "text", idle: "1m", lifetime: "1h", smtpURL: "smtp://mail.example.com"},
+			"KEYPORT_SMTP_URL needs KEYPORT_MAIL_FROM"},
+		{"smtp with a web scheme", rawConfig{addr: ":1", data: "d", logFormat: "text", idle: "1m", lifetime: "1h", smtpURL: "https://mail.example.com",
+			mailFrom: "keys@example.com"}, "KEYPORT_SMTP_URL must start with smtp://"},
 		{"metrics on the portal's address", rawConfig{addr: ":1", data: "d", logFormat: "text", idle: "1m", lifetime: "1h", metricsAddr: ":1"}, "must differ from KEYPORT_ADDR"},
 	}
 	for _, tc := range cases {

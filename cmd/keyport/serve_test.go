@@ -5,6 +5,9 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -173,6 +176,51 @@ func TestServeMetricsOnTheirOwnAddressOnly(t *testing.T) {
 		if code, _ := get("http://" + m[1] + path); code != http.StatusNotFound {
 			t.Errorf("the metrics address answers %s with %d, want 404", path, code)
 		}
+	}
+	srv.stop(t)
+}
+
+func TestDemoWithoutSMTPWritesEmailIntoTheDataDirectory(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	srv := startServe(t, "--data", dir, "--demo")
+	mailDir := filepath.Join(dir, "mail")
+	if !strings.Contains(srv.stdout.String(), "writes each email (invitations, password resets) as a file into "+mailDir) {
+		t.Fatalf("serve --demo did not say where its email goes:\n%s", srv.stdout.String())
+	}
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	r, err := client.Get("http://" + srv.addr + "/password/forgot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	csrf := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(page)
+	if csrf == nil {
+		t.Fatalf("no CSRF token on the page:\n%s", page)
+	}
+	r, err = client.PostForm("http://"+srv.addr+"/password/forgot", url.Values{"_csrf": {string(csrf[1])}, "email": {demoMerchantEmail}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", r.StatusCode)
+	}
+	var files []string
+	for deadline := time.Now().Add(10 * time.Second); len(files) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		files, _ = filepath.Glob(filepath.Join(mailDir, "*.eml"))
+	}
+	if len(files) != 1 {
+		t.Fatalf("%d email files in %s, want 1", len(files), mailDir)
+	}
+	raw, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(raw, []byte("Reset your Keyport password")) || !bytes.Contains(raw, []byte("To: <"+demoMerchantEmail+">")) {
+		t.Fatalf("the email file is not the reset message:\n%s", raw)
 	}
 	srv.stop(t)
 }

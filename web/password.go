@@ -1,0 +1,94 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"keyport"
+	"keyport/views"
+)
+
+// forgotPasswordForm serves GET /password/forgot.
+func (s *Server) forgotPasswordForm(c echo.Context) error {
+	return render(c, http.StatusOK, views.ForgotPasswordPage(s.page(c, "Reset your password", ""), views.Form{}))
+}
+
+// requestPasswordReset serves POST /password/forgot. Its answer is the same
+// whether or not an account has the email, and whether or not the email is
+// over its limit; only a client IP over its own limit is told to wait.
+func (s *Server) requestPasswordReset(c echo.Context) error {
+	email := keyport.NormalizeEmail(c.FormValue("email"))
+	form := views.Form{Values: map[string]string{"email": email}}
+	page := s.page(c, "Reset your password", "")
+	if msg := keyport.CheckEmail(email); msg != "" {
+		form.Errors = map[string]string{"email": msg}
+		return render(c, http.StatusUnprocessableEntity, views.ForgotPasswordPage(page, form))
+	}
+	wait, err := s.db.RequestPasswordReset(c.Request().Context(), s.resetThrottle, email, c.RealIP())
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		c.Response().Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+		form.Errors = map[string]string{"form": fmt.Sprintf("Too many reset requests from your network. Wait %s and try again.", minutes(wait))}
+		return render(c, http.StatusTooManyRequests, views.ForgotPasswordPage(page, form))
+	}
+	return render(c, http.StatusOK, views.ResetLinkSentPage(page, email))
+}
+
+// invalidResetLink answers a reset token that is unknown, used or expired.
+func (s *Server) invalidResetLink(c echo.Context) error {
+	return render(c, http.StatusNotFound, views.ResetLinkInvalidPage(s.page(c, "Reset link not valid", "")))
+}
+
+// resetPasswordForm serves GET /password/reset?token=….
+func (s *Server) resetPasswordForm(c echo.Context) error {
+	token := c.QueryParam("token")
+	u, err := s.db.PasswordResetUser(c.Request().Context(), token)
+	if errors.Is(err, keyport.ErrNotFound) {
+		return s.invalidResetLink(c)
+	}
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.ResetPasswordPage(s.page(c, "Choose a new password", ""),
+		views.ResetPasswordView{Email: u.Email, Token: token}))
+}
+
+// resetPassword serves POST /password/reset: the new password replaces the
+// old one, the link is used up and every session of the user ends.
+func (s *Server) resetPassword(c echo.Context) error {
+	token := c.FormValue("token")
+	ctx := c.Request().Context()
+	u, err := s.db.PasswordResetUser(ctx, token)
+	if errors.Is(err, keyport.ErrNotFound) {
+		return s.invalidResetLink(c)
+	}
+	if err != nil {
+		return err
+	}
+	next := c.FormValue("new_password")
+	var v keyport.ValidationError
+	if msg := keyport.CheckPassword(next, u.Name, u.MerchantName, u.Email); msg != "" {
+		v.Add("new_password", msg)
+	} else if c.FormValue("confirm_password") != next {
+		v.Add("confirm_password", "The two passwords do not match.")
+	}
+	if len(v.Fields) > 0 {
+		return render(c, http.StatusUnprocessableEntity, views.ResetPasswordPage(s.page(c, "Choose a new password", ""),
+			views.ResetPasswordView{Email: u.Email, Token: token, Form: views.Form{Errors: v.Fields}}))
+	}
+	hash, err := s.passwordCost.Hash(next)
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.ResetPassword(ctx, token, hash, c.RealIP()); errors.Is(err, keyport.ErrNotFound) {
+		return s.invalidResetLink(c)
+	} else if err != nil {
+		return err
+	}
+	return redirect(c, "/login?signed_out=reset")
+}
