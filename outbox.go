@@ -16,7 +16,59 @@ const (
 	MessagePasswordReset MessageKind = "password_reset"
 	// MessagePasswordChanged tells a user their password was changed.
 	MessagePasswordChanged MessageKind = "password_changed"
+	// MessageRequestFiled tells the API team a live key request waits for review.
+	MessageRequestFiled MessageKind = "request_filed"
+	// MessageRequestAnswered tells the requester the API team approved, rejected or questioned their request.
+	MessageRequestAnswered MessageKind = "request_answered"
+	// MessageKeyExpiring warns that a key expires in 7 days or in 1 day.
+	MessageKeyExpiring MessageKind = "key_expiring"
+	// MessageKeyExpired tells that a key expired.
+	MessageKeyExpired MessageKind = "key_expired"
+	// MessageKeyRevoked tells a merchant's Owners that the API team revoked one of its keys.
+	MessageKeyRevoked MessageKind = "key_revoked"
+	// MessageMerchantDisabled tells a merchant's Owners that the platform disabled it.
+	MessageMerchantDisabled MessageKind = "merchant_disabled"
+	// MessageMerchantEnabled tells a merchant's Owners that the platform enabled it again.
+	MessageMerchantEnabled MessageKind = "merchant_enabled"
 )
+
+// MailTopic is a group of messages a user may choose not to receive. Security
+// messages (password, revocation by the API team, a disabled merchant) and
+// invitations belong to no topic: they are always sent.
+type MailTopic string
+
+// The optional topics.
+const (
+	// MailRequests are live key requests: filed (to the API team) and answered (to the requester).
+	MailRequests MailTopic = "requests"
+	// MailExpiry are the reminders before and when a key expires.
+	MailExpiry MailTopic = "expiry"
+)
+
+// MailTopics lists the optional topics in the order Your settings shows them.
+var MailTopics = []MailTopic{MailRequests, MailExpiry}
+
+// Label is the topic as Your settings names it.
+func (t MailTopic) Label() string {
+	switch t {
+	case MailRequests:
+		return "Live key requests: filed, approved, rejected or questioned"
+	case MailExpiry:
+		return "Key expiry: 7 days and 1 day before a key expires, and when it has"
+	}
+	return string(t)
+}
+
+// Topic is the optional topic of a message kind, or "" when it is always sent.
+func (k MessageKind) Topic() MailTopic {
+	switch k {
+	case MessageRequestFiled, MessageRequestAnswered:
+		return MailRequests
+	case MessageKeyExpiring, MessageKeyExpired:
+		return MailExpiry
+	}
+	return ""
+}
 
 // MessageKindLabel is a message kind as shown to admins; an unknown kind is shown as it is stored.
 func MessageKindLabel(k MessageKind) string {
@@ -27,6 +79,20 @@ func MessageKindLabel(k MessageKind) string {
 		return "Password reset"
 	case MessagePasswordChanged:
 		return "Password changed"
+	case MessageRequestFiled:
+		return "Live key request filed"
+	case MessageRequestAnswered:
+		return "Live key request answered"
+	case MessageKeyExpiring:
+		return "Key expiring"
+	case MessageKeyExpired:
+		return "Key expired"
+	case MessageKeyRevoked:
+		return "Key revoked by the API team"
+	case MessageMerchantDisabled:
+		return "Merchant disabled"
+	case MessageMerchantEnabled:
+		return "Merchant enabled"
 	}
 	return string(k)
 }
@@ -114,6 +180,9 @@ func NextAttempt(created time.Time, attempts int, now time.Time) (time.Time, boo
 	}
 	return next, true
 }
+
+// ExpiryReminders are how long before a key's expiry its reminders are sent, longest first.
+var ExpiryReminders = []time.Duration{7 * 24 * time.Hour, 24 * time.Hour}
 
 // PasswordResetTTL is how long a password reset link works.
 const PasswordResetTTL = 30 * time.Minute

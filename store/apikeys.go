@@ -267,7 +267,8 @@ func (db *DB) CountRevokedKeys(ctx context.Context, accountID int64, mode keypor
 	return n, err
 }
 
-// RevokeKey revokes one key of the merchant's account at once, recording who and why.
+// RevokeKey revokes one key of the merchant's account at once, recording who
+// and why. When the API team revokes it, the merchant's Owners are emailed.
 // Revoking a key that is already revoked is ErrConflict.
 func (db *DB) RevokeKey(ctx context.Context, actor keyport.Actor, merchantID, accountID, keyID int64, reason string) (keyport.APIKey, error) {
 	var key keyport.APIKey
@@ -278,7 +279,19 @@ func (db *DB) RevokeKey(ctx context.Context, actor keyport.Actor, merchantID, ac
 		if err != nil {
 			return err
 		}
-		return db.revokeKey(ctx, tx, changes, actor, &key, reason)
+		if err := db.revokeKey(ctx, tx, changes, actor, &key, reason); err != nil {
+			return err
+		}
+		var byStaff bool
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM users WHERE id = $1 AND role = 'admin'`, actor.UserID).Scan(&byStaff); err != nil {
+			return err
+		}
+		if !byStaff {
+			return nil
+		}
+		data := keyMailData(key)
+		data["reason"] = reason
+		return db.mailUsers(ctx, tx, keyport.MessageKeyRevoked, toOwners, []any{merchantID}, data)
 	})
 	return key, err
 }
@@ -303,7 +316,8 @@ func (db *DB) revokeKey(ctx context.Context, tx *sql.Tx, changes *[]keyport.KeyC
 }
 
 // LogExpiredKeys writes a "key.expired" audit event, once, for every key whose
-// expiry has passed. It returns how many keys it logged.
+// expiry has passed, and emails its creator and its merchant's Owners. It
+// returns how many keys it logged.
 func (db *DB) LogExpiredKeys(ctx context.Context) (int, error) {
 	var due int
 	if err := db.queryRow(ctx, `SELECT count(*) FROM api_keys WHERE expires_at IS NOT NULL AND expires_at <= $1 AND expiry_logged = FALSE
@@ -313,30 +327,20 @@ func (db *DB) LogExpiredKeys(ctx context.Context) (int, error) {
 	var n int
 	err := db.tx(ctx, "log expired keys", func(tx *sql.Tx) error {
 		now := db.now()
-		rows, err := tx.QueryContext(ctx, `SELECT id, merchant_id, prefix || first4 || '********' || last4 FROM api_keys
-			WHERE expires_at IS NOT NULL AND expires_at <= $1 AND expiry_logged = FALSE AND revoked_at IS NULL`, now)
+		rows, err := tx.QueryContext(ctx, `SELECT `+keyColumns+` FROM api_keys k JOIN api_accounts a ON a.id = k.account_id
+			WHERE k.expires_at IS NOT NULL AND k.expires_at <= $1 AND k.expiry_logged = FALSE AND k.revoked_at IS NULL ORDER BY k.id`, now)
+		list, err := collect(rows, err, scanKey)
 		if err != nil {
 			return err
 		}
-		type expired struct {
-			id, merchant int64
-			redacted     string
-		}
-		var list []expired
-		for rows.Next() {
-			var e expired
-			if err := rows.Scan(&e.id, &e.merchant, &e.redacted); err != nil {
-				rows.Close()
+		for _, k := range list {
+			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET expiry_logged = TRUE WHERE id = $1`, k.ID); err != nil {
 				return err
 			}
-			list = append(list, e)
-		}
-		rows.Close()
-		for _, e := range list {
-			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET expiry_logged = TRUE WHERE id = $1`, e.id); err != nil {
+			if err := db.audit(ctx, tx, k.MerchantID, keyport.SystemActor, keyport.AuditKeyExpired, "api_key", k.ID, k.Redacted()); err != nil {
 				return err
 			}
-			if err := db.audit(ctx, tx, e.merchant, keyport.SystemActor, keyport.AuditKeyExpired, "api_key", e.id, e.redacted); err != nil {
+			if err := db.mailUsers(ctx, tx, keyport.MessageKeyExpired, toKeyPeople, []any{k.ID, k.MerchantID}, keyMailData(k)); err != nil {
 				return err
 			}
 		}

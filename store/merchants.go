@@ -41,7 +41,8 @@ func (db *DB) MerchantName(ctx context.Context, merchantID int64) (string, error
 // SetMerchantDisabled disables or enables a merchant, audited when it changes.
 // Disabling ends every session of the merchant's users at once; while disabled
 // none of its keys verify and none of its users can sign in. The change is
-// published for every key of the merchant, so cached verifications are redone.
+// published for every key of the merchant, so cached verifications are redone,
+// and the merchant's Owners are told by email.
 func (db *DB) SetMerchantDisabled(ctx context.Context, actor keyport.Actor, merchantID int64, disabled bool) (keyport.Merchant, error) {
 	var m keyport.Merchant
 	err := db.keyTx(ctx, fmt.Sprintf("set merchant %d disabled=%t", merchantID, disabled), func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
@@ -56,10 +57,10 @@ func (db *DB) SetMerchantDisabled(ctx context.Context, actor keyport.Actor, merc
 			return nil
 		}
 		var at any
-		action := keyport.AuditMerchantEnabled
+		action, kind := keyport.AuditMerchantEnabled, keyport.MessageMerchantEnabled
 		if disabled {
 			at = db.now()
-			action = keyport.AuditMerchantDisabled
+			action, kind = keyport.AuditMerchantDisabled, keyport.MessageMerchantDisabled
 			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE merchant_id = $1)`, merchantID); err != nil {
 				return err
 			}
@@ -69,7 +70,10 @@ func (db *DB) SetMerchantDisabled(ctx context.Context, actor keyport.Actor, merc
 		}
 		*changes = append(*changes, keyport.MerchantChanged(merchantID))
 		m.Disabled = disabled
-		return db.audit(ctx, tx, merchantID, actor, action, "merchant", merchantID, m.Name)
+		if err := db.audit(ctx, tx, merchantID, actor, action, "merchant", merchantID, m.Name); err != nil {
+			return err
+		}
+		return db.mailUsers(ctx, tx, kind, toOwners, []any{merchantID}, map[string]string{"merchant": m.Name})
 	})
 	return m, err
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"keyport"
@@ -47,8 +48,10 @@ func (db *DB) FileRequest(ctx context.Context, actor keyport.Actor, merchantID, 
 		if err := db.audit(ctx, tx, merchantID, actor, keyport.AuditRequestFiled, "live_key_request", id, in.TokenName); err != nil {
 			return err
 		}
-		req, err = requestByID(ctx, tx, id)
-		return err
+		if req, err = requestByID(ctx, tx, id); err != nil {
+			return err
+		}
+		return db.mailUsers(ctx, tx, keyport.MessageRequestFiled, toAdmins, nil, requestMailData(req))
 	})
 	return req, err
 }
@@ -128,7 +131,8 @@ func (db *DB) CountPendingRequests(ctx context.Context, upTo int) (int, error) {
 }
 
 // moveRequest changes a request's state inside tx when the state machine allows it.
-// Every move replaces the request's notice: the new state gives one or none.
+// Every move replaces the request's notice: the new state gives one or none,
+// and a state that gives one is also emailed to the requester.
 func (db *DB) moveRequest(ctx context.Context, tx *sql.Tx, actor keyport.Actor, r keyport.LiveKeyRequest, to keyport.RequestState, action keyport.AuditAction, detail string, set ...columnValue) error {
 	if !keyport.CanMove(r.State, to) {
 		return keyport.ErrIllegalTransition
@@ -147,7 +151,24 @@ func (db *DB) moveRequest(ctx context.Context, tx *sql.Tx, actor keyport.Actor, 
 	if n, _ := res.RowsAffected(); n != 1 {
 		return keyport.ErrIllegalTransition
 	}
-	return db.audit(ctx, tx, r.MerchantID, actor, action, "live_key_request", r.ID, detail)
+	if err := db.audit(ctx, tx, r.MerchantID, actor, action, "live_key_request", r.ID, detail); err != nil {
+		return err
+	}
+	if !to.NotifiesMerchant() {
+		return nil
+	}
+	data := requestMailData(r)
+	data["state"] = string(to)
+	if to != keyport.RequestApproved {
+		data["text"] = detail
+	}
+	return db.mailUsers(ctx, tx, keyport.MessageRequestAnswered, toRequester, []any{r.ID}, data)
+}
+
+// requestMailData is what a message about a live key request says of it.
+func requestMailData(r keyport.LiveKeyRequest) map[string]string {
+	return map[string]string{"request_id": strconv.FormatInt(r.ID, 10), "token_name": r.TokenName, "account": r.AccountName,
+		"account_id": strconv.FormatInt(r.AccountID, 10), "merchant": r.MerchantName, "requested_by": r.RequestedBy}
 }
 
 func (db *DB) changeRequest(ctx context.Context, op string, requestID int64, merchantID int64, fn func(tx *sql.Tx, r keyport.LiveKeyRequest) error) error {

@@ -39,7 +39,11 @@ func RenderEmail(ctx context.Context, m keyport.Message, baseURL string) (Email,
 	case keyport.MessagePasswordChanged:
 		mail = passwordChangedEmail{Name: d["name"], IP: d["ip"], At: mailTime(d["at"]), ResetLink: baseURL + "/password/forgot"}
 	default:
-		return Email{}, fmt.Errorf("no email for messages of kind %q", m.Kind)
+		n, ok := notice(m, baseURL)
+		if !ok {
+			return Email{}, fmt.Errorf("no email for messages of kind %q", m.Kind)
+		}
+		mail = n
 	}
 	var html strings.Builder
 	if err := mail.html().Render(ctx, &html); err != nil {
@@ -106,3 +110,100 @@ func (e passwordChangedEmail) text() string {
 }
 
 func (e passwordChangedEmail) html() templ.Component { return passwordChangedMail(e) }
+
+// noticeEmail is a message that tells of something that happened: a few
+// lines, a link to act on it, and a footer saying why the reader got it.
+type noticeEmail struct {
+	Subject, Name string
+	Lines         []string
+	Button, Link  string
+	Footer        string
+}
+
+func (e noticeEmail) subject() string { return e.Subject }
+
+func (e noticeEmail) text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Hello %s,\n\n%s", e.Name, strings.Join(e.Lines, "\n\n"))
+	if e.Link != "" {
+		fmt.Fprintf(&b, "\n\n%s:\n%s", e.Button, e.Link)
+	}
+	fmt.Fprintf(&b, "\n\n%s", e.Footer)
+	return b.String()
+}
+
+func (e noticeEmail) html() templ.Component { return noticeMail(e) }
+
+// The footers of notices: why the reader received one.
+const (
+	optionalFooter = "You receive this because of your email preferences in Your settings, where you can turn it off."
+	securityFooter = "Keyport always sends this security notice."
+)
+
+// notice renders the messages about requests, keys and merchants.
+func notice(m keyport.Message, baseURL string) (noticeEmail, bool) {
+	d := m.Data
+	n := noticeEmail{Name: d["name"], Footer: securityFooter}
+	if m.Kind.Topic() != "" {
+		n.Footer = optionalFooter
+	}
+	keysLink := baseURL + "/accounts/" + d["account_id"] + "/keys"
+	key := fmt.Sprintf("%s (%s, API account %s)", d["key_name"], d["key"], d["account"])
+	switch m.Kind {
+	case keyport.MessageRequestFiled:
+		n.Subject = fmt.Sprintf("Live key request from %s: %s", d["merchant"], d["token_name"])
+		n.Lines = []string{fmt.Sprintf("%s of %s asks for a live key named %q for the API account %s.", d["requested_by"], d["merchant"],
+			d["token_name"], d["account"])}
+		n.Button, n.Link = "Review the request", baseURL+"/admin/requests/"+d["request_id"]
+	case keyport.MessageRequestAnswered:
+		switch keyport.RequestState(d["state"]) {
+		case keyport.RequestApproved:
+			n.Subject = fmt.Sprintf("Your live key request %q was approved", d["token_name"])
+			n.Lines = []string{fmt.Sprintf("The API team approved your request for the live key %q of the API account %s. "+
+				"Generate the key from the Live keys section: it is shown once.", d["token_name"], d["account"])}
+		case keyport.RequestRejected:
+			n.Subject = fmt.Sprintf("Your live key request %q was rejected", d["token_name"])
+			n.Lines = []string{fmt.Sprintf("The API team rejected your request for the live key %q of the API account %s.", d["token_name"], d["account"]),
+				"Their reason: " + d["text"]}
+		default:
+			n.Subject = fmt.Sprintf("A question about your live key request %q", d["token_name"])
+			n.Lines = []string{fmt.Sprintf("The API team has a question about your request for the live key %q of the API account %s:",
+				d["token_name"], d["account"]), d["text"], "Reply from the Live keys section; the request waits for your answer."}
+		}
+		n.Button, n.Link = "Open the live keys", keysLink
+	case keyport.MessageKeyExpiring:
+		n.Subject = fmt.Sprintf("Your key %s expires on %s", d["key_name"], mailDate(d["expires"]))
+		n.Lines = []string{fmt.Sprintf("The key %s expires on %s. Requests with it will then be refused.", key, mailTime(d["expires"])),
+			"Roll it to get a new key with the same access, and give the old one a grace period while you deploy the new one."}
+		n.Button, n.Link = "Roll the key", keysLink
+	case keyport.MessageKeyExpired:
+		n.Subject = fmt.Sprintf("Your key %s expired", d["key_name"])
+		n.Lines = []string{fmt.Sprintf("The key %s expired on %s: requests with it are refused.", key, mailTime(d["expires"]))}
+		n.Button, n.Link = "Open the keys", keysLink
+	case keyport.MessageKeyRevoked:
+		n.Subject = fmt.Sprintf("The API team revoked your key %s", d["key_name"])
+		n.Lines = []string{fmt.Sprintf("The platform's API team revoked the key %s: requests with it are refused from now on.", key),
+			"Their reason: " + d["reason"], "Create a new key and replace the old one wherever it is used."}
+		n.Button, n.Link = "Open the keys", keysLink
+	case keyport.MessageMerchantDisabled:
+		n.Subject = fmt.Sprintf("%s was disabled on Keyport", d["merchant"])
+		n.Lines = []string{fmt.Sprintf("The platform's API team disabled %s: its API keys are refused and its users cannot sign in "+
+			"until it is enabled again. Contact the platform team to know why.", d["merchant"])}
+	case keyport.MessageMerchantEnabled:
+		n.Subject = fmt.Sprintf("%s was enabled again on Keyport", d["merchant"])
+		n.Lines = []string{fmt.Sprintf("The platform's API team enabled %s again: its API keys work and its users can sign in.", d["merchant"])}
+		n.Button, n.Link = "Log in", baseURL+"/login"
+	default:
+		return n, false
+	}
+	return n, true
+}
+
+// mailDate writes the day of an RFC 3339 time of a message's data, in UTC.
+func mailDate(s string) string {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return s
+	}
+	return t.UTC().Format("2 January 2006")
+}

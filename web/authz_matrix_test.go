@@ -244,6 +244,7 @@ func authzMatrix(s matrixSeed) map[string]matrixRow {
 		}},
 		"POST /settings/password":     {want: signedIn},
 		"POST /settings/sessions/end": {want: signedIn},
+		"POST /settings/email":        {want: signedIn},
 
 		"GET /accounts":       {want: merchantList},
 		"GET /accounts/table": {want: merchantList},

@@ -1,9 +1,12 @@
 package web
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"keyport"
 	"keyport/web/mailtest"
@@ -76,5 +79,29 @@ func TestBrowserAdminRetriesAHeldMessage(t *testing.T) {
 	app.waitForCount(`SELECT count(*) FROM outbox WHERE state = 'held'`, 1)
 	if strings.Contains(b.eval(`document.body.innerHTML`), app.messageData(keyport.MessagePasswordReset, "owner@acme.test")["token"]) {
 		t.Fatal("the outbox page shows a reset link")
+	}
+}
+
+func TestBrowserUserTurnsOffAnEmailTopic(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
+	b := newBrowser(t, app)
+
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+	b.open("/settings")
+	b.seeHeading("Your settings")
+	b.see("Send me email about")
+	b.run(chromedp.Click(chromedp.CSS(`input[name="receive"][value="requests"]`), chromedp.NodeVisible))
+	b.click("Save email preferences")
+	b.see("Email preferences saved.")
+	if got := b.eval(`String(document.querySelector('input[name="receive"][value="requests"]').checked) + " " +
+		String(document.querySelector('input[name="receive"][value="expiry"]').checked)`); got != "false true" {
+		t.Fatalf("checkboxes after saving: %s", got)
+	}
+	off, err := app.db.MailOptOuts(context.Background(), res.Owner.ID)
+	if err != nil || len(off) != 1 || off[0] != keyport.MailRequests {
+		t.Fatalf("stored opt-outs %v, %v", off, err)
 	}
 }

@@ -457,6 +457,9 @@ func formRoutes() []hostileRoute {
 
 		// Any signed-in user.
 		{method: "GET", path: "/settings", setup: func(e *hostileEnv) formCase { return formCase{c: e.self} }, noFields: true},
+		{method: "POST", path: "/settings/email", setup: func(e *hostileEnv) formCase {
+			return formCase{c: e.self, form: url.Values{"receive": {"expiry"}}}
+		}, fields: []hostileField{{key: "receive", kind: choice, optional: true}}},
 		{method: "POST", path: "/settings/password", setup: func(e *hostileEnv) formCase {
 			if _, err := e.app.db.SQL().Exec(`UPDATE users SET password_hash = $1 WHERE id = $2`, passwordHashOnce(), e.selfUser.ID); err != nil {
 				e.t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"keyport"
+	"keyport/views"
 	"keyport/web/mailtest"
 )
 
@@ -385,4 +386,10 @@ func TestOutboxMetrics(t *testing.T) {
 			t.Errorf("%s%v = %v, want %v", w.name, w.labels, got, w.value)
 		}
 	}
+}
+
+// renderedMessage renders the newest message of kind to `to` as the sender would.
+func (a *testApp) renderedMessage(kind keyport.MessageKind, to string) (views.Email, error) {
+	a.t.Helper()
+	return views.RenderEmail(context.Background(), keyport.Message{Kind: kind, To: to, Data: a.messageData(kind, to)}, "http://example.test")
 }

@@ -43,6 +43,7 @@ func (s *Server) routes() {
 	settings.GET("", s.userSettings)
 	settings.POST("/password", s.changePassword)
 	settings.POST("/sessions/end", s.endAllSessions)
+	settings.POST("/email", s.saveMailPreferences)
 
 	merchant := e.Group("", s.requireMerchant)
 	merchant.GET("/accounts", s.accountsPage)

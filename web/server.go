@@ -133,14 +133,20 @@ func (s *Server) MetricsHandler() http.Handler {
 	return s.metrics.handler()
 }
 
-// SweepExpiredKeys writes the audit event of every key whose expiry has
-// passed, at once and then every interval, until ctx ends. Run it in the
+// SweepExpiredKeys writes the audit event and the email of every key whose
+// expiry has passed, and the reminders of the keys about to expire, at once
+// and then every interval, until ctx ends. Run it in the
 // background and wait for it before closing the database.
 func (s *Server) SweepExpiredKeys(ctx context.Context, interval time.Duration) {
 	every(ctx, interval, func() {
 		n, err := s.db.LogExpiredKeys(ctx)
 		if ctx.Err() != nil {
 			return
+		}
+		if reminded, rerr := s.db.SendExpiryReminders(ctx); rerr != nil && ctx.Err() == nil {
+			s.log.Error("send key expiry reminders", "err", rerr)
+		} else if reminded > 0 {
+			s.log.Info("key expiry reminders written", "count", reminded)
 		}
 		s.metrics.expirySwept(n, err)
 		if err != nil {

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -12,6 +13,11 @@ import (
 )
 
 func (s *Server) renderUserSettings(c echo.Context, status int, password views.Form) error {
+	return s.renderSettingsForms(c, status, password, views.Form{})
+}
+
+// renderSettingsForms renders Your settings with the errors of the password form and of the email form.
+func (s *Server) renderSettingsForms(c echo.Context, status int, password, mail views.Form) error {
 	u := currentUser(c)
 	sess, err := s.sessions.Get(c.Request(), s.cookieName)
 	if err != nil {
@@ -21,13 +27,44 @@ func (s *Server) renderUserSettings(c echo.Context, status int, password views.F
 	if err != nil {
 		return err
 	}
-	v := views.SettingsView{CSRF: csrfToken(c), Sessions: n, Password: password}
+	off, err := s.db.MailOptOuts(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	v := views.SettingsView{CSRF: csrfToken(c), Sessions: n, Password: password, MailOff: off, Mail: mail}
 	return render(c, status, views.UserSettingsPage(s.page(c, "Your settings", "/settings"), v))
 }
 
 // userSettings serves GET /settings.
 func (s *Server) userSettings(c echo.Context) error {
 	return s.renderUserSettings(c, http.StatusOK, views.Form{})
+}
+
+// saveMailPreferences serves POST /settings/email: the checked topics are
+// received, the others turned off.
+func (s *Server) saveMailPreferences(c echo.Context) error {
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	receive := form["receive"]
+	var off []keyport.MailTopic
+	for _, t := range keyport.MailTopics {
+		if !slices.Contains(receive, string(t)) {
+			off = append(off, t)
+		}
+	}
+	for _, r := range receive {
+		if !slices.Contains(keyport.MailTopics, keyport.MailTopic(r)) {
+			return s.renderSettingsForms(c, http.StatusUnprocessableEntity, views.Form{},
+				views.Form{Errors: map[string]string{"receive": "Choose among the listed topics."}})
+		}
+	}
+	if err := s.db.SetMailOptOuts(c.Request().Context(), currentUser(c).ID, off); err != nil {
+		return err
+	}
+	s.flash(c, "success", "Email preferences saved.")
+	return redirect(c, "/settings")
 }
 
 // changePassword checks the current password, stores the new one, ends every
