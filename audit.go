@@ -105,6 +105,7 @@ var (
 	AuditUserLoggedIn         = newAuditAction("user.logged_in", "Logged in")
 	AuditPasswordChanged      = newAuditAction("user.password_changed", "Password changed")
 	AuditPasswordReset        = newAuditAction("user.password_reset", "Password reset by email link")
+	AuditEmailVerified        = newAuditAction("user.email_verified", "Email address verified")
 	AuditSignedOutEverywhere  = newAuditAction("user.signed_out_everywhere", "Signed out of all sessions")
 )
 

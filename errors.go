@@ -90,5 +90,10 @@ func FieldError(field, message string) error {
 // ErrAccountDisabled refuses new keys on a disabled API account.
 var ErrAccountDisabled = &Error{ECONFLICT, "This API account is disabled. Enable it before creating keys."}
 
+// ErrEmailUnverified refuses a live key request from a user who has not
+// verified their email address yet.
+var ErrEmailUnverified = &Error{EFORBIDDEN, "Verify your email address before requesting a live key: open the link we emailed you, " +
+	"or send a new one from Your settings."}
+
 // ErrMerchantDisabled refuses sign-ins and invitations of a merchant the platform disabled.
 var ErrMerchantDisabled = &Error{EFORBIDDEN, "This merchant account is disabled. Contact the platform team."}

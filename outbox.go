@@ -16,6 +16,10 @@ const (
 	MessagePasswordReset MessageKind = "password_reset"
 	// MessagePasswordChanged tells a user their password was changed.
 	MessagePasswordChanged MessageKind = "password_changed"
+	// MessageVerifyEmail carries the link that verifies a new sign-up's email address.
+	MessageVerifyEmail MessageKind = "verify_email"
+	// MessageAccountExists tells someone who signed up with an email that already has an account.
+	MessageAccountExists MessageKind = "account_exists"
 	// MessageRequestFiled tells the API team a live key request waits for review.
 	MessageRequestFiled MessageKind = "request_filed"
 	// MessageRequestAnswered tells the requester the API team approved, rejected or questioned their request.
@@ -79,6 +83,10 @@ func MessageKindLabel(k MessageKind) string {
 		return "Password reset"
 	case MessagePasswordChanged:
 		return "Password changed"
+	case MessageVerifyEmail:
+		return "Email verification"
+	case MessageAccountExists:
+		return "Sign-up with an existing email"
 	case MessageRequestFiled:
 		return "Live key request filed"
 	case MessageRequestAnswered:
@@ -183,6 +191,9 @@ func NextAttempt(created time.Time, attempts int, now time.Time) (time.Time, boo
 
 // ExpiryReminders are how long before a key's expiry its reminders are sent, longest first.
 var ExpiryReminders = []time.Duration{7 * 24 * time.Hour, 24 * time.Hour}
+
+// EmailVerificationTTL is how long an email verification link works.
+const EmailVerificationTTL = 7 * 24 * time.Hour
 
 // PasswordResetTTL is how long a password reset link works.
 const PasswordResetTTL = 30 * time.Minute

@@ -39,6 +39,13 @@ func ResetScope(email string) string { return "reset:" + email }
 // ResetIPScope names the password reset requests counted against the client IP ip.
 func ResetIPScope(ip string) string { return "reset-ip:" + ip }
 
+// SignupScope names the sign-ups counted against an email that already has an
+// account, each of which emails its owner.
+func SignupScope(email string) string { return "signup:" + email }
+
+// VerifyScope names the verification links sent to an email.
+func VerifyScope(email string) string { return "verify:" + email }
+
 // NewResetThrottle returns the limits of password reset requests: 3 per email
 // and 10 per client IP in 15 minutes. Requests beyond an email's limit send
 // nothing more, with the same answer, so the limit reveals no account.

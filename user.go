@@ -73,6 +73,9 @@ type User struct {
 	CreatedAt    time.Time
 	// MerchantDisabled is true when the platform disabled the user's merchant: they may not sign in.
 	MerchantDisabled bool
+	// EmailVerified is true once the user opened a link sent to their email
+	// (an invitation counts); a sign-up starts unverified.
+	EmailVerified bool
 }
 
 // IsAdmin reports whether the user is platform staff.

@@ -90,7 +90,7 @@ func eachRow(rows *sql.Rows, fn func(scanner) error) error {
 	return rows.Err()
 }
 
-// errNoSealer refuses to store courier secrets or messages when no encryption key was configured.
+// errNoSealer refuses to store or reveal courier secrets, and to read outbox messages, without an encryption key.
 var errNoSealer = errors.New("store: no encryption key configured for secrets at rest")
 
 func authContext(id int64) string { return fmt.Sprintf("registered_auth/%d", id) }

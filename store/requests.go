@@ -19,6 +19,15 @@ func (db *DB) FileRequest(ctx context.Context, actor keyport.Actor, merchantID, 
 		if err := accountForChange(ctx, tx, merchantID, accountID); err != nil {
 			return err
 		}
+		if actor.UserID != 0 {
+			var verified bool
+			if err := tx.QueryRowContext(ctx, `SELECT email_verified_at IS NOT NULL FROM users WHERE id = $1`, actor.UserID).Scan(&verified); err != nil {
+				return notFound(err)
+			}
+			if !verified {
+				return keyport.ErrEmailUnverified
+			}
+		}
 		now := db.now()
 		st, err := capStatus(ctx, tx, accountID, keyport.ModeLive, 0, now)
 		if err != nil {

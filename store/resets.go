@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"time"
 
@@ -19,16 +17,15 @@ import (
 // besides an error is how long the client IP must wait when it is over its
 // own limit (zero otherwise).
 func (db *DB) RequestPasswordReset(ctx context.Context, th *keyport.LoginThrottle, email, ip string) (time.Duration, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
+	token, err := newToken()
+	if err != nil {
 		return 0, err
 	}
-	token := base64.RawURLEncoding.EncodeToString(b)
 	now := db.Now()
 	cutoff := now.Add(-th.Window).Unix()
 	emailScope, ipScope := scopeHash(keyport.ResetScope(email)), scopeHash(keyport.ResetIPScope(ip))
 	var wait time.Duration
-	err := db.tx(ctx, "request a password reset", func(tx *sql.Tx) error {
+	err = db.tx(ctx, "request a password reset", func(tx *sql.Tx) error {
 		fromIP, err := recentAttempts(ctx, tx, ipScope, cutoff, th.PerIP)
 		if err != nil {
 			return err
@@ -59,7 +56,7 @@ func (db *DB) RequestPasswordReset(ctx context.Context, th *keyport.LoginThrottl
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO password_resets (user_id, token_hash, ip, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5)`, u.ID, invitationHash(token), ip, now.Unix(), now.Add(keyport.PasswordResetTTL).Unix()); err != nil {
+			VALUES ($1, $2, $3, $4, $5)`, u.ID, tokenHash(token), ip, now.Unix(), now.Add(keyport.PasswordResetTTL).Unix()); err != nil {
 			return err
 		}
 		return db.enqueue(ctx, tx, keyport.MessagePasswordReset, u.Email, map[string]string{"token": token, "name": u.Name})
@@ -72,7 +69,7 @@ func (db *DB) RequestPasswordReset(ctx context.Context, th *keyport.LoginThrottl
 func (db *DB) PasswordResetUser(ctx context.Context, token string) (keyport.User, error) {
 	return scanUser(db.queryRow(ctx, `SELECT `+userColumns+` FROM password_resets r JOIN users u ON u.id = r.user_id
 		LEFT JOIN merchants m ON m.id = u.merchant_id
-		WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND u.removed_at IS NULL`, invitationHash(token), db.now()))
+		WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND u.removed_at IS NULL`, tokenHash(token), db.now()))
 }
 
 // ResetPassword sets the password hash of the user of a reset token, uses up
@@ -86,7 +83,7 @@ func (db *DB) ResetPassword(ctx context.Context, token, passwordHash, ip string)
 		var err error
 		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM password_resets r JOIN users u ON u.id = r.user_id
 			LEFT JOIN merchants m ON m.id = u.merchant_id
-			WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND u.removed_at IS NULL`, invitationHash(token), now))
+			WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND u.removed_at IS NULL`, tokenHash(token), now))
 		if err != nil {
 			return err
 		}

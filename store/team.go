@@ -2,10 +2,8 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
 	"fmt"
 	"time"
 
@@ -38,7 +36,7 @@ func (db *DB) PendingInvitations(ctx context.Context, merchantID int64) ([]keypo
 	return collect(rows, err, scanInvitation)
 }
 
-func invitationHash(token string) []byte {
+func tokenHash(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
 }
@@ -50,12 +48,11 @@ func invitationHash(token string) []byte {
 // merchant, is a ValidationError on "email".
 func (db *DB) CreateInvitation(ctx context.Context, actor keyport.Actor, merchantID int64, in keyport.NewInvitation) (keyport.Invitation, string, error) {
 	var out keyport.Invitation
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
+	token, err := newToken()
+	if err != nil {
 		return out, "", err
 	}
-	token := base64.RawURLEncoding.EncodeToString(b)
-	err := db.tx(ctx, fmt.Sprintf("invite member to merchant %d", merchantID), func(tx *sql.Tx) error {
+	err = db.tx(ctx, fmt.Sprintf("invite member to merchant %d", merchantID), func(tx *sql.Tx) error {
 		now := db.now()
 		var taken int
 		if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM users WHERE email = $1) + (SELECT count(*) FROM invitations
@@ -68,7 +65,7 @@ func (db *DB) CreateInvitation(ctx context.Context, actor keyport.Actor, merchan
 		}
 		var id int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO invitations (merchant_id, email, role, token_hash, invited_by_label, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, merchantID, in.Email, in.Role, invitationHash(token), actor.Label, now,
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, merchantID, in.Email, in.Role, tokenHash(token), actor.Label, now,
 			now+int64(keyport.InvitationTTL.Seconds())).Scan(&id)
 		if err != nil {
 			return err
@@ -107,7 +104,7 @@ func (db *DB) RevokeInvitation(ctx context.Context, actor keyport.Actor, merchan
 // revoked, expired or unknown token is ErrNotFound.
 func (db *DB) InvitationByToken(ctx context.Context, token string) (keyport.Invitation, error) {
 	return scanInvitation(db.queryRow(ctx, `SELECT `+invitationColumns+` FROM invitations i JOIN merchants m ON m.id = i.merchant_id
-		WHERE i.token_hash = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $2`, invitationHash(token), db.now()))
+		WHERE i.token_hash = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $2`, tokenHash(token), db.now()))
 }
 
 // AcceptInvitation creates the invited member with their name and password
@@ -118,7 +115,7 @@ func (db *DB) AcceptInvitation(ctx context.Context, token, name, passwordHash, i
 	err := db.tx(ctx, "accept invitation", func(tx *sql.Tx) error {
 		inv, err := scanInvitation(tx.QueryRowContext(ctx, `SELECT `+invitationColumns+` FROM invitations i
 			JOIN merchants m ON m.id = i.merchant_id
-			WHERE i.token_hash = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $2`, invitationHash(token), db.now()))
+			WHERE i.token_hash = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $2`, tokenHash(token), db.now()))
 		if err != nil {
 			return err
 		}
@@ -127,8 +124,8 @@ func (db *DB) AcceptInvitation(ctx context.Context, token, name, passwordHash, i
 		}
 		now := db.now()
 		var id int64
-		err = tx.QueryRowContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-			inv.MerchantID, name, inv.Email, inv.Role, passwordHash, now).Scan(&id)
+		err = tx.QueryRowContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at, email_verified_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, inv.MerchantID, name, inv.Email, inv.Role, passwordHash, now, now).Scan(&id)
 		if isUniqueViolation(err) {
 			return keyport.ErrConflict
 		}

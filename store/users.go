@@ -15,54 +15,109 @@ type SignupResult struct {
 	Account  keyport.APIAccount
 }
 
-// CreateSignup creates the merchant, its Owner and the first API account in one
-// transaction. The password must already be hashed. A taken email is a
-// ValidationError on "email".
+// CreateSignup creates the merchant, its Owner (with a verified email, as
+// the demo data and an operator's tools vouch for it) and the first API
+// account in one transaction. The password must already be hashed. A taken
+// email is a ValidationError on "email".
 func (db *DB) CreateSignup(ctx context.Context, s keyport.Signup, passwordHash string, ip string) (SignupResult, error) {
+	var res SignupResult
+	err := db.tx(ctx, "sign up", func(tx *sql.Tx) error {
+		var err error
+		res, err = db.insertSignup(ctx, tx, s, passwordHash, ip, true)
+		return err
+	})
+	return res, err
+}
+
+// SignUp is a sign-up from the portal. When no account has the email, it
+// creates the merchant, its Owner with an unverified email and the first
+// API account, and writes the message with the link that verifies the
+// email; otherwise it creates nothing and writes a message telling the
+// email's owner that they already have an account (at most th.PerAccount in
+// th.Window). Both happen in one transaction, and the caller answers both
+// alike. created tells which happened.
+func (db *DB) SignUp(ctx context.Context, th *keyport.LoginThrottle, s keyport.Signup, passwordHash, ip string) (res SignupResult, created bool, err error) {
+	err = db.tx(ctx, "sign up", func(tx *sql.Tx) error {
+		var taken int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE email = $1`, s.Email).Scan(&taken); err != nil {
+			return err
+		}
+		if taken > 0 {
+			return db.accountExistsMessage(ctx, tx, th, s.Email)
+		}
+		var err error
+		if res, err = db.insertSignup(ctx, tx, s, passwordHash, ip, false); err != nil {
+			return err
+		}
+		created = true
+		return db.verificationMessage(ctx, tx, res.Owner)
+	})
+	return res, created, err
+}
+
+// accountExistsMessage writes, within th's limit per email, the message
+// telling the owner of email that someone signed up with it.
+func (db *DB) accountExistsMessage(ctx context.Context, tx *sql.Tx, th *keyport.LoginThrottle, email string) error {
+	now := db.Now()
+	scope := scopeHash(keyport.SignupScope(email))
+	recent, err := recentAttempts(ctx, tx, scope, now.Add(-th.Window).Unix(), th.PerAccount)
+	if err != nil || th.Wait(recent, nil, now) > 0 {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO login_attempts (scope_hash, at) VALUES ($1, $2)`, scope, now.Unix()); err != nil {
+		return err
+	}
+	return db.mailUsers(ctx, tx, keyport.MessageAccountExists, `u.email = $1`, []any{email}, map[string]string{})
+}
+
+// insertSignup creates, inside tx, the merchant, its Owner and the first API
+// account; verified says whether the Owner's email counts as verified.
+func (db *DB) insertSignup(ctx context.Context, tx *sql.Tx, s keyport.Signup, passwordHash, ip string, verified bool) (SignupResult, error) {
 	var res SignupResult
 	accountKey, err := keyport.NewAccountKey()
 	if err != nil {
 		return res, err
 	}
 	now := db.now()
-	err = db.tx(ctx, "sign up", func(tx *sql.Tx) error {
-		var merchantID int64
-		err := tx.QueryRowContext(ctx, "INSERT INTO merchants (name, created_at) VALUES ($1, $2) RETURNING id", s.MerchantName, now).Scan(&merchantID)
-		if err != nil {
-			return err
-		}
-		var userID int64
-		err = tx.QueryRowContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, merchantID, s.Name, s.Email, keyport.RoleOwner, passwordHash, now).Scan(&userID)
-		if isUniqueViolation(err) {
-			return keyport.FieldError("email", "An account with this email already exists. Log in instead.")
-		}
-		if err != nil {
-			return err
-		}
-		var accountID int64
-		err = tx.QueryRowContext(ctx, `INSERT INTO api_accounts (merchant_id, name, account_key, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-			merchantID, keyport.DefaultAccountName, accountKey, now).Scan(&accountID)
-		if err != nil {
-			return err
-		}
-		actor := keyport.Actor{UserID: userID, Label: s.Email, IP: ip}
-		if err := db.audit(ctx, tx, merchantID, actor, keyport.AuditMerchantSignedUp, "merchant", merchantID, s.MerchantName); err != nil {
-			return err
-		}
-		if err := db.audit(ctx, tx, merchantID, actor, keyport.AuditAccountCreated, "api_account", accountID, keyport.DefaultAccountName); err != nil {
-			return err
-		}
-		res = SignupResult{
-			Merchant: keyport.Merchant{ID: merchantID, Name: s.MerchantName, CreatedAt: unixTime(now)},
-			Owner: keyport.User{ID: userID, MerchantID: merchantID, MerchantName: s.MerchantName, Name: s.Name,
-				Email: s.Email, Role: keyport.RoleOwner, PasswordHash: passwordHash, CreatedAt: unixTime(now)},
-			Account: keyport.APIAccount{ID: accountID, MerchantID: merchantID, Name: keyport.DefaultAccountName,
-				AccountKey: accountKey, CreatedAt: unixTime(now)},
-		}
-		return nil
-	})
-	return res, err
+	var verifiedAt any
+	if verified {
+		verifiedAt = now
+	}
+	var merchantID int64
+	err = tx.QueryRowContext(ctx, "INSERT INTO merchants (name, created_at) VALUES ($1, $2) RETURNING id", s.MerchantName, now).Scan(&merchantID)
+	if err != nil {
+		return res, err
+	}
+	var userID int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at, email_verified_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, merchantID, s.Name, s.Email, keyport.RoleOwner, passwordHash, now, verifiedAt).Scan(&userID)
+	if isUniqueViolation(err) {
+		return res, keyport.FieldError("email", "An account with this email already exists. Log in instead.")
+	}
+	if err != nil {
+		return res, err
+	}
+	var accountID int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO api_accounts (merchant_id, name, account_key, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
+		merchantID, keyport.DefaultAccountName, accountKey, now).Scan(&accountID)
+	if err != nil {
+		return res, err
+	}
+	actor := keyport.Actor{UserID: userID, Label: s.Email, IP: ip}
+	if err := db.audit(ctx, tx, merchantID, actor, keyport.AuditMerchantSignedUp, "merchant", merchantID, s.MerchantName); err != nil {
+		return res, err
+	}
+	if err := db.audit(ctx, tx, merchantID, actor, keyport.AuditAccountCreated, "api_account", accountID, keyport.DefaultAccountName); err != nil {
+		return res, err
+	}
+	res = SignupResult{
+		Merchant: keyport.Merchant{ID: merchantID, Name: s.MerchantName, CreatedAt: unixTime(now)},
+		Owner: keyport.User{ID: userID, MerchantID: merchantID, MerchantName: s.MerchantName, Name: s.Name,
+			Email: s.Email, Role: keyport.RoleOwner, PasswordHash: passwordHash, CreatedAt: unixTime(now), EmailVerified: verified},
+		Account: keyport.APIAccount{ID: accountID, MerchantID: merchantID, Name: keyport.DefaultAccountName,
+			AccountKey: accountKey, CreatedAt: unixTime(now)},
+	}
+	return res, nil
 }
 
 // CreateAdmin creates a platform admin. A taken email is a ValidationError on "email".
@@ -71,8 +126,8 @@ func (db *DB) CreateAdmin(ctx context.Context, name, email, passwordHash string)
 	now := db.now()
 	err := db.tx(ctx, "create admin", func(tx *sql.Tx) error {
 		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at)
-			VALUES (NULL, $1, $2, 'admin', $3, $4) RETURNING id`, name, email, passwordHash, now).Scan(&id)
+		err := tx.QueryRowContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at, email_verified_at)
+			VALUES (NULL, $1, $2, 'admin', $3, $4, $5) RETURNING id`, name, email, passwordHash, now, now).Scan(&id)
 		if isUniqueViolation(err) {
 			return keyport.FieldError("email", "An account with this email already exists.")
 		}
@@ -86,12 +141,13 @@ func (db *DB) CreateAdmin(ctx context.Context, name, email, passwordHash string)
 }
 
 const userColumns = `u.id, COALESCE(u.merchant_id, 0), COALESCE(m.name, ''), u.name, u.email, u.role, u.password_hash, u.created_at,
-	COALESCE(m.disabled_at IS NOT NULL, FALSE)`
+	COALESCE(m.disabled_at IS NOT NULL, FALSE), u.email_verified_at IS NOT NULL`
 
 func scanUser(row interface{ Scan(...any) error }) (keyport.User, error) {
 	var u keyport.User
 	var created int64
-	err := row.Scan(&u.ID, &u.MerchantID, &u.MerchantName, &u.Name, &u.Email, &u.Role, &u.PasswordHash, &created, &u.MerchantDisabled)
+	err := row.Scan(&u.ID, &u.MerchantID, &u.MerchantName, &u.Name, &u.Email, &u.Role, &u.PasswordHash, &created, &u.MerchantDisabled,
+		&u.EmailVerified)
 	u.CreatedAt = unixTime(created)
 	return u, notFound(err)
 }
@@ -135,8 +191,8 @@ func (db *DB) AddMember(ctx context.Context, actor keyport.Actor, merchantID int
 	err := db.tx(ctx, fmt.Sprintf("add member to merchant %d", merchantID), func(tx *sql.Tx) error {
 		now := db.now()
 		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, merchantID, name, email, role, passwordHash, now).Scan(&id)
+		err := tx.QueryRowContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at, email_verified_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, merchantID, name, email, role, passwordHash, now, now).Scan(&id)
 		if isUniqueViolation(err) {
 			return keyport.FieldError("email", "An account with this email already exists.")
 		}

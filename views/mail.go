@@ -36,6 +36,17 @@ func RenderEmail(ctx context.Context, m keyport.Message, baseURL string) (Email,
 			Expires: mailTime(d["expires"]), Link: baseURL + InvitationURL(d["token"])}
 	case keyport.MessagePasswordReset:
 		mail = passwordResetEmail{Name: d["name"], Link: baseURL + PasswordResetURL(d["token"])}
+	case keyport.MessageVerifyEmail:
+		mail = noticeEmail{Subject: "Verify your email address for Keyport", Name: d["name"],
+			Lines:  []string{"Welcome to Keyport. Open this link to verify your email address; you need it to request live API keys. It works once, for 7 days."},
+			Button: "Verify my email", Link: baseURL + VerifyEmailURL(d["token"]),
+			Footer: "If you did not sign up for Keyport, ignore this email: nothing is done without the link."}
+	case keyport.MessageAccountExists:
+		mail = noticeEmail{Subject: "You already have a Keyport account", Name: d["name"],
+			Lines: []string{"Someone, maybe you, tried to sign up for Keyport with this email address. You already have an account: " +
+				"log in, or reset your password if you forgot it."},
+			Button: "Reset my password", Link: baseURL + "/password/forgot",
+			Footer: "If this wasn't you, you can ignore this email: no account was created and yours is unchanged."}
 	case keyport.MessagePasswordChanged:
 		mail = passwordChangedEmail{Name: d["name"], IP: d["ip"], At: mailTime(d["at"]), ResetLink: baseURL + "/password/forgot"}
 	default:
@@ -55,6 +66,11 @@ func RenderEmail(ctx context.Context, m keyport.Message, baseURL string) (Email,
 // InvitationURL is the path of the page that accepts the invitation of token.
 func InvitationURL(token string) string {
 	return "/invite?" + url.Values{"token": {token}}.Encode()
+}
+
+// VerifyEmailURL is the path of the page that verifies an email address with token.
+func VerifyEmailURL(token string) string {
+	return "/verify-email?" + url.Values{"token": {token}}.Encode()
 }
 
 // PasswordResetURL is the path of the page that sets a new password with token.

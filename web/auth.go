@@ -43,7 +43,9 @@ func (s *Server) signupForm(c echo.Context) error {
 	return render(c, http.StatusOK, views.SignupPage(s.page(c, "Sign up", ""), views.Form{}))
 }
 
-// signup serves POST /signup.
+// signup serves POST /signup. Its answer is the same whether or not the
+// email already has an account: a new account's Owner gets the link that
+// verifies their email, an existing account's owner a message saying so.
 func (s *Server) signup(c echo.Context) error {
 	in := keyport.Signup{
 		MerchantName: c.FormValue("merchant_name"),
@@ -67,14 +69,10 @@ func (s *Server) signup(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.db.CreateSignup(c.Request().Context(), in, hash, c.RealIP())
-	if err != nil {
+	if _, _, err := s.db.SignUp(c.Request().Context(), s.mailThrottle, in, hash, c.RealIP()); err != nil {
 		return invalid(err)
 	}
-	if err := s.startSession(c, res.Owner.ID, "success|Welcome to Keyport. Your API account \"Default\" is ready.", false); err != nil {
-		return err
-	}
-	return redirect(c, "/accounts")
+	return render(c, http.StatusOK, views.SignupSentPage(s.page(c, "Check your inbox", ""), in.Email))
 }
 
 // loginForm serves GET /login.

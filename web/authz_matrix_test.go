@@ -178,6 +178,11 @@ func seedAuthzMatrix(t *testing.T, app *testApp) matrixSeed {
 	wantStatus(t, admin.post(fmt.Sprintf("/admin/requests/%d/ask", asked), url.Values{"question": {"Which shop?"}}), http.StatusSeeOther)
 	wantStatus(t, admin.post(fmt.Sprintf("/admin/requests/%d/approve", approved), nil), http.StatusSeeOther)
 	resetToken := app.resetToken("mia@acme.test")
+	if _, _, err := app.db.SignUp(ctx, keyport.NewResetThrottle(), keyport.Signup{MerchantName: "Fresh Ltd", Name: "Fresh",
+		Email: "fresh@matrix.test"}, passwordHashOnce(), ""); err != nil {
+		t.Fatal(err)
+	}
+	verifyToken := app.messageData(keyport.MessageVerifyEmail, "fresh@matrix.test")["token"]
 	var messageID int64
 	if err := app.db.SQL().QueryRow(`SELECT max(id) FROM outbox`).Scan(&messageID); err != nil {
 		t.Fatal(err)
@@ -190,7 +195,7 @@ func seedAuthzMatrix(t *testing.T, app *testApp) matrixSeed {
 		":id": fmt.Sprint(target.Account.ID), ":kid": fmt.Sprint(key.Key.ID), ":mid": fmt.Sprint(resA.Merchant.ID),
 		":aid": fmt.Sprint(authID), ":sid": fmt.Sprint(shipmentID), ":rid": fmt.Sprint(pending), ":uid": fmt.Sprint(mia.ID),
 		":iid": fmt.Sprint(invitationID), ":token": token, ":number": "TRK0001", ":asked": fmt.Sprint(asked),
-		":approved": fmt.Sprint(approved), ":reset": resetToken, ":msg": fmt.Sprint(messageID),
+		":approved": fmt.Sprint(approved), ":reset": resetToken, ":verify": verifyToken, ":msg": fmt.Sprint(messageID),
 	}
 	s.leaks = []string{"Acme Freight", "Acme Warehouse", target.Account.AccountKey, "Acme CI key", "Alpha Couriers Ltd",
 		"owner@acme.test", "dev@acme.test", "mia@acme.test"}
@@ -220,15 +225,19 @@ func sharedForm(s matrixSeed) url.Values {
 // keyed by "METHOD path" as the router lists it.
 func authzMatrix(s matrixSeed) map[string]matrixRow {
 	m := map[string]matrixRow{
-		"GET /healthz":          {want: public},
-		"GET /readyz":           {want: public},
-		"GET /static/*":         {want: public, path: "/static/app.css"},
-		"GET /favicon.ico":      {want: public},
-		"GET /docs/api":         {want: public},
-		"GET /signup":           {want: public},
-		"POST /signup":          {want: public},
-		"GET /login":            {want: public},
-		"POST /logout":          {want: public},
+		"GET /healthz":      {want: public},
+		"GET /readyz":       {want: public},
+		"GET /static/*":     {want: public, path: "/static/app.css"},
+		"GET /favicon.ico":  {want: public},
+		"GET /docs/api":     {want: public},
+		"GET /signup":       {want: public},
+		"POST /signup":      {want: public},
+		"GET /login":        {want: public},
+		"POST /logout":      {want: public},
+		"GET /verify-email": {want: public, query: "token=:verify"},
+		"POST /verify-email": {want: public, formFor: func(matrixRole) url.Values {
+			return url.Values{"token": {s.params[":verify"]}}
+		}},
 		"GET /password/forgot":  {want: public},
 		"POST /password/forgot": {want: public},
 		"GET /password/reset":   {want: public, query: "token=:reset"},
@@ -245,6 +254,7 @@ func authzMatrix(s matrixSeed) map[string]matrixRow {
 		"POST /settings/password":     {want: signedIn},
 		"POST /settings/sessions/end": {want: signedIn},
 		"POST /settings/email":        {want: signedIn},
+		"POST /settings/verify-email": {want: signedIn},
 
 		"GET /accounts":       {want: merchantList},
 		"GET /accounts/table": {want: merchantList},

@@ -52,8 +52,7 @@ func TestBrowserHostileNamesRenderAsText(t *testing.T) {
 	const password = "a-long-unusual-passphrase"
 
 	owner := app.client()
-	wantStatus(t, owner.post("/signup", url.Values{"merchant_name": {merchantName}, "name": {ownerName},
-		"email": {"owner@hostile.test"}, "password": {password}}), http.StatusSeeOther)
+	owner.signUp(url.Values{"merchant_name": {merchantName}, "name": {ownerName}, "email": {"owner@hostile.test"}, "password": {password}})
 	admin := app.adminClient()
 	wantStatus(t, admin.post("/admin/settings", url.Values{"token_cap": {"0"}}), http.StatusSeeOther)
 	wantStatus(t, owner.post("/accounts", url.Values{"name": {accountName}}), http.StatusOK)

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,8 @@ import (
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"keyport/web/mailtest"
 )
 
 // browser drives headless Chromium against a real HTTP server of the app and
@@ -298,6 +301,9 @@ func (b *browser) location() string {
 func TestBrowserSignupLogoutLogin(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t)
+	mails := mailtest.Start(t)
+	app.withMailer(mailerFor(app, mails))
+	app.runSender(time.Hour)
 	b := newBrowser(t, app)
 
 	b.open("/")
@@ -312,9 +318,19 @@ func TestBrowserSignupLogoutLogin(t *testing.T) {
 	b.see("Password must be at least 12 characters.")
 	b.fill("Password", "a-long-unusual-passphrase")
 	b.run(chromedp.Click(chromedp.Search(`//form//button[normalize-space()='Sign up']`)))
+	b.seeHeading("Check your inbox")
+	b.see("We sent a message to bea@browser.test.")
+	got := mails.WaitFor("bea@browser.test", "Verify your email address for Keyport")
+	link := regexp.MustCompile(`http://example\.test/verify-email\?token=[A-Za-z0-9_-]+`).FindString(got.Text)
+	if link == "" {
+		t.Fatalf("no verification link in the email:\n%s", got.Text)
+	}
+	b.open(pathOf(t, link))
+	b.seeHeading("Verify your email address")
+	b.clickIn("//form", "Verify my email")
 	b.seeHeading("API Accounts")
 	b.see("Default")
-	b.see("Welcome to Keyport")
+	b.see("Your email address is verified. Welcome to Keyport.")
 	if loc := b.location(); loc != "/accounts" {
 		t.Fatalf("landed on %s", loc)
 	}

@@ -294,6 +294,29 @@ func (e *hostileEnv) invitation() (int64, string) {
 	return inv.ID, token
 }
 
+// verifyNewest opens, as c, the email verification link of the newest user,
+// which signs c in as them.
+func (e *hostileEnv) verifyNewest(c *client) {
+	e.t.Helper()
+	var email string
+	if err := e.app.db.SQL().QueryRow(`SELECT email FROM users ORDER BY id DESC LIMIT 1`).Scan(&email); err != nil {
+		e.t.Fatal(err)
+	}
+	token := e.app.messageData(keyport.MessageVerifyEmail, email)["token"]
+	wantStatus(e.t, c.post("/verify-email", url.Values{"token": {token}}), http.StatusSeeOther)
+}
+
+// verifyToken is the token of the email verification link of a new sign-up of its own.
+func (e *hostileEnv) verifyToken() string {
+	e.t.Helper()
+	email := fmt.Sprintf("verifying-%d@hostile.test", e.next())
+	if _, _, err := e.app.db.SignUp(context.Background(), keyport.NewResetThrottle(), keyport.Signup{MerchantName: "Verifying Ltd",
+		Name: "Verifying", Email: email}, passwordHashOnce(), ""); err != nil {
+		e.t.Fatal(err)
+	}
+	return e.app.messageData(keyport.MessageVerifyEmail, email)["token"]
+}
+
 // resetToken is the token of a password reset link of a new member of its own.
 func (e *hostileEnv) resetToken() string {
 	e.t.Helper()
@@ -417,6 +440,7 @@ func formRoutes() []hostileRoute {
 				return []pageRef{e.page(e.admin, "/admin/merchants"), e.page(e.admin, "/admin/merchants/%d/secrets", e.lastID("merchants"))}
 			}},
 			{key: "name", stored: `SELECT name FROM users ORDER BY id DESC LIMIT 1`, pages: func(e *hostileEnv, self *client) []pageRef {
+				e.verifyNewest(self)
 				return []pageRef{e.page(self, "/team"), e.page(self, "/accounts")}
 			}},
 			{key: "email", kind: choice},
@@ -426,6 +450,12 @@ func formRoutes() []hostileRoute {
 		{method: "POST", path: "/login", anon: true, setup: anon(url.Values{"email": {"owner@acme.test"}, "password": {testPassword}}),
 			fields: []hostileField{{key: "email", kind: choice, errID: "-"}, {key: "password", kind: choice, errID: "-"}}},
 		{method: "POST", path: "/logout", anon: true, setup: anon(nil), noFields: true},
+		{method: "GET", path: "/verify-email", anon: true, setup: func(e *hostileEnv) formCase {
+			return formCase{c: e.app.client(), form: url.Values{"token": {e.verifyToken()}}}
+		}, fields: []hostileField{{key: "token", kind: choice}}},
+		{method: "POST", path: "/verify-email", anon: true, setup: func(e *hostileEnv) formCase {
+			return formCase{c: e.app.client(), form: url.Values{"token": {e.verifyToken()}}}
+		}, fields: []hostileField{{key: "token", kind: choice}}},
 		{method: "GET", path: "/password/forgot", anon: true, setup: anon(nil), noFields: true},
 		{method: "POST", path: "/password/forgot", anon: true, setup: func(e *hostileEnv) formCase {
 			return formCase{c: e.app.client(), form: url.Values{"email": {fmt.Sprintf("forgot-%d@hostile.test", e.next())}}}
@@ -457,6 +487,7 @@ func formRoutes() []hostileRoute {
 
 		// Any signed-in user.
 		{method: "GET", path: "/settings", setup: func(e *hostileEnv) formCase { return formCase{c: e.self} }, noFields: true},
+		{method: "POST", path: "/settings/verify-email", setup: func(e *hostileEnv) formCase { return formCase{c: e.self} }, noFields: true},
 		{method: "POST", path: "/settings/email", setup: func(e *hostileEnv) formCase {
 			return formCase{c: e.self, form: url.Values{"receive": {"expiry"}}}
 		}, fields: []hostileField{{key: "receive", kind: choice, optional: true}}},

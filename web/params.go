@@ -75,7 +75,7 @@ func formLevelError(err error) (string, bool) {
 	switch {
 	case errors.As(err, &ce):
 		return ce.Error(), true
-	case errors.Is(err, keyport.ErrAccountDisabled):
+	case errors.Is(err, keyport.ErrAccountDisabled), errors.Is(err, keyport.ErrEmailUnverified):
 		return keyport.ErrorMessage(err), true
 	}
 	return "", false

@@ -92,3 +92,58 @@ func (s *Server) resetPassword(c echo.Context) error {
 	}
 	return redirect(c, "/login?signed_out=reset")
 }
+
+// verifyEmailForm serves GET /verify-email?token=…: a page whose button
+// verifies the address, as a GET never writes.
+func (s *Server) verifyEmailForm(c echo.Context) error {
+	token := c.QueryParam("token")
+	u, err := s.db.EmailVerificationUser(c.Request().Context(), token)
+	if errors.Is(err, keyport.ErrNotFound) {
+		return s.invalidVerificationLink(c)
+	}
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.VerifyEmailPage(s.page(c, "Verify your email address", ""), u.Email, token))
+}
+
+// verifyEmail serves POST /verify-email: the address is verified and its
+// user signed in, unless their merchant is disabled.
+func (s *Server) verifyEmail(c echo.Context) error {
+	u, err := s.db.VerifyEmail(c.Request().Context(), c.FormValue("token"), c.RealIP())
+	if errors.Is(err, keyport.ErrNotFound) {
+		return s.invalidVerificationLink(c)
+	}
+	if err != nil {
+		return err
+	}
+	if u.MerchantDisabled {
+		return keyport.ErrMerchantDisabled
+	}
+	if err := s.startSession(c, u.ID, "success|Your email address is verified. Welcome to Keyport.", false); err != nil {
+		return err
+	}
+	return redirect(c, homeFor(&u))
+}
+
+func (s *Server) invalidVerificationLink(c echo.Context) error {
+	return render(c, http.StatusNotFound, views.VerificationLinkInvalidPage(s.page(c, "Verification link not valid", "")))
+}
+
+// resendVerification serves POST /settings/verify-email.
+func (s *Server) resendVerification(c echo.Context) error {
+	u := currentUser(c)
+	wait, err := s.db.ResendVerification(c.Request().Context(), s.mailThrottle, *u)
+	if err != nil {
+		return err
+	}
+	switch {
+	case u.EmailVerified:
+		s.flash(c, "info", "Your email address is already verified.")
+	case wait > 0:
+		s.flash(c, "error", fmt.Sprintf("We sent several links already. Wait %s before asking for another.", minutes(wait)))
+	default:
+		s.flash(c, "success", "We sent a new verification link to "+u.Email+". It works for 7 days.")
+	}
+	return redirect(c, "/settings")
+}

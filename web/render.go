@@ -40,6 +40,10 @@ func (s *Server) page(c echo.Context, title, nav string) views.Page {
 		}
 		p.PendingRequests = n
 	} else {
+		if !p.User.EmailVerified {
+			p.Flashes = append(p.Flashes, views.Flash{Kind: "info", Message: "Verify your email address with the link we sent to " +
+				p.User.Email + ": you need it to request a live key. Nothing arrived? Send a new link from Your settings."})
+		}
 		notices, err := s.db.RequestNotices(ctx, p.User.MerchantID)
 		if err != nil {
 			s.log.Error("request notices", "err", err)

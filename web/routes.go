@@ -31,6 +31,8 @@ func (s *Server) routes() {
 	e.GET("/login", s.loginForm)
 	e.POST("/login", s.login)
 	e.POST("/logout", s.logout)
+	e.GET("/verify-email", s.verifyEmailForm)
+	e.POST("/verify-email", s.verifyEmail)
 	e.GET("/password/forgot", s.forgotPasswordForm)
 	e.POST("/password/forgot", s.requestPasswordReset)
 	e.GET("/password/reset", s.resetPasswordForm)
@@ -44,6 +46,7 @@ func (s *Server) routes() {
 	settings.POST("/password", s.changePassword)
 	settings.POST("/sessions/end", s.endAllSessions)
 	settings.POST("/email", s.saveMailPreferences)
+	settings.POST("/verify-email", s.resendVerification)
 
 	merchant := e.Group("", s.requireMerchant)
 	merchant.GET("/accounts", s.accountsPage)

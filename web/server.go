@@ -53,6 +53,8 @@ type Server struct {
 	throttle *keyport.LoginThrottle
 	// resetThrottle limits password reset requests per email and client IP.
 	resetThrottle *keyport.LoginThrottle
+	// mailThrottle limits the messages a sign-up or a resend sends to one email.
+	mailThrottle *keyport.LoginThrottle
 	// mailer is nil when no SMTP server is configured.
 	mailer     Mailer
 	secure     bool
@@ -88,6 +90,7 @@ func New(db *store.DB, cfg Config) *Server {
 		log:           logger,
 		throttle:      keyport.NewLoginThrottle(),
 		resetThrottle: keyport.NewResetThrottle(),
+		mailThrottle:  keyport.NewResetThrottle(),
 		mailer:        cfg.Mailer,
 		verifier:      keyport.NewVerifier(db),
 		usage:         keyport.NewUsageRecorder(db),

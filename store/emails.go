@@ -1,0 +1,104 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/base64"
+	"time"
+
+	"keyport"
+)
+
+// newToken returns a random 256-bit token for a link, URL-safe.
+func newToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// verificationMessage creates, inside tx, a link that verifies u's email
+// address, valid for keyport.EmailVerificationTTL and stored as its hash, and
+// writes the message that carries it.
+func (db *DB) verificationMessage(ctx context.Context, tx *sql.Tx, u keyport.User) error {
+	token, err := newToken()
+	if err != nil {
+		return err
+	}
+	now := db.Now()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO email_verifications (user_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)`,
+		u.ID, tokenHash(token), now.Unix(), now.Add(keyport.EmailVerificationTTL).Unix()); err != nil {
+		return err
+	}
+	return db.enqueue(ctx, tx, keyport.MessageVerifyEmail, u.Email, map[string]string{"token": token, "name": u.Name})
+}
+
+// ResendVerification sends u a new verification link unless their email is
+// verified already or th's limit per email is reached; it returns how long
+// to wait in that case (zero when a link was sent or none is needed).
+func (db *DB) ResendVerification(ctx context.Context, th *keyport.LoginThrottle, u keyport.User) (time.Duration, error) {
+	var wait time.Duration
+	err := db.tx(ctx, "resend an email verification link", func(tx *sql.Tx) error {
+		var verified bool
+		if err := tx.QueryRowContext(ctx, `SELECT email_verified_at IS NOT NULL FROM users WHERE id = $1 AND removed_at IS NULL`, u.ID).
+			Scan(&verified); err != nil {
+			return notFound(err)
+		}
+		if verified {
+			return nil
+		}
+		now := db.Now()
+		scope := scopeHash(keyport.VerifyScope(u.Email))
+		recent, err := recentAttempts(ctx, tx, scope, now.Add(-th.Window).Unix(), th.PerAccount)
+		if err != nil {
+			return err
+		}
+		if wait = th.Wait(recent, nil, now); wait > 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO login_attempts (scope_hash, at) VALUES ($1, $2)`, scope, now.Unix()); err != nil {
+			return err
+		}
+		return db.verificationMessage(ctx, tx, u)
+	})
+	return wait, err
+}
+
+// EmailVerificationUser returns the user of an unused, unexpired email
+// verification token; any other token is ErrNotFound.
+func (db *DB) EmailVerificationUser(ctx context.Context, token string) (keyport.User, error) {
+	return scanUser(db.queryRow(ctx, `SELECT `+userColumns+` FROM email_verifications v JOIN users u ON u.id = v.user_id
+		LEFT JOIN merchants m ON m.id = u.merchant_id
+		WHERE v.token_hash = $1 AND v.used_at IS NULL AND v.expires_at > $2 AND u.removed_at IS NULL`, tokenHash(token), db.now()))
+}
+
+// VerifyEmail marks the email of the token's user verified, uses up every
+// verification link of theirs and audits it, in one transaction. A used,
+// expired or unknown token is ErrNotFound.
+func (db *DB) VerifyEmail(ctx context.Context, token, ip string) (keyport.User, error) {
+	var u keyport.User
+	err := db.tx(ctx, "verify an email address", func(tx *sql.Tx) error {
+		now := db.now()
+		var err error
+		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM email_verifications v JOIN users u ON u.id = v.user_id
+			LEFT JOIN merchants m ON m.id = u.merchant_id
+			WHERE v.token_hash = $1 AND v.used_at IS NULL AND v.expires_at > $2 AND u.removed_at IS NULL`, tokenHash(token), now))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET email_verified_at = $1 WHERE id = $2 AND email_verified_at IS NULL`, now, u.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE email_verifications SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL`, now, u.ID); err != nil {
+			return err
+		}
+		u.EmailVerified = true
+		return db.audit(ctx, tx, u.MerchantID, keyport.UserActor(&u, ip), keyport.AuditEmailVerified, "user", u.ID, u.Email)
+	})
+	if err != nil {
+		return keyport.User{}, err
+	}
+	return u, nil
+}
