@@ -20,6 +20,8 @@ const (
 	MessageVerifyEmail MessageKind = "verify_email"
 	// MessageAccountExists tells someone who signed up with an email that already has an account.
 	MessageAccountExists MessageKind = "account_exists"
+	// MessageNewSignIn tells a user someone signed in to their account from a browser it had not seen.
+	MessageNewSignIn MessageKind = "new_sign_in"
 	// MessageRequestFiled tells the API team a live key request waits for review.
 	MessageRequestFiled MessageKind = "request_filed"
 	// MessageRequestAnswered tells the requester the API team approved, rejected or questioned their request.
@@ -87,6 +89,8 @@ func MessageKindLabel(k MessageKind) string {
 		return "Email verification"
 	case MessageAccountExists:
 		return "Sign-up with an existing email"
+	case MessageNewSignIn:
+		return "New sign-in"
 	case MessageRequestFiled:
 		return "Live key request filed"
 	case MessageRequestAnswered:

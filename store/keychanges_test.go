@@ -51,7 +51,7 @@ func TestWritesPublishExactlyTheKeysTheyTouch(t *testing.T) {
 			return []keyport.KeyChange{keyport.KeyCreated(createdHash(t, key.Plaintext))}
 		}},
 		{"sign-in", func(t *testing.T) []keyport.KeyChange {
-			mustDo(t, db.RecordLogin(ctx, res.Owner, "192.0.2.1"))
+			mustDo(t, db.RecordLogin(ctx, res.Owner, "192.0.2.1", "", ""))
 			return nil
 		}},
 		{"token cap change", func(t *testing.T) []keyport.KeyChange {

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"keyport"
 )
@@ -174,10 +176,38 @@ func (db *DB) CountUsers(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// RecordLogin writes the audit event of a successful sign-in.
-func (db *DB) RecordLogin(ctx context.Context, u keyport.User, ip string) error {
+// RecordLogin writes the audit event of a successful sign-in from ip, in the
+// browser whose device cookie holds device and that names itself browser.
+// A browser the user never signed in from is remembered, and when the user
+// had signed in from another one before, a message tells them of the new
+// sign-in, in the same transaction.
+func (db *DB) RecordLogin(ctx context.Context, u keyport.User, ip, device, browser string) error {
 	return db.tx(ctx, fmt.Sprintf("record login of user %d", u.ID), func(tx *sql.Tx) error {
-		return db.audit(ctx, tx, u.MerchantID, keyport.UserActor(&u, ip), keyport.AuditUserLoggedIn, "user", u.ID, "")
+		if err := db.audit(ctx, tx, u.MerchantID, keyport.UserActor(&u, ip), keyport.AuditUserLoggedIn, "user", u.ID, ""); err != nil {
+			return err
+		}
+		if device == "" {
+			return nil
+		}
+		hash := sha256.Sum256([]byte(device))
+		var known, seen int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*), COALESCE(SUM(CASE WHEN device_hash = $1 THEN 1 ELSE 0 END), 0)
+			FROM known_devices WHERE user_id = $2`, hash[:], u.ID).Scan(&known, &seen); err != nil {
+			return err
+		}
+		if seen > 0 {
+			return nil
+		}
+		now := db.Now()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO known_devices (user_id, device_hash, first_seen) VALUES ($1, $2, $3)`,
+			u.ID, hash[:], now.Unix()); err != nil {
+			return err
+		}
+		if known == 0 {
+			return nil
+		}
+		return db.enqueue(ctx, tx, keyport.MessageNewSignIn, u.Email, map[string]string{"name": u.Name, "ip": ip, "browser": browser,
+			"at": now.UTC().Format(time.RFC3339)})
 	})
 }
 

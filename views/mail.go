@@ -166,6 +166,12 @@ func notice(m keyport.Message, baseURL string) (noticeEmail, bool) {
 	keysLink := baseURL + "/accounts/" + d["account_id"] + "/keys"
 	key := fmt.Sprintf("%s (%s, API account %s)", d["key_name"], d["key"], d["account"])
 	switch m.Kind {
+	case keyport.MessageNewSignIn:
+		n.Subject = "New sign-in to your Keyport account"
+		n.Lines = []string{fmt.Sprintf("Someone signed in to your Keyport account on %s from the IP address %s, with %s, a browser "+
+			"this account had not signed in from before.", mailTime(d["at"]), d["ip"], d["browser"]),
+			"If this was you, there is nothing to do. If this wasn't you, choose a new password at once: every session then ends."}
+		n.Button, n.Link = "Reset my password", baseURL+"/password/forgot"
 	case keyport.MessageRequestFiled:
 		n.Subject = fmt.Sprintf("Live key request from %s: %s", d["merchant"], d["token_name"])
 		n.Lines = []string{fmt.Sprintf("%s of %s asks for a live key named %q for the API account %s.", d["requested_by"], d["merchant"],

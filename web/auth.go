@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -143,7 +145,7 @@ func (s *Server) login(c echo.Context) error {
 			if err := s.db.LoginSucceeded(ctx, attempt); err != nil {
 				return err
 			}
-			if err := s.db.RecordLogin(ctx, u, ip); err != nil {
+			if err := s.db.RecordLogin(ctx, u, ip, s.deviceID(c), keyport.DescribeBrowser(c.Request().UserAgent())); err != nil {
 				return err
 			}
 			if err := s.startSession(c, u.ID, "", c.FormValue("keep_signed_in") == "on"); err != nil {
@@ -198,6 +200,39 @@ func (s *Server) logout(c echo.Context) error {
 		return err
 	}
 	return redirect(c, "/login?signed_out=1")
+}
+
+// deviceCookieMaxAge is how long a browser keeps the id that tells Keyport it signed in before.
+const deviceCookieMaxAge = 400 * 24 * time.Hour
+
+// deviceID returns the id of the browser's device cookie, giving the browser
+// a new random one when it has none (or a malformed one). The id is no
+// credential: it only tells a known browser from a new one.
+func (s *Server) deviceID(c echo.Context) string {
+	if ck, err := c.Cookie(s.deviceCookie); err == nil && validDeviceID(ck.Value) {
+		return ck.Value
+	}
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return ""
+	}
+	id := base64.RawURLEncoding.EncodeToString(b)
+	c.SetCookie(&http.Cookie{Name: s.deviceCookie, Value: id, Path: "/", MaxAge: int(deviceCookieMaxAge / time.Second),
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode})
+	return id
+}
+
+// validDeviceID reports whether v has the form of an id deviceID hands out.
+func validDeviceID(v string) bool {
+	if len(v) != 22 {
+		return false
+	}
+	for _, r := range v {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // startSession ends the request's current session, if any, and starts a new one

@@ -188,3 +188,130 @@ func TestExpiryRemindersAreSentOncePerKeyAndThreshold(t *testing.T) {
 	wantContains(t, email.Text, "Roll the key", fmt.Sprintf("http://example.test/accounts/%d/keys", res.Account.ID),
 		"You receive this because of your email preferences")
 }
+
+func TestASignInFromANewBrowserIsEmailed(t *testing.T) {
+	app := newTestApp(t)
+	app.signupMerchant("Acme", "owner@acme.test")
+	newSignIns := func() int { return app.count(`SELECT count(*) FROM outbox WHERE kind = 'new_sign_in'`) }
+	laptop := app.client()
+	laptop.login("owner@acme.test")
+	laptop.post("/logout", nil)
+	laptop.login("owner@acme.test")
+	if n := newSignIns(); n != 0 {
+		t.Fatalf("%d new sign-in messages for the first browser and its return", n)
+	}
+	phone := app.client()
+	phone.login("owner@acme.test")
+	if n := newSignIns(); n != 1 {
+		t.Fatalf("%d new sign-in messages after a second browser, want 1", n)
+	}
+	phone.login("owner@acme.test")
+	if n := newSignIns(); n != 1 {
+		t.Fatal("a known browser was reported as new")
+	}
+	wrong := app.client().post("/login", url.Values{"email": {"owner@acme.test"}, "password": {"not-the-password-1"}})
+	wantStatus(t, wrong, http.StatusUnauthorized)
+	if n := newSignIns(); n != 1 {
+		t.Fatal("a failed sign-in was reported")
+	}
+	email, err := app.renderedMessage(keyport.MessageNewSignIn, "owner@acme.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantContains(t, email.Text, "203.0.113.7", "an unknown browser", "If this wasn't you", "http://example.test/password/forgot",
+		"Keyport always sends this security notice.")
+}
+
+// TestEveryMessageKindReachesTheMailServer makes Keyport write one message of
+// every kind through the portal and the sweeps, delivers them through a real
+// SMTP server, and checks that each arrived rendered, with nothing left unsent.
+func TestEveryMessageKindReachesTheMailServer(t *testing.T) {
+	app := newTestApp(t)
+	mails := mailtest.Start(t)
+	app.withMailer(mailerFor(app, mails))
+	ctx := context.Background()
+
+	guest := app.client()
+	guest.signUp(signupForm("Acme", "Ada", "ada@acme.test", "a-long-unusual-passphrase"))
+	guest.post("/signup", signupForm("Acme again", "Ada", "ada@acme.test", "a-long-unusual-passphrase"))
+	var res struct{ merchant, account int64 }
+	if err := app.db.SQL().QueryRow(`SELECT merchant_id, id FROM api_accounts`).Scan(&res.merchant, &res.account); err != nil {
+		t.Fatal(err)
+	}
+	admin := app.adminClient()
+	wantStatus(t, admin.post("/admin/settings", url.Values{"token_cap": {"0"}}), http.StatusSeeOther)
+	guest.invite("rita@acme.test", keyport.RoleReviewer)
+	app.client().post("/password/forgot", url.Values{"email": {"ada@acme.test"}})
+	guest.post("/settings/password", url.Values{"current_password": {"a-long-unusual-passphrase"},
+		"new_password": {"another-long-passphrase-7"}, "confirm_password": {"another-long-passphrase-7"}})
+	app.client().login("staff@keyport.test")
+	wantStatus(t, guest.post(fmt.Sprintf("/accounts/%d/requests", res.account), goodRequest("Live one")), http.StatusSeeOther)
+	var requestID int64
+	if err := app.db.SQL().QueryRow(`SELECT max(id) FROM live_key_requests`).Scan(&requestID); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, admin.post(fmt.Sprintf("/admin/requests/%d/approve", requestID), nil), http.StatusSeeOther)
+	owner, err := app.db.UserByEmail(ctx, "ada@acme.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := keyport.Actor{UserID: owner.ID, Label: owner.Email}
+	for _, expiry := range []time.Duration{time.Hour, 30 * time.Hour} {
+		if _, err := app.db.CreateKey(ctx, actor, keyport.NewKey{AccountID: res.account, MerchantID: res.merchant, Type: keyport.KeySecret,
+			Mode: keyport.ModeTest, Name: "Short lived", Access: keyport.AccessFull, ExpiresAt: app.clock().Add(expiry)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := app.db.SendExpiryReminders(ctx); err != nil {
+		t.Fatal(err)
+	}
+	leaked, err := app.db.CreateKey(ctx, actor, keyport.NewKey{AccountID: res.account, MerchantID: res.merchant, Type: keyport.KeySecret,
+		Mode: keyport.ModeTest, Name: "Leaked", Access: keyport.AccessFull})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin.post(fmt.Sprintf("/admin/merchants/%d/secrets/%d/revoke", res.merchant, leaked.Key.ID), url.Values{"reason": {"Public repository."}})
+	wantStatus(t, admin.post(fmt.Sprintf("/admin/merchants/%d/disable", res.merchant), nil), http.StatusSeeOther)
+	wantStatus(t, admin.post(fmt.Sprintf("/admin/merchants/%d/enable", res.merchant), nil), http.StatusSeeOther)
+	app.advance(2 * time.Hour)
+	if _, err := app.db.LogExpiredKeys(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	app.srv.deliverDue(ctx)
+	if n := app.count(`SELECT count(*) FROM outbox WHERE state <> 'sent'`); n != 0 {
+		t.Fatalf("%d messages not sent", n)
+	}
+	kinds := map[string]bool{}
+	rows, err := app.db.SQL().Query(`SELECT DISTINCT kind FROM outbox`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		kinds[k] = true
+	}
+	rows.Close()
+	for _, k := range []keyport.MessageKind{keyport.MessageInvitation, keyport.MessagePasswordReset, keyport.MessagePasswordChanged,
+		keyport.MessageVerifyEmail, keyport.MessageAccountExists, keyport.MessageNewSignIn, keyport.MessageRequestFiled,
+		keyport.MessageRequestAnswered, keyport.MessageKeyExpiring, keyport.MessageKeyExpired, keyport.MessageKeyRevoked,
+		keyport.MessageMerchantDisabled, keyport.MessageMerchantEnabled} {
+		if !kinds[string(k)] {
+			t.Errorf("no %s message was written", k)
+		}
+		if keyport.MessageKindLabel(k) == string(k) {
+			t.Errorf("%s has no label for admins", k)
+		}
+	}
+	for _, m := range mails.Mails() {
+		if m.Subject == "" || m.Text == "" || !strings.Contains(m.HTML, "<h1") {
+			t.Errorf("an email arrived without its subject, text or HTML: %+v", m)
+		}
+	}
+	if len(mails.Mails()) != app.count(`SELECT count(*) FROM outbox`) {
+		t.Fatalf("%d emails arrived for %d messages", len(mails.Mails()), app.count(`SELECT count(*) FROM outbox`))
+	}
+}

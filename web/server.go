@@ -62,6 +62,8 @@ type Server struct {
 	// flashCookie names the signed cookie that carries flashes to the next page.
 	flashCookie string
 	flashCodec  *securecookie.SecureCookie
+	// deviceCookie names the long-lived cookie that tells a browser the user signed in from before.
+	deviceCookie string
 	// baseURL is the portal's public URL, for links sent outside it.
 	baseURL  string
 	verifier *keyport.Verifier
@@ -98,6 +100,7 @@ func New(db *store.DB, cfg Config) *Server {
 		secure:        secure,
 		cookieName:    "keyport_session",
 		flashCookie:   "keyport_flash",
+		deviceCookie:  "keyport_device",
 		flashCodec:    securecookie.New(cfg.SessionKey, nil).MaxAge(int(flashMaxAge / time.Second)),
 		passwordCost:  cfg.PasswordCost,
 	}
@@ -109,6 +112,7 @@ func New(db *store.DB, cfg Config) *Server {
 	if secure {
 		s.cookieName = "__Host-keyport_session"
 		s.flashCookie = "__Host-keyport_flash"
+		s.deviceCookie = "__Host-keyport_device"
 	}
 	if cfg.BaseURL != nil {
 		s.baseURL = strings.TrimSuffix(cfg.BaseURL.String(), "/")
