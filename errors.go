@@ -2,8 +2,10 @@ package keyport
 
 import (
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // ErrorCode says what kind of failure an Error is, for machines: web maps
@@ -89,6 +91,22 @@ func FieldError(field, message string) error {
 
 // ErrAccountDisabled refuses new keys on a disabled API account.
 var ErrAccountDisabled = &Error{ECONFLICT, "This API account is disabled. Enable it before creating keys."}
+
+// ThrottledError refuses an action repeated too often from one client or
+// for one merchant: What names the action ("sign-ups"), Wait how long until
+// it may be tried again.
+type ThrottledError struct {
+	What string
+	Wait time.Duration
+}
+
+func (e *ThrottledError) Error() string {
+	m := int((e.Wait + time.Minute - 1) / time.Minute)
+	if m <= 1 {
+		return "Too many " + e.What + ". Wait a minute and try again."
+	}
+	return fmt.Sprintf("Too many %s. Wait %d minutes and try again.", e.What, m)
+}
 
 // ErrEmailUnverified refuses a live key request from a user who has not
 // verified their email address yet.

@@ -1,6 +1,7 @@
 package keyport
 
 import (
+	"fmt"
 	"slices"
 	"time"
 )
@@ -45,6 +46,21 @@ func SignupScope(email string) string { return "signup:" + email }
 
 // VerifyScope names the verification links sent to an email.
 func VerifyScope(email string) string { return "verify:" + email }
+
+// SignupIPScope names the sign-ups counted against the client IP ip.
+func SignupIPScope(ip string) string { return "signup-ip:" + ip }
+
+// InviteScope names the invitations counted against a merchant.
+func InviteScope(merchantID int64) string { return fmt.Sprintf("invite:%d", merchantID) }
+
+// InviteIPScope names the invitations counted against the client IP ip.
+func InviteIPScope(ip string) string { return "invite-ip:" + ip }
+
+// NewInviteThrottle returns the limits of invitations: 20 per merchant and 20
+// per client IP in 15 minutes.
+func NewInviteThrottle() *LoginThrottle {
+	return &LoginThrottle{PerAccount: 20, PerIP: 20, Window: 15 * time.Minute}
+}
 
 // NewResetThrottle returns the limits of password reset requests: 3 per email
 // and 10 per client IP in 15 minutes. Requests beyond an email's limit send

@@ -49,16 +49,8 @@ func (db *DB) ResendVerification(ctx context.Context, th *keyport.LoginThrottle,
 		if verified {
 			return nil
 		}
-		now := db.Now()
-		scope := scopeHash(keyport.VerifyScope(u.Email))
-		recent, err := recentAttempts(ctx, tx, scope, now.Add(-th.Window).Unix(), th.PerAccount)
-		if err != nil {
-			return err
-		}
-		if wait = th.Wait(recent, nil, now); wait > 0 {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO login_attempts (scope_hash, at) VALUES ($1, $2)`, scope, now.Unix()); err != nil {
+		var err error
+		if wait, err = db.spendAttempt(ctx, tx, th, keyport.VerifyScope(u.Email), ""); err != nil || wait > 0 {
 			return err
 		}
 		return db.verificationMessage(ctx, tx, u)

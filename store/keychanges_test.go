@@ -59,7 +59,7 @@ func TestWritesPublishExactlyTheKeysTheyTouch(t *testing.T) {
 			return nil
 		}},
 		{"invitation", func(t *testing.T) []keyport.KeyChange {
-			_, _, err := db.CreateInvitation(ctx, owner, mid, keyport.NewInvitation{Email: "late@acme.test", Role: keyport.RoleReviewer})
+			_, _, err := db.CreateInvitation(ctx, nil, owner, mid, keyport.NewInvitation{Email: "late@acme.test", Role: keyport.RoleReviewer})
 			mustDo(t, err)
 			return nil
 		}},

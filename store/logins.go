@@ -70,6 +70,42 @@ func (db *DB) ReserveLogin(ctx context.Context, th *keyport.LoginThrottle, email
 	return r, 0, nil
 }
 
+// spendAttempt counts, inside tx, one attempt against the scope named
+// account (limited to th.PerAccount) and the scope named ip (th.PerIP) under
+// th's window; an empty name is no scope. When either scope is at its limit
+// it counts nothing and returns how long to wait.
+func (db *DB) spendAttempt(ctx context.Context, tx *sql.Tx, th *keyport.LoginThrottle, account, ip string) (time.Duration, error) {
+	now := db.Now()
+	cutoff := now.Add(-th.Window).Unix()
+	var scopes [][]byte
+	var recent [2][]time.Time
+	for i, name := range []string{account, ip} {
+		if name == "" {
+			continue
+		}
+		scope := scopeHash(name)
+		limit := th.PerAccount
+		if i == 1 {
+			limit = th.PerIP
+		}
+		times, err := recentAttempts(ctx, tx, scope, cutoff, limit)
+		if err != nil {
+			return 0, err
+		}
+		recent[i] = times
+		scopes = append(scopes, scope)
+	}
+	if wait := th.Wait(recent[0], recent[1], now); wait > 0 {
+		return wait, nil
+	}
+	for _, scope := range scopes {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO login_attempts (scope_hash, at) VALUES ($1, $2)`, scope, now.Unix()); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
 // recentAttempts returns the times of the newest attempts after cutoff of the
 // scope whose hash is scope, at most limit of them; none when limit is not
 // positive (no limit).

@@ -31,7 +31,7 @@ func TestDisablingAMerchantEndsSessionsAndKeysUntilEnabled(t *testing.T) {
 	addSession(t, db, res.Owner.ID, "owner-laptop")
 	addSession(t, db, dev.ID, "dev-laptop")
 	addSession(t, db, other.Owner.ID, "other-laptop")
-	_, token, err := db.CreateInvitation(ctx, keyport.UserActor(&res.Owner, ""), res.Merchant.ID,
+	_, token, err := db.CreateInvitation(ctx, nil, keyport.UserActor(&res.Owner, ""), res.Merchant.ID,
 		keyport.NewInvitation{Email: "late@acme.test", Role: keyport.RoleReviewer})
 	if err != nil {
 		t.Fatal(err)

@@ -56,7 +56,7 @@ func TestAMessageIsWrittenWithItsChangeOrNotAtAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	actor := keyport.Actor{UserID: res.Owner.ID, Label: "ann@acme.test"}
-	if _, _, err := db.CreateInvitation(ctx, actor, res.Merchant.ID, keyport.NewInvitation{Email: "ann@acme.test", Role: keyport.RoleDeveloper}); err == nil {
+	if _, _, err := db.CreateInvitation(ctx, nil, actor, res.Merchant.ID, keyport.NewInvitation{Email: "ann@acme.test", Role: keyport.RoleDeveloper}); err == nil {
 		t.Fatal("an invitation of an existing account was accepted")
 	}
 	if n := count(t, db, `SELECT count(*) FROM outbox`); n != 0 {
@@ -68,7 +68,7 @@ func TestAMessageIsWrittenWithItsChangeOrNotAtAll(t *testing.T) {
 	default:
 	}
 
-	_, token, err := db.CreateInvitation(ctx, actor, res.Merchant.ID, keyport.NewInvitation{Email: "dev@acme.test", Role: keyport.RoleDeveloper})
+	_, token, err := db.CreateInvitation(ctx, nil, actor, res.Merchant.ID, keyport.NewInvitation{Email: "dev@acme.test", Role: keyport.RoleDeveloper})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,29 +22,13 @@ func (db *DB) RequestPasswordReset(ctx context.Context, th *keyport.LoginThrottl
 		return 0, err
 	}
 	now := db.Now()
-	cutoff := now.Add(-th.Window).Unix()
-	emailScope, ipScope := scopeHash(keyport.ResetScope(email)), scopeHash(keyport.ResetIPScope(ip))
 	var wait time.Duration
 	err = db.tx(ctx, "request a password reset", func(tx *sql.Tx) error {
-		fromIP, err := recentAttempts(ctx, tx, ipScope, cutoff, th.PerIP)
-		if err != nil {
+		var err error
+		if wait, err = db.spendAttempt(ctx, tx, th, "", keyport.ResetIPScope(ip)); err != nil || wait > 0 {
 			return err
 		}
-		if wait = th.Wait(nil, fromIP, now); wait > 0 {
-			return nil
-		}
-		forEmail, err := recentAttempts(ctx, tx, emailScope, cutoff, th.PerAccount)
-		if err != nil {
-			return err
-		}
-		insert := `INSERT INTO login_attempts (scope_hash, at) VALUES ($1, $2)`
-		if _, err := tx.ExecContext(ctx, insert, ipScope, now.Unix()); err != nil {
-			return err
-		}
-		if th.Wait(forEmail, nil, now) > 0 {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, insert, emailScope, now.Unix()); err != nil {
+		if emailWait, err := db.spendAttempt(ctx, tx, th, keyport.ResetScope(email), ""); err != nil || emailWait > 0 {
 			return err
 		}
 		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u LEFT JOIN merchants m ON m.id = u.merchant_id

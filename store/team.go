@@ -45,8 +45,12 @@ func tokenHash(token string) []byte {
 // the invitation and its one-time token, which is stored only as a hash, and
 // writes the invitation's message into the outbox in the same transaction. An
 // email that already has an account, or a pending invitation of this
-// merchant, is a ValidationError on "email".
-func (db *DB) CreateInvitation(ctx context.Context, actor keyport.Actor, merchantID int64, in keyport.NewInvitation) (keyport.Invitation, string, error) {
+// merchant, is a ValidationError on "email". Each invitation counts against
+// th's limits per merchant and per the actor's IP; over either, nothing is
+// created and the error is a keyport.ThrottledError. A nil th counts nothing
+// (demo data and tests).
+func (db *DB) CreateInvitation(ctx context.Context, th *keyport.LoginThrottle, actor keyport.Actor, merchantID int64,
+	in keyport.NewInvitation) (keyport.Invitation, string, error) {
 	var out keyport.Invitation
 	token, err := newToken()
 	if err != nil {
@@ -62,6 +66,15 @@ func (db *DB) CreateInvitation(ctx context.Context, actor keyport.Actor, merchan
 		}
 		if taken > 0 {
 			return keyport.FieldError("email", "This email already has a Keyport account or a pending invitation.")
+		}
+		if th != nil {
+			wait, err := db.spendAttempt(ctx, tx, th, keyport.InviteScope(merchantID), keyport.InviteIPScope(actor.IP))
+			if err != nil {
+				return err
+			}
+			if wait > 0 {
+				return &keyport.ThrottledError{What: "invitations", Wait: wait}
+			}
 		}
 		var id int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO invitations (merchant_id, email, role, token_hash, invited_by_label, created_at, expires_at)

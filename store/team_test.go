@@ -16,16 +16,16 @@ func TestInvitationIsOneTimeAndExpires(t *testing.T) {
 	db.Now = func() time.Time { return now }
 	res := signedUp(t, db)
 	owner := keyport.UserActor(&res.Owner, "192.0.2.1")
-	inv, token, err := db.CreateInvitation(ctx, owner, res.Merchant.ID, keyport.NewInvitation{Email: "rita@acme.test", Role: keyport.RoleReviewer})
+	inv, token, err := db.CreateInvitation(ctx, nil, owner, res.Merchant.ID, keyport.NewInvitation{Email: "rita@acme.test", Role: keyport.RoleReviewer})
 	if err != nil || len(token) < 40 || inv.MerchantName != "Acme" || !inv.ExpiresAt.Equal(now.Add(keyport.InvitationTTL).Truncate(time.Second)) {
 		t.Fatalf("invitation %+v, token %q, %v", inv, token, err)
 	}
 	if n := count(t, db, `SELECT count(*) FROM invitations WHERE token_hash = $1`, []byte(token)); n != 0 {
 		t.Fatal("the token is stored as it is")
 	}
-	_, _, err = db.CreateInvitation(ctx, owner, res.Merchant.ID, keyport.NewInvitation{Email: "RITA@acme.test", Role: keyport.RoleDeveloper})
+	_, _, err = db.CreateInvitation(ctx, nil, owner, res.Merchant.ID, keyport.NewInvitation{Email: "RITA@acme.test", Role: keyport.RoleDeveloper})
 	wantField(t, err, "email")
-	_, _, err = db.CreateInvitation(ctx, owner, res.Merchant.ID, keyport.NewInvitation{Email: signup.Email, Role: keyport.RoleDeveloper})
+	_, _, err = db.CreateInvitation(ctx, nil, owner, res.Merchant.ID, keyport.NewInvitation{Email: signup.Email, Role: keyport.RoleDeveloper})
 	wantField(t, err, "email")
 
 	if _, err := db.InvitationByToken(ctx, token+"x"); !errors.Is(err, keyport.ErrNotFound) {
@@ -39,7 +39,7 @@ func TestInvitationIsOneTimeAndExpires(t *testing.T) {
 		t.Fatalf("a used invitation worked again: %v", err)
 	}
 
-	_, late, _ := db.CreateInvitation(ctx, owner, res.Merchant.ID, keyport.NewInvitation{Email: "late@acme.test", Role: keyport.RoleDeveloper})
+	_, late, _ := db.CreateInvitation(ctx, nil, owner, res.Merchant.ID, keyport.NewInvitation{Email: "late@acme.test", Role: keyport.RoleDeveloper})
 	now = now.Add(keyport.InvitationTTL + time.Second)
 	if _, err := db.AcceptInvitation(ctx, late, "Late", "hash", ""); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("an expired invitation worked: %v", err)
@@ -47,7 +47,7 @@ func TestInvitationIsOneTimeAndExpires(t *testing.T) {
 	if list, _ := db.PendingInvitations(ctx, res.Merchant.ID); len(list) != 0 {
 		t.Fatalf("expired invitations listed: %+v", list)
 	}
-	revoked, revokedToken, _ := db.CreateInvitation(ctx, owner, res.Merchant.ID, keyport.NewInvitation{Email: "late@acme.test", Role: keyport.RoleDeveloper})
+	revoked, revokedToken, _ := db.CreateInvitation(ctx, nil, owner, res.Merchant.ID, keyport.NewInvitation{Email: "late@acme.test", Role: keyport.RoleDeveloper})
 	b := otherMerchant(t, db)
 	if err := db.RevokeInvitation(ctx, keyport.SystemActor, b.Merchant.ID, revoked.ID); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("another merchant revoked it: %v", err)
@@ -111,7 +111,7 @@ func TestLastOwnerStaysAndRemovalEndsSessions(t *testing.T) {
 	if list, _ := db.TeamMembers(ctx, res.Merchant.ID); len(list) != 1 || list[0].ID != dev.ID {
 		t.Fatalf("team after removal: %+v", list)
 	}
-	if _, _, err := db.CreateInvitation(ctx, keyport.UserActor(&dev, ""), res.Merchant.ID, keyport.NewInvitation{Email: signup.Email, Role: keyport.RoleDeveloper}); err != nil {
+	if _, _, err := db.CreateInvitation(ctx, nil, keyport.UserActor(&dev, ""), res.Merchant.ID, keyport.NewInvitation{Email: signup.Email, Role: keyport.RoleDeveloper}); err != nil {
 		t.Fatalf("a removed member's email cannot be invited again: %v", err)
 	}
 	if n := count(t, db, `SELECT count(*) FROM audit_events WHERE action IN ('member.role_changed', 'member.removed')`); n != 3 {

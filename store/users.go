@@ -37,9 +37,16 @@ func (db *DB) CreateSignup(ctx context.Context, s keyport.Signup, passwordHash s
 // email; otherwise it creates nothing and writes a message telling the
 // email's owner that they already have an account (at most th.PerAccount in
 // th.Window). Both happen in one transaction, and the caller answers both
-// alike. created tells which happened.
+// alike. created tells which happened. A client IP with th.PerIP sign-ups in
+// th.Window gets a keyport.ThrottledError, whatever the email.
 func (db *DB) SignUp(ctx context.Context, th *keyport.LoginThrottle, s keyport.Signup, passwordHash, ip string) (res SignupResult, created bool, err error) {
 	err = db.tx(ctx, "sign up", func(tx *sql.Tx) error {
+		if wait, err := db.spendAttempt(ctx, tx, th, "", keyport.SignupIPScope(ip)); err != nil || wait > 0 {
+			if err == nil {
+				err = &keyport.ThrottledError{What: "sign-ups from your network", Wait: wait}
+			}
+			return err
+		}
 		var taken int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE email = $1`, s.Email).Scan(&taken); err != nil {
 			return err
@@ -60,13 +67,7 @@ func (db *DB) SignUp(ctx context.Context, th *keyport.LoginThrottle, s keyport.S
 // accountExistsMessage writes, within th's limit per email, the message
 // telling the owner of email that someone signed up with it.
 func (db *DB) accountExistsMessage(ctx context.Context, tx *sql.Tx, th *keyport.LoginThrottle, email string) error {
-	now := db.Now()
-	scope := scopeHash(keyport.SignupScope(email))
-	recent, err := recentAttempts(ctx, tx, scope, now.Add(-th.Window).Unix(), th.PerAccount)
-	if err != nil || th.Wait(recent, nil, now) > 0 {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO login_attempts (scope_hash, at) VALUES ($1, $2)`, scope, now.Unix()); err != nil {
+	if wait, err := db.spendAttempt(ctx, tx, th, keyport.SignupScope(email), ""); err != nil || wait > 0 {
 		return err
 	}
 	return db.mailUsers(ctx, tx, keyport.MessageAccountExists, `u.email = $1`, []any{email}, map[string]string{})

@@ -62,6 +62,10 @@ func (s *Server) signup(c echo.Context) error {
 			form.Errors = fields
 			return render(c, http.StatusUnprocessableEntity, views.SignupPage(s.page(c, "Sign up", ""), form))
 		}
+		if msg, ok := throttledForm(c, err); ok {
+			form.Errors = map[string]string{"form": msg}
+			return render(c, http.StatusTooManyRequests, views.SignupPage(s.page(c, "Sign up", ""), form))
+		}
 		return err
 	}
 	if err := in.Validate(); err != nil {

@@ -550,3 +550,35 @@ func TestSessionCookieEndsWithTheBrowserUnlessKeptSignedIn(t *testing.T) {
 	}
 	wantContains(t, app.client().get("/login").Body, `name="keep_signed_in"`, "Keep me signed in")
 }
+
+func TestSignupsAndInvitationsAreThrottled(t *testing.T) {
+	app := newTestApp(t)
+	guest := app.client()
+	limit := keyport.NewResetThrottle().PerIP
+	for i := range limit {
+		wantStatus(t, guest.post("/signup", signupForm("Acme", "Ada", fmt.Sprintf("ada-%d@example.com", i), "a-long-unusual-passphrase")), http.StatusOK)
+	}
+	over := guest.post("/signup", signupForm("Acme", "Ada", "one-more@example.com", "a-long-unusual-passphrase"))
+	wantStatus(t, over, http.StatusTooManyRequests)
+	wantContains(t, over.Body, "Too many sign-ups from your network. Wait 15 minutes and try again.")
+	if over.Header.Get("Retry-After") == "" {
+		t.Fatal("no Retry-After")
+	}
+	if n := app.count(`SELECT count(*) FROM users WHERE email = 'one-more@example.com'`); n != 0 {
+		t.Fatal("a throttled sign-up created an account")
+	}
+	app.advance(15 * time.Minute)
+	wantStatus(t, guest.post("/signup", signupForm("Acme", "Ada", "later@example.com", "a-long-unusual-passphrase")), http.StatusOK)
+
+	owner, _ := app.merchant("Bolt", "owner@bolt.test")
+	invites := keyport.NewInviteThrottle().PerAccount
+	for i := range invites {
+		wantStatus(t, owner.post("/team/invitations", url.Values{"email": {fmt.Sprintf("invitee-%d@bolt.test", i)}, "role": {"developer"}}), http.StatusOK)
+	}
+	refused := owner.post("/team/invitations", url.Values{"email": {"one-more@bolt.test"}, "role": {"developer"}})
+	wantStatus(t, refused, http.StatusTooManyRequests)
+	wantContains(t, refused.Body, "Too many invitations.", `class="form-error"`)
+	if n := app.count(`SELECT count(*) FROM invitations WHERE email = 'one-more@bolt.test'`); n != 0 {
+		t.Fatal("a throttled invitation was created")
+	}
+}

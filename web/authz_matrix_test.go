@@ -178,7 +178,7 @@ func seedAuthzMatrix(t *testing.T, app *testApp) matrixSeed {
 	wantStatus(t, admin.post(fmt.Sprintf("/admin/requests/%d/ask", asked), url.Values{"question": {"Which shop?"}}), http.StatusSeeOther)
 	wantStatus(t, admin.post(fmt.Sprintf("/admin/requests/%d/approve", approved), nil), http.StatusSeeOther)
 	resetToken := app.resetToken("mia@acme.test")
-	if _, _, err := app.db.SignUp(ctx, keyport.NewResetThrottle(), keyport.Signup{MerchantName: "Fresh Ltd", Name: "Fresh",
+	if _, _, err := app.db.SignUp(ctx, unlimited(), keyport.Signup{MerchantName: "Fresh Ltd", Name: "Fresh",
 		Email: "fresh@matrix.test"}, passwordHashOnce(), ""); err != nil {
 		t.Fatal(err)
 	}

@@ -18,11 +18,14 @@ func statusOf(err error) (int, string) {
 	var ve *keyport.ValidationError
 	var ce *keyport.CapError
 	var ke *keyport.Error
+	var te *keyport.ThrottledError
 	switch {
 	case errors.As(err, &ke):
 		return statusOfCode[ke.Code], ke.Message
 	case errors.As(err, &ce):
 		return http.StatusUnprocessableEntity, ce.Error()
+	case errors.As(err, &te):
+		return http.StatusTooManyRequests, te.Error()
 	case errors.Is(err, keyport.ErrPasswordWorkBusy):
 		return http.StatusServiceUnavailable, "Too many passwords are being checked right now. Wait a few seconds and try again."
 	case errors.As(err, &ve):
@@ -67,6 +70,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, message := statusOf(err)
+	var te *keyport.ThrottledError
+	if errors.As(err, &te) {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(te.Wait.Seconds())+1))
+	}
 	if errors.Is(err, keyport.ErrPasswordWorkBusy) {
 		c.Response().Header().Set("Retry-After", "2")
 		s.log.Warn("password work busy", "request_id", c.Get(ctxRequestID))

@@ -234,8 +234,9 @@ func newHostileEnv(t *testing.T) *hostileEnv {
 	e.apiKey = app.newKey(e.res, keyport.NewKey{Name: "API"})
 	app.addShipments(e.res, keyport.ModeTest, 1)
 	// Wrong passwords are among the hostile values; the throttle has its own tests.
-	th := app.srv.Throttle()
-	th.PerAccount, th.PerIP = 1_000_000, 1_000_000
+	for _, th := range []*keyport.LoginThrottle{app.srv.Throttle(), app.srv.resetThrottle, app.srv.mailThrottle, app.srv.inviteThrottle} {
+		th.PerAccount, th.PerIP = 1_000_000, 1_000_000
+	}
 	e.watchWrites()
 	return e
 }
@@ -286,7 +287,7 @@ func (e *hostileEnv) request(state keyport.RequestState) string {
 
 func (e *hostileEnv) invitation() (int64, string) {
 	e.t.Helper()
-	inv, token, err := e.app.db.CreateInvitation(context.Background(), e.ownerActor(), e.res.Merchant.ID,
+	inv, token, err := e.app.db.CreateInvitation(context.Background(), nil, e.ownerActor(), e.res.Merchant.ID,
 		keyport.NewInvitation{Email: fmt.Sprintf("invitee-%d@acme.test", e.next()), Role: keyport.RoleDeveloper})
 	if err != nil {
 		e.t.Fatal(err)
@@ -310,7 +311,7 @@ func (e *hostileEnv) verifyNewest(c *client) {
 func (e *hostileEnv) verifyToken() string {
 	e.t.Helper()
 	email := fmt.Sprintf("verifying-%d@hostile.test", e.next())
-	if _, _, err := e.app.db.SignUp(context.Background(), keyport.NewResetThrottle(), keyport.Signup{MerchantName: "Verifying Ltd",
+	if _, _, err := e.app.db.SignUp(context.Background(), unlimited(), keyport.Signup{MerchantName: "Verifying Ltd",
 		Name: "Verifying", Email: email}, passwordHashOnce(), ""); err != nil {
 		e.t.Fatal(err)
 	}

@@ -136,7 +136,7 @@ type DirMailer struct {
 }
 
 // Send writes the email to Dir, readable by its owner only, as it may carry a
-// private link.
+// private link. The file appears whole: it is written aside, then renamed.
 func (m DirMailer) Send(_ context.Context, uid, to string, email views.Email) error {
 	msg, err := compose("Keyport <keyport@localhost>", "localhost", uid, to, email)
 	if err != nil {
@@ -145,13 +145,17 @@ func (m DirMailer) Send(_ context.Context, uid, to string, email views.Email) er
 	if err := os.MkdirAll(m.Dir, 0o700); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(m.Dir, uid+".eml"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.CreateTemp(m.Dir, ".writing-*")
 	if err != nil {
 		return err
 	}
+	defer os.Remove(f.Name())
 	if _, err := msg.WriteTo(f); err != nil {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), filepath.Join(m.Dir, uid+".eml"))
 }

@@ -30,7 +30,7 @@ func BenchmarkMessageDelivery(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		email := fmt.Sprintf("invitee-%d@acme.test", i)
-		if _, _, err := app.db.CreateInvitation(ctx, actor, res.Merchant.ID, keyport.NewInvitation{Email: email, Role: keyport.RoleDeveloper}); err != nil {
+		if _, _, err := app.db.CreateInvitation(ctx, nil, actor, res.Merchant.ID, keyport.NewInvitation{Email: email, Role: keyport.RoleDeveloper}); err != nil {
 			b.Fatal(err)
 		}
 		committed := time.Now()

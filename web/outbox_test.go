@@ -51,11 +51,13 @@ func (a *testApp) messageData(kind keyport.MessageKind, to string) map[string]st
 	return data
 }
 
+// unlimited is a throttle that never refuses, for tests that set up many sign-ups or resets.
+func unlimited() *keyport.LoginThrottle { return &keyport.LoginThrottle{Window: time.Minute} }
+
 // resetToken asks for a password reset of email and returns the token of its message.
 func (a *testApp) resetToken(email string) string {
 	a.t.Helper()
-	unlimited := &keyport.LoginThrottle{Window: time.Minute}
-	if _, err := a.db.RequestPasswordReset(context.Background(), unlimited, email, "198.51.100.9"); err != nil {
+	if _, err := a.db.RequestPasswordReset(context.Background(), unlimited(), email, "198.51.100.9"); err != nil {
 		a.t.Fatal(err)
 	}
 	return a.messageData(keyport.MessagePasswordReset, email)["token"]

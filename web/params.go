@@ -81,6 +81,17 @@ func formLevelError(err error) (string, bool) {
 	return "", false
 }
 
+// throttledForm returns the message of a keyport.ThrottledError, for the
+// form that was refused, and sets the answer's Retry-After.
+func throttledForm(c echo.Context, err error) (string, bool) {
+	var te *keyport.ThrottledError
+	if !errors.As(err, &te) {
+		return "", false
+	}
+	c.Response().Header().Set("Retry-After", strconv.Itoa(int(te.Wait.Seconds())+1))
+	return te.Error(), true
+}
+
 // dialog renders a dialog body: inside a modal for htmx requests, as a page of
 // its own otherwise. refresh names the event fired on the page when the modal closes.
 func (s *Server) dialog(c echo.Context, status int, title, nav, refresh string, sticky bool, body templ.Component) error {

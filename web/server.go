@@ -53,8 +53,10 @@ type Server struct {
 	throttle *keyport.LoginThrottle
 	// resetThrottle limits password reset requests per email and client IP.
 	resetThrottle *keyport.LoginThrottle
-	// mailThrottle limits the messages a sign-up or a resend sends to one email.
+	// mailThrottle limits sign-ups per client IP, and the messages a sign-up or a resend sends to one email.
 	mailThrottle *keyport.LoginThrottle
+	// inviteThrottle limits invitations per merchant and per client IP.
+	inviteThrottle *keyport.LoginThrottle
 	// mailer is nil when no SMTP server is configured.
 	mailer     Mailer
 	secure     bool
@@ -86,23 +88,24 @@ func New(db *store.DB, cfg Config) *Server {
 		logger = slog.Default()
 	}
 	s := &Server{
-		echo:          echo.New(),
-		db:            db,
-		sessions:      db.NewSessionStore(cfg.SessionKey, cfg.IdleTimeout, cfg.SessionLifetime, secure),
-		log:           logger,
-		throttle:      keyport.NewLoginThrottle(),
-		resetThrottle: keyport.NewResetThrottle(),
-		mailThrottle:  keyport.NewResetThrottle(),
-		mailer:        cfg.Mailer,
-		verifier:      keyport.NewVerifier(db),
-		usage:         keyport.NewUsageRecorder(db),
-		limiter:       keyport.NewRateLimiter(cfg.APIRateLimit),
-		secure:        secure,
-		cookieName:    "keyport_session",
-		flashCookie:   "keyport_flash",
-		deviceCookie:  "keyport_device",
-		flashCodec:    securecookie.New(cfg.SessionKey, nil).MaxAge(int(flashMaxAge / time.Second)),
-		passwordCost:  cfg.PasswordCost,
+		echo:           echo.New(),
+		db:             db,
+		sessions:       db.NewSessionStore(cfg.SessionKey, cfg.IdleTimeout, cfg.SessionLifetime, secure),
+		log:            logger,
+		throttle:       keyport.NewLoginThrottle(),
+		resetThrottle:  keyport.NewResetThrottle(),
+		mailThrottle:   keyport.NewResetThrottle(),
+		inviteThrottle: keyport.NewInviteThrottle(),
+		mailer:         cfg.Mailer,
+		verifier:       keyport.NewVerifier(db),
+		usage:          keyport.NewUsageRecorder(db),
+		limiter:        keyport.NewRateLimiter(cfg.APIRateLimit),
+		secure:         secure,
+		cookieName:     "keyport_session",
+		flashCookie:    "keyport_flash",
+		deviceCookie:   "keyport_device",
+		flashCodec:     securecookie.New(cfg.SessionKey, nil).MaxAge(int(flashMaxAge / time.Second)),
+		passwordCost:   cfg.PasswordCost,
 	}
 	s.openAPIDoc = sync.OnceValues(s.buildOpenAPI)
 	if cfg.Metrics {

@@ -40,7 +40,7 @@ func (s *Server) invite(c echo.Context) error {
 	if err == nil {
 		var token string
 		var inv keyport.Invitation
-		inv, token, err = s.db.CreateInvitation(c.Request().Context(), actor(c), currentUser(c).MerchantID, in)
+		inv, token, err = s.db.CreateInvitation(c.Request().Context(), s.inviteThrottle, actor(c), currentUser(c).MerchantID, in)
 		if err == nil {
 			link := s.baseURL + views.InvitationURL(token)
 			return s.renderTeam(c, http.StatusOK, views.TeamView{InviteLink: link, InviteEmail: inv.Email, InviteEmailed: s.mailer != nil})
@@ -48,6 +48,9 @@ func (s *Server) invite(c echo.Context) error {
 	}
 	if fields := fieldErrors(err); fields != nil {
 		return s.renderTeam(c, http.StatusUnprocessableEntity, views.TeamView{Form: views.Form{Values: values, Errors: fields}})
+	}
+	if msg, ok := throttledForm(c, err); ok {
+		return s.renderTeam(c, http.StatusTooManyRequests, views.TeamView{Form: views.Form{Values: values, Errors: map[string]string{"form": msg}}})
 	}
 	return err
 }
