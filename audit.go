@@ -106,6 +106,7 @@ var (
 	AuditPasswordChanged      = newAuditAction("user.password_changed", "Password changed")
 	AuditPasswordReset        = newAuditAction("user.password_reset", "Password reset by email link")
 	AuditEmailVerified        = newAuditAction("user.email_verified", "Email address verified")
+	AuditSessionEnded         = newAuditAction("user.session_ended", "Signed out of one session")
 	AuditSignedOutEverywhere  = newAuditAction("user.signed_out_everywhere", "Signed out of all sessions")
 )
 

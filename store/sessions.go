@@ -8,7 +8,9 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/gob"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,10 +18,20 @@ import (
 
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
+
+	"keyport"
 )
 
 // SessionUserKey is the session value that holds the signed-in user's id (int64).
 const SessionUserKey = "user_id"
+
+// SessionIPKey and SessionBrowserKey are the session values (string) of the
+// client IP and the browser a session was signed in from, stored in its row
+// when it is created.
+const (
+	SessionIPKey      = "ip"
+	SessionBrowserKey = "browser"
+)
 
 // SessionKeepKey is the session value (bool) saying the user asked to stay
 // signed in: its cookie then lasts the session's lifetime. Without it the
@@ -209,7 +221,7 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, session *ses
 	}
 	values := make(map[any]any, len(session.Values))
 	for k, v := range session.Values {
-		if k != SessionUserKey && k != sessionSeenKey {
+		if k != SessionUserKey && k != sessionSeenKey && k != SessionIPKey && k != SessionBrowserKey {
 			values[k] = v
 		}
 	}
@@ -223,7 +235,9 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, session *ses
 		if err != nil {
 			return err
 		}
-		if err := s.insert(ctx, id, userID, buf.Bytes(), now); err != nil {
+		ip, _ := session.Values[SessionIPKey].(string)
+		browser, _ := session.Values[SessionBrowserKey].(string)
+		if err := s.insert(ctx, id, userID, buf.Bytes(), now, ip, browser); err != nil {
 			return err
 		}
 		session.ID = id
@@ -239,7 +253,7 @@ func (s *SessionStore) Save(r *http.Request, w http.ResponseWriter, session *ses
 
 // insert stores a new session of a user, first ending the user's oldest
 // sessions so that at most MaxSessionsPerUser remain.
-func (s *SessionStore) insert(ctx context.Context, id string, userID int64, data []byte, now int64) error {
+func (s *SessionStore) insert(ctx context.Context, id string, userID int64, data []byte, now int64, ip, browser string) error {
 	return s.db.tx(ctx, "start session", func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id_hash FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id_hash`, userID)
 		if err != nil {
@@ -265,8 +279,8 @@ func (s *SessionStore) insert(ctx context.Context, id string, userID int64, data
 			}
 		}
 		hash := hashSessionID(id)
-		_, err = tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, data, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5)`,
-			hash[:], userID, data, now, now)
+		_, err = tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, data, created_at, last_seen_at, ip, browser)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, hash[:], userID, data, now, now, ip, browser)
 		return err
 	})
 }
@@ -301,12 +315,82 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID int64, keep string)
 // lifetime: it is in use, though pages, which never write, leave its
 // last_seen_at behind.
 func (s *SessionStore) CountActive(ctx context.Context, userID int64, current string) (int, error) {
+	list, err := s.UserSessions(ctx, userID, current)
+	return len(list), err
+}
+
+// SessionInfo is what a user sees of one of their sessions.
+type SessionInfo struct {
+	// PublicID names the session in pages and forms: the first 8 bytes of the
+	// SHA-256 of its id, in hex, which tells nothing of the id itself.
+	PublicID   string
+	IP         string
+	Browser    string
+	CreatedAt  time.Time
+	LastSeenAt time.Time
+	// Current is true for the session of the request.
+	Current bool
+}
+
+// UserSessions returns the active sessions of a user (within their lifetime,
+// and written to within the idle timeout unless it is the session with id
+// current), the newest first.
+func (s *SessionStore) UserSessions(ctx context.Context, userID int64, current string) ([]SessionInfo, error) {
 	now := s.db.Now()
 	hash := hashSessionID(current)
-	var n int
-	err := s.db.queryRow(ctx, `SELECT count(*) FROM sessions WHERE user_id = $1 AND created_at >= $2 AND (last_seen_at >= $3 OR id_hash = $4)`,
-		userID, now.Add(-s.MaxLifetime).Unix(), now.Add(-s.IdleTimeout).Unix(), hash[:]).Scan(&n)
-	return n, err
+	rows, err := s.db.query(ctx, `SELECT id_hash, ip, browser, created_at, last_seen_at FROM sessions
+		WHERE user_id = $1 AND created_at >= $2 AND (last_seen_at >= $3 OR id_hash = $4) ORDER BY created_at DESC, id_hash`,
+		userID, now.Add(-s.MaxLifetime).Unix(), now.Add(-s.IdleTimeout).Unix(), hash[:])
+	return collect(rows, err, func(row scanner) (SessionInfo, error) {
+		var si SessionInfo
+		var idHash []byte
+		var created, seen int64
+		if err := row.Scan(&idHash, &si.IP, &si.Browser, &created, &seen); err != nil {
+			return si, err
+		}
+		si.PublicID = publicSessionID(idHash)
+		si.CreatedAt, si.LastSeenAt = unixTime(created), unixTime(seen)
+		si.Current = bytes.Equal(idHash, hash[:])
+		return si, nil
+	})
+}
+
+func publicSessionID(idHash []byte) string { return hex.EncodeToString(idHash[:min(8, len(idHash))]) }
+
+// EndSession ends the session of a user named by its public id, audited as
+// actor, and returns what it was; a session of another user or an unknown
+// one is ErrNotFound.
+func (s *SessionStore) EndSession(ctx context.Context, actor keyport.Actor, u keyport.User, publicID string) (SessionInfo, error) {
+	var ended SessionInfo
+	err := s.db.tx(ctx, fmt.Sprintf("end a session of user %d", u.ID), func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id_hash, ip, browser, created_at FROM sessions WHERE user_id = $1`, u.ID)
+		type row struct {
+			hash    []byte
+			info    SessionInfo
+			created int64
+		}
+		list, err := collect(rows, err, func(sc scanner) (row, error) {
+			var r row
+			err := sc.Scan(&r.hash, &r.info.IP, &r.info.Browser, &r.created)
+			return r, err
+		})
+		if err != nil {
+			return err
+		}
+		for _, r := range list {
+			if publicSessionID(r.hash) != publicID {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, r.hash); err != nil {
+				return err
+			}
+			ended = r.info
+			ended.PublicID, ended.CreatedAt = publicID, unixTime(r.created)
+			return s.db.audit(ctx, tx, u.MerchantID, actor, keyport.AuditSessionEnded, "user", u.ID, strings.TrimSpace(ended.Browser+" "+ended.IP))
+		}
+		return keyport.ErrNotFound
+	})
+	return ended, err
 }
 
 // CountAllActive returns how many sessions of every user are within their

@@ -2,10 +2,14 @@ package store
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+
+	"keyport"
 )
 
 // startSession signs user in on st and returns the session's cookie.
@@ -91,5 +95,53 @@ func TestDeleteExpiredSessionsEndsOnlyThosePastTheirLifetime(t *testing.T) {
 	}
 	if signedInAs(t, st, recent) != res.Owner.ID {
 		t.Fatal("the session within its lifetime ended")
+	}
+}
+
+func TestUserSessionsListAndEndOneOfTheUsersOwn(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	res, err := db.CreateSignup(ctx, signup, "hash", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := db.CreateAdmin(ctx, "Admin", "admin@example.test", "hash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := db.NewSessionStore(make([]byte, 32), 30*time.Minute, 12*time.Hour, false)
+	sess, _ := st.New(httptest.NewRequest(http.MethodPost, "/login", nil), "s")
+	sess.Values[SessionUserKey], sess.Values[SessionIPKey], sess.Values[SessionBrowserKey] = res.Owner.ID, "198.51.100.4", "Firefox on Linux"
+	if err := st.Save(httptest.NewRequest(http.MethodPost, "/login", nil), httptest.NewRecorder(), sess); err != nil {
+		t.Fatal(err)
+	}
+	second := startSession(t, st, res.Owner.ID)
+	theirs := startSession(t, st, other.ID)
+	list, err := st.UserSessions(ctx, res.Owner.ID, sess.ID)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("sessions %+v, %v", list, err)
+	}
+	var mine SessionInfo
+	for _, si := range list {
+		if si.Current {
+			mine = si
+		}
+	}
+	if mine.IP != "198.51.100.4" || mine.Browser != "Firefox on Linux" || len(mine.PublicID) != 16 || strings.Contains(mine.PublicID, sess.ID) {
+		t.Fatalf("the current session is listed as %+v", mine)
+	}
+	theirList, _ := st.UserSessions(ctx, other.ID, "")
+	if _, err := st.EndSession(ctx, keyport.SystemActor, res.Owner, theirList[0].PublicID); !errors.Is(err, keyport.ErrNotFound) {
+		t.Fatalf("a user ended another user's session: %v", err)
+	}
+	ended, err := st.EndSession(ctx, keyport.SystemActor, res.Owner, mine.PublicID)
+	if err != nil || ended.Browser != "Firefox on Linux" {
+		t.Fatalf("ended %+v, %v", ended, err)
+	}
+	if n, _ := st.CountActive(ctx, res.Owner.ID, ""); n != 1 {
+		t.Fatalf("%d sessions left, want 1", n)
+	}
+	if signedInAs(t, st, second) != res.Owner.ID || signedInAs(t, st, theirs) != other.ID {
+		t.Fatal("ending one session ended another")
 	}
 }

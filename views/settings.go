@@ -2,15 +2,18 @@ package views
 
 import (
 	"slices"
+	"time"
 
 	"keyport"
+	"keyport/store"
 )
 
 // SettingsView is a signed-in user's own settings page.
 type SettingsView struct {
 	CSRF string
-	// Sessions is how many sessions of the user are active, this one included.
-	Sessions int
+	// Sessions are the user's active sessions, this one included, the newest first.
+	Sessions []store.SessionInfo
+	Now      time.Time
 	// Password holds the change-password form's errors.
 	Password Form
 	// MailOff are the optional email topics the user turned off.
@@ -21,3 +24,11 @@ type SettingsView struct {
 
 // Receives reports whether the user receives the optional topic t.
 func (v SettingsView) Receives(t keyport.MailTopic) bool { return !slices.Contains(v.MailOff, t) }
+
+// sessionBrowser is a session's browser as listed, for sessions stored before browsers were recorded too.
+func sessionBrowser(b string) string {
+	if b == "" {
+		return "A browser"
+	}
+	return b
+}

@@ -253,6 +253,8 @@ func authzMatrix(s matrixSeed) map[string]matrixRow {
 		}},
 		"POST /settings/password":     {want: signedIn},
 		"POST /settings/sessions/end": {want: signedIn},
+		"POST /settings/sessions/:session/end": {want: expect{toLogin, notFound, notFound, notFound, notFound, notFound},
+			params: map[string]string{":session": "00112233aabbccdd"}},
 		"POST /settings/email":        {want: signedIn},
 		"POST /settings/verify-email": {want: signedIn},
 

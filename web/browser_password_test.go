@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +104,28 @@ func TestBrowserUserTurnsOffAnEmailTopic(t *testing.T) {
 	off, err := app.db.MailOptOuts(context.Background(), res.Owner.ID)
 	if err != nil || len(off) != 1 || off[0] != keyport.MailRequests {
 		t.Fatalf("stored opt-outs %v, %v", off, err)
+	}
+}
+
+func TestBrowserUserSignsOutOfAnotherSession(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	app.signupMerchant("Acme Parcels", "owner@acme.test")
+	phone := app.client()
+	phone.login("owner@acme.test")
+	b := newBrowser(t, app)
+	seen := b.confirmations()
+
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+	b.open("/settings")
+	b.see("You have 2 active sessions, this one included.")
+	b.see("This session")
+	b.click("Sign out")
+	b.see("Signed out of an unknown browser (203.0.113.7).")
+	b.wantConfirmed(seen, "Sign out of an unknown browser (203.0.113.7)?")
+	b.see("You are signed in on this device only.")
+	if r := phone.get("/accounts"); r.Code != http.StatusSeeOther {
+		t.Fatalf("the other session still works: %d", r.Code)
 	}
 }

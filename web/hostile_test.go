@@ -504,6 +504,13 @@ func formRoutes() []hostileRoute {
 			{key: "new_password", kind: choice, errID: "-"},
 			{key: "confirm_password", kind: choice},
 		}},
+		{method: "POST", path: "/settings/sessions/:session/end", setup: func(e *hostileEnv) formCase {
+			email := fmt.Sprintf("session-%d@acme.test", e.next())
+			c := e.app.member(e.res, email, keyport.RoleReviewer)
+			other := e.app.client()
+			other.login(email)
+			return formCase{c: c, params: map[string]string{"session": e.app.otherSession(c, email)}}
+		}, noFields: true},
 		{method: "POST", path: "/settings/sessions/end", setup: func(e *hostileEnv) formCase {
 			email := fmt.Sprintf("ender-%d@acme.test", e.next())
 			return formCase{c: e.app.member(e.res, email, keyport.RoleReviewer)}

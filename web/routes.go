@@ -45,6 +45,7 @@ func (s *Server) routes() {
 	settings.GET("", s.userSettings)
 	settings.POST("/password", s.changePassword)
 	settings.POST("/sessions/end", s.endAllSessions)
+	settings.POST("/sessions/:session/end", s.endSession)
 	settings.POST("/email", s.saveMailPreferences)
 	settings.POST("/verify-email", s.resendVerification)
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -23,7 +24,7 @@ func (s *Server) renderSettingsForms(c echo.Context, status int, password, mail 
 	if err != nil {
 		return err
 	}
-	n, err := s.sessions.CountActive(c.Request().Context(), u.ID, sess.ID)
+	list, err := s.sessions.UserSessions(c.Request().Context(), u.ID, sess.ID)
 	if err != nil {
 		return err
 	}
@@ -31,13 +32,31 @@ func (s *Server) renderSettingsForms(c echo.Context, status int, password, mail 
 	if err != nil {
 		return err
 	}
-	v := views.SettingsView{CSRF: csrfToken(c), Sessions: n, Password: password, MailOff: off, Mail: mail}
+	v := views.SettingsView{CSRF: csrfToken(c), Sessions: list, Now: time.Now(), Password: password, MailOff: off, Mail: mail}
 	return render(c, status, views.UserSettingsPage(s.page(c, "Your settings", "/settings"), v))
 }
 
 // userSettings serves GET /settings.
 func (s *Server) userSettings(c echo.Context) error {
 	return s.renderUserSettings(c, http.StatusOK, views.Form{})
+}
+
+// endSession serves POST /settings/sessions/:session/end: one other session
+// of the user ends.
+func (s *Server) endSession(c echo.Context) error {
+	ended, err := s.sessions.EndSession(c.Request().Context(), actor(c), *currentUser(c), c.Param("session"))
+	if err != nil {
+		return err
+	}
+	s.flash(c, "success", fmt.Sprintf("Signed out of %s (%s).", orUnknown(ended.Browser), orUnknown(ended.IP)))
+	return redirect(c, "/settings")
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
 }
 
 // saveMailPreferences serves POST /settings/email: the checked topics are

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strings"
 	"testing"
 
 	"keyport"
@@ -173,4 +175,47 @@ func TestSignOutOfAllSessionsEndsThisOneToo(t *testing.T) {
 	}
 	owner.login("owner@acme.test")
 	wantStatus(t, owner.get("/settings"), http.StatusOK)
+}
+
+// otherSession returns the public id of a session of the user with email
+// other than the one c holds.
+func (a *testApp) otherSession(c *client, email string) string {
+	a.t.Helper()
+	page := c.get("/settings")
+	m := regexp.MustCompile(`action="/settings/sessions/([0-9a-f]{16})/end"`).FindStringSubmatch(page.Body)
+	if m == nil {
+		a.t.Fatalf("no other session of %s is listed:\n%s", email, page.Body)
+	}
+	return m[1]
+}
+
+func TestUsersSeeTheirSessionsAndEndOne(t *testing.T) {
+	app := newTestApp(t)
+	laptop, res := app.merchant("Acme", "owner@acme.test")
+	phone := app.client()
+	phone.login("owner@acme.test")
+	intruder, _ := app.merchant("Bolt", "owner@bolt.test")
+
+	page := laptop.get("/settings")
+	wantStatus(t, page, http.StatusOK)
+	wantContains(t, page.Body, "You have 2 active sessions, this one included.", "This session", "203.0.113.7", "an unknown browser")
+	if n := strings.Count(page.Body, `>Sign out</button>`); n != 1 {
+		t.Fatalf("%d Sign out buttons, want one, for the other session only", n)
+	}
+	other := app.otherSession(laptop, "owner@acme.test")
+	wantStatus(t, intruder.post("/settings/sessions/"+other+"/end", nil), http.StatusNotFound)
+	wantStatus(t, phone.get("/accounts"), http.StatusOK)
+
+	ended := laptop.post("/settings/sessions/"+other+"/end", nil)
+	wantStatus(t, ended, http.StatusSeeOther)
+	page = laptop.get("/settings")
+	wantContains(t, page.Body, "Signed out of an unknown browser (203.0.113.7).", "You are signed in on this device only.")
+	if r := phone.get("/accounts"); r.Code != http.StatusSeeOther {
+		t.Fatalf("the ended session still works: %d", r.Code)
+	}
+	wantStatus(t, laptop.get("/accounts"), http.StatusOK)
+	wantStatus(t, laptop.post("/settings/sessions/"+other+"/end", nil), http.StatusNotFound)
+	if n := app.count(`SELECT count(*) FROM audit_events WHERE action = 'user.session_ended' AND merchant_id = $1`, res.Merchant.ID); n != 1 {
+		t.Fatalf("%d session_ended events, want 1", n)
+	}
 }
