@@ -56,10 +56,10 @@ func InviteScope(merchantID int64) string { return fmt.Sprintf("invite:%d", merc
 // InviteIPScope names the invitations counted against the client IP ip.
 func InviteIPScope(ip string) string { return "invite-ip:" + ip }
 
-// NewInviteThrottle returns the limits of invitations: 20 per merchant and 20
-// per client IP in 15 minutes.
+// NewInviteThrottle returns the limits of invitations: 50 per merchant and 50
+// per client IP in 15 minutes, room for onboarding a whole team at once.
 func NewInviteThrottle() *LoginThrottle {
-	return &LoginThrottle{PerAccount: 20, PerIP: 20, Window: 15 * time.Minute}
+	return &LoginThrottle{PerAccount: 50, PerIP: 50, Window: 15 * time.Minute}
 }
 
 // NewResetThrottle returns the limits of password reset requests: 3 per email

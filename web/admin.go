@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"keyport"
 	"keyport/views"
 )
 
@@ -41,3 +42,57 @@ func (s *Server) disableMerchant(c echo.Context) error { return s.setMerchantDis
 
 // enableMerchant serves POST /admin/merchants/:mid/enable.
 func (s *Server) enableMerchant(c echo.Context) error { return s.setMerchantDisabled(c, false) }
+
+// merchantUsers serves GET /admin/merchants/:mid/users: the merchant's users
+// with their active sessions, each of which an admin can end.
+func (s *Server) merchantUsers(c echo.Context) error {
+	id, err := pathID(c, "mid")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	name, err := s.db.MerchantName(ctx, id)
+	if err != nil {
+		return err
+	}
+	members, err := s.db.TeamMembers(ctx, id)
+	if err != nil {
+		return err
+	}
+	v := views.MerchantUsersView{MerchantID: id, MerchantName: name, CSRF: csrfToken(c)}
+	for _, u := range members {
+		n, err := s.sessions.CountActive(ctx, u.ID, "")
+		if err != nil {
+			return err
+		}
+		v.Users = append(v.Users, views.UserSessions{User: u, Sessions: n})
+	}
+	return render(c, http.StatusOK, views.MerchantUsersPage(s.page(c, "Users of "+name, "/admin/merchants"), v))
+}
+
+// endUserSessions serves POST /admin/merchants/:mid/users/:uid/sessions/end:
+// every session of the merchant's user ends.
+func (s *Server) endUserSessions(c echo.Context) error {
+	merchantID, err := pathID(c, "mid")
+	if err != nil {
+		return err
+	}
+	userID, err := pathID(c, "uid")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	u, err := s.db.UserByID(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if u.MerchantID != merchantID {
+		return keyport.ErrNotFound
+	}
+	n, err := s.db.EndAllSessions(ctx, actor(c), u)
+	if err != nil {
+		return err
+	}
+	s.flash(c, "success", fmt.Sprintf("Ended %d session(s) of %s: they must log in again.", n, u.Email))
+	return redirect(c, fmt.Sprintf("/admin/merchants/%d/users", merchantID))
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,4 +124,35 @@ func TestSessionOfADisabledMerchantIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantSignedOut(t, owner, "the ended session after enabling")
+}
+
+func TestAdminEndsEverySessionOfAMerchantsUser(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	phone := app.client()
+	phone.login("owner@acme.test")
+	_, bolt := app.merchant("Bolt", "owner@bolt.test")
+	admin := app.adminClient()
+
+	page := admin.get(fmt.Sprintf("/admin/merchants/%d/users", res.Merchant.ID))
+	wantStatus(t, page, http.StatusOK)
+	wantContains(t, page.Body, "Users of Acme", "owner@acme.test", "Owner", "End all sessions")
+	if strings.Contains(page.Body, "owner@bolt.test") {
+		t.Fatal("another merchant's user is listed")
+	}
+	wrong := admin.post(fmt.Sprintf("/admin/merchants/%d/users/%d/sessions/end", bolt.Merchant.ID, res.Owner.ID), nil)
+	wantStatus(t, wrong, http.StatusNotFound)
+	wantStatus(t, owner.get("/accounts"), http.StatusOK)
+
+	ended := admin.post(fmt.Sprintf("/admin/merchants/%d/users/%d/sessions/end", res.Merchant.ID, res.Owner.ID), nil)
+	wantStatus(t, ended, http.StatusSeeOther)
+	wantContains(t, admin.get(fmt.Sprintf("/admin/merchants/%d/users", res.Merchant.ID)).Body, "Ended 2 session(s) of owner@acme.test")
+	for _, c := range []*client{owner, phone} {
+		if r := c.get("/accounts"); r.Code != http.StatusSeeOther {
+			t.Fatalf("a session survived: %d", r.Code)
+		}
+	}
+	if n := app.count(`SELECT count(*) FROM audit_events WHERE action = 'user.signed_out_everywhere' AND actor = 'staff@keyport.test'`); n != 1 {
+		t.Fatalf("%d audit events by the admin, want 1", n)
+	}
 }

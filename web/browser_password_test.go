@@ -129,3 +129,26 @@ func TestBrowserUserSignsOutOfAnotherSession(t *testing.T) {
 		t.Fatalf("the other session still works: %d", r.Code)
 	}
 }
+
+func TestBrowserAdminEndsTheSessionsOfAUser(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	app.signupMerchant("Acme Parcels", "owner@acme.test")
+	owner := app.client()
+	owner.login("owner@acme.test")
+	app.createAdmin("staff@keyport.test")
+	b := newBrowser(t, app)
+	seen := b.confirmations()
+
+	b.login("staff@keyport.test", testPassword)
+	b.click("Merchants")
+	b.seeHeading("Merchants")
+	b.click("Users")
+	b.seeHeading("Users of Acme Parcels")
+	b.click("End all sessions")
+	b.see("Ended 1 session(s) of owner@acme.test: they must log in again.")
+	b.wantConfirmed(seen, "End every session of owner@acme.test?")
+	if r := owner.get("/accounts"); r.Code != http.StatusSeeOther {
+		t.Fatalf("the owner's session survived: %d", r.Code)
+	}
+}

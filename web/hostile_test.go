@@ -669,6 +669,10 @@ func formRoutes() []hostileRoute {
 			return map[string]string{"mid": fmt.Sprint(e.bystander.Merchant.ID)}
 		}), noFields: true},
 		{method: "GET", path: "/admin/merchants/:mid/secrets", setup: admin(merchant), fields: secretsFilters},
+		{method: "GET", path: "/admin/merchants/:mid/users", setup: admin(merchant), noFields: true},
+		{method: "POST", path: "/admin/merchants/:mid/users/:uid/sessions/end", setup: admin(func(e *hostileEnv) map[string]string {
+			return map[string]string{"mid": fmt.Sprint(e.res.Merchant.ID), "uid": fmt.Sprint(e.selfUser.ID)}
+		}), noFields: true},
 		{method: "GET", path: "/admin/merchants/:mid/secrets/:kid", setup: admin(merchantKey), noFields: true},
 		{method: "GET", path: "/admin/merchants/:mid/secrets/:kid/revoke", setup: admin(merchantKey), noFields: true},
 		{method: "POST", path: "/admin/merchants/:mid/secrets/:kid/revoke", setup: func(e *hostileEnv) formCase {

@@ -92,7 +92,7 @@ func (s *Server) deliver(ctx context.Context, m keyport.Message) {
 // outboxPage serves GET /admin/outbox: the messages of one state, newest first.
 func (s *Server) outboxPage(c echo.Context) error {
 	ctx := c.Request().Context()
-	v := views.OutboxView{State: keyport.OutboxState(c.QueryParam("state")), CSRF: csrfToken(c), Now: time.Now(), MailServer: s.mailer != nil}
+	v := views.OutboxView{State: keyport.OutboxState(c.QueryParam("state")), CSRF: csrfToken(c), Now: s.Now(), MailServer: s.mailer != nil}
 	if v.State != "" && !validOutboxState(v.State) {
 		return echo.NewHTTPError(http.StatusBadRequest, "Unknown message state: choose pending, held, failed or sent.")
 	}

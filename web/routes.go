@@ -124,6 +124,8 @@ func (s *Server) routes() {
 	admin.GET("/merchants", s.merchantsPage)
 	admin.POST("/merchants/:mid/disable", s.disableMerchant)
 	admin.POST("/merchants/:mid/enable", s.enableMerchant)
+	admin.GET("/merchants/:mid/users", s.merchantUsers)
+	admin.POST("/merchants/:mid/users/:uid/sessions/end", s.endUserSessions)
 	admin.GET("/merchants/:mid/secrets", s.supportSecrets)
 	admin.GET("/merchants/:mid/secrets/:kid", s.supportPermissions)
 	admin.GET("/merchants/:mid/secrets/:kid/revoke", s.supportRevokeForm)

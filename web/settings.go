@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,7 +31,7 @@ func (s *Server) renderSettingsForms(c echo.Context, status int, password, mail 
 	if err != nil {
 		return err
 	}
-	v := views.SettingsView{CSRF: csrfToken(c), Sessions: list, Now: time.Now(), Password: password, MailOff: off, Mail: mail}
+	v := views.SettingsView{CSRF: csrfToken(c), Sessions: list, Now: s.Now(), Password: password, MailOff: off, Mail: mail}
 	return render(c, status, views.UserSettingsPage(s.page(c, "Your settings", "/settings"), v))
 }
 
