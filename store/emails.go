@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
-	"time"
 
 	"keyport"
 )
@@ -36,11 +35,9 @@ func (db *DB) verificationMessage(ctx context.Context, tx *sql.Tx, u keyport.Use
 }
 
 // ResendVerification sends u a new verification link unless their email is
-// verified already or th's limit per email is reached; it returns how long
-// to wait in that case (zero when a link was sent or none is needed).
-func (db *DB) ResendVerification(ctx context.Context, th *keyport.LoginThrottle, u keyport.User) (time.Duration, error) {
-	var wait time.Duration
-	err := db.tx(ctx, "resend an email verification link", func(tx *sql.Tx) error {
+// verified already; th's limit per email reached is a keyport.ThrottledError.
+func (db *DB) ResendVerification(ctx context.Context, th *keyport.LoginThrottle, u keyport.User) error {
+	return db.tx(ctx, "resend an email verification link", func(tx *sql.Tx) error {
 		var verified bool
 		if err := tx.QueryRowContext(ctx, `SELECT email_verified_at IS NOT NULL FROM users WHERE id = $1 AND removed_at IS NULL`, u.ID).
 			Scan(&verified); err != nil {
@@ -49,13 +46,15 @@ func (db *DB) ResendVerification(ctx context.Context, th *keyport.LoginThrottle,
 		if verified {
 			return nil
 		}
-		var err error
-		if wait, err = db.spendAttempt(ctx, tx, th, keyport.VerifyScope(u.Email), ""); err != nil || wait > 0 {
+		wait, err := db.spendAttempt(ctx, tx, th, keyport.VerifyScope(u.Email), "")
+		if err != nil {
 			return err
+		}
+		if wait > 0 {
+			return &keyport.ThrottledError{What: "verification links", Wait: wait}
 		}
 		return db.verificationMessage(ctx, tx, u)
 	})
-	return wait, err
 }
 
 // EmailVerificationUser returns the user of an unused, unexpired email

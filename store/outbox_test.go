@@ -288,13 +288,13 @@ func TestPasswordResetTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	th := keyport.NewResetThrottle()
-	if wait, err := db.RequestPasswordReset(ctx, th, "nobody@acme.test", "198.51.100.1"); err != nil || wait != 0 {
-		t.Fatal(wait, err)
+	if err := db.RequestPasswordReset(ctx, th, "nobody@acme.test", "198.51.100.1"); err != nil {
+		t.Fatal(err)
 	}
 	if n := count(t, db, `SELECT count(*) FROM outbox`) + count(t, db, `SELECT count(*) FROM password_resets`); n != 0 {
 		t.Fatal("a reset for an unknown email wrote a token or a message")
 	}
-	if _, err := db.RequestPasswordReset(ctx, th, "ann@acme.test", "198.51.100.1"); err != nil {
+	if err := db.RequestPasswordReset(ctx, th, "ann@acme.test", "198.51.100.1"); err != nil {
 		t.Fatal(err)
 	}
 	msgs, err := db.ClaimMessages(ctx, 10, time.Minute)
@@ -331,7 +331,7 @@ func TestPasswordResetTokens(t *testing.T) {
 		t.Fatalf("a reset token worked twice: %v", err)
 	}
 
-	if _, err := db.RequestPasswordReset(ctx, th, "ann@acme.test", "198.51.100.1"); err != nil {
+	if err := db.RequestPasswordReset(ctx, th, "ann@acme.test", "198.51.100.1"); err != nil {
 		t.Fatal(err)
 	}
 	var second string
@@ -366,31 +366,30 @@ func TestResetRequestsAreLimitedPerEmailAndPerIP(t *testing.T) {
 	}
 	th := keyport.NewResetThrottle()
 	for i := range 5 {
-		wait, err := db.RequestPasswordReset(ctx, th, "ann@acme.test", fmt.Sprintf("198.51.100.%d", i))
-		if err != nil || wait != 0 {
-			t.Fatalf("request %d: wait %s, %v", i, wait, err)
+		if err := db.RequestPasswordReset(ctx, th, "ann@acme.test", fmt.Sprintf("198.51.100.%d", i)); err != nil {
+			t.Fatalf("request %d: %v", i, err)
 		}
 	}
 	if n := count(t, db, `SELECT count(*) FROM password_resets`); n != th.PerAccount {
 		t.Fatalf("%d reset tokens for one email in 15 minutes, want %d", n, th.PerAccount)
 	}
 	for i := range th.PerIP - 5 {
-		if wait, err := db.RequestPasswordReset(ctx, th, fmt.Sprintf("x%d@acme.test", i), "203.0.113.9"); err != nil || wait != 0 {
-			t.Fatal(wait, err)
+		if err := db.RequestPasswordReset(ctx, th, fmt.Sprintf("x%d@acme.test", i), "203.0.113.9"); err != nil {
+			t.Fatal(err)
 		}
 	}
 	for i := range 5 {
-		if wait, err := db.RequestPasswordReset(ctx, th, fmt.Sprintf("y%d@acme.test", i), "203.0.113.9"); err != nil || wait != 0 {
-			t.Fatal(wait, err)
+		if err := db.RequestPasswordReset(ctx, th, fmt.Sprintf("y%d@acme.test", i), "203.0.113.9"); err != nil {
+			t.Fatal(err)
 		}
 	}
-	wait, err := db.RequestPasswordReset(ctx, th, "ann@acme.test", "203.0.113.9")
-	if err != nil || wait <= 0 {
-		t.Fatalf("the %dth request from one IP: wait %s, %v", th.PerIP+1, wait, err)
+	var te *keyport.ThrottledError
+	if err := db.RequestPasswordReset(ctx, th, "ann@acme.test", "203.0.113.9"); !errors.As(err, &te) || te.Wait <= 0 {
+		t.Fatalf("the %dth request from one IP: %v", th.PerIP+1, err)
 	}
 	advance(th.Window)
-	if wait, err := db.RequestPasswordReset(ctx, th, "ann@acme.test", "203.0.113.9"); err != nil || wait != 0 {
-		t.Fatalf("after the window: wait %s, %v", wait, err)
+	if err := db.RequestPasswordReset(ctx, th, "ann@acme.test", "203.0.113.9"); err != nil {
+		t.Fatalf("after the window: %v", err)
 	}
 	if n := count(t, db, `SELECT count(*) FROM password_resets`); n != th.PerAccount+1 {
 		t.Fatalf("%d tokens, want %d", n, th.PerAccount+1)

@@ -13,20 +13,22 @@ import (
 // when an account has that email and the email is within its limit, creates a
 // single-use reset token valid for keyport.PasswordResetTTL and writes its
 // message into the outbox, all in one transaction. The token is stored only
-// as its hash. Whether an account exists is never returned: the only answer
-// besides an error is how long the client IP must wait when it is over its
-// own limit (zero otherwise).
-func (db *DB) RequestPasswordReset(ctx context.Context, th *keyport.LoginThrottle, email, ip string) (time.Duration, error) {
+// as its hash. Whether an account exists is never returned: the only error
+// besides a failure is a keyport.ThrottledError for a client IP over its own
+// limit.
+func (db *DB) RequestPasswordReset(ctx context.Context, th *keyport.LoginThrottle, email, ip string) error {
 	token, err := newToken()
 	if err != nil {
-		return 0, err
+		return err
 	}
 	now := db.Now()
-	var wait time.Duration
-	err = db.tx(ctx, "request a password reset", func(tx *sql.Tx) error {
-		var err error
-		if wait, err = db.spendAttempt(ctx, tx, th, "", keyport.ResetIPScope(ip)); err != nil || wait > 0 {
+	return db.tx(ctx, "request a password reset", func(tx *sql.Tx) error {
+		wait, err := db.spendAttempt(ctx, tx, th, "", keyport.ResetIPScope(ip))
+		if err != nil {
 			return err
+		}
+		if wait > 0 {
+			return &keyport.ThrottledError{What: "reset requests from your network", Wait: wait}
 		}
 		if emailWait, err := db.spendAttempt(ctx, tx, th, keyport.ResetScope(email), ""); err != nil || emailWait > 0 {
 			return err
@@ -45,7 +47,6 @@ func (db *DB) RequestPasswordReset(ctx context.Context, th *keyport.LoginThrottl
 		}
 		return db.enqueue(ctx, tx, keyport.MessagePasswordReset, u.Email, map[string]string{"token": token, "name": u.Name})
 	})
-	return wait, err
 }
 
 // PasswordResetUser returns the user a reset token belongs to while the token

@@ -182,15 +182,7 @@ func (s *Server) reserveLogin(c echo.Context, email string) (store.LoginReservat
 		return r, "", err
 	}
 	c.Response().Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
-	return r, fmt.Sprintf("Too many failed attempts. Wait %s and try again.", minutes(wait)), nil
-}
-
-func minutes(d time.Duration) string {
-	m := int(d.Round(time.Minute) / time.Minute)
-	if m <= 1 {
-		return "a minute"
-	}
-	return fmt.Sprintf("%d minutes", m)
+	return r, (&keyport.ThrottledError{What: "failed attempts", Wait: wait}).Error(), nil
 }
 
 // logout serves POST /logout.

@@ -57,7 +57,7 @@ func unlimited() *keyport.LoginThrottle { return &keyport.LoginThrottle{Window: 
 // resetToken asks for a password reset of email and returns the token of its message.
 func (a *testApp) resetToken(email string) string {
 	a.t.Helper()
-	if _, err := a.db.RequestPasswordReset(context.Background(), unlimited(), email, "198.51.100.9"); err != nil {
+	if err := a.db.RequestPasswordReset(context.Background(), unlimited(), email, "198.51.100.9"); err != nil {
 		a.t.Fatal(err)
 	}
 	return a.messageData(keyport.MessagePasswordReset, email)["token"]

@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -27,14 +26,13 @@ func (s *Server) requestPasswordReset(c echo.Context) error {
 		form.Errors = map[string]string{"email": msg}
 		return render(c, http.StatusUnprocessableEntity, views.ForgotPasswordPage(page, form))
 	}
-	wait, err := s.db.RequestPasswordReset(c.Request().Context(), s.resetThrottle, email, c.RealIP())
+	err := s.db.RequestPasswordReset(c.Request().Context(), s.resetThrottle, email, c.RealIP())
+	if msg, ok := throttledForm(c, err); ok {
+		form.Errors = map[string]string{"form": msg}
+		return render(c, http.StatusTooManyRequests, views.ForgotPasswordPage(page, form))
+	}
 	if err != nil {
 		return err
-	}
-	if wait > 0 {
-		c.Response().Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
-		form.Errors = map[string]string{"form": fmt.Sprintf("Too many reset requests from your network. Wait %s and try again.", minutes(wait))}
-		return render(c, http.StatusTooManyRequests, views.ForgotPasswordPage(page, form))
 	}
 	return render(c, http.StatusOK, views.ResetLinkSentPage(page, email))
 }
@@ -136,15 +134,15 @@ func (s *Server) invalidVerificationLink(c echo.Context) error {
 // resendVerification serves POST /settings/verify-email.
 func (s *Server) resendVerification(c echo.Context) error {
 	u := currentUser(c)
-	wait, err := s.db.ResendVerification(c.Request().Context(), s.mailThrottle, *u)
-	if err != nil {
-		return err
-	}
+	err := s.db.ResendVerification(c.Request().Context(), s.mailThrottle, *u)
+	var te *keyport.ThrottledError
 	switch {
+	case errors.As(err, &te):
+		s.flash(c, "error", te.Error())
+	case err != nil:
+		return err
 	case u.EmailVerified:
 		s.flash(c, "info", "Your email address is already verified.")
-	case wait > 0:
-		s.flash(c, "error", fmt.Sprintf("We sent several links already. Wait %s before asking for another.", minutes(wait)))
 	default:
 		s.flash(c, "success", "We sent a new verification link to "+u.Email+". It works for 7 days.")
 	}
