@@ -307,7 +307,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch {
 	case cfg.Mailer != nil:
 		fmt.Fprintf(stdout, "Email is sent through the SMTP server at %s\n", cfg.Mailer.Address())
-	case demo != nil:
+	case demo != nil && cfg.DatabaseURL == "":
 		fmt.Fprintf(stdout, "No SMTP server configured (KEYPORT_SMTP_URL): the demo writes each email (invitations, password resets) as a file into %s\n", demoMailDir(cfg))
 	default:
 		fmt.Fprintln(stdout, "No SMTP server configured (KEYPORT_SMTP_URL): email is kept unsent in the outbox, listed to admins at /admin/outbox")
@@ -358,14 +358,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return err
 }
 
-// mailer is the configured SMTP mailer; without one, a demo writes its
-// email as files into the data directory's mail folder (demoMailDir), and
-// any other server has none: its messages wait in the outbox.
+// mailer is the configured SMTP mailer; without one, a demo on SQLite
+// writes its email as files into the data directory's mail folder
+// (demoMailDir), and any other server has none: its messages wait in the
+// outbox. On PostgreSQL the data directory is never written.
 func mailer(cfg config, demo bool) web.Mailer {
 	switch {
 	case cfg.Mailer != nil:
 		return cfg.Mailer
-	case demo:
+	case demo && cfg.DatabaseURL == "":
 		return web.DirMailer{Dir: demoMailDir(cfg)}
 	}
 	return nil
