@@ -9,6 +9,30 @@ import (
 	"keyport"
 )
 
+// linkTable is a table of the single-use links Keyport emails, each row a
+// user, the SHA-256 of its token, when it expires and when it was used.
+type linkTable string
+
+// The tables of emailed links.
+const (
+	resetLinks        linkTable = "password_resets"
+	verificationLinks linkTable = "email_verifications"
+)
+
+// linkUser reads through q the user of the unused, unexpired link of table
+// with token; any other token is ErrNotFound.
+func (db *DB) linkUser(ctx context.Context, q queryer, table linkTable, token string) (keyport.User, error) {
+	return scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM `+string(table)+` l JOIN users u ON u.id = l.user_id
+		LEFT JOIN merchants m ON m.id = u.merchant_id
+		WHERE l.token_hash = $1 AND l.used_at IS NULL AND l.expires_at > $2 AND u.removed_at IS NULL`, tokenHash(token), db.now()))
+}
+
+// useLinks marks, inside tx, every unused link of table of a user used.
+func (db *DB) useLinks(ctx context.Context, tx *sql.Tx, table linkTable, userID int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE `+string(table)+` SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL`, db.now(), userID)
+	return err
+}
+
 // newToken returns a random 256-bit token for a link, URL-safe.
 func newToken() (string, error) {
 	b := make([]byte, 32)
@@ -60,9 +84,7 @@ func (db *DB) ResendVerification(ctx context.Context, th *keyport.LoginThrottle,
 // EmailVerificationUser returns the user of an unused, unexpired email
 // verification token; any other token is ErrNotFound.
 func (db *DB) EmailVerificationUser(ctx context.Context, token string) (keyport.User, error) {
-	return scanUser(db.queryRow(ctx, `SELECT `+userColumns+` FROM email_verifications v JOIN users u ON u.id = v.user_id
-		LEFT JOIN merchants m ON m.id = u.merchant_id
-		WHERE v.token_hash = $1 AND v.used_at IS NULL AND v.expires_at > $2 AND u.removed_at IS NULL`, tokenHash(token), db.now()))
+	return db.linkUser(ctx, cached{db}, verificationLinks, token)
 }
 
 // VerifyEmail marks the email of the token's user verified, uses up every
@@ -73,16 +95,13 @@ func (db *DB) VerifyEmail(ctx context.Context, token, ip string) (keyport.User, 
 	err := db.tx(ctx, "verify an email address", func(tx *sql.Tx) error {
 		now := db.now()
 		var err error
-		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM email_verifications v JOIN users u ON u.id = v.user_id
-			LEFT JOIN merchants m ON m.id = u.merchant_id
-			WHERE v.token_hash = $1 AND v.used_at IS NULL AND v.expires_at > $2 AND u.removed_at IS NULL`, tokenHash(token), now))
-		if err != nil {
+		if u, err = db.linkUser(ctx, tx, verificationLinks, token); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET email_verified_at = $1 WHERE id = $2 AND email_verified_at IS NULL`, now, u.ID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE email_verifications SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL`, now, u.ID); err != nil {
+		if err := db.useLinks(ctx, tx, verificationLinks, u.ID); err != nil {
 			return err
 		}
 		u.EmailVerified = true

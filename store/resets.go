@@ -52,9 +52,7 @@ func (db *DB) RequestPasswordReset(ctx context.Context, th *keyport.LoginThrottl
 // PasswordResetUser returns the user a reset token belongs to while the token
 // is unused and unexpired; any other token is ErrNotFound.
 func (db *DB) PasswordResetUser(ctx context.Context, token string) (keyport.User, error) {
-	return scanUser(db.queryRow(ctx, `SELECT `+userColumns+` FROM password_resets r JOIN users u ON u.id = r.user_id
-		LEFT JOIN merchants m ON m.id = u.merchant_id
-		WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND u.removed_at IS NULL`, tokenHash(token), db.now()))
+	return db.linkUser(ctx, cached{db}, resetLinks, token)
 }
 
 // ResetPassword sets the password hash of the user of a reset token, uses up
@@ -64,18 +62,14 @@ func (db *DB) PasswordResetUser(ctx context.Context, token string) (keyport.User
 func (db *DB) ResetPassword(ctx context.Context, token, passwordHash, ip string) (keyport.User, error) {
 	var u keyport.User
 	err := db.tx(ctx, "reset a password", func(tx *sql.Tx) error {
-		now := db.now()
 		var err error
-		u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM password_resets r JOIN users u ON u.id = r.user_id
-			LEFT JOIN merchants m ON m.id = u.merchant_id
-			WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > $2 AND u.removed_at IS NULL`, tokenHash(token), now))
-		if err != nil {
+		if u, err = db.linkUser(ctx, tx, resetLinks, token); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, passwordHash, u.ID); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL`, now, u.ID); err != nil {
+		if err := db.useLinks(ctx, tx, resetLinks, u.ID); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
