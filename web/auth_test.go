@@ -582,3 +582,62 @@ func TestSignupsAndInvitationsAreThrottled(t *testing.T) {
 		t.Fatal("a throttled invitation was created")
 	}
 }
+
+// TestCSRFTokenIsBoundToTheSession is the attack of a sibling host (or port,
+// in http mode) that tosses its own CSRF cookie into the victim's browser: a
+// token the attacker got from Keyport for itself, or a token of another of the
+// victim's sessions, changes nothing.
+func TestCSRFTokenIsBoundToTheSession(t *testing.T) {
+	app := newTestApp(t)
+	victim, _ := app.merchant("Acme", "owner@acme.test")
+	attacker := app.client()
+	attacker.get("/login")
+	other := app.client()
+	other.login("owner@acme.test")
+	forge := func(token string, tossed []*http.Cookie) response {
+		req := newFormRequest("/accounts", url.Values{"name": {"Forged"}, "_csrf": {token}})
+		for _, ck := range tossed {
+			req.AddCookie(ck)
+		}
+		return victim.do(req)
+	}
+	tests := []struct {
+		name   string
+		token  string
+		tossed []*http.Cookie
+	}{
+		{"attacker's own token and its cookie tossed in", attacker.csrf, attacker.jar.Cookies(testBase)},
+		{"attacker's own token", attacker.csrf, nil},
+		{"the token of the victim's other session", other.csrf, nil},
+	}
+	for _, tt := range tests {
+		if res := forge(tt.token, tt.tossed); res.Code != http.StatusForbidden {
+			t.Fatalf("%s: status %d, want 403", tt.name, res.Code)
+		}
+	}
+	if n := app.count("SELECT count(*) FROM api_accounts WHERE name = 'Forged'"); n != 0 {
+		t.Fatalf("%d forged accounts were created", n)
+	}
+	wantStatus(t, victim.post("/accounts", url.Values{"name": {"Real"}}), http.StatusOK)
+}
+
+func TestAFormFromAnotherOriginIsRefusedEvenWithItsToken(t *testing.T) {
+	app := newTestApp(t)
+	c := app.client()
+	c.get("/signup")
+	for _, tt := range []struct {
+		site string
+		want int
+	}{{"cross-site", http.StatusForbidden}, {"same-site", http.StatusForbidden}, {"same-origin", http.StatusOK}} {
+		form := signupForm("Acme "+tt.site, "Ada", tt.site+"@example.com", "a-long-unusual-passphrase")
+		form.Set("_csrf", c.csrf)
+		req := newFormRequest("/signup", form)
+		req.Header.Set("Sec-Fetch-Site", tt.site)
+		if res := c.do(req); res.Code != tt.want {
+			t.Fatalf("Sec-Fetch-Site %s: status %d, want %d", tt.site, res.Code, tt.want)
+		}
+	}
+	if n := app.count("SELECT count(*) FROM merchants"); n != 1 {
+		t.Fatalf("merchants = %d, want the one from the same origin", n)
+	}
+}

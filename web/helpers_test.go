@@ -217,7 +217,55 @@ func (c *client) do(req *http.Request) response {
 	if m := csrfInput.FindSubmatch(body); m != nil {
 		c.csrf = string(m[1])
 	}
+	if req.Method == http.MethodPost && changesSession(req, res) {
+		c.learnToken(res)
+	}
 	return response{Code: res.StatusCode, Header: res.Header, Body: string(body)}
+}
+
+// changesSession reports whether a response starts or ends a session: it sets
+// the session cookie to a value other than the one sent.
+func changesSession(req *http.Request, res *http.Response) bool {
+	for _, ck := range res.Cookies() {
+		if strings.HasSuffix(ck.Name, "keyport_session") {
+			sent, err := req.Cookie(ck.Name)
+			return err != nil || sent.Value != ck.Value
+		}
+	}
+	return false
+}
+
+// learnToken loads the page a response sends the browser to, as a browser
+// would, to learn the CSRF token of the new session (a token is bound to its
+// session). The flash cookie stays out of it, so the test still sees the
+// notice on the page it loads itself.
+func (c *client) learnToken(res *http.Response) {
+	to := res.Header.Get("Location")
+	if to == "" {
+		to = res.Header.Get("HX-Redirect")
+	}
+	if !strings.HasPrefix(to, "/") {
+		to = "/login"
+	}
+	req := httptest.NewRequest(http.MethodGet, "http://example.test"+to, nil)
+	req.RemoteAddr = "203.0.113.7:5555"
+	for _, ck := range c.jar.Cookies(req.URL) {
+		if !strings.HasSuffix(ck.Name, "keyport_flash") {
+			req.AddCookie(ck)
+		}
+	}
+	rec := httptest.NewRecorder()
+	c.app.serve(rec, req)
+	var keep []*http.Cookie
+	for _, ck := range rec.Result().Cookies() {
+		if !strings.HasSuffix(ck.Name, "keyport_flash") {
+			keep = append(keep, ck)
+		}
+	}
+	c.jar.SetCookies(req.URL, keep)
+	if m := csrfInput.FindSubmatch(rec.Body.Bytes()); m != nil {
+		c.csrf = string(m[1])
+	}
 }
 
 func (c *client) get(path string) response {
@@ -275,6 +323,7 @@ func (c *client) htmxGet(path string) response {
 // login signs the client in and fails the test if it cannot.
 func (c *client) login(email string) {
 	c.app.t.Helper()
+	c.get("/login")
 	res := c.post("/login", url.Values{"email": {email}, "password": {testPassword}})
 	if res.Code != http.StatusSeeOther {
 		c.app.t.Fatalf("login %s: status %d\n%s", email, res.Code, res.Body)

@@ -170,43 +170,6 @@ func acceptsGzip(header string) bool {
 	return starQ > 0
 }
 
-// csrfTokenField is the form field that carries the CSRF token.
-const csrfTokenField = "_csrf"
-
-// csrfNotInQuery refuses a state change whose CSRF token comes in the
-// address: the form extractor would accept it, and an address ends up in
-// logs, history and Referer headers. The token travels in the body or header.
-func csrfNotInQuery(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		req := c.Request()
-		if store.MethodWrites(req.Method) && !isSessionless(req.URL.Path) && req.URL.Query().Has(csrfTokenField) {
-			return echo.NewHTTPError(http.StatusForbidden, "This form's token was sent in the address. Reload the page and submit the form again.")
-		}
-		return next(c)
-	}
-}
-
-func (s *Server) csrf() echo.MiddlewareFunc {
-	name := "keyport_csrf"
-	if s.secure {
-		name = "__Host-keyport_csrf"
-	}
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		Skipper: func(c echo.Context) bool {
-			return isSessionless(c.Request().URL.Path)
-		},
-		TokenLookup:    "header:" + echo.HeaderXCSRFToken + ",form:" + csrfTokenField,
-		CookieName:     name,
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSecure:   s.secure,
-		CookieSameSite: http.SameSiteStrictMode,
-		ErrorHandler: func(err error, c echo.Context) error {
-			return echo.NewHTTPError(http.StatusForbidden, "This form has expired or came from another site. Reload the page and try again.")
-		},
-	})
-}
-
 // loadSession puts the signed-in user, if any, into the context and renews
 // the session cookie's last use. A user of a disabled merchant counts as
 // signed out, and the next request that may write ends their session.
@@ -218,6 +181,9 @@ func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		sess, err := s.sessions.Get(c.Request(), s.cookieName)
 		if err != nil {
 			return err
+		}
+		if !sess.IsNew {
+			c.Set(ctxSessionID, sess.ID)
 		}
 		if id, ok := sess.Values[store.SessionUserKey].(int64); ok && id != 0 {
 			u, err := s.db.UserByID(c.Request().Context(), id)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"keyport/views"
 )
@@ -131,11 +130,6 @@ func (s *Server) setFlashes(c echo.Context, list []string) {
 		ck.Value, ck.MaxAge = value, int(flashMaxAge/time.Second)
 	}
 	c.SetCookie(ck)
-}
-
-func csrfToken(c echo.Context) string {
-	t, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
-	return t
 }
 
 // formValues reads the named fields of a submitted form, trimmed of nothing.

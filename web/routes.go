@@ -18,7 +18,7 @@ var loadTestRoutes func(s *Server, v1 *echo.Group)
 func (s *Server) routes() {
 	e := s.echo
 	e.Pre(s.requestLog, s.recoverPanics, s.securityHeaders)
-	e.Use(bodyLimit, gzipAPI, csrfNotInQuery, s.csrf(), s.loadSession)
+	e.Use(bodyLimit, gzipAPI, csrfNotInQuery, s.loadSession, s.csrf)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)

@@ -66,6 +66,10 @@ type Server struct {
 	flashCodec  *securecookie.SecureCookie
 	// deviceCookie names the long-lived cookie that tells a browser the user signed in from before.
 	deviceCookie string
+	// csrfCookie names the cookie that a signed-out visitor's CSRF token is bound to.
+	csrfCookie string
+	// csrfKey signs CSRF tokens.
+	csrfKey []byte
 	// baseURL is the portal's public URL, for links sent outside it.
 	baseURL  string
 	verifier *keyport.Verifier
@@ -104,6 +108,8 @@ func New(db *store.DB, cfg Config) *Server {
 		cookieName:     "keyport_session",
 		flashCookie:    "keyport_flash",
 		deviceCookie:   "keyport_device",
+		csrfCookie:     "keyport_csrf",
+		csrfKey:        csrfKey(cfg.SessionKey),
 		flashCodec:     securecookie.New(cfg.SessionKey, nil).MaxAge(int(flashMaxAge / time.Second)),
 		passwordCost:   cfg.PasswordCost,
 	}
@@ -116,6 +122,7 @@ func New(db *store.DB, cfg Config) *Server {
 		s.cookieName = "__Host-keyport_session"
 		s.flashCookie = "__Host-keyport_flash"
 		s.deviceCookie = "__Host-keyport_device"
+		s.csrfCookie = "__Host-keyport_csrf"
 	}
 	if cfg.BaseURL != nil {
 		s.baseURL = strings.TrimSuffix(cfg.BaseURL.String(), "/")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -47,6 +48,7 @@ func TestConcurrentLoginsStayWithinMemory(t *testing.T) {
 	bin := buildKeyport(t)
 	s := startServer(t, bin, []string{"--data", t.TempDir()}, "KEYPORT_TRUSTED_PROXIES=127.0.0.1")
 	const logins = 150
+	visitor, token := visitorToken(t, s.base)
 	statuses := make(map[int]int)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -54,10 +56,10 @@ func TestConcurrentLoginsStayWithinMemory(t *testing.T) {
 	var slowestRefusal time.Duration
 	for i := range logins {
 		wg.Go(func() {
-			form := url.Values{"email": {fmt.Sprintf("guess%d@example.test", i)}, "password": {"not-the-password-123"}}
+			form := url.Values{"email": {fmt.Sprintf("guess%d@example.test", i)}, "password": {"not-the-password-123"}, "_csrf": {token}}
 			req, _ := http.NewRequest(http.MethodPost, s.base+"/login", strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			req.AddCookie(visitor)
 			req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i%250+1))
 			began := time.Now()
 			r, err := http.DefaultClient.Do(req)
@@ -91,4 +93,27 @@ func TestConcurrentLoginsStayWithinMemory(t *testing.T) {
 	if peak > 300<<20 {
 		t.Fatalf("peak RSS %d MiB, want under 300 MiB", peak>>20)
 	}
+}
+
+// visitorToken loads the login page once and returns the visitor cookie and
+// the CSRF token bound to it, which any number of requests may share.
+func visitorToken(t *testing.T, base string) (*http.Cookie, string) {
+	t.Helper()
+	r, err := http.Get(base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	page, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := crashCSRF.FindSubmatch(page)
+	for _, ck := range r.Cookies() {
+		if ck.Name == "keyport_csrf" && m != nil {
+			return ck, string(m[1])
+		}
+	}
+	t.Fatal("the login page set no CSRF cookie or token")
+	return nil, ""
 }
