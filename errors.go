@@ -113,5 +113,10 @@ func (e *ThrottledError) Error() string {
 var ErrEmailUnverified = &Error{EFORBIDDEN, "Verify your email address before requesting a live key: open the link we emailed you, " +
 	"or send a new one from Your settings."}
 
+// ErrInvitationHasAccount refuses to accept an invitation whose email address
+// already has a Keyport account: an account belongs to one merchant.
+var ErrInvitationHasAccount = &Error{ECONFLICT, "This invitation cannot be accepted: its email address already has a Keyport account, " +
+	"and an account belongs to one merchant. Log in to that account, or ask for an invitation to another address."}
+
 // ErrMerchantDisabled refuses sign-ins and invitations of a merchant the platform disabled.
 var ErrMerchantDisabled = &Error{EFORBIDDEN, "This merchant account is disabled. Contact the platform team."}

@@ -12,6 +12,9 @@ type MessageKind string
 const (
 	// MessageInvitation invites someone to join a merchant; it carries the invitation's one-time token.
 	MessageInvitation MessageKind = "invitation"
+	// MessageInvitationHasAccount tells someone invited to a merchant that their
+	// email address already has an account, so the invitation cannot be accepted with it.
+	MessageInvitationHasAccount MessageKind = "invitation_has_account"
 	// MessagePasswordReset carries a single-use link to set a new password.
 	MessagePasswordReset MessageKind = "password_reset"
 	// MessagePasswordChanged tells a user their password was changed.
@@ -81,6 +84,8 @@ func MessageKindLabel(k MessageKind) string {
 	switch k {
 	case MessageInvitation:
 		return "Invitation"
+	case MessageInvitationHasAccount:
+		return "Invitation to an existing account"
 	case MessagePasswordReset:
 		return "Password reset"
 	case MessagePasswordChanged:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -43,9 +44,12 @@ func tokenHash(token string) []byte {
 
 // CreateInvitation invites an email to the merchant with a role and returns
 // the invitation and its one-time token, which is stored only as a hash, and
-// writes the invitation's message into the outbox in the same transaction. An
-// email that already has an account, or a pending invitation of this
-// merchant, is a ValidationError on "email". Each invitation counts against
+// writes the invitation's message into the outbox in the same transaction. A
+// member of this merchant, or an email with a pending invitation of it, is a
+// ValidationError on "email". An email with an account at another merchant is
+// invited like any other, so the answer does not tell that it has an account,
+// but its message says the invitation cannot be accepted with that address and
+// carries no link. Each invitation counts against
 // th's limits per merchant and per the actor's IP; over either, nothing is
 // created and the error is a keyport.ThrottledError. A nil th counts nothing
 // (demo data and tests).
@@ -58,14 +62,23 @@ func (db *DB) CreateInvitation(ctx context.Context, th *keyport.LoginThrottle, a
 	}
 	err = db.tx(ctx, fmt.Sprintf("invite member to merchant %d", merchantID), func(tx *sql.Tx) error {
 		now := db.now()
-		var taken int
-		if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM users WHERE email = $1) + (SELECT count(*) FROM invitations
-			WHERE merchant_id = $2 AND email = $3 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $4)`,
-			in.Email, merchantID, in.Email, now).Scan(&taken); err != nil {
+		var member, pending int
+		if err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM users WHERE email = $1 AND merchant_id = $2),
+			(SELECT count(*) FROM invitations WHERE merchant_id = $2 AND email = $1 AND accepted_at IS NULL AND revoked_at IS NULL
+			AND expires_at > $3)`, in.Email, merchantID, now).Scan(&member, &pending); err != nil {
 			return err
 		}
-		if taken > 0 {
-			return keyport.FieldError("email", "This email already has a Keyport account or a pending invitation.")
+		if member > 0 {
+			return keyport.FieldError("email", "This email is already a member of your team.")
+		}
+		if pending > 0 {
+			return keyport.FieldError("email", "This email already has a pending invitation. Withdraw it to invite the address again.")
+		}
+		var existing string
+		err := tx.QueryRowContext(ctx, `SELECT name FROM users WHERE email = $1`, in.Email).Scan(&existing)
+		hasAccount := err == nil
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
 		}
 		if th != nil {
 			wait, err := db.spendAttempt(ctx, tx, th, keyport.InviteScope(merchantID), keyport.InviteIPScope(actor.IP))
@@ -77,7 +90,7 @@ func (db *DB) CreateInvitation(ctx context.Context, th *keyport.LoginThrottle, a
 			}
 		}
 		var id int64
-		err := tx.QueryRowContext(ctx, `INSERT INTO invitations (merchant_id, email, role, token_hash, invited_by_label, created_at, expires_at)
+		err = tx.QueryRowContext(ctx, `INSERT INTO invitations (merchant_id, email, role, token_hash, invited_by_label, created_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, merchantID, in.Email, in.Role, tokenHash(token), actor.Label, now,
 			now+int64(keyport.InvitationTTL.Seconds())).Scan(&id)
 		if err != nil {
@@ -91,8 +104,13 @@ func (db *DB) CreateInvitation(ctx context.Context, th *keyport.LoginThrottle, a
 		if err != nil {
 			return err
 		}
-		return db.enqueue(ctx, tx, keyport.MessageInvitation, in.Email, map[string]string{"token": token,
-			"merchant": out.MerchantName, "role": string(in.Role), "inviter": actor.Label, "expires": out.ExpiresAt.Format(time.RFC3339)})
+		data := map[string]string{"merchant": out.MerchantName, "role": string(in.Role), "inviter": actor.Label}
+		if hasAccount {
+			data["name"] = existing
+			return db.enqueue(ctx, tx, keyport.MessageInvitationHasAccount, in.Email, data)
+		}
+		data["token"], data["expires"] = token, out.ExpiresAt.Format(time.RFC3339)
+		return db.enqueue(ctx, tx, keyport.MessageInvitation, in.Email, data)
 	})
 	return out, token, err
 }
@@ -122,7 +140,8 @@ func (db *DB) InvitationByToken(ctx context.Context, token string) (keyport.Invi
 
 // AcceptInvitation creates the invited member with their name and password
 // hash and uses up the invitation, in one transaction. An invitation of a
-// disabled merchant is ErrMerchantDisabled.
+// disabled merchant is ErrMerchantDisabled; one whose email has an account by
+// now is ErrInvitationHasAccount.
 func (db *DB) AcceptInvitation(ctx context.Context, token, name, passwordHash, ip string) (keyport.User, error) {
 	var u keyport.User
 	err := db.tx(ctx, "accept invitation", func(tx *sql.Tx) error {
@@ -140,7 +159,7 @@ func (db *DB) AcceptInvitation(ctx context.Context, token, name, passwordHash, i
 		err = tx.QueryRowContext(ctx, `INSERT INTO users (merchant_id, name, email, role, password_hash, created_at, email_verified_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, inv.MerchantID, name, inv.Email, inv.Role, passwordHash, now, now).Scan(&id)
 		if isUniqueViolation(err) {
-			return keyport.ErrConflict
+			return keyport.ErrInvitationHasAccount
 		}
 		if err != nil {
 			return err

@@ -34,6 +34,13 @@ func RenderEmail(ctx context.Context, m keyport.Message, baseURL string) (Email,
 	case keyport.MessageInvitation:
 		mail = invitationEmail{Inviter: d["inviter"], Merchant: d["merchant"], Role: keyport.Role(d["role"]).Label(),
 			Expires: mailTime(d["expires"]), Link: baseURL + InvitationURL(d["token"])}
+	case keyport.MessageInvitationHasAccount:
+		mail = noticeEmail{Subject: fmt.Sprintf("%s invited you to %s on Keyport", d["inviter"], d["merchant"]), Name: d["name"],
+			Lines: []string{fmt.Sprintf("%s invited you to join %s on Keyport as %s.", d["inviter"], d["merchant"], keyport.Role(d["role"]).Label()),
+				"This email address already has a Keyport account, and an account belongs to one merchant, so the invitation cannot be " +
+					"accepted with it. To join, ask them to invite another of your addresses."},
+			Button: "Log in to your account", Link: baseURL + "/login",
+			Footer: "If you did not expect this invitation, ignore this email: your account is unchanged."}
 	case keyport.MessagePasswordReset:
 		mail = passwordResetEmail{Name: d["name"], Link: baseURL + PasswordResetURL(d["token"])}
 	case keyport.MessageVerifyEmail:

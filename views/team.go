@@ -15,11 +15,14 @@ type TeamView struct {
 	Now         time.Time
 	// Form holds the invitation form's values and errors.
 	Form Form
-	// InviteLink is a new invitation's one-time link, shown only in the response that created it.
+	// InviteLink is a new invitation's one-time link, shown only in the response
+	// that created it, and only when no mail server is configured.
 	InviteLink string
-	// InviteEmail is the address InviteLink was made for.
+	// InviteEmail is the address of the new invitation.
 	InviteEmail string
-	// InviteEmailed tells that a mail server is configured, so the link is also emailed.
+	// InviteEmailed tells that the new invitation is emailed: its link goes
+	// only to the invited address, so the answer is the same whether or not
+	// that address has an account.
 	InviteEmailed bool
 }
 

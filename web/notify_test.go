@@ -240,7 +240,9 @@ func TestEveryMessageKindReachesTheMailServer(t *testing.T) {
 	}
 	admin := app.adminClient()
 	wantStatus(t, admin.post("/admin/settings", url.Values{"token_cap": {"0"}}), http.StatusSeeOther)
-	guest.invite("rita@acme.test", keyport.RoleReviewer)
+	for _, email := range []string{"rita@acme.test", "staff@keyport.test"} {
+		wantStatus(t, guest.post("/team/invitations", url.Values{"email": {email}, "role": {string(keyport.RoleReviewer)}}), http.StatusOK)
+	}
 	app.client().post("/password/forgot", url.Values{"email": {"ada@acme.test"}})
 	guest.post("/settings/password", url.Values{"current_password": {"a-long-unusual-passphrase"},
 		"new_password": {"another-long-passphrase-7"}, "confirm_password": {"another-long-passphrase-7"}})
@@ -295,7 +297,7 @@ func TestEveryMessageKindReachesTheMailServer(t *testing.T) {
 		kinds[k] = true
 	}
 	rows.Close()
-	for _, k := range []keyport.MessageKind{keyport.MessageInvitation, keyport.MessagePasswordReset, keyport.MessagePasswordChanged,
+	for _, k := range []keyport.MessageKind{keyport.MessageInvitation, keyport.MessageInvitationHasAccount, keyport.MessagePasswordReset, keyport.MessagePasswordChanged,
 		keyport.MessageVerifyEmail, keyport.MessageAccountExists, keyport.MessageNewSignIn, keyport.MessageRequestFiled,
 		keyport.MessageRequestAnswered, keyport.MessageKeyExpiring, keyport.MessageKeyExpired, keyport.MessageKeyRevoked,
 		keyport.MessageMerchantDisabled, keyport.MessageMerchantEnabled} {

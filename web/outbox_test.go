@@ -104,8 +104,10 @@ func TestInvitationIsEmailedAndItsLinkJoins(t *testing.T) {
 
 	page := owner.post("/team/invitations", url.Values{"email": {"rita@acme.test"}, "role": {string(keyport.RoleReviewer)}})
 	wantStatus(t, page, http.StatusOK)
-	wantContains(t, page.Body, "We are emailing this link to rita@acme.test.")
-	token := strings.TrimPrefix(inviteLink.FindString(page.Body), "http://example.test/invite?token=")
+	wantContains(t, page.Body, "We are emailing the invitation to rita@acme.test.")
+	if inviteLink.MatchString(page.Body) {
+		t.Fatal("the page shows the invitation link that only the invited address should get")
+	}
 	got := mails.WaitFor("rita@acme.test", "invited you to Acme")
 	if got.From != "keys@keyport.test" {
 		t.Fatalf("envelope sender %q", got.From)
@@ -114,9 +116,7 @@ func TestInvitationIsEmailedAndItsLinkJoins(t *testing.T) {
 	if link == "" || !strings.Contains(got.HTML, link) {
 		t.Fatalf("the invitation link is missing from the text or the HTML part:\n%s\n%s", got.Text, got.HTML)
 	}
-	if !strings.HasSuffix(link, token) {
-		t.Fatalf("the email's link %s is not the one shown on the page", link)
-	}
+	token := strings.TrimPrefix(link, "http://example.test/invite?token=")
 	wantContains(t, got.Text, "as Reviewer", "Acme")
 	if !strings.HasSuffix(got.ID, "@keyport.test>") {
 		t.Fatalf("Message-ID %q", got.ID)
@@ -403,4 +403,68 @@ func TestOutboxMetrics(t *testing.T) {
 func (a *testApp) renderedMessage(kind keyport.MessageKind, to string) (views.Email, error) {
 	a.t.Helper()
 	return views.RenderEmail(context.Background(), keyport.Message{Kind: kind, To: to, Data: a.messageData(kind, to)}, "http://example.test")
+}
+
+// TestInvitingAnAddressWithAnAccountAnswersLikeAnyOther: an Owner cannot
+// learn from the answer whether an email has a Keyport account elsewhere; the
+// address's owner is told by email, without a link that could not work.
+func TestInvitingAnAddressWithAnAccountAnswersLikeAnyOther(t *testing.T) {
+	app := newTestApp(t)
+	mails := mailtest.Start(t)
+	app.withMailer(mailerFor(app, mails))
+	app.runSender(time.Hour)
+	owner, _ := app.merchant("Acme", "owner@acme.test")
+	app.merchant("Globex", "hank@globex.test")
+
+	fresh := owner.post("/team/invitations", url.Values{"email": {"nobody@else.test"}, "role": {string(keyport.RoleDeveloper)}})
+	taken := owner.post("/team/invitations", url.Values{"email": {"hank@globex.test"}, "role": {string(keyport.RoleDeveloper)}})
+	for _, res := range []response{fresh, taken} {
+		wantStatus(t, res, http.StatusOK)
+	}
+	strip := func(body, email string) string { return strings.ReplaceAll(body, email, "EMAIL") }
+	if a, b := strip(fresh.Body, "nobody@else.test"), strip(taken.Body, "hank@globex.test"); invitationSection(a) == "" ||
+		invitationSection(a) != invitationSection(b) {
+		t.Fatalf("the answers differ:\n%s\n---\n%s", invitationSection(a), invitationSection(b))
+	}
+	wantContains(t, owner.get("/team").Body, "hank@globex.test", "nobody@else.test")
+
+	got := mails.WaitFor("hank@globex.test", "invited you to Acme")
+	wantContains(t, got.Text, "already has a Keyport account", "another of your addresses")
+	if mailInviteLink.MatchString(got.Text) || mailInviteLink.MatchString(got.HTML) {
+		t.Fatalf("the email to an existing account carries an invitation link:\n%s", got.Text)
+	}
+	mails.WaitFor("nobody@else.test", "invited you to Acme")
+
+	for email, want := range map[string]string{"owner@acme.test": "already a member of your team",
+		"nobody@else.test": "already has a pending invitation"} {
+		res := owner.post("/team/invitations", url.Values{"email": {email}, "role": {string(keyport.RoleDeveloper)}})
+		wantStatus(t, res, http.StatusUnprocessableEntity)
+		wantContains(t, res.Body, want)
+	}
+}
+
+// invitationSection is the part of the Team page that answers a new invitation.
+func invitationSection(body string) string {
+	start := strings.Index(body, `<section class="section" aria-labelledby="invite-`)
+	if start < 0 {
+		return ""
+	}
+	return body[start : start+strings.Index(body[start:], "</section>")]
+}
+
+// TestAnInvitationLinkForAnAddressWithAnAccountExplainsItself: without a mail
+// server the Owner carries the link; whoever opens it learns why it cannot be
+// accepted, and nothing changes.
+func TestAnInvitationLinkForAnAddressWithAnAccountExplainsItself(t *testing.T) {
+	app := newTestApp(t)
+	owner, _ := app.merchant("Acme", "owner@acme.test")
+	app.merchant("Globex", "hank@globex.test")
+	token := owner.invite("hank@globex.test", keyport.RoleDeveloper)
+	before := app.count("SELECT count(*) FROM users")
+	res := app.client().post("/invite", url.Values{"token": {token}, "name": {"Hank"}, "password": {"a-long-unusual-passphrase"}})
+	wantStatus(t, res, http.StatusConflict)
+	wantContains(t, res.Body, "already has a Keyport account")
+	if after := app.count("SELECT count(*) FROM users"); after != before {
+		t.Fatalf("users went from %d to %d", before, after)
+	}
 }

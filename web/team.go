@@ -31,8 +31,8 @@ func (s *Server) teamPage(c echo.Context) error {
 	return s.renderTeam(c, http.StatusOK, views.TeamView{})
 }
 
-// invite creates an invitation and shows its one-time link in the response.
-// Route: POST /team/invitations.
+// invite creates an invitation and emails it or, without a mail server, shows
+// its one-time link in the response. Route: POST /team/invitations.
 func (s *Server) invite(c echo.Context) error {
 	in := keyport.NewInvitation{Email: c.FormValue("email"), Role: keyport.Role(c.FormValue("role"))}
 	err := in.Validate()
@@ -41,9 +41,12 @@ func (s *Server) invite(c echo.Context) error {
 		var token string
 		var inv keyport.Invitation
 		inv, token, err = s.db.CreateInvitation(c.Request().Context(), s.inviteThrottle, actor(c), currentUser(c).MerchantID, in)
+		if err == nil && s.mailer != nil {
+			return s.renderTeam(c, http.StatusOK, views.TeamView{InviteEmail: inv.Email, InviteEmailed: true})
+		}
 		if err == nil {
 			link := s.baseURL + views.InvitationURL(token)
-			return s.renderTeam(c, http.StatusOK, views.TeamView{InviteLink: link, InviteEmail: inv.Email, InviteEmailed: s.mailer != nil})
+			return s.renderTeam(c, http.StatusOK, views.TeamView{InviteLink: link, InviteEmail: inv.Email})
 		}
 	}
 	if fields := fieldErrors(err); fields != nil {

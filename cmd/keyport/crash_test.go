@@ -423,7 +423,7 @@ func crashCycles(t *testing.T, target string, sealKey []byte, n int, mails *mail
 					fail("invite %s: %v", email, err)
 					return
 				}
-				if code != http.StatusOK || !strings.Contains(body, "/invite?token=") {
+				if code != http.StatusOK || !strings.Contains(body, "We are emailing the invitation to "+email) {
 					fail("invite %s: status %d: %.300s", email, code, body)
 					return
 				}
