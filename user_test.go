@@ -21,6 +21,10 @@ func TestCheckPassword(t *testing.T) {
 		{"password1234", "too common"},
 		{"PASSWORD1234", "too common"},
 		{"qwertyuiop123", "too common"},
+		{"1qaz2wsx3edc", "too common"},
+		{"QwertyQwerty", "too common"},
+		{"sonyericsson", "too common"},
+		{"zazachka_lipa", "too common"},
 		{"with\x00nul-byte", "not allowed"},
 		{"bad-utf8-\xff\xfe-here", "not allowed"},
 		{"a-long-unusual-passphrase", ""},
@@ -30,6 +34,20 @@ func TestCheckPassword(t *testing.T) {
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 			t.Errorf("CheckPassword(%q) = %q, want %q", tc.password, got, tc.want)
 		}
+	}
+}
+
+// TestCommonPasswordListIsLargeEnough: the list refuses at least the 10,000
+// most common breached passwords a user could choose (12 characters or more).
+func TestCommonPasswordListIsLargeEnough(t *testing.T) {
+	long := 0
+	for p := range commonPasswords {
+		if len([]rune(p)) >= MinPasswordLength {
+			long++
+		}
+	}
+	if long < 10000 {
+		t.Fatalf("%d common passwords of %d or more characters, want at least 10,000", long, MinPasswordLength)
 	}
 }
 
