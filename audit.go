@@ -108,6 +108,10 @@ var (
 	AuditEmailVerified        = newAuditAction("user.email_verified", "Email address verified")
 	AuditSessionEnded         = newAuditAction("user.session_ended", "Signed out of one session")
 	AuditSignedOutEverywhere  = newAuditAction("user.signed_out_everywhere", "Signed out of all sessions")
+	AuditTwoFactorEnabled     = newAuditAction("user.2fa_enabled", "Two-factor authentication turned on")
+	AuditTwoFactorDisabled    = newAuditAction("user.2fa_disabled", "Two-factor authentication turned off")
+	AuditRecoveryCodesNew     = newAuditAction("user.recovery_codes_generated", "New recovery codes generated")
+	AuditRecoveryCodeUsed     = newAuditAction("user.recovery_code_used", "Signed in with a recovery code")
 )
 
 // AuditActionLabel is a stored action as shown to people; an unknown action is shown as it is stored.

@@ -20,6 +20,8 @@ type SettingsView struct {
 	MailOff []keyport.MailTopic
 	// Mail holds the email preferences form's errors.
 	Mail Form
+	// TwoFactor is the Two-factor authentication section.
+	TwoFactor TwoFactorSettings
 }
 
 // Receives reports whether the user receives the optional topic t.

@@ -106,7 +106,6 @@ const loginFailed = "Incorrect email or password."
 func (s *Server) login(c echo.Context) error {
 	email := keyport.NormalizeEmail(c.FormValue("email"))
 	password := c.FormValue("password")
-	ip := c.RealIP()
 	form := views.Form{Values: map[string]string{"email": email, "keep_signed_in": c.FormValue("keep_signed_in")}}
 	fail := func(status int, msg string) error {
 		form.Errors = map[string]string{"form": msg}
@@ -149,14 +148,12 @@ func (s *Server) login(c echo.Context) error {
 			if err := s.db.LoginSucceeded(ctx, attempt); err != nil {
 				return err
 			}
-			if err := s.db.RecordLogin(ctx, u, ip, s.deviceID(c), keyport.DescribeBrowser(c.Request().UserAgent())); err != nil {
-				return err
-			}
-			if err := s.startSession(c, u.ID, "", c.FormValue("keep_signed_in") == "on"); err != nil {
+			to, err := s.signIn(c, u, "", c.FormValue("keep_signed_in") == "on")
+			if err != nil {
 				return err
 			}
 			s.metrics.loginAttempted(loginSucceeded)
-			return redirect(c, homeFor(&u))
+			return redirect(c, to)
 		}
 	}
 	s.metrics.loginAttempted(loginWrongCredentials)

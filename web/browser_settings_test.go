@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -130,4 +131,49 @@ func TestBrowserChangePasswordAndSignOutEverywhere(t *testing.T) {
 	b.see("Incorrect email or password.")
 	b.login("owner@acme.test", next)
 	b.seeHeading("API Accounts")
+}
+
+func TestBrowserTurnOnAnAuthenticatorAppAndSignInWithIt(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	app.signupMerchant("Acme Parcels", "owner@acme.test")
+	b := newBrowser(t, app)
+
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+	b.click("Your settings")
+	b.seeHeading("Your settings")
+	b.click("Set up an authenticator app")
+	b.seeHeading("Set up an authenticator app")
+	if n := b.eval(`String(document.querySelectorAll("svg.qr path").length)`); n != "1" {
+		t.Fatalf("QR code paths: %s", n)
+	}
+	secret := strings.ReplaceAll(b.eval(`document.getElementById("totp-secret").textContent`), " ", "")
+	b.fill("Authentication code", "000000")
+	b.click("Turn on two-factor authentication")
+	b.see("This is not the code your app shows now.")
+	b.fill("Authentication code", app.totpCode(secret))
+	b.click("Turn on two-factor authentication")
+	b.seeHeading("Your recovery codes")
+	b.see("Two-factor authentication is on.")
+	recovery := b.eval(`document.querySelector("#recovery-codes code").textContent`)
+	b.click("I saved them")
+	b.see("10 recovery codes left.")
+	b.click("Log out")
+	b.see("You have logged out.")
+
+	app.advance(31 * time.Second)
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("Two-factor authentication")
+	b.fill("Authentication code", app.totpCode(secret))
+	b.click("Verify")
+	b.seeHeading("API Accounts")
+	b.click("Log out")
+	b.see("You have logged out.")
+
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("Two-factor authentication")
+	b.fill("Authentication code", recovery)
+	b.click("Verify")
+	b.see("You signed in with a recovery code; 9 left.")
 }

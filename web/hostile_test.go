@@ -234,7 +234,8 @@ func newHostileEnv(t *testing.T) *hostileEnv {
 	e.apiKey = app.newKey(e.res, keyport.NewKey{Name: "API"})
 	app.addShipments(e.res, keyport.ModeTest, 1)
 	// Wrong passwords are among the hostile values; the throttle has its own tests.
-	for _, th := range []*keyport.LoginThrottle{app.srv.Throttle(), app.srv.resetThrottle, app.srv.mailThrottle, app.srv.inviteThrottle} {
+	for _, th := range []*keyport.LoginThrottle{app.srv.Throttle(), app.srv.resetThrottle, app.srv.mailThrottle, app.srv.inviteThrottle,
+		app.srv.secondFactorThrottle} {
 		th.PerAccount, th.PerIP = 1_000_000, 1_000_000
 	}
 	e.watchWrites()
@@ -242,6 +243,32 @@ func newHostileEnv(t *testing.T) *hostileEnv {
 }
 
 func (e *hostileEnv) next() int { e.n++; return e.n }
+
+// freshMember adds a signed-in Developer of its own for a case that changes
+// their sign-in.
+func (e *hostileEnv) freshMember(what string) (*client, keyport.User) {
+	email := fmt.Sprintf("%s-%d@acme.test", what, e.next())
+	c := e.app.member(e.res, email, keyport.RoleDeveloper)
+	u, err := e.app.db.UserByEmail(context.Background(), email)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c, u
+}
+
+// secondStep is a new member with two-factor authentication whose password
+// was accepted, and the code that completes their sign-in.
+func (e *hostileEnv) secondStep() (*client, string) {
+	email := fmt.Sprintf("second-%d@acme.test", e.next())
+	if _, err := e.app.db.AddMember(context.Background(), keyport.SystemActor, e.res.Merchant.ID, "Second", email,
+		keyport.RoleDeveloper, passwordHashOnce()); err != nil {
+		e.t.Fatal(err)
+	}
+	secret, _ := e.app.enableTwoFactor(email)
+	c := e.app.client()
+	c.passwordStep(email)
+	return c, e.app.totpCode(secret)
+}
 
 func (e *hostileEnv) ownerActor() keyport.Actor { return keyport.UserActor(&e.res.Owner, "") }
 
@@ -486,8 +513,41 @@ func formRoutes() []hostileRoute {
 			{key: "password", kind: secretText},
 		}},
 
+		{method: "GET", path: "/login/code", anon: true, setup: func(e *hostileEnv) formCase {
+			c, _ := e.secondStep()
+			return formCase{c: c}
+		}, noFields: true},
+		{method: "POST", path: "/login/code", anon: true, setup: func(e *hostileEnv) formCase {
+			c, code := e.secondStep()
+			return formCase{c: c, form: url.Values{"code": {code}}}
+		}, fields: []hostileField{{key: "code", kind: choice}}},
+
 		// Any signed-in user.
 		{method: "GET", path: "/settings", setup: func(e *hostileEnv) formCase { return formCase{c: e.self} }, noFields: true},
+		{method: "POST", path: "/settings/two-factor/app", setup: func(e *hostileEnv) formCase { return formCase{c: e.self} }, noFields: true},
+		{method: "GET", path: "/settings/two-factor/app", setup: func(e *hostileEnv) formCase {
+			wantStatus(e.t, e.self.post("/settings/two-factor/app", nil), http.StatusSeeOther)
+			return formCase{c: e.self}
+		}, noFields: true},
+		{method: "POST", path: "/settings/two-factor/app/confirm", setup: func(e *hostileEnv) formCase {
+			c, u := e.freshMember("setup")
+			wantStatus(e.t, c.post("/settings/two-factor/app", nil), http.StatusSeeOther)
+			secret, err := e.app.db.PendingTOTP(context.Background(), u.ID)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			return formCase{c: c, form: url.Values{"code": {e.app.totpCode(secret)}}}
+		}, fields: []hostileField{{key: "code", kind: choice}}},
+		{method: "POST", path: "/settings/two-factor/recovery-codes", setup: func(e *hostileEnv) formCase {
+			c, u := e.freshMember("codes")
+			e.app.enableTwoFactor(u.Email)
+			return formCase{c: c}
+		}, noFields: true},
+		{method: "POST", path: "/settings/two-factor/off", setup: func(e *hostileEnv) formCase {
+			c, u := e.freshMember("off")
+			e.app.enableTwoFactor(u.Email)
+			return formCase{c: c, form: url.Values{"password": {testPassword}}}
+		}, fields: []hostileField{{key: "password", kind: choice}}},
 		{method: "POST", path: "/settings/verify-email", setup: func(e *hostileEnv) formCase { return formCase{c: e.self} }, noFields: true},
 		{method: "POST", path: "/settings/email", setup: func(e *hostileEnv) formCase {
 			return formCase{c: e.self, form: url.Values{"receive": {"expiry"}}}

@@ -118,13 +118,11 @@ func (s *Server) verifyEmail(c echo.Context) error {
 	if u.MerchantDisabled {
 		return keyport.ErrMerchantDisabled
 	}
-	if err := s.db.RecordLogin(c.Request().Context(), u, c.RealIP(), s.deviceID(c), keyport.DescribeBrowser(c.Request().UserAgent())); err != nil {
+	to, err := s.signIn(c, u, "success|Your email address is verified. Welcome to Keyport.", false)
+	if err != nil {
 		return err
 	}
-	if err := s.startSession(c, u.ID, "success|Your email address is verified. Welcome to Keyport.", false); err != nil {
-		return err
-	}
-	return redirect(c, homeFor(&u))
+	return redirect(c, to)
 }
 
 func (s *Server) invalidVerificationLink(c echo.Context) error {

@@ -70,6 +70,11 @@ type Server struct {
 	csrfCookie string
 	// csrfKey signs CSRF tokens.
 	csrfKey []byte
+	// secondStepCookie names the short-lived cookie of a sign-in that waits for
+	// its second factor, signed by secondStepCodec.
+	secondStepCookie     string
+	secondStepCodec      *securecookie.SecureCookie
+	secondFactorThrottle *keyport.LoginThrottle
 	// baseURL is the portal's public URL, for links sent outside it.
 	baseURL  string
 	verifier *keyport.Verifier
@@ -92,26 +97,29 @@ func New(db *store.DB, cfg Config) *Server {
 		logger = slog.Default()
 	}
 	s := &Server{
-		echo:           echo.New(),
-		db:             db,
-		sessions:       db.NewSessionStore(cfg.SessionKey, cfg.IdleTimeout, cfg.SessionLifetime, secure),
-		log:            logger,
-		throttle:       keyport.NewLoginThrottle(),
-		resetThrottle:  keyport.NewResetThrottle(),
-		mailThrottle:   keyport.NewResetThrottle(),
-		inviteThrottle: keyport.NewInviteThrottle(),
-		mailer:         cfg.Mailer,
-		verifier:       keyport.NewVerifier(db),
-		usage:          keyport.NewUsageRecorder(db),
-		limiter:        keyport.NewRateLimiter(cfg.APIRateLimit),
-		secure:         secure,
-		cookieName:     "keyport_session",
-		flashCookie:    "keyport_flash",
-		deviceCookie:   "keyport_device",
-		csrfCookie:     "keyport_csrf",
-		csrfKey:        csrfKey(cfg.SessionKey),
-		flashCodec:     securecookie.New(cfg.SessionKey, nil).MaxAge(int(flashMaxAge / time.Second)),
-		passwordCost:   cfg.PasswordCost,
+		echo:                 echo.New(),
+		db:                   db,
+		sessions:             db.NewSessionStore(cfg.SessionKey, cfg.IdleTimeout, cfg.SessionLifetime, secure),
+		log:                  logger,
+		throttle:             keyport.NewLoginThrottle(),
+		resetThrottle:        keyport.NewResetThrottle(),
+		mailThrottle:         keyport.NewResetThrottle(),
+		inviteThrottle:       keyport.NewInviteThrottle(),
+		mailer:               cfg.Mailer,
+		verifier:             keyport.NewVerifier(db),
+		usage:                keyport.NewUsageRecorder(db),
+		limiter:              keyport.NewRateLimiter(cfg.APIRateLimit),
+		secure:               secure,
+		cookieName:           "keyport_session",
+		flashCookie:          "keyport_flash",
+		deviceCookie:         "keyport_device",
+		csrfCookie:           "keyport_csrf",
+		secondStepCookie:     "keyport_2fa",
+		secondStepCodec:      securecookie.New(cfg.SessionKey, nil).MaxAge(int(keyport.SecondFactorTTL / time.Second)),
+		secondFactorThrottle: keyport.NewSecondFactorThrottle(),
+		csrfKey:              csrfKey(cfg.SessionKey),
+		flashCodec:           securecookie.New(cfg.SessionKey, nil).MaxAge(int(flashMaxAge / time.Second)),
+		passwordCost:         cfg.PasswordCost,
 	}
 	s.openAPIDoc = sync.OnceValues(s.buildOpenAPI)
 	if cfg.Metrics {
@@ -123,6 +131,7 @@ func New(db *store.DB, cfg Config) *Server {
 		s.flashCookie = "__Host-keyport_flash"
 		s.deviceCookie = "__Host-keyport_device"
 		s.csrfCookie = "__Host-keyport_csrf"
+		s.secondStepCookie = "__Secure-keyport_2fa"
 	}
 	if cfg.BaseURL != nil {
 		s.baseURL = strings.TrimSuffix(cfg.BaseURL.String(), "/")

@@ -13,11 +13,14 @@ import (
 )
 
 func (s *Server) renderUserSettings(c echo.Context, status int, password views.Form) error {
-	return s.renderSettingsForms(c, status, password, views.Form{})
+	return s.renderSettings(c, status, settingsForms{password: password})
 }
 
-// renderSettingsForms renders Your settings with the errors of the password form and of the email form.
-func (s *Server) renderSettingsForms(c echo.Context, status int, password, mail views.Form) error {
+// settingsForms are the forms of Your settings with their values and errors.
+type settingsForms struct{ password, mail, twoFactor views.Form }
+
+// renderSettings renders Your settings with the errors of its forms.
+func (s *Server) renderSettings(c echo.Context, status int, forms settingsForms) error {
 	u := currentUser(c)
 	sess, err := s.sessions.Get(c.Request(), s.cookieName)
 	if err != nil {
@@ -31,7 +34,12 @@ func (s *Server) renderSettingsForms(c echo.Context, status int, password, mail 
 	if err != nil {
 		return err
 	}
-	v := views.SettingsView{CSRF: csrfToken(c), Sessions: list, Now: s.Now(), Password: password, MailOff: off, Mail: mail}
+	tf, err := s.db.TwoFactorOf(c.Request().Context(), u.ID)
+	if err != nil {
+		return err
+	}
+	v := views.SettingsView{CSRF: csrfToken(c), Sessions: list, Now: s.Now(), Password: forms.password, MailOff: off, Mail: forms.mail,
+		TwoFactor: views.TwoFactorSettings{State: tf, Form: forms.twoFactor}}
 	return render(c, status, views.UserSettingsPage(s.page(c, "Your settings", "/settings"), v))
 }
 
@@ -74,8 +82,8 @@ func (s *Server) saveMailPreferences(c echo.Context) error {
 	}
 	for _, r := range receive {
 		if !slices.Contains(keyport.MailTopics, keyport.MailTopic(r)) {
-			return s.renderSettingsForms(c, http.StatusUnprocessableEntity, views.Form{},
-				views.Form{Errors: map[string]string{"receive": "Choose among the listed topics."}})
+			return s.renderSettings(c, http.StatusUnprocessableEntity,
+				settingsForms{mail: views.Form{Errors: map[string]string{"receive": "Choose among the listed topics."}}})
 		}
 	}
 	if err := s.db.SetMailOptOuts(c.Request().Context(), currentUser(c).ID, off); err != nil {
@@ -102,26 +110,15 @@ func (s *Server) changePassword(c echo.Context) error {
 	case next == current:
 		v.Add("new_password", "Choose a password different from your current one.")
 	}
-	if current == "" {
-		v.Add("current_password", "Enter your current password.")
-	} else {
-		ctx := c.Request().Context()
-		attempt, refusal, err := s.reserveLogin(c, u.Email)
-		if err != nil {
-			return err
-		}
-		if refusal != "" {
-			return s.renderUserSettings(c, http.StatusTooManyRequests, views.Form{Errors: map[string]string{"form": refusal}})
-		}
-		ok, err := keyport.VerifyPassword(u.PasswordHash, current)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			v.Add("current_password", "This is not your current password.")
-		} else if err := s.db.CancelLoginReservation(ctx, attempt); err != nil {
-			return err
-		}
+	status, msg, err := s.checkCurrentPassword(c, u, current)
+	if err != nil {
+		return err
+	}
+	if status == http.StatusTooManyRequests {
+		return s.renderUserSettings(c, status, views.Form{Errors: map[string]string{"form": msg}})
+	}
+	if msg != "" {
+		v.Add("current_password", msg)
 	}
 	if len(v.Fields) > 0 {
 		return s.renderUserSettings(c, http.StatusUnprocessableEntity, views.Form{Errors: v.Fields})
@@ -138,7 +135,7 @@ func (s *Server) changePassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	msg := "Your password has been changed."
+	msg = "Your password has been changed."
 	switch ended {
 	case 0:
 	case 1:
@@ -168,4 +165,29 @@ func (s *Server) endAllSessions(c echo.Context) error {
 		return err
 	}
 	return redirect(c, "/login?signed_out=all")
+}
+
+// checkCurrentPassword is the one check of a signed-in user's password before
+// a change that needs it: each try counts against the sign-in throttle, and
+// only a wrong one stays counted. It returns "" when the password is right,
+// or the message and status of the refusal.
+func (s *Server) checkCurrentPassword(c echo.Context, u *keyport.User, password string) (int, string, error) {
+	if password == "" {
+		return http.StatusUnprocessableEntity, "Enter your current password.", nil
+	}
+	attempt, refusal, err := s.reserveLogin(c, u.Email)
+	if err != nil {
+		return 0, "", err
+	}
+	if refusal != "" {
+		return http.StatusTooManyRequests, refusal, nil
+	}
+	ok, err := keyport.VerifyPassword(u.PasswordHash, password)
+	if err != nil {
+		return 0, "", err
+	}
+	if !ok {
+		return http.StatusUnprocessableEntity, "This is not your current password.", nil
+	}
+	return 0, "", s.db.CancelLoginReservation(c.Request().Context(), attempt)
 }

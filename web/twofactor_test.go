@@ -1,0 +1,203 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"keyport"
+)
+
+// enableTwoFactor turns on an authenticator app for the user of email
+// through the store and returns its secret and recovery codes.
+func (a *testApp) enableTwoFactor(email string) (string, []string) {
+	a.t.Helper()
+	ctx := context.Background()
+	u, err := a.db.UserByEmail(ctx, email)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	secret, err := keyport.NewTOTPSecret(email)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	codes, err := keyport.NewRecoveryCodes()
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if err := a.db.BeginTOTP(ctx, u.ID, secret); err != nil {
+		a.t.Fatal(err)
+	}
+	if err := a.db.ConfirmTOTP(ctx, keyport.SystemActor, u, 0, codes); err != nil {
+		a.t.Fatal(err)
+	}
+	return secret, codes
+}
+
+// totpCode is the code of secret at the app's clock.
+func (a *testApp) totpCode(secret string) string {
+	a.t.Helper()
+	code, err := keyport.TOTPCode(secret, a.clock())
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return code
+}
+
+// passwordStep posts the password of email and expects to be asked for a code.
+func (c *client) passwordStep(email string) {
+	c.app.t.Helper()
+	c.get("/login")
+	res := c.post("/login", url.Values{"email": {email}, "password": {testPassword}})
+	wantStatus(c.app.t, res, http.StatusSeeOther)
+	if to := res.Header.Get("Location"); to != "/login/code" {
+		c.app.t.Fatalf("a user with two-factor authentication was sent to %q", to)
+	}
+}
+
+var setupSecret = regexp.MustCompile(`data-copy="([A-Z2-7]+)" aria-label="Copy the setup key"`)
+
+func TestTurningOnAnAuthenticatorAppNeedsItsFirstCode(t *testing.T) {
+	app := newTestApp(t)
+	owner, _ := app.merchant("Acme", "owner@acme.test")
+	wantContains(t, owner.get("/settings").Body, "Set up an authenticator app", "Two-factor authentication")
+
+	wantStatus(t, owner.post("/settings/two-factor/app", nil), http.StatusSeeOther)
+	page := owner.get("/settings/two-factor/app")
+	wantStatus(t, page, http.StatusOK)
+	wantContains(t, page.Body, `<svg class="qr"`, "Enter the code the app shows")
+	m := setupSecret.FindStringSubmatch(page.Body)
+	if m == nil {
+		t.Fatalf("no setup key on the page:\n%s", page.Body)
+	}
+	secret := m[1]
+	var sealed []byte
+	if err := app.db.SQL().QueryRow(`SELECT secret_sealed FROM totp_secrets`).Scan(&sealed); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(sealed), secret) {
+		t.Fatal("the secret is stored in plaintext")
+	}
+
+	for _, code := range []string{"", "123", "abcdef", "000000"} {
+		res := owner.post("/settings/two-factor/app/confirm", url.Values{"code": {code}})
+		wantStatus(t, res, http.StatusUnprocessableEntity)
+		wantContains(t, res.Body, "This is not the code your app shows now.")
+	}
+	if n := app.count(`SELECT count(*) FROM totp_secrets WHERE confirmed_at IS NOT NULL`); n != 0 {
+		t.Fatal("a wrong code turned two-factor authentication on")
+	}
+	done := owner.post("/settings/two-factor/app/confirm", url.Values{"code": {app.totpCode(secret)}})
+	wantStatus(t, done, http.StatusOK)
+	wantContains(t, done.Body, "Two-factor authentication is on.", "They are shown only once.")
+	codes := regexp.MustCompile(`<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>`).FindAllStringSubmatch(done.Body, -1)
+	if len(codes) != keyport.RecoveryCodeCount {
+		t.Fatalf("%d recovery codes shown, want %d", len(codes), keyport.RecoveryCodeCount)
+	}
+	if n := app.count(`SELECT count(*) FROM recovery_codes WHERE code_hash = $1`, []byte(codes[0][1])); n != 0 {
+		t.Fatal("a recovery code is stored in plaintext")
+	}
+	settings := owner.get("/settings")
+	wantContains(t, settings.Body, "10 recovery codes left.", "Turn off two-factor authentication")
+	if strings.Contains(settings.Body, codes[0][1]) {
+		t.Fatal("the recovery codes are shown again")
+	}
+	if n := app.count(`SELECT count(*) FROM audit_events WHERE action = 'user.2fa_enabled'`); n != 1 {
+		t.Fatalf("%d audit events for turning two-factor authentication on", n)
+	}
+}
+
+func TestSignInAsksForTheSecondFactorAndEachCodeWorksOnce(t *testing.T) {
+	app := newTestApp(t)
+	app.merchant("Acme", "owner@acme.test")
+	secret, recovery := app.enableTwoFactor("owner@acme.test")
+
+	c := app.client()
+	c.passwordStep("owner@acme.test")
+	wantContains(t, c.get("/login/code").Body, "Authentication code", "recovery codes")
+	if res := c.get("/accounts"); res.Header.Get("Location") != "/login" {
+		t.Fatalf("the password alone opened /accounts: %d %s", res.Code, res.Header.Get("Location"))
+	}
+	wrong := c.post("/login/code", url.Values{"code": {"000000"}})
+	wantStatus(t, wrong, http.StatusUnauthorized)
+	wantContains(t, wrong.Body, "This code is not valid.")
+	code := app.totpCode(secret)
+	wantStatus(t, c.post("/login/code", url.Values{"code": {code}}), http.StatusSeeOther)
+	wantStatus(t, c.get("/accounts"), http.StatusOK)
+
+	replay := app.client()
+	replay.passwordStep("owner@acme.test")
+	wantStatus(t, replay.post("/login/code", url.Values{"code": {code}}), http.StatusUnauthorized)
+
+	rescue := app.client()
+	rescue.passwordStep("owner@acme.test")
+	wantStatus(t, rescue.post("/login/code", url.Values{"code": {strings.ToUpper(recovery[3])}}), http.StatusSeeOther)
+	wantContains(t, rescue.get("/accounts").Body, "You signed in with a recovery code; 9 left.")
+	again := app.client()
+	again.passwordStep("owner@acme.test")
+	wantStatus(t, again.post("/login/code", url.Values{"code": {recovery[3]}}), http.StatusUnauthorized)
+	if n := app.count(`SELECT count(*) FROM audit_events WHERE action = 'user.recovery_code_used'`); n != 1 {
+		t.Fatalf("%d audit events for the recovery code", n)
+	}
+
+	app.advance(keyport.SecondFactorTTL + time.Second)
+	late := app.client()
+	late.passwordStep("owner@acme.test")
+	app.advance(keyport.SecondFactorTTL + time.Second)
+	res := late.post("/login/code", url.Values{"code": {app.totpCode(secret)}})
+	if res.Header.Get("Location") != "/login" {
+		t.Fatalf("a second step after %v answered %d %s", keyport.SecondFactorTTL, res.Code, res.Header.Get("Location"))
+	}
+	if late.get("/accounts").Header.Get("Location") != "/login" {
+		t.Fatal("a late code signed in")
+	}
+}
+
+func TestSecondFactorGuessesAreThrottled(t *testing.T) {
+	app := newTestApp(t)
+	app.merchant("Acme", "owner@acme.test")
+	secret, _ := app.enableTwoFactor("owner@acme.test")
+	c := app.client()
+	c.passwordStep("owner@acme.test")
+	for i := range 5 {
+		wantStatus(t, c.post("/login/code", url.Values{"code": {"00000" + string(rune('0'+i))}}), http.StatusUnauthorized)
+	}
+	res := c.post("/login/code", url.Values{"code": {app.totpCode(secret)}})
+	wantStatus(t, res, http.StatusTooManyRequests)
+	if res.Header.Get("Retry-After") == "" {
+		t.Fatal("429 without Retry-After")
+	}
+	app.advance(16 * time.Minute)
+	fresh := app.client()
+	fresh.passwordStep("owner@acme.test")
+	wantStatus(t, fresh.post("/login/code", url.Values{"code": {app.totpCode(secret)}}), http.StatusSeeOther)
+}
+
+func TestTurningTwoFactorOffNeedsThePassword(t *testing.T) {
+	app := newTestApp(t)
+	app.merchant("Acme", "owner@acme.test")
+	secret, _ := app.enableTwoFactor("owner@acme.test")
+	c := app.client()
+	c.passwordStep("owner@acme.test")
+	wantStatus(t, c.post("/login/code", url.Values{"code": {app.totpCode(secret)}}), http.StatusSeeOther)
+
+	newCodes := c.post("/settings/two-factor/recovery-codes", nil)
+	wantStatus(t, newCodes, http.StatusOK)
+	wantContains(t, newCodes.Body, "Save these codes now")
+
+	wrong := c.post("/settings/two-factor/off", url.Values{"password": {"not-my-password-at-all"}})
+	wantStatus(t, wrong, http.StatusUnprocessableEntity)
+	wantContains(t, wrong.Body, "This is not your current password.")
+	wantStatus(t, c.post("/settings/two-factor/off", url.Values{"password": {testPassword}}), http.StatusSeeOther)
+	wantContains(t, c.get("/settings").Body, "Two-factor authentication is off.", "Set up an authenticator app")
+	if n := app.count(`SELECT count(*) FROM totp_secrets`) + app.count(`SELECT count(*) FROM recovery_codes`); n != 0 {
+		t.Fatalf("%d rows of the second factor remain", n)
+	}
+	plain := app.client()
+	plain.login("owner@acme.test")
+	wantStatus(t, plain.get("/accounts"), http.StatusOK)
+}
