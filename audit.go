@@ -112,6 +112,8 @@ var (
 	AuditTwoFactorDisabled    = newAuditAction("user.2fa_disabled", "Two-factor authentication turned off")
 	AuditRecoveryCodesNew     = newAuditAction("user.recovery_codes_generated", "New recovery codes generated")
 	AuditRecoveryCodeUsed     = newAuditAction("user.recovery_code_used", "Signed in with a recovery code")
+	AuditTwoFactorReset       = newAuditAction("user.2fa_reset", "Two-factor authentication reset by the platform")
+	AuditTwoFactorPolicySet   = newAuditAction("settings.two_factor_policy_changed", "Two-factor requirement changed")
 )
 
 // AuditActionLabel is a stored action as shown to people; an unknown action is shown as it is stored.

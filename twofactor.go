@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -128,3 +129,55 @@ func NewSecondFactorThrottle() *LoginThrottle {
 // SecondFactorTTL is how long after a good password the second step of a
 // sign-in may be completed.
 const SecondFactorTTL = 5 * time.Minute
+
+// TwoFactorPolicy is the platform setting that says who must use two-factor
+// authentication.
+type TwoFactorPolicy string
+
+// The policies, from the loosest.
+const (
+	// TwoFactorOptional lets every user choose.
+	TwoFactorOptional TwoFactorPolicy = "optional"
+	// TwoFactorAdmins requires it of platform admins, the default: they can
+	// approve live keys for every merchant.
+	TwoFactorAdmins TwoFactorPolicy = "admins"
+	// TwoFactorEveryone requires it of every user.
+	TwoFactorEveryone TwoFactorPolicy = "everyone"
+)
+
+// DefaultTwoFactorPolicy is the policy of a new platform.
+const DefaultTwoFactorPolicy = TwoFactorAdmins
+
+// TwoFactorPolicies lists the policies in the order the settings page shows them.
+var TwoFactorPolicies = []TwoFactorPolicy{TwoFactorOptional, TwoFactorAdmins, TwoFactorEveryone}
+
+// Label is the policy as the settings page names it.
+func (p TwoFactorPolicy) Label() string {
+	switch p {
+	case TwoFactorOptional:
+		return "Optional for everyone"
+	case TwoFactorAdmins:
+		return "Required for platform admins"
+	case TwoFactorEveryone:
+		return "Required for everyone"
+	}
+	return string(p)
+}
+
+// Valid reports whether p is one of TwoFactorPolicies.
+func (p TwoFactorPolicy) Valid() bool { return slices.Contains(TwoFactorPolicies, p) }
+
+// Requires reports whether the policy requires u to use two-factor authentication.
+func (p TwoFactorPolicy) Requires(u *User) bool {
+	switch p {
+	case TwoFactorEveryone:
+		return true
+	case TwoFactorAdmins:
+		return u.IsAdmin()
+	}
+	return false
+}
+
+// MustEnrol reports whether u must set up two-factor authentication before
+// doing anything else: the policy requires it and they have none.
+func (p TwoFactorPolicy) MustEnrol(u *User) bool { return p.Requires(u) && !u.TwoFactor }

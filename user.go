@@ -76,6 +76,8 @@ type User struct {
 	// EmailVerified is true once the user opened a link sent to their email
 	// (an invitation counts); a sign-up starts unverified.
 	EmailVerified bool
+	// TwoFactor is true when signing in asks the user for a second factor.
+	TwoFactor bool
 }
 
 // IsAdmin reports whether the user is platform staff.

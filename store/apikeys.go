@@ -42,12 +42,43 @@ func tokenCap(ctx context.Context, q queryer) (int, error) {
 
 // SetTokenCap changes the platform's token cap, audited.
 func (db *DB) SetTokenCap(ctx context.Context, actor keyport.Actor, capacity int) error {
-	return db.tx(ctx, "set token cap", func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ('token_cap', $1)
-			ON CONFLICT (name) DO UPDATE SET value = excluded.value`, strconv.Itoa(capacity)); err != nil {
-			return err
+	return db.SavePlatformSettings(ctx, actor, PlatformSettings{TokenCap: capacity})
+}
+
+// PlatformSettings are the settings admins change on /admin/settings.
+type PlatformSettings struct {
+	// TokenCap caps the active secret keys per mode and account (0 = no cap).
+	TokenCap int
+	// TwoFactor says who must use two-factor authentication; empty keeps it as it is.
+	TwoFactor keyport.TwoFactorPolicy
+}
+
+// SavePlatformSettings writes the settings in one transaction, with an audit
+// event for each one that changes.
+func (db *DB) SavePlatformSettings(ctx context.Context, actor keyport.Actor, s PlatformSettings) error {
+	return db.tx(ctx, "save platform settings", func(tx *sql.Tx) error {
+		type change struct {
+			name, value string
+			action      keyport.AuditAction
 		}
-		return db.audit(ctx, tx, 0, actor, keyport.AuditTokenCapChanged, "settings", 0, strconv.Itoa(capacity))
+		changes := []change{{"token_cap", strconv.Itoa(s.TokenCap), keyport.AuditTokenCapChanged}}
+		if s.TwoFactor != "" {
+			changes = append(changes, change{"two_factor_policy", string(s.TwoFactor), keyport.AuditTwoFactorPolicySet})
+		}
+		for _, ch := range changes {
+			res, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2)
+				ON CONFLICT (name) DO UPDATE SET value = excluded.value WHERE settings.value <> excluded.value`, ch.name, ch.value)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue
+			}
+			if err := db.audit(ctx, tx, 0, actor, ch.action, "settings", 0, ch.value); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

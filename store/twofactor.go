@@ -216,3 +216,35 @@ func (db *DB) CheckSecondFactor(ctx context.Context, th *keyport.LoginThrottle, 
 	})
 	return result, err
 }
+
+// TwoFactorPolicy returns who must use two-factor authentication.
+func (db *DB) TwoFactorPolicy(ctx context.Context) (keyport.TwoFactorPolicy, error) {
+	var v string
+	err := db.queryRow(ctx, `SELECT value FROM settings WHERE name = 'two_factor_policy'`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return keyport.DefaultTwoFactorPolicy, nil
+	}
+	return keyport.TwoFactorPolicy(v), err
+}
+
+// ResetTwoFactor removes the second factors of a user who lost them, at the
+// platform's hands, and ends every session of theirs; audited. They sign in
+// with their password alone next, and set up an app again (at once, when the
+// policy requires one). A user without two-factor authentication gets ErrNotFound.
+func (db *DB) ResetTwoFactor(ctx context.Context, actor keyport.Actor, u keyport.User) error {
+	return db.tx(ctx, fmt.Sprintf("reset two-factor authentication of user %d", u.ID), func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM totp_secrets WHERE user_id = $1`, u.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return keyport.ErrNotFound
+		}
+		for _, q := range []string{`DELETE FROM recovery_codes WHERE user_id = $1`, `DELETE FROM sessions WHERE user_id = $1`} {
+			if _, err := tx.ExecContext(ctx, q, u.ID); err != nil {
+				return err
+			}
+		}
+		return db.audit(ctx, tx, u.MerchantID, actor, keyport.AuditTwoFactorReset, "user", u.ID, u.Email)
+	})
+}

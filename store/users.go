@@ -144,13 +144,14 @@ func (db *DB) CreateAdmin(ctx context.Context, name, email, passwordHash string)
 }
 
 const userColumns = `u.id, COALESCE(u.merchant_id, 0), COALESCE(m.name, ''), u.name, u.email, u.role, u.password_hash, u.created_at,
-	COALESCE(m.disabled_at IS NOT NULL, FALSE), u.email_verified_at IS NOT NULL`
+	COALESCE(m.disabled_at IS NOT NULL, FALSE), u.email_verified_at IS NOT NULL,
+	EXISTS (SELECT 1 FROM totp_secrets tf WHERE tf.user_id = u.id AND tf.confirmed_at IS NOT NULL)`
 
 func scanUser(row interface{ Scan(...any) error }) (keyport.User, error) {
 	var u keyport.User
 	var created int64
 	err := row.Scan(&u.ID, &u.MerchantID, &u.MerchantName, &u.Name, &u.Email, &u.Role, &u.PasswordHash, &created, &u.MerchantDisabled,
-		&u.EmailVerified)
+		&u.EmailVerified, &u.TwoFactor)
 	u.CreatedAt = unixTime(created)
 	return u, notFound(err)
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -70,29 +71,54 @@ func (s *Server) merchantUsers(c echo.Context) error {
 	return render(c, http.StatusOK, views.MerchantUsersPage(s.page(c, "Users of "+name, "/admin/merchants"), v))
 }
 
-// endUserSessions serves POST /admin/merchants/:mid/users/:uid/sessions/end:
-// every session of the merchant's user ends.
-func (s *Server) endUserSessions(c echo.Context) error {
+// merchantUser loads the user :uid of the merchant :mid; a user of another
+// merchant is ErrNotFound.
+func (s *Server) merchantUser(c echo.Context) (keyport.User, error) {
 	merchantID, err := pathID(c, "mid")
 	if err != nil {
-		return err
+		return keyport.User{}, err
 	}
 	userID, err := pathID(c, "uid")
 	if err != nil {
-		return err
+		return keyport.User{}, err
 	}
-	ctx := c.Request().Context()
-	u, err := s.db.UserByID(ctx, userID)
+	u, err := s.db.UserByID(c.Request().Context(), userID)
+	if err == nil && u.MerchantID != merchantID {
+		return keyport.User{}, keyport.ErrNotFound
+	}
+	return u, err
+}
+
+// endUserSessions serves POST /admin/merchants/:mid/users/:uid/sessions/end:
+// every session of the merchant's user ends.
+func (s *Server) endUserSessions(c echo.Context) error {
+	u, err := s.merchantUser(c)
 	if err != nil {
 		return err
 	}
-	if u.MerchantID != merchantID {
-		return keyport.ErrNotFound
-	}
-	n, err := s.db.EndAllSessions(ctx, actor(c), u)
+	n, err := s.db.EndAllSessions(c.Request().Context(), actor(c), u)
 	if err != nil {
 		return err
 	}
 	s.flash(c, "success", fmt.Sprintf("Ended %d session(s) of %s: they must log in again.", n, u.Email))
-	return redirect(c, fmt.Sprintf("/admin/merchants/%d/users", merchantID))
+	return redirect(c, fmt.Sprintf("/admin/merchants/%d/users", u.MerchantID))
+}
+
+// resetUserTwoFactor serves POST /admin/merchants/:mid/users/:uid/two-factor/reset:
+// a user who lost their authenticator app and recovery codes signs in with
+// their password again, and every session of theirs ends.
+func (s *Server) resetUserTwoFactor(c echo.Context) error {
+	u, err := s.merchantUser(c)
+	if err != nil {
+		return err
+	}
+	err = s.db.ResetTwoFactor(c.Request().Context(), actor(c), u)
+	if errors.Is(err, keyport.ErrNotFound) {
+		s.flash(c, "info", u.Email+" has no two-factor authentication to reset.")
+	} else if err != nil {
+		return err
+	} else {
+		s.flash(c, "success", fmt.Sprintf("Reset the two-factor authentication of %s and ended their sessions: they sign in with their password and set up an app again.", u.Email))
+	}
+	return redirect(c, fmt.Sprintf("/admin/merchants/%d/users", u.MerchantID))
 }

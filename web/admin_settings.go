@@ -7,6 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"keyport"
+	"keyport/store"
 	"keyport/views"
 )
 
@@ -15,24 +17,36 @@ const maxTokenCap = 1000
 
 // settingsPage serves GET /admin/settings.
 func (s *Server) settingsPage(c echo.Context) error {
-	n, err := s.db.TokenCap(c.Request().Context())
+	ctx := c.Request().Context()
+	n, err := s.db.TokenCap(ctx)
 	if err != nil {
 		return err
 	}
-	f := views.Form{Values: map[string]string{"token_cap": strconv.Itoa(n)}}
+	policy, err := s.db.TwoFactorPolicy(ctx)
+	if err != nil {
+		return err
+	}
+	f := views.Form{Values: map[string]string{"token_cap": strconv.Itoa(n), "two_factor": string(policy)}}
 	return render(c, http.StatusOK, views.SettingsPage(s.page(c, "Platform settings", "/admin/settings"), f))
 }
 
-// saveSettings serves POST /admin/settings.
+// saveSettings serves POST /admin/settings. A form without the two-factor
+// choice keeps the current policy.
 func (s *Server) saveSettings(c echo.Context) error {
 	raw := strings.TrimSpace(c.FormValue("token_cap"))
+	policy := keyport.TwoFactorPolicy(c.FormValue("two_factor"))
+	f := views.Form{Values: map[string]string{"token_cap": raw, "two_factor": string(policy)}, Errors: map[string]string{}}
 	n, err := strconv.Atoi(raw)
 	if err != nil || n < 0 || n > maxTokenCap {
-		f := views.Form{Values: map[string]string{"token_cap": raw},
-			Errors: map[string]string{"token_cap": "Enter a whole number from 0 (no cap) to 1000."}}
+		f.Errors["token_cap"] = "Enter a whole number from 0 (no cap) to 1000."
+	}
+	if policy != "" && !policy.Valid() {
+		f.Errors["two_factor"] = "Choose one of the listed requirements."
+	}
+	if len(f.Errors) > 0 {
 		return render(c, http.StatusUnprocessableEntity, views.SettingsPage(s.page(c, "Platform settings", "/admin/settings"), f))
 	}
-	if err := s.db.SetTokenCap(c.Request().Context(), actor(c), n); err != nil {
+	if err := s.db.SavePlatformSettings(c.Request().Context(), actor(c), store.PlatformSettings{TokenCap: n, TwoFactor: policy}); err != nil {
 		return err
 	}
 	s.flash(c, "success", "Settings saved.")

@@ -10,6 +10,8 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"keyport"
 )
 
 // confirmations records the messages of the dialogs the page opens from now
@@ -176,4 +178,41 @@ func TestBrowserTurnOnAnAuthenticatorAppAndSignInWithIt(t *testing.T) {
 	b.fill("Authentication code", recovery)
 	b.click("Verify")
 	b.see("You signed in with a recovery code; 9 left.")
+}
+
+func TestBrowserAnAdminSetsUpTwoFactorFirstAndResetsAMerchantUsers(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	app.setTwoFactorPolicy(keyport.DefaultTwoFactorPolicy)
+	app.signupMerchant("Acme Parcels", "owner@acme.test")
+	app.enableTwoFactor("owner@acme.test")
+	app.createAdmin("staff@keyport.test")
+	b := newBrowser(t, app)
+	seen := b.confirmations()
+
+	b.login("staff@keyport.test", testPassword)
+	b.seeHeading("Set up an authenticator app")
+	b.see("The platform requires two-factor authentication for your account.")
+	b.open("/admin/requests")
+	b.seeHeading("Set up an authenticator app")
+	b.clickIn("//main", "Set up an authenticator app")
+	b.seeHeading("Set up an authenticator app")
+	secret := strings.ReplaceAll(b.eval(`document.getElementById("totp-secret").textContent`), " ", "")
+	b.fill("Authentication code", app.totpCode(secret))
+	b.click("Turn on two-factor authentication")
+	b.seeHeading("Your recovery codes")
+	b.click("I saved them")
+	b.seeHeading("Your settings")
+
+	b.open("/admin/merchants")
+	b.seeHeading("Merchants")
+	b.clickAria("Users of Acme Parcels")
+	b.seeHeading("Users of Acme Parcels")
+	b.clickAria("Reset two-factor authentication of owner@acme.test")
+	b.see("Reset the two-factor authentication of owner@acme.test")
+	b.wantConfirmed(seen, "Reset the two-factor authentication of owner@acme.test?")
+	b.click("Log out")
+	b.see("You have logged out.")
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
 }

@@ -110,8 +110,21 @@ func openTestApp(t testing.TB, target string) *testApp {
 	if _, err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	app.setTwoFactorPolicy(keyport.TwoFactorOptional)
 	app.srv = New(db, app.config())
 	return app
+}
+
+// setTwoFactorPolicy sets who must use two-factor authentication, without an
+// audit event. Test apps start with it optional, so that admins sign in with
+// a password as the tests of other features expect; the tests of the policy
+// set it, the default included.
+func (a *testApp) setTwoFactorPolicy(p keyport.TwoFactorPolicy) {
+	a.t.Helper()
+	if _, err := a.db.SQL().Exec(`INSERT INTO settings (name, value) VALUES ('two_factor_policy', $1)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, string(p)); err != nil {
+		a.t.Fatal(err)
+	}
 }
 
 // config is the Config of a test app's server.

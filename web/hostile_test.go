@@ -733,6 +733,11 @@ func formRoutes() []hostileRoute {
 		{method: "POST", path: "/admin/merchants/:mid/users/:uid/sessions/end", setup: admin(func(e *hostileEnv) map[string]string {
 			return map[string]string{"mid": fmt.Sprint(e.res.Merchant.ID), "uid": fmt.Sprint(e.selfUser.ID)}
 		}), noFields: true},
+		{method: "POST", path: "/admin/merchants/:mid/users/:uid/two-factor/reset", setup: admin(func(e *hostileEnv) map[string]string {
+			_, u := e.freshMember("reset")
+			e.app.enableTwoFactor(u.Email)
+			return map[string]string{"mid": fmt.Sprint(e.res.Merchant.ID), "uid": fmt.Sprint(u.ID)}
+		}), noFields: true},
 		{method: "GET", path: "/admin/merchants/:mid/secrets/:kid", setup: admin(merchantKey), noFields: true},
 		{method: "GET", path: "/admin/merchants/:mid/secrets/:kid/revoke", setup: admin(merchantKey), noFields: true},
 		{method: "POST", path: "/admin/merchants/:mid/secrets/:kid/revoke", setup: func(e *hostileEnv) formCase {

@@ -18,7 +18,7 @@ var loadTestRoutes func(s *Server, v1 *echo.Group)
 func (s *Server) routes() {
 	e := s.echo
 	e.Pre(s.requestLog, s.recoverPanics, s.securityHeaders)
-	e.Use(bodyLimit, gzipAPI, csrfNotInQuery, s.loadSession, s.csrf)
+	e.Use(bodyLimit, gzipAPI, csrfNotInQuery, s.loadSession, s.csrf, s.requireEnrolment)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
@@ -133,6 +133,7 @@ func (s *Server) routes() {
 	admin.POST("/merchants/:mid/enable", s.enableMerchant)
 	admin.GET("/merchants/:mid/users", s.merchantUsers)
 	admin.POST("/merchants/:mid/users/:uid/sessions/end", s.endUserSessions)
+	admin.POST("/merchants/:mid/users/:uid/two-factor/reset", s.resetUserTwoFactor)
 	admin.GET("/merchants/:mid/secrets", s.supportSecrets)
 	admin.GET("/merchants/:mid/secrets/:kid", s.supportPermissions)
 	admin.GET("/merchants/:mid/secrets/:kid/revoke", s.supportRevokeForm)

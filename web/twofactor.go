@@ -26,12 +26,7 @@ type secondStep struct {
 // gets a session: with two-factor authentication the sign-in continues at
 // /login/code and no session starts yet. It returns where to send the browser.
 func (s *Server) signIn(c echo.Context, u keyport.User, flash string, keep bool) (string, error) {
-	ctx := c.Request().Context()
-	tf, err := s.db.TwoFactorOf(ctx, u.ID)
-	if err != nil {
-		return "", err
-	}
-	if tf.Enabled() {
+	if u.TwoFactor {
 		value, err := s.secondStepCodec.Encode(s.secondStepCookie, secondStep{UserID: u.ID, Keep: keep, At: s.Now().Unix()})
 		if err != nil {
 			return "", err
@@ -41,6 +36,31 @@ func (s *Server) signIn(c echo.Context, u keyport.User, flash string, keep bool)
 		return "/login/code", nil
 	}
 	return s.completeSignIn(c, u, flash, keep)
+}
+
+// enrolmentRoutes are the routes open to a user who must set up two-factor
+// authentication first.
+var enrolmentRoutes = map[string]bool{"/settings/two-factor/app": true, "/settings/two-factor/app/confirm": true, "/logout": true,
+	"/login": true, "/login/code": true, "/verify-email": true}
+
+// requireEnrolment leads a signed-in user whom the platform requires to use
+// two-factor authentication, and who has none, to set it up: every other page
+// and action sends them there first.
+func (s *Server) requireEnrolment(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u := currentUser(c)
+		if u == nil || u.TwoFactor || enrolmentRoutes[c.Path()] {
+			return next(c)
+		}
+		policy, err := s.db.TwoFactorPolicy(c.Request().Context())
+		if err != nil {
+			return err
+		}
+		if policy.MustEnrol(u) {
+			return redirect(c, "/settings/two-factor/app")
+		}
+		return next(c)
+	}
 }
 
 // pendingSignIn returns the user whose sign-in waits for a second factor, from
@@ -149,9 +169,17 @@ func (s *Server) twoFactorSetup(c echo.Context) error {
 
 func (s *Server) renderTwoFactorSetup(c echo.Context, status int, f views.Form) error {
 	u := currentUser(c)
-	secret, err := s.db.PendingTOTP(c.Request().Context(), u.ID)
+	ctx := c.Request().Context()
+	secret, err := s.db.PendingTOTP(ctx, u.ID)
 	if errors.Is(err, keyport.ErrNotFound) {
-		return c.Redirect(http.StatusSeeOther, "/settings#two-factor")
+		if u.TwoFactor {
+			return c.Redirect(http.StatusSeeOther, "/settings#two-factor")
+		}
+		policy, err := s.db.TwoFactorPolicy(ctx)
+		if err != nil {
+			return err
+		}
+		return render(c, http.StatusOK, views.TwoFactorStartPage(s.page(c, "Set up an authenticator app", "/settings"), policy.Requires(u)))
 	}
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -200,4 +201,90 @@ func TestTurningTwoFactorOffNeedsThePassword(t *testing.T) {
 	plain := app.client()
 	plain.login("owner@acme.test")
 	wantStatus(t, plain.get("/accounts"), http.StatusOK)
+}
+
+// setUpApp turns on an authenticator app through the settings pages, as a
+// user does, and returns its secret.
+func (c *client) setUpApp() string {
+	c.app.t.Helper()
+	wantStatus(c.app.t, c.post("/settings/two-factor/app", nil), http.StatusSeeOther)
+	m := setupSecret.FindStringSubmatch(c.get("/settings/two-factor/app").Body)
+	if m == nil {
+		c.app.t.Fatal("no setup key shown")
+	}
+	wantStatus(c.app.t, c.post("/settings/two-factor/app/confirm", url.Values{"code": {c.app.totpCode(m[1])}}), http.StatusOK)
+	return m[1]
+}
+
+func TestAdminsMustSetUpTwoFactorByDefault(t *testing.T) {
+	app := newTestApp(t)
+	if _, err := app.db.SQL().Exec(`DELETE FROM settings WHERE name = 'two_factor_policy'`); err != nil {
+		t.Fatal(err)
+	}
+	owner, _ := app.merchant("Acme", "owner@acme.test")
+	admin := app.adminClient()
+	for _, path := range []string{"/admin/requests", "/admin/settings", "/settings", "/docs/api"} {
+		if res := admin.get(path); res.Code != http.StatusSeeOther || res.Header.Get("Location") != "/settings/two-factor/app" {
+			t.Fatalf("GET %s before enrolling: %d %s", path, res.Code, res.Header.Get("Location"))
+		}
+	}
+	wantContains(t, admin.get("/settings/two-factor/app").Body, "The platform requires two-factor authentication for your account.")
+	before := app.count(`SELECT count(*) FROM audit_events`)
+	res := admin.post("/admin/settings", url.Values{"token_cap": {"7"}})
+	if res.Header.Get("Location") != "/settings/two-factor/app" {
+		t.Fatalf("POST before enrolling: %d %s", res.Code, res.Header.Get("Location"))
+	}
+	if after := app.count(`SELECT count(*) FROM audit_events`); after != before {
+		t.Fatal("an admin who must enrol changed a setting")
+	}
+	wantStatus(t, owner.get("/accounts"), http.StatusOK)
+
+	admin.setUpApp()
+	wantStatus(t, admin.get("/admin/requests"), http.StatusOK)
+	page := admin.get("/admin/settings")
+	wantContains(t, page.Body, `value="admins" checked`, "Required for everyone")
+
+	wantStatus(t, admin.post("/admin/settings", url.Values{"token_cap": {"2"}, "two_factor": {"everyone"}}), http.StatusSeeOther)
+	if n := app.count(`SELECT count(*) FROM audit_events WHERE action = 'settings.two_factor_policy_changed'`); n != 1 {
+		t.Fatalf("%d audit events for the policy", n)
+	}
+	if res := owner.get("/accounts"); res.Header.Get("Location") != "/settings/two-factor/app" {
+		t.Fatalf("an Owner without two-factor under the everyone policy: %d %s", res.Code, res.Header.Get("Location"))
+	}
+	bad := admin.post("/admin/settings", url.Values{"token_cap": {"2"}, "two_factor": {"nobody-at-all"}})
+	wantStatus(t, bad, http.StatusUnprocessableEntity)
+	wantContains(t, bad.Body, "Choose one of the listed requirements.")
+}
+
+func TestAnAdminResetsALostSecondFactor(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	other, _ := app.merchant("Globex", "hank@globex.test")
+	owner.setUpApp()
+	admin := app.adminClient()
+	users := fmt.Sprintf("/admin/merchants/%d/users", res.Merchant.ID)
+	page := admin.get(users)
+	wantContains(t, page.Body, "Reset two-factor")
+	u, err := app.db.UserByEmail(context.Background(), "owner@acme.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hank, err := app.db.UserByEmail(context.Background(), "hank@globex.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, admin.post(fmt.Sprintf("%s/%d/two-factor/reset", users, hank.ID), nil), http.StatusNotFound)
+	wantStatus(t, admin.post(fmt.Sprintf("%s/%d/two-factor/reset", users, u.ID), nil), http.StatusSeeOther)
+	wantContains(t, admin.get(users).Body, "Reset the two-factor authentication of owner@acme.test")
+	if loc := owner.get("/accounts").Header.Get("Location"); loc != "/login" {
+		t.Fatalf("the Owner's session survived the reset: %q", loc)
+	}
+	again := app.client()
+	again.login("owner@acme.test")
+	wantStatus(t, again.get("/accounts"), http.StatusOK)
+	if n := app.count(`SELECT count(*) FROM audit_events WHERE action = 'user.2fa_reset'`); n != 1 {
+		t.Fatalf("%d audit events for the reset", n)
+	}
+	wantStatus(t, other.get("/accounts"), http.StatusOK)
+	wantStatus(t, again.post(fmt.Sprintf("%s/%d/two-factor/reset", users, u.ID), nil), http.StatusForbidden)
 }

@@ -29,6 +29,8 @@ Commands:
   serve                  start the portal and the /v1 API (flag --demo seeds demo data on an empty database)
   migrate                apply database migrations and exit
   admin create --email E create a platform admin and print its generated password once
+  admin reset-2fa --email E
+                         remove the second factors of a user (an admin who lost theirs) and end their sessions
   backup PATH            write a consistent copy of the SQLite database to the new file PATH,
                          also while the server is running (on PostgreSQL use pg_dump -Fc)
 
@@ -54,11 +56,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "migrate":
 		err = migrate(ctx, args[1:], stdout, stderr)
 	case "admin":
-		if len(args) < 2 || args[1] != "create" {
+		switch {
+		case len(args) >= 2 && args[1] == "create":
+			err = adminCreate(ctx, args[2:], stdout, stderr)
+		case len(args) >= 2 && args[1] == "reset-2fa":
+			err = adminResetTwoFactor(ctx, args[2:], stdout, stderr)
+		default:
 			fmt.Fprint(stderr, usage)
 			return 2
 		}
-		err = adminCreate(ctx, args[2:], stdout, stderr)
 	case "backup":
 		err = backup(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
@@ -202,6 +208,45 @@ func adminCreate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	fmt.Fprintf(stdout, "Created admin %s\nPassword (shown once, store it now): %s\n", email, password)
+	return nil
+}
+
+// adminResetTwoFactor removes the authenticator app and recovery codes of the
+// user of --email and ends their sessions: the way back in for an admin who
+// lost them (other admins reset merchants' users from the portal).
+func adminResetTwoFactor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var email string
+	cfg, err := parseConfig("admin reset-2fa", args, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&email, "email", "", "email of the user (required)")
+	})
+	if err != nil {
+		return err
+	}
+	email = keyport.NormalizeEmail(email)
+	if msg := keyport.CheckEmail(email); msg != "" {
+		return fmt.Errorf("--email: %s", msg)
+	}
+	db, _, err := openData(ctx, cfg, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := db.UserByEmail(ctx, email)
+	if errors.Is(err, keyport.ErrNotFound) {
+		return fmt.Errorf("no user has the email %s", email)
+	}
+	if err != nil {
+		return err
+	}
+	err = db.ResetTwoFactor(ctx, keyport.Actor{Label: "keyport admin reset-2fa"}, u)
+	if errors.Is(err, keyport.ErrNotFound) {
+		return fmt.Errorf("%s has no two-factor authentication to reset", email)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Reset the two-factor authentication of %s and ended their sessions.\n"+
+		"They sign in with their password and set up an authenticator app again.\n", email)
 	return nil
 }
 
@@ -420,6 +465,7 @@ func printWelcome(w io.Writer, cfg config, listenAddr string, demo *demoLogins) 
 		fmt.Fprintf(w, "\nDemo logins (passwords are shown only now):\n")
 		fmt.Fprintf(w, "  platform admin:  %s  /  %s\n", demo.AdminEmail, demo.AdminPassword)
 		fmt.Fprintf(w, "  demo merchant:   %s  /  %s\n", demo.MerchantEmail, demo.MerchantPassword)
+		fmt.Fprintf(w, "The platform admin sets up an authenticator app at first sign-in (Platform settings can change who must).\n")
 		fmt.Fprintf(w, "\nOr create your own merchant at %s/signup\n", base)
 	case demo != nil:
 		fmt.Fprintf(w, "The database already has users, so no demo data was added.\n")

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"keyport/store"
 )
 
 func TestConfigValidation(t *testing.T) {
@@ -95,6 +97,33 @@ func TestMigrateAndAdminCreate(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"admin", "create", "--data", dir, "--email", "not-an-email"}, &out, &errOut); code == 0 {
 		t.Fatal("admin with a bad email created")
+	}
+
+	db, err := store.Open(filepath.Join(dir, store.FileName), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().Exec(`INSERT INTO totp_secrets (user_id, secret_sealed, created_at, confirmed_at)
+		SELECT id, $1, 1, 1 FROM users WHERE email = 'staff@keyport.test'`, []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	resets := []struct {
+		email string
+		ok    bool
+		says  string
+	}{
+		{"Staff@Keyport.test", true, "Reset the two-factor authentication of staff@keyport.test"},
+		{"staff@keyport.test", false, "has no two-factor authentication to reset"},
+		{"nobody@keyport.test", false, "no user has the email nobody@keyport.test"},
+	}
+	for _, r := range resets {
+		out.Reset()
+		errOut.Reset()
+		code := run(context.Background(), []string{"admin", "reset-2fa", "--data", dir, "--email", r.email}, &out, &errOut)
+		if (code == 0) != r.ok || !strings.Contains(out.String()+errOut.String(), r.says) {
+			t.Fatalf("admin reset-2fa %s: exit %d, printed %q %q", r.email, code, out.String(), errOut.String())
+		}
 	}
 }
 
