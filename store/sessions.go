@@ -33,6 +33,11 @@ const (
 	SessionBrowserKey = "browser"
 )
 
+// SessionSudoKey is the session value (int64, Unix seconds) of when the user
+// last proved who they are: at sign-in, or on the confirmation page that
+// sensitive actions send them to.
+const SessionSudoKey = "sudo_at"
+
 // SessionKeepKey is the session value (bool) saying the user asked to stay
 // signed in: its cookie then lasts the session's lifetime. Without it the
 // cookie is a browser-session cookie, gone when the browser closes.

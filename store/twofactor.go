@@ -248,3 +248,11 @@ func (db *DB) ResetTwoFactor(ctx context.Context, actor keyport.Actor, u keyport
 		return db.audit(ctx, tx, u.MerchantID, actor, keyport.AuditTwoFactorReset, "user", u.ID, u.Email)
 	})
 }
+
+// IdentityConfirmed audits that a user confirmed who they are, with their
+// password or second factor, before the sensitive action.
+func (db *DB) IdentityConfirmed(ctx context.Context, actor keyport.Actor, u keyport.User, action keyport.SensitiveAction) error {
+	return db.tx(ctx, "confirm identity", func(tx *sql.Tx) error {
+		return db.audit(ctx, tx, u.MerchantID, actor, keyport.AuditIdentityConfirmed, "user", u.ID, string(action))
+	})
+}

@@ -2,10 +2,12 @@ package views
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/boombuler/barcode/qr"
 
+	"keyport"
 	"keyport/store"
 )
 
@@ -54,3 +56,20 @@ func qrPath(text string) (string, int, error) {
 }
 
 func joinLines(lines []string) string { return strings.Join(lines, "\n") }
+
+// SudoView is the page that asks a user to confirm who they are before a
+// sensitive action.
+type SudoView struct {
+	Action keyport.SensitiveAction
+	// Next is the page to go back to.
+	Next string
+	// TwoFactor offers a code of the user's second factor instead of the password.
+	TwoFactor bool
+	Form      Form
+}
+
+// SudoURL is the path of the page that confirms who the user is before
+// action, then sends them to next.
+func SudoURL(action keyport.SensitiveAction, next string) string {
+	return "/sudo?" + url.Values{"action": {string(action)}, "next": {next}}.Encode()
+}

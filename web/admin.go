@@ -26,6 +26,11 @@ func (s *Server) setMerchantDisabled(c echo.Context, disabled bool) error {
 	if err != nil {
 		return err
 	}
+	if disabled {
+		if ok, err := s.sudo(c, keyport.SudoMerchantAccess); !ok {
+			return err
+		}
+	}
 	m, err := s.db.SetMerchantDisabled(c.Request().Context(), actor(c), id, disabled)
 	if err != nil {
 		return err
@@ -110,6 +115,9 @@ func (s *Server) endUserSessions(c echo.Context) error {
 func (s *Server) resetUserTwoFactor(c echo.Context) error {
 	u, err := s.merchantUser(c)
 	if err != nil {
+		return err
+	}
+	if ok, err := s.sudo(c, keyport.SudoTwoFactorReset); !ok {
 		return err
 	}
 	err = s.db.ResetTwoFactor(c.Request().Context(), actor(c), u)

@@ -46,6 +46,9 @@ func (s *Server) saveSettings(c echo.Context) error {
 	if len(f.Errors) > 0 {
 		return render(c, http.StatusUnprocessableEntity, views.SettingsPage(s.page(c, "Platform settings", "/admin/settings"), f))
 	}
+	if ok, err := s.sudo(c, keyport.SudoPlatformSettings); !ok {
+		return err
+	}
 	if err := s.db.SavePlatformSettings(c.Request().Context(), actor(c), store.PlatformSettings{TokenCap: n, TwoFactor: policy}); err != nil {
 		return err
 	}

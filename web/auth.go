@@ -247,6 +247,7 @@ func (s *Server) startSession(c echo.Context, userID int64, flash string, keep b
 	sess.Options = &opts
 	sess.Values[store.SessionUserKey] = userID
 	sess.Values[store.SessionKeepKey] = keep
+	sess.Values[store.SessionSudoKey] = s.Now().Unix()
 	sess.Values[store.SessionIPKey] = c.RealIP()
 	sess.Values[store.SessionBrowserKey] = keyport.DescribeBrowser(c.Request().UserAgent())
 	if err := sess.Save(c.Request(), c.Response()); err != nil {

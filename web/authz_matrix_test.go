@@ -255,8 +255,12 @@ func authzMatrix(s matrixSeed) map[string]matrixRow {
 		"POST /settings/sessions/end": {want: signedIn},
 		"POST /settings/sessions/:session/end": {want: expect{toLogin, notFound, notFound, notFound, notFound, notFound},
 			params: map[string]string{":session": "00112233aabbccdd"}},
-		"POST /settings/email":                     {want: signedIn},
-		"GET /login/code":                          {want: everyone(toLogin)},
+		"POST /settings/email": {want: signedIn},
+		"GET /login/code":      {want: everyone(toLogin)},
+		"GET /sudo":            {want: signedIn, query: "action=team_role&next=/settings"},
+		"POST /sudo": {want: signedIn, formFor: func(matrixRole) url.Values {
+			return url.Values{"action": {"team_role"}, "next": {"/settings"}, "password": {testPassword}}
+		}},
 		"POST /login/code":                         {want: everyone(toLogin)},
 		"POST /settings/two-factor/app":            {want: signedIn},
 		"GET /settings/two-factor/app":             {want: signedIn},

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -146,7 +147,7 @@ func TestBrowserTurnOnAnAuthenticatorAppAndSignInWithIt(t *testing.T) {
 	b.click("Your settings")
 	b.seeHeading("Your settings")
 	b.click("Set up an authenticator app")
-	b.seeHeading("Set up an authenticator app")
+	b.see("1. Scan the QR code")
 	if n := b.eval(`String(document.querySelectorAll("svg.qr path").length)`); n != "1" {
 		t.Fatalf("QR code paths: %s", n)
 	}
@@ -196,7 +197,7 @@ func TestBrowserAnAdminSetsUpTwoFactorFirstAndResetsAMerchantUsers(t *testing.T)
 	b.open("/admin/requests")
 	b.seeHeading("Set up an authenticator app")
 	b.clickIn("//main", "Set up an authenticator app")
-	b.seeHeading("Set up an authenticator app")
+	b.see("1. Scan the QR code")
 	secret := strings.ReplaceAll(b.eval(`document.getElementById("totp-secret").textContent`), " ", "")
 	b.fill("Authentication code", app.totpCode(secret))
 	b.click("Turn on two-factor authentication")
@@ -215,4 +216,31 @@ func TestBrowserAnAdminSetsUpTwoFactorFirstAndResetsAMerchantUsers(t *testing.T)
 	b.see("You have logged out.")
 	b.login("owner@acme.test", testPassword)
 	b.seeHeading("API Accounts")
+}
+
+func TestBrowserRevealingASecretLaterAsksForThePasswordAgain(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme Parcels", "owner@acme.test")
+	owner.registerDPD(res, "Acme Ltd")
+	b := newBrowser(t, app)
+
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+	app.advance(11 * time.Minute)
+	b.open(fmt.Sprintf("/accounts/%d/auths", res.Account.ID))
+	b.clickAria("Reveal Password")
+	b.seeHeading("Confirm it's you")
+	b.see("You are about to reveal a secret of a registered auth.")
+	b.fill("Password", "not-my-password-at-all")
+	b.click("Confirm")
+	b.see("This is not your current password.")
+	b.fill("Password", testPassword)
+	b.click("Confirm")
+	b.see("Keyport will not ask again for 10 minutes")
+	if loc := b.location(); loc != fmt.Sprintf("/accounts/%d/auths", res.Account.ID) {
+		t.Fatalf("after confirming: %s", loc)
+	}
+	b.clickAria("Reveal Password")
+	b.see("Secret-DPD-pass-77")
 }

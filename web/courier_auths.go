@@ -130,6 +130,9 @@ func (s *Server) revealAuthSecret(c echo.Context) error {
 		return err
 	}
 	field := strings.TrimSpace(c.FormValue("field"))
+	if ok, err := s.sudo(c, keyport.SudoRevealSecret); !ok {
+		return err
+	}
 	f, value, err := s.db.RevealAuthSecret(c.Request().Context(), actor(c), a.MerchantID, a.ID, authID, field)
 	if err != nil {
 		return err

@@ -524,6 +524,12 @@ func formRoutes() []hostileRoute {
 
 		// Any signed-in user.
 		{method: "GET", path: "/settings", setup: func(e *hostileEnv) formCase { return formCase{c: e.self} }, noFields: true},
+		{method: "GET", path: "/sudo", setup: func(e *hostileEnv) formCase {
+			return formCase{c: e.self, form: url.Values{"action": {"team_role"}, "next": {"/settings"}}}
+		}, fields: []hostileField{{key: "action", kind: ignored}, {key: "next", kind: ignored}}},
+		{method: "POST", path: "/sudo", setup: func(e *hostileEnv) formCase {
+			return formCase{c: e.self, form: url.Values{"action": {"team_role"}, "next": {"/settings"}, "password": {testPassword}}}
+		}, fields: []hostileField{{key: "action", kind: choice, errID: "-"}, {key: "next", kind: ignored}, {key: "password", kind: choice}}},
 		{method: "POST", path: "/settings/two-factor/app", setup: func(e *hostileEnv) formCase { return formCase{c: e.self} }, noFields: true},
 		{method: "GET", path: "/settings/two-factor/app", setup: func(e *hostileEnv) formCase {
 			wantStatus(e.t, e.self.post("/settings/two-factor/app", nil), http.StatusSeeOther)

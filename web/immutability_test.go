@@ -91,7 +91,7 @@ func TestReviewerIsRefusedEveryStateChange(t *testing.T) {
 	// Public routes, and the routes where every signed-in user changes their own sign-in.
 	public := map[string]bool{"/login": true, "/signup": true, "/logout": true, "/invite": true, "/password/forgot": true, "/password/reset": true,
 		"/settings/password": true, "/settings/sessions/end": true, "/settings/email": true,
-		"/verify-email": true, "/settings/verify-email": true, "/settings/sessions/:session/end": true, "/login/code": true,
+		"/verify-email": true, "/settings/verify-email": true, "/settings/sessions/:session/end": true, "/login/code": true, "/sudo": true,
 		"/settings/two-factor/app": true, "/settings/two-factor/app/confirm": true, "/settings/two-factor/recovery-codes": true,
 		"/settings/two-factor/off": true}
 	state := func() string {

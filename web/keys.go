@@ -245,14 +245,19 @@ func (s *Server) rollKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	k, err := s.accountKey(c)
+	if err != nil {
+		return err
+	}
 	grace, msg := keyport.ParseGrace(c.FormValue("grace"))
 	if msg != "" {
-		k, err := s.accountKey(c)
-		if err != nil {
-			return err
-		}
 		return s.rollDialog(c, http.StatusUnprocessableEntity, k, views.Form{Values: map[string]string{"grace": c.FormValue("grace")},
 			Errors: map[string]string{"grace": msg}})
+	}
+	if k.Mode == keyport.ModeLive {
+		if ok, err := s.sudo(c, keyport.SudoLiveKey); !ok {
+			return err
+		}
 	}
 	created, err := s.db.RollKey(c.Request().Context(), actor(c), a.MerchantID, a.ID, keyID, grace)
 	if err != nil {

@@ -108,6 +108,9 @@ func (s *Server) issueLiveKey(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if ok, err := s.sudo(c, keyport.SudoLiveKey); !ok {
+		return err
+	}
 	created, err := s.db.IssueLiveKey(c.Request().Context(), actor(c), a.MerchantID, a.ID, requestID)
 	if err != nil {
 		return err

@@ -30,6 +30,8 @@ func (s *Server) routes() {
 	e.POST("/signup", s.signup)
 	e.GET("/login", s.loginForm)
 	e.POST("/login", s.login)
+	e.GET("/sudo", s.sudoForm, s.requireUser)
+	e.POST("/sudo", s.confirmSudo, s.requireUser)
 	e.GET("/login/code", s.secondFactorForm)
 	e.POST("/login/code", s.secondFactor)
 	e.POST("/logout", s.logout)

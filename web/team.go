@@ -92,6 +92,9 @@ func (s *Server) teamChange(c echo.Context, change func(userID int64) error, don
 // changeRole serves POST /team/members/:uid/role.
 func (s *Server) changeRole(c echo.Context) error {
 	role := keyport.Role(c.FormValue("role"))
+	if ok, err := s.sudo(c, keyport.SudoTeamRole); !ok {
+		return err
+	}
 	return s.teamChange(c, func(id int64) error {
 		return s.db.ChangeRole(c.Request().Context(), actor(c), currentUser(c).MerchantID, id, role)
 	}, fmt.Sprintf("Role changed to %s.", role.Label()))
