@@ -113,6 +113,8 @@ var (
 	AuditRecoveryCodesNew     = newAuditAction("user.recovery_codes_generated", "New recovery codes generated")
 	AuditRecoveryCodeUsed     = newAuditAction("user.recovery_code_used", "Signed in with a recovery code")
 	AuditTwoFactorReset       = newAuditAction("user.2fa_reset", "Two-factor authentication reset by the platform")
+	AuditPasskeyAdded         = newAuditAction("user.passkey_added", "Passkey added")
+	AuditPasskeyRemoved       = newAuditAction("user.passkey_removed", "Passkey removed")
 	AuditIdentityConfirmed    = newAuditAction("user.identity_confirmed", "Confirmed their identity for a sensitive action")
 	AuditTwoFactorPolicySet   = newAuditAction("settings.two_factor_policy_changed", "Two-factor requirement changed")
 )

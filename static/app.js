@@ -81,6 +81,38 @@
     }
   }, true);
 
+  // Passkey forms (data-webauthn="create" or "get") ask the browser for a
+  // credential with the options the page holds, then submit it as JSON.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    var kind = form.getAttribute("data-webauthn");
+    if (!kind) return;
+    var field = form.querySelector("input[name=credential], input[name=assertion]");
+    if (field.value) return;
+    e.preventDefault();
+    var error = form.querySelector("[data-webauthn-error]");
+    var fail = function (msg) {
+      error.textContent = msg;
+      error.hidden = false;
+    };
+    if (!window.PublicKeyCredential || !PublicKeyCredential.parseCreationOptionsFromJSON) {
+      fail("This browser cannot use passkeys. Use an authenticator app code instead.");
+      return;
+    }
+    var options = JSON.parse(form.getAttribute("data-options")).publicKey;
+    var request = kind === "create"
+      ? navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options) })
+      : navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options) });
+    request.then(function (credential) {
+      field.value = JSON.stringify(credential.toJSON());
+      form.submit();
+    }, function (err) {
+      fail(err && err.name === "NotAllowedError"
+        ? "The passkey request was cancelled or timed out. Try again."
+        : "The browser could not use a passkey: " + (err && err.message ? err.message : err));
+    });
+  });
+
   // Escape closes a dialog the same way its Close button does; a sticky one stays.
   document.addEventListener("cancel", function (e) {
     var d = e.target;

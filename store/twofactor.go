@@ -14,12 +14,17 @@ import (
 type TwoFactor struct {
 	// TOTPSince is when the user confirmed their authenticator app; zero when they have none.
 	TOTPSince time.Time
+	// Passkeys are their passkeys and security keys, oldest first.
+	Passkeys []Passkey
 	// RecoveryLeft is how many of their recovery codes are still unused.
 	RecoveryLeft int
 }
 
 // Enabled reports whether signing in asks for a second factor.
-func (t TwoFactor) Enabled() bool { return !t.TOTPSince.IsZero() }
+func (t TwoFactor) Enabled() bool { return !t.TOTPSince.IsZero() || len(t.Passkeys) > 0 }
+
+// HasTOTP reports whether the user has an authenticator app.
+func (t TwoFactor) HasTOTP() bool { return !t.TOTPSince.IsZero() }
 
 func totpContext(userID int64) string { return fmt.Sprintf("totp:%d", userID) }
 
@@ -29,9 +34,13 @@ func (db *DB) TwoFactorOf(ctx context.Context, userID int64) (TwoFactor, error) 
 	var since sql.NullInt64
 	err := db.queryRow(ctx, `SELECT (SELECT confirmed_at FROM totp_secrets WHERE user_id = $1),
 		(SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL)`, userID).Scan(&since, &t.RecoveryLeft)
+	if err != nil {
+		return t, err
+	}
 	if since.Valid {
 		t.TOTPSince = unixTime(since.Int64)
 	}
+	t.Passkeys, err = db.Passkeys(ctx, userID)
 	return t, err
 }
 
@@ -110,9 +119,8 @@ func replaceRecoveryCodes(ctx context.Context, tx *sql.Tx, userID int64, codes [
 // authentication by codes; audited. Without it, it is ErrConflict.
 func (db *DB) NewRecoveryCodes(ctx context.Context, actor keyport.Actor, u keyport.User, codes []string) error {
 	return db.tx(ctx, "new recovery codes", func(tx *sql.Tx) error {
-		var on int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM totp_secrets WHERE user_id = $1 AND confirmed_at IS NOT NULL`,
-			u.ID).Scan(&on); err != nil {
+		on, err := secondFactors(ctx, tx, u.ID)
+		if err != nil {
 			return err
 		}
 		if on == 0 {
@@ -125,22 +133,44 @@ func (db *DB) NewRecoveryCodes(ctx context.Context, actor keyport.Actor, u keypo
 	})
 }
 
-// TurnOffTwoFactor removes the user's authenticator app and recovery codes;
-// audited. A user without one gets ErrNotFound.
+// TurnOffTwoFactor removes every second factor of the user (authenticator
+// app, passkeys, recovery codes); audited. A user without one gets ErrNotFound.
 func (db *DB) TurnOffTwoFactor(ctx context.Context, actor keyport.Actor, u keyport.User) error {
 	return db.tx(ctx, "turn off two-factor authentication", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM totp_secrets WHERE user_id = $1 AND confirmed_at IS NOT NULL`, u.ID)
+		n, err := removeSecondFactors(ctx, tx, u.ID)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
+		if n == 0 {
 			return keyport.ErrNotFound
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM recovery_codes WHERE user_id = $1`, u.ID); err != nil {
-			return err
 		}
 		return db.audit(ctx, tx, u.MerchantID, actor, keyport.AuditTwoFactorDisabled, "user", u.ID, "")
 	})
+}
+
+// secondFactors counts, inside tx, the second factors a user signs in with:
+// a confirmed authenticator app and each passkey.
+func secondFactors(ctx context.Context, tx *sql.Tx, userID int64) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM totp_secrets WHERE user_id = $1 AND confirmed_at IS NOT NULL)
+		+ (SELECT count(*) FROM passkeys WHERE user_id = $1)`, userID).Scan(&n)
+	return n, err
+}
+
+// removeSecondFactors deletes every second factor of a user, pending ones and
+// recovery codes included, and returns how many they signed in with.
+func removeSecondFactors(ctx context.Context, tx *sql.Tx, userID int64) (int, error) {
+	n, err := secondFactors(ctx, tx, userID)
+	if err != nil {
+		return 0, err
+	}
+	for _, q := range []string{`DELETE FROM totp_secrets WHERE user_id = $1`, `DELETE FROM passkeys WHERE user_id = $1`,
+		`DELETE FROM recovery_codes WHERE user_id = $1`} {
+		if _, err := tx.ExecContext(ctx, q, userID); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
 }
 
 // SecondFactorResult is the outcome of a second-factor code.
@@ -177,17 +207,16 @@ func (db *DB) CheckSecondFactor(ctx context.Context, th *keyport.LoginThrottle, 
 		var last int64
 		err = tx.QueryRowContext(ctx, `SELECT secret_sealed, last_step FROM totp_secrets WHERE user_id = $1 AND confirmed_at IS NOT NULL`,
 			u.ID).Scan(&sealed, &last)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		secret, err := db.Sealer.Open(sealed, totpContext(u.ID))
-		if err != nil {
-			return err
+		var secret []byte
+		if sealed != nil {
+			if secret, err = db.Sealer.Open(sealed, totpContext(u.ID)); err != nil {
+				return err
+			}
 		}
-		if step, ok := keyport.MatchTOTP(string(secret), code, db.Now()); ok && step > last {
+		if step, ok := keyport.MatchTOTP(string(secret), code, db.Now()); ok && secret != nil && step > last {
 			res, err := tx.ExecContext(ctx, `UPDATE totp_secrets SET last_step = $1 WHERE user_id = $2 AND last_step < $1`, step, u.ID)
 			if err != nil {
 				return err
@@ -233,17 +262,15 @@ func (db *DB) TwoFactorPolicy(ctx context.Context) (keyport.TwoFactorPolicy, err
 // policy requires one). A user without two-factor authentication gets ErrNotFound.
 func (db *DB) ResetTwoFactor(ctx context.Context, actor keyport.Actor, u keyport.User) error {
 	return db.tx(ctx, fmt.Sprintf("reset two-factor authentication of user %d", u.ID), func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM totp_secrets WHERE user_id = $1`, u.ID)
+		n, err := removeSecondFactors(ctx, tx, u.ID)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n == 0 {
 			return keyport.ErrNotFound
 		}
-		for _, q := range []string{`DELETE FROM recovery_codes WHERE user_id = $1`, `DELETE FROM sessions WHERE user_id = $1`} {
-			if _, err := tx.ExecContext(ctx, q, u.ID); err != nil {
-				return err
-			}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
+			return err
 		}
 		return db.audit(ctx, tx, u.MerchantID, actor, keyport.AuditTwoFactorReset, "user", u.ID, u.Email)
 	})

@@ -145,7 +145,8 @@ func (db *DB) CreateAdmin(ctx context.Context, name, email, passwordHash string)
 
 const userColumns = `u.id, COALESCE(u.merchant_id, 0), COALESCE(m.name, ''), u.name, u.email, u.role, u.password_hash, u.created_at,
 	COALESCE(m.disabled_at IS NOT NULL, FALSE), u.email_verified_at IS NOT NULL,
-	EXISTS (SELECT 1 FROM totp_secrets tf WHERE tf.user_id = u.id AND tf.confirmed_at IS NOT NULL)`
+	EXISTS (SELECT 1 FROM totp_secrets tf WHERE tf.user_id = u.id AND tf.confirmed_at IS NOT NULL)
+		OR EXISTS (SELECT 1 FROM passkeys pk WHERE pk.user_id = u.id)`
 
 func scanUser(row interface{ Scan(...any) error }) (keyport.User, error) {
 	var u keyport.User

@@ -26,6 +26,26 @@ type RecoveryCodesView struct {
 	Codes []string
 	// Enabled tells the codes came with turning two-factor authentication on.
 	Enabled bool
+	// Note says what else just happened ("Added the passkey …").
+	Note string
+}
+
+// SecondFactorView is the second step of a sign-in.
+type SecondFactorView struct {
+	Form Form
+	// PasskeyOptions are the WebAuthn request options in JSON, when the user
+	// has passkeys and the site can use them.
+	PasskeyOptions string
+	// HasTOTP tells the user has an authenticator app.
+	HasTOTP bool
+}
+
+// NewPasskeyView is the page that adds a passkey.
+type NewPasskeyView struct {
+	// Options are the WebAuthn creation options in JSON; empty when passkeys
+	// cannot be used under the site's address.
+	Options string
+	Form    Form
 }
 
 // TwoFactorSettings is the Two-factor authentication section of Your settings.

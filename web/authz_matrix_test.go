@@ -255,9 +255,14 @@ func authzMatrix(s matrixSeed) map[string]matrixRow {
 		"POST /settings/sessions/end": {want: signedIn},
 		"POST /settings/sessions/:session/end": {want: expect{toLogin, notFound, notFound, notFound, notFound, notFound},
 			params: map[string]string{":session": "00112233aabbccdd"}},
-		"POST /settings/email": {want: signedIn},
-		"GET /login/code":      {want: everyone(toLogin)},
-		"GET /sudo":            {want: signedIn, query: "action=team_role&next=/settings"},
+		"POST /settings/email":                  {want: signedIn},
+		"GET /login/code":                       {want: everyone(toLogin)},
+		"POST /login/passkey":                   {want: everyone(toLogin)},
+		"GET /settings/two-factor/passkeys/new": {want: signedIn},
+		"POST /settings/two-factor/passkeys":    {want: expect{toLogin, "status 422", "status 422", "status 422", "status 422", "status 422"}},
+		"POST /settings/two-factor/passkeys/:pid/remove": {want: expect{toLogin, notFound, notFound, notFound, notFound, notFound},
+			params: map[string]string{":pid": "424242"}},
+		"GET /sudo": {want: signedIn, query: "action=team_role&next=/settings"},
 		"POST /sudo": {want: signedIn, formFor: func(matrixRole) url.Values {
 			return url.Values{"action": {"team_role"}, "next": {"/settings"}, "password": {testPassword}}
 		}},

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/page"
+	cdpwebauthn "github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
 	"keyport"
@@ -243,4 +244,61 @@ func TestBrowserRevealingASecretLaterAsksForThePasswordAgain(t *testing.T) {
 	}
 	b.clickAria("Reveal Password")
 	b.see("Secret-DPD-pass-77")
+}
+
+// virtualAuthenticator gives the tab a platform authenticator of Chromium's
+// DevTools that answers at once, as a device whose screen lock the user
+// passed.
+func (b *browser) virtualAuthenticator() {
+	b.t.Helper()
+	if _, err := chromedp.Call(b.ctx, cdpwebauthn.Enable, cdpwebauthn.EnableParams{}); err != nil {
+		b.t.Fatalf("enable WebAuthn: %v", err)
+	}
+	opts := &cdpwebauthn.VirtualAuthenticatorOptions{Protocol: cdpwebauthn.AuthenticatorProtocolCtap2,
+		Ctap2version: cdpwebauthn.Ctap2versionCtap21, Transport: cdpwebauthn.AuthenticatorTransportInternal,
+		HasResidentKey: true, HasUserVerification: true, IsUserVerified: true, AutomaticPresenceSimulation: true}
+	if _, err := chromedp.Call(b.ctx, cdpwebauthn.AddVirtualAuthenticator, cdpwebauthn.AddVirtualAuthenticatorParams{Options: opts}); err != nil {
+		b.t.Fatalf("add a virtual authenticator: %v", err)
+	}
+}
+
+func TestBrowserAddAPasskeyAndSignInWithIt(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	app.signupMerchant("Acme Parcels", "owner@acme.test")
+	b := newLocalhostBrowser(t, app)
+	b.virtualAuthenticator()
+
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+	b.click("Your settings")
+	b.seeHeading("Your settings")
+	b.click("Add a passkey")
+	b.seeHeading("Add a passkey")
+	b.click("Add passkey")
+	b.see("Name is required.")
+	b.fill("Name", "Work laptop")
+	b.click("Add passkey")
+	b.seeHeading("Your recovery codes")
+	b.see("Added the passkey “Work laptop”.")
+	b.click("I saved them")
+	b.see("Work laptop")
+	b.see("never used")
+	b.click("Log out")
+	b.see("You have logged out.")
+
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("Two-factor authentication")
+	b.click("Use a passkey or security key")
+	b.seeHeading("API Accounts")
+	if n := app.count(`SELECT count(*) FROM passkeys WHERE last_used_at IS NOT NULL`); n != 1 {
+		t.Fatalf("%d passkeys marked used", n)
+	}
+	b.click("Your settings")
+	b.see("last used")
+	b.clickAria("Remove passkey Work laptop")
+	b.see("Removed the passkey “Work laptop”")
+	if n := app.count(`SELECT count(*) FROM passkeys`) + app.count(`SELECT count(*) FROM recovery_codes`); n != 0 {
+		t.Fatalf("%d rows remain after removing the only passkey", n)
+	}
 }

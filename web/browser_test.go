@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"regexp"
@@ -108,6 +110,37 @@ func stopSharedBrowser() {
 // server of app; it skips the test when there is no Chromium, except in CI.
 func newBrowser(t *testing.T, app *testApp) *browser {
 	t.Helper()
+	skipWithoutBrowser(t)
+	ts := httptest.NewServer(app.srv)
+	t.Cleanup(ts.Close)
+	return openBrowser(t, ts.URL)
+}
+
+// newLocalhostBrowser is newBrowser on http://localhost:PORT, the portal's
+// public URL too: passkeys need a domain name, never an IP address.
+func newLocalhostBrowser(t *testing.T, app *testApp) *browser {
+	t.Helper()
+	skipWithoutBrowser(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
+	cfg := app.config()
+	cfg.BaseURL, _ = url.Parse(base)
+	app.srv = New(app.db, cfg)
+	ts := httptest.NewUnstartedServer(app.srv)
+	ts.Listener.Close()
+	ts.Listener = ln
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return openBrowser(t, base)
+}
+
+// skipWithoutBrowser skips a browser test in -short mode or without
+// Chromium, except in CI.
+func skipWithoutBrowser(t *testing.T) {
+	t.Helper()
 	if testing.Short() && os.Getenv("CI") != "true" {
 		t.Skip("browser test skipped in -short mode")
 	}
@@ -118,19 +151,22 @@ func newBrowser(t *testing.T, app *testApp) *browser {
 		}
 		t.Skip("no Chromium found at /usr/bin/chromium; install it to run browser tests")
 	}
-	shared, err := sharedBrowser(exe)
+}
+
+// openBrowser opens a tab, in a browser context of its own, on the server at base.
+func openBrowser(t *testing.T, base string) *browser {
+	t.Helper()
+	shared, err := sharedBrowser(chromiumPath())
 	if err != nil {
 		t.Fatalf("start Chromium: %v", err)
 	}
-	ts := httptest.NewServer(app.srv)
-	t.Cleanup(ts.Close)
 
 	ctx, cancelCtx := chromedp.NewContext(shared, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancelCtx)
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("open a tab in Chromium: %v", err)
 	}
-	b := &browser{t: t, ctx: ctx, base: ts.URL}
+	b := &browser{t: t, ctx: ctx, base: base}
 	messages := chromedp.Console(ctx)
 	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
 	var wg sync.WaitGroup

@@ -37,11 +37,11 @@ func csrfNotInQuery(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// csrfKey derives the key that signs CSRF tokens from the session key, so
-// that the two uses never share a key.
-func csrfKey(sessionKey []byte) []byte {
+// deriveKey derives a key for one purpose (CSRF tokens, WebAuthn user
+// handles) from the session key, so that no two uses share a key.
+func deriveKey(sessionKey []byte, purpose string) []byte {
 	m := hmac.New(sha256.New, sessionKey)
-	m.Write([]byte("keyport csrf token v1"))
+	m.Write([]byte(purpose))
 	return m.Sum(nil)
 }
 

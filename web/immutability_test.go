@@ -89,9 +89,10 @@ func TestReviewerIsRefusedEveryStateChange(t *testing.T) {
 		form.Set(k, v)
 	}
 	// Public routes, and the routes where every signed-in user changes their own sign-in.
-	public := map[string]bool{"/login": true, "/signup": true, "/logout": true, "/invite": true, "/password/forgot": true, "/password/reset": true,
-		"/settings/password": true, "/settings/sessions/end": true, "/settings/email": true,
-		"/verify-email": true, "/settings/verify-email": true, "/settings/sessions/:session/end": true, "/login/code": true, "/sudo": true,
+	public := map[string]bool{"/login": true, "/signup": true, "/logout": true, "/invite": true, "/password/forgot": true,
+		"/password/reset": true, "/settings/password": true, "/settings/sessions/end": true, "/settings/email": true,
+		"/verify-email": true, "/settings/verify-email": true, "/settings/sessions/:session/end": true, "/login/code": true,
+		"/sudo": true, "/login/passkey": true, "/settings/two-factor/passkeys": true, "/settings/two-factor/passkeys/:pid/remove": true,
 		"/settings/two-factor/app": true, "/settings/two-factor/app/confirm": true, "/settings/two-factor/recovery-codes": true,
 		"/settings/two-factor/off": true}
 	state := func() string {

@@ -34,6 +34,7 @@ func (s *Server) routes() {
 	e.POST("/sudo", s.confirmSudo, s.requireUser)
 	e.GET("/login/code", s.secondFactorForm)
 	e.POST("/login/code", s.secondFactor)
+	e.POST("/login/passkey", s.passkeySignIn)
 	e.POST("/logout", s.logout)
 	e.GET("/verify-email", s.verifyEmailForm)
 	e.POST("/verify-email", s.verifyEmail)
@@ -57,6 +58,9 @@ func (s *Server) routes() {
 	settings.POST("/two-factor/app/confirm", s.confirmTwoFactor)
 	settings.POST("/two-factor/recovery-codes", s.newRecoveryCodes)
 	settings.POST("/two-factor/off", s.turnOffTwoFactor)
+	settings.GET("/two-factor/passkeys/new", s.newPasskeyForm)
+	settings.POST("/two-factor/passkeys", s.addPasskey)
+	settings.POST("/two-factor/passkeys/:pid/remove", s.removePasskey)
 
 	merchant := e.Group("", s.requireMerchant)
 	merchant.GET("/accounts", s.accountsPage)

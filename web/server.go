@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/gorilla/securecookie"
 	"github.com/labstack/echo/v4"
 
@@ -75,6 +76,12 @@ type Server struct {
 	secondStepCookie     string
 	secondStepCodec      *securecookie.SecureCookie
 	secondFactorThrottle *keyport.LoginThrottle
+	// webauthn is the relying party of passkeys; nil when the public URL is an IP address.
+	webauthn *webauthn.WebAuthn
+	// userHandleKey derives users' opaque WebAuthn handles from their ids.
+	userHandleKey []byte
+	// ceremonyCookie names the cookie of a passkey ceremony in progress, signed by secondStepCodec.
+	ceremonyCookie string
 	// baseURL is the portal's public URL, for links sent outside it.
 	baseURL  string
 	verifier *keyport.Verifier
@@ -117,7 +124,10 @@ func New(db *store.DB, cfg Config) *Server {
 		secondStepCookie:     "keyport_2fa",
 		secondStepCodec:      securecookie.New(cfg.SessionKey, nil).MaxAge(int(keyport.SecondFactorTTL / time.Second)),
 		secondFactorThrottle: keyport.NewSecondFactorThrottle(),
-		csrfKey:              csrfKey(cfg.SessionKey),
+		webauthn:             newWebAuthn(cfg.BaseURL),
+		userHandleKey:        deriveKey(cfg.SessionKey, "keyport webauthn user handle v1"),
+		ceremonyCookie:       "keyport_webauthn",
+		csrfKey:              deriveKey(cfg.SessionKey, "keyport csrf token v1"),
 		flashCodec:           securecookie.New(cfg.SessionKey, nil).MaxAge(int(flashMaxAge / time.Second)),
 		passwordCost:         cfg.PasswordCost,
 	}
@@ -132,6 +142,7 @@ func New(db *store.DB, cfg Config) *Server {
 		s.deviceCookie = "__Host-keyport_device"
 		s.csrfCookie = "__Host-keyport_csrf"
 		s.secondStepCookie = "__Secure-keyport_2fa"
+		s.ceremonyCookie = "__Host-keyport_webauthn"
 	}
 	if cfg.BaseURL != nil {
 		s.baseURL = strings.TrimSuffix(cfg.BaseURL.String(), "/")

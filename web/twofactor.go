@@ -82,13 +82,14 @@ func (s *Server) pendingSignIn(c echo.Context) (keyport.User, secondStep, bool, 
 
 // secondFactorForm serves GET /login/code.
 func (s *Server) secondFactorForm(c echo.Context) error {
-	if _, _, ok, err := s.pendingSignIn(c); err != nil || !ok {
-		if err != nil {
-			return err
-		}
+	u, _, ok, err := s.pendingSignIn(c)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return c.Redirect(http.StatusSeeOther, "/login")
 	}
-	return render(c, http.StatusOK, views.SecondFactorPage(s.page(c, "Two-factor authentication", ""), views.Form{}))
+	return s.renderSecondFactor(c, http.StatusOK, u, views.Form{})
 }
 
 // secondFactor serves POST /login/code: a good code of the pending user's
@@ -103,8 +104,7 @@ func (s *Server) secondFactor(c echo.Context) error {
 		return redirect(c, "/login")
 	}
 	fail := func(status int, field, msg string) error {
-		return render(c, status, views.SecondFactorPage(s.page(c, "Two-factor authentication", ""),
-			views.Form{Errors: map[string]string{field: msg}}))
+		return s.renderSecondFactor(c, status, u, views.Form{Errors: map[string]string{field: msg}})
 	}
 	code := c.FormValue("code")
 	if code == "" {

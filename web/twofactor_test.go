@@ -288,3 +288,24 @@ func TestAnAdminResetsALostSecondFactor(t *testing.T) {
 	wantStatus(t, other.get("/accounts"), http.StatusOK)
 	wantStatus(t, again.post(fmt.Sprintf("%s/%d/two-factor/reset", users, u.ID), nil), http.StatusForbidden)
 }
+
+func TestPasskeysRefuseWhatNoAuthenticatorMadeAndNeedADomainName(t *testing.T) {
+	app := newTestApp(t)
+	owner, _ := app.merchant("Acme", "owner@acme.test")
+	page := owner.get("/settings/two-factor/passkeys/new")
+	wantStatus(t, page, http.StatusOK)
+	wantContains(t, page.Body, `data-webauthn="create"`, "Add passkey")
+	for _, credential := range []string{"", "{}", `{"id":"x","type":"public-key"}`} {
+		res := owner.post("/settings/two-factor/passkeys", url.Values{"name": {"Laptop"}, "credential": {credential}})
+		wantStatus(t, res, http.StatusUnprocessableEntity)
+		wantContains(t, res.Body, "Your browser did not create a passkey.")
+	}
+	if n := app.count(`SELECT count(*) FROM passkeys`); n != 0 {
+		t.Fatalf("%d passkeys stored", n)
+	}
+
+	cfg := app.config()
+	cfg.BaseURL, _ = url.Parse("http://127.0.0.1:8080")
+	app.srv = New(app.db, cfg)
+	wantContains(t, owner.get("/settings/two-factor/passkeys/new").Body, "Passkeys need Keyport to be served under a domain name")
+}
