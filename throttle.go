@@ -6,26 +6,79 @@ import (
 	"time"
 )
 
-// LoginThrottle is the rule that slows down password guessing: an account may
-// have PerAccount attempts and a client IP PerIP attempts inside Window, and
-// once either count is reached further attempts are refused until the oldest
-// counted one leaves the window. An attempt is counted before the password is
-// checked; a good password forgets the account's attempts, a wrong one stays
-// counted as a failure. The attempts themselves live in the database, so every
-// replica sees the same counts.
+// LoginThrottle is the rule that slows down guessing: a scope (an account as
+// tried from one client, for sign-ins; an email or a merchant for the other
+// throttles) may have PerAccount attempts and a client IP PerIP attempts
+// inside Window, and once either count is reached further attempts are
+// refused until the oldest counted one leaves the window. An attempt is
+// counted before the password is checked; a good password forgets the
+// client's attempts, a wrong one stays counted as a failure. The attempts
+// themselves live in the database, so every replica sees the same counts.
+//
+// Sign-ins also count every attempt on an account, from any client: past
+// AccountBurst of them inside Window, clients that are not a known browser of
+// the account are slowed to one attempt per AccountSpacing on it. Guessing
+// from many addresses is slowed that way, while the account's owner, from a
+// browser they signed in with before, is never held back by someone else's
+// failures.
 type LoginThrottle struct {
-	// PerAccount is how many attempts an email may have inside Window.
+	// PerAccount is how many attempts a scope may have inside Window.
 	PerAccount int
 	// PerIP is how many attempts one client IP may have inside Window.
 	PerIP int
 	// Window is how long attempts are remembered.
 	Window time.Duration
+	// AccountBurst is how many sign-in attempts an account takes inside Window,
+	// from all clients together, before unknown clients are slowed; 0 is no limit.
+	AccountBurst int
+	// AccountSpacing is the time an unknown client waits after the account's
+	// newest attempt, once the burst is spent.
+	AccountSpacing time.Duration
 }
 
-// NewLoginThrottle returns a throttle with the default limits: 5 failures per
-// account and 20 per IP in 15 minutes.
+// NewLoginThrottle returns a throttle with the default limits of sign-ins: 5
+// failures per account and client, 20 per IP in 15 minutes, and past 10
+// failures on an account from any clients, one attempt per 30 seconds from a
+// browser the account never signed in with.
 func NewLoginThrottle() *LoginThrottle {
-	return &LoginThrottle{PerAccount: 5, PerIP: 20, Window: 15 * time.Minute}
+	return &LoginThrottle{PerAccount: 5, PerIP: 20, Window: 15 * time.Minute, AccountBurst: 10, AccountSpacing: 30 * time.Second}
+}
+
+// LoginClient is where a sign-in attempt comes from: its IP address and the
+// id of its browser's device cookie (empty when it has none).
+type LoginClient struct {
+	IP     string
+	Device string
+}
+
+// ClientScope names the sign-in attempts on the account of email from one
+// client: a browser the account signed in with before, by its device id, or
+// else the client's IP address.
+func ClientScope(email, client string) string { return "account-client:" + email + "\x00" + client }
+
+// LoginWait returns how long a sign-in attempt at now must wait, given the
+// times of the recent attempts of its account from its client, of its IP, and
+// of its account from any client; known says the client is a browser the
+// account signed in with before, which the account-wide limit never holds back.
+func (t *LoginThrottle) LoginWait(client, ip, account []time.Time, known bool, now time.Time) time.Duration {
+	wait := t.Wait(client, ip, now)
+	if known || t.AccountBurst <= 0 {
+		return wait
+	}
+	var newest time.Time
+	counted := 0
+	for _, at := range account {
+		if t.Counts(at, now) {
+			counted++
+			if at.After(newest) {
+				newest = at
+			}
+		}
+	}
+	if counted < t.AccountBurst {
+		return wait
+	}
+	return max(wait, newest.Add(t.AccountSpacing).Sub(now))
 }
 
 // AccountScope names the attempts counted against the account of email.

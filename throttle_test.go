@@ -54,3 +54,35 @@ func TestLoginThrottleDefaults(t *testing.T) {
 		t.Fatal("an account and an IP share a scope")
 	}
 }
+
+func TestLoginWaitSlowsUnknownClientsOnlyPastTheAccountBurst(t *testing.T) {
+	th := keyport.NewLoginThrottle()
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	ago := func(d ...time.Duration) []time.Time {
+		var out []time.Time
+		for _, x := range d {
+			out = append(out, now.Add(-x))
+		}
+		return out
+	}
+	ten := ago(10*time.Second, time.Minute, time.Minute, time.Minute, time.Minute, time.Minute, time.Minute, time.Minute, time.Minute, time.Minute)
+	cases := []struct {
+		name    string
+		account []time.Time
+		known   bool
+		want    time.Duration
+	}{
+		{"nine attempts on the account", ten[1:], false, 0},
+		{"ten, the newest 10 s ago", ten, false, 20 * time.Second},
+		{"ten, from a known browser", ten, true, 0},
+		{"ten, all older than the spacing", ago(40*time.Second, time.Minute, time.Minute, time.Minute, time.Minute, time.Minute,
+			time.Minute, time.Minute, time.Minute, time.Minute), false, 0},
+		{"ten, left the window", ago(16*time.Minute, 16*time.Minute, 16*time.Minute, 16*time.Minute, 16*time.Minute, 16*time.Minute,
+			16*time.Minute, 16*time.Minute, 16*time.Minute, 16*time.Minute), false, 0},
+	}
+	for _, tc := range cases {
+		if got := th.LoginWait(nil, nil, tc.account, tc.known, now); got != tc.want {
+			t.Errorf("%s: wait %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -17,9 +17,10 @@ const loginPurgeBatch = 100
 // LoginReservation is a sign-in attempt counted before its password is
 // checked: one attempt against the account and one against the client IP.
 type LoginReservation struct {
-	accountScope []byte
-	accountID    int64
-	ipID         int64
+	clientScope []byte
+	clientID    int64
+	accountID   int64
+	ipID        int64
 }
 
 // scopeHash is the key of a throttle scope's rows: its SHA-256, so that an
@@ -29,25 +30,39 @@ func scopeHash(scope string) []byte {
 	return h[:]
 }
 
-// ReserveLogin counts a sign-in attempt for email from ip under the throttle
-// th, in one write transaction, so that concurrent attempts on every replica
-// are counted one after another. When th refuses the attempt it records
-// nothing and returns how long to wait; otherwise the wait is zero and the
-// attempt stays counted, as a failure, until LoginSucceeded or
-// CancelLoginReservation. Each call also deletes a bounded batch of attempts
-// older than th's window.
-func (db *DB) ReserveLogin(ctx context.Context, th *keyport.LoginThrottle, email, ip string) (LoginReservation, time.Duration, error) {
+// ReserveLogin counts a sign-in attempt for email from client under the
+// throttle th (keyport.LoginThrottle.LoginWait), in one write transaction, so
+// that concurrent attempts on every replica are counted one after another.
+// When th refuses the attempt it records nothing and returns how long to
+// wait; otherwise the wait is zero and the attempt stays counted, as a
+// failure, until LoginSucceeded or CancelLoginReservation. Each call also
+// deletes a bounded batch of attempts older than th's window.
+func (db *DB) ReserveLogin(ctx context.Context, th *keyport.LoginThrottle, email string, client keyport.LoginClient) (LoginReservation, time.Duration, error) {
 	now := db.Now()
 	cutoff := now.Add(-th.Window).Unix()
-	r := LoginReservation{accountScope: scopeHash(keyport.AccountScope(email))}
-	ipScope := scopeHash(keyport.IPScope(ip))
+	accountScope := scopeHash(keyport.AccountScope(email))
+	ipScope := scopeHash(keyport.IPScope(client.IP))
+	var r LoginReservation
 	var wait time.Duration
 	err := db.tx(ctx, "reserve a sign-in attempt", func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM login_attempts WHERE id IN (
 			SELECT id FROM login_attempts WHERE at <= $1 ORDER BY at LIMIT $2)`, cutoff, loginPurgeBatch); err != nil {
 			return err
 		}
-		account, err := recentAttempts(ctx, tx, r.accountScope, cutoff, th.PerAccount)
+		known := false
+		if client.Device != "" && keyport.StorableText(email) {
+			device := sha256.Sum256([]byte(client.Device))
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM known_devices d JOIN users u ON u.id = d.user_id
+				WHERE u.email = $1 AND d.device_hash = $2)`, email, device[:]).Scan(&known); err != nil {
+				return err
+			}
+		}
+		from := "ip:" + client.IP
+		if known {
+			from = "device:" + client.Device
+		}
+		r.clientScope = scopeHash(keyport.ClientScope(email, from))
+		fromClient, err := recentAttempts(ctx, tx, r.clientScope, cutoff, th.PerAccount)
 		if err != nil {
 			return err
 		}
@@ -55,14 +70,23 @@ func (db *DB) ReserveLogin(ctx context.Context, th *keyport.LoginThrottle, email
 		if err != nil {
 			return err
 		}
-		if wait = th.Wait(account, fromIP, now); wait > 0 {
+		onAccount, err := recentAttempts(ctx, tx, accountScope, cutoff, th.AccountBurst)
+		if err != nil {
+			return err
+		}
+		if wait = th.LoginWait(fromClient, fromIP, onAccount, known, now); wait > 0 {
 			return nil
 		}
 		insert := `INSERT INTO login_attempts (scope_hash, at) VALUES ($1, $2) RETURNING id`
-		if err := tx.QueryRowContext(ctx, insert, r.accountScope, now.Unix()).Scan(&r.accountID); err != nil {
-			return err
+		for _, row := range []struct {
+			scope []byte
+			id    *int64
+		}{{r.clientScope, &r.clientID}, {accountScope, &r.accountID}, {ipScope, &r.ipID}} {
+			if err := tx.QueryRowContext(ctx, insert, row.scope, now.Unix()).Scan(row.id); err != nil {
+				return err
+			}
 		}
-		return tx.QueryRowContext(ctx, insert, ipScope, now.Unix()).Scan(&r.ipID)
+		return nil
 	})
 	if err != nil || wait > 0 {
 		return LoginReservation{}, wait, err
@@ -122,10 +146,12 @@ func recentAttempts(ctx context.Context, tx *sql.Tx, scope []byte, cutoff int64,
 	})
 }
 
-// LoginSucceeded forgets the attempts of the reservation's account, after a
-// good password, and the attempt it counted against the client IP.
+// LoginSucceeded forgets, after a good password, the attempts of the
+// reservation's account from its client, and the attempts it counted on the
+// whole account and on the client IP. Other clients' failures stay counted.
 func (db *DB) LoginSucceeded(ctx context.Context, r LoginReservation) error {
-	if _, err := db.exec(ctx, `DELETE FROM login_attempts WHERE scope_hash = $1 OR id = $2`, r.accountScope, r.ipID); err != nil {
+	if _, err := db.exec(ctx, `DELETE FROM login_attempts WHERE scope_hash = $1 OR id IN ($2, $3)`, r.clientScope, r.accountID,
+		r.ipID); err != nil {
 		return fmt.Errorf("store: forget sign-in attempts: %w", err)
 	}
 	return nil
@@ -134,7 +160,7 @@ func (db *DB) LoginSucceeded(ctx context.Context, r LoginReservation) error {
 // CancelLoginReservation removes the attempts a reservation counted, for an
 // attempt that turned out not to be a failure without being a sign-in.
 func (db *DB) CancelLoginReservation(ctx context.Context, r LoginReservation) error {
-	if _, err := db.exec(ctx, `DELETE FROM login_attempts WHERE id IN ($1, $2)`, r.accountID, r.ipID); err != nil {
+	if _, err := db.exec(ctx, `DELETE FROM login_attempts WHERE id IN ($1, $2, $3)`, r.clientID, r.accountID, r.ipID); err != nil {
 		return fmt.Errorf("store: cancel a sign-in attempt: %w", err)
 	}
 	return nil

@@ -13,15 +13,16 @@ import (
 )
 
 // loginStep is one move of a sign-in throttle scenario: reserve times
-// attempts for email (a new email each time when empty) from ip, expecting each
-// to wait wait (zero: granted); succeed or cancel the last granted
-// reservation; or move the clock by advance.
+// attempts for email (a new email each time when empty) from ip (a new one
+// each time when "*"), with the browser's device id, expecting each to wait
+// wait (zero: granted); succeed or cancel the last granted reservation; or
+// move the clock by advance.
 type loginStep struct {
-	op        string
-	email, ip string
-	times     int
-	wait      time.Duration
-	advance   time.Duration
+	op                string
+	email, ip, device string
+	times             int
+	wait              time.Duration
+	advance           time.Duration
 }
 
 func granted(n int, email, ip string) loginStep {
@@ -32,42 +33,61 @@ func refused(email, ip string, wait time.Duration) loginStep {
 	return loginStep{op: "reserve", email: email, ip: ip, times: 1, wait: wait}
 }
 
+// fromDevice is step from the browser whose device cookie holds device.
+func fromDevice(step loginStep, device string) loginStep {
+	step.device = device
+	return step
+}
+
 func TestReserveLogin(t *testing.T) {
 	const a, b, ip, otherIP = "a@x.test", "b@x.test", "192.0.2.1", "192.0.2.2"
+	const owner, ownerDevice = "bo@bolt.test", "bo-laptop-device-id-22"
 	cases := []struct {
 		name     string
 		steps    []loginStep
 		wantRows int
 	}{
-		{"five attempts per account, then refused from any IP until the oldest leaves the window", []loginStep{
+		{"five attempts per account from one client, then that client only is refused until the oldest leaves the window", []loginStep{
 			granted(1, a, ip),
 			{op: "advance", advance: 5 * time.Minute},
 			granted(4, a, ip),
-			refused(a, otherIP, 10*time.Minute),
+			refused(a, ip, 10*time.Minute),
+			granted(1, a, otherIP),
 			granted(1, b, ip),
 			{op: "advance", advance: 10 * time.Minute},
-			granted(1, a, otherIP),
+			granted(1, a, ip),
 			refused(a, ip, 5*time.Minute),
-		}, 12},
+		}, 21},
 		{"twenty attempts per IP across accounts", []loginStep{
 			granted(20, "", ip),
 			refused(a, ip, 15*time.Minute),
 			granted(1, a, otherIP),
-		}, 42},
-		{"a good password forgets the account's attempts and its IP reservation", []loginStep{
+		}, 63},
+		{"a good password forgets the client's attempts on the account", []loginStep{
 			granted(4, a, ip),
 			granted(1, b, ip),
 			granted(1, a, ip),
 			{op: "succeed"},
 			granted(5, a, ip),
 			refused(a, ip, 15*time.Minute),
-		}, 16},
+		}, 26},
 		{"a cancelled reservation does not count", []loginStep{
 			granted(5, a, ip),
 			{op: "cancel"},
 			granted(1, a, ip),
 			refused(a, ip, 15*time.Minute),
-		}, 10},
+		}, 15},
+		{"ten failures on an account from anywhere slow new browsers to one attempt per 30 seconds, never a known one", []loginStep{
+			granted(10, owner, "*"),
+			refused(owner, "*", 30*time.Second),
+			fromDevice(refused(owner, "*", 30*time.Second), "never-signed-in-here"),
+			fromDevice(granted(1, owner, "*"), ownerDevice),
+			{op: "advance", advance: 30 * time.Second},
+			granted(1, owner, "*"),
+			refused(owner, "*", 30*time.Second),
+			fromDevice(granted(4, owner, ip), ownerDevice),
+			fromDevice(refused(owner, otherIP, 14*time.Minute+30*time.Second), ownerDevice),
+		}, 48},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,7 +95,18 @@ func TestReserveLogin(t *testing.T) {
 			now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 			db.Now = func() time.Time { return now }
 			ctx := context.Background()
+			res, err := db.CreateSignup(ctx, keyport.Signup{MerchantName: "Bolt", Name: "Bo", Email: owner}, "hash", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.RecordLogin(ctx, res.Owner, ip, ownerDevice, "Firefox on Linux"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.sql.Exec(`DELETE FROM login_attempts`); err != nil {
+				t.Fatal(err)
+			}
 			th := keyport.NewLoginThrottle()
+			address := 0
 			var last LoginReservation
 			for i, s := range tc.steps {
 				switch s.op {
@@ -95,7 +126,12 @@ func TestReserveLogin(t *testing.T) {
 						if email == "" {
 							email = fmt.Sprintf("guess-%d-%d@x.test", i, n)
 						}
-						r, wait, err := db.ReserveLogin(ctx, th, email, s.ip)
+						from := s.ip
+						if from == "*" {
+							address++
+							from = fmt.Sprintf("198.51.100.%d", address)
+						}
+						r, wait, err := db.ReserveLogin(ctx, th, email, keyport.LoginClient{IP: from, Device: s.device})
 						if err != nil {
 							t.Fatal(err)
 						}
@@ -120,7 +156,7 @@ func TestReserveLoginTakesAnyText(t *testing.T) {
 	ctx := context.Background()
 	th := keyport.NewLoginThrottle()
 	for _, email := range []string{strings.Repeat("a", 1<<20) + "@x.test", "nul\x00@x.test", "bad\xff\xfe@x.test", ""} {
-		r, wait, err := db.ReserveLogin(ctx, th, email, email)
+		r, wait, err := db.ReserveLogin(ctx, th, email, keyport.LoginClient{IP: email, Device: email})
 		if err != nil || wait != 0 {
 			t.Fatalf("reserve for a %d-byte email: %v, wait %v", len(email), err, wait)
 		}
@@ -146,15 +182,15 @@ func TestReserveLoginPurgesOldAttemptsInBatches(t *testing.T) {
 	}
 	th := keyport.NewLoginThrottle()
 	for _, wantOld := range []int{150, 50, 0, 0} {
-		if _, wait, err := db.ReserveLogin(ctx, th, "a@x.test", "192.0.2.1"); err != nil || wait != 0 {
+		if _, wait, err := db.ReserveLogin(ctx, th, "a@x.test", keyport.LoginClient{IP: "192.0.2.1"}); err != nil || wait != 0 {
 			t.Fatalf("reserve: %v, wait %v", err, wait)
 		}
 		if n := count(t, db, `SELECT count(*) FROM login_attempts WHERE at = $1`, old); n != wantOld {
 			t.Fatalf("%d old attempts left, want %d", n, wantOld)
 		}
 	}
-	if n := count(t, db, `SELECT count(*) FROM login_attempts WHERE at = $1`, now.Unix()); n != 8 {
-		t.Fatalf("recent attempts %d, want 8", n)
+	if n := count(t, db, `SELECT count(*) FROM login_attempts WHERE at = $1`, now.Unix()); n != 12 {
+		t.Fatalf("recent attempts %d, want 12", n)
 	}
 }
 
@@ -170,8 +206,8 @@ func TestReserveLoginIsAtomicAcrossHandles(t *testing.T) {
 			func(int) string { return "victim@x.test" }, func(int) string { return "192.0.2.1" }, 5},
 		{"many accounts from one IP",
 			func(i int) string { return fmt.Sprintf("guess-%d@x.test", i) }, func(int) string { return "192.0.2.1" }, 20},
-		{"one account from many IPs",
-			func(int) string { return "victim@x.test" }, func(i int) string { return fmt.Sprintf("192.0.2.%d", i+1) }, 5},
+		{"one account from many IPs, as many as the account-wide burst",
+			func(int) string { return "victim@x.test" }, func(i int) string { return fmt.Sprintf("192.0.2.%d", i+1) }, 10},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -185,7 +221,7 @@ func TestReserveLoginIsAtomicAcrossHandles(t *testing.T) {
 			for i := range 30 {
 				wg.Go(func() {
 					<-start
-					_, wait, err := handles[i%3].ReserveLogin(ctx, th, tc.email(i), tc.ip(i))
+					_, wait, err := handles[i%3].ReserveLogin(ctx, th, tc.email(i), keyport.LoginClient{IP: tc.ip(i)})
 					mu.Lock()
 					defer mu.Unlock()
 					switch {
@@ -203,8 +239,8 @@ func TestReserveLoginIsAtomicAcrossHandles(t *testing.T) {
 			if granted != tc.wantGranted || refused != 30-tc.wantGranted {
 				t.Fatalf("granted %d, refused %d of 30; want %d granted", granted, refused, tc.wantGranted)
 			}
-			if n := count(t, handles[1], `SELECT count(*) FROM login_attempts`); n != 2*tc.wantGranted {
-				t.Fatalf("%d attempts stored, want %d", n, 2*tc.wantGranted)
+			if n := count(t, handles[1], `SELECT count(*) FROM login_attempts`); n != 3*tc.wantGranted {
+				t.Fatalf("%d attempts stored, want %d", n, 3*tc.wantGranted)
 			}
 		})
 	}

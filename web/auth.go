@@ -174,7 +174,11 @@ func (s *Server) uncheckedLogin(ctx context.Context, attempt store.LoginReservat
 // are counted before any of them is checked. When the throttle refuses the
 // attempt it sets Retry-After and returns the message for the 429 page.
 func (s *Server) reserveLogin(c echo.Context, email string) (store.LoginReservation, string, error) {
-	r, wait, err := s.db.ReserveLogin(c.Request().Context(), s.throttle, email, c.RealIP())
+	client := keyport.LoginClient{IP: c.RealIP()}
+	if ck, err := c.Cookie(s.deviceCookie); err == nil && validDeviceID(ck.Value) {
+		client.Device = ck.Value
+	}
+	r, wait, err := s.db.ReserveLogin(c.Request().Context(), s.throttle, email, client)
 	if err != nil || wait <= 0 {
 		return r, "", err
 	}

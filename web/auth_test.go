@@ -5,6 +5,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -640,4 +641,52 @@ func TestAFormFromAnotherOriginIsRefusedEvenWithItsToken(t *testing.T) {
 	if n := app.count("SELECT count(*) FROM merchants"); n != 1 {
 		t.Fatalf("merchants = %d, want the one from the same origin", n)
 	}
+}
+
+// TestNobodyLocksTheOwnerOut is the attack of the security review: wrong
+// passwords for an account from other addresses must not keep its owner out.
+// A browser the owner signed in with before is never held back by them; a new
+// browser waits at most 30 seconds once guesses come from many addresses.
+func TestNobodyLocksTheOwnerOut(t *testing.T) {
+	app := newTestApp(t)
+	app.signupMerchant("Acme", "owner@acme.test")
+	owner := app.client()
+	owner.login("owner@acme.test")
+	wantStatus(t, owner.post("/logout", nil), http.StatusSeeOther)
+
+	attacker := app.client()
+	attacker.get("/login")
+	guess := func(ip string) response {
+		req := newFormRequest("/login", url.Values{"email": {"owner@acme.test"}, "password": {"not-the-password"}, "_csrf": {attacker.csrf}})
+		req.RemoteAddr = ip + ":4000"
+		return attacker.do(req)
+	}
+	for range 5 {
+		wantStatus(t, guess("198.51.100.1"), http.StatusUnauthorized)
+	}
+	wantStatus(t, guess("198.51.100.1"), http.StatusTooManyRequests)
+	fresh := app.client()
+	fresh.get("/login")
+	signIn := func(c *client, ip string) response {
+		req := newFormRequest("/login", url.Values{"email": {"owner@acme.test"}, "password": {testPassword}, "_csrf": {c.csrf}})
+		req.RemoteAddr = ip + ":4000"
+		return c.do(req)
+	}
+	wantStatus(t, signIn(fresh, "203.0.113.50"), http.StatusSeeOther)
+
+	for i := range 10 {
+		guess(fmt.Sprintf("198.51.100.%d", 10+i))
+	}
+	wantStatus(t, guess("198.51.100.99"), http.StatusTooManyRequests)
+	newBrowser := app.client()
+	newBrowser.get("/login")
+	slowed := signIn(newBrowser, "203.0.113.60")
+	wantStatus(t, slowed, http.StatusTooManyRequests)
+	if s, err := strconv.Atoi(slowed.Header.Get("Retry-After")); err != nil || s < 1 || s > 31 {
+		t.Fatalf("a new browser waits %q seconds", slowed.Header.Get("Retry-After"))
+	}
+	owner.get("/login")
+	wantStatus(t, signIn(owner, "203.0.113.7"), http.StatusSeeOther)
+	app.advance(31 * time.Second)
+	wantStatus(t, signIn(newBrowser, "203.0.113.60"), http.StatusSeeOther)
 }
