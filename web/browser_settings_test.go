@@ -167,11 +167,13 @@ func TestBrowserTurnOnAnAuthenticatorAppAndSignInWithIt(t *testing.T) {
 	b.see("You have logged out.")
 
 	app.advance(31 * time.Second)
+	began := time.Now()
 	b.login("owner@acme.test", testPassword)
 	b.seeHeading("Two-factor authentication")
 	b.fill("Authentication code", app.totpCode(secret))
 	b.click("Verify")
 	b.seeHeading("API Accounts")
+	t.Logf("sign-in with a password and an authenticator code, from opening /login to API Accounts: %v", time.Since(began).Round(time.Millisecond))
 	b.click("Log out")
 	b.see("You have logged out.")
 
@@ -287,10 +289,12 @@ func TestBrowserAddAPasskeyAndSignInWithIt(t *testing.T) {
 	b.click("Log out")
 	b.see("You have logged out.")
 
+	began := time.Now()
 	b.login("owner@acme.test", testPassword)
 	b.seeHeading("Two-factor authentication")
 	b.click("Use a passkey or security key")
 	b.seeHeading("API Accounts")
+	t.Logf("sign-in with a password and a passkey, from opening /login to API Accounts: %v", time.Since(began).Round(time.Millisecond))
 	if n := app.count(`SELECT count(*) FROM passkeys WHERE last_used_at IS NOT NULL`); n != 1 {
 		t.Fatalf("%d passkeys marked used", n)
 	}
