@@ -231,13 +231,9 @@ func (s *Server) renderSecondFactor(c echo.Context, status int, u keyport.User, 
 // passkeySignIn serves POST /login/passkey: a passkey of the pending user
 // completes their sign-in.
 func (s *Server) passkeySignIn(c echo.Context) error {
-	u, step, ok, err := s.pendingSignIn(c)
-	if err != nil {
-		return err
-	}
+	u, step, ok, err := s.pendingOrRestart(c)
 	if !ok {
-		s.flash(c, "error", "Your sign-in took too long. Log in again.")
-		return redirect(c, "/login")
+		return err
 	}
 	fail := func(msg string) error {
 		return s.renderSecondFactor(c, http.StatusUnauthorized, u, views.Form{Errors: map[string]string{"form": msg}})

@@ -73,15 +73,12 @@ func (s *Server) confirmSudo(c echo.Context) error {
 	}
 	code := strings.TrimSpace(c.FormValue("code"))
 	if code != "" && u.TwoFactor {
-		result, err := s.db.CheckSecondFactor(c.Request().Context(), s.secondFactorThrottle, actor(c), *u, code)
-		if msg, throttled := throttledForm(c, err); throttled {
-			return fail(http.StatusTooManyRequests, "form", msg)
-		}
+		_, refused, err := s.checkCode(c, *u, code)
 		if err != nil {
 			return err
 		}
-		if result == store.SecondFactorWrong {
-			return fail(http.StatusUnprocessableEntity, "code", "This code is not valid. Codes change every 30 seconds, and each works once.")
+		if refused != nil {
+			return fail(refused.status, refused.field, refused.message)
 		}
 	} else {
 		status, msg, err := s.checkCurrentPassword(c, u, c.FormValue("password"))

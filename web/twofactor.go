@@ -80,6 +80,37 @@ func (s *Server) pendingSignIn(c echo.Context) (keyport.User, secondStep, bool, 
 	return u, step, err == nil, err
 }
 
+// pendingOrRestart is pendingSignIn for the posts of the second step: without
+// a pending sign-in it sends the browser back to /login, and ok is false.
+func (s *Server) pendingOrRestart(c echo.Context) (keyport.User, secondStep, bool, error) {
+	u, step, ok, err := s.pendingSignIn(c)
+	if err != nil || ok {
+		return u, step, ok, err
+	}
+	s.flash(c, "error", "Your sign-in took too long. Log in again.")
+	return u, step, false, redirect(c, "/login")
+}
+
+// refusal is why a form was refused: its status, the field and the message.
+type refusal struct {
+	status         int
+	field, message string
+}
+
+// checkCode is the one check of a typed second-factor code, at sign-in and on
+// Confirm it's you: a code of the authenticator app or a recovery code, under
+// the second-factor throttle. A wrong or throttled code is a refusal.
+func (s *Server) checkCode(c echo.Context, u keyport.User, code string) (store.SecondFactorResult, *refusal, error) {
+	result, err := s.db.CheckSecondFactor(c.Request().Context(), s.secondFactorThrottle, keyport.UserActor(&u, c.RealIP()), u, code)
+	if msg, throttled := throttledForm(c, err); throttled {
+		return result, &refusal{http.StatusTooManyRequests, "form", msg}, nil
+	}
+	if err == nil && result == store.SecondFactorWrong {
+		return result, &refusal{http.StatusUnprocessableEntity, "code", "This code is not valid. Codes change every 30 seconds, and each works once."}, nil
+	}
+	return result, nil, err
+}
+
 // secondFactorForm serves GET /login/code.
 func (s *Server) secondFactorForm(c echo.Context) error {
 	u, _, ok, err := s.pendingSignIn(c)
@@ -95,30 +126,24 @@ func (s *Server) secondFactorForm(c echo.Context) error {
 // secondFactor serves POST /login/code: a good code of the pending user's
 // authenticator app, or an unused recovery code, starts their session.
 func (s *Server) secondFactor(c echo.Context) error {
-	u, step, ok, err := s.pendingSignIn(c)
-	if err != nil {
-		return err
-	}
+	u, step, ok, err := s.pendingOrRestart(c)
 	if !ok {
-		s.flash(c, "error", "Your sign-in took too long. Log in again.")
-		return redirect(c, "/login")
-	}
-	fail := func(status int, field, msg string) error {
-		return s.renderSecondFactor(c, status, u, views.Form{Errors: map[string]string{field: msg}})
+		return err
 	}
 	code := c.FormValue("code")
 	if code == "" {
-		return fail(http.StatusUnprocessableEntity, "code", "Enter the code of your authenticator app or a recovery code.")
+		return s.renderSecondFactor(c, http.StatusUnprocessableEntity, u, views.Form{Errors: map[string]string{
+			"code": "Enter the code of your authenticator app or a recovery code."}})
 	}
-	result, err := s.db.CheckSecondFactor(c.Request().Context(), s.secondFactorThrottle, keyport.UserActor(&u, c.RealIP()), u, code)
-	if msg, throttled := throttledForm(c, err); throttled {
-		return fail(http.StatusTooManyRequests, "form", msg)
-	}
+	result, refusal, err := s.checkCode(c, u, code)
 	if err != nil {
 		return err
 	}
-	if result == store.SecondFactorWrong {
-		return fail(http.StatusUnauthorized, "code", "This code is not valid. Codes change every 30 seconds, and each works once.")
+	if refusal != nil {
+		if refusal.status == http.StatusUnprocessableEntity {
+			refusal.status = http.StatusUnauthorized
+		}
+		return s.renderSecondFactor(c, refusal.status, u, views.Form{Errors: map[string]string{refusal.field: refusal.message}})
 	}
 	c.SetCookie(&http.Cookie{Name: s.secondStepCookie, Path: "/login", MaxAge: -1, HttpOnly: true, Secure: s.secure})
 	flash := ""
