@@ -21,6 +21,10 @@ type Invitation struct {
 	MerchantDisabled bool
 }
 
+// IsLastOwner reports whether u is the only Owner of their merchant, which
+// has owners Owners: they can be neither demoted nor removed.
+func IsLastOwner(u User, owners int) bool { return u.Role == RoleOwner && owners <= 1 }
+
 // ErrLastOwner refuses to demote or remove a merchant's last Owner.
 var ErrLastOwner = &Error{ECONFLICT, "A merchant needs at least one Owner: make another member Owner first."}
 

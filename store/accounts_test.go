@@ -306,11 +306,11 @@ func TestRegisteredAuthsAreUniquePerCompanyAndModeAndDeleteErasesSecrets(t *test
 	if _, err := db.RegisterAuth(ctx, keyport.SystemActor, b.Merchant.ID, res.Account.ID, courier, dpdAuth("Bolt", "yes", "p")); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("registered on another merchant's account: %v", err)
 	}
-	if err := db.DeleteAuth(ctx, keyport.SystemActor, b.Merchant.ID, res.Account.ID, first.ID); !errors.Is(err, keyport.ErrNotFound) {
+	if _, err := db.DeleteAuth(ctx, keyport.SystemActor, b.Merchant.ID, res.Account.ID, first.ID); !errors.Is(err, keyport.ErrNotFound) {
 		t.Fatalf("another merchant deleted it: %v", err)
 	}
-	if err := db.DeleteAuth(ctx, keyport.SystemActor, res.Merchant.ID, res.Account.ID, first.ID); err != nil {
-		t.Fatal(err)
+	if label, err := db.DeleteAuth(ctx, keyport.SystemActor, res.Merchant.ID, res.Account.ID, first.ID); err != nil || label != "DPD · Acme Ltd (testing)" {
+		t.Fatalf("deleted %q: %v", label, err)
 	}
 	if n := count(t, db, `SELECT count(*) FROM registered_auths WHERE id = $1 AND secrets IS NULL AND deleted_at IS NOT NULL`, first.ID); n != 1 {
 		t.Fatal("the deleted auth keeps its sealed secrets")

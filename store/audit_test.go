@@ -92,7 +92,7 @@ func auditFixture(t *testing.T) (*DB, SignupResult, SignupResult, int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.DeleteAuth(ctx, owner, acme.Merchant.ID, acme.Account.ID, auth.ID); err != nil {
+	if _, err := db.DeleteAuth(ctx, owner, acme.Merchant.ID, acme.Account.ID, auth.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.FileRequest(ctx, owner, acme.Merchant.ID, acme.Account.ID, goodInput, 100); err != nil {

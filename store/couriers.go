@@ -273,10 +273,12 @@ func (db *DB) RevealAuthSecret(ctx context.Context, actor keyport.Actor, merchan
 	return f, value, err
 }
 
-// DeleteAuth removes a registered auth of the merchant's API account: its
-// sealed secrets are erased and the row stays, hidden, for the audit trail.
-func (db *DB) DeleteAuth(ctx context.Context, actor keyport.Actor, merchantID, accountID, authID int64) error {
-	return db.tx(ctx, fmt.Sprintf("delete auth %d", authID), func(tx *sql.Tx) error {
+// DeleteAuth removes a registered auth of the merchant's API account and
+// returns how it was named ("DPD · Acme Ltd (testing)"): its sealed secrets
+// are erased and the row stays, hidden, for the audit trail.
+func (db *DB) DeleteAuth(ctx context.Context, actor keyport.Actor, merchantID, accountID, authID int64) (string, error) {
+	var label string
+	err := db.tx(ctx, fmt.Sprintf("delete auth %d", authID), func(tx *sql.Tx) error {
 		var courier, company string
 		var testing bool
 		err := tx.QueryRowContext(ctx, `SELECT c.name, r.company, r.testing FROM registered_auths r JOIN couriers c ON c.code = r.courier
@@ -288,6 +290,8 @@ func (db *DB) DeleteAuth(ctx context.Context, actor keyport.Actor, merchantID, a
 		if _, err := tx.ExecContext(ctx, `UPDATE registered_auths SET deleted_at = $1, secrets = NULL WHERE id = $2`, db.now(), authID); err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, merchantID, actor, keyport.AuditAuthDeleted, "registered_auth", authID, authLabel(courier, company, testing))
+		label = authLabel(courier, company, testing)
+		return db.audit(ctx, tx, merchantID, actor, keyport.AuditAuthDeleted, "registered_auth", authID, label)
 	})
+	return label, err
 }

@@ -202,7 +202,7 @@ func (db *DB) ChangeRole(ctx context.Context, actor keyport.Actor, merchantID, u
 		if err != nil || u.Role == role {
 			return err
 		}
-		if u.Role == keyport.RoleOwner && owners <= 1 {
+		if keyport.IsLastOwner(u, owners) {
 			return keyport.ErrLastOwner
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET role = $1 WHERE id = $2`, role, userID); err != nil {
@@ -221,7 +221,7 @@ func (db *DB) RemoveMember(ctx context.Context, actor keyport.Actor, merchantID,
 		if err != nil {
 			return err
 		}
-		if u.Role == keyport.RoleOwner && owners <= 1 {
+		if keyport.IsLastOwner(u, owners) {
 			return keyport.ErrLastOwner
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET removed_at = $1, email = $2, password_hash = '!' WHERE id = $3`,

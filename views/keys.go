@@ -175,6 +175,7 @@ type RevealedKey struct {
 	Frame
 	Name      string
 	Mode      keyport.Mode
+	Type      keyport.KeyType
 	Plaintext string
 	// Intro is an optional line above the key, such as "API account created".
 	Intro string

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"keyport"
@@ -128,6 +129,21 @@ func plural(n int, unit string) string {
 		return fmt.Sprintf("1 %s", unit)
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// PasswordRules is the one statement of the password rules that every form
+// choosing a password shows, the same as keyport.CheckPassword enforces.
+const PasswordRules = "12 to 128 characters. Common or breached passwords, and passwords containing your name, email or merchant's name, are refused."
+
+// Count writes n of unit in English: "1 test key", "3 test keys".
+func Count(n int, unit string) string { return plural(n, unit) }
+
+// ModeLabel is a key mode as badges show it: "Test" or "Live".
+func ModeLabel(m keyport.Mode) string {
+	if m == "" {
+		return ""
+	}
+	return strings.ToUpper(string(m[:1])) + string(m[1:])
 }
 
 func itoa(n int64) string { return fmt.Sprint(n) }

@@ -26,6 +26,18 @@ type TeamView struct {
 	InviteEmailed bool
 }
 
+// LastOwner reports whether m is the merchant's only Owner, whom the rules
+// keep from being demoted or removed.
+func (v TeamView) LastOwner(m keyport.User) bool {
+	owners := 0
+	for _, u := range v.Members {
+		if u.Role == keyport.RoleOwner {
+			owners++
+		}
+	}
+	return keyport.IsLastOwner(m, owners)
+}
+
 // InvitePageView is the page where an invited person sets their name and password.
 type InvitePageView struct {
 	Invitation keyport.Invitation

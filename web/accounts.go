@@ -120,7 +120,8 @@ func (s *Server) deleteAccount(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.flash(c, "success", fmt.Sprintf("Deleted “%s” and revoked its %d active or expired keys. Its history stays in the audit log.", a.Name, revoked))
+	s.flash(c, "success", fmt.Sprintf("Deleted “%s” and revoked its %s. Its history stays in the audit log.", a.Name,
+		views.Count(revoked, "active or expired key")))
 	return redirect(c, "/accounts")
 }
 

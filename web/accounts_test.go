@@ -333,7 +333,7 @@ func TestRegisteredAuthIsMaskedRevealIsAuditedAndDeleteRemovesIt(t *testing.T) {
 
 	deleted := owner.htmxPost(fmt.Sprintf("%s/%d/delete", base, id), nil)
 	wantStatus(t, deleted, http.StatusOK)
-	wantContains(t, deleted.Body, "Deleted the registered auth.", "No registered auths")
+	wantContains(t, deleted.Body, "Deleted the registered auth DPD · Acme Ltd (testing).", "No registered auths")
 	wantStatus(t, owner.htmxPost(fmt.Sprintf("%s/%d/reveal", base, id), url.Values{"field": {"password"}}), http.StatusNotFound)
 	if n := app.count(`SELECT count(*) FROM audit_events WHERE action IN ('auth.registered', 'auth.deleted')`); n != 2 {
 		t.Fatalf("auth events: %d", n)

@@ -874,7 +874,7 @@ func TestApprovalQueueShowsRealTestActivity(t *testing.T) {
 	queue := app.adminClient().get("/admin/requests")
 	wantStatus(t, queue, http.StatusOK)
 	// One test shipment was seeded and three created through the API; four calls were made.
-	wantContains(t, queue.Body, "4 test shipments", "4 test API calls")
+	wantContains(t, queue.Body, "1 test key ·", "4 test shipments", "4 test API calls")
 }
 
 // TestPermissionsPanelIsWhatTheAPIEnforces walks every kind of key through

@@ -229,6 +229,7 @@ func authzMatrix(s matrixSeed) map[string]matrixRow {
 		"GET /readyz":       {want: public},
 		"GET /static/*":     {want: public, path: "/static/app.css"},
 		"GET /favicon.ico":  {want: public},
+		"GET /robots.txt":   {want: public},
 		"GET /docs/api":     {want: public},
 		"GET /signup":       {want: public},
 		"POST /signup":      {want: public},

@@ -156,7 +156,7 @@ func TestBrowserRegisteredAuthDPD(t *testing.T) {
 		t.Fatalf("%d audited reveals", n)
 	}
 	b.clickAria("Delete DPD auth Acme Ltd")
-	b.see("Deleted the registered auth.")
+	b.see("Deleted the registered auth DPD · Acme Ltd (testing).")
 	b.see("No registered auths")
 	if n := app.count(`SELECT count(*) FROM registered_auths WHERE deleted_at IS NULL`); n != 0 {
 		t.Fatalf("%d registered auths after the delete", n)

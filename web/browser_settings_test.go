@@ -306,3 +306,35 @@ func TestBrowserAddAPasskeyAndSignInWithIt(t *testing.T) {
 		t.Fatalf("%d rows remain after removing the only passkey", n)
 	}
 }
+
+// TestBrowserSmallThingsUsersNoticed walks the wording and defaults a new
+// user tripped over: the only Owner is offered no Remove nor Change role, a
+// new registered auth starts as not Testing, mode badges are capitalised,
+// counts are in the singular for one, and a deleted auth is named.
+func TestBrowserSmallThingsUsersNoticed(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
+	app.newKey(res, keyport.NewKey{Name: "CI"})
+	b := newBrowser(t, app)
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+
+	b.click("Team")
+	b.seeHeading("Team")
+	b.see("the only one: make another member Owner")
+	if n := b.xpathCount(`//button[normalize-space()='Remove' or normalize-space()='Change role']`); n != 0 {
+		t.Fatalf("the only Owner is offered %d Remove or Change role buttons", n)
+	}
+
+	b.click("API secrets")
+	b.seeHeading("API secrets")
+	if n := b.xpathCount(`//span[contains(@class,'badge')][normalize-space()='Test']`); n == 0 {
+		t.Fatal("no capitalised Test badge")
+	}
+
+	b.open(fmt.Sprintf("/accounts/%d/auths/new?courier=dpd", res.Account.ID))
+	if got := b.eval(`document.querySelector("input[name=testing]:checked").value`); got != "no" {
+		t.Fatalf("a new registered auth starts with Testing %q", got)
+	}
+}

@@ -145,6 +145,10 @@ func TestAllowedOriginsAreSetWithThePublishableKeyAndKept(t *testing.T) {
 	r := owner.htmxPost(path, url.Values{"name": {"Checkout"}, "expiry": {"never"}, "type": {"publishable"},
 		"allowed_origins": {"https://Shop.example\r\nhttp://localhost:3000, https://shop.example"}})
 	wantStatus(t, r, http.StatusOK)
+	wantContains(t, r.Body, "This publishable key is not a secret: it stays visible in your key lists")
+	if strings.Contains(r.Body, "This is the only time it will be shown") {
+		t.Fatal("a publishable key's reveal says it is shown only once")
+	}
 	if n := app.count(`SELECT count(*) FROM api_keys WHERE name = 'Checkout' AND allowed_origins = 'https://shop.example http://localhost:3000'`); n != 1 {
 		t.Fatal("the allowed origins are not stored in lower case, once each")
 	}

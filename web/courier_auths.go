@@ -56,7 +56,7 @@ func (s *Server) newAuthForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.authFormDialog(c, http.StatusOK, courier, views.Form{})
+	return s.authFormDialog(c, http.StatusOK, courier, views.Form{Values: map[string]string{"testing": "no"}})
 }
 
 // courierFields is the htmx fragment of the chosen courier's credential fields.
@@ -150,12 +150,14 @@ func (s *Server) deleteAuth(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.db.DeleteAuth(c.Request().Context(), actor(c), a.MerchantID, a.ID, authID); err != nil {
+	label, err := s.db.DeleteAuth(c.Request().Context(), actor(c), a.MerchantID, a.ID, authID)
+	if err != nil {
 		return err
 	}
+	msg := "Deleted the registered auth " + label + "."
 	if isHTMX(c) {
-		return s.authsDialog(c, http.StatusOK, "Deleted the registered auth.", nil)
+		return s.authsDialog(c, http.StatusOK, msg, nil)
 	}
-	s.flash(c, "success", "Deleted the registered auth.")
+	s.flash(c, "success", msg)
 	return redirect(c, views.AuthsURL(a.ID))
 }

@@ -186,3 +186,14 @@ func TestBodyLimitIsOneMiB(t *testing.T) {
 	wantStatus(t, app.api("POST", "/v1/rates", m.key, padded(maxBodyBytes)), http.StatusOK)
 	wantStatus(t, app.api("POST", "/v1/rates", m.key, padded(maxBodyBytes+1)), http.StatusRequestEntityTooLarge)
 }
+
+func TestRobotsAreToldToIndexNothing(t *testing.T) {
+	app := newTestApp(t)
+	for _, c := range []*client{app.client(), func() *client { o, _ := app.merchant("Acme", "owner@acme.test"); return o }()} {
+		res := c.get("/robots.txt")
+		wantStatus(t, res, http.StatusOK)
+		if res.Body != "User-agent: *\nDisallow: /\n" || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/plain") {
+			t.Fatalf("robots.txt: %q (%s)", res.Body, res.Header.Get("Content-Type"))
+		}
+	}
+}

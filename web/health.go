@@ -50,6 +50,12 @@ func (s *Server) staticFiles(c echo.Context) error {
 	return nil
 }
 
+// robots serves GET /robots.txt: the portal is private, so no crawler indexes any of it.
+func (s *Server) robots(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=86400")
+	return c.String(http.StatusOK, "User-agent: *\nDisallow: /\n")
+}
+
 // favicon serves GET /favicon.ico.
 func (s *Server) favicon(c echo.Context) error {
 	return c.Redirect(http.StatusMovedPermanently, static.Path("favicon.svg"))

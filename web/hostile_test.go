@@ -457,6 +457,7 @@ func formRoutes() []hostileRoute {
 		{method: "GET", path: "/healthz", anon: true, setup: anon(nil), noFields: true},
 		{method: "GET", path: "/readyz", anon: true, setup: anon(nil), noFields: true},
 		{method: "GET", path: "/favicon.ico", anon: true, setup: anon(nil), noFields: true},
+		{method: "GET", path: "/robots.txt", anon: true, setup: anon(nil), noFields: true},
 		{method: "GET", path: "/static/*", anon: true, setup: func(e *hostileEnv) formCase {
 			return formCase{c: e.app.client(), params: map[string]string{"*": "app.css"}}
 		}, fields: []hostileField{{key: "v", kind: ignored}}},

@@ -142,7 +142,7 @@ func (s *Server) createKey(c echo.Context) error {
 
 // reveal shows a new key's plaintext, the only time it is ever sent.
 func (s *Server) reveal(c echo.Context, k keyport.APIKey, plaintext string) error {
-	r := views.RevealedKey{Frame: frame(c, views.KeysURL(currentAccount(c).ID)), Name: k.Name, Mode: k.Mode, Plaintext: plaintext}
+	r := views.RevealedKey{Frame: frame(c, views.KeysURL(currentAccount(c).ID)), Name: k.Name, Mode: k.Mode, Type: k.Type, Plaintext: plaintext}
 	refresh := keysChanged
 	switch keyOrigin(c) {
 	case "tokens":

@@ -24,6 +24,7 @@ func (s *Server) routes() {
 	e.GET("/readyz", s.readyz)
 	e.GET("/static/*", s.staticFiles)
 	e.GET("/favicon.ico", s.favicon)
+	e.GET("/robots.txt", s.robots)
 
 	e.GET("/", s.home)
 	e.GET("/signup", s.signupForm)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"keyport"
+	"keyport/views"
 )
 
 var inviteLink = regexp.MustCompile(`http://example\.test/invite\?token=([A-Za-z0-9_-]+)`)
@@ -144,5 +146,46 @@ func TestRoleChangesRemovalEndsSessionsAndTheLastOwnerStays(t *testing.T) {
 	}
 	if n := app.count(`SELECT count(*) FROM audit_events WHERE action IN ('member.role_changed', 'member.removed')`); n != 2 {
 		t.Fatalf("team events: %d", n)
+	}
+}
+
+// TestTheLastOwnersRowOffersNothingTheRulesForbid: the only Owner's row shows
+// the role as text, without Change role or Remove; with a second Owner both
+// rows offer them.
+func TestTheLastOwnersRowOffersNothingTheRulesForbid(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	app.member(res, "dev@acme.test", keyport.RoleDeveloper)
+	ownerID, devID := app.userID("owner@acme.test"), app.userID("dev@acme.test")
+	page := owner.get("/team").Body
+	wantContains(t, page, "the only one: make another member Owner", fmt.Sprintf(`action="/team/members/%d/remove"`, devID),
+		`aria-label="Change role of Member">Change role</button>`)
+	for _, forbidden := range []string{fmt.Sprintf(`action="/team/members/%d/remove"`, ownerID), fmt.Sprintf(`action="/team/members/%d/role"`, ownerID)} {
+		if strings.Contains(page, forbidden) {
+			t.Fatalf("the last Owner's row offers %s", forbidden)
+		}
+	}
+	wantStatus(t, owner.post(fmt.Sprintf("/team/members/%d/role", devID), url.Values{"role": {"owner"}}), http.StatusSeeOther)
+	page = owner.get("/team").Body
+	wantContains(t, page, fmt.Sprintf(`action="/team/members/%d/remove"`, ownerID), fmt.Sprintf(`action="/team/members/%d/role"`, ownerID))
+}
+
+// TestEveryPasswordFormStatesTheSameRules: sign-up, the invitation, a reset
+// link and Your settings show the one statement of the password rules.
+func TestEveryPasswordFormStatesTheSameRules(t *testing.T) {
+	app := newTestApp(t)
+	owner, _ := app.merchant("Acme", "owner@acme.test")
+	token := owner.invite("rita@acme.test", keyport.RoleReviewer)
+	pages := map[string]response{
+		"sign-up":    app.client().get("/signup"),
+		"invitation": app.client().getURL("/invite?token=" + token),
+		"reset":      app.client().getURL(views.PasswordResetURL(app.resetToken("owner@acme.test"))),
+		"settings":   owner.get("/settings"),
+	}
+	for name, page := range pages {
+		wantStatus(t, page, http.StatusOK)
+		if !strings.Contains(page.Body, html.EscapeString(views.PasswordRules)) {
+			t.Errorf("the %s page does not state the password rules", name)
+		}
 	}
 }
