@@ -2,6 +2,7 @@ package views
 
 import (
 	"testing"
+	"time"
 
 	"keyport"
 )
@@ -48,6 +49,25 @@ func TestAuditObjectLabel(t *testing.T) {
 	} {
 		if got := AuditObjectLabel(tc.objectType, tc.id); got != tc.want {
 			t.Errorf("AuditObjectLabel(%q, %d) = %q, want %q", tc.objectType, tc.id, got, tc.want)
+		}
+	}
+}
+
+func TestAgesAndCountsReadAsEnglish(t *testing.T) {
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	cases := []struct{ got, want string }{
+		{Age(now.Add(-20*time.Second), now), "less than a minute"},
+		{Age(now.Add(-time.Minute), now), "1 minute"},
+		{Age(now.Add(-3*time.Hour), now), "3 hours"},
+		{Ago(now.Add(-20*time.Second), now), "just now"},
+		{Count(1, "test shipment"), "1 test shipment"},
+		{Count(0, "test shipment"), "0 test shipments"},
+		{ModeLabel("test"), "Test"},
+		{ModeLabel("live"), "Live"},
+	}
+	for _, tc := range cases {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
 		}
 	}
 }

@@ -54,6 +54,8 @@ func (r RequestView) Base() string { return fmt.Sprintf("/admin/requests/%d", r.
 func Age(t, now time.Time) string {
 	d := now.Sub(t)
 	switch {
+	case d < time.Minute:
+		return "less than a minute"
 	case d < time.Hour:
 		return plural(int(d/time.Minute), "minute")
 	case d < 48*time.Hour:

@@ -181,6 +181,7 @@ func TestBrowserInviteAReviewerWhoLandsOnAPISecrets(t *testing.T) {
 	b.click("Create my account")
 	b.seeHeading("API secrets")
 	b.see("Welcome to Acme Parcels on Keyport.")
+	b.see("You are a Reviewer: you can see every account, key and permission of Acme Parcels, and change nothing.")
 	if b.xpathCount(`//a[normalize-space()='Team']`) != 0 {
 		t.Fatal("a Reviewer is offered the Team page")
 	}

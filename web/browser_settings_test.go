@@ -315,9 +315,17 @@ func TestBrowserSmallThingsUsersNoticed(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t)
 	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
-	app.newKey(res, keyport.NewKey{Name: "CI"})
 	b := newBrowser(t, app)
 	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+
+	b.open(fmt.Sprintf("/accounts/%d/keys", res.Account.ID))
+	b.see("No test keys yet.")
+	b.see("Request your first live key")
+	b.click("Create your first key")
+	b.run(chromedp.WaitVisible(chromedp.Search(openDialog)))
+	app.newKey(res, keyport.NewKey{Name: "CI"})
+	b.open("/accounts")
 	b.seeHeading("API Accounts")
 
 	b.click("Team")

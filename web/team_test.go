@@ -189,3 +189,15 @@ func TestEveryPasswordFormStatesTheSameRules(t *testing.T) {
 		}
 	}
 }
+
+func TestAReviewerIsToldTheViewIsReadOnly(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	reviewer := app.member(res, "rita@acme.test", keyport.RoleReviewer)
+	for _, path := range []string{"/accounts", "/secrets", keysPath(res)} {
+		wantContains(t, reviewer.get(path).Body, "You are a Reviewer: you can see every account, key and permission of Acme, and change nothing.")
+		if strings.Contains(owner.get(path).Body, `id="read-only"`) {
+			t.Fatalf("an Owner is told %s is read-only", path)
+		}
+	}
+}
