@@ -283,3 +283,14 @@ func (db *DB) EndAllSessions(ctx context.Context, actor keyport.Actor, u keyport
 	})
 	return int(ended), err
 }
+
+// DisabledMerchantBrowser reports whether a user of a disabled merchant signed
+// in from the browser whose device cookie holds device: the login page then
+// tells why a session of that browser ended.
+func (db *DB) DisabledMerchantBrowser(ctx context.Context, device string) (bool, error) {
+	hash := sha256.Sum256([]byte(device))
+	var disabled bool
+	err := db.queryRow(ctx, `SELECT EXISTS (SELECT 1 FROM known_devices d JOIN users u ON u.id = d.user_id
+		JOIN merchants m ON m.id = u.merchant_id WHERE d.device_hash = $1 AND m.disabled_at IS NOT NULL)`, hash[:]).Scan(&disabled)
+	return disabled, err
+}

@@ -66,8 +66,13 @@ func TestDisabledMerchantCannotSignInAndItsKeysFail(t *testing.T) {
 	wantContains(t, list.Body, "Disabled “Acme”", `<span class="badge badge-muted">Disabled</span>`, `aria-label="Enable Acme"`,
 		`aria-label="Disable Bolt"`)
 
-	wantSignedOut(t, owner, "the Owner's session")
-	wantSignedOut(t, developer, "the Developer's session")
+	for _, c := range []*client{owner, developer} {
+		res := c.get("/settings")
+		if res.Header.Get("Location") != "/login?signed_out=disabled" {
+			t.Fatalf("a member of the disabled merchant was sent to %q", res.Header.Get("Location"))
+		}
+		wantContains(t, c.getURL("/login?signed_out=disabled").Body, "You were signed out: the platform team disabled your merchant account.")
+	}
 	if n := app.count(`SELECT count(*) FROM sessions WHERE user_id IN (SELECT id FROM users WHERE merchant_id = $1)`, res.Merchant.ID); n != 0 {
 		t.Fatalf("%d sessions of the disabled merchant remain", n)
 	}
@@ -114,7 +119,7 @@ func TestSessionOfADisabledMerchantIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantSignedOut(t, owner, "a surviving session")
-	if res := owner.post("/settings/sessions/end", nil); res.Header.Get("Location") != "/login" {
+	if res := owner.post("/settings/sessions/end", nil); res.Header.Get("Location") != "/login?signed_out=disabled" {
 		t.Fatalf("a POST of the surviving session answered %d %s, want a redirect to /login", res.Code, res.Header.Get("Location"))
 	}
 	if n := app.count(`SELECT count(*) FROM sessions WHERE user_id = $1`, res.Owner.ID); n != 0 {

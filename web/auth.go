@@ -92,6 +92,9 @@ func (s *Server) loginForm(c echo.Context) error {
 		p.Flashes = append(p.Flashes, views.Flash{Kind: "info", Message: "You have logged out."})
 	case "all":
 		p.Flashes = append(p.Flashes, views.Flash{Kind: "info", Message: "You have been signed out of all sessions, on every device."})
+	case "disabled":
+		p.Flashes = append(p.Flashes, views.Flash{Kind: "error",
+			Message: "You were signed out: the platform team disabled your merchant account. Contact them to have it enabled again."})
 	case "reset":
 		p.Flashes = append(p.Flashes, views.Flash{Kind: "success",
 			Message: "Your password was changed and every session of yours was signed out. Log in with your new password."})

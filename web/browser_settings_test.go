@@ -346,3 +346,18 @@ func TestBrowserSmallThingsUsersNoticed(t *testing.T) {
 		t.Fatalf("a new registered auth starts with Testing %q", got)
 	}
 }
+
+func TestBrowserAUserSignedOutByADisabledMerchantSeesWhy(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
+	b := newBrowser(t, app)
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+	if _, err := app.db.SetMerchantDisabled(context.Background(), keyport.SystemActor, res.Merchant.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	b.click("API secrets")
+	b.seeHeading("Log in to Keyport")
+	b.see("You were signed out: the platform team disabled your merchant account.")
+}

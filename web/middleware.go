@@ -231,10 +231,32 @@ func redirect(c echo.Context, to string) error {
 func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if currentUser(c) == nil {
-			return redirect(c, "/login")
+			to, err := s.signedOutTo(c)
+			if err != nil {
+				return err
+			}
+			return redirect(c, to)
 		}
 		return next(c)
 	}
+}
+
+// signedOutTo is where a request without a signed-in user goes: the login
+// page, which also says why when the browser's session ended because the
+// platform disabled the merchant of a user who signed in from it.
+func (s *Server) signedOutTo(c echo.Context) (string, error) {
+	if _, err := c.Cookie(s.cookieName); err != nil {
+		return "/login", nil
+	}
+	device, err := c.Cookie(s.deviceCookie)
+	if err != nil || !validDeviceID(device.Value) {
+		return "/login", nil
+	}
+	disabled, err := s.db.DisabledMerchantBrowser(c.Request().Context(), device.Value)
+	if err != nil || !disabled {
+		return "/login", err
+	}
+	return "/login?signed_out=disabled", nil
 }
 
 func (s *Server) requireMerchant(next echo.HandlerFunc) echo.HandlerFunc {
