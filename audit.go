@@ -74,6 +74,7 @@ var (
 	AuditAccountDeleted       = newAuditAction("account.deleted", "API account deleted")
 	AuditAccountDisabled      = newAuditAction("account.disabled", "API account disabled")
 	AuditAccountEnabled       = newAuditAction("account.enabled", "API account enabled")
+	AuditAccountRenamed       = newAuditAction("account.renamed", "API account renamed")
 	AuditAdminCreated         = newAuditAction("admin.created", "Admin created")
 	AuditAuthDeleted          = newAuditAction("auth.deleted", "Registered auth deleted")
 	AuditAuthRegistered       = newAuditAction("auth.registered", "Registered auth added")

@@ -91,13 +91,8 @@ func (db *DB) CreateAccount(ctx context.Context, actor keyport.Actor, merchantID
 		in.AccountKey = k
 	}
 	err := db.keyTx(ctx, fmt.Sprintf("create API account for merchant %d", merchantID), func(tx *sql.Tx, changes *[]keyport.KeyChange) error {
-		var taken int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_accounts WHERE merchant_id = $1 AND deleted_at IS NULL
-			AND name = $2 COLLATE NOCASE`, merchantID, in.Name).Scan(&taken); err != nil {
+		if err := accountNameFree(ctx, tx, merchantID, 0, in.Name); err != nil {
 			return err
-		}
-		if taken > 0 {
-			return keyport.FieldError("name", keyport.ErrAccountNameTaken)
 		}
 		now := db.now()
 		var id int64
@@ -118,6 +113,44 @@ func (db *DB) CreateAccount(ctx context.Context, actor keyport.Actor, merchantID
 		return err
 	})
 	return out, err
+}
+
+// accountNameFree checks, inside tx, that no other live API account of the
+// merchant than except has the name, case aside; a taken name is a
+// ValidationError on "name".
+func accountNameFree(ctx context.Context, tx *sql.Tx, merchantID, except int64, name string) error {
+	var taken int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM api_accounts WHERE merchant_id = $1 AND deleted_at IS NULL
+		AND name = $2 COLLATE NOCASE AND id <> $3`, merchantID, name, except).Scan(&taken); err != nil {
+		return err
+	}
+	if taken > 0 {
+		return keyport.FieldError("name", keyport.ErrAccountNameTaken)
+	}
+	return nil
+}
+
+// RenameAccount gives the merchant's API account a new name, audited with the
+// old and new names; a name another account has is a ValidationError on "name".
+func (db *DB) RenameAccount(ctx context.Context, actor keyport.Actor, merchantID, accountID int64, name string) (keyport.APIAccount, error) {
+	var a keyport.APIAccount
+	err := db.tx(ctx, fmt.Sprintf("rename API account %d", accountID), func(tx *sql.Tx) error {
+		var err error
+		a, err = liveAccount(ctx, tx, merchantID, accountID)
+		if err != nil || a.Name == name {
+			return err
+		}
+		if err := accountNameFree(ctx, tx, merchantID, accountID, name); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE api_accounts SET name = $1 WHERE id = $2`, name, accountID); err != nil {
+			return err
+		}
+		old := a.Name
+		a.Name = name
+		return db.audit(ctx, tx, merchantID, actor, keyport.AuditAccountRenamed, "api_account", accountID, old+" → "+name)
+	})
+	return a, err
 }
 
 // SetAccountDisabled disables or enables the merchant's API account, audited

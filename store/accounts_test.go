@@ -427,3 +427,26 @@ func TestMerchantSecretsPagesFiltersAndHidesDeletedAccounts(t *testing.T) {
 		t.Fatal("another merchant listed keys through an account filter")
 	}
 }
+
+func TestRenameAccountKeepsNamesUniquePerMerchant(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	res := signedUp(t, db)
+	if _, err := db.CreateAccount(ctx, keyport.SystemActor, res.Merchant.ID, keyport.NewAccount{Name: "EU"}); err != nil {
+		t.Fatal(err)
+	}
+	b := otherMerchant(t, db)
+	if _, err := db.RenameAccount(ctx, keyport.SystemActor, res.Merchant.ID, res.Account.ID, "eu"); err == nil {
+		t.Fatal("renamed to another account's name")
+	}
+	if _, err := db.RenameAccount(ctx, keyport.SystemActor, b.Merchant.ID, res.Account.ID, "Mine now"); !errors.Is(err, keyport.ErrNotFound) {
+		t.Fatalf("another merchant renamed it: %v", err)
+	}
+	a, err := db.RenameAccount(ctx, keyport.SystemActor, res.Merchant.ID, res.Account.ID, "DEFAULT")
+	if err != nil || a.Name != "DEFAULT" {
+		t.Fatalf("a change of case only: %+v, %v", a, err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM audit_events WHERE action = 'account.renamed'`); n != 1 {
+		t.Fatalf("%d audit events", n)
+	}
+}

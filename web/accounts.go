@@ -98,6 +98,40 @@ func (s *Server) disableAccount(c echo.Context) error { return s.setAccountDisab
 // enableAccount serves POST /accounts/:id/enable.
 func (s *Server) enableAccount(c echo.Context) error { return s.setAccountDisabled(c, false) }
 
+func (s *Server) renameAccountDialog(c echo.Context, status int, f views.Form) error {
+	a := currentAccount(c)
+	if f.Values == nil {
+		f.Values = map[string]string{"name": a.Name}
+	}
+	body := views.RenameAccountBody(views.AccountForm{Frame: frame(c, "/accounts"), CSRF: csrfToken(c), Form: f, Account: *a})
+	return s.dialog(c, status, "Rename “"+a.Name+"”", "/accounts", "", false, body)
+}
+
+// renameAccountForm serves GET /accounts/:id/rename.
+func (s *Server) renameAccountForm(c echo.Context) error {
+	return s.renameAccountDialog(c, http.StatusOK, views.Form{})
+}
+
+// renameAccount serves POST /accounts/:id/rename.
+func (s *Server) renameAccount(c echo.Context) error {
+	a := currentAccount(c)
+	in := keyport.NewAccount{Name: c.FormValue("name")}
+	in.Normalize()
+	err := in.Validate()
+	if err == nil {
+		var renamed keyport.APIAccount
+		renamed, err = s.db.RenameAccount(c.Request().Context(), actor(c), a.MerchantID, a.ID, in.Name)
+		if err == nil {
+			s.flash(c, "success", fmt.Sprintf("Renamed “%s” to “%s”. Its keys keep working.", a.Name, renamed.Name))
+			return redirect(c, "/accounts")
+		}
+	}
+	if fields := fieldErrors(err); fields != nil {
+		return s.renameAccountDialog(c, http.StatusUnprocessableEntity, views.Form{Values: map[string]string{"name": in.Name}, Errors: fields})
+	}
+	return err
+}
+
 func (s *Server) deleteAccountDialog(c echo.Context, status int, f views.Form) error {
 	body := views.DeleteAccountBody(views.AccountForm{Frame: frame(c, "/accounts"), CSRF: csrfToken(c), Form: f, Account: *currentAccount(c)})
 	return s.dialog(c, status, "Delete API account", "/accounts", "", false, body)

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -467,4 +468,29 @@ func TestFlashesKeepOnlyTheLatestWhenNoPageShowsThem(t *testing.T) {
 	if strings.Contains(page.Body, "“Batch 0”") {
 		t.Fatal("the oldest of 20 notices was kept")
 	}
+}
+
+func TestRenameAnAccountKeepsItsKeysAndIsAudited(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	key := app.newKey(res, keyport.NewKey{Name: "CI"})
+	if _, err := app.db.CreateAccount(context.Background(), keyport.SystemActor, res.Merchant.ID, keyport.NewAccount{Name: "EU warehouse"}); err != nil {
+		t.Fatal(err)
+	}
+	path := fmt.Sprintf("/accounts/%d/rename", res.Account.ID)
+	form := owner.get(path)
+	wantStatus(t, form, http.StatusOK)
+	wantContains(t, form.Body, `value="Default"`, "Only the name changes")
+	for name, want := range map[string]string{"": "Account name is required.", "eu WAREHOUSE": "You already have an API account with this name."} {
+		res := owner.post(path, url.Values{"name": {name}})
+		wantStatus(t, res, http.StatusUnprocessableEntity)
+		wantContains(t, res.Body, html.EscapeString(want))
+	}
+	done := owner.post(path, url.Values{"name": {"  Main shop  "}})
+	wantStatus(t, done, http.StatusSeeOther)
+	wantContains(t, owner.get("/accounts").Body, "Renamed “Default” to “Main shop”. Its keys keep working.")
+	if n := app.count(`SELECT count(*) FROM audit_events WHERE action = 'account.renamed' AND detail = 'Default → Main shop'`); n != 1 {
+		t.Fatalf("%d audit events for the rename", n)
+	}
+	wantStatus(t, app.api("GET", "/v1/couriers", key, ""), http.StatusOK)
 }

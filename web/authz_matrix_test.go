@@ -304,7 +304,11 @@ func authzMatrix(s matrixSeed) map[string]matrixRow {
 				app.t.Fatal(err)
 			}
 		}},
-		"GET /accounts/:id/delete":                {want: accountChange},
+		"GET /accounts/:id/delete": {want: accountChange},
+		"GET /accounts/:id/rename": {want: accountChange},
+		"POST /accounts/:id/rename": {want: accountChange, formFor: func(r matrixRole) url.Values {
+			return url.Values{"name": {"Renamed by " + r.String()}}
+		}},
 		"POST /accounts/:id/delete":               {want: accountChange},
 		"GET /accounts/:id/auths/new":             {want: accountChange},
 		"GET /accounts/:id/auths/fields":          {want: accountChange, query: "courier=dpd"},

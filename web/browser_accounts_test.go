@@ -219,3 +219,19 @@ func TestBrowserDisableAndEnableAccount(t *testing.T) {
 	b.seeHeading("Developer keys")
 	b.run(chromedp.WaitVisible(chromedp.Search(testSection + `//a[normalize-space()='Generate Token']`)))
 }
+
+func TestBrowserRenameAnAccount(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	app.signupMerchant("Acme Parcels", "owner@acme.test")
+	b := newBrowser(t, app)
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+	b.settled()
+	b.clickAria("Rename Default")
+	b.see("Only the name changes")
+	b.fill("Account name", "Main shop")
+	b.clickIn(openDialog, "Rename")
+	b.see("Renamed “Default” to “Main shop”.")
+	b.see("Main shop")
+}

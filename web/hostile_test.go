@@ -674,6 +674,11 @@ func formRoutes() []hostileRoute {
 			return map[string]string{"id": fmt.Sprint(e.spare.ID)}
 		}), noFields: true},
 		{method: "GET", path: "/accounts/:id/delete", setup: owner(account), noFields: true},
+		{method: "GET", path: "/accounts/:id/rename", setup: owner(account), noFields: true},
+		{method: "POST", path: "/accounts/:id/rename", setup: func(e *hostileEnv) formCase {
+			return e.ownerCase(map[string]string{"id": fmt.Sprint(e.spare.ID)}, url.Values{"name": {fmt.Sprintf("Renamed %d", e.next())}})
+		}, fields: []hostileField{{key: "name", stored: `SELECT name FROM api_accounts WHERE id = (SELECT max(id) FROM api_accounts WHERE name <> 'Default')`,
+			pages: func(e *hostileEnv, self *client) []pageRef { return []pageRef{e.page(e.owner, "/accounts")} }}}},
 		{method: "POST", path: "/accounts/:id/delete", setup: func(e *hostileEnv) formCase {
 			name := fmt.Sprintf("Doomed %d", e.next())
 			a, err := e.app.db.CreateAccount(context.Background(), e.ownerActor(), e.res.Merchant.ID, keyport.NewAccount{Name: name})

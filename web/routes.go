@@ -94,6 +94,8 @@ func (s *Server) routes() {
 	keyManager := account.Group("", s.requireKeyManager)
 	keyManager.POST("/disable", s.disableAccount)
 	keyManager.POST("/enable", s.enableAccount)
+	keyManager.GET("/rename", s.renameAccountForm)
+	keyManager.POST("/rename", s.renameAccount)
 	keyManager.GET("/delete", s.deleteAccountForm)
 	keyManager.POST("/delete", s.deleteAccount)
 	keyManager.GET("/auths/new", s.newAuthForm)
