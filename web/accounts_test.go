@@ -494,3 +494,23 @@ func TestRenameAnAccountKeepsItsKeysAndIsAudited(t *testing.T) {
 	}
 	wantStatus(t, app.api("GET", "/v1/couriers", key, ""), http.StatusOK)
 }
+
+// TestCodeElementsAreNeverNamed: ARIA forbids naming a code element (axe's
+// aria-prohibited-attr); masked secrets and revealed keys say what they are
+// in text beside them instead.
+func TestCodeElementsAreNeverNamed(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	owner.registerDPD(res, "Acme Ltd")
+	named := regexp.MustCompile(`<code[^>]*\saria-(label|labelledby)=`)
+	pages := map[string]string{
+		"auths":  owner.get(accountPath(res) + "/auths").Body,
+		"reveal": owner.htmxPost(keysPath(res), url.Values{"name": {"CI"}, "expiry": {"never"}}).Body,
+	}
+	wantContains(t, pages["auths"], "Password hidden")
+	for name, body := range pages {
+		if m := named.FindString(body); m != "" {
+			t.Errorf("the %s page names a code element: %s", name, m)
+		}
+	}
+}
