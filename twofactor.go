@@ -119,6 +119,9 @@ func HashRecoveryCode(code string) []byte {
 // SecondFactorScope names the second-factor codes tried for a user.
 func SecondFactorScope(userID int64) string { return fmt.Sprintf("2fa:%d", userID) }
 
+// SecondFactorIPScope names the wrong second-factor codes sent from the client IP ip.
+func SecondFactorIPScope(ip string) string { return "2fa-ip:" + ip }
+
 // NewSecondFactorThrottle returns the limits of second-factor codes: 5 per
 // user and 20 per client IP in 15 minutes. A million codes and 5 tries in
 // each window leave a guesser no real chance.

@@ -99,6 +99,13 @@ func (db *DB) ReserveLogin(ctx context.Context, th *keyport.LoginThrottle, email
 // th's window; an empty name is no scope. When either scope is at its limit
 // it counts nothing and returns how long to wait.
 func (db *DB) spendAttempt(ctx context.Context, tx *sql.Tx, th *keyport.LoginThrottle, account, ip string) (time.Duration, error) {
+	wait, _, err := db.spendAttemptRows(ctx, tx, th, account, ip)
+	return wait, err
+}
+
+// spendAttemptRows is spendAttempt that also returns the ids of the rows it
+// counted, for an attempt that turns out good and is given back.
+func (db *DB) spendAttemptRows(ctx context.Context, tx *sql.Tx, th *keyport.LoginThrottle, account, ip string) (time.Duration, []int64, error) {
 	now := db.Now()
 	cutoff := now.Add(-th.Window).Unix()
 	var scopes [][]byte
@@ -114,20 +121,24 @@ func (db *DB) spendAttempt(ctx context.Context, tx *sql.Tx, th *keyport.LoginThr
 		}
 		times, err := recentAttempts(ctx, tx, scope, cutoff, limit)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		recent[i] = times
 		scopes = append(scopes, scope)
 	}
 	if wait := th.Wait(recent[0], recent[1], now); wait > 0 {
-		return wait, nil
+		return wait, nil, nil
 	}
+	var ids []int64
 	for _, scope := range scopes {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO login_attempts (scope_hash, at) VALUES ($1, $2)`, scope, now.Unix()); err != nil {
-			return 0, err
+		var id int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO login_attempts (scope_hash, at) VALUES ($1, $2) RETURNING id`, scope,
+			now.Unix()).Scan(&id); err != nil {
+			return 0, nil, err
 		}
+		ids = append(ids, id)
 	}
-	return 0, nil
+	return 0, ids, nil
 }
 
 // recentAttempts returns the times of the newest attempts after cutoff of the

@@ -191,12 +191,14 @@ const (
 // user and the client under th (over the limit it checks nothing and returns
 // a keyport.ThrottledError), then accepts a code of the authenticator app
 // whose time step is newer than the last one accepted, or an unused recovery
-// code (audited), and uses it up. A good code forgets the user's attempts.
+// code (audited), and uses it up. A good code forgets the user's attempts and
+// gives back the one it counted against the client, so only wrong codes
+// count toward the client's limit.
 func (db *DB) CheckSecondFactor(ctx context.Context, th *keyport.LoginThrottle, actor keyport.Actor, u keyport.User,
 	code string) (SecondFactorResult, error) {
 	result := SecondFactorWrong
 	err := db.tx(ctx, "check a second factor", func(tx *sql.Tx) error {
-		wait, err := db.spendAttempt(ctx, tx, th, keyport.SecondFactorScope(u.ID), keyport.IPScope(actor.IP))
+		wait, counted, err := db.spendAttemptRows(ctx, tx, th, keyport.SecondFactorScope(u.ID), keyport.SecondFactorIPScope(actor.IP))
 		if err != nil {
 			return err
 		}
@@ -240,8 +242,15 @@ func (db *DB) CheckSecondFactor(ctx context.Context, th *keyport.LoginThrottle, 
 		if result == SecondFactorWrong {
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM login_attempts WHERE scope_hash = $1`, scopeHash(keyport.SecondFactorScope(u.ID)))
-		return err
+		if _, err := tx.ExecContext(ctx, `DELETE FROM login_attempts WHERE scope_hash = $1`, scopeHash(keyport.SecondFactorScope(u.ID))); err != nil {
+			return err
+		}
+		for _, id := range counted {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM login_attempts WHERE id = $1`, id); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return result, err
 }

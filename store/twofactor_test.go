@@ -98,6 +98,19 @@ func TestSecondFactorCodesWorkOnceAndGuessesAreThrottled(t *testing.T) {
 	if _, err := db.CheckSecondFactor(ctx, strict, actor, u, codes[1]); !errors.As(err, &te) {
 		t.Fatalf("the code after %d wrong ones: %v, want a ThrottledError", strict.PerAccount, err)
 	}
+	actor.IP = "192.0.2.11"
+	fromIP := func() int {
+		return count(t, db, `SELECT count(*) FROM login_attempts WHERE scope_hash = $1`, scopeHash(keyport.SecondFactorIPScope(actor.IP)))
+	}
+	if r, err := db.CheckSecondFactor(ctx, unlimited, actor, u, "000000"); err != nil || r != SecondFactorWrong {
+		t.Fatalf("a wrong code: %v, %v", r, err)
+	}
+	if r, err := db.CheckSecondFactor(ctx, unlimited, actor, u, codes[3]); err != nil || r != SecondFactorRecovery {
+		t.Fatalf("a good code: %v, %v", r, err)
+	}
+	if n := fromIP(); n != 1 {
+		t.Fatalf("%d attempts counted against the IP, want the wrong code only", n)
+	}
 	if err := db.TurnOffTwoFactor(ctx, actor, u); err != nil {
 		t.Fatal(err)
 	}
