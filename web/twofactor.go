@@ -40,8 +40,9 @@ func (s *Server) signIn(c echo.Context, u keyport.User, flash string, keep bool)
 
 // enrolmentRoutes are the routes open to a user who must set up two-factor
 // authentication first.
-var enrolmentRoutes = map[string]bool{"/settings/two-factor/app": true, "/settings/two-factor/app/confirm": true, "/logout": true,
-	"/login": true, "/login/code": true, "/verify-email": true}
+var enrolmentRoutes = map[string]bool{"/settings/two-factor/app": true, "/settings/two-factor/app/confirm": true,
+	"/settings/two-factor/passkeys/new": true, "/settings/two-factor/passkeys": true, "/logout": true, "/login": true,
+	"/login/code": true, "/verify-email": true}
 
 // requireEnrolment leads a signed-in user whom the platform requires to use
 // two-factor authentication, and who has none, to set it up: every other page

@@ -228,7 +228,10 @@ func TestAdminsMustSetUpTwoFactorByDefault(t *testing.T) {
 			t.Fatalf("GET %s before enrolling: %d %s", path, res.Code, res.Header.Get("Location"))
 		}
 	}
-	wantContains(t, admin.get("/settings/two-factor/app").Body, "The platform requires two-factor authentication for your account.")
+	wantContains(t, admin.get("/settings/two-factor/app").Body, "The platform requires two-factor authentication for your account.",
+		"Add a passkey instead")
+	wantStatus(t, admin.get("/settings/two-factor/passkeys/new"), http.StatusOK)
+	wantContains(t, admin.get("/settings/two-factor/app").Body, "The platform requires")
 	before := app.count(`SELECT count(*) FROM audit_events`)
 	res := admin.post("/admin/settings", url.Values{"token_cap": {"7"}})
 	if res.Header.Get("Location") != "/settings/two-factor/app" {
