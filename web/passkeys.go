@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"keyport"
+	"keyport/store"
 	"keyport/views"
 )
 
@@ -47,13 +48,18 @@ func (p passkeyUser) WebAuthnName() string                       { return p.user
 func (p passkeyUser) WebAuthnDisplayName() string                { return p.user.Name }
 func (p passkeyUser) WebAuthnCredentials() []webauthn.Credential { return p.creds }
 
-// passkeyUserOf loads a user's passkeys for a ceremony. Their user handle is
-// an HMAC of their id, opaque and the same on every replica.
+// passkeyUserOf loads a user's passkeys for a ceremony.
 func (s *Server) passkeyUserOf(c echo.Context, u keyport.User) (passkeyUser, error) {
 	list, err := s.db.Passkeys(c.Request().Context(), u.ID)
 	if err != nil {
 		return passkeyUser{}, err
 	}
+	return s.passkeyUserWith(u, list)
+}
+
+// passkeyUserWith is a user with the passkeys list for a ceremony. Their user
+// handle is an HMAC of their id, opaque and the same on every replica.
+func (s *Server) passkeyUserWith(u keyport.User, list []store.Passkey) (passkeyUser, error) {
 	m := hmac.New(sha256.New, s.userHandleKey)
 	m.Write([]byte(strconv.FormatInt(u.ID, 10)))
 	pu := passkeyUser{user: u, handle: m.Sum(nil)}
@@ -213,7 +219,7 @@ func (s *Server) renderSecondFactor(c echo.Context, status int, u keyport.User, 
 	}
 	v := views.SecondFactorView{Form: f, HasTOTP: tf.HasTOTP()}
 	if s.webauthn != nil && len(tf.Passkeys) > 0 {
-		pu, err := s.passkeyUserOf(c, u)
+		pu, err := s.passkeyUserWith(u, tf.Passkeys)
 		if err != nil {
 			return err
 		}

@@ -110,15 +110,15 @@ func (s *Server) changePassword(c echo.Context) error {
 	case next == current:
 		v.Add("new_password", "Choose a password different from your current one.")
 	}
-	status, msg, err := s.checkCurrentPassword(c, u, current)
+	refused, err := s.checkCurrentPassword(c, u, "current_password", current)
 	if err != nil {
 		return err
 	}
-	if status == http.StatusTooManyRequests {
-		return s.renderUserSettings(c, status, views.Form{Errors: map[string]string{"form": msg}})
+	if refused != nil && refused.status == http.StatusTooManyRequests {
+		return s.renderUserSettings(c, refused.status, views.Form{Errors: map[string]string{refused.field: refused.message}})
 	}
-	if msg != "" {
-		v.Add("current_password", msg)
+	if refused != nil {
+		v.Add(refused.field, refused.message)
 	}
 	if len(v.Fields) > 0 {
 		return s.renderUserSettings(c, http.StatusUnprocessableEntity, views.Form{Errors: v.Fields})
@@ -135,7 +135,7 @@ func (s *Server) changePassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	msg = "Your password has been changed."
+	msg := "Your password has been changed."
 	switch ended {
 	case 0:
 	case 1:
@@ -167,27 +167,27 @@ func (s *Server) endAllSessions(c echo.Context) error {
 	return redirect(c, "/login?signed_out=all")
 }
 
-// checkCurrentPassword is the one check of a signed-in user's password before
-// a change that needs it: each try counts against the sign-in throttle, and
-// only a wrong one stays counted. It returns "" when the password is right,
-// or the message and status of the refusal.
-func (s *Server) checkCurrentPassword(c echo.Context, u *keyport.User, password string) (int, string, error) {
+// checkCurrentPassword is the one check of a signed-in user's password, typed
+// into the form field field, before a change that needs it: each try counts
+// against the sign-in throttle, and only a wrong one stays counted. A wrong
+// or missing password is a refusal on field, a throttled one on the form.
+func (s *Server) checkCurrentPassword(c echo.Context, u *keyport.User, field, password string) (*refusal, error) {
 	if password == "" {
-		return http.StatusUnprocessableEntity, "Enter your current password.", nil
+		return &refusal{http.StatusUnprocessableEntity, field, "Enter your current password."}, nil
 	}
-	attempt, refusal, err := s.reserveLogin(c, u.Email)
+	attempt, wait, err := s.reserveLogin(c, u.Email)
 	if err != nil {
-		return 0, "", err
+		return nil, err
 	}
-	if refusal != "" {
-		return http.StatusTooManyRequests, refusal, nil
+	if wait != "" {
+		return &refusal{http.StatusTooManyRequests, "form", wait}, nil
 	}
 	ok, err := keyport.VerifyPassword(u.PasswordHash, password)
 	if err != nil {
-		return 0, "", err
+		return nil, err
 	}
 	if !ok {
-		return http.StatusUnprocessableEntity, "This is not your current password.", nil
+		return &refusal{http.StatusUnprocessableEntity, field, "This is not your current password."}, nil
 	}
-	return 0, "", s.db.CancelLoginReservation(c.Request().Context(), attempt)
+	return nil, s.db.CancelLoginReservation(c.Request().Context(), attempt)
 }

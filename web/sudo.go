@@ -81,16 +81,12 @@ func (s *Server) confirmSudo(c echo.Context) error {
 			return fail(refused.status, refused.field, refused.message)
 		}
 	} else {
-		status, msg, err := s.checkCurrentPassword(c, u, c.FormValue("password"))
+		refused, err := s.checkCurrentPassword(c, u, "password", c.FormValue("password"))
 		if err != nil {
 			return err
 		}
-		if msg != "" {
-			field := "password"
-			if status == http.StatusTooManyRequests {
-				field = "form"
-			}
-			return fail(status, field, msg)
+		if refused != nil {
+			return fail(refused.status, refused.field, refused.message)
 		}
 	}
 	if err := s.db.IdentityConfirmed(c.Request().Context(), actor(c), *u, action); err != nil {

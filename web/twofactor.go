@@ -263,16 +263,12 @@ func (s *Server) newRecoveryCodes(c echo.Context) error {
 // turnOffTwoFactor serves POST /settings/two-factor/off, which needs the password.
 func (s *Server) turnOffTwoFactor(c echo.Context) error {
 	u := currentUser(c)
-	status, msg, err := s.checkCurrentPassword(c, u, c.FormValue("password"))
+	refused, err := s.checkCurrentPassword(c, u, "password", c.FormValue("password"))
 	if err != nil {
 		return err
 	}
-	if msg != "" {
-		field := "password"
-		if status == http.StatusTooManyRequests {
-			field = "form"
-		}
-		return s.renderSettings(c, status, settingsForms{twoFactor: views.Form{Errors: map[string]string{field: msg}}})
+	if refused != nil {
+		return s.renderSettings(c, refused.status, settingsForms{twoFactor: views.Form{Errors: map[string]string{refused.field: refused.message}}})
 	}
 	err = s.db.TurnOffTwoFactor(c.Request().Context(), actor(c), *u)
 	if err != nil && !errors.Is(err, keyport.ErrNotFound) {
