@@ -118,6 +118,13 @@ var (
 	AuditPasskeyRemoved       = newAuditAction("user.passkey_removed", "Passkey removed")
 	AuditIdentityConfirmed    = newAuditAction("user.identity_confirmed", "Confirmed their identity for a sensitive action")
 	AuditTwoFactorPolicySet   = newAuditAction("settings.two_factor_policy_changed", "Two-factor requirement changed")
+	AuditWebhookCreated       = newAuditAction("webhook.created", "Webhook endpoint added")
+	AuditWebhookUpdated       = newAuditAction("webhook.updated", "Webhook endpoint changed")
+	AuditWebhookDeleted       = newAuditAction("webhook.deleted", "Webhook endpoint deleted")
+	AuditWebhookSecretRolled  = newAuditAction("webhook.secret_rolled", "Webhook signing secret rolled")
+	AuditWebhookDisabled      = newAuditAction("webhook.disabled", "Webhook endpoint disabled after failing")
+	AuditKeyLeaked            = newAuditAction("key.leaked", "Key reported found in public")
+	AuditLeakActionSet        = newAuditAction("settings.leak_action_changed", "Leak report action changed")
 )
 
 // AuditActionLabel is a stored action as shown to people; an unknown action is shown as it is stored.

@@ -39,6 +39,12 @@ const (
 	MessageMerchantDisabled MessageKind = "merchant_disabled"
 	// MessageMerchantEnabled tells a merchant's Owners that the platform enabled it again.
 	MessageMerchantEnabled MessageKind = "merchant_enabled"
+	// MessageWebhookDisabled tells a merchant's Owners that a webhook endpoint
+	// was disabled after failing every delivery for WebhookDisableAfter.
+	MessageWebhookDisabled MessageKind = "webhook_disabled"
+	// MessageKeyLeaked tells a merchant's Owners that one of its keys was
+	// reported found in public, and whether it was revoked.
+	MessageKeyLeaked MessageKind = "key_leaked"
 )
 
 // MailTopic is a group of messages a user may choose not to receive. Security
@@ -110,6 +116,10 @@ func MessageKindLabel(k MessageKind) string {
 		return "Merchant disabled"
 	case MessageMerchantEnabled:
 		return "Merchant enabled"
+	case MessageWebhookDisabled:
+		return "Webhook endpoint disabled"
+	case MessageKeyLeaked:
+		return "Key found in public"
 	}
 	return string(k)
 }

@@ -174,7 +174,14 @@ func (db *DB) SetAccountDisabled(ctx context.Context, actor keyport.Actor, merch
 		}
 		*changes = append(*changes, keyport.AccountChanged(accountID))
 		a.Disabled = disabled
-		return db.audit(ctx, tx, merchantID, actor, action, "api_account", accountID, a.Name)
+		if err := db.audit(ctx, tx, merchantID, actor, action, "api_account", accountID, a.Name); err != nil {
+			return err
+		}
+		event := keyport.EventAPIAccountEnabled
+		if disabled {
+			event = keyport.EventAPIAccountDisabled
+		}
+		return db.emit(ctx, tx, merchantID, actor, event, accountEventData(a))
 	})
 	return a, err
 }
@@ -219,7 +226,12 @@ func (db *DB) DeleteAccount(ctx context.Context, actor keyport.Actor, merchantID
 		}
 		*changes = append(*changes, keyport.AccountChanged(accountID))
 		revoked = len(keys)
-		return db.audit(ctx, tx, merchantID, actor, keyport.AuditAccountDeleted, "api_account", accountID, a.Name)
+		if err := db.audit(ctx, tx, merchantID, actor, keyport.AuditAccountDeleted, "api_account", accountID, a.Name); err != nil {
+			return err
+		}
+		data := accountEventData(a)
+		data["keys_revoked"] = revoked
+		return db.emit(ctx, tx, merchantID, actor, keyport.EventAPIAccountDeleted, data)
 	})
 	return revoked, err
 }

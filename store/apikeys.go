@@ -51,6 +51,8 @@ type PlatformSettings struct {
 	TokenCap int
 	// TwoFactor says who must use two-factor authentication; empty keeps it as it is.
 	TwoFactor keyport.TwoFactorPolicy
+	// LeakAction says what a leak report does to a secret key; empty keeps it as it is.
+	LeakAction keyport.LeakAction
 }
 
 // SavePlatformSettings writes the settings in one transaction, with an audit
@@ -64,6 +66,9 @@ func (db *DB) SavePlatformSettings(ctx context.Context, actor keyport.Actor, s P
 		changes := []change{{"token_cap", strconv.Itoa(s.TokenCap), keyport.AuditTokenCapChanged}}
 		if s.TwoFactor != "" {
 			changes = append(changes, change{"two_factor_policy", string(s.TwoFactor), keyport.AuditTwoFactorPolicySet})
+		}
+		if s.LeakAction != "" {
+			changes = append(changes, change{"leak_action", string(s.LeakAction), keyport.AuditLeakActionSet})
 		}
 		for _, ch := range changes {
 			res, err := tx.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2)
@@ -195,10 +200,19 @@ func (db *DB) createKey(ctx context.Context, tx *sql.Tx, changes *[]keyport.KeyC
 	if err := db.audit(ctx, tx, in.MerchantID, actor, keyport.AuditKeyRevealed, "api_key", id, redacted); err != nil {
 		return CreatedKey{}, err
 	}
-	key := keyport.APIKey{ID: id, AccountID: in.AccountID, MerchantID: in.MerchantID, Type: in.Type, Mode: in.Mode, Name: in.Name,
-		Prefix: parsed.Prefix(), First4: parsed.First4(), Last4: parsed.Last4(), Access: in.Access, Permissions: in.Permissions,
+	var accountName string
+	if err := tx.QueryRowContext(ctx, `SELECT name FROM api_accounts WHERE id = $1`, in.AccountID).Scan(&accountName); err != nil {
+		return CreatedKey{}, err
+	}
+	key := keyport.APIKey{ID: id, AccountID: in.AccountID, AccountName: accountName, MerchantID: in.MerchantID, Type: in.Type, Mode: in.Mode,
+		Name: in.Name, Prefix: parsed.Prefix(), First4: parsed.First4(), Last4: parsed.Last4(), Access: in.Access, Permissions: in.Permissions,
 		SuppressCosts: in.SuppressCosts, Legacy: in.Legacy, RequestID: in.RequestID, CreatedByLabel: actor.Label,
 		CreatedAt: unixTime(now), ExpiresAt: in.ExpiresAt, PublicValue: publicValue, AllowedOrigins: in.AllowedOrigins}
+	if in.Replaces == 0 {
+		if err := db.emit(ctx, tx, in.MerchantID, actor, keyport.EventKeyCreated, keyEventData(key)); err != nil {
+			return CreatedKey{}, err
+		}
+	}
 	return CreatedKey{Key: key, Plaintext: parsed.String()}, nil
 }
 
@@ -343,7 +357,12 @@ func (db *DB) revokeKey(ctx context.Context, tx *sql.Tx, changes *[]keyport.KeyC
 	key.RevokedAt = unixTime(now)
 	key.RevokedBy = actor.Label
 	key.RevokeReason = reason
-	return db.audit(ctx, tx, key.MerchantID, actor, keyport.AuditKeyRevoked, "api_key", key.ID, strings.TrimSpace(key.Redacted()+" "+reason))
+	if err := db.audit(ctx, tx, key.MerchantID, actor, keyport.AuditKeyRevoked, "api_key", key.ID, strings.TrimSpace(key.Redacted()+" "+reason)); err != nil {
+		return err
+	}
+	data := keyEventData(*key)
+	data["reason"] = reason
+	return db.emit(ctx, tx, key.MerchantID, actor, keyport.EventKeyRevoked, data)
 }
 
 // LogExpiredKeys writes a "key.expired" audit event, once, for every key whose
@@ -372,6 +391,9 @@ func (db *DB) LogExpiredKeys(ctx context.Context) (int, error) {
 				return err
 			}
 			if err := db.mailUsers(ctx, tx, keyport.MessageKeyExpired, toKeyPeople, []any{k.ID, k.MerchantID}, keyMailData(k)); err != nil {
+				return err
+			}
+			if err := db.emit(ctx, tx, k.MerchantID, keyport.SystemActor, keyport.EventKeyExpired, keyEventData(k)); err != nil {
 				return err
 			}
 		}
@@ -517,8 +539,15 @@ func (db *DB) RollKey(ctx context.Context, actor keyport.Actor, merchantID, acco
 		if err != nil {
 			return err
 		}
-		return db.audit(ctx, tx, merchantID, actor, keyport.AuditKeyRolled, "api_key", keyID,
-			old.Redacted()+" replaced by "+out.Key.Redacted()+", old key works until "+unixTime(ends).Format(time.RFC3339))
+		if err := db.audit(ctx, tx, merchantID, actor, keyport.AuditKeyRolled, "api_key", keyID,
+			old.Redacted()+" replaced by "+out.Key.Redacted()+", old key works until "+unixTime(ends).Format(time.RFC3339)); err != nil {
+			return err
+		}
+		old.RolledAt, old.ExpiresAt = now, unixTime(ends)
+		data := keyEventData(old)
+		data["new_key"] = keyEventData(out.Key)["key"]
+		data["old_key_works_until"] = eventTime(unixTime(ends))
+		return db.emit(ctx, tx, merchantID, actor, keyport.EventKeyRolled, data)
 	})
 	return out, err
 }

@@ -152,6 +152,11 @@ func (db *DB) SendExpiryReminders(ctx context.Context) (int, error) {
 			if err := db.mailUsers(ctx, tx, keyport.MessageKeyExpiring, toKeyPeople, []any{k.ID, k.MerchantID}, keyMailData(k)); err != nil {
 				return err
 			}
+			data := keyEventData(k)
+			data["reminder"] = due[len(due)-1]
+			if err := db.emit(ctx, tx, k.MerchantID, keyport.SystemActor, keyport.EventKeyExpiring, data); err != nil {
+				return err
+			}
 			reminded++
 		}
 		return nil

@@ -60,6 +60,9 @@ func (db *DB) FileRequest(ctx context.Context, actor keyport.Actor, merchantID, 
 		if req, err = requestByID(ctx, tx, id); err != nil {
 			return err
 		}
+		if err := db.emit(ctx, tx, merchantID, actor, keyport.EventLiveRequestFiled, requestEventData(req)); err != nil {
+			return err
+		}
 		return db.mailUsers(ctx, tx, keyport.MessageRequestFiled, toAdmins, nil, requestMailData(req))
 	})
 	return req, err
@@ -162,6 +165,15 @@ func (db *DB) moveRequest(ctx context.Context, tx *sql.Tx, actor keyport.Actor, 
 	}
 	if err := db.audit(ctx, tx, r.MerchantID, actor, action, "live_key_request", r.ID, detail); err != nil {
 		return err
+	}
+	if event := keyport.RequestEvent(to); event != "" {
+		data := requestEventData(r)
+		if to != keyport.RequestApproved {
+			data["text"] = detail
+		}
+		if err := db.emit(ctx, tx, r.MerchantID, actor, event, data); err != nil {
+			return err
+		}
 	}
 	if !to.NotifiesMerchant() {
 		return nil

@@ -58,6 +58,10 @@ type DB struct {
 	messagesIn sync.Map
 	// messagesWritten receives a value after a commit that wrote into the outbox.
 	messagesWritten chan struct{}
+	// eventsIn holds the open transactions that wrote webhook deliveries.
+	eventsIn sync.Map
+	// eventsWritten receives a value after a commit that wrote webhook deliveries.
+	eventsWritten chan struct{}
 	// traceQuery, when set (by tests), sees every query run through query and queryRow.
 	traceQuery func(query string, args []any)
 }
@@ -130,7 +134,8 @@ func Open(target string, opts Options) (*DB, error) {
 		opts.Now = time.Now
 	}
 	db := &DB{sql: sqlDB, dialect: dialectOf(engine), target: target, origin: newOrigin(), maxConns: opts.MaxConns,
-		Now: opts.Now, Sealer: opts.Sealer, messagesWritten: make(chan struct{}, 1)}
+		Now: opts.Now, Sealer: opts.Sealer, messagesWritten: make(chan struct{}, 1),
+		eventsWritten: make(chan struct{}, 1)}
 	if engine == Postgres {
 		var schema string
 		if err := sqlDB.QueryRowContext(ctx, `SELECT COALESCE(current_schema(), 'public')`).Scan(&schema); err != nil {
@@ -275,14 +280,19 @@ func (db *DB) tx(ctx context.Context, op string, fn func(tx *sql.Tx) error) erro
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		db.messagesIn.Delete(tx)
+		db.eventsIn.Delete(tx)
 		return fmt.Errorf("store: %s: %w", op, err)
 	}
 	if err := tx.Commit(); err != nil {
 		db.messagesIn.Delete(tx)
+		db.eventsIn.Delete(tx)
 		return fmt.Errorf("store: %s: %w", op, err)
 	}
 	if _, wrote := db.messagesIn.LoadAndDelete(tx); wrote {
 		db.wakeSender()
+	}
+	if _, wrote := db.eventsIn.LoadAndDelete(tx); wrote {
+		db.wakeWebhookSender()
 	}
 	return nil
 }

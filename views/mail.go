@@ -222,6 +222,21 @@ func notice(m keyport.Message, baseURL string) (noticeEmail, bool) {
 		n.Subject = fmt.Sprintf("%s was enabled again on Keyport", d["merchant"])
 		n.Lines = []string{fmt.Sprintf("The platform's API team enabled %s again: its API keys work and its users can sign in.", d["merchant"])}
 		n.Button, n.Link = "Log in", baseURL+"/login"
+	case keyport.MessageWebhookDisabled:
+		n.Subject = "A webhook endpoint was disabled"
+		n.Lines = []string{fmt.Sprintf("Every delivery to the webhook endpoint %s failed for 3 days, so Keyport disabled it: "+
+			"it receives no events until it is enabled again.", d["url"]),
+			"Its delivery log shows each attempt and what the endpoint answered. Fix the endpoint, enable it, then resend what it missed."}
+		n.Button, n.Link = "Open the endpoint", baseURL+"/webhooks/"+d["endpoint_id"]
+	case keyport.MessageKeyLeaked:
+		n.Subject = fmt.Sprintf("Your key %s was found in public", d["key_name"])
+		n.Lines = []string{fmt.Sprintf("The key %s was reported found in public at %s.", key, d["url"])}
+		if d["revoked"] == "true" {
+			n.Lines = append(n.Lines, "Keyport revoked it at once: requests with it are refused. Create a new key and replace the old one wherever it is used.")
+		} else {
+			n.Lines = append(n.Lines, "It was not revoked. If it is a secret key, roll or revoke it now, then find how it became public.")
+		}
+		n.Button, n.Link = "Open the keys", keysLink
 	default:
 		return n, false
 	}

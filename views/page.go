@@ -67,7 +67,7 @@ func Nav(u *keyport.User) []NavItem {
 	if u.IsAdmin() {
 		return []NavItem{{"Live key requests", "/admin/requests"}, {"Merchants", "/admin/merchants"}, {"Audit log", AuditURL}, {"Outbox", "/admin/outbox"}, {"Settings", "/admin/settings"}}
 	}
-	items := []NavItem{{"API Accounts", "/accounts"}, {"API secrets", "/secrets"}}
+	items := []NavItem{{"API Accounts", "/accounts"}, {"API secrets", "/secrets"}, {"Webhooks", "/webhooks"}}
 	if u.Role == keyport.RoleOwner {
 		items = append(items, NavItem{"Team", "/team"})
 	}

@@ -194,6 +194,19 @@ func (w headWriter) Write(p []byte) (int, error) { return len(p), nil }
 // unknown.
 // It returns the body as read.
 func decodeJSON(c echo.Context, v any) ([]byte, error) {
+	body, err := readJSON(c)
+	if err != nil {
+		return nil, err
+	}
+	if err := jsonv2.Unmarshal(body, v, jsonv2.RejectUnknownMembers(true)); err != nil {
+		return nil, jsonInputError(err)
+	}
+	return body, nil
+}
+
+// readJSON reads a request body that must not be empty and must be sent as
+// application/json.
+func readJSON(c echo.Context) ([]byte, error) {
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
 		return nil, jsonInputError(err)
@@ -203,9 +216,6 @@ func decodeJSON(c echo.Context, v any) ([]byte, error) {
 	}
 	if err := requireJSON(c.Request().Header.Get(echo.HeaderContentType)); err != nil {
 		return nil, err
-	}
-	if err := jsonv2.Unmarshal(body, v, jsonv2.RejectUnknownMembers(true)); err != nil {
-		return nil, jsonInputError(err)
 	}
 	return body, nil
 }

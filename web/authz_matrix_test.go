@@ -187,6 +187,18 @@ func seedAuthzMatrix(t *testing.T, app *testApp) matrixSeed {
 	if err := app.db.SQL().QueryRow(`SELECT max(id) FROM outbox`).Scan(&messageID); err != nil {
 		t.Fatal(err)
 	}
+	hook, _, err := app.db.CreateWebhookEndpoint(ctx, keyport.SystemActor, resA.Merchant.ID, keyport.WebhookEndpointInput{
+		URL: "https://hooks.acme-freight.test/keyport", Description: "Acme key monitor", Events: keyport.WebhookEventTypes, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.db.SendTestWebhook(ctx, keyport.SystemActor, resA.Merchant.ID, hook.ID); err != nil {
+		t.Fatal(err)
+	}
+	var deliveryID int64
+	if err := app.db.SQL().QueryRow(`SELECT max(id) FROM webhook_deliveries`).Scan(&deliveryID); err != nil {
+		t.Fatal(err)
+	}
 	anon := app.client()
 	anon.get("/login")
 
@@ -196,9 +208,10 @@ func seedAuthzMatrix(t *testing.T, app *testApp) matrixSeed {
 		":aid": fmt.Sprint(authID), ":sid": fmt.Sprint(shipmentID), ":rid": fmt.Sprint(pending), ":uid": fmt.Sprint(mia.ID),
 		":iid": fmt.Sprint(invitationID), ":token": token, ":number": "TRK0001", ":asked": fmt.Sprint(asked),
 		":approved": fmt.Sprint(approved), ":reset": resetToken, ":verify": verifyToken, ":msg": fmt.Sprint(messageID),
+		":wid": fmt.Sprint(hook.ID), ":did": fmt.Sprint(deliveryID),
 	}
 	s.leaks = []string{"Acme Freight", "Acme Warehouse", target.Account.AccountKey, "Acme CI key", "Alpha Couriers Ltd",
-		"owner@acme.test", "dev@acme.test", "mia@acme.test"}
+		"owner@acme.test", "dev@acme.test", "mia@acme.test", "hooks.acme-freight.test", "Acme key monitor"}
 	return s
 }
 
@@ -326,6 +339,24 @@ func authzMatrix(s matrixSeed) map[string]matrixRow {
 		"POST /accounts/:id/requests/:rid/reply":  {want: accountChange, params: map[string]string{":rid": s.params[":asked"]}},
 		"POST /accounts/:id/requests/:rid/cancel": {want: accountChange},
 		"POST /accounts/:id/requests/:rid/issue":  {want: accountChange, params: map[string]string{":rid": s.params[":approved"]}},
+
+		// The leak report takes no key and reads only JSON: a form is refused alike for every visitor.
+		"POST /v1/leaks":    {want: everyone("status 415")},
+		"GET /webhooks":     {want: merchantList},
+		"GET /webhooks/new": {want: managerCreate},
+		"POST /webhooks": {want: managerCreate, formFor: func(r matrixRole) url.Values {
+			return webhookForm("https://hooks.matrix.test/" + strings.ReplaceAll(r.String(), " ", "-"))
+		}},
+		"GET /webhooks/:wid":      {want: accountRead},
+		"GET /webhooks/:wid/edit": {want: accountChange},
+		"POST /webhooks/:wid": {want: accountChange, formFor: func(r matrixRole) url.Values {
+			return webhookForm("https://hooks.matrix.test/edited")
+		}},
+		"GET /webhooks/:wid/delete":                  {want: accountChange},
+		"POST /webhooks/:wid/delete":                 {want: accountChange},
+		"POST /webhooks/:wid/roll":                   {want: accountChange},
+		"POST /webhooks/:wid/test":                   {want: accountChange},
+		"POST /webhooks/:wid/deliveries/:did/resend": {want: accountChange},
 
 		"GET /audit":            {want: auditReader},
 		"GET /audit/export.csv": {want: auditReader},

@@ -137,6 +137,9 @@ func (a *testApp) config() Config {
 		SessionLifetime: 12 * time.Hour,
 		Logger:          slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		PasswordCost:    keyport.MinimalPasswordCost,
+		// Tests run their webhook receivers on loopback, over http.
+		WebhookAllowHTTP:    true,
+		WebhookAllowPrivate: true,
 	}
 }
 

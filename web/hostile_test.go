@@ -11,9 +11,11 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -287,6 +289,31 @@ func (e *hostileEnv) lastID(table string) int64 {
 
 func (e *hostileEnv) acct() string { return fmt.Sprint(e.res.Account.ID) }
 
+// webhook adds a webhook endpoint to the merchant and returns its id.
+func (e *hostileEnv) webhook() string {
+	e.t.Helper()
+	e.clearWebhooks()
+	in := keyport.WebhookEndpointInput{URL: fmt.Sprintf("https://hooks.acme.test/%d", e.next()), Events: keyport.WebhookEventTypes, Enabled: true}
+	w, _, err := e.app.db.CreateWebhookEndpoint(context.Background(), e.ownerActor(), e.res.Merchant.ID, in)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return fmt.Sprint(w.ID)
+}
+
+// clearWebhooks deletes the merchant's endpoints, which are capped, before a case adds one.
+func (e *hostileEnv) clearWebhooks() {
+	e.t.Helper()
+	if _, err := e.app.db.SQL().Exec(`UPDATE webhook_endpoints SET deleted_at = 1 WHERE merchant_id = $1`, e.res.Merchant.ID); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// webhookForm is a valid webhook endpoint form for url.
+func webhookForm(u string) url.Values {
+	return url.Values{"url": {u}, "description": {"Our key monitor"}, "events": {"key.revoked", "key.leaked"}, "enabled": {"on"}}
+}
+
 // key stores a fresh test key on the merchant's first account and returns its id.
 func (e *hostileEnv) key() string {
 	e.app.newKey(e.res, keyport.NewKey{Name: fmt.Sprintf("Fresh key %d", e.next())})
@@ -421,6 +448,14 @@ func formRoutes() []hostileRoute {
 		return func(e *hostileEnv) formCase { return e.adminCase(params(e), url.Values{}) }
 	}
 	none := func(*hostileEnv) map[string]string { return nil }
+	webhook := func(e *hostileEnv) map[string]string { return map[string]string{"wid": e.webhook()} }
+	webhookPages := func(e *hostileEnv, self *client) []pageRef { return []pageRef{e.page(e.owner, "/webhooks")} }
+	webhookFields := []hostileField{
+		{key: "url", kind: choice, stored: `SELECT url FROM webhook_endpoints ORDER BY id DESC LIMIT 1`},
+		{key: "description", optional: true, stored: `SELECT description FROM webhook_endpoints ORDER BY id DESC LIMIT 1`, pages: webhookPages},
+		{key: "events", kind: choice},
+		{key: "enabled", kind: ignored},
+	}
 	account := func(e *hostileEnv) map[string]string { return map[string]string{"id": e.acct()} }
 	accountKey := func(e *hostileEnv) map[string]string { return map[string]string{"id": e.acct(), "kid": e.key()} }
 	accountAuth := func(e *hostileEnv) map[string]string {
@@ -606,6 +641,34 @@ func formRoutes() []hostileRoute {
 			email := fmt.Sprintf("ender-%d@acme.test", e.next())
 			return formCase{c: e.app.member(e.res, email, keyport.RoleReviewer)}
 		}, noFields: true},
+
+		// Webhooks.
+		{method: "GET", path: "/webhooks", setup: owner(none), noFields: true},
+		{method: "GET", path: "/webhooks/new", setup: owner(none), noFields: true},
+		{method: "POST", path: "/webhooks", setup: func(e *hostileEnv) formCase {
+			e.clearWebhooks()
+			return e.ownerCase(nil, webhookForm(fmt.Sprintf("https://hooks.acme.test/%d", e.next())))
+		}, fields: webhookFields},
+		{method: "GET", path: "/webhooks/:wid", setup: owner(webhook), noFields: true},
+		{method: "GET", path: "/webhooks/:wid/edit", setup: owner(webhook), noFields: true},
+		{method: "POST", path: "/webhooks/:wid", setup: func(e *hostileEnv) formCase {
+			return e.ownerCase(webhook(e), webhookForm(fmt.Sprintf("https://hooks.acme.test/edited/%d", e.next())))
+		}, fields: webhookFields},
+		{method: "GET", path: "/webhooks/:wid/delete", setup: owner(webhook), noFields: true},
+		{method: "POST", path: "/webhooks/:wid/delete", setup: owner(webhook), noFields: true},
+		{method: "POST", path: "/webhooks/:wid/roll", setup: func(e *hostileEnv) formCase {
+			return e.ownerCase(webhook(e), url.Values{"grace": {"1h"}})
+		}, fields: []hostileField{{key: "grace", kind: choice}}},
+		{method: "POST", path: "/webhooks/:wid/test", setup: owner(webhook), noFields: true},
+		{method: "POST", path: "/webhooks/:wid/deliveries/:did/resend", setup: owner(func(e *hostileEnv) map[string]string {
+			params := webhook(e)
+			wid, _ := strconv.ParseInt(params["wid"], 10, 64)
+			if err := e.app.db.SendTestWebhook(context.Background(), e.ownerActor(), e.res.Merchant.ID, wid); err != nil {
+				e.t.Fatal(err)
+			}
+			params["did"] = fmt.Sprint(e.lastID("webhook_deliveries"))
+			return params
+		}), noFields: true},
 
 		// Merchant pages.
 		{method: "GET", path: "/accounts", setup: owner(none), noFields: true},
@@ -850,6 +913,10 @@ func apiRoutes() []hostileRoute {
 			{key: "from.postcode", stored: `SELECT from_postcode FROM shipments ORDER BY id DESC LIMIT 1`, upper: true, pages: shipmentPages},
 			{key: "to.postcode", stored: `SELECT to_postcode FROM shipments ORDER BY id DESC LIMIT 1`, upper: true, pages: shipmentPages},
 		}, route...)},
+		{method: "POST", path: "/v1/leaks", setup: func(e *hostileEnv) formCase {
+			e.app.advance(time.Minute)
+			return formCase{body: `{"token": "sk_live_not_a_key", "url": "https://github.com/acme/shop"}`}
+		}, fields: []hostileField{{key: "token", kind: singleLine}, {key: "url", kind: singleLine, optional: true}}},
 		{method: "GET", path: "/v1/shipments", setup: call(""), fields: []hostileField{{key: "?limit", kind: choice}, {key: "?cursor", kind: choice}}},
 		{method: "GET", path: "/v1/shipments/:id", setup: withParams(shipment), noFields: true},
 		{method: "POST", path: "/v1/shipments/:id/cancel", setup: withParams(func(e *hostileEnv) map[string]string {

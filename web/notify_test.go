@@ -279,6 +279,32 @@ func TestEveryMessageKindReachesTheMailServer(t *testing.T) {
 	if _, err := app.db.LogExpiredKeys(ctx); err != nil {
 		t.Fatal(err)
 	}
+	pushed, err := app.db.CreateKey(ctx, actor, keyport.NewKey{AccountID: res.account, MerchantID: res.merchant, Type: keyport.KeySecret,
+		Mode: keyport.ModeTest, Name: "Pushed", Access: keyport.AccessFull})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, app.reportLeak(leakBody(pushed.Plaintext, "https://github.com/acme/shop")), http.StatusAccepted)
+	hook, _, err := app.db.CreateWebhookEndpoint(ctx, actor, res.merchant, keyport.WebhookEndpointInput{URL: "https://hooks.acme.test/",
+		Events: keyport.WebhookEventTypes, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.db.SendTestWebhook(ctx, actor, res.merchant, hook.ID); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		due, err := app.db.ClaimWebhooks(ctx, 10, time.Minute)
+		if err != nil || len(due) == 0 {
+			break
+		}
+		for _, m := range due {
+			if err := app.db.WebhookDelivered(ctx, m, keyport.WebhookAttempt{Status: http.StatusBadGateway}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		app.advance(4 * time.Hour)
+	}
 
 	app.srv.deliverDue(ctx)
 	if n := app.count(`SELECT count(*) FROM outbox WHERE state <> 'sent'`); n != 0 {
@@ -300,7 +326,7 @@ func TestEveryMessageKindReachesTheMailServer(t *testing.T) {
 	for _, k := range []keyport.MessageKind{keyport.MessageInvitation, keyport.MessageInvitationHasAccount, keyport.MessagePasswordReset, keyport.MessagePasswordChanged,
 		keyport.MessageVerifyEmail, keyport.MessageAccountExists, keyport.MessageNewSignIn, keyport.MessageRequestFiled,
 		keyport.MessageRequestAnswered, keyport.MessageKeyExpiring, keyport.MessageKeyExpired, keyport.MessageKeyRevoked,
-		keyport.MessageMerchantDisabled, keyport.MessageMerchantEnabled} {
+		keyport.MessageMerchantDisabled, keyport.MessageMerchantEnabled, keyport.MessageKeyLeaked, keyport.MessageWebhookDisabled} {
 		if !kinds[string(k)] {
 			t.Errorf("no %s message was written", k)
 		}

@@ -42,6 +42,7 @@ var apiSchemaNames = map[reflect.Type]string{
 	reflect.TypeFor[keyport.Parcel]():          "Parcel",
 	reflect.TypeFor[keyport.RateRequest]():     "RateRequest",
 	reflect.TypeFor[keyport.ShipmentRequest](): "ShipmentRequest",
+	reflect.TypeFor[leakReportJSON]():          "LeakReport",
 }
 
 // schemas builds the JSON Schemas of Go types from their fields and tags: a
@@ -187,6 +188,7 @@ func (s *Server) buildOpenAPI() ([]byte, error) {
 		}
 		item[strings.ToLower(e.Method)] = openAPIOperation(g, e, routes.of(e))
 	}
+	paths["/v1/leaks"] = object{"post": leakReportOperation(g)}
 	g.components["Error"] = object{"type": "object", "required": []string{"error", "error_description"}, "additionalProperties": false,
 		"properties": object{
 			"error":             object{"type": "string", "enum": apiErrorCodes},
@@ -283,6 +285,35 @@ func openAPIOperation(g *schemas, e keyport.Endpoint, route apiRoute) object {
 	}
 	op["responses"] = responses
 	return op
+}
+
+// leakReportOperation documents POST /v1/leaks, the one call that takes no key.
+func leakReportOperation(g *schemas) object {
+	report := g.of(reflect.TypeFor[leakReportJSON]())
+	return object{
+		"operationId": "post_leaks",
+		"summary": "Report API keys found in public (no key needed). Each Keyport secret key among them that is not revoked is " +
+			"revoked at once, or only reported if the platform chose so; its merchant is emailed and told by webhook. " +
+			"Publishable keys are only reported. The answer is the same whether or not a key matched.",
+		"security": []object{},
+		"requestBody": object{"required": true, "content": object{"application/json": object{
+			"schema":  object{"oneOf": []object{report, {"type": "array", "items": report, "minItems": 1, "maxItems": keyport.MaxLeakReports}}},
+			"example": json.RawMessage(`[{"token": "sk_live_…", "type": "keyport_secret_key", "url": "https://github.com/acme/shop/blob/main/.env", "source": "content"}]`)}}},
+		"responses": object{
+			"202": object{"description": "Received", "headers": headerRefs("X-Request-Id"),
+				"content": object{"application/json": object{"schema": object{"type": "object", "required": []string{"status"},
+					"additionalProperties": false, "properties": object{"status": object{"type": "string", "enum": []string{"received"}}}}}}},
+			"400": openAPIError(400, "Error", "X-Request-Id"),
+			"413": openAPIError(413, "Error", "X-Request-Id"),
+			"415": openAPIError(415, "Error", "X-Request-Id"),
+			"429": object{"description": "Over the limit of reports from this address; Retry-After says when to try again",
+				"headers": headerRefs("X-Request-Id", "Retry-After"),
+				"content": object{"application/json": object{"schema": object{"$ref": "#/components/schemas/Error"}}}},
+			"500": object{"description": "A server error; the error has been logged with the request id",
+				"headers": headerRefs("X-Request-Id"),
+				"content": object{"application/json": object{"schema": object{"$ref": "#/components/schemas/Error"}}}},
+		},
+	}
 }
 
 func openAPIError(status int, schema string, headers ...string) object {

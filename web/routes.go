@@ -115,6 +115,19 @@ func (s *Server) routes() {
 	keyManager.POST("/requests/:rid/cancel", s.cancelRequest)
 	keyManager.POST("/requests/:rid/issue", s.issueLiveKey)
 
+	merchant.GET("/webhooks", s.webhooksPage)
+	merchant.GET("/webhooks/:wid", s.webhookPage)
+	webhooks := merchant.Group("/webhooks", s.requireKeyManager)
+	webhooks.GET("/new", s.newWebhookForm)
+	webhooks.POST("", s.createWebhook)
+	webhooks.GET("/:wid/edit", s.editWebhookForm)
+	webhooks.POST("/:wid", s.updateWebhook)
+	webhooks.GET("/:wid/delete", s.deleteWebhookForm)
+	webhooks.POST("/:wid/delete", s.deleteWebhook)
+	webhooks.POST("/:wid/roll", s.rollWebhookSecret)
+	webhooks.POST("/:wid/test", s.sendTestWebhook)
+	webhooks.POST("/:wid/deliveries/:did/resend", s.resendWebhook)
+
 	audit := e.Group("/audit", s.requireAuditReader)
 	audit.GET("", s.auditPage)
 	audit.GET("/export.csv", s.auditExport)
@@ -130,6 +143,7 @@ func (s *Server) routes() {
 			e.Add(http.MethodHead, ep.RoutePath(), h)
 		}
 	}
+	e.POST("/v1/leaks", s.reportLeaks)
 	if loadTestRoutes != nil {
 		loadTestRoutes(s, v1)
 	}

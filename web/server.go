@@ -43,6 +43,11 @@ type Config struct {
 	// PasswordCost is the argon2id work of each new password hash; zero means
 	// keyport.DefaultPasswordCost, the only cost the keyport command uses.
 	PasswordCost keyport.PasswordCost
+	// WebhookAllowHTTP accepts http:// webhook endpoints, for development.
+	WebhookAllowHTTP bool
+	// WebhookAllowPrivate lets deliveries reach loopback, private and
+	// link-local addresses, for development and tests.
+	WebhookAllowPrivate bool
 }
 
 // Server is the Keyport HTTP application.
@@ -58,6 +63,8 @@ type Server struct {
 	mailThrottle *keyport.LoginThrottle
 	// inviteThrottle limits invitations per merchant and per client IP.
 	inviteThrottle *keyport.LoginThrottle
+	// leakThrottle limits leak reports per client IP.
+	leakThrottle *keyport.LoginThrottle
 	// mailer is nil when no SMTP server is configured.
 	mailer     Mailer
 	secure     bool
@@ -94,6 +101,10 @@ type Server struct {
 	openAPIDoc func() ([]byte, error)
 	// passwordCost is the work of each new password hash and of a login that names no user.
 	passwordCost keyport.PasswordCost
+	// webhookClient sends webhook deliveries.
+	webhookClient *http.Client
+	// webhookAllowHTTP accepts http:// endpoints.
+	webhookAllowHTTP bool
 }
 
 // New builds the Echo app with every route and middleware.
@@ -112,6 +123,7 @@ func New(db *store.DB, cfg Config) *Server {
 		resetThrottle:        keyport.NewResetThrottle(),
 		mailThrottle:         keyport.NewResetThrottle(),
 		inviteThrottle:       keyport.NewInviteThrottle(),
+		leakThrottle:         keyport.NewLeakThrottle(),
 		mailer:               cfg.Mailer,
 		verifier:             keyport.NewVerifier(db),
 		usage:                keyport.NewUsageRecorder(db),
@@ -130,6 +142,8 @@ func New(db *store.DB, cfg Config) *Server {
 		csrfKey:              deriveKey(cfg.SessionKey, "keyport csrf token v1"),
 		flashCodec:           securecookie.New(cfg.SessionKey, nil).MaxAge(int(flashMaxAge / time.Second)),
 		passwordCost:         cfg.PasswordCost,
+		webhookClient:        newWebhookClient(cfg.WebhookAllowPrivate),
+		webhookAllowHTTP:     cfg.WebhookAllowHTTP,
 	}
 	s.openAPIDoc = sync.OnceValues(s.buildOpenAPI)
 	if cfg.Metrics {

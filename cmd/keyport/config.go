@@ -45,6 +45,10 @@ type config struct {
 	MetricsAddr string
 	// Mailer sends email through KEYPORT_SMTP_URL; nil when none is configured.
 	Mailer *web.SMTPMailer
+	// WebhookAllowHTTP accepts http:// webhook endpoints (KEYPORT_WEBHOOK_ALLOW_HTTP), for development.
+	WebhookAllowHTTP bool
+	// WebhookAllowPrivate lets webhook deliveries reach internal addresses (KEYPORT_WEBHOOK_ALLOW_PRIVATE).
+	WebhookAllowPrivate bool
 }
 
 // rawConfig holds the flag values before validation; each defaults to its
@@ -57,6 +61,7 @@ type rawConfig struct {
 	mailFrom                                                    string
 	smtpURL                                                     string
 	encryptionKey, sessionKey                                   string
+	webhookAllowHTTP, webhookAllowPrivate                       string
 	demo                                                        bool
 	// needsKeys is set for the commands that seal courier secrets or sign
 	// cookies, which on PostgreSQL must be given both keys.
@@ -85,6 +90,8 @@ func bindConfigFlags(fs *flag.FlagSet) *rawConfig {
 	fs.StringVar(&r.metricsAddr, "metrics-addr", envOr("KEYPORT_METRICS_ADDR", ""), "host:port serving Prometheus metrics at /metrics, apart from the portal, like 127.0.0.1:9464; empty serves none (KEYPORT_METRICS_ADDR)")
 	fs.StringVar(&r.mailFrom, "mail-from", envOr("KEYPORT_MAIL_FROM", ""), "sender of Keyport's email, like \"Keyport <keys@example.com>\" (KEYPORT_MAIL_FROM)")
 	r.smtpURL = os.Getenv("KEYPORT_SMTP_URL")
+	r.webhookAllowHTTP = os.Getenv("KEYPORT_WEBHOOK_ALLOW_HTTP")
+	r.webhookAllowPrivate = os.Getenv("KEYPORT_WEBHOOK_ALLOW_PRIVATE")
 	r.encryptionKey = os.Getenv("KEYPORT_ENCRYPTION_KEY")
 	r.sessionKey = os.Getenv("KEYPORT_SESSION_KEY")
 	return r
@@ -156,6 +163,17 @@ func (r *rawConfig) validate() (config, error) {
 	}
 	if c.UsageFlushInterval, err = time.ParseDuration(r.usageFlush); err != nil || c.UsageFlushInterval <= 0 || c.UsageFlushInterval > 10*time.Second {
 		problems = append(problems, fmt.Sprintf("KEYPORT_USAGE_FLUSH %q must be a duration from 1ms to 10s, like 5s", r.usageFlush))
+	}
+	for _, flag := range []struct {
+		name, value string
+		to          *bool
+	}{{"KEYPORT_WEBHOOK_ALLOW_HTTP", r.webhookAllowHTTP, &c.WebhookAllowHTTP}, {"KEYPORT_WEBHOOK_ALLOW_PRIVATE", r.webhookAllowPrivate, &c.WebhookAllowPrivate}} {
+		if flag.value == "" {
+			continue
+		}
+		if *flag.to, err = strconv.ParseBool(flag.value); err != nil {
+			problems = append(problems, fmt.Sprintf("%s %q must be true or false", flag.name, flag.value))
+		}
 	}
 	if r.databaseURL != "" {
 		if msg := checkDatabaseURL(r.databaseURL); msg != "" {

@@ -316,15 +316,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	srv := web.New(db, web.Config{
-		BaseURL:         cfg.BaseURL,
-		TrustedProxies:  cfg.TrustedProxies,
-		SessionKey:      sessionKey,
-		IdleTimeout:     cfg.IdleTimeout,
-		SessionLifetime: cfg.SessionLifetime,
-		Logger:          logger,
-		APIRateLimit:    cfg.APIRateLimit,
-		Metrics:         cfg.MetricsAddr != "",
-		Mailer:          mailer(cfg, demo != nil),
+		BaseURL:             cfg.BaseURL,
+		TrustedProxies:      cfg.TrustedProxies,
+		SessionKey:          sessionKey,
+		IdleTimeout:         cfg.IdleTimeout,
+		SessionLifetime:     cfg.SessionLifetime,
+		Logger:              logger,
+		APIRateLimit:        cfg.APIRateLimit,
+		Metrics:             cfg.MetricsAddr != "",
+		Mailer:              mailer(cfg, demo != nil),
+		WebhookAllowHTTP:    cfg.WebhookAllowHTTP,
+		WebhookAllowPrivate: cfg.WebhookAllowPrivate,
 	})
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -372,6 +374,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	jobs.Go(func() { srv.PurgeStoredAnswers(background, time.Hour) })
 	jobs.Go(func() { srv.SweepSessions(background, time.Hour) })
 	jobs.Go(func() { srv.DeliverMessages(background, time.Second) })
+	jobs.Go(func() { srv.DeliverWebhooks(background, time.Second) })
 	jobs.Go(func() { srv.PurgeSentMessages(background, time.Hour) })
 	jobs.Go(func() { srv.Usage().FlushEvery(background, cfg.UsageFlushInterval, logger) })
 	if db.Engine() == store.Postgres {
