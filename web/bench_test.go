@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
+	"time"
 
 	"keyport"
 	"keyport/views"
@@ -197,4 +200,41 @@ func BenchmarkAPIWithMetrics(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkWebhookDelivery measures, one event at a time, the time from the
+// commit of an event to its arrival at a receiver on loopback: the sender
+// is woken by the commit, claims the delivery, signs and posts it. It reports
+// the median and the 99th percentile.
+func BenchmarkWebhookDelivery(b *testing.B) {
+	app := newTestApp(b)
+	res := app.signupMerchant("Acme", "owner@acme.test")
+	arrived := make(chan time.Time, 1)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+		arrived <- time.Now()
+	}))
+	b.Cleanup(receiver.Close)
+	ctx := context.Background()
+	owner := keyport.Actor{UserID: res.Owner.ID, Label: res.Owner.Email}
+	hook, _, err := app.db.CreateWebhookEndpoint(ctx, owner, res.Merchant.ID, keyport.WebhookEndpointInput{URL: receiver.URL,
+		Events: keyport.WebhookEventTypes, Enabled: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	app.runWebhookSender(time.Second)
+	latencies := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		if err := app.db.SendTestWebhook(ctx, owner, res.Merchant.ID, hook.ID); err != nil {
+			b.Fatal(err)
+		}
+		latencies = append(latencies, (<-arrived).Sub(start))
+	}
+	b.StopTimer()
+	slices.Sort(latencies)
+	b.ReportMetric(float64(latencies[len(latencies)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(latencies[len(latencies)*99/100].Microseconds())/1000, "p99-ms")
 }
