@@ -371,6 +371,10 @@ func (s *Server) resendWebhook(c echo.Context) error {
 	if err := s.db.ResendWebhook(c.Request().Context(), e.MerchantID, e.ID, id); err != nil {
 		return err
 	}
-	s.flash(c, "success", "The event will be sent again in a moment.")
+	note := "The event will be sent again in a moment."
+	if !e.Enabled {
+		note = "The event will be sent again once the endpoint is enabled."
+	}
+	s.flash(c, "success", note)
 	return redirect(c, views.WebhookURL(e.ID))
 }
