@@ -40,6 +40,10 @@ func (s RequestState) Label() string {
 	return string(s)
 }
 
+// Closed reports whether the request ended without a key: rejected or
+// cancelled. Its card folds away under "Closed requests".
+func (s RequestState) Closed() bool { return s == RequestRejected || s == RequestCancelled }
+
 // Open reports whether the request waits for the API team.
 func (s RequestState) Open() bool { return s == RequestPending || s == RequestNeedsInfo }
 

@@ -239,3 +239,14 @@ type RequestForm struct {
 	CSRF   string
 	Form   Form
 }
+
+// requestsWhere returns the requests whose state is closed or not, in order.
+func requestsWhere(list []keyport.LiveKeyRequest, closed bool) []keyport.LiveKeyRequest {
+	var out []keyport.LiveKeyRequest
+	for _, r := range list {
+		if r.State.Closed() == closed {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -176,6 +176,10 @@ func TestBrowserLiveRequestQuestionReplyCancelAndReject(t *testing.T) {
 	b.see("Your live token request was rejected")
 	b.open(keys)
 	b.see("Which carriers will you use?")
+	if b.eval(`String(document.querySelector('.closed-requests').open)`) != "false" {
+		t.Fatal("the rejected request's card is not folded away")
+	}
+	b.click("Closed requests (1)")
 	b.see("We could not verify the website.")
 	b.clickIn(liveSection, "Send reply")
 	b.see("Reply is required.")
@@ -185,6 +189,7 @@ func TestBrowserLiveRequestQuestionReplyCancelAndReject(t *testing.T) {
 	b.see("Pending review")
 	b.clickIn(liveSection, "Cancel request")
 	b.see("The live token request was cancelled.")
+	b.click("Closed requests (2)")
 	b.see("You cancelled this request.")
 	if s := app.requestState(asked); s != keyport.RequestCancelled {
 		t.Fatalf("request is %s", s)

@@ -398,3 +398,22 @@ func TestKeyPopUpsArePagedAndRemoveKeepsThePage(t *testing.T) {
 	}
 	wantContains(t, c.htmxGet(keysPath(res)+"/manage?mode=test&before=1").Body, "No tokens on this page", "Go to the first page")
 }
+
+func TestClosedRequestsFoldAwayAndLeaveTheWayToANewOne(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	admin := app.adminClient()
+	rejected := app.fileLiveRequest(res, "Warehouse")
+	wantStatus(t, admin.post(fmt.Sprintf("/admin/requests/%d/reject", rejected), url.Values{"reason": {"No website."}}), http.StatusSeeOther)
+	page := owner.get(accountPath(res) + "/keys").Body
+	wantContains(t, page, `<details class="closed-requests">`, "Closed requests (1)", "No website.", "Request your first live key")
+	pending := app.fileLiveRequest(res, "Checkout")
+	page = owner.get(accountPath(res) + "/keys").Body
+	open := page[:strings.Index(page, `<details class="closed-requests">`)]
+	if !strings.Contains(open, fmt.Sprintf(`id="request-%d"`, pending)) || strings.Contains(open, fmt.Sprintf(`id="request-%d"`, rejected)) {
+		t.Error("the pending request is not shown open, or the rejected one is not folded")
+	}
+	if strings.Contains(page, "Request your first live key") {
+		t.Error("a new request is offered while one is pending")
+	}
+}
