@@ -178,29 +178,36 @@ var ExpiryChoices = []struct{ Value, Label string }{
 const MaxExpiry = 5 * 365 * 24 * time.Hour
 
 // ParseExpiry turns an expiry choice (and a date for "date", as YYYY-MM-DD) into
-// a time; the zero time means no expiry. It returns a message for bad input.
-func ParseExpiry(choice, date string, now time.Time) (time.Time, string) {
+// a time; the zero time means no expiry. Bad input is a ValidationError on
+// "expiry" or "expiry_date"; a date given with another choice is refused, as
+// the form shows the date only for "On a date…".
+func ParseExpiry(choice, date string, now time.Time) (time.Time, error) {
+	date = strings.TrimSpace(date)
 	switch choice {
-	case "", "never":
-		return time.Time{}, ""
-	case "7", "30", "60", "90":
+	case "", "never", "7", "30", "60", "90":
+		if date != "" {
+			return time.Time{}, FieldError("expiry_date", "A date applies only to “On a date…”: choose it, or clear the date.")
+		}
+		if choice == "" || choice == "never" {
+			return time.Time{}, nil
+		}
 		days, _ := strconv.Atoi(choice)
-		return now.Add(time.Duration(days) * 24 * time.Hour), ""
+		return now.Add(time.Duration(days) * 24 * time.Hour), nil
 	case "date":
-		d, err := time.Parse("2006-01-02", strings.TrimSpace(date))
+		d, err := time.Parse("2006-01-02", date)
 		if err != nil {
-			return time.Time{}, "Enter the expiry date as YYYY-MM-DD."
+			return time.Time{}, FieldError("expiry_date", "Enter the expiry date as YYYY-MM-DD.")
 		}
 		end := d.Add(24*time.Hour - time.Second)
 		if !end.After(now.Add(time.Hour)) {
-			return time.Time{}, "The expiry date must be in the future."
+			return time.Time{}, FieldError("expiry_date", "The expiry date must be in the future.")
 		}
 		if end.After(now.Add(MaxExpiry)) {
-			return time.Time{}, "The expiry date must be within 5 years."
+			return time.Time{}, FieldError("expiry_date", "The expiry date must be within 5 years.")
 		}
-		return end, ""
+		return end, nil
 	}
-	return time.Time{}, "Choose an expiry from the list."
+	return time.Time{}, FieldError("expiry", "Choose an expiry from the list.")
 }
 
 // MaxKeyNameLength is the longest key name.

@@ -15,20 +15,26 @@ func TestParseExpiry(t *testing.T) {
 		msg          string
 	}{
 		{"", "", time.Time{}, ""},
-		{"never", "2030-01-01", time.Time{}, ""},
+		{"never", "", time.Time{}, ""},
+		{"never", "2030-01-01", time.Time{}, "expiry_date: A date applies only to “On a date…”"},
+		{"30", "2030-01-01", time.Time{}, "expiry_date: A date applies only"},
 		{"7", "", now.Add(7 * 24 * time.Hour), ""},
 		{"90", "", now.Add(90 * 24 * time.Hour), ""},
 		{"date", "2026-12-31", time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC), ""},
 		{"date", " 2026-12-31 ", time.Date(2026, 12, 31, 23, 59, 59, 0, time.UTC), ""},
-		{"date", "", time.Time{}, "YYYY-MM-DD"},
+		{"date", "", time.Time{}, "expiry_date: Enter the expiry date as YYYY-MM-DD"},
 		{"date", "31/12/2026", time.Time{}, "YYYY-MM-DD"},
 		{"date", "2026-11-22", time.Time{}, "in the future"},
 		{"date", "2040-01-01", time.Time{}, "within 5 years"},
-		{"365", "", time.Time{}, "Choose an expiry"},
+		{"365", "", time.Time{}, "expiry: Choose an expiry"},
 		{"-7", "", time.Time{}, "Choose an expiry"},
 	}
 	for _, tc := range cases {
-		got, msg := ParseExpiry(tc.choice, tc.date, now)
+		got, err := ParseExpiry(tc.choice, tc.date, now)
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		}
 		if !got.Equal(tc.want) || (tc.msg == "") != (msg == "") || !strings.Contains(msg, tc.msg) {
 			t.Errorf("ParseExpiry(%q, %q) = %v, %q; want %v, %q", tc.choice, tc.date, got, msg, tc.want, tc.msg)
 		}

@@ -1,5 +1,10 @@
 package keyport
 
+import (
+	"maps"
+	"slices"
+)
+
 // Permission is one endpoint permission a key may hold.
 type Permission struct {
 	// Name is "resource:level", such as "shipments:read".
@@ -142,33 +147,35 @@ type KeyAccess struct {
 
 // ResolveAccess turns a create form's choices into a key's type and access.
 // A full-access secret key lists no permissions, as it may use everything; a
-// full-access publishable key gets exactly the public permissions; a
-// restricted key the chosen ones, at least one, and for a publishable key
-// only public ones. Errors are keyed "type", "access" and "permissions".
+// restricted secret key the chosen ones, at least one; a publishable key
+// exactly the public permissions. Choices that do not apply are refused
+// rather than ignored: permissions for a full-access key, any access choice
+// or permission for a publishable key. Errors are keyed "type", "access" and
+// "permissions".
 func (c Catalog) ResolveAccess(in KeyAccessInput) (KeyAccess, error) {
 	var v ValidationError
 	defaults := NewKey{Type: KeyType(in.Type), Access: Access(in.Access)}.WithDefaults()
 	out := KeyAccess{Type: defaults.Type, Access: defaults.Access, SuppressCosts: in.SuppressCosts}
+	chosen := slices.ContainsFunc(slices.Collect(maps.Values(in.Levels)), func(l string) bool { return l != "" && l != "none" })
 	switch {
 	case !out.Type.Valid():
 		v.Add("type", "Choose Secret or Publishable.")
-	case out.Access == AccessFull && out.Type == KeyPublishable:
+	case out.Type == KeyPublishable && out.Access == AccessRestricted:
+		v.Add("access", "Publishable keys always get the public permissions listed: Full access and Restricted are for secret keys.")
+	case out.Type == KeyPublishable:
+		if chosen {
+			v.Add("permissions", "Publishable keys always get the public permissions listed (couriers, rates, tracking): set every resource to None.")
+		}
 		out.Access, out.Permissions = AccessRestricted, c.Public()
 	case out.Access == AccessFull:
+		if chosen {
+			v.Add("permissions", "Permissions are chosen only for a restricted key: choose Restricted, or set every resource to None.")
+		}
 		if out.SuppressCosts {
 			v.Add("suppress_costs", "Costs can be hidden only for restricted secret keys and publishable keys.")
 		}
 	case out.Access == AccessRestricted:
 		out.Permissions = c.chosenPermissions(in.Levels, &v)
-		if out.Type == KeyPublishable {
-			for _, name := range out.Permissions {
-				if p, _ := c.Lookup(name); !p.Public {
-					v.Add("permissions", "Publishable keys reach only public endpoints (couriers, rates, tracking): set "+
-						p.Resource+" to None, or choose a secret key.")
-					break
-				}
-			}
-		}
 	default:
 		v.Add("access", "Choose Full access or Restricted.")
 	}

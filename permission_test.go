@@ -97,12 +97,13 @@ func TestResolveAccess(t *testing.T) {
 		{"unknown type", KeyAccessInput{Type: "master"}, KeyAccess{}, []string{"type"}},
 		{"unknown access", KeyAccessInput{Access: "admin"}, KeyAccess{}, []string{"access"}},
 		{"costs hidden on a full secret", KeyAccessInput{SuppressCosts: true}, KeyAccess{}, []string{"suppress_costs"}},
-		{"restricted publishable picks among public permissions", KeyAccessInput{Type: "publishable", Access: "restricted", Levels: map[string]string{"couriers": "read"}},
-			KeyAccess{Type: KeyPublishable, Access: AccessRestricted, Permissions: []string{"couriers:read"}}, nil},
-		{"publishable asking for shipments write", KeyAccessInput{Type: "publishable", Access: "restricted", Levels: map[string]string{"shipments": "write"}}, KeyAccess{}, []string{"permissions"}},
-		{"publishable asking for shipments read among public ones", KeyAccessInput{Type: "publishable", Access: "restricted",
-			Levels: map[string]string{"couriers": "read", "shipments": "read"}}, KeyAccess{}, []string{"permissions"}},
-		{"restricted publishable with nothing", KeyAccessInput{Type: "publishable", Access: "restricted"}, KeyAccess{}, []string{"permissions"}},
+		{"publishable with a permission chosen", KeyAccessInput{Type: "publishable", Access: "full", Levels: map[string]string{"couriers": "read"}},
+			KeyAccess{}, []string{"permissions"}},
+		{"publishable asking for restricted access", KeyAccessInput{Type: "publishable", Access: "restricted", Levels: map[string]string{"couriers": "read"}},
+			KeyAccess{}, []string{"access"}},
+		{"publishable with every resource at none", KeyAccessInput{Type: "publishable", Levels: map[string]string{"shipments": "none", "rates": ""}},
+			KeyAccess{Type: KeyPublishable, Access: AccessRestricted, Permissions: []string{"couriers:read", "rates:read", "tracking:read"}}, nil},
+		{"permissions chosen for a full secret", KeyAccessInput{Access: "full", Levels: map[string]string{"shipments": "read"}}, KeyAccess{}, []string{"permissions"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

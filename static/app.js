@@ -121,8 +121,39 @@
     if (!d.hasAttribute("data-sticky")) closeDialog(d);
   }, true);
 
-  document.addEventListener("DOMContentLoaded", function () { openDialogs(document); });
-  document.addEventListener("htmx:afterSettle", function () { openDialogs(document); });
+  // Parts of a form marked data-show-if="name=value,value;name=value|…" show
+  // only while the form's fields hold those values (";" joins conditions
+  // that must all hold, "|" alternatives). A hidden part's fields are
+  // disabled, so the form never sends what does not apply; without
+  // JavaScript every part shows and the server refuses contradictions.
+  function applies(form, rule) {
+    return rule.split("|").some(function (alternative) {
+      return alternative.split(";").every(function (condition) {
+        var parts = condition.split("=");
+        var field = form.elements.namedItem(parts[0]);
+        var value = field ? field.value : "";
+        return parts[1].split(",").indexOf(value) >= 0;
+      });
+    });
+  }
+
+  function showWhatApplies(root) {
+    root.querySelectorAll("form").forEach(function (form) {
+      form.querySelectorAll("[data-show-if]").forEach(function (part) {
+        var show = applies(form, part.getAttribute("data-show-if"));
+        part.hidden = !show;
+        part.querySelectorAll("input, select, textarea").forEach(function (field) { field.disabled = !show; });
+      });
+    });
+  }
+
+  document.addEventListener("change", function (e) {
+    var form = e.target.form;
+    if (form && form.querySelector("[data-show-if]")) showWhatApplies(form.parentNode || document);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { showWhatApplies(document); openDialogs(document); });
+  document.addEventListener("htmx:afterSettle", function () { showWhatApplies(document); openDialogs(document); });
   document.addEventListener("htmx:confirm", function (e) {
     var msg = e.detail.elt.getAttribute("data-confirm");
     if (!msg) return;

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -40,10 +41,11 @@ func TestBrowserAdminCannotApproveOverTheCap(t *testing.T) {
 	}
 }
 
-// TestBrowserPublishableKeyAskingForShipmentsIsRefused picks Publishable,
-// Restricted and shipments Write in Generate Token: the form answers beside
-// the permissions and no key is made.
-func TestBrowserPublishableKeyAskingForShipmentsIsRefused(t *testing.T) {
+// TestBrowserKeyFormShowsOnlyWhatApplies walks Generate Token: the expiry
+// date shows only for "On a date…", the permission matrix only for a
+// restricted secret key, and a publishable key shows its permissions
+// read-only; what is hidden is not sent, so the key is made as shown.
+func TestBrowserKeyFormShowsOnlyWhatApplies(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t)
 	app.signupMerchant("Acme Parcels", "owner@acme.test")
@@ -55,13 +57,51 @@ func TestBrowserPublishableKeyAskingForShipmentsIsRefused(t *testing.T) {
 	b.seeHeading("Developer keys")
 	b.clickIn(testSection, "Generate Token")
 	b.fill("Token name", "Checkout widget")
-	b.run(chromedp.Click(chromedp.Search(openDialog+`//label[normalize-space()='Publishable']`), chromedp.NodeVisible))
-	b.run(chromedp.Click(chromedp.Search(openDialog+`//label[normalize-space()='Restricted']`), chromedp.NodeVisible))
-	b.run(chromedp.Click(chromedp.Search(openDialog+`//input[@aria-label='shipments write']`), chromedp.NodeVisible))
-	before := app.count(`SELECT count(*) FROM api_keys`)
-	b.clickIn(openDialog, "Generate Token")
-	b.run(chromedp.WaitVisible(chromedp.Search(openDialog + `//p[@id='f-permissions-error'][contains(., 'Publishable keys reach only public endpoints')]`)))
-	if n := app.count(`SELECT count(*) FROM api_keys`); n != before {
-		t.Fatalf("%d keys made from a refused form", n-before)
+	visible := func(xpath string) bool {
+		return b.eval(`(function () {
+  var el = document.evaluate(`+jsString(openDialog+xpath)+`, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
+  return String(!!el && el.getClientRects().length > 0);
+})()`) == "true"
 	}
+	dateField := `//input[@name='expiry_date']`
+	matrix := `//input[@aria-label='shipments write']`
+	publicList := `//code[normalize-space()='couriers:read']`
+	b.run(chromedp.WaitNotVisible(chromedp.Search(openDialog + dateField)))
+	if visible(dateField) || visible(matrix) || visible(publicList) {
+		t.Fatal("the form shows the expiry date, the permission matrix or the publishable permissions before they apply")
+	}
+	chooseExpiry := func(value string) {
+		b.eval(`(function () {
+  var s = document.querySelector('dialog[open] select[name=expiry]');
+  s.value = ` + jsString(value) + `;
+  s.dispatchEvent(new Event('change', {bubbles: true}));
+  return "ok";
+})()`)
+	}
+	chooseExpiry("date")
+	if !visible(dateField) {
+		t.Fatal("choosing “On a date…” does not show the date")
+	}
+	chooseExpiry("never")
+	b.run(chromedp.Click(chromedp.Search(openDialog+`//label[normalize-space()='Restricted']`), chromedp.NodeVisible))
+	if !visible(matrix) {
+		t.Fatal("Restricted does not show the permission matrix")
+	}
+	b.run(chromedp.Click(chromedp.Search(openDialog+`//input[@aria-label='shipments write']`), chromedp.NodeVisible))
+	b.run(chromedp.Click(chromedp.Search(openDialog+`//label[normalize-space()='Publishable']`), chromedp.NodeVisible))
+	if visible(matrix) || visible(`//label[normalize-space()='Restricted']`) || !visible(publicList) {
+		t.Fatal("a publishable key still offers access choices, or does not list its permissions")
+	}
+	b.clickIn(openDialog, "Generate Token")
+	b.see("pk_test_")
+	if n := app.count(`SELECT count(*) FROM api_keys WHERE type = 'publishable' AND permissions = 'couriers:read rates:read tracking:read'
+		AND expires_at IS NULL`); n != 1 {
+		t.Fatal("the publishable key was not made as the form showed it")
+	}
+}
+
+// jsString writes s as a JavaScript string literal.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }

@@ -30,11 +30,17 @@ func TestGenerateTokenWithTypeAndAccess(t *testing.T) {
 		{url.Values{"type": {"root"}}, "Choose Secret or Publishable."},
 		{url.Values{"suppress_costs": {"on"}}, "Costs can be hidden only for restricted secret keys and publishable keys."},
 		{url.Values{"type": {"publishable"}, "access": {"restricted"}, "perm_shipments": {"write"}},
-			`<p class="field-error" id="f-permissions-error">Publishable keys reach only public endpoints (couriers, rates, tracking): set shipments to None, or choose a secret key.</p>`},
+			`<p class="field-error" id="f-access-error">Publishable keys always get the public permissions listed: Full access and Restricted are for secret keys.</p>`},
+		{url.Values{"type": {"publishable"}, "perm_shipments": {"write"}},
+			`<p class="field-error" id="f-permissions-error">Publishable keys always get the public permissions listed (couriers, rates, tracking): set every resource to None.</p>`},
+		{url.Values{"access": {"full"}, "perm_shipments": {"read"}}, "Permissions are chosen only for a restricted key"},
+		{url.Values{"expiry_date": {"2030-01-01"}}, `<p class="field-error" id="f-expiry_date-error">A date applies only to “On a date…”: choose it, or clear the date.</p>`},
 	}
 	for _, b := range bad {
 		b.form.Set("name", "Bad")
-		b.form.Set("expiry", "never")
+		if b.form.Get("expiry") == "" {
+			b.form.Set("expiry", "never")
+		}
 		r := owner.htmxPost(path, b.form)
 		wantStatus(t, r, http.StatusUnprocessableEntity)
 		wantContains(t, r.Body, b.msg)
@@ -54,7 +60,7 @@ func TestGenerateTokenWithTypeAndAccess(t *testing.T) {
 		t.Fatal("the restricted key is not stored with exactly shipments:read and costs hidden")
 	}
 	public := owner.htmxPost(path, url.Values{"name": {"Checkout widget"}, "expiry": {"never"}, "type": {"publishable"},
-		"access": {"full"}, "perm_shipments": {"write"}})
+		"access": {"full"}, "perm_shipments": {"none"}})
 	wantStatus(t, public, http.StatusOK)
 	if !strings.HasPrefix(plaintextKey.FindString(public.Body), "pk_test_") {
 		t.Fatal("no publishable key revealed")

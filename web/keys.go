@@ -117,12 +117,8 @@ func (s *Server) createKey(c echo.Context) error {
 		v.Add("name", msg)
 	}
 	access := keyAccess(c, values, &v)
-	expires, msg := keyport.ParseExpiry(values["expiry"], values["expiry_date"], s.Now())
-	if msg != "" {
-		field := "expiry"
-		if values["expiry"] == "date" {
-			field = "expiry_date"
-		}
+	expires, err := keyport.ParseExpiry(values["expiry"], values["expiry_date"], s.Now())
+	for field, msg := range fieldErrors(err) {
 		v.Add(field, msg)
 	}
 	if len(v.Fields) > 0 {
