@@ -4,6 +4,25 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  // announce tells screen readers a short message through the page's live region.
+  function announce(text) {
+    var region = document.getElementById("announcer");
+    if (!region) return;
+    region.textContent = "";
+    setTimeout(function () { region.textContent = text; }, 50);
+  }
+
+  // A dialog's focus starts on its first invalid field, else its first field,
+  // else its first button: never on the header's Close.
+  function focusFirst(d) {
+    var target = d.querySelector("[aria-invalid=true]:not([disabled])") ||
+      d.querySelector("[autofocus]") ||
+      d.querySelector(".modal-body input:not([type=hidden]):not([disabled]):not([readonly]), .modal-body select:not([disabled]), .modal-body textarea:not([disabled])") ||
+      d.querySelector(".modal-body button, .modal-body a[href], .modal-foot .btn-primary, .modal-foot button, .modal-foot a[href]") ||
+      d.querySelector("button");
+    if (target) target.focus();
+  }
+
   function openDialogs(root) {
     root.querySelectorAll("dialog[data-modal]:not([open])").forEach(function (d) {
       if (typeof d.showModal === "function") {
@@ -11,13 +30,55 @@
       } else {
         d.setAttribute("open", "");
       }
-      var first = d.querySelector("[autofocus], input:not([type=hidden]), select, textarea, button");
-      if (first) first.focus();
+      focusFirst(d);
+      var errors = d.querySelectorAll(".field-error, .form-error");
+      if (errors.length) announce(errors.length === 1 ? errors[0].textContent : errors.length + " fields need attention. " + errors[0].textContent);
     });
   }
 
+  // opener remembers what opened the dialog, and the id of the row or section
+  // around it, so closing can give the focus back there even when the
+  // section was reloaded meanwhile.
+  var opener = null;
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var target = e.detail.target;
+    var elt = e.detail.elt;
+    if (!target || target.id !== "modal" || !elt || elt.closest("#modal")) return;
+    var around = elt.id ? elt : elt.closest("[id]:not(#main)");
+    opener = { el: elt, around: around ? around.id : "", label: (elt.textContent || "").trim() };
+  });
+
+  function restoreFocus() {
+    if (!opener) return;
+    var o = opener;
+    opener = null;
+    var give = function () {
+      if (o.el.isConnected) { o.el.focus(); return true; }
+      var around = o.around && document.getElementById(o.around);
+      if (!around) return false;
+      var same = Array.prototype.find.call(around.querySelectorAll("a, button"), function (b) { return b.textContent.trim() === o.label; });
+      var target = same || around;
+      if (!same && !target.hasAttribute("tabindex") && !target.matches("a, button, input, select, textarea")) target.setAttribute("tabindex", "-1");
+      target.focus();
+      return true;
+    };
+    if (give()) return;
+    var done = false;
+    var settled = function () {
+      if (done) return;
+      done = true;
+      document.removeEventListener("htmx:afterSettle", settled);
+      if (!give()) {
+        var heading = document.querySelector("main h1");
+        if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+      }
+    };
+    document.addEventListener("htmx:afterSettle", settled);
+    setTimeout(settled, 1000);
+  }
+
   // closeDialog closes and removes a dialog, then fires its data-refresh event
-  // so the sections behind it reload.
+  // so the sections behind it reload, and gives the focus back to its opener.
   function closeDialog(d) {
     if (!d) return;
     var refresh = d.getAttribute("data-refresh");
@@ -26,6 +87,7 @@
     if (holder) holder.innerHTML = "";
     else d.remove();
     if (refresh) document.body.dispatchEvent(new CustomEvent(refresh, { bubbles: true }));
+    restoreFocus();
   }
 
   document.addEventListener("click", function (e) {
@@ -37,6 +99,7 @@
         var old = copy.textContent;
         copy.textContent = "Copied";
         copy.classList.add("copied");
+        announce("Copied");
         setTimeout(function () { copy.textContent = old; copy.classList.remove("copied"); }, 1500);
       };
       if (navigator.clipboard && window.isSecureContext) {
