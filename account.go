@@ -120,6 +120,9 @@ const (
 	ShipmentCancelled = "cancelled"
 )
 
+// ShipmentStatuses are the statuses a shipment can have, in the order a parcel moves through them.
+var ShipmentStatuses = []string{ShipmentCreated, ShipmentInTransit, ShipmentDelivered, ShipmentCancelled}
+
 // NewTrackingNumber returns a fresh tracking number: "KP" and 16 random digits.
 func NewTrackingNumber() (string, error) {
 	var b [16]byte

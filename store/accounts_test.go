@@ -348,19 +348,19 @@ func TestShipmentsArePagedByModeAndScoped(t *testing.T) {
 	}
 	add(keyport.ModeTest, 51)
 	add(keyport.ModeLive, 2)
-	p1, err := db.ListShipments(ctx, res.Account.ID, keyport.ModeTest, PageRequest{}, 50)
+	p1, err := db.ListShipments(ctx, res.Account.ID, ShipmentFilter{Mode: keyport.ModeTest}, 50)
 	if err != nil || len(p1.Items) != 50 || p1.Total != 51 || !p1.HasNext() || p1.HasPrev() {
 		t.Fatalf("page 1: %d of %d, %v", len(p1.Items), p1.Total, err)
 	}
-	p2, _ := db.ListShipments(ctx, res.Account.ID, keyport.ModeTest, p1.Next, 50)
+	p2, _ := db.ListShipments(ctx, res.Account.ID, ShipmentFilter{Mode: keyport.ModeTest, Page: p1.Next}, 50)
 	if len(p2.Items) != 1 || p2.Items[0].ID >= p1.Items[49].ID || p2.HasNext() || !p2.HasPrev() {
 		t.Fatalf("last page: %+v", p2)
 	}
-	back, _ := db.ListShipments(ctx, res.Account.ID, keyport.ModeTest, p2.Prev, 50)
+	back, _ := db.ListShipments(ctx, res.Account.ID, ShipmentFilter{Mode: keyport.ModeTest, Page: p2.Prev}, 50)
 	if len(back.Items) != 50 || back.Items[0].ID != p1.Items[0].ID || back.HasPrev() {
 		t.Fatalf("back to page 1: %d items, prev %v", len(back.Items), back.HasPrev())
 	}
-	live, _ := db.ListShipments(ctx, res.Account.ID, keyport.ModeLive, PageRequest{}, 50)
+	live, _ := db.ListShipments(ctx, res.Account.ID, ShipmentFilter{Mode: keyport.ModeLive}, 50)
 	if live.Total != 2 || live.Items[0].Mode != keyport.ModeLive || live.Items[0].ServiceName != "Next Day" || live.Items[0].CourierName != "DPD" {
 		t.Fatalf("live: %+v", live)
 	}

@@ -118,9 +118,10 @@ func TestListQueriesReadOnlyOnePageThroughAnIndex(t *testing.T) {
 			return err
 		}
 	}
-	shipments := func(mode keyport.Mode) func(PageRequest) error {
+	shipments := func(f ShipmentFilter) func(PageRequest) error {
 		return func(req PageRequest) error {
-			_, err := db.ListShipments(ctx, res.Account.ID, mode, req, 50)
+			f.Page = req
+			_, err := db.ListShipments(ctx, res.Account.ID, f, 50)
 			return err
 		}
 	}
@@ -147,8 +148,14 @@ func TestListQueriesReadOnlyOnePageThroughAnIndex(t *testing.T) {
 		{"admin audit by action", audit(admin, AuditFilter{Action: "test.odd"})},
 		{"admin audit by account", audit(admin, AuditFilter{MerchantID: res.Merchant.ID, AccountID: res.Account.ID})},
 		{"admin audit by date", audit(admin, AuditFilter{From: from, To: from.AddDate(0, 1, 0)})},
-		{"test shipments", shipments(keyport.ModeTest)},
-		{"live shipments", shipments(keyport.ModeLive)},
+		{"test shipments", shipments(ShipmentFilter{Mode: keyport.ModeTest})},
+		{"live shipments", shipments(ShipmentFilter{Mode: keyport.ModeLive})},
+		{"shipments by tracking number", shipments(ShipmentFilter{Mode: keyport.ModeTest, Tracking: "KP12"})},
+		{"shipments by status", shipments(ShipmentFilter{Mode: keyport.ModeTest, Status: keyport.ShipmentDelivered})},
+		{"shipments by date", shipments(ShipmentFilter{Mode: keyport.ModeLive, From: from, To: from.AddDate(0, 1, 0)})},
+		{"shipments by status and date", shipments(ShipmentFilter{Mode: keyport.ModeTest, Status: keyport.ShipmentCreated, To: from})},
+		{"shipments by every filter", shipments(ShipmentFilter{Mode: keyport.ModeTest, Tracking: "KP1", Status: keyport.ShipmentCancelled,
+			From: from, To: from})},
 		{"secrets", secrets(SecretsFilter{})},
 		{"secrets of an account", secrets(SecretsFilter{AccountID: res.Account.ID})},
 		{"live secrets", secrets(SecretsFilter{Mode: keyport.ModeLive})},

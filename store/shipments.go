@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"strings"
+	"time"
 
 	"keyport"
 )
@@ -29,10 +31,27 @@ func scanShipment(row scanner) (keyport.Shipment, error) {
 	return s, notFound(err)
 }
 
+// ShipmentFilter selects shipments of an API account in one mode; its other
+// zero fields select every shipment of the mode. The Shipments page and its
+// CSV export read through the same filter, so they always list the same rows.
+type ShipmentFilter struct {
+	Mode keyport.Mode
+	// Tracking selects tracking numbers that start with it, a whole number
+	// included, ignoring case: tracking numbers are upper case.
+	Tracking string
+	// Status selects one status, such as keyport.ShipmentDelivered.
+	Status string
+	// From and To are inclusive UTC days of creation; zero means open-ended.
+	From, To time.Time
+	// Page is the page asked for; the list is sorted by id.
+	Page PageRequest
+}
+
 // ShipmentPage is one page of an account's shipments of a mode, newest first.
 type ShipmentPage struct {
-	Mode keyport.Mode
-	// Total is the account's number of shipments of the mode, kept as a counter.
+	Filter ShipmentFilter
+	// Total is the account's number of shipments of the mode, whatever the
+	// rest of the filter, kept as a counter.
 	Total int
 	Page[keyport.Shipment]
 }
@@ -40,23 +59,75 @@ type ShipmentPage struct {
 // shipmentCursor is where a shipment sits in the list: by id.
 func shipmentCursor(s keyport.Shipment) Cursor { return Cursor{ID: s.ID} }
 
-// ListShipments returns the page req asks for, perPage long, of the account's
-// shipments of a mode, newest first.
-func (db *DB) ListShipments(ctx context.Context, accountID int64, mode keyport.Mode, req PageRequest, perPage int) (ShipmentPage, error) {
-	p := ShipmentPage{Mode: mode}
+// shipmentWhere is the WHERE clause (without the word) and its arguments for
+// the account's shipments the filter selects, cursor left out.
+func shipmentWhere(accountID int64, f ShipmentFilter) (string, sqlArgs) {
+	var args sqlArgs
+	where := []string{"s.account_id = " + args.add(accountID), "s.mode = " + args.add(f.Mode)}
+	if f.Tracking != "" {
+		where = append(where, "s.tracking_number LIKE "+args.add(escapeLike(strings.ToUpper(f.Tracking))+"%")+` ESCAPE '\'`)
+	}
+	if f.Status != "" {
+		where = append(where, "s.status = "+args.add(f.Status))
+	}
+	if !f.From.IsZero() {
+		where = append(where, "s.created_at >= "+args.add(f.From.Unix()))
+	}
+	if !f.To.IsZero() {
+		where = append(where, "s.created_at < "+args.add(f.To.AddDate(0, 0, 1).Unix()))
+	}
+	return strings.Join(where, " AND "), args
+}
+
+// shipmentBatch returns up to limit shipments of the account the filter
+// selects beyond the cursor c, nearest first: older ones when below is true,
+// newer ones otherwise.
+func (db *DB) shipmentBatch(ctx context.Context, accountID int64, f ShipmentFilter, c Cursor, below bool, limit int) ([]keyport.Shipment, error) {
+	where, args := shipmentWhere(accountID, f)
+	cond, order := keyset(&args, "", "s.id", c, below)
+	rows, err := db.query(ctx, `SELECT `+shipmentColumns+shipmentFrom+` WHERE `+where+cond+order+` LIMIT `+args.add(limit), args...)
+	return collect(rows, err, scanShipment)
+}
+
+// ListShipments returns the page the filter asks for, perPage long, of the
+// account's shipments the filter selects, newest first.
+func (db *DB) ListShipments(ctx context.Context, accountID int64, f ShipmentFilter, perPage int) (ShipmentPage, error) {
+	p := ShipmentPage{Filter: f}
 	if err := db.queryRow(ctx, `SELECT CASE $1 WHEN 'live' THEN live_shipments ELSE test_shipments END FROM api_accounts WHERE id = $2`,
-		mode, accountID).Scan(&p.Total); err != nil {
+		f.Mode, accountID).Scan(&p.Total); err != nil {
 		return p, err
 	}
 	var err error
-	p.Page, err = LoadPage(req, perPage, true, shipmentCursor,
+	p.Page, err = LoadPage(f.Page, perPage, true, shipmentCursor,
 		func(c Cursor, below bool, limit int) ([]keyport.Shipment, error) {
-			args := sqlArgs{accountID, mode}
-			cond, order := keyset(&args, "", "s.id", c, below)
-			rows, err := db.query(ctx, `SELECT `+shipmentColumns+shipmentFrom+` WHERE s.account_id = $1 AND s.mode = $2`+cond+order+` LIMIT `+args.add(limit), args...)
-			return collect(rows, err, scanShipment)
+			return db.shipmentBatch(ctx, accountID, f, c, below, limit)
 		})
 	return p, err
+}
+
+// shipmentExportBatch is how many shipments ExportShipments reads at a time.
+const shipmentExportBatch = 500
+
+// ExportShipments calls fn with every shipment of the account the filter
+// selects, newest first, whatever the filter's cursor. Like ExportAudit, it
+// reads in batches and holds no query open while fn runs.
+func (db *DB) ExportShipments(ctx context.Context, accountID int64, f ShipmentFilter, fn func(keyport.Shipment) error) error {
+	var before Cursor
+	for {
+		batch, err := db.shipmentBatch(ctx, accountID, f, before, true, shipmentExportBatch)
+		if err != nil {
+			return err
+		}
+		for _, s := range batch {
+			if err := fn(s); err != nil {
+				return err
+			}
+		}
+		if len(batch) < shipmentExportBatch {
+			return nil
+		}
+		before = shipmentCursor(batch[len(batch)-1])
+	}
 }
 
 // ShipmentOf returns one shipment of the merchant's API account.

@@ -73,11 +73,7 @@ func trimZero(s string) string {
 
 // Money formats an amount in minor units: "£3.95", or "12.50 EUR".
 func Money(minor int64, currency string) string {
-	sign := ""
-	if minor < 0 {
-		sign, minor = "-", -minor
-	}
-	amount := fmt.Sprintf("%s%d.%02d", sign, minor/100, minor%100)
+	amount := Decimal(minor)
 	if currency == "GBP" {
 		return "£" + amount
 	}
@@ -91,4 +87,13 @@ func PresetNames(presets []keyport.Preset) string {
 		names[i] = p.Name
 	}
 	return strings.Join(names, ", ")
+}
+
+// Decimal writes an amount in minor units as a decimal number with two places: "12.34", "-0.50".
+func Decimal(minor int64) string {
+	sign := ""
+	if minor < 0 {
+		sign, minor = "-", -minor
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, minor/100, minor%100)
 }

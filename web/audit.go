@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"net/http"
 	"slices"
 	"strconv"
@@ -104,48 +103,23 @@ func (s *Server) auditExport(c echo.Context) error {
 	if v.Invalid() {
 		return &keyport.ValidationError{Fields: v.Form.Errors}
 	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	h.Set(echo.HeaderContentDisposition, `attachment; filename="keyport-audit-`+s.Now().UTC().Format("2006-01-02")+`.csv"`)
-	h.Set("Cache-Control", "no-store")
-	c.Response().WriteHeader(http.StatusOK)
-	w := csv.NewWriter(c.Response())
 	header := []string{"id", "time_utc", "actor", "ip", "action", "object_type", "object_id", "api_account", "detail"}
 	if scope.All {
 		header = slices.Insert(header, 2, "merchant")
 	}
-	if err := w.Write(header); err != nil {
-		return err
-	}
-	rows := 0
-	err = s.db.ExportAudit(c.Request().Context(), scope, v.Page.Filter, func(e keyport.AuditEvent) error {
-		object := ""
-		if e.ObjectID != 0 {
-			object = strconv.FormatInt(e.ObjectID, 10)
-		}
-		record := []string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format("2006-01-02T15:04:05Z"), e.Actor, e.IP, e.Action,
-			e.ObjectType, object, e.AccountName, e.Detail}
-		if scope.All {
-			record = slices.Insert(record, 2, views.MerchantLabel(e))
-		}
-		for i := range record {
-			record[i] = csvCell(record[i])
-		}
-		if err := w.Write(record); err != nil {
-			return err
-		}
-		if rows++; rows%500 == 0 {
-			w.Flush()
-			return w.Error()
-		}
-		return nil
+	filename := "keyport-audit-" + s.Now().UTC().Format("2006-01-02") + ".csv"
+	return s.streamCSV(c, filename, header, func(write func([]string) error) error {
+		return s.db.ExportAudit(c.Request().Context(), scope, v.Page.Filter, func(e keyport.AuditEvent) error {
+			object := ""
+			if e.ObjectID != 0 {
+				object = strconv.FormatInt(e.ObjectID, 10)
+			}
+			record := []string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format("2006-01-02T15:04:05Z"), e.Actor, e.IP, e.Action,
+				e.ObjectType, object, e.AccountName, e.Detail}
+			if scope.All {
+				record = slices.Insert(record, 2, views.MerchantLabel(e))
+			}
+			return write(record)
+		})
 	})
-	w.Flush()
-	if err == nil {
-		err = w.Error()
-	}
-	if err != nil {
-		s.log.Error("audit export stopped", "request_id", c.Get(ctxRequestID), "err", err)
-	}
-	return nil
 }

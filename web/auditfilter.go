@@ -44,16 +44,7 @@ func parseAuditFilter(q url.Values) (store.AuditFilter, error) {
 		v.Add("action", msg)
 		f.Action = ""
 	}
-	var msg string
-	if f.From, msg = parseAuditDate(q.Get("from"), "Start date"); msg != "" {
-		v.Add("from", msg)
-	}
-	if f.To, msg = parseAuditDate(q.Get("to"), "End date"); msg != "" {
-		v.Add("to", msg)
-	}
-	if !f.From.IsZero() && !f.To.IsZero() && f.From.After(f.To) {
-		v.Add("to", "The end date must be on or after the start date.")
-	}
+	f.From, f.To = parseDayRange(q, &v)
 	f.Page = views.DefaultPageParams.Parse(q)
 	return f, v.OrNil()
 }
@@ -76,7 +67,24 @@ func checkFilterText(s, label string) string {
 	return ""
 }
 
-func parseAuditDate(s, label string) (time.Time, string) {
+// parseDayRange reads the "from" and "to" parameters of a filter: UTC days
+// written YYYY-MM-DD, both included, zero when left empty. A bad date, or an
+// end before the start, is added to v under the parameter's name.
+func parseDayRange(q url.Values, v *keyport.ValidationError) (from, to time.Time) {
+	var msg string
+	if from, msg = parseDay(q.Get("from"), "Start date"); msg != "" {
+		v.Add("from", msg)
+	}
+	if to, msg = parseDay(q.Get("to"), "End date"); msg != "" {
+		v.Add("to", msg)
+	}
+	if !from.IsZero() && !to.IsZero() && from.After(to) {
+		v.Add("to", "The end date must be on or after the start date.")
+	}
+	return from, to
+}
+
+func parseDay(s, label string) (time.Time, string) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, ""
@@ -86,14 +94,4 @@ func parseAuditDate(s, label string) (time.Time, string) {
 		return time.Time{}, label + " must be a date written as YYYY-MM-DD, such as 2024-03-31."
 	}
 	return t, ""
-}
-
-// csvCell makes a value safe to open in a spreadsheet: a cell that starts with
-// a character spreadsheets read as a formula (= + - @, tab or carriage return)
-// gets a leading apostrophe, so it is shown as text and never evaluated.
-func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

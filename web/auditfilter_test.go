@@ -82,24 +82,3 @@ func TestAuditFilterQueryRoundTripsWithoutTheCursor(t *testing.T) {
 		t.Fatalf("empty filter query %q", q)
 	}
 }
-
-func TestCSVCellDefusesFormulas(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"", ""},
-		{"ada@acme.test", "ada@acme.test"},
-		{"=HYPERLINK(\"http://evil.test\")", "'=HYPERLINK(\"http://evil.test\")"},
-		{"+1+2", "'+1+2"},
-		{"-2+3", "'-2+3"},
-		{"@SUM(A1)", "'@SUM(A1)"},
-		{"\t=1", "'\t=1"},
-		{"\r=1", "'\r=1"},
-		{"a=1", "a=1"},
-		{" =1", " =1"},
-		{"sk_live_ij30********bvrw", "sk_live_ij30********bvrw"},
-	}
-	for _, tt := range tests {
-		if got := csvCell(tt.in); got != tt.want {
-			t.Errorf("csvCell(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}

@@ -322,6 +322,7 @@ func authzMatrix(s matrixSeed) map[string]matrixRow {
 		"POST /accounts/:id/rename": {want: accountChange, formFor: func(r matrixRole) url.Values {
 			return url.Values{"name": {"Renamed by " + r.String()}}
 		}},
+		"GET /accounts/:id/shipments/export.csv":  {want: accountRead},
 		"POST /accounts/:id/delete":               {want: accountChange},
 		"GET /accounts/:id/auths/new":             {want: accountChange},
 		"GET /accounts/:id/auths/fields":          {want: accountChange, query: "courier=dpd"},

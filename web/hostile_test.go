@@ -483,6 +483,14 @@ func formRoutes() []hostileRoute {
 	}
 	secretsFilters := []hostileField{{key: "account", kind: ignored}, {key: "mode", kind: ignored}, {key: "type", kind: ignored},
 		{key: "status", kind: ignored}, {key: "page", kind: ignored}, {key: "before", kind: ignored}, {key: "after", kind: ignored}}
+	shipmentsFilters := []hostileField{{key: "mode", kind: choice, optional: true}, {key: "tracking", kind: singleLine, optional: true},
+		{key: "status", kind: choice, optional: true}, {key: "from", kind: singleLine, optional: true},
+		{key: "to", kind: singleLine, optional: true}, {key: "page", kind: ignored}, {key: "before", kind: ignored}, {key: "after", kind: ignored}}
+	// Like the audit log's, the shipments export answers a bad filter with an error page.
+	shipmentsExportFilters := slices.Clone(shipmentsFilters)
+	for i := range shipmentsExportFilters {
+		shipmentsExportFilters[i].errID = "-"
+	}
 	revokedCursors := []hostileField{{key: "live_page", kind: ignored}, {key: "test_page", kind: ignored},
 		{key: "live_before", kind: ignored}, {key: "live_after", kind: ignored}, {key: "test_before", kind: ignored}, {key: "test_after", kind: ignored}}
 
@@ -724,9 +732,8 @@ func formRoutes() []hostileRoute {
 		}, fields: append([]hostileField{{key: "mode", kind: choice}}, revokedCursors...)},
 		{method: "GET", path: "/accounts/:id/tokens", setup: owner(account), noFields: true},
 		{method: "GET", path: "/accounts/:id/auths", setup: owner(account), noFields: true},
-		{method: "GET", path: "/accounts/:id/shipments", setup: owner(account),
-			fields: []hostileField{{key: "mode", kind: choice, optional: true}, {key: "page", kind: ignored},
-				{key: "before", kind: ignored}, {key: "after", kind: ignored}}},
+		{method: "GET", path: "/accounts/:id/shipments", setup: owner(account), fields: shipmentsFilters},
+		{method: "GET", path: "/accounts/:id/shipments/export.csv", setup: owner(account), fields: shipmentsExportFilters},
 		{method: "GET", path: "/accounts/:id/shipments/:sid", setup: owner(func(e *hostileEnv) map[string]string {
 			return map[string]string{"id": e.acct(), "sid": fmt.Sprint(e.lastID("shipments"))}
 		}), noFields: true},

@@ -89,6 +89,7 @@ func (s *Server) routes() {
 	account.GET("/tokens", s.tokensPage)
 	account.GET("/auths", s.authsPage)
 	account.GET("/shipments", s.shipmentsPage)
+	account.GET("/shipments/export.csv", s.shipmentsExport)
 	account.GET("/shipments/:sid", s.shipmentDetail)
 
 	keyManager := account.Group("", s.requireKeyManager)
