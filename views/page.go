@@ -65,7 +65,8 @@ func Nav(u *keyport.User) []NavItem {
 		return nil
 	}
 	if u.IsAdmin() {
-		return []NavItem{{"Live key requests", "/admin/requests"}, {"Merchants", "/admin/merchants"}, {"Audit log", AuditURL}, {"Outbox", "/admin/outbox"}, {"Settings", "/admin/settings"}}
+		return []NavItem{{"Live key requests", "/admin/requests"}, {"Merchants", "/admin/merchants"}, {"Find a key", KeyFinderURL},
+			{"Audit log", AuditURL}, {"Outbox", "/admin/outbox"}, {"Settings", "/admin/settings"}}
 	}
 	items := []NavItem{{"API Accounts", "/accounts"}, {"API secrets", "/secrets"}, {"Webhooks", "/webhooks"}}
 	if u.Role == keyport.RoleOwner {

@@ -23,7 +23,15 @@ type SecretsView struct {
 	Support bool
 	// MerchantName names the merchant in the support view.
 	MerchantName string
+	// SearchTerm is what the search box shows: the search as Shown, or the
+	// refused text next to SearchError.
+	SearchTerm string
+	// SearchError is the message next to a refused search; no key is listed then.
+	SearchError string
 }
+
+// Searching reports whether a search term selects the keys listed.
+func (v SecretsView) Searching() bool { return v.Page.Filter.Search.Kind != keyport.SearchAll }
 
 // SupportSecretsURL is the admins' support view of a merchant's API secrets.
 func SupportSecretsURL(merchantID int64) string {
@@ -33,10 +41,22 @@ func SupportSecretsURL(merchantID int64) string {
 // KeyURL is the URL of one key under the page's base.
 func (v SecretsView) KeyURL(id int64) string { return fmt.Sprintf("%s/%d", v.Base, id) }
 
-// PageURL links to the page req of the same filter.
+// PageURL links to the page req of the same filter and search. A whole key
+// searched for is carried as its redacted form, which never leaves it in an
+// address.
 func (v SecretsView) PageURL(req store.PageRequest) string {
+	return v.filterURL(req, v.Page.Filter.Search.Shown())
+}
+
+// ClearSearchURL is the first page of the same filter without the search.
+func (v SecretsView) ClearSearchURL() string { return v.filterURL(store.PageRequest{}, "") }
+
+func (v SecretsView) filterURL(req store.PageRequest, search string) string {
 	q := url.Values{}
 	f := v.Page.Filter
+	if search != "" {
+		q.Set("q", search)
+	}
 	if f.AccountID != 0 {
 		q.Set("account", strconv.FormatInt(f.AccountID, 10))
 	}

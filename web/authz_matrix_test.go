@@ -366,6 +366,7 @@ func authzMatrix(s matrixSeed) map[string]matrixRow {
 		"POST /admin/merchants/:mid/disable":                     {want: adminOnly},
 		"POST /admin/merchants/:mid/enable":                      {want: adminOnly},
 		"GET /admin/merchants/:mid/secrets":                      {want: adminOnly},
+		"GET /admin/keys":                                        {want: adminOnly, query: "q=sk_test_Ab12"},
 		"GET /admin/merchants/:mid/users":                        {want: adminOnly},
 		"POST /admin/merchants/:mid/users/:uid/sessions/end":     {want: adminOnly},
 		"POST /admin/merchants/:mid/users/:uid/two-factor/reset": {want: adminOnly},

@@ -482,7 +482,8 @@ func formRoutes() []hostileRoute {
 		exportFilters[i].errID = "-"
 	}
 	secretsFilters := []hostileField{{key: "account", kind: ignored}, {key: "mode", kind: ignored}, {key: "type", kind: ignored},
-		{key: "status", kind: ignored}, {key: "page", kind: ignored}, {key: "before", kind: ignored}, {key: "after", kind: ignored}}
+		{key: "status", kind: ignored}, {key: "page", kind: ignored}, {key: "before", kind: ignored}, {key: "after", kind: ignored},
+		{key: "q", kind: singleLine, optional: true}}
 	shipmentsFilters := []hostileField{{key: "mode", kind: choice, optional: true}, {key: "tracking", kind: singleLine, optional: true},
 		{key: "status", kind: choice, optional: true}, {key: "from", kind: singleLine, optional: true},
 		{key: "to", kind: singleLine, optional: true}, {key: "page", kind: ignored}, {key: "before", kind: ignored}, {key: "after", kind: ignored}}
@@ -835,6 +836,9 @@ func formRoutes() []hostileRoute {
 			return map[string]string{"mid": fmt.Sprint(e.bystander.Merchant.ID)}
 		}), noFields: true},
 		{method: "GET", path: "/admin/merchants/:mid/secrets", setup: admin(merchant), fields: secretsFilters},
+		{method: "GET", path: "/admin/keys", setup: func(e *hostileEnv) formCase {
+			return e.adminCase(nil, url.Values{"q": {e.apiKey}})
+		}, fields: []hostileField{{key: "q", kind: choice, optional: true}}},
 		{method: "GET", path: "/admin/merchants/:mid/users", setup: admin(merchant), noFields: true},
 		{method: "POST", path: "/admin/merchants/:mid/users/:uid/sessions/end", setup: admin(func(e *hostileEnv) map[string]string {
 			return map[string]string{"mid": fmt.Sprint(e.res.Merchant.ID), "uid": fmt.Sprint(e.selfUser.ID)}

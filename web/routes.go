@@ -159,6 +159,7 @@ func (s *Server) routes() {
 	admin.POST("/merchants/:mid/users/:uid/sessions/end", s.endUserSessions)
 	admin.POST("/merchants/:mid/users/:uid/two-factor/reset", s.resetUserTwoFactor)
 	admin.GET("/merchants/:mid/secrets", s.supportSecrets)
+	admin.GET("/keys", s.keyFinder)
 	admin.GET("/merchants/:mid/secrets/:kid", s.supportPermissions)
 	admin.GET("/merchants/:mid/secrets/:kid/revoke", s.supportRevokeForm)
 	admin.POST("/merchants/:mid/secrets/:kid/revoke", s.supportRevoke)

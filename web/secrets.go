@@ -14,8 +14,10 @@ import (
 	"keyport/views"
 )
 
-// secretsFilter reads the API secrets page's filter; unknown values select everything.
-func secretsFilter(c echo.Context) store.SecretsFilter {
+// secretsFilter reads the API secrets page's filter and search; unknown
+// filter values select everything. A refused search comes back as its
+// message, beside the filter of the other values.
+func secretsFilter(c echo.Context) (store.SecretsFilter, string) {
 	f := store.SecretsFilter{Page: views.DefaultPageParams.Parse(c.QueryParams()), PerPage: views.SecretsPerPage}
 	if id, err := strconv.ParseInt(c.QueryParam("account"), 10, 64); err == nil && id > 0 {
 		f.AccountID = id
@@ -30,23 +32,54 @@ func secretsFilter(c echo.Context) store.SecretsFilter {
 	case keyport.KeyActive, keyport.KeyExpired, keyport.KeyRevoked:
 		f.Status = st
 	}
-	return f
+	search, err := keyport.ParseKeySearch(c.QueryParam("q"))
+	if err != nil {
+		return f, fieldErrors(err)["q"]
+	}
+	f.Search = search
+	return f, ""
+}
+
+// renderSecrets answers the API secrets page of a merchant, or its support
+// view, with the keys its filter and search select: the whole page, or for
+// htmx the filter and the keys alone, with the filter's address pushed. A
+// refused search is answered 422 with its message and no key.
+func (s *Server) renderSecrets(c echo.Context, merchantID int64, title, nav string, v views.SecretsView) error {
+	ctx := c.Request().Context()
+	f, msg := secretsFilter(c)
+	v.Page.Filter = f
+	status := http.StatusOK
+	if msg != "" {
+		status = http.StatusUnprocessableEntity
+		v.SearchError, v.SearchTerm = msg, strings.TrimSpace(c.QueryParam("q"))
+	} else {
+		page, err := s.db.MerchantSecrets(ctx, merchantID, f)
+		if err != nil {
+			return err
+		}
+		v.Page, v.SearchTerm = page, f.Search.Shown()
+	}
+	accounts, err := s.db.ListAccounts(ctx, merchantID)
+	if err != nil {
+		return err
+	}
+	v.Accounts, v.Now, v.CSRF = accounts, s.Now(), csrfToken(c)
+	if isHTMX(c) {
+		push := "false"
+		if msg == "" {
+			push = v.PageURL(f.Page)
+		}
+		c.Response().Header().Set("HX-Push-Url", push)
+		return render(c, status, views.SecretsResults(v))
+	}
+	return render(c, status, views.SecretsPage(s.page(c, title, nav), v))
 }
 
 // secretsPage serves GET /secrets.
 func (s *Server) secretsPage(c echo.Context) error {
 	u := currentUser(c)
-	ctx := c.Request().Context()
-	page, err := s.db.MerchantSecrets(ctx, u.MerchantID, secretsFilter(c))
-	if err != nil {
-		return err
-	}
-	accounts, err := s.db.ListAccounts(ctx, u.MerchantID)
-	if err != nil {
-		return err
-	}
-	v := views.SecretsView{Page: page, Accounts: accounts, Now: s.Now(), CSRF: csrfToken(c), CanManage: u.Role.CanManageKeys(), Base: "/secrets"}
-	return render(c, http.StatusOK, views.SecretsPage(s.page(c, "API secrets", "/secrets"), v))
+	v := views.SecretsView{CanManage: u.Role.CanManageKeys(), Base: "/secrets"}
+	return s.renderSecrets(c, u.MerchantID, "API secrets", "/secrets", v)
 }
 
 // supportMerchant reads the :mid path parameter of the admins' support view and the merchant's name.
@@ -66,18 +99,8 @@ func (s *Server) supportSecrets(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	page, err := s.db.MerchantSecrets(ctx, merchantID, secretsFilter(c))
-	if err != nil {
-		return err
-	}
-	accounts, err := s.db.ListAccounts(ctx, merchantID)
-	if err != nil {
-		return err
-	}
-	v := views.SecretsView{Page: page, Accounts: accounts, Now: s.Now(), CSRF: csrfToken(c), Base: views.SupportSecretsURL(merchantID),
-		Support: true, MerchantName: name}
-	return render(c, http.StatusOK, views.SecretsPage(s.page(c, "API secrets of "+name, "/admin/merchants"), v))
+	v := views.SecretsView{Base: views.SupportSecretsURL(merchantID), Support: true, MerchantName: name}
+	return s.renderSecrets(c, merchantID, "API secrets of "+name, "/admin/merchants", v)
 }
 
 func (s *Server) supportKey(c echo.Context) (int64, keyport.APIKey, error) {

@@ -1,0 +1,62 @@
+package web
+
+import (
+	"strings"
+	"testing"
+
+	"keyport"
+)
+
+func TestBrowserOwnerSearchesKeysByName(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
+	app.newKey(res, keyport.NewKey{Name: "CI server"})
+	app.newKey(res, keyport.NewKey{Name: "Reporting", Mode: keyport.ModeLive})
+	b := newBrowser(t, app)
+
+	b.login("owner@acme.test", testPassword)
+	b.click("API secrets")
+	b.seeHeading("API secrets")
+	b.see("CI server")
+	b.fill("Search keys", "porti")
+	b.click("Filter")
+	b.waitJS(`location.search.includes("q=porti")`, "the search in the address")
+	b.settled()
+	b.see("Reporting")
+	if n := b.xpathCount(`//table[@id='secrets-table']//td[normalize-space()='CI server']`); n != 0 {
+		t.Fatal("the search still lists CI server")
+	}
+	b.fill("Search keys", "no such key")
+	b.click("Filter")
+	b.see("No key matches “no such key”.")
+	b.click("Clear the search")
+	b.see("CI server")
+	b.see("Reporting")
+}
+
+func TestBrowserAdminFindsTheMerchantOfAWholeKey(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	res := app.signupMerchant("Bolt Couriers", "owner@bolt.test")
+	key := app.newKey(res, keyport.NewKey{Name: "Warehouse printer", Mode: keyport.ModeLive})
+	app.createAdmin("staff@keyport.test")
+	b := newBrowser(t, app)
+
+	b.login("staff@keyport.test", testPassword)
+	b.click("Find a key")
+	b.seeHeading("Find a key")
+	b.fill("Key", key)
+	b.click("Find")
+	b.see("Bolt Couriers")
+	b.see("Warehouse printer")
+	if loc := b.location(); loc != "/admin/keys" {
+		t.Fatalf("the address is %q after the search", loc)
+	}
+	if b.pageHolds(key) || b.pageHolds(key[8:]) {
+		t.Fatal("the page holds the whole key after the search")
+	}
+	if got := b.eval(`document.getElementById("f-q").value`); !strings.HasPrefix(got, key[:12]) || !strings.HasSuffix(got, key[len(key)-4:]) || got == key {
+		t.Fatalf("the search box shows %q, want the key redacted", got)
+	}
+}
