@@ -81,7 +81,9 @@ func (db *DB) KeyLookups() int64 { return db.keyLookups.Load() }
 // FileName is the name of the SQLite file inside the data directory.
 const FileName = "keyport.db"
 
-// DSN returns the connection string for the SQLite file at path, pragmas included.
+// DSN returns the connection string for the SQLite file at path, pragmas
+// included. The path is escaped as a URI path, so a "#", "?" or "%" in a
+// directory name names that directory rather than ending the file name.
 func DSN(path string) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
@@ -89,7 +91,7 @@ func DSN(path string) string {
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")
-	return "file:" + filepath.ToSlash(path) + "?" + q.Encode()
+	return "file:" + (&url.URL{Path: filepath.ToSlash(path)}).EscapedPath() + "?" + q.Encode()
 }
 
 // Options are what a DB needs besides its file or URL.

@@ -381,3 +381,23 @@ func TestRedactURLHidesThePasswordWhereverItIs(t *testing.T) {
 		}
 	}
 }
+
+func TestOpenKeepsTheWholePathOfTheFile(t *testing.T) {
+	for _, dir := range []string{"plain", "with #hash", "with ?question", "with %25 percent", "ünïcode space"} {
+		path := filepath.Join(t.TempDir(), dir, "keyport.db")
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		db, err := Open(path, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		if _, err := db.Migrate(context.Background()); err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		db.Close()
+		if info, err := os.Stat(path); err != nil || info.Size() == 0 {
+			t.Errorf("%s: the database is not at %s (%v)", dir, path, err)
+		}
+	}
+}

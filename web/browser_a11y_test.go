@@ -1,0 +1,172 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"keyport"
+)
+
+// axeScript returns axe-core's script, from the file KEYPORT_AXE names
+// (.ci/run installs axe-core from npm into a cache outside the module). It
+// skips the test without one, except in CI.
+func axeScript(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("KEYPORT_AXE")
+	if path == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("KEYPORT_AXE is not set: .ci/run installs axe-core and sets it; accessibility checks never skip in CI")
+		}
+		t.Skip("KEYPORT_AXE is not set: install axe-core from npm and point KEYPORT_AXE at its axe.min.js to run the accessibility checks")
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(src)
+}
+
+// axeViolation is a serious or critical rule failure of axe-core.
+type axeViolation struct {
+	ID      string   `json:"id"`
+	Impact  string   `json:"impact"`
+	Targets []string `json:"targets"`
+}
+
+// axeCheck runs axe-core on the page as it stands and returns its serious and
+// critical violations.
+func (b *browser) axeCheck(script string) []axeViolation {
+	b.t.Helper()
+	b.settled()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](`if (!window.axe) {`+script+`}`)); err != nil {
+		b.t.Fatalf("load axe-core: %v", err)
+	}
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document, {resultTypes: ["violations"]}).then(function (r) {
+  return JSON.stringify(r.violations.filter(function (v) { return v.impact === "serious" || v.impact === "critical"; }).map(function (v) {
+    return {id: v.id, impact: v.impact, targets: v.nodes.slice(0, 4).map(function (n) { return n.target.join(" "); })};
+  }));
+})`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("run axe-core: %v", err)
+	}
+	var list []axeViolation
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		b.t.Fatal(err)
+	}
+	return list
+}
+
+// a11yState is a page, or a dialog opened on it, that the accessibility walk checks.
+type a11yState struct {
+	name string
+	as   string
+	path string
+	// open opens a dialog or a state of the page after it loaded.
+	open func(b *browser)
+}
+
+// TestBrowserEveryPageAndDialogPassesAxe walks every page and dialog of the
+// portal, as each role sees it, at 1280 and 375 pixels wide, and fails on any
+// serious or critical axe-core violation.
+func TestBrowserEveryPageAndDialogPassesAxe(t *testing.T) {
+	script := axeScript(t)
+	t.Parallel()
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme Parcels", "owner@acme.test")
+	app.member(res, "rita@acme.test", keyport.RoleReviewer)
+	app.createAdmin("staff@keyport.test")
+	app.newKey(res, keyport.NewKey{Name: "CI"})
+	app.newKey(res, keyport.NewKey{Name: "Checkout widget", Type: keyport.KeyPublishable})
+	owner.registerDPD(res, "Acme Ltd")
+	shipment := app.addShipments(res, keyport.ModeTest, 3)
+	request := owner.file(res, "Production")
+	hook, _, err := app.db.CreateWebhookEndpoint(context.Background(), keyport.SystemActor, res.Merchant.ID,
+		keyport.WebhookEndpointInput{URL: "https://hooks.acme.test/keyport", Events: keyport.WebhookEventTypes, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	account := fmt.Sprintf("/accounts/%d", res.Account.ID)
+	var kid int64
+	if err := app.db.SQL().QueryRow(`SELECT min(id) FROM api_keys WHERE name = 'CI'`).Scan(&kid); err != nil {
+		t.Fatal(err)
+	}
+	dialog := func(label string) func(b *browser) {
+		return func(b *browser) {
+			b.click(label)
+			b.run(chromedp.WaitVisible(chromedp.Search(openDialog)))
+		}
+	}
+	states := []a11yState{
+		{name: "login", path: "/login"},
+		{name: "sign-up", path: "/signup"},
+		{name: "forgot password", path: "/password/forgot"},
+		{name: "API accounts", as: "owner@acme.test", path: "/accounts"},
+		{name: "create account dialog", as: "owner@acme.test", path: "/accounts", open: dialog("Create New API Account")},
+		{name: "keys & tokens dialog", as: "owner@acme.test", path: "/accounts", open: dialog("Keys & Tokens")},
+		{name: "developer keys", as: "owner@acme.test", path: account + "/keys"},
+		{name: "generate token dialog", as: "owner@acme.test", path: account + "/keys", open: func(b *browser) {
+			b.clickIn(testSection, "Generate Token")
+			b.run(chromedp.WaitVisible(chromedp.Search(openDialog)))
+		}},
+		{name: "registered auths", as: "owner@acme.test", path: account + "/auths"},
+		{name: "shipments", as: "owner@acme.test", path: account + "/shipments"},
+		{name: "shipment", as: "owner@acme.test", path: fmt.Sprintf("%s/shipments/%d", account, shipment)},
+		{name: "API secrets", as: "owner@acme.test", path: "/secrets"},
+		{name: "key permissions", as: "owner@acme.test", path: fmt.Sprintf("/secrets/%d", kid)},
+		{name: "webhooks", as: "owner@acme.test", path: "/webhooks"},
+		{name: "new webhook", as: "owner@acme.test", path: "/webhooks/new"},
+		{name: "webhook", as: "owner@acme.test", path: fmt.Sprintf("/webhooks/%d", hook.ID)},
+		{name: "team", as: "owner@acme.test", path: "/team"},
+		{name: "audit log", as: "owner@acme.test", path: "/audit"},
+		{name: "settings", as: "owner@acme.test", path: "/settings"},
+		{name: "API docs", as: "owner@acme.test", path: "/docs/api"},
+		{name: "reviewer's secrets", as: "rita@acme.test", path: "/secrets"},
+		{name: "request queue", as: "staff@keyport.test", path: "/admin/requests"},
+		{name: "request", as: "staff@keyport.test", path: fmt.Sprintf("/admin/requests/%d", request)},
+		{name: "merchants", as: "staff@keyport.test", path: "/admin/merchants"},
+		{name: "merchant users", as: "staff@keyport.test", path: fmt.Sprintf("/admin/merchants/%d/users", res.Merchant.ID)},
+		{name: "support secrets", as: "staff@keyport.test", path: fmt.Sprintf("/admin/merchants/%d/secrets", res.Merchant.ID)},
+		{name: "platform settings", as: "staff@keyport.test", path: "/admin/settings"},
+		{name: "outbox", as: "staff@keyport.test", path: "/admin/outbox"},
+	}
+	var failures []string
+	for _, width := range []int64{1280, 375} {
+		b := newBrowser(t, app)
+		b.run(chromedp.EmulateViewport(width, 800))
+		signedIn := ""
+		for _, st := range states {
+			if st.as != signedIn {
+				b.open("/login")
+				if signedIn != "" {
+					b.click("Log out")
+					b.seeHeading("Log in to Keyport")
+				}
+				if st.as != "" {
+					b.login(st.as, testPassword)
+				}
+				signedIn = st.as
+			}
+			t.Logf("%d px: %s", width, st.name)
+			b.open(st.path)
+			if st.open != nil {
+				st.open(b)
+			}
+			for _, v := range b.axeCheck(script) {
+				failures = append(failures, fmt.Sprintf("%d px, %s (%s): %s %s on %s", width, st.name, st.path, v.Impact, v.ID,
+					strings.Join(v.Targets, " | ")))
+			}
+		}
+	}
+	if len(failures) > 0 {
+		t.Errorf("%d serious or critical accessibility violations:\n%s", len(failures), strings.Join(failures, "\n"))
+	}
+}
