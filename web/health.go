@@ -1,9 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"context"
-	"io/fs"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,26 +29,48 @@ func (s *Server) readyz(c echo.Context) error {
 	return c.String(http.StatusOK, "ready")
 }
 
-var staticServer = http.FileServerFS(static.FS)
-
-// staticFiles serves GET /static/*.
+// staticFiles serves GET and HEAD /static/*: each file with a strong ETag,
+// and, for a client whose Accept-Encoding allows it, in its smallest
+// pre-compressed form, whose ETag is its own. A versioned URL (static.Path)
+// may be cached for good; any other is revalidated with its ETag.
 func (s *Server) staticFiles(c echo.Context) error {
-	name := strings.TrimPrefix(c.Request().URL.Path, "/static/")
-	if name == "" || strings.HasSuffix(name, ".go") {
+	req := c.Request()
+	asset, ok := static.Lookup(strings.TrimPrefix(req.URL.Path, "/static/"))
+	if !ok {
 		return echo.ErrNotFound
 	}
-	if _, err := fs.Stat(static.FS, name); err != nil {
-		return echo.ErrNotFound
-	}
+	h := c.Response().Header()
 	if c.QueryParam("v") != "" {
-		c.Response().Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		h.Set(echo.HeaderCacheControl, "public, max-age=31536000, immutable")
 	} else {
-		c.Response().Header().Set("Cache-Control", "no-cache")
+		h.Set(echo.HeaderCacheControl, "no-cache")
 	}
-	req := c.Request().Clone(c.Request().Context())
-	req.URL.Path = "/" + name
-	staticServer.ServeHTTP(c.Response(), req)
+	body, etag := asset.Body, asset.ETag
+	if compressible(req.URL.Path) && len(asset.Encodings) > 0 {
+		h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+		if enc, ok := chooseEncoding(req.Header.Get(echo.HeaderAcceptEncoding), asset.Encodings); ok {
+			body, etag = enc.Body, enc.ETag
+			h.Set(echo.HeaderContentEncoding, enc.Coding)
+		}
+	}
+	h.Set(echo.HeaderContentType, asset.ContentType)
+	h.Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
+	h.Set("ETag", etag)
+	http.ServeContent(c.Response(), req, "", time.Time{}, bytes.NewReader(body))
 	return nil
+}
+
+// chooseEncoding picks, of an asset's encodings, the one an Accept-Encoding
+// value gives the highest q-value above 0; the first listed of equals.
+func chooseEncoding(acceptEncoding string, encodings []static.Encoding) (static.Encoding, bool) {
+	var best static.Encoding
+	bestQ := 0.0
+	for _, enc := range encodings {
+		if q := codingQ(acceptEncoding, enc.Coding); q > bestQ {
+			best, bestQ = enc, q
+		}
+	}
+	return best, bestQ > 0
 }
 
 // robots serves GET /robots.txt: the portal is private, so no crawler indexes any of it.

@@ -107,7 +107,7 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		if s.secure {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
-		if !strings.HasPrefix(c.Request().URL.Path, "/static/") {
+		if !isStaticPath(c.Request().URL.Path) {
 			h.Set("Cache-Control", "no-store")
 		}
 		return next(c)
@@ -124,14 +124,28 @@ const gzipLimit = 1024
 // gzipAnswer compresses answers of gzipLimit bytes or more.
 var gzipAnswer = middleware.GzipWithConfig(middleware.GzipConfig{MinLength: gzipLimit})
 
+// compressible reports whether the answers to path may be compressed: the
+// /v1 API, whose JSON holds no secret, and the static files, served
+// pre-compressed. Pages never are. A page may show a secret (a key's one-time
+// reveal, a revealed courier secret, recovery codes, a webhook signing secret)
+// next to text an attacker can make the browser send, such as a query value
+// or a form field sent back; compressed, the answer's length would then tell
+// the attacker, one guess at a time, how much of that text matches the
+// secret (the BREACH attack).
+func compressible(path string) bool {
+	return isAPIPath(path) || isStaticPath(path)
+}
+
 // gzipAPI compresses the /v1 answers of gzipLimit bytes or more for clients
 // whose Accept-Encoding allows gzip; every /v1 answer but HEAD's says it
-// varies with that header. Pages are left alone.
+// varies with that header. Static files carry their own encodings
+// (staticFiles), and whatever compressible refuses, every page among them,
+// is left alone.
 func gzipAPI(next echo.HandlerFunc) echo.HandlerFunc {
 	compressed := gzipAnswer(next)
 	return func(c echo.Context) error {
 		req := c.Request()
-		if !isAPIRequest(c) || req.Method == http.MethodHead {
+		if !compressible(req.URL.Path) || isStaticPath(req.URL.Path) || req.Method == http.MethodHead {
 			return next(c)
 		}
 		if !acceptsGzip(req.Header.Get(echo.HeaderAcceptEncoding)) {
@@ -142,32 +156,35 @@ func gzipAPI(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// acceptsGzip reports whether an Accept-Encoding value allows gzip: named
-// with a q-value above 0, or, when not named, covered by * with one.
-func acceptsGzip(header string) bool {
-	gzipQ, starQ := -1.0, -1.0
+// acceptsGzip reports whether an Accept-Encoding value allows gzip.
+func acceptsGzip(header string) bool { return codingQ(header, "gzip") > 0 }
+
+// codingQ is the q-value an Accept-Encoding value gives a content coding:
+// its own when named, else that of *, else 0.
+func codingQ(header, coding string) float64 {
+	namedQ, starQ := -1.0, -1.0
 	for item := range strings.SplitSeq(header, ",") {
-		coding, params, _ := strings.Cut(item, ";")
+		name, params, _ := strings.Cut(item, ";")
 		q := 1.0
 		for param := range strings.SplitSeq(params, ";") {
-			name, value, ok := strings.Cut(param, "=")
-			if ok && strings.EqualFold(strings.TrimSpace(name), "q") {
+			key, value, ok := strings.Cut(param, "=")
+			if ok && strings.EqualFold(strings.TrimSpace(key), "q") {
 				if f, err := strconv.ParseFloat(strings.TrimSpace(value), 64); err == nil {
 					q = f
 				}
 			}
 		}
-		switch strings.ToLower(strings.TrimSpace(coding)) {
-		case "gzip":
-			gzipQ = q
-		case "*":
+		switch name = strings.TrimSpace(name); {
+		case strings.EqualFold(name, coding):
+			namedQ = q
+		case name == "*":
 			starQ = q
 		}
 	}
-	if gzipQ >= 0 {
-		return gzipQ > 0
+	if namedQ >= 0 {
+		return namedQ
 	}
-	return starQ > 0
+	return max(starQ, 0)
 }
 
 // loadSession puts the signed-in user, if any, into the context and renews

@@ -23,6 +23,7 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/static/*", s.staticFiles)
+	e.HEAD("/static/*", s.staticFiles)
 	e.GET("/favicon.ico", s.favicon)
 	e.GET("/robots.txt", s.robots)
 
@@ -183,7 +184,12 @@ func servesPages(path string) bool {
 // isSessionless reports whether path is answered without a session or CSRF
 // token: static files, the probes and the /v1 API, which authenticates by key.
 func isSessionless(path string) bool {
-	return strings.HasPrefix(path, "/static/") || isProbe(path) || isAPIPath(path)
+	return isStaticPath(path) || isProbe(path) || isAPIPath(path)
+}
+
+// isStaticPath reports whether path names a static file.
+func isStaticPath(path string) bool {
+	return strings.HasPrefix(path, "/static/")
 }
 
 func isAPIRequest(c echo.Context) bool {

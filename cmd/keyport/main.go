@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"keyport"
+	"keyport/static"
 	"keyport/store"
 	"keyport/web"
 )
@@ -328,6 +329,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		WebhookAllowHTTP:    cfg.WebhookAllowHTTP,
 		WebhookAllowPrivate: cfg.WebhookAllowPrivate,
 	})
+	static.Prepare()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
