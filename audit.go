@@ -79,6 +79,7 @@ var (
 	AuditAuthDeleted          = newAuditAction("auth.deleted", "Registered auth deleted")
 	AuditAuthRegistered       = newAuditAction("auth.registered", "Registered auth added")
 	AuditAuthSecretRevealed   = newAuditAction("auth.secret_revealed", "Courier secret revealed")
+	AuditAuthUpdated          = newAuditAction("auth.updated", "Registered auth changed")
 	AuditKeyCreated           = newAuditAction("key.created", "Key created")
 	AuditKeyExpired           = newAuditAction("key.expired", "Key expired")
 	AuditKeyRevealed          = newAuditAction("key.revealed", "Key revealed")

@@ -42,13 +42,28 @@ type Preset struct {
 // MaxFieldLength is the longest value of a courier credential field.
 const MaxFieldLength = 500
 
-// NewAuth is what a merchant user submits to register courier credentials on an API account.
+// NewAuth is what a merchant user submits to register courier credentials on
+// an API account, or to change those of a registered auth.
 type NewAuth struct {
 	Courier string
 	Company string
 	// Testing is "yes" or "no" as submitted.
 	Testing string
 	Values  map[string]string
+	// Kept names the secret fields of a change left blank to keep the value
+	// the auth holds; a kept field meets its required rule.
+	Kept map[string]bool
+}
+
+// KeepBlankSecrets marks the secret fields left blank that the registered
+// auth holds a value for as kept: a change leaves those values as they are.
+func (a *NewAuth) KeepBlankSecrets(current RegisteredAuth) {
+	a.Kept = map[string]bool{}
+	for _, f := range current.Courier.Fields {
+		if f.Secret && a.Values[f.Name] == "" && current.SecretsSet[f.Name] {
+			a.Kept[f.Name] = true
+		}
+	}
 }
 
 // Normalize trims the company and every field value.
@@ -59,8 +74,9 @@ func (a *NewAuth) Normalize() {
 	}
 }
 
-// Validate checks the submission against the courier's field schema; field
-// errors are keyed "courier", "company", "testing" or "field_" + the field name.
+// Validate checks the submission against the courier's field schema, for a
+// new auth and a change alike; field errors are keyed "courier", "company",
+// "testing" or "field_" + the field name.
 func (a NewAuth) Validate(c *Courier) error {
 	var v ValidationError
 	if c == nil {
@@ -76,7 +92,7 @@ func (a NewAuth) Validate(c *Courier) error {
 		for _, f := range c.Fields {
 			val := a.Values[f.Name]
 			switch {
-			case val == "" && f.Required:
+			case val == "" && f.Required && !a.Kept[f.Name]:
 				v.Add("field_"+f.Name, f.Label+" is required.")
 			case !CleanText(val, false):
 				v.Add("field_"+f.Name, f.Label+" contains characters that are not allowed.")

@@ -63,3 +63,21 @@ func TestRegisteredAuthDetailsNeverHoldSecrets(t *testing.T) {
 		t.Fatalf("details: %+v", got)
 	}
 }
+
+func TestAChangeKeepsOnlyTheSecretsTheAuthHolds(t *testing.T) {
+	current := RegisteredAuth{Courier: Courier{Fields: append(append([]CourierField(nil), dpd.Fields...),
+		CourierField{Name: "api_key", Label: "API key", Secret: true, Required: true},
+		CourierField{Name: "pin", Label: "PIN", Secret: true})},
+		SecretsSet: map[string]bool{"password": true, "pin": true}}
+	change := NewAuth{Company: "Acme", Testing: "yes", Values: map[string]string{"username": "acme", "password": " ", "account_number": "1", "pin": "4321"}}
+	change.Normalize()
+	change.KeepBlankSecrets(current)
+	if !change.Kept["password"] || change.Kept["pin"] || change.Kept["api_key"] || change.Kept["username"] {
+		t.Fatalf("kept %v: want only the blank secret the auth holds", change.Kept)
+	}
+	wantFields(t, change.Validate(&current.Courier), []string{"field_api_key"})
+	change.Values["api_key"] = "k"
+	wantFields(t, change.Validate(&current.Courier), nil)
+	change.Values["username"] = ""
+	wantFields(t, change.Validate(&current.Courier), []string{"field_username"})
+}

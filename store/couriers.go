@@ -231,6 +231,155 @@ func (db *DB) ListAuths(ctx context.Context, merchantID, accountID int64) ([]key
 	return out, nil
 }
 
+// Auth returns one registered auth of the merchant's API account with its
+// courier's catalog entry; secret values are not loaded.
+func (db *DB) Auth(ctx context.Context, merchantID, accountID, authID int64) (keyport.RegisteredAuth, error) {
+	r, err := scanAuthRow(db.queryRow(ctx, `SELECT `+authColumns+` FROM registered_auths
+		WHERE id = $1 AND account_id = $2 AND merchant_id = $3 AND deleted_at IS NULL`, authID, accountID, merchantID))
+	if err != nil {
+		return keyport.RegisteredAuth{}, err
+	}
+	a := r.auth
+	if a.Courier, err = db.Courier(ctx, r.courier); err != nil {
+		return keyport.RegisteredAuth{}, err
+	}
+	if err := json.Unmarshal([]byte(r.fields), &a.Values); err != nil {
+		return keyport.RegisteredAuth{}, fmt.Errorf("registered auth %d fields: %w", a.ID, err)
+	}
+	a.SecretsSet = setOf(strings.Fields(r.secretNames))
+	return a, nil
+}
+
+// UpdateAuth changes the Company, Testing flag and field values of a
+// registered auth of the merchant's API account, whose courier c stays; the
+// submission must already be validated against c. A secret field left blank
+// keeps its sealed value, a filled one replaces it, sealed like at
+// registration, and counts as changed without being compared, so that no
+// answer tells whether a guess matched. It returns the auth as saved and the
+// labels of the fields that changed; a change is audited with them (never
+// with a value), and no change writes nothing. Another auth with the same
+// courier, company and mode is a ValidationError on "company", as at
+// registration.
+func (db *DB) UpdateAuth(ctx context.Context, actor keyport.Actor, merchantID, accountID, authID int64, c keyport.Courier, in keyport.NewAuth) (keyport.RegisteredAuth, []string, error) {
+	var out keyport.RegisteredAuth
+	var changed []string
+	err := db.tx(ctx, fmt.Sprintf("update auth %d", authID), func(tx *sql.Tx) error {
+		if _, err := liveAccount(ctx, tx, merchantID, accountID); err != nil {
+			return err
+		}
+		r, err := scanAuthRow(tx.QueryRowContext(ctx, `SELECT `+authColumns+` FROM registered_auths
+			WHERE id = $1 AND account_id = $2 AND merchant_id = $3 AND deleted_at IS NULL`, authID, accountID, merchantID))
+		if err != nil {
+			return err
+		}
+		if r.courier != c.Code {
+			return fmt.Errorf("store: auth %d is a %s auth, not %s", authID, r.courier, c.Code)
+		}
+		old := map[string]string{}
+		if err := json.Unmarshal([]byte(r.fields), &old); err != nil {
+			return fmt.Errorf("registered auth %d fields: %w", authID, err)
+		}
+		if in.Company != r.auth.Company {
+			changed = append(changed, "Company")
+		}
+		if in.IsTesting() != r.auth.Testing {
+			changed = append(changed, "Testing")
+		}
+		plain := map[string]string{}
+		replaced := map[string]string{}
+		for _, f := range c.Fields {
+			v := in.Values[f.Name]
+			switch {
+			case f.Secret && v != "":
+				replaced[f.Name] = v
+				changed = append(changed, f.Label)
+			case !f.Secret:
+				if v != "" {
+					plain[f.Name] = v
+				}
+				if v != old[f.Name] {
+					changed = append(changed, f.Label)
+				}
+			}
+		}
+		out = r.auth
+		out.Courier, out.Company, out.Testing, out.Values = c, in.Company, in.IsTesting(), plain
+		out.SecretsSet = setOf(strings.Fields(r.secretNames))
+		if len(changed) == 0 {
+			return nil
+		}
+		plainJSON, err := json.Marshal(plain)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE registered_auths SET company = $1, testing = $2, fields = $3 WHERE id = $4`,
+			in.Company, in.IsTesting(), string(plainJSON), authID)
+		if isUniqueViolation(err) {
+			return keyport.FieldError("company", "This API account already has a "+c.Name+" auth for this company in this mode.")
+		}
+		if err != nil {
+			return err
+		}
+		if len(replaced) > 0 {
+			names, err := db.replaceAuthSecrets(ctx, tx, authID, c, replaced)
+			if err != nil {
+				return err
+			}
+			out.SecretsSet = setOf(names)
+		}
+		detail := authLabel(c.Name, in.Company, in.IsTesting())
+		if was := authLabel(c.Name, r.auth.Company, r.auth.Testing); was != detail {
+			detail = was + " → " + detail
+		}
+		return db.audit(ctx, tx, merchantID, actor, keyport.AuditAuthUpdated, "registered_auth", authID,
+			detail+": "+strings.Join(changed, ", "))
+	})
+	return out, changed, err
+}
+
+// replaceAuthSecrets opens the sealed secrets of an auth, replaces the ones
+// in replaced, seals them again and returns the names of the secret fields
+// the auth now holds, in the courier's field order.
+func (db *DB) replaceAuthSecrets(ctx context.Context, tx *sql.Tx, authID int64, c keyport.Courier, replaced map[string]string) ([]string, error) {
+	if db.Sealer == nil {
+		return nil, errNoSealer
+	}
+	var sealed []byte
+	if err := tx.QueryRowContext(ctx, `SELECT secrets FROM registered_auths WHERE id = $1`, authID).Scan(&sealed); err != nil {
+		return nil, err
+	}
+	secrets := map[string]string{}
+	if sealed != nil {
+		plain, err := db.Sealer.Open(sealed, authContext(authID))
+		if err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(plain, &secrets); err != nil {
+			return nil, err
+		}
+	}
+	for name, v := range replaced {
+		secrets[name] = v
+	}
+	secretJSON, err := json.Marshal(secrets)
+	if err != nil {
+		return nil, err
+	}
+	resealed, err := db.Sealer.Seal(secretJSON, authContext(authID))
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, f := range c.Fields {
+		if secrets[f.Name] != "" {
+			names = append(names, f.Name)
+		}
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE registered_auths SET secrets = $1, secret_names = $2 WHERE id = $3`,
+		resealed, strings.Join(names, " "), authID)
+	return names, err
+}
+
 // RevealAuthSecret decrypts one secret field of a registered auth of the
 // merchant's API account and records that it was revealed (never the value).
 // It returns the field, as the catalog describes it, and its value.

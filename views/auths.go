@@ -25,15 +25,27 @@ type AuthsView struct {
 // RevealKey names one secret field of one registered auth.
 func RevealKey(authID int64, field string) string { return fmt.Sprintf("%d/%s", authID, field) }
 
-// AuthForm is the "Register a new auth" dialog's data.
+// AuthForm is the data of the "Register a new auth" dialog and of the
+// dialog that changes a registered auth.
 type AuthForm struct {
 	Frame
 	Account  keyport.APIAccount
 	Couriers []keyport.Courier
 	// Courier is the chosen courier, nil until one is chosen.
 	Courier *keyport.Courier
-	CSRF    string
-	Form    Form
+	// Auth is the registered auth being changed; nil for a new one.
+	Auth *keyport.RegisteredAuth
+	CSRF string
+	Form Form
+}
+
+// SecretsSet names the secret fields the auth being changed holds a value
+// for; none for a new auth.
+func (f AuthForm) SecretsSet() map[string]bool {
+	if f.Auth == nil {
+		return nil
+	}
+	return f.Auth.SecretsSet
 }
 
 // SecretField is one masked or revealed secret field of a registered auth.

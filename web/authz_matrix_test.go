@@ -327,6 +327,8 @@ func authzMatrix(s matrixSeed) map[string]matrixRow {
 		"GET /accounts/:id/auths/new":             {want: accountChange},
 		"GET /accounts/:id/auths/fields":          {want: accountChange, query: "courier=dpd"},
 		"POST /accounts/:id/auths":                {want: accountChange},
+		"GET /accounts/:id/auths/:aid/edit":       {want: accountChange},
+		"POST /accounts/:id/auths/:aid":           {want: accountChange},
 		"POST /accounts/:id/auths/:aid/reveal":    {want: accountChange},
 		"POST /accounts/:id/auths/:aid/delete":    {want: accountChange},
 		"GET /accounts/:id/keys/manage":           {want: accountChange, query: "mode=test"},

@@ -66,7 +66,7 @@ func (s *Server) courierFields(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.CourierFields(courier, views.Form{}))
+	return render(c, http.StatusOK, views.CourierFields(courier, views.Form{}, nil))
 }
 
 // authInput reads the submitted auth: company, testing and the chosen courier's fields.
@@ -114,6 +114,76 @@ func (s *Server) registerAuth(c echo.Context) error {
 		return err
 	}
 	msg := fmt.Sprintf("Registered the %s auth of “%s”.", auth.Courier.Name, auth.Company)
+	if isHTMX(c) {
+		return s.authsDialog(c, http.StatusOK, msg, nil)
+	}
+	s.flash(c, "success", msg)
+	return redirect(c, views.AuthsURL(a.ID))
+}
+
+// currentAuth loads the registered auth named by the :aid path parameter,
+// when it belongs to the account in the context; otherwise 404.
+func (s *Server) currentAuth(c echo.Context) (keyport.RegisteredAuth, error) {
+	a := currentAccount(c)
+	authID, err := pathID(c, "aid")
+	if err != nil {
+		return keyport.RegisteredAuth{}, err
+	}
+	return s.db.Auth(c.Request().Context(), a.MerchantID, a.ID, authID)
+}
+
+func (s *Server) editAuthDialog(c echo.Context, status int, auth keyport.RegisteredAuth, f views.Form) error {
+	a := currentAccount(c)
+	body := views.AuthFormBody(views.AuthForm{Frame: frame(c, views.AuthsURL(a.ID)), Account: *a, Courier: &auth.Courier,
+		Auth: &auth, CSRF: csrfToken(c), Form: f})
+	return s.dialog(c, status, "Edit the "+auth.Courier.Name+" auth · "+a.Name, "/accounts", accountsChanged, false, body)
+}
+
+// editAuthForm serves GET /accounts/:id/auths/:aid/edit: the auth's Company,
+// Testing and non-secret fields filled in, its secret fields blank.
+func (s *Server) editAuthForm(c echo.Context) error {
+	auth, err := s.currentAuth(c)
+	if err != nil {
+		return err
+	}
+	testing := "no"
+	if auth.Testing {
+		testing = "yes"
+	}
+	values := map[string]string{"company": auth.Company, "testing": testing}
+	for _, f := range auth.Courier.Fields {
+		if !f.Secret {
+			values["field_"+f.Name] = auth.Values[f.Name]
+		}
+	}
+	return s.editAuthDialog(c, http.StatusOK, auth, views.Form{Values: values})
+}
+
+// updateAuth serves POST /accounts/:id/auths/:aid: it saves the auth's
+// Company, Testing and fields under the rules of registering one; a secret
+// field left blank keeps its value.
+func (s *Server) updateAuth(c echo.Context) error {
+	a := currentAccount(c)
+	auth, err := s.currentAuth(c)
+	if err != nil {
+		return err
+	}
+	in, values := authInput(c, &auth.Courier)
+	in.KeepBlankSecrets(auth)
+	if err := in.Validate(&auth.Courier); err != nil {
+		return s.editAuthDialog(c, http.StatusUnprocessableEntity, auth, views.Form{Values: values, Errors: fieldErrors(err)})
+	}
+	saved, changed, err := s.db.UpdateAuth(c.Request().Context(), actor(c), a.MerchantID, a.ID, auth.ID, auth.Courier, in)
+	if fields := fieldErrors(err); fields != nil {
+		return s.editAuthDialog(c, http.StatusUnprocessableEntity, auth, views.Form{Values: values, Errors: fields})
+	}
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("Saved the %s auth of “%s”: %s changed.", saved.Courier.Name, saved.Company, strings.Join(changed, ", "))
+	if len(changed) == 0 {
+		msg = fmt.Sprintf("Nothing changed in the %s auth of “%s”.", saved.Courier.Name, saved.Company)
+	}
 	if isHTMX(c) {
 		return s.authsDialog(c, http.StatusOK, msg, nil)
 	}

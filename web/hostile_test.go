@@ -289,6 +289,23 @@ func (e *hostileEnv) lastID(table string) int64 {
 
 func (e *hostileEnv) acct() string { return fmt.Sprint(e.res.Account.ID) }
 
+// freshAuth registers a DPD auth of its own on the merchant's first account,
+// the newest of the table, and returns the path parameters naming it.
+func (e *hostileEnv) freshAuth() map[string]string {
+	e.t.Helper()
+	courier, err := e.app.db.Courier(context.Background(), "dpd")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	in := keyport.NewAuth{Courier: "dpd", Company: fmt.Sprintf("Fresh %d", e.next()), Testing: "no",
+		Values: map[string]string{"username": "u", "password": "p", "account_number": "1"}}
+	a, err := e.app.db.RegisterAuth(context.Background(), e.ownerActor(), e.res.Merchant.ID, e.res.Account.ID, courier, in)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return map[string]string{"id": e.acct(), "aid": fmt.Sprint(a.ID)}
+}
+
 // webhook adds a webhook endpoint to the merchant and returns its id.
 func (e *hostileEnv) webhook() string {
 	e.t.Helper()
@@ -770,6 +787,20 @@ func formRoutes() []hostileRoute {
 			{key: "field_password"},
 			{key: "field_account_number", stored: storedAuthField("account_number"), pages: authPages},
 			{key: "action", kind: ignored},
+		}},
+		{method: "GET", path: "/accounts/:id/auths/:aid/edit", setup: owner(accountAuth), noFields: true},
+		{method: "POST", path: "/accounts/:id/auths/:aid", setup: func(e *hostileEnv) formCase {
+			form := goodDPD(fmt.Sprintf("Edited %d", e.next()))
+			form.Del("courier")
+			form.Del("action")
+			return e.ownerCase(e.freshAuth(), form)
+		}, fields: []hostileField{
+			{key: "company", stored: `SELECT company FROM registered_auths ORDER BY id DESC LIMIT 1`, pages: authPages},
+			{key: "testing", kind: choice},
+			{key: "field_username", stored: storedAuthField("username"), pages: authPages},
+			{key: "field_password", optional: true},
+			{key: "field_account_number", stored: storedAuthField("account_number"), pages: authPages},
+			{key: "courier", kind: ignored},
 		}},
 		{method: "POST", path: "/accounts/:id/auths/:aid/reveal", setup: func(e *hostileEnv) formCase {
 			return e.ownerCase(accountAuth(e), url.Values{"field": {"password"}})

@@ -103,6 +103,8 @@ func (s *Server) routes() {
 	keyManager.GET("/auths/new", s.newAuthForm)
 	keyManager.GET("/auths/fields", s.courierFields)
 	keyManager.POST("/auths", s.registerAuth)
+	keyManager.GET("/auths/:aid/edit", s.editAuthForm)
+	keyManager.POST("/auths/:aid", s.updateAuth)
 	keyManager.POST("/auths/:aid/reveal", s.revealAuthSecret)
 	keyManager.POST("/auths/:aid/delete", s.deleteAuth)
 	keyManager.GET("/keys/manage", s.manageKeys)
