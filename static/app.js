@@ -215,8 +215,29 @@
     if (form && form.querySelector("[data-show-if]")) showWhatApplies(form.parentNode || document);
   });
 
-  document.addEventListener("DOMContentLoaded", function () { showWhatApplies(document); openDialogs(document); });
-  document.addEventListener("htmx:afterSettle", function () { showWhatApplies(document); openDialogs(document); });
+  // A table or code block wider than the screen scrolls inside its frame;
+  // the frame then takes the keyboard focus, so it can be scrolled without a
+  // pointer. Frames that fit take none.
+  function markScrollers(root) {
+    root.querySelectorAll(".table-wrap, pre").forEach(function (el) {
+      var scrolls = el.scrollWidth > el.clientWidth + 1;
+      if (scrolls && !el.hasAttribute("tabindex")) {
+        el.setAttribute("tabindex", "0");
+        el.setAttribute("data-scroller", "");
+      } else if (!scrolls && el.hasAttribute("data-scroller")) {
+        el.removeAttribute("tabindex");
+        el.removeAttribute("data-scroller");
+      }
+    });
+  }
+  var resizing = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(function () { markScrollers(document); }, 100);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () { showWhatApplies(document); openDialogs(document); markScrollers(document); });
+  document.addEventListener("htmx:afterSettle", function () { showWhatApplies(document); openDialogs(document); markScrollers(document); });
   document.addEventListener("htmx:confirm", function (e) {
     var msg = e.detail.elt.getAttribute("data-confirm");
     if (!msg) return;

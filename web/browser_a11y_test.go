@@ -117,6 +117,25 @@ func TestBrowserEveryPageAndDialogPassesAxe(t *testing.T) {
 			b.clickIn(testSection, "Generate Token")
 			b.run(chromedp.WaitVisible(chromedp.Search(openDialog)))
 		}},
+		{name: "request live token dialog", as: "owner@acme.test", path: account + "/keys", open: func(b *browser) {
+			b.clickIn(liveSection, "Request Live Token")
+			b.run(chromedp.WaitVisible(chromedp.Search(openDialog)))
+		}},
+		{name: "manage tokens dialog", as: "owner@acme.test", path: account + "/keys", open: func(b *browser) {
+			b.clickIn(testSection, "Manage Your Tokens")
+			b.run(chromedp.WaitVisible(chromedp.Search(openDialog)))
+		}},
+		{name: "roll dialog", as: "owner@acme.test", path: account + "/keys", open: func(b *browser) {
+			b.clickIn(testSection, "Manage Your Tokens")
+			b.run(chromedp.WaitVisible(chromedp.Search(openDialog)))
+			b.clickIn(openDialog, "Roll")
+			b.see("Rolling creates a new key")
+		}},
+		{name: "registered auths dialog", as: "owner@acme.test", path: "/accounts", open: dialog("View Registered Auths")},
+		{name: "register auth dialog", as: "owner@acme.test", path: "/accounts", open: func(b *browser) {
+			b.clickAria("Register a new auth for Default")
+			b.run(chromedp.WaitVisible(chromedp.Search(openDialog)))
+		}},
 		{name: "registered auths", as: "owner@acme.test", path: account + "/auths"},
 		{name: "shipments", as: "owner@acme.test", path: account + "/shipments"},
 		{name: "shipment", as: "owner@acme.test", path: fmt.Sprintf("%s/shipments/%d", account, shipment)},
@@ -125,6 +144,9 @@ func TestBrowserEveryPageAndDialogPassesAxe(t *testing.T) {
 		{name: "webhooks", as: "owner@acme.test", path: "/webhooks"},
 		{name: "new webhook", as: "owner@acme.test", path: "/webhooks/new"},
 		{name: "webhook", as: "owner@acme.test", path: fmt.Sprintf("/webhooks/%d", hook.ID)},
+		{name: "edit webhook", as: "owner@acme.test", path: fmt.Sprintf("/webhooks/%d/edit", hook.ID)},
+		{name: "delete webhook", as: "owner@acme.test", path: fmt.Sprintf("/webhooks/%d/delete", hook.ID)},
+		{name: "confirm identity", as: "owner@acme.test", path: "/sudo?action=team_role&next=/team"},
 		{name: "team", as: "owner@acme.test", path: "/team"},
 		{name: "audit log", as: "owner@acme.test", path: "/audit"},
 		{name: "settings", as: "owner@acme.test", path: "/settings"},
@@ -137,6 +159,7 @@ func TestBrowserEveryPageAndDialogPassesAxe(t *testing.T) {
 		{name: "support secrets", as: "staff@keyport.test", path: fmt.Sprintf("/admin/merchants/%d/secrets", res.Merchant.ID)},
 		{name: "platform settings", as: "staff@keyport.test", path: "/admin/settings"},
 		{name: "outbox", as: "staff@keyport.test", path: "/admin/outbox"},
+		{name: "find a key", as: "staff@keyport.test", path: "/admin/keys?q=sk_test_"},
 	}
 	var failures []string
 	for _, width := range []int64{1280, 375} {
@@ -152,10 +175,11 @@ func TestBrowserEveryPageAndDialogPassesAxe(t *testing.T) {
 				}
 				if st.as != "" {
 					b.login(st.as, testPassword)
+					b.waitJS(`location.pathname !== "/login"`, "the sign-in to land")
+					b.settled()
 				}
 				signedIn = st.as
 			}
-			t.Logf("%d px: %s", width, st.name)
 			b.open(st.path)
 			if st.open != nil {
 				st.open(b)
