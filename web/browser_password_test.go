@@ -74,7 +74,7 @@ func TestBrowserAdminRetriesAHeldMessage(t *testing.T) {
 	b.see("not sent: no SMTP configured")
 	b.click("Not sent (1)")
 	b.see("owner@acme.test")
-	b.click("Retry now")
+	b.run(chromedp.Click(chromedp.Search(`//button[starts-with(normalize-space(), 'Retry now')]`), chromedp.NodeVisible))
 	b.see("will be sent again in a moment")
 	app.waitForCount(`SELECT count(*) FROM outbox_attempts`, 2)
 	app.waitForCount(`SELECT count(*) FROM outbox WHERE state = 'held'`, 1)
