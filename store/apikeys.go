@@ -87,21 +87,22 @@ func (db *DB) SavePlatformSettings(ctx context.Context, actor keyport.Actor, s P
 	})
 }
 
-// accountForChange loads an account of the merchant that may receive new keys.
-func accountForChange(ctx context.Context, tx *sql.Tx, merchantID, accountID int64) error {
+// accountForChange loads an account of the merchant that may receive new keys
+// and returns its name.
+func accountForChange(ctx context.Context, tx *sql.Tx, merchantID, accountID int64) (name string, err error) {
 	var disabled, deleted bool
-	err := tx.QueryRowContext(ctx, `SELECT disabled_at IS NOT NULL, deleted_at IS NOT NULL FROM api_accounts WHERE id = $1 AND merchant_id = $2`,
-		accountID, merchantID).Scan(&disabled, &deleted)
+	err = tx.QueryRowContext(ctx, `SELECT name, disabled_at IS NOT NULL, deleted_at IS NOT NULL FROM api_accounts WHERE id = $1 AND merchant_id = $2`,
+		accountID, merchantID).Scan(&name, &disabled, &deleted)
 	if err != nil {
-		return notFound(err)
+		return "", notFound(err)
 	}
 	if deleted {
-		return keyport.ErrNotFound
+		return "", keyport.ErrNotFound
 	}
 	if disabled {
-		return keyport.ErrAccountDisabled
+		return "", keyport.ErrAccountDisabled
 	}
-	return nil
+	return name, nil
 }
 
 // capStatus is the one count behind the token cap: the account's keys of a
@@ -147,7 +148,8 @@ func (db *DB) CreateKey(ctx context.Context, actor keyport.Actor, in keyport.New
 }
 
 func (db *DB) createKey(ctx context.Context, tx *sql.Tx, changes *[]keyport.KeyChange, actor keyport.Actor, in keyport.NewKey) (CreatedKey, error) {
-	if err := accountForChange(ctx, tx, in.MerchantID, in.AccountID); err != nil {
+	accountName, err := accountForChange(ctx, tx, in.MerchantID, in.AccountID)
+	if err != nil {
 		return CreatedKey{}, err
 	}
 	now := db.now()
@@ -198,10 +200,6 @@ func (db *DB) createKey(ctx context.Context, tx *sql.Tx, changes *[]keyport.KeyC
 		return CreatedKey{}, err
 	}
 	if err := db.audit(ctx, tx, in.MerchantID, actor, keyport.AuditKeyRevealed, "api_key", id, redacted); err != nil {
-		return CreatedKey{}, err
-	}
-	var accountName string
-	if err := tx.QueryRowContext(ctx, `SELECT name FROM api_accounts WHERE id = $1`, in.AccountID).Scan(&accountName); err != nil {
 		return CreatedKey{}, err
 	}
 	key := keyport.APIKey{ID: id, AccountID: in.AccountID, AccountName: accountName, MerchantID: in.MerchantID, Type: in.Type, Mode: in.Mode,

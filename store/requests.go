@@ -16,7 +16,7 @@ import (
 func (db *DB) FileRequest(ctx context.Context, actor keyport.Actor, merchantID, accountID int64, in keyport.LiveKeyRequestInput, shipments int) (keyport.LiveKeyRequest, error) {
 	var req keyport.LiveKeyRequest
 	err := db.tx(ctx, fmt.Sprintf("file live key request in API account %d", accountID), func(tx *sql.Tx) error {
-		if err := accountForChange(ctx, tx, merchantID, accountID); err != nil {
+		if _, err := accountForChange(ctx, tx, merchantID, accountID); err != nil {
 			return err
 		}
 		if actor.UserID != 0 {
