@@ -3,6 +3,8 @@ package web
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -104,4 +106,29 @@ func TestBrowserKeyFormShowsOnlyWhatApplies(t *testing.T) {
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// TestBrowserQueueClampsALongIntendedUseInsideItsRow files a request with a
+// long intended use: the queue shows three whole lines of it, inside its row.
+func TestBrowserQueueClampsALongIntendedUseInsideItsRow(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme Parcels", "owner@acme.test")
+	form := goodRequest("Production")
+	form.Set("intended_use", strings.Repeat("We print labels for every order of our web shop and track them. ", 12))
+	wantStatus(t, owner.post(requestsPath(res), form), http.StatusSeeOther)
+	app.createAdmin("staff@keyport.test")
+	b := newBrowser(t, app)
+	b.login("staff@keyport.test", testPassword)
+	b.seeHeading("Live key requests")
+	got := b.eval(`(function () {
+  var clip = document.querySelector("td .clip");
+  var cell = clip.parentElement;
+  var line = parseFloat(getComputedStyle(clip).lineHeight);
+  var inside = clip.getBoundingClientRect().bottom <= cell.getBoundingClientRect().bottom;
+  return [getComputedStyle(cell).display, Math.round(clip.clientHeight / line), inside].join(" ");
+})()`)
+	if got != "table-cell 3 true" {
+		t.Fatalf("the intended use is not clamped to 3 lines inside its cell: %s (display, lines, inside)", got)
+	}
 }
