@@ -5,7 +5,7 @@ GO ?= go
 export GOTOOLCHAIN := go1.27.3
 DATA ?= ./data
 
-.PHONY: run test test-postgres bench loadtest loadtest-postgres generate fmt lint vulncheck build docker
+.PHONY: run test test-postgres bench loadtest loadtest-postgres generate fmt lint vulncheck build docker screenshots
 
 ## run: start the portal on an embedded SQLite file in $(DATA), with demo logins on first start
 run:
@@ -26,6 +26,13 @@ test-postgres:
 	trap '.ci/pg-cluster stop "$$KEYPORT_PG_DIR"' EXIT; trap 'exit 130' INT TERM; \
 	echo "testing on $$KEYPORT_TEST_DATABASE_URL"; \
 	$(MAKE) --no-print-directory test
+
+## screenshots: photograph the main pages at 1280 and 390 px wide with headless Chromium into
+## docs/screenshots, the pictures the README shows (TestBrowserScreenshots; make test takes them too,
+## into a temporary folder, and checks the README shows each one)
+screenshots:
+	mkdir -p docs/screenshots
+	KEYPORT_SCREENSHOTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run '^TestBrowserScreenshots$$' ./web
 
 ## bench: the Go benchmarks, then the load test of the real server (see loadtest)
 bench:
