@@ -74,6 +74,10 @@ func (v SecretsView) filterURL(req store.PageRequest, search string) string {
 // KeyBody is the redacted part of a key after its prefix: "ij30********bvrw".
 func KeyBody(k keyport.APIKey) string { return k.Redacted()[len(k.Prefix):] }
 
+// ShortKey is a publishable key shortened for a table: its first and last
+// four characters after the prefix, the whole value being one Copy away.
+func ShortKey(k keyport.APIKey) string { return k.First4 + "…" + k.Last4 }
+
 // TypeLabel is a key type for people.
 func TypeLabel(t keyport.KeyType) string {
 	if t == keyport.KeyPublishable {
