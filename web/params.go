@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -115,4 +116,12 @@ func fieldErrors(err error) map[string]string {
 		return ve.Fields
 	}
 	return nil
+}
+
+// confirm asks before a destructive action: in a dialog for htmx requests, on
+// a page of its own otherwise, where Cancel leads back. The action stays with
+// its POST route.
+func (s *Server) confirm(c echo.Context, nav, back string, cf views.Confirmation) error {
+	cf.Frame, cf.CSRF = frame(c, back), csrfToken(c)
+	return s.dialog(c, http.StatusOK, cf.Question, nav, "", false, views.ConfirmBody(cf))
 }
