@@ -1,4 +1,4 @@
-// Keyport's small behaviours: dialogs, copy buttons, confirmations, dismissible notices.
+// Keyport's small behaviours: dialogs, copy buttons, dismissible notices.
 // Loaded as a file so the Content-Security-Policy never needs 'unsafe-inline'.
 (function () {
   "use strict";
@@ -134,16 +134,6 @@
     sel.addRange(range);
   }
 
-  // Plain forms and buttons ask before destructive actions.
-  document.addEventListener("submit", function (e) {
-    var form = e.target;
-    var msg = form.getAttribute("data-confirm");
-    if (msg && !form.matches("[hx-post],[hx-put],[hx-patch],[hx-delete]") && !window.confirm(msg)) {
-      e.preventDefault();
-      e.stopImmediatePropagation();
-    }
-  }, true);
-
   // Passkey forms (data-webauthn="create" or "get") ask the browser for a
   // credential with the options the page holds, then submit it as JSON.
   document.addEventListener("submit", function (e) {
@@ -238,10 +228,4 @@
 
   document.addEventListener("DOMContentLoaded", function () { showWhatApplies(document); openDialogs(document); markScrollers(document); });
   document.addEventListener("htmx:afterSettle", function () { showWhatApplies(document); openDialogs(document); markScrollers(document); });
-  document.addEventListener("htmx:confirm", function (e) {
-    var msg = e.detail.elt.getAttribute("data-confirm");
-    if (!msg) return;
-    e.preventDefault();
-    if (window.confirm(msg)) e.detail.issueRequest(true);
-  });
 })();

@@ -216,7 +216,17 @@ func (m ManageView) PageURL(req store.PageRequest) string {
 // back on the page it was left from; an empty name on the first page.
 func (m ManageView) PageField() (name, value string) { return DefaultPageParams.Field(m.Page) }
 
-// From is the value of the remove forms' "from" field, naming the view to come back to.
+// RemoveURL is the confirmation of removing the key id, which brings the
+// pop-up back on this view and page.
+func (m ManageView) RemoveURL(id int64) string {
+	q := url.Values{"from": {m.From()}}
+	if name, value := m.PageField(); name != "" {
+		q.Set(name, value)
+	}
+	return KeyURL(m.Account.ID, id) + "/revoke?" + q.Encode()
+}
+
+// From is the value of the "from" field of a removal, naming the view to come back to.
 func (m ManageView) From() string {
 	if m.AllModes() {
 		return "tokens"

@@ -41,6 +41,12 @@ func SupportSecretsURL(merchantID int64) string {
 // KeyURL is the URL of one key under the page's base.
 func (v SecretsView) KeyURL(id int64) string { return fmt.Sprintf("%s/%d", v.Base, id) }
 
+// RevokeURL is the confirmation of revoking the key id, which leads back to
+// this page of the list.
+func (v SecretsView) RevokeURL(id int64) string {
+	return v.KeyURL(id) + "/revoke?" + url.Values{"back": {v.PageURL(v.Page.Filter.Page)}}.Encode()
+}
+
 // PageURL links to the page req of the same filter and search. A whole key
 // searched for is carried as its redacted form, which never leaves it in an
 // address.

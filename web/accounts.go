@@ -107,6 +107,17 @@ func (s *Server) renameAccountDialog(c echo.Context, status int, f views.Form) e
 	return s.dialog(c, status, "Rename “"+a.Name+"”", "/accounts", "", false, body)
 }
 
+// disableAccountForm serves GET /accounts/:id/disable: the confirmation.
+func (s *Server) disableAccountForm(c echo.Context) error {
+	a := currentAccount(c)
+	return s.confirm(c, "/accounts", "/accounts", views.Confirmation{
+		Question: "Disable “" + a.Name + "”?",
+		Detail:   "Every key of this account stops working at once and no new key can be created until you enable it again.",
+		Action:   views.AccountURL(a.ID) + "/disable",
+		Button:   "Disable “" + a.Name + "”",
+	})
+}
+
 // renameAccountForm serves GET /accounts/:id/rename.
 func (s *Server) renameAccountForm(c echo.Context) error {
 	return s.renameAccountDialog(c, http.StatusOK, views.Form{})

@@ -76,6 +76,24 @@ func (s *Server) merchantUsers(c echo.Context) error {
 	return render(c, http.StatusOK, views.MerchantUsersPage(s.page(c, "Users of "+name, "/admin/merchants"), v))
 }
 
+// disableMerchantForm serves GET /admin/merchants/:mid/disable: the confirmation.
+func (s *Server) disableMerchantForm(c echo.Context) error {
+	id, err := pathID(c, "mid")
+	if err != nil {
+		return err
+	}
+	name, err := s.db.MerchantName(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return s.confirm(c, "/admin/merchants", "/admin/merchants", views.Confirmation{
+		Question: "Disable “" + name + "”?",
+		Detail:   "Every key of this merchant stops working at once, and its users are signed out and cannot log in until you enable it again.",
+		Action:   fmt.Sprintf("/admin/merchants/%d/disable", id),
+		Button:   "Disable “" + name + "”",
+	})
+}
+
 // merchantUser loads the user :uid of the merchant :mid; a user of another
 // merchant is ErrNotFound.
 func (s *Server) merchantUser(c echo.Context) (keyport.User, error) {
@@ -92,6 +110,39 @@ func (s *Server) merchantUser(c echo.Context) (keyport.User, error) {
 		return keyport.User{}, keyport.ErrNotFound
 	}
 	return u, err
+}
+
+// endUserSessionsForm serves GET /admin/merchants/:mid/users/:uid/sessions/end:
+// the confirmation.
+func (s *Server) endUserSessionsForm(c echo.Context) error {
+	u, err := s.merchantUser(c)
+	if err != nil {
+		return err
+	}
+	users := fmt.Sprintf("/admin/merchants/%d/users", u.MerchantID)
+	return s.confirm(c, "/admin/merchants", users, views.Confirmation{
+		Question: "End every session of " + u.Email + "?",
+		Detail:   "They must log in again on every device.",
+		Action:   fmt.Sprintf("%s/%d/sessions/end", users, u.ID),
+		Button:   "End every session of " + u.Email,
+	})
+}
+
+// resetUserTwoFactorForm serves GET /admin/merchants/:mid/users/:uid/two-factor/reset:
+// the confirmation.
+func (s *Server) resetUserTwoFactorForm(c echo.Context) error {
+	u, err := s.merchantUser(c)
+	if err != nil {
+		return err
+	}
+	users := fmt.Sprintf("/admin/merchants/%d/users", u.MerchantID)
+	return s.confirm(c, "/admin/merchants", users, views.Confirmation{
+		Question: "Reset the two-factor authentication of " + u.Email + "?",
+		Detail: "Do it only after checking who asks: they sign in with their password alone until they set up an app again, " +
+			"and every session of theirs ends.",
+		Action: fmt.Sprintf("%s/%d/two-factor/reset", users, u.ID),
+		Button: "Reset two-factor of " + u.Email,
+	})
 }
 
 // endUserSessions serves POST /admin/merchants/:mid/users/:uid/sessions/end:

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -59,6 +60,24 @@ func (s *Server) approveRequest(c echo.Context) error {
 	}
 	s.flash(c, "success", "Request approved. The merchant can now generate the live token.")
 	return redirect(c, "/admin/requests")
+}
+
+// approveRequestForm serves GET /admin/requests/:rid/approve: the confirmation.
+func (s *Server) approveRequestForm(c echo.Context) error {
+	id, err := pathID(c, "rid")
+	if err != nil {
+		return err
+	}
+	r, err := s.db.RequestByID(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return s.confirm(c, "/admin/requests", fmt.Sprintf("/admin/requests/%d", r.ID), views.Confirmation{
+		Question: "Approve the live token request of " + r.MerchantName + "?",
+		Detail:   "The merchant can then generate one live token, “" + r.TokenName + "”, shown to them once.",
+		Action:   fmt.Sprintf("/admin/requests/%d/approve", r.ID),
+		Button:   "Approve the request of " + r.MerchantName,
+	})
 }
 
 // decisionText reads a required message of a decision form, or re-renders the request page with its error.

@@ -55,8 +55,7 @@ func TestDisabledMerchantCannotSignInAndItsKeysFail(t *testing.T) {
 	admin := app.adminClient()
 	list := admin.get("/admin/merchants")
 	wantStatus(t, list, http.StatusOK)
-	wantContains(t, list.Body, fmt.Sprintf(`action="/admin/merchants/%d/disable"`, res.Merchant.ID), `data-confirm="Disable “Acme”?`,
-		`aria-label="Disable Acme"`)
+	wantContains(t, list.Body, fmt.Sprintf(`href="/admin/merchants/%d/disable"`, res.Merchant.ID), `aria-label="Disable Acme"`)
 	r := admin.post(fmt.Sprintf("/admin/merchants/%d/disable", res.Merchant.ID), nil)
 	wantStatus(t, r, http.StatusSeeOther)
 	if loc := r.Header.Get("Location"); loc != "/admin/merchants" {

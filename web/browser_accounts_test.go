@@ -107,7 +107,8 @@ func TestBrowserKeysAndTokensCreateAndRemove(t *testing.T) {
 	if b.pageHolds(token) {
 		t.Fatal("the Keys & Tokens list shows the whole token")
 	}
-	b.run(chromedp.Click(chromedp.Search(openDialog+`//button[@aria-label='Remove Laptop']`), chromedp.NodeVisible))
+	b.run(chromedp.Click(chromedp.Search(openDialog+`//a[@aria-label='Remove Laptop']`), chromedp.NodeVisible))
+	b.confirm("Remove “Laptop”")
 	b.see("Removed “Laptop”")
 	if n := b.xpathCount(laptop); n != 0 {
 		t.Fatal("the removed token is still listed")
@@ -156,6 +157,7 @@ func TestBrowserRegisteredAuthDPD(t *testing.T) {
 		t.Fatalf("%d audited reveals", n)
 	}
 	b.clickAria("Delete DPD auth Acme Ltd")
+	b.confirm("Delete the DPD auth of “Acme Ltd”")
 	b.see("Deleted the registered auth DPD · Acme Ltd (testing).")
 	b.see("No registered auths")
 	if n := app.count(`SELECT count(*) FROM registered_auths WHERE deleted_at IS NULL`); n != 0 {
@@ -174,6 +176,7 @@ func TestBrowserDisableAndEnableAccount(t *testing.T) {
 	b.seeHeading("API Accounts")
 	b.settled()
 	b.clickAria("Disable Default")
+	b.confirm("Disable “Default”")
 	b.see("Disabled “Default”")
 	b.settled()
 	b.run(chromedp.WaitVisible(chromedp.Search(defaultRow + `//span[contains(@class,'badge')][normalize-space()='Disabled']`)))

@@ -35,7 +35,8 @@ func TestBrowserAdminCannotApproveOverTheCap(t *testing.T) {
 	b.seeHeading("Live key requests")
 	b.run(chromedp.Click(chromedp.Search(fmt.Sprintf(`//tr[@id='request-%d']//a`, ids[2])), chromedp.NodeVisible))
 	b.seeHeading("Live token request: Returns")
-	b.clickIn("//form", "Approve")
+	b.click("Approve")
+	b.confirm("Approve the request of Acme Parcels")
 	b.see("already has 2 active live tokens and approved requests, the token cap")
 	b.see("raise the token cap in Platform settings")
 	if s := app.requestState(ids[2]); s != keyport.RequestPending {

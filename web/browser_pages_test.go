@@ -86,7 +86,8 @@ func TestBrowserOwnerPagesThroughCurrentKeys(t *testing.T) {
 	b.clickIn(openDialog, "Next")
 	oldest := openDialog + `//li[.//strong[normalize-space()='old-00']]`
 	b.run(chromedp.WaitVisible(chromedp.Search(oldest)))
-	b.run(chromedp.Click(chromedp.Search(openDialog+`//button[@aria-label='Remove old-00']`), chromedp.NodeVisible))
+	b.run(chromedp.Click(chromedp.Search(openDialog+`//a[@aria-label='Remove old-00']`), chromedp.NodeVisible))
+	b.confirm("Remove “old-00”")
 	b.see("Removed “old-00”")
 	if got := items(); got != "1" || b.xpathCount(oldest) != 0 {
 		t.Fatalf("after the removal the pop-up's second page lists %s tokens", got)

@@ -3,53 +3,25 @@ package web
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
 	cdpwebauthn "github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 
 	"keyport"
 )
 
-// confirmations records the messages of the dialogs the page opens from now
-// on; the harness accepts every dialog.
-func (b *browser) confirmations() func() []string {
+// confirm waits for the open confirmation dialog, checks that its focus
+// starts on Cancel, the choice that changes nothing, and presses its red
+// button, which reads label.
+func (b *browser) confirm(label string) {
 	b.t.Helper()
-	var mu sync.Mutex
-	var seen []string
-	ctx, cancel := context.WithCancel(b.ctx)
-	b.t.Cleanup(cancel)
-	events := chromedp.Events(ctx, page.JavascriptDialogOpening)
-	go func() {
-		for ev, err := range events {
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			seen = append(seen, ev.Message)
-			mu.Unlock()
-		}
-	}()
-	return func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.Clone(seen)
-	}
-}
-
-func (b *browser) wantConfirmed(seen func() []string, prefix string) {
-	b.t.Helper()
-	for _, m := range seen() {
-		if strings.HasPrefix(m, prefix) {
-			return
-		}
-	}
-	b.t.Fatalf("no confirmation starting %q was shown (saw %q)", prefix, seen())
+	button := fmt.Sprintf(`%s//button[contains(@class,'btn-danger')][normalize-space()=%s]`, openDialog, xpathString(label))
+	b.run(chromedp.WaitVisible(chromedp.Search(button)))
+	b.waitJS(`document.activeElement.matches("dialog[open] button[data-close]:not(.icon-btn)")`, "the focus on the dialog's Cancel")
+	b.run(chromedp.Click(chromedp.Search(button), chromedp.NodeVisible))
 }
 
 const acmeRow = `//tr[td[normalize-space()='Acme Parcels']]`
@@ -61,7 +33,6 @@ func TestBrowserAdminDisablesAndEnablesAMerchant(t *testing.T) {
 	app.signupMerchant("Bolt Couriers", "owner@bolt.test")
 	app.createAdmin("staff@keyport.test")
 	b := newBrowser(t, app)
-	seen := b.confirmations()
 
 	b.login("staff@keyport.test", testPassword)
 	b.seeHeading("Live key requests")
@@ -69,8 +40,8 @@ func TestBrowserAdminDisablesAndEnablesAMerchant(t *testing.T) {
 	b.seeHeading("Merchants")
 	b.settled()
 	b.clickAria("Disable Acme Parcels")
+	b.confirm("Disable “Acme Parcels”")
 	b.see("Disabled “Acme Parcels”")
-	b.wantConfirmed(seen, "Disable “Acme Parcels”? Every key of this merchant stops working at once")
 	b.run(chromedp.WaitVisible(chromedp.Search(acmeRow + `//span[contains(@class,'badge')][normalize-space()='Disabled']`)))
 	if n := b.xpathCount(`//tr[td[normalize-space()='Bolt Couriers']]//span[contains(@class,'badge')][normalize-space()='Active']`); n != 1 {
 		t.Fatal("another merchant lost its Active badge")
@@ -103,7 +74,6 @@ func TestBrowserChangePasswordAndSignOutEverywhere(t *testing.T) {
 	app := newTestApp(t)
 	app.signupMerchant("Acme Parcels", "owner@acme.test")
 	b := newBrowser(t, app)
-	seen := b.confirmations()
 	const next = "a-new-unusual-passphrase"
 
 	b.login("owner@acme.test", testPassword)
@@ -126,9 +96,9 @@ func TestBrowserChangePasswordAndSignOutEverywhere(t *testing.T) {
 	}
 
 	b.click("Sign out of all sessions")
+	b.confirm("Sign out of every session")
 	b.seeHeading("Log in to Keyport")
 	b.see("You have been signed out of all sessions")
-	b.wantConfirmed(seen, "Sign out of all sessions?")
 	b.open("/settings")
 	b.seeHeading("Log in to Keyport")
 	b.login("owner@acme.test", testPassword)
@@ -192,7 +162,6 @@ func TestBrowserAnAdminSetsUpTwoFactorFirstAndResetsAMerchantUsers(t *testing.T)
 	app.enableTwoFactor("owner@acme.test")
 	app.createAdmin("staff@keyport.test")
 	b := newBrowser(t, app)
-	seen := b.confirmations()
 
 	b.login("staff@keyport.test", testPassword)
 	b.seeHeading("Set up an authenticator app")
@@ -213,8 +182,8 @@ func TestBrowserAnAdminSetsUpTwoFactorFirstAndResetsAMerchantUsers(t *testing.T)
 	b.clickAria("Users of Acme Parcels")
 	b.seeHeading("Users of Acme Parcels")
 	b.clickAria("Reset two-factor authentication of owner@acme.test")
-	b.see("Reset the two-factor authentication of owner@acme.test")
-	b.wantConfirmed(seen, "Reset the two-factor authentication of owner@acme.test?")
+	b.confirm("Reset two-factor of owner@acme.test")
+	b.see("Reset the two-factor authentication of owner@acme.test and ended their sessions")
 	b.click("Log out")
 	b.see("You have logged out.")
 	b.login("owner@acme.test", testPassword)
@@ -301,6 +270,7 @@ func TestBrowserAddAPasskeyAndSignInWithIt(t *testing.T) {
 	b.click("Your settings")
 	b.see("last used")
 	b.clickAria("Remove passkey Work laptop")
+	b.confirm("Remove “Work laptop”")
 	b.see("Removed the passkey “Work laptop”")
 	if n := app.count(`SELECT count(*) FROM passkeys`) + app.count(`SELECT count(*) FROM recovery_codes`); n != 0 {
 		t.Fatalf("%d rows remain after removing the only passkey", n)

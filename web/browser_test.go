@@ -184,10 +184,11 @@ func openBrowser(t *testing.T, base string) *browser {
 	}()
 	go func() {
 		defer wg.Done()
-		for _, err := range dialogs {
+		for ev, err := range dialogs {
 			if err != nil {
 				return
 			}
+			b.report(fmt.Sprintf("the page opened a browser %s dialog: %q", ev.Type, ev.Message))
 			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
 		}
 	}()

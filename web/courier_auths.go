@@ -213,6 +213,22 @@ func (s *Server) revealAuthSecret(c echo.Context) error {
 	return render(c, http.StatusOK, views.SecretValue(views.SecretField{AccountID: a.ID, AuthID: authID, Field: f, Value: value, Shown: true}))
 }
 
+// deleteAuthForm serves GET /accounts/:id/auths/:aid/delete: the confirmation.
+func (s *Server) deleteAuthForm(c echo.Context) error {
+	auth, err := s.currentAuth(c)
+	if err != nil {
+		return err
+	}
+	a := currentAccount(c)
+	return s.confirm(c, "/accounts", views.AuthsURL(a.ID), views.Confirmation{
+		Question: "Delete the " + auth.Courier.Name + " auth of “" + auth.Company + "”?",
+		Detail:   "Shipments with this courier in this mode will fail until you register another.",
+		Action:   views.AuthURL(a.ID, auth.ID) + "/delete",
+		Button:   "Delete the " + auth.Courier.Name + " auth of “" + auth.Company + "”",
+		InModal:  true,
+	})
+}
+
 // deleteAuth serves POST /accounts/:id/auths/:aid/delete.
 func (s *Server) deleteAuth(c echo.Context) error {
 	a := currentAccount(c)

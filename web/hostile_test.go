@@ -599,6 +599,17 @@ func formRoutes() []hostileRoute {
 			c, _ := e.secondStep()
 			return formCase{c: c, form: url.Values{"assertion": {"{}"}}}
 		}, ceremony: true, fields: []hostileField{{key: "assertion", kind: choice, errID: "-"}}},
+		{method: "GET", path: "/settings/two-factor/passkeys/:pid/remove", setup: func(e *hostileEnv) formCase {
+			c, u := e.freshMember("passkey")
+			if _, err := e.app.db.AddPasskey(context.Background(), keyport.SystemActor, u, "Key", []byte(fmt.Sprint("cred-", u.ID)), []byte("{}"), nil); err != nil {
+				e.t.Fatal(err)
+			}
+			var id int64
+			if err := e.app.db.SQL().QueryRow(`SELECT id FROM passkeys WHERE user_id = $1`, u.ID).Scan(&id); err != nil {
+				e.t.Fatal(err)
+			}
+			return formCase{c: c, params: map[string]string{"pid": fmt.Sprint(id)}}
+		}, noFields: true},
 		{method: "POST", path: "/settings/two-factor/passkeys/:pid/remove", setup: func(e *hostileEnv) formCase {
 			c, u := e.freshMember("passkey")
 			if _, err := e.app.db.AddPasskey(context.Background(), keyport.SystemActor, u, "Key", []byte(fmt.Sprint("cred-", u.ID)), []byte("{}"), nil); err != nil {
@@ -630,6 +641,11 @@ func formRoutes() []hostileRoute {
 			}
 			return formCase{c: c, form: url.Values{"code": {e.app.totpCode(secret)}}}
 		}, fields: []hostileField{{key: "code", kind: choice}}},
+		{method: "GET", path: "/settings/two-factor/recovery-codes", setup: func(e *hostileEnv) formCase {
+			c, u := e.freshMember("codes")
+			e.app.enableTwoFactor(u.Email)
+			return formCase{c: c}
+		}, noFields: true},
 		{method: "POST", path: "/settings/two-factor/recovery-codes", setup: func(e *hostileEnv) formCase {
 			c, u := e.freshMember("codes")
 			e.app.enableTwoFactor(u.Email)
@@ -656,12 +672,23 @@ func formRoutes() []hostileRoute {
 			{key: "new_password", kind: choice, errID: "-"},
 			{key: "confirm_password", kind: choice},
 		}},
+		{method: "GET", path: "/settings/sessions/:session/end", setup: func(e *hostileEnv) formCase {
+			email := fmt.Sprintf("session-%d@acme.test", e.next())
+			c := e.app.member(e.res, email, keyport.RoleReviewer)
+			other := e.app.client()
+			other.login(email)
+			return formCase{c: c, params: map[string]string{"session": e.app.otherSession(c, email)}}
+		}, noFields: true},
 		{method: "POST", path: "/settings/sessions/:session/end", setup: func(e *hostileEnv) formCase {
 			email := fmt.Sprintf("session-%d@acme.test", e.next())
 			c := e.app.member(e.res, email, keyport.RoleReviewer)
 			other := e.app.client()
 			other.login(email)
 			return formCase{c: c, params: map[string]string{"session": e.app.otherSession(c, email)}}
+		}, noFields: true},
+		{method: "GET", path: "/settings/sessions/end", setup: func(e *hostileEnv) formCase {
+			email := fmt.Sprintf("ender-%d@acme.test", e.next())
+			return formCase{c: e.app.member(e.res, email, keyport.RoleReviewer)}
 		}, noFields: true},
 		{method: "POST", path: "/settings/sessions/end", setup: func(e *hostileEnv) formCase {
 			email := fmt.Sprintf("ender-%d@acme.test", e.next())
@@ -682,6 +709,9 @@ func formRoutes() []hostileRoute {
 		}, fields: webhookFields},
 		{method: "GET", path: "/webhooks/:wid/delete", setup: owner(webhook), noFields: true},
 		{method: "POST", path: "/webhooks/:wid/delete", setup: owner(webhook), noFields: true},
+		{method: "GET", path: "/webhooks/:wid/roll", setup: func(e *hostileEnv) formCase {
+			return e.ownerCase(webhook(e), url.Values{"grace": {"1h"}})
+		}, fields: []hostileField{{key: "grace", kind: choice}}},
 		{method: "POST", path: "/webhooks/:wid/roll", setup: func(e *hostileEnv) formCase {
 			return e.ownerCase(webhook(e), url.Values{"grace": {"1h"}})
 		}, fields: []hostileField{{key: "grace", kind: choice}}},
@@ -720,6 +750,8 @@ func formRoutes() []hostileRoute {
 			return e.ownerCase(nil, url.Values{"account": {e.acct()}})
 		}, fields: []hostileField{{key: "account", kind: choice}, {key: "from", kind: ignored}}},
 		{method: "GET", path: "/secrets/:kid", setup: owner(func(e *hostileEnv) map[string]string { return map[string]string{"kid": e.key()} }), noFields: true},
+		{method: "GET", path: "/secrets/:kid/revoke", setup: owner(func(e *hostileEnv) map[string]string { return map[string]string{"kid": e.key()} }),
+			fields: []hostileField{{key: "back", kind: ignored}}},
 		{method: "POST", path: "/secrets/:kid/revoke", setup: owner(func(e *hostileEnv) map[string]string { return map[string]string{"kid": e.key()} }),
 			fields: []hostileField{{key: "back", kind: ignored}}},
 
@@ -727,6 +759,10 @@ func formRoutes() []hostileRoute {
 		{method: "POST", path: "/team/invitations", setup: func(e *hostileEnv) formCase {
 			return e.ownerCase(nil, url.Values{"email": {fmt.Sprintf("new-%d@acme.test", e.next())}, "role": {"developer"}})
 		}, fields: []hostileField{{key: "email", kind: choice}, {key: "role", kind: choice}}},
+		{method: "GET", path: "/team/invitations/:iid/revoke", setup: owner(func(e *hostileEnv) map[string]string {
+			id, _ := e.invitation()
+			return map[string]string{"iid": fmt.Sprint(id)}
+		}), noFields: true},
 		{method: "POST", path: "/team/invitations/:iid/revoke", setup: owner(func(e *hostileEnv) map[string]string {
 			id, _ := e.invitation()
 			return map[string]string{"iid": fmt.Sprint(id)}
@@ -734,6 +770,14 @@ func formRoutes() []hostileRoute {
 		{method: "POST", path: "/team/members/:uid/role", setup: func(e *hostileEnv) formCase {
 			return e.ownerCase(map[string]string{"uid": fmt.Sprint(e.dev.ID)}, url.Values{"role": {"reviewer"}})
 		}, fields: []hostileField{{key: "role", kind: choice, errID: "-"}}},
+		{method: "GET", path: "/team/members/:uid/remove", setup: owner(func(e *hostileEnv) map[string]string {
+			u, err := e.app.db.AddMember(context.Background(), keyport.SystemActor, e.res.Merchant.ID, "Leaver",
+				fmt.Sprintf("leaver-%d@acme.test", e.next()), keyport.RoleReviewer, passwordHashOnce())
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			return map[string]string{"uid": fmt.Sprint(u.ID)}
+		}), noFields: true},
 		{method: "POST", path: "/team/members/:uid/remove", setup: owner(func(e *hostileEnv) map[string]string {
 			u, err := e.app.db.AddMember(context.Background(), keyport.SystemActor, e.res.Merchant.ID, "Leaver",
 				fmt.Sprintf("leaver-%d@acme.test", e.next()), keyport.RoleReviewer, passwordHashOnce())
@@ -754,6 +798,9 @@ func formRoutes() []hostileRoute {
 		{method: "GET", path: "/accounts/:id/shipments/export.csv", setup: owner(account), fields: shipmentsExportFilters},
 		{method: "GET", path: "/accounts/:id/shipments/:sid", setup: owner(func(e *hostileEnv) map[string]string {
 			return map[string]string{"id": e.acct(), "sid": fmt.Sprint(e.lastID("shipments"))}
+		}), noFields: true},
+		{method: "GET", path: "/accounts/:id/disable", setup: owner(func(e *hostileEnv) map[string]string {
+			return map[string]string{"id": fmt.Sprint(e.spare.ID)}
 		}), noFields: true},
 		{method: "POST", path: "/accounts/:id/disable", setup: owner(func(e *hostileEnv) map[string]string {
 			return map[string]string{"id": fmt.Sprint(e.spare.ID)}
@@ -805,6 +852,19 @@ func formRoutes() []hostileRoute {
 		{method: "POST", path: "/accounts/:id/auths/:aid/reveal", setup: func(e *hostileEnv) formCase {
 			return e.ownerCase(accountAuth(e), url.Values{"field": {"password"}})
 		}, fields: []hostileField{{key: "field", kind: choice}}},
+		{method: "GET", path: "/accounts/:id/auths/:aid/delete", setup: owner(func(e *hostileEnv) map[string]string {
+			courier, err := e.app.db.Courier(context.Background(), "dpd")
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			in := keyport.NewAuth{Courier: "dpd", Company: fmt.Sprintf("Doomed %d", e.next()), Testing: "no",
+				Values: map[string]string{"username": "u", "password": "p", "account_number": "1"}}
+			a, err := e.app.db.RegisterAuth(context.Background(), e.ownerActor(), e.res.Merchant.ID, e.res.Account.ID, courier, in)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			return map[string]string{"id": e.acct(), "aid": fmt.Sprint(a.ID)}
+		}), noFields: true},
 		{method: "POST", path: "/accounts/:id/auths/:aid/delete", setup: owner(func(e *hostileEnv) map[string]string {
 			courier, err := e.app.db.Courier(context.Background(), "dpd")
 			if err != nil {
@@ -830,6 +890,7 @@ func formRoutes() []hostileRoute {
 			{key: "expiry_date", kind: choice, base: url.Values{"expiry": {"date"}}},
 			{key: "from", kind: ignored},
 		}, keyAccessFields()...)},
+		{method: "GET", path: "/accounts/:id/keys/:kid/revoke", setup: owner(accountKey), fields: []hostileField{{key: "from", kind: ignored}}},
 		{method: "POST", path: "/accounts/:id/keys/:kid/revoke", setup: owner(accountKey), fields: []hostileField{{key: "from", kind: ignored}}},
 		{method: "GET", path: "/accounts/:id/keys/:kid/roll", setup: owner(accountKey), fields: []hostileField{{key: "from", kind: ignored}}},
 		{method: "POST", path: "/accounts/:id/keys/:kid/roll", setup: func(e *hostileEnv) formCase {
@@ -853,6 +914,7 @@ func formRoutes() []hostileRoute {
 			pages: func(e *hostileEnv, _ *client) []pageRef {
 				return []pageRef{e.page(e.admin, "/admin/requests/%d", e.lastID("live_key_requests"))}
 			}}}},
+		{method: "GET", path: "/accounts/:id/requests/:rid/cancel", setup: owner(request(keyport.RequestPending)), noFields: true},
 		{method: "POST", path: "/accounts/:id/requests/:rid/cancel", setup: owner(request(keyport.RequestPending)), noFields: true},
 		{method: "POST", path: "/accounts/:id/requests/:rid/issue", setup: owner(request(keyport.RequestApproved)), noFields: true},
 		{method: "POST", path: "/notices/:rid/dismiss", setup: owner(adminRequest(keyport.RequestApproved)),
@@ -860,6 +922,9 @@ func formRoutes() []hostileRoute {
 
 		// Admins.
 		{method: "GET", path: "/admin/merchants", setup: admin(none), noFields: true},
+		{method: "GET", path: "/admin/merchants/:mid/disable", setup: admin(func(e *hostileEnv) map[string]string {
+			return map[string]string{"mid": fmt.Sprint(e.bystander.Merchant.ID)}
+		}), noFields: true},
 		{method: "POST", path: "/admin/merchants/:mid/disable", setup: admin(func(e *hostileEnv) map[string]string {
 			return map[string]string{"mid": fmt.Sprint(e.bystander.Merchant.ID)}
 		}), noFields: true},
@@ -871,8 +936,16 @@ func formRoutes() []hostileRoute {
 			return e.adminCase(nil, url.Values{"q": {e.apiKey}})
 		}, fields: []hostileField{{key: "q", kind: choice, optional: true}}},
 		{method: "GET", path: "/admin/merchants/:mid/users", setup: admin(merchant), noFields: true},
+		{method: "GET", path: "/admin/merchants/:mid/users/:uid/sessions/end", setup: admin(func(e *hostileEnv) map[string]string {
+			return map[string]string{"mid": fmt.Sprint(e.res.Merchant.ID), "uid": fmt.Sprint(e.selfUser.ID)}
+		}), noFields: true},
 		{method: "POST", path: "/admin/merchants/:mid/users/:uid/sessions/end", setup: admin(func(e *hostileEnv) map[string]string {
 			return map[string]string{"mid": fmt.Sprint(e.res.Merchant.ID), "uid": fmt.Sprint(e.selfUser.ID)}
+		}), noFields: true},
+		{method: "GET", path: "/admin/merchants/:mid/users/:uid/two-factor/reset", setup: admin(func(e *hostileEnv) map[string]string {
+			_, u := e.freshMember("reset")
+			e.app.enableTwoFactor(u.Email)
+			return map[string]string{"mid": fmt.Sprint(e.res.Merchant.ID), "uid": fmt.Sprint(u.ID)}
 		}), noFields: true},
 		{method: "POST", path: "/admin/merchants/:mid/users/:uid/two-factor/reset", setup: admin(func(e *hostileEnv) map[string]string {
 			_, u := e.freshMember("reset")
@@ -888,6 +961,7 @@ func formRoutes() []hostileRoute {
 		{method: "GET", path: "/admin/requests", setup: admin(none), fields: []hostileField{{key: "state", kind: choice, optional: true},
 			{key: "page", kind: ignored}, {key: "before", kind: ignored}, {key: "after", kind: ignored}}},
 		{method: "GET", path: "/admin/requests/:rid", setup: admin(adminRequest(keyport.RequestPending)), noFields: true},
+		{method: "GET", path: "/admin/requests/:rid/approve", setup: admin(adminRequest(keyport.RequestPending)), noFields: true},
 		{method: "POST", path: "/admin/requests/:rid/approve", setup: admin(adminRequest(keyport.RequestPending)), noFields: true},
 		{method: "POST", path: "/admin/requests/:rid/reject", setup: func(e *hostileEnv) formCase {
 			return e.adminCase(adminRequest(keyport.RequestPending)(e), url.Values{"reason": {"Tell us more about your shop first."}})

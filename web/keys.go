@@ -177,6 +177,33 @@ func (s *Server) manageKeys(c echo.Context) error {
 	return s.manageDialog(c, mode, "")
 }
 
+// revokeKeyForm serves GET /accounts/:id/keys/:kid/revoke: the confirmation,
+// which carries the list it was asked from back to the removal.
+func (s *Server) revokeKeyForm(c echo.Context) error {
+	a := currentAccount(c)
+	k, err := s.accountKey(c)
+	if err != nil {
+		return err
+	}
+	page := popUpPage(c)
+	back, from := views.ManageURL(a.ID, k.Mode, page), string(k.Mode)
+	if fromTokens(c) {
+		back, from = views.ManageURL(a.ID, "", page), "tokens"
+	}
+	fields := []views.Hidden{{Name: "from", Value: from}}
+	if name, value := views.DefaultPageParams.Field(page); name != "" {
+		fields = append(fields, views.Hidden{Name: name, Value: value})
+	}
+	return s.confirm(c, "/accounts", back, views.Confirmation{
+		Question: "Remove the token “" + k.Name + "”?",
+		Detail:   "Anything using it stops working immediately. This cannot be undone.",
+		Action:   views.KeyURL(a.ID, k.ID) + "/revoke",
+		Fields:   fields,
+		Button:   "Remove “" + k.Name + "”",
+		InModal:  true,
+	})
+}
+
 // revokeKey serves POST /accounts/:id/keys/:kid/revoke.
 func (s *Server) revokeKey(c echo.Context) error {
 	a := currentAccount(c)

@@ -221,7 +221,8 @@ func TestManageYourTokensRemovesAToken(t *testing.T) {
 
 	manage := c.htmxGet(keysPath(res) + "/manage?mode=test")
 	wantStatus(t, manage, http.StatusOK)
-	wantContains(t, manage.Body, "Manage your test tokens", "one", "two", `data-refresh="keys-changed"`, "data-confirm=")
+	wantContains(t, manage.Body, "Manage your test tokens", "one", "two", `data-refresh="keys-changed"`,
+		fmt.Sprintf(`hx-get="%s/%d/revoke?from=test"`, keysPath(res), ids[0]))
 
 	revoke := fmt.Sprintf("%s/%d/revoke", keysPath(res), ids[0])
 	r := c.htmxPost(revoke, nil)

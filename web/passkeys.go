@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -208,6 +209,30 @@ func (s *Server) removePasskey(c echo.Context) error {
 	}
 	s.flash(c, "success", "Removed the passkey “"+name+"”: it no longer signs you in.")
 	return redirect(c, "/settings#two-factor")
+}
+
+// removePasskeyForm serves GET /settings/two-factor/passkeys/:pid/remove: the
+// confirmation. Only a passkey of the user's own is found.
+func (s *Server) removePasskeyForm(c echo.Context) error {
+	id, err := pathID(c, "pid")
+	if err != nil {
+		return err
+	}
+	passkeys, err := s.db.Passkeys(c.Request().Context(), currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(passkeys, func(pk store.Passkey) bool { return pk.ID == id })
+	if i < 0 {
+		return keyport.ErrNotFound
+	}
+	pk := passkeys[i]
+	return s.confirm(c, "/settings", "/settings#two-factor", views.Confirmation{
+		Question: "Remove the passkey “" + pk.Name + "”?",
+		Detail:   "It no longer signs you in.",
+		Action:   fmt.Sprintf("/settings/two-factor/passkeys/%d/remove", pk.ID),
+		Button:   "Remove “" + pk.Name + "”",
+	})
 }
 
 // renderSecondFactor renders the second step of the pending user's sign-in,

@@ -68,6 +68,25 @@ func (s *Server) replyToRequest(c echo.Context) error {
 	return redirect(c, views.KeysURL(a.ID))
 }
 
+// cancelRequestForm serves GET /accounts/:id/requests/:rid/cancel: the confirmation.
+func (s *Server) cancelRequestForm(c echo.Context) error {
+	a := currentAccount(c)
+	requestID, err := pathID(c, "rid")
+	if err != nil {
+		return err
+	}
+	r, err := s.db.RequestOf(c.Request().Context(), a.MerchantID, a.ID, requestID)
+	if err != nil {
+		return err
+	}
+	return s.confirm(c, "/accounts", views.KeysURL(a.ID), views.Confirmation{
+		Question: "Cancel the live token request “" + r.TokenName + "”?",
+		Detail:   "The API team no longer reviews it.",
+		Action:   fmt.Sprintf("%s/requests/%d/cancel", views.AccountURL(a.ID), r.ID),
+		Button:   "Cancel the request “" + r.TokenName + "”",
+	})
+}
+
 // replyError shows the Live keys section (htmx) or the whole tab again with the reply box's error.
 func (s *Server) replyError(c echo.Context, requestID int64, reply, msg string) error {
 	a := currentAccount(c)

@@ -207,6 +207,27 @@ func (s *Server) revokeSecret(c echo.Context) error {
 	return redirect(c, secretsBack(c.FormValue("back")))
 }
 
+// revokeSecretForm serves GET /secrets/:kid/revoke: the confirmation, which
+// carries the page of the list it was asked from.
+func (s *Server) revokeSecretForm(c echo.Context) error {
+	id, err := pathID(c, "kid")
+	if err != nil {
+		return err
+	}
+	k, err := s.db.MerchantKey(c.Request().Context(), currentUser(c).MerchantID, id)
+	if err != nil {
+		return err
+	}
+	back := secretsBack(c.QueryParam("back"))
+	return s.confirm(c, "/secrets", back, views.Confirmation{
+		Question: "Revoke “" + k.Name + "”?",
+		Detail:   "Anything using it stops working immediately. This cannot be undone.",
+		Action:   fmt.Sprintf("/secrets/%d/revoke", k.ID),
+		Fields:   []views.Hidden{{Name: "back", Value: back}},
+		Button:   "Revoke “" + k.Name + "”",
+	})
+}
+
 // newSecretForm opens the key form for the account chosen on the API secrets page.
 // Route: GET /secrets/new.
 func (s *Server) newSecretForm(c echo.Context) error {

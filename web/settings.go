@@ -59,6 +59,30 @@ func (s *Server) endSession(c echo.Context) error {
 	return redirect(c, "/settings")
 }
 
+// endSessionForm serves GET /settings/sessions/:session/end: the confirmation.
+// Only another session of the user's own is found.
+func (s *Server) endSessionForm(c echo.Context) error {
+	sess, err := s.sessions.Get(c.Request(), s.cookieName)
+	if err != nil {
+		return err
+	}
+	list, err := s.sessions.UserSessions(c.Request().Context(), currentUser(c).ID, sess.ID)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(list, func(si store.SessionInfo) bool { return si.PublicID == c.Param("session") && !si.Current })
+	if i < 0 {
+		return keyport.ErrNotFound
+	}
+	name := fmt.Sprintf("%s (%s)", orUnknown(list[i].Browser), orUnknown(list[i].IP))
+	return s.confirm(c, "/settings", "/settings", views.Confirmation{
+		Question: "Sign out of " + name + "?",
+		Detail:   "That browser will need to log in again.",
+		Action:   "/settings/sessions/" + list[i].PublicID + "/end",
+		Button:   "Sign out of " + name,
+	})
+}
+
 func orUnknown(s string) string {
 	if s == "" {
 		return "unknown"
@@ -165,6 +189,16 @@ func (s *Server) endAllSessions(c echo.Context) error {
 		return err
 	}
 	return redirect(c, "/login?signed_out=all")
+}
+
+// endAllSessionsForm serves GET /settings/sessions/end: the confirmation.
+func (s *Server) endAllSessionsForm(c echo.Context) error {
+	return s.confirm(c, "/settings", "/settings", views.Confirmation{
+		Question: "Sign out of every session?",
+		Detail:   "Every session ends, this one included, and you will need to log in again.",
+		Action:   "/settings/sessions/end",
+		Button:   "Sign out of every session",
+	})
 }
 
 // checkCurrentPassword is the one check of a signed-in user's password, typed

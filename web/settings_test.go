@@ -47,7 +47,7 @@ func TestEverySignedInUserHasSettings(t *testing.T) {
 		page := c.get("/settings")
 		wantStatus(t, page, http.StatusOK)
 		wantContains(t, page.Body, "Your settings", `href="/settings" aria-current="page"`, "Change password", "Current password",
-			"Confirm new password", "Sign out of all sessions", `data-confirm="Sign out of all sessions?`, "signed in on this device only")
+			"Confirm new password", "Sign out of all sessions", `href="/settings/sessions/end"`, "signed in on this device only")
 		if name == "admin" {
 			wantContains(t, page.Body, "Platform admin", "staff@keyport.test")
 		} else {
@@ -182,7 +182,7 @@ func TestSignOutOfAllSessionsEndsThisOneToo(t *testing.T) {
 func (a *testApp) otherSession(c *client, email string) string {
 	a.t.Helper()
 	page := c.get("/settings")
-	m := regexp.MustCompile(`action="/settings/sessions/([0-9a-f]{16})/end"`).FindStringSubmatch(page.Body)
+	m := regexp.MustCompile(`href="/settings/sessions/([0-9a-f]{16})/end"`).FindStringSubmatch(page.Body)
 	if m == nil {
 		a.t.Fatalf("no other session of %s is listed:\n%s", email, page.Body)
 	}
@@ -199,7 +199,7 @@ func TestUsersSeeTheirSessionsAndEndOne(t *testing.T) {
 	page := laptop.get("/settings")
 	wantStatus(t, page, http.StatusOK)
 	wantContains(t, page.Body, "You have 2 active sessions, this one included.", "This session", "203.0.113.7", "an unknown browser")
-	if n := strings.Count(page.Body, `>Sign out</button>`); n != 1 {
+	if n := strings.Count(page.Body, `>Sign out</a>`); n != 1 {
 		t.Fatalf("%d Sign out buttons, want one, for the other session only", n)
 	}
 	other := app.otherSession(laptop, "owner@acme.test")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -71,6 +72,29 @@ func (s *Server) revokeInvitation(c echo.Context) error {
 	return redirect(c, "/team")
 }
 
+// revokeInvitationForm serves GET /team/invitations/:iid/revoke: the confirmation.
+func (s *Server) revokeInvitationForm(c echo.Context) error {
+	id, err := pathID(c, "iid")
+	if err != nil {
+		return err
+	}
+	pending, err := s.db.PendingInvitations(c.Request().Context(), currentUser(c).MerchantID)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(pending, func(inv keyport.Invitation) bool { return inv.ID == id })
+	if i < 0 {
+		return keyport.ErrNotFound
+	}
+	inv := pending[i]
+	return s.confirm(c, "/team", "/team", views.Confirmation{
+		Question: "Withdraw the invitation of " + inv.Email + "?",
+		Detail:   "Its link no longer works.",
+		Action:   fmt.Sprintf("/team/invitations/%d/revoke", inv.ID),
+		Button:   "Withdraw the invitation of " + inv.Email,
+	})
+}
+
 // teamChange runs a change of a member, turning the last-Owner refusal into a notice.
 func (s *Server) teamChange(c echo.Context, change func(userID int64) error, done string) error {
 	id, err := pathID(c, "uid")
@@ -105,6 +129,29 @@ func (s *Server) removeMember(c echo.Context) error {
 	return s.teamChange(c, func(id int64) error {
 		return s.db.RemoveMember(c.Request().Context(), actor(c), currentUser(c).MerchantID, id)
 	}, "Member removed: their sessions have ended.")
+}
+
+// removeMemberForm serves GET /team/members/:uid/remove: the confirmation.
+func (s *Server) removeMemberForm(c echo.Context) error {
+	id, err := pathID(c, "uid")
+	if err != nil {
+		return err
+	}
+	members, err := s.db.TeamMembers(c.Request().Context(), currentUser(c).MerchantID)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(members, func(u keyport.User) bool { return u.ID == id })
+	if i < 0 {
+		return keyport.ErrNotFound
+	}
+	m := members[i]
+	return s.confirm(c, "/team", "/team", views.Confirmation{
+		Question: "Remove " + m.Name + " (" + m.Email + ") from the team?",
+		Detail:   "They are signed out at once.",
+		Action:   fmt.Sprintf("/team/members/%d/remove", m.ID),
+		Button:   "Remove " + m.Name,
+	})
 }
 
 // invitationForm is the page an invitation link opens.

@@ -158,16 +158,16 @@ func TestTheLastOwnersRowOffersNothingTheRulesForbid(t *testing.T) {
 	app.member(res, "dev@acme.test", keyport.RoleDeveloper)
 	ownerID, devID := app.userID("owner@acme.test"), app.userID("dev@acme.test")
 	page := owner.get("/team").Body
-	wantContains(t, page, "the only one: make another member Owner", fmt.Sprintf(`action="/team/members/%d/remove"`, devID),
+	wantContains(t, page, "the only one: make another member Owner", fmt.Sprintf(`href="/team/members/%d/remove"`, devID),
 		`aria-label="Change role of Member">Change role</button>`)
-	for _, forbidden := range []string{fmt.Sprintf(`action="/team/members/%d/remove"`, ownerID), fmt.Sprintf(`action="/team/members/%d/role"`, ownerID)} {
+	for _, forbidden := range []string{fmt.Sprintf(`href="/team/members/%d/remove"`, ownerID), fmt.Sprintf(`action="/team/members/%d/role"`, ownerID)} {
 		if strings.Contains(page, forbidden) {
 			t.Fatalf("the last Owner's row offers %s", forbidden)
 		}
 	}
 	wantStatus(t, owner.post(fmt.Sprintf("/team/members/%d/role", devID), url.Values{"role": {"owner"}}), http.StatusSeeOther)
 	page = owner.get("/team").Body
-	wantContains(t, page, fmt.Sprintf(`action="/team/members/%d/remove"`, ownerID), fmt.Sprintf(`action="/team/members/%d/role"`, ownerID))
+	wantContains(t, page, fmt.Sprintf(`href="/team/members/%d/remove"`, ownerID), fmt.Sprintf(`action="/team/members/%d/role"`, ownerID))
 }
 
 // TestEveryPasswordFormStatesTheSameRules: sign-up, the invitation, a reset

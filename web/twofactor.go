@@ -260,6 +260,16 @@ func (s *Server) newRecoveryCodes(c echo.Context) error {
 		views.RecoveryCodesView{Codes: codes}))
 }
 
+// newRecoveryCodesForm serves GET /settings/two-factor/recovery-codes: the confirmation.
+func (s *Server) newRecoveryCodesForm(c echo.Context) error {
+	return s.confirm(c, "/settings", "/settings#two-factor", views.Confirmation{
+		Question: "Generate new recovery codes?",
+		Detail:   "Your current ones stop working.",
+		Action:   "/settings/two-factor/recovery-codes",
+		Button:   "Generate new recovery codes",
+	})
+}
+
 // turnOffTwoFactor serves POST /settings/two-factor/off, which needs the password.
 func (s *Server) turnOffTwoFactor(c echo.Context) error {
 	u := currentUser(c)

@@ -319,6 +319,33 @@ func (s *Server) deleteWebhook(c echo.Context) error {
 	return redirect(c, "/webhooks")
 }
 
+// rollWebhookSecretForm serves GET /webhooks/:wid/roll: the confirmation,
+// which carries the chosen end of the old secret to the roll.
+func (s *Server) rollWebhookSecretForm(c echo.Context) error {
+	e, err := s.loadWebhook(c)
+	if err != nil {
+		return err
+	}
+	grace := c.QueryParam("grace")
+	if _, msg := keyport.ParseGrace(grace); msg != "" {
+		return s.renderWebhook(c, http.StatusUnprocessableEntity, views.WebhookView{Endpoint: e, GraceError: msg})
+	}
+	var when string
+	for _, g := range keyport.GraceChoices {
+		if g.Value == grace {
+			when = g.Label
+		}
+	}
+	return s.confirm(c, "/webhooks", views.WebhookURL(e.ID), views.Confirmation{
+		Question: "Roll the signing secret of " + e.URL + "?",
+		Detail: "Events are signed with a new secret from now on; your endpoint must learn it before the old one stops. " +
+			"Old secret stops signing: " + when + ".",
+		Action: views.WebhookURL(e.ID) + "/roll",
+		Fields: []views.Hidden{{Name: "grace", Value: grace}},
+		Button: "Roll the secret of " + e.URL,
+	})
+}
+
 // rollWebhookSecret gives an endpoint a new signing secret and shows it once.
 // Route: POST /webhooks/:wid/roll.
 func (s *Server) rollWebhookSecret(c echo.Context) error {
