@@ -140,6 +140,15 @@ func TestBrowserEveryPageAndDialogPassesAxe(t *testing.T) {
 		{name: "shipments", as: "owner@acme.test", path: account + "/shipments"},
 		{name: "shipment", as: "owner@acme.test", path: fmt.Sprintf("%s/shipments/%d", account, shipment)},
 		{name: "API secrets", as: "owner@acme.test", path: "/secrets"},
+		{name: "revoke key dialog", as: "owner@acme.test", path: "/secrets", open: func(b *browser) {
+			b.clickAria("Revoke CI")
+			b.run(chromedp.WaitVisible(chromedp.Search(openDialog)))
+		}},
+		{name: "revoke key confirmation page", as: "owner@acme.test", path: fmt.Sprintf("/secrets/%d/revoke", kid)},
+		{name: "disable account dialog", as: "owner@acme.test", path: "/accounts", open: func(b *browser) {
+			b.clickAria("Disable Default")
+			b.run(chromedp.WaitVisible(chromedp.Search(openDialog)))
+		}},
 		{name: "key permissions", as: "owner@acme.test", path: fmt.Sprintf("/secrets/%d", kid)},
 		{name: "webhooks", as: "owner@acme.test", path: "/webhooks"},
 		{name: "new webhook", as: "owner@acme.test", path: "/webhooks/new"},
@@ -150,10 +159,13 @@ func TestBrowserEveryPageAndDialogPassesAxe(t *testing.T) {
 		{name: "team", as: "owner@acme.test", path: "/team"},
 		{name: "audit log", as: "owner@acme.test", path: "/audit"},
 		{name: "settings", as: "owner@acme.test", path: "/settings"},
+		{name: "sign out everywhere dialog", as: "owner@acme.test", path: "/settings", open: dialog("Sign out of all sessions")},
 		{name: "API docs", as: "owner@acme.test", path: "/docs/api"},
 		{name: "reviewer's secrets", as: "rita@acme.test", path: "/secrets"},
 		{name: "request queue", as: "staff@keyport.test", path: "/admin/requests"},
 		{name: "request", as: "staff@keyport.test", path: fmt.Sprintf("/admin/requests/%d", request)},
+		{name: "approve request dialog", as: "staff@keyport.test", path: fmt.Sprintf("/admin/requests/%d", request), open: dialog("Approve")},
+		{name: "disable merchant confirmation page", as: "staff@keyport.test", path: fmt.Sprintf("/admin/merchants/%d/disable", res.Merchant.ID)},
 		{name: "merchants", as: "staff@keyport.test", path: "/admin/merchants"},
 		{name: "merchant users", as: "staff@keyport.test", path: fmt.Sprintf("/admin/merchants/%d/users", res.Merchant.ID)},
 		{name: "support secrets", as: "staff@keyport.test", path: fmt.Sprintf("/admin/merchants/%d/secrets", res.Merchant.ID)},
