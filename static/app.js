@@ -166,6 +166,28 @@
     });
   });
 
+  // On a narrow screen the Menu button shows and hides the navigation and
+  // the account links; Escape closes them and gives the focus back to it.
+  function setMenu(toggle, open) {
+    var menu = document.getElementById(toggle.getAttribute("aria-controls"));
+    if (!menu) return;
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    menu.classList.toggle("open", open);
+  }
+
+  document.addEventListener("click", function (e) {
+    var toggle = e.target.closest(".menu-toggle");
+    if (toggle) setMenu(toggle, toggle.getAttribute("aria-expanded") !== "true");
+  });
+
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape") return;
+    var toggle = document.querySelector(".menu-toggle[aria-expanded=true]");
+    if (!toggle || document.querySelector("dialog[open]")) return;
+    setMenu(toggle, false);
+    toggle.focus();
+  });
+
   // Escape closes a dialog the same way its Close button does; a sticky one stays.
   document.addEventListener("cancel", function (e) {
     var d = e.target;

@@ -915,7 +915,7 @@ func TestPermissionsPanelIsWhatTheAPIEnforces(t *testing.T) {
 			endpointOf[e.Permission] = e
 		}
 	}
-	row := regexp.MustCompile(`<code class="mono">([a-z]+:[a-z]+)</code></td><td>[^<]*</td><td><span class="badge [a-z-]+">(Granted|Not granted)</span>`)
+	row := regexp.MustCompile(`<code class="mono">([a-z]+:[a-z]+)</code></td><td data-label="What it allows">[^<]*</td><td data-label="Granted"><span class="badge [a-z-]+">(Granted|Not granted)</span>`)
 	for _, kind := range kinds {
 		t.Run(kind.name, func(t *testing.T) {
 			kind.key.Name = kind.name

@@ -74,14 +74,15 @@ type a11yState struct {
 	open func(b *browser)
 }
 
-// TestBrowserEveryPageAndDialogPassesAxe walks every page and dialog of the
-// portal, as each role sees it, at 1280 and 375 pixels wide, and fails on any
-// serious or critical axe-core violation.
-func TestBrowserEveryPageAndDialogPassesAxe(t *testing.T) {
-	script := axeScript(t)
-	t.Parallel()
-	app := newTestApp(t)
+// everyPageAndDialog seeds a merchant with an owner, a developer and a
+// reviewer, a platform admin, keys, a registered auth, shipments, a live
+// request and a webhook, and returns every page and dialog of the portal as
+// each role sees it. Some states create a token or an endpoint, so each walk
+// needs an app of its own.
+func everyPageAndDialog(t *testing.T, app *testApp) []a11yState {
+	t.Helper()
 	owner, res := app.merchant("Acme Parcels", "owner@acme.test")
+	app.member(res, "dev@acme.test", keyport.RoleDeveloper)
 	app.member(res, "rita@acme.test", keyport.RoleReviewer)
 	app.createAdmin("staff@keyport.test")
 	app.newKey(res, keyport.NewKey{Name: "CI"})
@@ -105,7 +106,7 @@ func TestBrowserEveryPageAndDialogPassesAxe(t *testing.T) {
 			b.run(chromedp.WaitVisible(chromedp.Search(openDialog)))
 		}
 	}
-	states := []a11yState{
+	return []a11yState{
 		{name: "login", path: "/login"},
 		{name: "sign-up", path: "/signup"},
 		{name: "forgot password", path: "/password/forgot"},
@@ -161,6 +162,24 @@ func TestBrowserEveryPageAndDialogPassesAxe(t *testing.T) {
 		{name: "settings", as: "owner@acme.test", path: "/settings"},
 		{name: "sign out everywhere dialog", as: "owner@acme.test", path: "/settings", open: dialog("Sign out of all sessions")},
 		{name: "API docs", as: "owner@acme.test", path: "/docs/api"},
+		{name: "new token revealed", as: "owner@acme.test", path: account + "/keys", open: func(b *browser) {
+			b.clickIn(testSection, "Generate Token")
+			b.fill("Token name", "Phone walk")
+			b.clickIn(openDialog, "Generate Token")
+			b.revealedToken()
+		}},
+		{name: "signing secret revealed", as: "owner@acme.test", path: "/webhooks/new", open: func(b *browser) {
+			b.fill("Endpoint URL", "https://hooks.acme.test/a-rather-long-path/for-a-phone-screen")
+			b.click("Add endpoint")
+			b.see("Copy it now: it is shown only once.")
+		}},
+		{name: "authenticator app setup", as: "owner@acme.test", path: "/settings", open: func(b *browser) {
+			b.click("Set up an authenticator app")
+			b.see("1. Scan the QR code")
+		}},
+		{name: "developer's API accounts", as: "dev@acme.test", path: "/accounts"},
+		{name: "developer keys, as a developer", as: "dev@acme.test", path: account + "/keys"},
+		{name: "developer's secrets", as: "dev@acme.test", path: "/secrets"},
 		{name: "reviewer's secrets", as: "rita@acme.test", path: "/secrets"},
 		{name: "request queue", as: "staff@keyport.test", path: "/admin/requests"},
 		{name: "request", as: "staff@keyport.test", path: fmt.Sprintf("/admin/requests/%d", request)},
@@ -173,34 +192,53 @@ func TestBrowserEveryPageAndDialogPassesAxe(t *testing.T) {
 		{name: "outbox", as: "staff@keyport.test", path: "/admin/outbox"},
 		{name: "find a key", as: "staff@keyport.test", path: "/admin/keys?q=sk_test_"},
 	}
+}
+
+// walk opens each state in turn, signing in as its role, and calls check on it.
+func (b *browser) walk(states []a11yState, check func(st a11yState)) {
+	b.t.Helper()
+	signedIn := ""
+	for _, st := range states {
+		if st.as != signedIn {
+			if signedIn != "" {
+				b.open("/login")
+				b.logOut()
+				b.seeHeading("Log in to Keyport")
+			}
+			if st.as != "" {
+				b.open("/login")
+				b.login(st.as, testPassword)
+				b.waitJS(`location.pathname !== "/login"`, "the sign-in to land")
+				b.settled()
+			}
+			signedIn = st.as
+		}
+		b.open(st.path)
+		if st.open != nil {
+			st.open(b)
+		}
+		check(st)
+	}
+}
+
+// TestBrowserEveryPageAndDialogPassesAxe walks every page and dialog of the
+// portal, as each role sees it, at 1280 and 375 pixels wide, and fails on any
+// serious or critical axe-core violation.
+func TestBrowserEveryPageAndDialogPassesAxe(t *testing.T) {
+	script := axeScript(t)
+	t.Parallel()
 	var failures []string
 	for _, width := range []int64{1280, 375} {
+		app := newTestApp(t)
+		states := everyPageAndDialog(t, app)
 		b := newBrowser(t, app)
 		b.run(chromedp.EmulateViewport(width, 800))
-		signedIn := ""
-		for _, st := range states {
-			if st.as != signedIn {
-				b.open("/login")
-				if signedIn != "" {
-					b.click("Log out")
-					b.seeHeading("Log in to Keyport")
-				}
-				if st.as != "" {
-					b.login(st.as, testPassword)
-					b.waitJS(`location.pathname !== "/login"`, "the sign-in to land")
-					b.settled()
-				}
-				signedIn = st.as
-			}
-			b.open(st.path)
-			if st.open != nil {
-				st.open(b)
-			}
+		b.walk(states, func(st a11yState) {
 			for _, v := range b.axeCheck(script) {
 				failures = append(failures, fmt.Sprintf("%d px, %s (%s): %s %s on %s", width, st.name, st.path, v.Impact, v.ID,
 					strings.Join(v.Targets, " | ")))
 			}
-		}
+		})
 	}
 	if len(failures) > 0 {
 		t.Errorf("%d serious or critical accessibility violations:\n%s", len(failures), strings.Join(failures, "\n"))

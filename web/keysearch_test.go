@@ -189,7 +189,7 @@ func TestFindKeyFindsTheMerchantOfAKey(t *testing.T) {
 			if tt.merchant == "Bolt Couriers" {
 				res = s.bolt
 			}
-			wantContains(t, page.Body, ">"+tt.merchant+"<", "<td>Default ", fmt.Sprintf(`href="/admin/merchants/%d/secrets?q=`, res.Merchant.ID),
+			wantContains(t, page.Body, ">"+tt.merchant+"<", `<td data-label="Account">Default `, fmt.Sprintf(`href="/admin/merchants/%d/secrets?q=`, res.Merchant.ID),
 				fmt.Sprintf(`/admin/merchants/%d/secrets/`, res.Merchant.ID), "/revoke", `autocomplete="off"`)
 			if plaintextKey.MatchString(page.Body) {
 				t.Fatal("the page holds a whole key")
