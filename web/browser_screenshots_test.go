@@ -110,7 +110,7 @@ func (b *browser) signInAs(from, to string) {
 	b.t.Helper()
 	b.open("/login")
 	if from != "" {
-		b.click("Log out")
+		b.logOut()
 		b.seeHeading("Log in to Keyport")
 	}
 	if to != "" {
