@@ -38,23 +38,39 @@ func activeKeys(mode string) string {
 				AND k.expires_at > $1))`
 }
 
+// accountSummaries selects the merchant's API accounts that are not deleted
+// with their counts, given $1 as now and $2 as the merchant; callers add
+// conditions and the order.
+func accountSummaries() string {
+	return `SELECT a.id, a.merchant_id, a.name, a.account_key, a.disabled_at IS NOT NULL, a.created_at,
+			` + activeKeys("'test'") + `,
+			` + activeKeys("'live'") + `,
+			(SELECT count(*) FROM registered_auths r WHERE r.account_id = a.id AND r.deleted_at IS NULL),
+			a.test_shipments + a.live_shipments
+		FROM api_accounts a WHERE a.merchant_id = $2 AND a.deleted_at IS NULL`
+}
+
+func scanAccountSummary(row scanner) (keyport.AccountSummary, error) {
+	var s keyport.AccountSummary
+	var created int64
+	err := row.Scan(&s.ID, &s.MerchantID, &s.Name, &s.AccountKey, &s.Disabled, &created,
+		&s.ActiveTestKeys, &s.ActiveLiveKeys, &s.Auths, &s.Shipments)
+	s.CreatedAt = unixTime(created)
+	return s, err
+}
+
 // AccountSummaries returns the merchant's API accounts that are not deleted,
 // oldest first, with their active key, registered auth and shipment counts.
 func (db *DB) AccountSummaries(ctx context.Context, merchantID int64) ([]keyport.AccountSummary, error) {
-	rows, err := db.query(ctx, `SELECT a.id, a.merchant_id, a.name, a.account_key, a.disabled_at IS NOT NULL, a.created_at,
-			`+activeKeys("'test'")+`,
-			`+activeKeys("'live'")+`,
-			(SELECT count(*) FROM registered_auths r WHERE r.account_id = a.id AND r.deleted_at IS NULL),
-			a.test_shipments + a.live_shipments
-		FROM api_accounts a WHERE a.merchant_id = $2 AND a.deleted_at IS NULL ORDER BY a.id`, db.now(), merchantID)
-	return collect(rows, err, func(row scanner) (keyport.AccountSummary, error) {
-		var s keyport.AccountSummary
-		var created int64
-		err := row.Scan(&s.ID, &s.MerchantID, &s.Name, &s.AccountKey, &s.Disabled, &created,
-			&s.ActiveTestKeys, &s.ActiveLiveKeys, &s.Auths, &s.Shipments)
-		s.CreatedAt = unixTime(created)
-		return s, err
-	})
+	rows, err := db.query(ctx, accountSummaries()+` ORDER BY a.id`, db.now(), merchantID)
+	return collect(rows, err, scanAccountSummary)
+}
+
+// AccountSummaryOf returns one API account of the merchant with its counts;
+// another merchant's or a deleted account is keyport.ErrNotFound.
+func (db *DB) AccountSummaryOf(ctx context.Context, merchantID, accountID int64) (keyport.AccountSummary, error) {
+	s, err := scanAccountSummary(db.queryRow(ctx, accountSummaries()+` AND a.id = $3`, db.now(), merchantID, accountID))
+	return s, notFound(err)
 }
 
 // AccountOf returns one API account of the merchant; another merchant's or a

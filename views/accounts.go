@@ -11,6 +11,13 @@ import (
 // AccountsView is what the API Accounts page shows.
 type AccountsView struct {
 	Accounts  []keyport.AccountSummary
+	CanManage bool
+}
+
+// AccountView is what an API account's own page shows: the account, its
+// counts and the actions the user's role allows.
+type AccountView struct {
+	Account   keyport.AccountSummary
 	Now       time.Time
 	CSRF      string
 	CanManage bool

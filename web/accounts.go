@@ -15,7 +15,7 @@ const accountsChanged = "accounts-changed"
 func (s *Server) accountsView(c echo.Context) (views.AccountsView, error) {
 	u := currentUser(c)
 	list, err := s.db.AccountSummaries(c.Request().Context(), u.MerchantID)
-	return views.AccountsView{Accounts: list, Now: s.Now(), CSRF: csrfToken(c), CanManage: u.Role.CanManageKeys()}, err
+	return views.AccountsView{Accounts: list, CanManage: u.Role.CanManageKeys()}, err
 }
 
 // accountsPage serves GET /accounts.
@@ -34,6 +34,32 @@ func (s *Server) accountsTable(c echo.Context) error {
 		return err
 	}
 	return render(c, http.StatusOK, views.AccountsTable(v))
+}
+
+func (s *Server) accountView(c echo.Context) (views.AccountView, error) {
+	a := currentAccount(c)
+	u := currentUser(c)
+	summary, err := s.db.AccountSummaryOf(c.Request().Context(), a.MerchantID, a.ID)
+	return views.AccountView{Account: summary, Now: s.Now(), CSRF: csrfToken(c), CanManage: u.Role.CanManageKeys()}, err
+}
+
+// accountPage serves GET /accounts/:id: the account with every action on it.
+func (s *Server) accountPage(c echo.Context) error {
+	v, err := s.accountView(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.AccountPage(s.page(c, v.Account.Name, "/accounts"), v))
+}
+
+// accountSummary serves GET /accounts/:id/summary: the account's key and
+// counts, which its page reloads after a dialog changed them.
+func (s *Server) accountSummary(c echo.Context) error {
+	v, err := s.accountView(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.AccountSummary(v))
 }
 
 func (s *Server) accountFormDialog(c echo.Context, status int, f views.Form) error {
@@ -89,7 +115,7 @@ func (s *Server) setAccountDisabled(c echo.Context, disabled bool) error {
 	} else {
 		s.flash(c, "success", fmt.Sprintf("Enabled “%s”: its keys work again.", updated.Name))
 	}
-	return redirect(c, "/accounts")
+	return redirect(c, views.AccountURL(a.ID))
 }
 
 // disableAccount serves POST /accounts/:id/disable.
@@ -103,7 +129,7 @@ func (s *Server) renameAccountDialog(c echo.Context, status int, f views.Form) e
 	if f.Values == nil {
 		f.Values = map[string]string{"name": a.Name}
 	}
-	body := views.RenameAccountBody(views.AccountForm{Frame: frame(c, "/accounts"), CSRF: csrfToken(c), Form: f, Account: *a})
+	body := views.RenameAccountBody(views.AccountForm{Frame: frame(c, views.AccountURL(a.ID)), CSRF: csrfToken(c), Form: f, Account: *a})
 	return s.dialog(c, status, "Rename “"+a.Name+"”", "/accounts", "", false, body)
 }
 
@@ -134,7 +160,7 @@ func (s *Server) renameAccount(c echo.Context) error {
 		renamed, err = s.db.RenameAccount(c.Request().Context(), actor(c), a.MerchantID, a.ID, in.Name)
 		if err == nil {
 			s.flash(c, "success", fmt.Sprintf("Renamed “%s” to “%s”. Its keys keep working.", a.Name, renamed.Name))
-			return redirect(c, "/accounts")
+			return redirect(c, views.AccountURL(a.ID))
 		}
 	}
 	if fields := fieldErrors(err); fields != nil {
@@ -144,7 +170,8 @@ func (s *Server) renameAccount(c echo.Context) error {
 }
 
 func (s *Server) deleteAccountDialog(c echo.Context, status int, f views.Form) error {
-	body := views.DeleteAccountBody(views.AccountForm{Frame: frame(c, "/accounts"), CSRF: csrfToken(c), Form: f, Account: *currentAccount(c)})
+	a := currentAccount(c)
+	body := views.DeleteAccountBody(views.AccountForm{Frame: frame(c, views.AccountURL(a.ID)), CSRF: csrfToken(c), Form: f, Account: *a})
 	return s.dialog(c, status, "Delete API account", "/accounts", "", false, body)
 }
 

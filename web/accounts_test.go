@@ -61,21 +61,30 @@ func TestAccountsPageShowsCountsAndRoleActions(t *testing.T) {
 
 	page := owner.get("/accounts")
 	wantStatus(t, page, http.StatusOK)
-	wantContains(t, page.Body, "Create New API Account", res.Account.AccountKey, "Enabled", "View Registered Auths",
-		"Register a new auth for Default", "Keys &amp; Tokens", "Shipments", "Developer keys", "Disable Default", "Delete Default")
+	wantContains(t, page.Body, "Create New API Account", res.Account.AccountKey, "Enabled", "Keys &amp; Tokens",
+		fmt.Sprintf(`<a href="%s">Default</a>`, accountPath(res)), `Manage <span class="sr-only">Default</span>`)
 	row := page.Body[strings.Index(page.Body, fmt.Sprintf(`id="account-%d"`, res.Account.ID)):]
 	row = row[:strings.Index(row, "</tr>")]
-	for _, cell := range []string{"<td>1</td>", "<td>0</td>", "(1)", "(3)"} {
+	for _, cell := range []string{`<td data-label="Test keys">1</td>`, `<td data-label="Live keys">0</td>`,
+		`<td data-label="Registered auths">1</td>`, `<td data-label="Shipments">3</td>`} {
 		if !strings.Contains(row, cell) {
 			t.Fatalf("row lacks %s:\n%s", cell, row)
+		}
+	}
+	if n := strings.Count(row, "<td"); n != strings.Count(row, " data-label=")+1 {
+		t.Fatalf("a cell other than the actions has no data-label:\n%s", row)
+	}
+	for _, moved := range []string{"View Registered Auths", "Register a new auth", "Disable Default", "Rename Default", "Delete Default"} {
+		if strings.Contains(row, moved) {
+			t.Fatalf("the row still offers %s; it belongs on the account's page", moved)
 		}
 	}
 
 	reviewer := app.member(res, "rita@acme.test", keyport.RoleReviewer)
 	page = reviewer.get("/accounts")
 	wantStatus(t, page, http.StatusOK)
-	wantContains(t, page.Body, "View Registered Auths", "Keys &amp; Tokens", "Shipments")
-	for _, hidden := range []string{"Create New API Account", "Register a new auth", "Disable Default", "Delete Default", `/disable"`} {
+	wantContains(t, page.Body, "Keys &amp; Tokens", `View <span class="sr-only">Default</span>`)
+	for _, hidden := range []string{"Create New API Account", "Register a new auth", "Disable Default", "Delete Default", `/disable"`, ">Manage<"} {
 		if strings.Contains(page.Body, hidden) {
 			t.Fatalf("reviewer is offered %s", hidden)
 		}
@@ -96,6 +105,63 @@ func TestAccountsPageShowsCountsAndRoleActions(t *testing.T) {
 			t.Fatalf("reviewer's auths pop-up offers %s", hidden)
 		}
 	}
+}
+
+func TestAccountPageGroupsItsActionsByRole(t *testing.T) {
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme", "owner@acme.test")
+	owner.generate(res, "CI")
+	owner.registerDPD(res, "Acme Ltd")
+	app.addShipments(res, keyport.ModeTest, 3)
+	base := accountPath(res)
+	everyRole := []string{"<h1>Default</h1>", res.Account.AccountKey, "Copy account key", "Enabled", "1 active key",
+		`href="` + base + `/tokens"`, "Developer keys of Default", ">View Registered Auths<", `href="` + base + `/shipments"`,
+		`hx-get="` + base + `/summary"`, `href="/accounts">← API Accounts`}
+	managing := []string{"Register a new auth for Default", "Rename Default", "Disable Default", "Delete Default",
+		`action="` + base + `/disable"`}
+	tests := []struct {
+		name   string
+		client *client
+		want   []string
+		absent []string
+	}{
+		{"owner", owner, append(everyRole, managing...), []string{"You can view this API account"}},
+		{"developer", app.member(res, "dev@acme.test", keyport.RoleDeveloper), append(everyRole, managing...), []string{"You can view this API account"}},
+		{"reviewer", app.member(res, "rita@acme.test", keyport.RoleReviewer), append(everyRole, "You can view this API account; Owners and Developers change it."), managing},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page := tt.client.get(base)
+			wantStatus(t, page, http.StatusOK)
+			wantContains(t, page.Body, tt.want...)
+			for _, hidden := range tt.absent {
+				if strings.Contains(page.Body, hidden) {
+					t.Fatalf("%s's account page shows %s", tt.name, hidden)
+				}
+			}
+			summary := tt.client.htmxGet(base + "/summary")
+			wantStatus(t, summary, http.StatusOK)
+			wantContains(t, summary.Body, `id="account-summary"`, res.Account.AccountKey, "1 active key")
+			if strings.Contains(summary.Body, "<html") {
+				t.Fatal("the summary fragment is a whole page")
+			}
+		})
+	}
+
+	other, otherRes := app.merchant("Bolt", "owner@bolt.test")
+	for _, path := range []string{base, base + "/summary"} {
+		wantStatus(t, other.get(path), http.StatusNotFound)
+	}
+	wantStatus(t, owner.get(accountPath(otherRes)), http.StatusNotFound)
+
+	wantStatus(t, owner.post(base+"/disable", nil), http.StatusSeeOther)
+	disabled := owner.get(base)
+	wantContains(t, disabled.Body, "This API account is disabled", "Enable Default", `action="`+base+`/enable"`)
+	if strings.Contains(disabled.Body, "Disable Default") {
+		t.Fatal("a disabled account offers Disable")
+	}
+	wantStatus(t, owner.htmxPost(base+"/delete", url.Values{"confirm_name": {"Default"}}), http.StatusNoContent)
+	wantStatus(t, owner.get(base), http.StatusNotFound)
 }
 
 func TestCreateAccountGeneratesKeyAndRevealsLegacySecretOnce(t *testing.T) {
@@ -347,7 +413,10 @@ func TestDisableBlocksKeysAndEnableRestoresThem(t *testing.T) {
 	base := accountPath(res)
 	r := owner.post(base+"/disable", nil)
 	wantStatus(t, r, http.StatusSeeOther)
-	page := owner.get("/accounts")
+	if loc := r.Header.Get("Location"); loc != base {
+		t.Fatalf("disabling leads to %q, want the account's page", loc)
+	}
+	page := owner.get(base)
 	wantContains(t, page.Body, "Disabled “Default”", "badge-muted\">Disabled", "Enable Default")
 	blocked := owner.htmxPost(base+"/keys", url.Values{"name": {"x"}, "expiry": {"never"}, "from": {"tokens"}})
 	wantStatus(t, blocked, http.StatusUnprocessableEntity)
@@ -362,8 +431,12 @@ func TestDisableBlocksKeysAndEnableRestoresThem(t *testing.T) {
 	if strings.Contains(tokens.Body, "Create Token") {
 		t.Fatal("Create Token offered on a disabled account")
 	}
-	wantStatus(t, owner.post(base+"/enable", nil), http.StatusSeeOther)
-	wantContains(t, owner.get("/accounts").Body, "Enabled “Default”", "Disable Default")
+	enabled := owner.post(base+"/enable", nil)
+	wantStatus(t, enabled, http.StatusSeeOther)
+	if loc := enabled.Header.Get("Location"); loc != base {
+		t.Fatalf("enabling leads to %q, want the account's page", loc)
+	}
+	wantContains(t, owner.get(base).Body, "Enabled “Default”", "Disable Default")
 	owner.generate(res, "After enable")
 	if n := app.count(`SELECT count(*) FROM audit_events WHERE action IN ('account.disabled', 'account.enabled')`); n != 2 {
 		t.Fatalf("events: %d", n)
@@ -488,7 +561,10 @@ func TestRenameAnAccountKeepsItsKeysAndIsAudited(t *testing.T) {
 	}
 	done := owner.post(path, url.Values{"name": {"  Main shop  "}})
 	wantStatus(t, done, http.StatusSeeOther)
-	wantContains(t, owner.get("/accounts").Body, "Renamed “Default” to “Main shop”. Its keys keep working.")
+	if loc := done.Header.Get("Location"); loc != accountPath(res) {
+		t.Fatalf("renaming leads to %q, want the account's page", loc)
+	}
+	wantContains(t, owner.get(accountPath(res)).Body, "Renamed “Default” to “Main shop”. Its keys keep working.", "<h1>Main shop</h1>")
 	if n := app.count(`SELECT count(*) FROM audit_events WHERE action = 'account.renamed' AND detail = 'Default → Main shop'`); n != 1 {
 		t.Fatalf("%d audit events for the rename", n)
 	}

@@ -314,6 +314,8 @@ func authzMatrix(s matrixSeed) map[string]matrixRow {
 		"POST /secrets/:kid/revoke":  {want: accountChange},
 		"POST /notices/:rid/dismiss": {want: accountChange, params: map[string]string{":rid": s.params[":approved"]}},
 
+		"GET /accounts/:id":                {want: accountRead},
+		"GET /accounts/:id/summary":        {want: accountRead},
 		"GET /accounts/:id/keys":           {want: accountRead},
 		"GET /accounts/:id/keys/section":   {want: accountRead, query: "mode=test"},
 		"GET /accounts/:id/tokens":         {want: accountRead},

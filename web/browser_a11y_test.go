@@ -113,6 +113,9 @@ func everyPageAndDialog(t *testing.T, app *testApp) []a11yState {
 		{name: "API accounts", as: "owner@acme.test", path: "/accounts"},
 		{name: "create account dialog", as: "owner@acme.test", path: "/accounts", open: dialog("Create New API Account")},
 		{name: "keys & tokens dialog", as: "owner@acme.test", path: "/accounts", open: dialog("Keys & Tokens")},
+		{name: "API account", as: "owner@acme.test", path: account},
+		{name: "rename account dialog", as: "owner@acme.test", path: account, open: dialog("Rename")},
+		{name: "delete account dialog", as: "owner@acme.test", path: account, open: dialog("Delete")},
 		{name: "developer keys", as: "owner@acme.test", path: account + "/keys"},
 		{name: "generate token dialog", as: "owner@acme.test", path: account + "/keys", open: func(b *browser) {
 			b.clickIn(testSection, "Generate Token")
@@ -132,8 +135,8 @@ func everyPageAndDialog(t *testing.T, app *testApp) []a11yState {
 			b.clickIn(openDialog, "Roll")
 			b.see("Rolling creates a new key")
 		}},
-		{name: "registered auths dialog", as: "owner@acme.test", path: "/accounts", open: dialog("View Registered Auths")},
-		{name: "register auth dialog", as: "owner@acme.test", path: "/accounts", open: func(b *browser) {
+		{name: "registered auths dialog", as: "owner@acme.test", path: account, open: dialog("View Registered Auths")},
+		{name: "register auth dialog", as: "owner@acme.test", path: account, open: func(b *browser) {
 			b.clickAria("Register a new auth for Default")
 			b.run(chromedp.WaitVisible(chromedp.Search(openDialog)))
 		}},
@@ -181,6 +184,7 @@ func everyPageAndDialog(t *testing.T, app *testApp) []a11yState {
 		{name: "developer keys, as a developer", as: "dev@acme.test", path: account + "/keys"},
 		{name: "developer's secrets", as: "dev@acme.test", path: "/secrets"},
 		{name: "reviewer's secrets", as: "rita@acme.test", path: "/secrets"},
+		{name: "reviewer's API account", as: "rita@acme.test", path: account},
 		{name: "request queue", as: "staff@keyport.test", path: "/admin/requests"},
 		{name: "request", as: "staff@keyport.test", path: fmt.Sprintf("/admin/requests/%d", request)},
 		{name: "approve request dialog", as: "staff@keyport.test", path: fmt.Sprintf("/admin/requests/%d", request), open: dialog("Approve")},

@@ -11,6 +11,9 @@ import (
 // defaultRow is the row of the API account "Default" on the API Accounts page.
 const defaultRow = `//tr[td[normalize-space()='Default']]`
 
+// accountSummary is the account key, status and counts on an API account's page.
+const accountSummary = `//section[@id='account-summary']`
+
 // clickAria clicks the visible element whose aria-label is label, such as an icon button.
 func (b *browser) clickAria(label string) {
 	b.t.Helper()
@@ -33,10 +36,29 @@ func (b *browser) xpathCount(xpath string) int {
 // that the next click does not land on a row htmx is replacing.
 func (b *browser) closeDialogRefreshingAccounts() {
 	b.t.Helper()
-	b.eval(`(document.getElementById("accounts-list").setAttribute("data-stale", ""), "")`)
+	b.closeDialogRefreshing("accounts-list")
+}
+
+// closeDialogRefreshing clicks the open dialog's Done and waits until the
+// element with the id, which closing the dialog reloads, is swapped in and
+// settled.
+func (b *browser) closeDialogRefreshing(id string) {
+	b.t.Helper()
+	b.eval(fmt.Sprintf(`(document.getElementById(%q).setAttribute("data-stale", ""), "")`, id))
 	b.clickIn(openDialog, "Done")
 	b.run(chromedp.WaitNotPresent(chromedp.Search(openDialog)))
-	b.waitJS(`!!document.getElementById("accounts-list") && !document.querySelector("#accounts-list[data-stale]")`, "the accounts table to reload")
+	b.waitJS(fmt.Sprintf(`!!document.getElementById(%q) && !document.querySelector("#%s[data-stale]")`, id, id), "#"+id+" to reload")
+	b.settled()
+}
+
+// openAccount opens an API account's page from the API Accounts list by
+// clicking the account's name.
+func (b *browser) openAccount(name string) {
+	b.t.Helper()
+	b.settled()
+	b.run(chromedp.Click(chromedp.Search(fmt.Sprintf(`//table[@id='accounts-table']//td/a[normalize-space()=%s]`, xpathString(name))),
+		chromedp.NodeVisible))
+	b.run(chromedp.WaitVisible(chromedp.Search(`//p/a[normalize-space()='← API Accounts']`)))
 	b.settled()
 }
 
@@ -127,7 +149,7 @@ func TestBrowserRegisteredAuthDPD(t *testing.T) {
 
 	b.login("owner@acme.test", testPassword)
 	b.seeHeading("API Accounts")
-	b.settled()
+	b.openAccount("Default")
 	b.clickAria("Register a new auth for Default")
 	b.see("Register a new auth · Default")
 	b.run(chromedp.SetValue(chromedp.CSS("#f-courier"), "dpd"))
@@ -175,21 +197,25 @@ func TestBrowserDisableAndEnableAccount(t *testing.T) {
 	b.login("owner@acme.test", testPassword)
 	b.seeHeading("API Accounts")
 	b.settled()
+	b.openAccount("Default")
 	b.clickAria("Disable Default")
 	b.confirm("Disable “Default”")
 	b.see("Disabled “Default”")
 	b.settled()
-	b.run(chromedp.WaitVisible(chromedp.Search(defaultRow + `//span[contains(@class,'badge')][normalize-space()='Disabled']`)))
+	if loc := b.location(); loc != fmt.Sprintf("/accounts/%d", res.Account.ID) {
+		t.Fatalf("disabling led to %s, want the account's page", loc)
+	}
+	b.run(chromedp.WaitVisible(chromedp.Search(accountSummary + `//span[contains(@class,'badge')][normalize-space()='Disabled']`)))
 
-	b.clickIn(defaultRow, "Keys & Tokens")
+	b.click("Keys & Tokens")
 	b.see("Keys & Tokens · Default")
 	b.see("This API account is disabled")
 	if n := b.xpathCount(openDialog + `//*[self::a or self::button][normalize-space()='Create Token']`); n != 0 {
 		t.Fatal("a disabled account offers Create Token")
 	}
-	b.closeDialogRefreshingAccounts()
+	b.closeDialogRefreshing("account-summary")
 
-	b.clickIn(defaultRow, "Developer keys")
+	b.click("Developer keys")
 	b.seeHeading("Developer keys")
 	b.settled()
 	if loc := b.location(); loc != fmt.Sprintf("/accounts/%d/keys", res.Account.ID) {
@@ -211,14 +237,15 @@ func TestBrowserDisableAndEnableAccount(t *testing.T) {
 
 	b.open("/accounts")
 	b.seeHeading("API Accounts")
-	b.settled()
+	b.run(chromedp.WaitVisible(chromedp.Search(defaultRow + `//span[contains(@class,'badge')][normalize-space()='Disabled']`)))
+	b.openAccount("Default")
 	b.clickAria("Enable Default")
 	b.see("Enabled “Default”")
-	b.run(chromedp.WaitVisible(chromedp.Search(defaultRow + `//span[contains(@class,'badge')][normalize-space()='Enabled']`)))
+	b.run(chromedp.WaitVisible(chromedp.Search(accountSummary + `//span[contains(@class,'badge')][normalize-space()='Enabled']`)))
 	if n := app.count(`SELECT count(*) FROM api_accounts WHERE id = $1 AND disabled_at IS NULL`, res.Account.ID); n != 1 {
 		t.Fatal("the account is still disabled in the database")
 	}
-	b.clickIn(defaultRow, "Developer keys")
+	b.click("Developer keys")
 	b.seeHeading("Developer keys")
 	b.run(chromedp.WaitVisible(chromedp.Search(testSection + `//a[normalize-space()='Generate Token']`)))
 }
@@ -226,15 +253,67 @@ func TestBrowserDisableAndEnableAccount(t *testing.T) {
 func TestBrowserRenameAnAccount(t *testing.T) {
 	t.Parallel()
 	app := newTestApp(t)
-	app.signupMerchant("Acme Parcels", "owner@acme.test")
+	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
 	b := newBrowser(t, app)
 	b.login("owner@acme.test", testPassword)
 	b.seeHeading("API Accounts")
-	b.settled()
+	b.openAccount("Default")
 	b.clickAria("Rename Default")
 	b.see("Only the name changes")
 	b.fill("Account name", "Main shop")
 	b.clickIn(openDialog, "Rename")
 	b.see("Renamed “Default” to “Main shop”.")
-	b.see("Main shop")
+	b.seeHeading("Main shop")
+	if loc := b.location(); loc != fmt.Sprintf("/accounts/%d", res.Account.ID) {
+		t.Fatalf("renaming led to %s, want the account's page", loc)
+	}
+	b.click("← API Accounts")
+	b.seeHeading("API Accounts")
+	b.run(chromedp.WaitVisible(chromedp.Search(`//table[@id='accounts-table']//td/a[normalize-space()='Main shop']`)))
+}
+
+// TestBrowserAccountPageFromTheList opens an account by its name from the
+// list, whose row keeps its actions on one line at 1280 pixels, and creates
+// a token from the account's page: the counts on the page follow.
+func TestBrowserAccountPageFromTheList(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
+	b := newBrowser(t, app)
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+	b.settled()
+	tops := b.eval(`Array.from(document.querySelectorAll("#accounts-table tbody tr .row-actions > *")).map(e => Math.round(e.getBoundingClientRect().top)).join(",")`)
+	if parts := strings.Split(tops, ","); len(parts) != 2 || parts[0] != parts[1] {
+		t.Fatalf("the row's actions are not two on one line: tops %s", tops)
+	}
+	if wraps := b.eval(`String(document.querySelector("#accounts-table").getBoundingClientRect().width > document.querySelector("#accounts-list .table-wrap").clientWidth)`); wraps != "false" {
+		t.Fatalf("the accounts table is wider than the page at 1280 pixels: %s", b.eval(`Array.from(document.querySelectorAll("#accounts-table tbody tr:first-child td")).map(function (td) { return Math.round(td.getBoundingClientRect().width); }).join(",") + " in " + document.querySelector("#accounts-list .table-wrap").clientWidth + ", window " + window.innerWidth`))
+	}
+
+	b.openAccount("Default")
+	if loc := b.location(); loc != fmt.Sprintf("/accounts/%d", res.Account.ID) {
+		t.Fatalf("the name opened %s", loc)
+	}
+	b.seeHeading("Default")
+	b.run(chromedp.WaitVisible(chromedp.Search(accountSummary + `//dt[normalize-space()='Test keys']/following-sibling::dd[1][normalize-space()='0 active keys']`)))
+	for _, label := range []string{"Keys & Tokens", "Developer keys", "View Registered Auths", "Register a new auth", "Shipments", "Rename", "Disable", "Delete"} {
+		if n := b.xpathCount(fmt.Sprintf(`//main//*[self::a or self::button][normalize-space()=%s]`, xpathString(label))); n != 1 {
+			t.Fatalf("the account's page has %d %q", n, label)
+		}
+	}
+
+	b.click("Keys & Tokens")
+	b.see("Keys & Tokens · Default")
+	b.clickIn(openDialog, "Create Token")
+	b.fill("Token name", "Laptop")
+	b.clickIn(openDialog+`//form`, "Create Token")
+	b.revealedToken()
+	b.clickIn(openDialog, "Done")
+	b.run(chromedp.WaitVisible(chromedp.Search(openDialog + `//li[.//strong[normalize-space()='Laptop']]`)))
+	b.closeDialogRefreshing("account-summary")
+	b.run(chromedp.WaitVisible(chromedp.Search(accountSummary + `//dt[normalize-space()='Test keys']/following-sibling::dd[1][normalize-space()='1 active key']`)))
+	if n := app.count(`SELECT count(*) FROM api_keys WHERE name = 'Laptop' AND account_id = $1`, res.Account.ID); n != 1 {
+		t.Fatalf("%d Laptop keys", n)
+	}
 }

@@ -21,6 +21,7 @@ func TestBrowserKeyFromThePortalCallsTheAPI(t *testing.T) {
 	b := newBrowser(t, app)
 
 	b.login("owner@acme.test", testPassword)
+	b.openAccount("Default")
 	b.click("Developer keys")
 	b.clickIn(testSection, "Generate Token")
 	b.fill("Token name", "Label printer")
@@ -62,6 +63,7 @@ func TestBrowserKeyFromThePortalCallsTheAPI(t *testing.T) {
 	}
 
 	b.open("/accounts")
+	b.openAccount("Default")
 	b.click("Shipments")
 	b.seeHeading("Shipments")
 	b.see(created.TrackingNumber)
@@ -69,6 +71,7 @@ func TestBrowserKeyFromThePortalCallsTheAPI(t *testing.T) {
 	b.see("DPD")
 
 	b.open("/accounts")
+	b.openAccount("Default")
 	b.click("Developer keys")
 	row := testSection + `//tr[contains(., 'Label printer')]`
 	b.run(chromedp.WaitVisible(chromedp.Search(row + `//*[contains(., 'from 127.0.0.1')]`)))

@@ -25,7 +25,8 @@ func TestBrowserEditRegisteredAuth(t *testing.T) {
 
 	b.login("owner@acme.test", testPassword)
 	b.seeHeading("API Accounts")
-	b.clickIn(defaultRow, "View Registered Auths")
+	b.openAccount("Default")
+	b.click("View Registered Auths")
 	b.see("DPD · Acme Ltd")
 	b.click("Edit")
 	b.see("Edit the DPD auth · Default")

@@ -56,6 +56,7 @@ func TestBrowserKeyFormShowsOnlyWhatApplies(t *testing.T) {
 
 	b.login("owner@acme.test", testPassword)
 	b.seeHeading("API Accounts")
+	b.openAccount("Default")
 	b.click("Developer keys")
 	b.seeHeading("Developer keys")
 	b.clickIn(testSection, "Generate Token")

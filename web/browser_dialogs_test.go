@@ -73,6 +73,7 @@ func TestBrowserLongDialogsKeepTheirFooterInView(t *testing.T) {
 	b.run(chromedp.EmulateViewport(1280, 480))
 	b.login("owner@acme.test", testPassword)
 	b.seeHeading("API Accounts")
+	b.openAccount("Default")
 	b.click("Developer keys")
 	b.seeHeading("Developer keys")
 	b.clickIn(testSection, "Generate Token")

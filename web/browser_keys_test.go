@@ -57,6 +57,7 @@ func TestBrowserDeveloperKeysFlow(t *testing.T) {
 
 	b.login("owner@acme.test", testPassword)
 	b.seeHeading("API Accounts")
+	b.openAccount("Default")
 	b.click("Developer keys")
 	b.seeHeading("Developer keys")
 	b.see("No test keys yet.")

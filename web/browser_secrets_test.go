@@ -61,6 +61,7 @@ func TestBrowserRollATestKeyWithOneHourGrace(t *testing.T) {
 	b := newBrowser(t, app)
 	b.login("owner@acme.test", testPassword)
 	b.seeHeading("API Accounts")
+	b.openAccount("Default")
 	b.click("Developer keys")
 	b.seeHeading("Developer keys")
 	b.clickIn(testSection, "Manage Your Tokens")
@@ -99,6 +100,7 @@ func TestBrowserRestrictedLiveRequestToReviewersEyePanel(t *testing.T) {
 
 	b.login("owner@acme.test", testPassword)
 	b.seeHeading("API Accounts")
+	b.openAccount("Default")
 	b.click("Developer keys")
 	b.seeHeading("Developer keys")
 	b.clickIn(liveSection, "Request Live Token")

@@ -22,6 +22,7 @@ func TestBrowserOwnerFiltersShipments(t *testing.T) {
 	b := newBrowser(t, app)
 	b.login("owner@acme.test", testPassword)
 	b.seeHeading("API Accounts")
+	b.openAccount("Default")
 	b.click("Shipments")
 	b.seeHeading("Shipments")
 	if got := b.shipmentTrackingNumbers(); got != "KPB101,KPB100,KPA200,KPA101,KPA100" {

@@ -788,6 +788,8 @@ func formRoutes() []hostileRoute {
 		}), noFields: true},
 
 		// One API account.
+		{method: "GET", path: "/accounts/:id", setup: owner(account), noFields: true},
+		{method: "GET", path: "/accounts/:id/summary", setup: owner(account), noFields: true},
 		{method: "GET", path: "/accounts/:id/keys", setup: owner(account), fields: revokedCursors},
 		{method: "GET", path: "/accounts/:id/keys/section", setup: func(e *hostileEnv) formCase {
 			return e.ownerCase(account(e), url.Values{"mode": {"test"}})

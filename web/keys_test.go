@@ -88,8 +88,8 @@ func TestKeysTabShowsBothSectionsAndEmptyStates(t *testing.T) {
 	wantStatus(t, page, http.StatusOK)
 	wantContains(t, page.Body, "Live keys", "Test keys", ">Generate Token<", ">Request Live Token<", ">Manage Your Tokens<",
 		"No test keys yet", "No live keys yet", res.Account.AccountKey)
-	accounts := c.get("/accounts")
-	wantContains(t, accounts.Body, `href="`+keysPath(res)+`"`)
+	account := c.get(accountPath(res))
+	wantContains(t, account.Body, `href="`+keysPath(res)+`"`)
 }
 
 func TestGenerateTokenRevealsItOnceAndStoresOnlyItsHash(t *testing.T) {

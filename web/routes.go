@@ -92,6 +92,8 @@ func (s *Server) routes() {
 	accountManager.POST("/notices/:rid/dismiss", s.dismissNotice)
 
 	account := merchant.Group("/accounts/:id", s.loadAccount)
+	account.GET("", s.accountPage)
+	account.GET("/summary", s.accountSummary)
 	account.GET("/keys", s.keysPage)
 	account.GET("/keys/section", s.keySection)
 	account.GET("/tokens", s.tokensPage)
