@@ -2,6 +2,8 @@ package web
 
 import (
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -197,5 +199,49 @@ func TestBrowserLiveRequestQuestionReplyCancelAndReject(t *testing.T) {
 	b.see("You cancelled this request.")
 	if s := app.requestState(asked); s != keyport.RequestCancelled {
 		t.Fatalf("request is %s", s)
+	}
+}
+
+// TestBrowserRollButtonsLineUp opens Keys & Tokens on keys whose names differ
+// in length and on a rolled key, which has no Roll: every Roll button, and
+// every remove button, sits at the same x from row to row.
+func TestBrowserRollButtonsLineUp(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	owner, res := app.merchant("Acme Parcels", "owner@acme.test")
+	owner.generate(res, "CI")
+	owner.generate(res, "Label printer of the Leeds warehouse")
+	id := app.keyIDs(res.Account.ID, "name = 'CI'")[0]
+	wantStatus(t, owner.htmxPost(fmt.Sprintf("%s/%d/roll", keysPath(res), id), url.Values{"grace": {"1h"}}), http.StatusOK)
+	b := newBrowser(t, app)
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+	b.clickIn(defaultRow, "Keys & Tokens")
+	b.see("Keys & Tokens · Default")
+	b.settled()
+
+	lefts := func(control string) []string {
+		return strings.Split(b.eval(fmt.Sprintf(`Array.from(document.querySelectorAll("dialog[open] .manage-list li")).map(function (li) {
+  var e = li.querySelector(%q); return e ? String(Math.round(e.getBoundingClientRect().left)) : "none"; }).join(",")`, control)), ",")
+	}
+	rolls, bins := lefts(`a[aria-label^="Roll "]`), lefts(`button[aria-label^="Remove "]`)
+	if len(rolls) != 3 {
+		t.Fatalf("%d keys listed, want 3 (CI rolled and new, the printer's)", len(rolls))
+	}
+	var rollX []string
+	for _, x := range rolls {
+		if x != "none" {
+			rollX = append(rollX, x)
+		}
+	}
+	if len(rollX) != 2 {
+		t.Fatalf("Roll on %d rows, want 2 (every key but the rolled one): %v", len(rollX), rolls)
+	}
+	for _, xs := range [][]string{rollX, bins} {
+		for _, x := range xs {
+			if x != xs[0] {
+				t.Fatalf("actions at different x from row to row: Roll %v, Remove %v", rolls, bins)
+			}
+		}
 	}
 }
