@@ -189,3 +189,51 @@ func TestBrowserInviteAReviewerWhoLandsOnAPISecrets(t *testing.T) {
 		t.Fatal("a Reviewer is offered the Team page")
 	}
 }
+
+// TestBrowserMainActionsSitTopRight checks, at 1280 pixels, that each page's
+// main action is on the heading's line at the right end of the page head:
+// Create key on API secrets, above its filters, as on the other pages.
+func TestBrowserMainActionsSitTopRight(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	res := app.signupMerchant("Acme Parcels", "owner@acme.test")
+	if _, _, err := app.db.CreateWebhookEndpoint(context.Background(), keyport.SystemActor, res.Merchant.ID,
+		keyport.WebhookEndpointInput{URL: "https://hooks.acme.test/keyport", Events: keyport.WebhookEventTypes, Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, app)
+	b.login("owner@acme.test", testPassword)
+	b.seeHeading("API Accounts")
+	tests := []struct {
+		path, heading, action string
+	}{
+		{"/accounts", "API Accounts", `.page-head a[href="/accounts/new"]`},
+		{"/secrets", "API secrets", `.page-head #create-key`},
+		{"/webhooks", "Webhooks", `.page-head a[href="/webhooks/new"]`},
+	}
+	for _, tt := range tests {
+		b.open(tt.path)
+		b.seeHeading(tt.heading)
+		b.settled()
+		got := b.eval(fmt.Sprintf(`(function () {
+  var head = document.querySelector(".page-head").getBoundingClientRect(), h1 = document.querySelector(".page-head h1").getBoundingClientRect();
+  var e = document.querySelector(%q);
+  if (!e) { return "missing"; }
+  var box = e.getBoundingClientRect();
+  if (Math.abs(head.right - box.right) > 1) { return "right edge at " + box.right + ", the head's at " + head.right; }
+  if (box.top > h1.bottom || box.bottom < h1.top) { return "not on the heading's line"; }
+  return "ok";
+})()`, tt.action))
+		if got != "ok" {
+			t.Errorf("%s: the main action is not top-right: %s", tt.path, got)
+		}
+	}
+	b.open("/secrets")
+	b.seeHeading("API secrets")
+	b.settled()
+	if got := b.eval(`String(document.getElementById("create-key").getBoundingClientRect().bottom <= document.querySelector("form[aria-label='Filter keys']").getBoundingClientRect().top)`); got != "true" {
+		t.Fatal("Create key is not above the filters")
+	}
+	b.click("Create key")
+	b.see("Create a test key · Default")
+}
