@@ -118,7 +118,7 @@ func TestAccountPageGroupsItsActionsByRole(t *testing.T) {
 		`href="` + base + `/tokens"`, "Developer keys of Default", ">View Registered Auths<", `href="` + base + `/shipments"`,
 		`hx-get="` + base + `/summary"`, `href="/accounts">← API Accounts`}
 	managing := []string{"Register a new auth for Default", "Rename Default", "Disable Default", "Delete Default",
-		`action="` + base + `/disable"`}
+		`hx-get="` + base + `/disable"`}
 	tests := []struct {
 		name   string
 		client *client

@@ -149,7 +149,7 @@ func everyPageAndDialog(t *testing.T, app *testApp) []a11yState {
 			b.run(chromedp.WaitVisible(chromedp.Search(openDialog)))
 		}},
 		{name: "revoke key confirmation page", as: "owner@acme.test", path: fmt.Sprintf("/secrets/%d/revoke", kid)},
-		{name: "disable account dialog", as: "owner@acme.test", path: "/accounts", open: func(b *browser) {
+		{name: "disable account dialog", as: "owner@acme.test", path: account, open: func(b *browser) {
 			b.clickAria("Disable Default")
 			b.run(chromedp.WaitVisible(chromedp.Search(openDialog)))
 		}},
