@@ -70,6 +70,7 @@ func TestBrowserScreenshots(t *testing.T) {
 	shots := []screenshot{
 		{name: "login", path: "/login"},
 		{name: "accounts", as: "owner@acme.test", path: "/accounts"},
+		{name: "account", as: "owner@acme.test", path: account},
 		{name: "developer-keys", as: "owner@acme.test", path: account + "/keys"},
 		{name: "secrets", as: "owner@acme.test", path: "/secrets"},
 		{name: "key-permissions", as: "owner@acme.test", path: fmt.Sprintf("/secrets/%d", restricted)},
