@@ -157,3 +157,8 @@ func (s KeySearch) Shown() string {
 	}
 	return s.Term
 }
+
+// FitsAnAddress reports whether the search may travel in a page's address:
+// every search but a whole key, which must never enter an address bar, a
+// browser's history or a log.
+func (s KeySearch) FitsAnAddress() bool { return s.Kind != SearchWholeKey }

@@ -11,6 +11,11 @@ import (
 // KeyFinderURL is the API team's page that finds the merchant of a key.
 const KeyFinderURL = "/admin/keys"
 
+// KeyFinderSearchURL is the key finder's answer to a search that fits an address.
+func KeyFinderSearchURL(s keyport.KeySearch) string {
+	return KeyFinderURL + "?" + url.Values{"q": {s.Shown()}}.Encode()
+}
+
 // KeyFinderLimit is how many keys the key finder lists at most.
 const KeyFinderLimit = 50
 
@@ -25,6 +30,7 @@ type KeyFinderView struct {
 	// More reports that more keys match than Found lists.
 	More bool
 	Now  time.Time
+	CSRF string
 }
 
 // Searched reports whether the page answers a search it accepted.

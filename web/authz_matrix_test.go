@@ -297,6 +297,7 @@ func authzMatrix(s matrixSeed) map[string]matrixRow {
 		"GET /accounts":       {want: merchantList},
 		"GET /accounts/table": {want: merchantList},
 		"GET /secrets":        {want: merchantList},
+		"POST /secrets":       {want: merchantList},
 		"GET /secrets/:kid":   {want: accountRead},
 
 		"GET /team":                          {want: ownerPage},
@@ -386,6 +387,8 @@ func authzMatrix(s matrixSeed) map[string]matrixRow {
 		"POST /admin/merchants/:mid/enable":                      {want: adminOnly},
 		"GET /admin/merchants/:mid/secrets":                      {want: adminOnly},
 		"GET /admin/keys":                                        {want: adminOnly, query: "q=sk_test_Ab12"},
+		"POST /admin/keys":                                       {want: adminOnly},
+		"POST /admin/merchants/:mid/secrets":                     {want: adminOnly},
 		"GET /admin/merchants/:mid/users":                        {want: adminOnly},
 		"GET /admin/merchants/:mid/users/:uid/sessions/end":      {want: adminOnly},
 		"GET /admin/merchants/:mid/users/:uid/two-factor/reset":  {want: adminOnly},

@@ -60,3 +60,50 @@ func TestBrowserAdminFindsTheMerchantOfAWholeKey(t *testing.T) {
 		t.Fatalf("the search box shows %q, want the key redacted", got)
 	}
 }
+
+// TestBrowserWithoutJavaScriptAWholeKeyNeverEntersTheAddress searches for a
+// whole key with scripts off, on API secrets and in the key finder: the form
+// posts, the key is found, and the address (so the history) never holds it;
+// a name search still moves to an address that can be bookmarked.
+func TestBrowserWithoutJavaScriptAWholeKeyNeverEntersTheAddress(t *testing.T) {
+	t.Parallel()
+	app := newTestApp(t)
+	res := app.signupMerchant("Bolt Couriers", "owner@bolt.test")
+	key := app.newKey(res, keyport.NewKey{Name: "Warehouse printer", Mode: keyport.ModeLive})
+	app.newKey(res, keyport.NewKey{Name: "CI server"})
+	app.createAdmin("staff@keyport.test")
+	tests := []struct {
+		as, path, heading, field, button, nameSearch string
+	}{
+		{as: "owner@bolt.test", path: "/secrets", heading: "API secrets", field: "Search keys", button: "Filter", nameSearch: "printer"},
+		{as: "staff@keyport.test", path: "/admin/keys", heading: "Find a key", field: "Key", button: "Find"},
+	}
+	for _, tt := range tests {
+		b := newBrowser(t, app)
+		b.withoutJavaScript()
+		b.login(tt.as, testPassword)
+		b.waitJS(`location.pathname !== "/login"`, "the sign-in to land")
+		b.open(tt.path)
+		b.seeHeading(tt.heading)
+		b.fill(tt.field, key)
+		b.click(tt.button)
+		b.seeHeading(tt.heading)
+		b.see("Warehouse printer")
+		if href := b.eval(`location.href`); strings.Contains(href, key[8:]) || strings.Contains(href, "q=") {
+			t.Fatalf("%s: the address is %s after searching for a whole key", tt.path, href)
+		}
+		if b.pageHolds(key) {
+			t.Fatalf("%s: the page holds the whole key", tt.path)
+		}
+		if tt.nameSearch == "" {
+			continue
+		}
+		b.fill(tt.field, tt.nameSearch)
+		b.click(tt.button)
+		b.waitJS(`location.search.includes("q=printer")`, "a name search in the address")
+		b.see("Warehouse printer")
+		if n := b.xpathCount(`//table[@id='secrets-table']//td[normalize-space()='CI server']`); n != 0 {
+			t.Fatal("the name search still lists CI server")
+		}
+	}
+}

@@ -744,6 +744,7 @@ func formRoutes() []hostileRoute {
 			{key: "_csrf", kind: choice},
 		}},
 		{method: "GET", path: "/secrets", setup: owner(none), fields: secretsFilters},
+		{method: "POST", path: "/secrets", setup: owner(none), fields: secretsFilters},
 		{method: "GET", path: "/audit", setup: owner(none), fields: auditFilters},
 		{method: "GET", path: "/audit/export.csv", setup: owner(none), fields: exportFilters},
 		{method: "GET", path: "/secrets/new", setup: func(e *hostileEnv) formCase {
@@ -934,7 +935,11 @@ func formRoutes() []hostileRoute {
 			return map[string]string{"mid": fmt.Sprint(e.bystander.Merchant.ID)}
 		}), noFields: true},
 		{method: "GET", path: "/admin/merchants/:mid/secrets", setup: admin(merchant), fields: secretsFilters},
+		{method: "POST", path: "/admin/merchants/:mid/secrets", setup: admin(merchant), fields: secretsFilters},
 		{method: "GET", path: "/admin/keys", setup: func(e *hostileEnv) formCase {
+			return e.adminCase(nil, url.Values{"q": {e.apiKey}})
+		}, fields: []hostileField{{key: "q", kind: choice, optional: true}}},
+		{method: "POST", path: "/admin/keys", setup: func(e *hostileEnv) formCase {
 			return e.adminCase(nil, url.Values{"q": {e.apiKey}})
 		}, fields: []hostileField{{key: "q", kind: choice, optional: true}}},
 		{method: "GET", path: "/admin/merchants/:mid/users", setup: admin(merchant), noFields: true},

@@ -265,3 +265,57 @@ func TestSearchedKeysNeverReachTheLog(t *testing.T) {
 		}
 	}
 }
+
+// TestSearchesPostedWithoutJavaScriptKeepWholeKeysOutOfTheAddress posts the
+// search forms as a browser without JavaScript does: a whole key is answered
+// at once, at the form's own address; any other search moves to its address.
+func TestSearchesPostedWithoutJavaScriptKeepWholeKeysOutOfTheAddress(t *testing.T) {
+	app := newTestApp(t)
+	s := seedSearchKeys(t, app)
+	admin := app.adminClient()
+	support := fmt.Sprintf("/admin/merchants/%d/secrets", s.acme.Merchant.ID)
+	bolt := s.key["CI server of Bolt"]
+	tests := []struct {
+		name   string
+		client *client
+		path   string
+		form   url.Values
+		// listed is the key the answer lists when it comes at once; to is
+		// the address a search that fits one moves to.
+		listed string
+		to     string
+	}{
+		{"whole key on API secrets", s.owner, "/secrets", url.Values{"q": {s.plaintext["Reporting"]}}, "Reporting", ""},
+		{"whole key in the support view", admin, support, url.Values{"q": {s.plaintext["CI server"]}}, "CI server", ""},
+		{"whole key in the key finder", admin, "/admin/keys", url.Values{"q": {s.plaintext["CI server of Bolt"]}}, "CI server of Bolt", ""},
+		{"name with a filter", s.owner, "/secrets", url.Values{"q": {"CI"}, "mode": {"test"}}, "", "/secrets?mode=test&q=CI"},
+		{"filter alone", s.owner, "/secrets", url.Values{"status": {"revoked"}}, "", "/secrets?status=revoked"},
+		{"prefix and first four in the key finder", admin, "/admin/keys", url.Values{"q": {bolt.Prefix + bolt.First4}}, "",
+			searchURL("/admin/keys", bolt.Prefix+bolt.First4)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := tt.client.post(tt.path, tt.form)
+			if tt.to != "" {
+				wantStatus(t, res, http.StatusSeeOther)
+				if loc := res.Header.Get("Location"); loc != tt.to {
+					t.Fatalf("moved to %q, want %q", loc, tt.to)
+				}
+				return
+			}
+			wantStatus(t, res, http.StatusOK)
+			if loc := res.Header.Get("Location"); loc != "" {
+				t.Fatalf("a whole key's search moved to %q", loc)
+			}
+			if got := listedKeys(res.Body, searchKeyNames...); strings.Join(got, ",") != tt.listed {
+				t.Fatalf("listed %q, want %q", got, tt.listed)
+			}
+			if strings.Contains(res.Body, tt.form.Get("q")) {
+				t.Fatal("the answer holds the whole key")
+			}
+		})
+	}
+	bad := s.owner.post("/secrets", url.Values{"q": {"CI\x1b[31m"}})
+	wantStatus(t, bad, http.StatusUnprocessableEntity)
+	wantContains(t, bad.Body, `id="f-q-error"`, "The search contains characters that are not allowed.")
+}

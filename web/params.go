@@ -125,3 +125,10 @@ func (s *Server) confirm(c echo.Context, nav, back string, cf views.Confirmation
 	cf.Frame, cf.CSRF = frame(c, back), csrfToken(c)
 	return s.dialog(c, http.StatusOK, cf.Question, nav, "", false, views.ConfirmBody(cf))
 }
+
+// postedToAddress reports whether a search form posted without JavaScript
+// moves to the address of its answer (post, redirect, get); a search that
+// does not fit an address is answered at once instead.
+func postedToAddress(c echo.Context, search keyport.KeySearch) bool {
+	return c.Request().Method == http.MethodPost && search.FitsAnAddress()
+}

@@ -72,6 +72,7 @@ func (s *Server) routes() {
 	merchant.GET("/accounts", s.accountsPage)
 	merchant.GET("/accounts/table", s.accountsTable)
 	merchant.GET("/secrets", s.secretsPage)
+	merchant.POST("/secrets", s.secretsPage)
 	merchant.GET("/secrets/:kid", s.secretPermissions)
 
 	team := merchant.Group("/team", s.requireOwner)
@@ -179,7 +180,9 @@ func (s *Server) routes() {
 	admin.GET("/merchants/:mid/users/:uid/two-factor/reset", s.resetUserTwoFactorForm)
 	admin.POST("/merchants/:mid/users/:uid/two-factor/reset", s.resetUserTwoFactor)
 	admin.GET("/merchants/:mid/secrets", s.supportSecrets)
+	admin.POST("/merchants/:mid/secrets", s.supportSecrets)
 	admin.GET("/keys", s.keyFinder)
+	admin.POST("/keys", s.keyFinder)
 	admin.GET("/merchants/:mid/secrets/:kid", s.supportPermissions)
 	admin.GET("/merchants/:mid/secrets/:kid/revoke", s.supportRevokeForm)
 	admin.POST("/merchants/:mid/secrets/:kid/revoke", s.supportRevoke)

@@ -19,20 +19,20 @@ import (
 // message, beside the filter of the other values.
 func secretsFilter(c echo.Context) (store.SecretsFilter, string) {
 	f := store.SecretsFilter{Page: views.DefaultPageParams.Parse(c.QueryParams()), PerPage: views.SecretsPerPage}
-	if id, err := strconv.ParseInt(c.QueryParam("account"), 10, 64); err == nil && id > 0 {
+	if id, err := strconv.ParseInt(c.FormValue("account"), 10, 64); err == nil && id > 0 {
 		f.AccountID = id
 	}
-	if m, err := modeParam(c.QueryParam("mode")); err == nil {
+	if m, err := modeParam(c.FormValue("mode")); err == nil {
 		f.Mode = m
 	}
-	if t := keyport.KeyType(c.QueryParam("type")); t.Valid() {
+	if t := keyport.KeyType(c.FormValue("type")); t.Valid() {
 		f.Type = t
 	}
-	switch st := keyport.KeyStatus(c.QueryParam("status")); st {
+	switch st := keyport.KeyStatus(c.FormValue("status")); st {
 	case keyport.KeyActive, keyport.KeyExpired, keyport.KeyRevoked:
 		f.Status = st
 	}
-	search, err := keyport.ParseKeySearch(c.QueryParam("q"))
+	search, err := keyport.ParseKeySearch(c.FormValue("q"))
 	if err != nil {
 		return f, fieldErrors(err)["q"]
 	}
@@ -43,7 +43,9 @@ func secretsFilter(c echo.Context) (store.SecretsFilter, string) {
 // renderSecrets answers the API secrets page of a merchant, or its support
 // view, with the keys its filter and search select: the whole page, or for
 // htmx the filter and the keys alone, with the filter's address pushed. A
-// refused search is answered 422 with its message and no key.
+// refused search is answered 422 with its message and no key. Without
+// JavaScript the form posts: the answer moves to its address, unless the
+// search is a whole key, answered at once so that it never enters one.
 func (s *Server) renderSecrets(c echo.Context, merchantID int64, title, nav string, v views.SecretsView) error {
 	ctx := c.Request().Context()
 	f, msg := secretsFilter(c)
@@ -51,7 +53,9 @@ func (s *Server) renderSecrets(c echo.Context, merchantID int64, title, nav stri
 	status := http.StatusOK
 	if msg != "" {
 		status = http.StatusUnprocessableEntity
-		v.SearchError, v.SearchTerm = msg, strings.TrimSpace(c.QueryParam("q"))
+		v.SearchError, v.SearchTerm = msg, strings.TrimSpace(c.FormValue("q"))
+	} else if postedToAddress(c, f.Search) {
+		return redirect(c, v.PageURL(f.Page))
 	} else {
 		page, err := s.db.MerchantSecrets(ctx, merchantID, f)
 		if err != nil {
@@ -75,7 +79,7 @@ func (s *Server) renderSecrets(c echo.Context, merchantID int64, title, nav stri
 	return render(c, status, views.SecretsPage(s.page(c, title, nav), v))
 }
 
-// secretsPage serves GET /secrets.
+// secretsPage serves GET and POST /secrets.
 func (s *Server) secretsPage(c echo.Context) error {
 	u := currentUser(c)
 	v := views.SecretsView{CanManage: u.Role.CanManageKeys(), Base: "/secrets"}
@@ -93,7 +97,7 @@ func (s *Server) supportMerchant(c echo.Context) (int64, string, error) {
 }
 
 // supportSecrets is the admins' read-only view of one merchant's API secrets.
-// Route: GET /admin/merchants/:mid/secrets.
+// Route: GET and POST /admin/merchants/:mid/secrets.
 func (s *Server) supportSecrets(c echo.Context) error {
 	merchantID, name, err := s.supportMerchant(c)
 	if err != nil {
