@@ -129,7 +129,13 @@ func TestBrowserKeysAndTokensCreateAndRemove(t *testing.T) {
 	if b.pageHolds(token) {
 		t.Fatal("the Keys & Tokens list shows the whole token")
 	}
-	b.run(chromedp.Click(chromedp.Search(openDialog+`//a[@aria-label='Remove Laptop']`), chromedp.NodeVisible))
+	removeLaptop := openDialog + `//a[@aria-label='Remove Laptop']`
+	b.run(chromedp.Click(chromedp.Search(removeLaptop), chromedp.NodeVisible))
+	b.see("Remove the token “Laptop”?")
+	b.clickIn(openDialog, "Cancel")
+	b.see("Keys & Tokens · Default")
+	b.run(chromedp.WaitVisible(chromedp.Search(laptop)))
+	b.run(chromedp.Click(chromedp.Search(removeLaptop), chromedp.NodeVisible))
 	b.confirm("Remove “Laptop”")
 	b.see("Removed “Laptop”")
 	if n := b.xpathCount(laptop); n != 0 {

@@ -20,7 +20,8 @@ func (b *browser) confirm(label string) {
 	b.t.Helper()
 	button := fmt.Sprintf(`%s//button[contains(@class,'btn-danger')][normalize-space()=%s]`, openDialog, xpathString(label))
 	b.run(chromedp.WaitVisible(chromedp.Search(button)))
-	b.waitJS(`document.activeElement.matches("dialog[open] button[data-close]:not(.icon-btn)")`, "the focus on the dialog's Cancel")
+	b.waitJS(`document.activeElement.matches("dialog[open] .modal-foot button") && document.activeElement.textContent.trim() === "Cancel"`,
+		"the focus on the dialog's Cancel")
 	b.run(chromedp.Click(chromedp.Search(button), chromedp.NodeVisible))
 }
 
