@@ -235,6 +235,7 @@ func (s *Server) rollDialog(c echo.Context, status int, k keyport.APIKey, f view
 	if fromTokens(c) {
 		r.Back, r.From = views.TokensURL(a.ID), "tokens"
 	}
+	r.Nested = true
 	return s.dialog(c, status, "Roll “"+k.Name+"”", "/accounts", "", false, views.RollFormBody(r))
 }
 

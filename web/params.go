@@ -123,6 +123,7 @@ func fieldErrors(err error) map[string]string {
 // its POST route.
 func (s *Server) confirm(c echo.Context, nav, back string, cf views.Confirmation) error {
 	cf.Frame, cf.CSRF = frame(c, back), csrfToken(c)
+	cf.Frame.Nested = cf.InModal
 	return s.dialog(c, http.StatusOK, cf.Question, nav, "", false, views.ConfirmBody(cf))
 }
 
