@@ -13,7 +13,8 @@ import (
 // keyFinderHint refuses a search the key finder cannot run across every merchant.
 const keyFinderHint = "Paste a whole key or at least its prefix and the first 4 characters, like sk_live_Ab12."
 
-// keyFinder serves GET and POST /admin/keys: the API team pastes a whole key (looked
+// keyFinder serves GET /admin/keys, and POST /admin/keys for the form
+// without JavaScript: the API team pastes a whole key (looked
 // up by its hash), its redacted form, or its prefix and first 4 characters,
 // and sees the merchant and API account of every key it matches. Any other
 // search is answered 422 with a message next to the field. The answer never

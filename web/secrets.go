@@ -79,7 +79,8 @@ func (s *Server) renderSecrets(c echo.Context, merchantID int64, title, nav stri
 	return render(c, status, views.SecretsPage(s.page(c, title, nav), v))
 }
 
-// secretsPage serves GET and POST /secrets.
+// secretsPage serves GET /secrets, and POST /secrets for the search form
+// without JavaScript.
 func (s *Server) secretsPage(c echo.Context) error {
 	u := currentUser(c)
 	v := views.SecretsView{CanManage: u.Role.CanManageKeys(), Base: "/secrets"}
@@ -97,7 +98,8 @@ func (s *Server) supportMerchant(c echo.Context) (int64, string, error) {
 }
 
 // supportSecrets is the admins' read-only view of one merchant's API secrets.
-// Route: GET and POST /admin/merchants/:mid/secrets.
+// Routes: GET /admin/merchants/:mid/secrets, and POST /admin/merchants/:mid/secrets
+// for the search form without JavaScript.
 func (s *Server) supportSecrets(c echo.Context) error {
 	merchantID, name, err := s.supportMerchant(c)
 	if err != nil {
