@@ -32,12 +32,17 @@ func (s *Server) requestDetail(c echo.Context) error {
 	return s.requestPage(c, http.StatusOK, views.Form{})
 }
 
-func (s *Server) requestPage(c echo.Context, status int, f views.Form) error {
+// requestOfPath loads the live key request named by the :rid path parameter.
+func (s *Server) requestOfPath(c echo.Context) (keyport.RequestWithActivity, error) {
 	id, err := pathID(c, "rid")
 	if err != nil {
-		return err
+		return keyport.RequestWithActivity{}, err
 	}
-	r, err := s.db.RequestByID(c.Request().Context(), id)
+	return s.db.RequestByID(c.Request().Context(), id)
+}
+
+func (s *Server) requestPage(c echo.Context, status int, f views.Form) error {
+	r, err := s.requestOfPath(c)
 	if err != nil {
 		return err
 	}
@@ -64,11 +69,7 @@ func (s *Server) approveRequest(c echo.Context) error {
 
 // approveRequestForm serves GET /admin/requests/:rid/approve: the confirmation.
 func (s *Server) approveRequestForm(c echo.Context) error {
-	id, err := pathID(c, "rid")
-	if err != nil {
-		return err
-	}
-	r, err := s.db.RequestByID(c.Request().Context(), id)
+	r, err := s.requestOfPath(c)
 	if err != nil {
 		return err
 	}
