@@ -169,14 +169,20 @@ func (s *Server) supportRevoke(c echo.Context) error {
 	return redirect(c, views.SupportSecretsURL(merchantID))
 }
 
+// ownKey loads the key named by the :kid path parameter among the signed-in
+// user's merchant's keys; another merchant's key is a 404.
+func (s *Server) ownKey(c echo.Context) (keyport.APIKey, error) {
+	id, err := pathID(c, "kid")
+	if err != nil {
+		return keyport.APIKey{}, err
+	}
+	return s.db.MerchantKey(c.Request().Context(), currentUser(c).MerchantID, id)
+}
+
 // secretPermissions is the eye panel of one key.
 // Route: GET /secrets/:kid.
 func (s *Server) secretPermissions(c echo.Context) error {
-	id, err := pathID(c, "kid")
-	if err != nil {
-		return err
-	}
-	k, err := s.db.MerchantKey(c.Request().Context(), currentUser(c).MerchantID, id)
+	k, err := s.ownKey(c)
 	if err != nil {
 		return err
 	}
@@ -196,17 +202,11 @@ func secretsBack(back string) string {
 
 // revokeSecret serves POST /secrets/:kid/revoke.
 func (s *Server) revokeSecret(c echo.Context) error {
-	u := currentUser(c)
-	id, err := pathID(c, "kid")
+	k, err := s.ownKey(c)
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	k, err := s.db.MerchantKey(ctx, u.MerchantID, id)
-	if err != nil {
-		return err
-	}
-	if _, err := s.db.RevokeKey(ctx, actor(c), u.MerchantID, k.AccountID, k.ID, ""); err != nil {
+	if _, err := s.db.RevokeKey(c.Request().Context(), actor(c), k.MerchantID, k.AccountID, k.ID, ""); err != nil {
 		return err
 	}
 	s.flash(c, "success", fmt.Sprintf("Revoked “%s”. Anything using it can no longer call the API.", k.Name))
@@ -216,11 +216,7 @@ func (s *Server) revokeSecret(c echo.Context) error {
 // revokeSecretForm serves GET /secrets/:kid/revoke: the confirmation, which
 // carries the page of the list it was asked from.
 func (s *Server) revokeSecretForm(c echo.Context) error {
-	id, err := pathID(c, "kid")
-	if err != nil {
-		return err
-	}
-	k, err := s.db.MerchantKey(c.Request().Context(), currentUser(c).MerchantID, id)
+	k, err := s.ownKey(c)
 	if err != nil {
 		return err
 	}
