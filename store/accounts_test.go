@@ -450,3 +450,35 @@ func TestRenameAccountKeepsNamesUniquePerMerchant(t *testing.T) {
 		t.Fatalf("%d audit events", n)
 	}
 }
+
+func TestAccountSummaryOfIsTheListsRowForItsMerchantOnly(t *testing.T) {
+	db := openTestDB(t)
+	ctx := context.Background()
+	res := signedUp(t, db)
+	for _, mode := range []keyport.Mode{keyport.ModeTest, keyport.ModeTest, keyport.ModeLive} {
+		if _, err := db.CreateKey(ctx, keyport.SystemActor, newKey(res, mode, "k "+string(mode))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := db.AccountSummaries(ctx, res.Merchant.ID)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("list %v, %v", list, err)
+	}
+	one, err := db.AccountSummaryOf(ctx, res.Merchant.ID, res.Account.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one != list[0] {
+		t.Fatalf("summary %+v, the list's row %+v", one, list[0])
+	}
+	b := otherMerchant(t, db)
+	if _, err := db.AccountSummaryOf(ctx, b.Merchant.ID, res.Account.ID); !errors.Is(err, keyport.ErrNotFound) {
+		t.Fatalf("another merchant read it: %v", err)
+	}
+	if _, err := db.DeleteAccount(ctx, keyport.SystemActor, res.Merchant.ID, res.Account.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AccountSummaryOf(ctx, res.Merchant.ID, res.Account.ID); !errors.Is(err, keyport.ErrNotFound) {
+		t.Fatalf("a deleted account's summary: %v", err)
+	}
+}
