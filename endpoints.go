@@ -8,7 +8,12 @@ type Endpoint struct {
 	// Path uses {name} for path parameters, as OpenAPI does.
 	Path       string
 	Permission string
-	Summary    string
+	// Title names the call in a few words, as a client's method documentation does.
+	Title string
+	// Description says what the call does and the rules it follows.
+	Description string
+	// Tag is the group of the call, one of APITags.
+	Tag string
 	// Params are the path and query parameters.
 	Params []EndpointParam
 	// Request is an example JSON body, empty when the endpoint takes none.
@@ -68,12 +73,28 @@ const exampleShipment = `{
   "updated_at": "2026-11-23T10:15:00Z"
 }`
 
+// APITag is a group of API calls, as OpenAPI's tags and the clients
+// generated from them group their methods.
+type APITag struct {
+	Name, Description string
+}
+
+// APITags are the groups of the shipping API's calls, in the documentation's order.
+var APITags = []APITag{
+	{Name: "Couriers", Description: "The courier catalog: couriers, their services and the parcels each takes"},
+	{Name: "Rates", Description: "Quotes for a parcel from every courier service"},
+	{Name: "Tracking", Description: "A shipment's progress, by its tracking number"},
+	{Name: "Shipments", Description: "Create, list, read and cancel the shipments of the key's API account"},
+	{Name: "Leaks", Description: "Reports of API keys found in public, which need no key"},
+}
+
 // APIEndpoints lists every route of the shipping API, in the order the
 // documentation shows them.
 var APIEndpoints = []Endpoint{
 	{
 		Method: "GET", Path: "/v1/couriers", Permission: "couriers:read", Status: 200,
-		Summary: "List the couriers and their services, with each service's default parcel and the largest parcel it takes " +
+		Title: "List couriers", Tag: "Couriers",
+		Description: "List the couriers and their services, with each service's default parcel and the largest parcel it takes " +
 			"(by billable weight and longest side).",
 		Response: `{
   "data": [
@@ -91,7 +112,8 @@ var APIEndpoints = []Endpoint{
 	},
 	{
 		Method: "POST", Path: "/v1/rates", Permission: "rates:read", Status: 200, Errors: []int{400},
-		Summary: "Quote a parcel with every courier service, or one courier's. A service's base price covers its default parcel weight; " +
+		Title: "Quote a parcel", Tag: "Rates",
+		Description: "Quote a parcel with every courier service, or one courier's. A service's base price covers its default parcel weight; " +
 			"each started 500 g of billable weight above it adds 50 (minor units); a parcel crossing a border costs twice as much. " +
 			"Billable weight is the larger of the weight and length × width × height ÷ 5 (cm³ to grams). " +
 			"Services that do not take the parcel (see max_weight_grams and max_length_cm in GET /v1/couriers) are left out; " +
@@ -111,8 +133,9 @@ var APIEndpoints = []Endpoint{
 	},
 	{
 		Method: "GET", Path: "/v1/tracking/{number}", Permission: "tracking:read", Status: 200, Errors: []int{404},
-		Summary: "Track a shipment of the key's API account and mode by its tracking number.",
-		Params:  []EndpointParam{{Name: "number", In: "path", Description: "The shipment's tracking number"}},
+		Title: "Track a shipment", Tag: "Tracking",
+		Description: "Track a shipment of the key's API account and mode by its tracking number.",
+		Params:      []EndpointParam{{Name: "number", In: "path", Description: "The shipment's tracking number"}},
 		Response: `{
   "tracking_number": "KP4093817265501937",
   "status": "created",
@@ -126,7 +149,8 @@ var APIEndpoints = []Endpoint{
 	},
 	{
 		Method: "GET", Path: "/v1/shipments", Permission: "shipments:read", Status: 200, Errors: []int{400},
-		Summary: "List the shipments of the key's API account and mode, newest first.",
+		Title: "List shipments", Tag: "Shipments",
+		Description: "List the shipments of the key's API account and mode, newest first.",
 		Params: []EndpointParam{
 			{Name: "limit", In: "query", Description: "Shipments per page, 1 to 100 (default 20)", Integer: true, Min: 1, Max: MaxShipmentsLimit},
 			{Name: "cursor", In: "query", Description: "The next_cursor of the previous page"},
@@ -139,7 +163,8 @@ var APIEndpoints = []Endpoint{
 	},
 	{
 		Method: "POST", Path: "/v1/shipments", Permission: "shipments:write", Status: 201, Errors: []int{400, 422},
-		Summary: "Create a shipment with a courier service. The API account needs a registered auth for the courier " +
+		Title: "Create a shipment", Tag: "Shipments",
+		Description: "Create a shipment with a courier service. The API account needs a registered auth for the courier " +
 			"whose Testing flag matches the key's mode (Testing: Yes for test keys). A parcel heavier or longer than the service " +
 			"takes (max_weight_grams, max_length_cm in GET /v1/couriers) is a 400 naming the field.",
 		Request: `{
@@ -153,14 +178,16 @@ var APIEndpoints = []Endpoint{
 	},
 	{
 		Method: "GET", Path: "/v1/shipments/{id}", Permission: "shipments:read", Status: 200, Errors: []int{404},
-		Summary:  "Read one shipment of the key's API account and mode.",
-		Params:   []EndpointParam{{Name: "id", In: "path", Description: "The shipment's id", Integer: true}},
-		Response: exampleShipment,
+		Title: "Read a shipment", Tag: "Shipments",
+		Description: "Read one shipment of the key's API account and mode.",
+		Params:      []EndpointParam{{Name: "id", In: "path", Description: "The shipment's id", Integer: true}},
+		Response:    exampleShipment,
 	},
 	{
 		Method: "POST", Path: "/v1/shipments/{id}/cancel", Permission: "shipments:write", Status: 200, Errors: []int{404, 409},
-		Summary:  "Cancel a shipment that has not been collected yet (status created); any other status is a 409.",
-		Params:   []EndpointParam{{Name: "id", In: "path", Description: "The shipment's id", Integer: true}},
-		Response: exampleShipment,
+		Title: "Cancel a shipment", Tag: "Shipments",
+		Description: "Cancel a shipment that has not been collected yet (status created); any other status is a 409.",
+		Params:      []EndpointParam{{Name: "id", In: "path", Description: "The shipment's id", Integer: true}},
+		Response:    exampleShipment,
 	},
 }

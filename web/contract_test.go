@@ -224,6 +224,54 @@ func TestOpenAPIDocumentDescribesTheGoTypes(t *testing.T) {
 	}
 }
 
+// TestOpenAPIOperationsAreNamedAndGrouped checks what linters such as
+// Spectral ask of each operation and what client generators build on: a short
+// summary (a method's title), a description, and one tag (the API class that
+// holds the method) among the document's tags, each used, and a contact.
+func TestOpenAPIOperationsAreNamedAndGrouped(t *testing.T) {
+	app := newTestApp(t)
+	doc := loadContract(t, app.srv).doc
+	if doc.Info.Contact == nil || doc.Info.Contact.URL != "http://example.test/docs/api" {
+		t.Errorf("contact %+v, want the API reference", doc.Info.Contact)
+	}
+	declared := map[string]bool{}
+	for _, tag := range doc.Tags {
+		if tag.Description == "" {
+			t.Errorf("tag %s has no description", tag.Name)
+		}
+		declared[tag.Name] = false
+	}
+	operations := 0
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			operations++
+			name := method + " " + path
+			if op.Summary == "" || len(op.Summary) > 40 || strings.HasSuffix(op.Summary, ".") {
+				t.Errorf("%s: summary %q, want a title of a few words", name, op.Summary)
+			}
+			if len(op.Description) <= len(op.Summary) {
+				t.Errorf("%s: description %q says no more than its summary", name, op.Description)
+			}
+			if len(op.Tags) != 1 {
+				t.Errorf("%s: tags %v, want one", name, op.Tags)
+				continue
+			}
+			if _, ok := declared[op.Tags[0]]; !ok {
+				t.Errorf("%s: tag %q is not among the document's tags", name, op.Tags[0])
+			}
+			declared[op.Tags[0]] = true
+		}
+	}
+	for tag, used := range declared {
+		if !used {
+			t.Errorf("tag %s groups no operation", tag)
+		}
+	}
+	if operations != len(keyport.APIEndpoints)+1 {
+		t.Errorf("%d operations, want the %d endpoints and the leak report", operations, len(keyport.APIEndpoints))
+	}
+}
+
 func TestEveryErrorCodeIsInTheDocument(t *testing.T) {
 	used := map[string]bool{}
 	for _, file := range []string{"errors.go", "api.go"} {

@@ -210,7 +210,9 @@ func (s *Server) buildOpenAPI() ([]byte, error) {
 				"ShippoToken or the bare key). Test keys see only test data, live keys only live data. Request bodies are " +
 				"JSON sent with Content-Type: application/json; field names are case-sensitive, a field sent twice and " +
 				"unknown fields are refused.",
+			"contact": object{"name": "The platform's API team", "url": server + "/docs/api"},
 		},
+		"tags":     openAPITags(),
 		"servers":  []object{{"url": server}},
 		"security": []object{{"apiKey": []string{}}},
 		"paths":    paths,
@@ -222,10 +224,21 @@ func (s *Server) buildOpenAPI() ([]byte, error) {
 	}, "", "  ")
 }
 
+// openAPITags lists the groups of the calls, with what each holds.
+func openAPITags() []object {
+	tags := make([]object, 0, len(keyport.APITags))
+	for _, t := range keyport.APITags {
+		tags = append(tags, object{"name": t.Name, "description": t.Description})
+	}
+	return tags
+}
+
 func openAPIOperation(g *schemas, e keyport.Endpoint, route apiRoute) object {
 	op := object{
 		"operationId":   strings.ToLower(e.Method) + strings.NewReplacer("/v1/", "_", "/", "_", "{", "", "}", "").Replace(e.Path),
-		"summary":       e.Summary,
+		"summary":       e.Title,
+		"description":   e.Description,
+		"tags":          []string{e.Tag},
 		"x-permission":  e.Permission,
 		"x-publishable": e.Public(),
 	}
@@ -292,7 +305,9 @@ func leakReportOperation(g *schemas) object {
 	report := g.of(reflect.TypeFor[leakReportJSON]())
 	return object{
 		"operationId": "post_leaks",
-		"summary": "Report API keys found in public (no key needed). Each Keyport secret key among them that is not revoked is " +
+		"summary":     "Report leaked API keys",
+		"tags":        []string{"Leaks"},
+		"description": "Report API keys found in public (no key needed). Each Keyport secret key among them that is not revoked is " +
 			"revoked at once, or only reported if the platform chose so; its merchant is emailed and told by webhook. " +
 			"Publishable keys are only reported. The answer is the same whether or not a key matched.",
 		"security": []object{},
