@@ -471,6 +471,51 @@ func (row matrixRow) target(t testing.TB, route string, params map[string]string
 	return uri
 }
 
+// form is the shared form with the row's own fields for role, a copy of its own.
+func (row matrixRow) form(base url.Values, role matrixRole) url.Values {
+	form := url.Values{}
+	for k, v := range base {
+		form[k] = append([]string(nil), v...)
+	}
+	if row.formFor != nil {
+		for k, v := range row.formFor(role) {
+			form[k] = v
+		}
+	}
+	return form
+}
+
+// seedSnapshot is the bytes of a seeded SQLite database, from which each
+// request that may write gets a copy of its own.
+type seedSnapshot []byte
+
+// open starts an app on a new copy of the snapshot.
+func (s seedSnapshot) open(t *testing.T) *testApp {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "test.db")
+	if err := os.WriteFile(file, s, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return openTestApp(t, file)
+}
+
+// seededMatrix seeds an app for the authorization matrix and returns it, the
+// seed, and a snapshot of its database.
+func seededMatrix(t *testing.T) (*testApp, matrixSeed, seedSnapshot) {
+	t.Helper()
+	app := newTestApp(t)
+	seed := seedAuthzMatrix(t, app)
+	file := filepath.Join(t.TempDir(), "seed.db")
+	if _, err := app.db.Backup(context.Background(), file); err != nil {
+		t.Fatal(err)
+	}
+	snapshot, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app, seed, snapshot
+}
+
 // on returns a copy of the client, cookies and CSRF token included, that talks to another app.
 func (c *client) on(app *testApp) *client {
 	jar, _ := cookiejar.New(nil)
@@ -505,16 +550,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			"on PostgreSQL, which took 4 minutes for the matrix; authorization is decided in handlers and in query texts both engines share")
 	}
 	t.Parallel()
-	seedApp := newTestApp(t)
-	seed := seedAuthzMatrix(t, seedApp)
-	snapshot := filepath.Join(t.TempDir(), "seed.db")
-	if _, err := seedApp.db.Backup(context.Background(), snapshot); err != nil {
-		t.Fatal(err)
-	}
-	seedBytes, err := os.ReadFile(snapshot)
-	if err != nil {
-		t.Fatal(err)
-	}
+	seedApp, seed, snapshot := seededMatrix(t)
 	table := authzMatrix(seed)
 	base := sharedForm(seed)
 
@@ -558,23 +594,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 			want := row.want[role]
 			t.Run(key+" as "+role.String(), func(t *testing.T) {
 				t.Parallel()
-				file := filepath.Join(t.TempDir(), "test.db")
-				if err := os.WriteFile(file, seedBytes, 0o600); err != nil {
-					t.Fatal(err)
-				}
-				app := openTestApp(t, file)
+				app := snapshot.open(t)
 				if row.setup != nil {
 					row.setup(app)
 				}
-				form := url.Values{}
-				for k, v := range base {
-					form[k] = append([]string(nil), v...)
-				}
-				if row.formFor != nil {
-					for k, v := range row.formFor(role) {
-						form[k] = v
-					}
-				}
+				form := row.form(base, role)
 				uri := row.target(t, r.Path, seed.params)
 				c := seed.clients[role].on(app)
 				res := c.sendAs(r.Method, uri, form)

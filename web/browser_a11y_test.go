@@ -15,22 +15,32 @@ import (
 )
 
 // axeScript returns axe-core's script, from the file KEYPORT_AXE names
-// (.ci/run installs axe-core from npm into a cache outside the module). It
-// skips the test without one, except in CI.
+// (.ci/run installs axe-core from npm into a cache outside the module).
 func axeScript(t *testing.T) string {
 	t.Helper()
-	path := os.Getenv("KEYPORT_AXE")
-	if path == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("KEYPORT_AXE is not set: .ci/run installs axe-core and sets it; accessibility checks never skip in CI")
-		}
-		t.Skip("KEYPORT_AXE is not set: install axe-core from npm and point KEYPORT_AXE at its axe.min.js to run the accessibility checks")
-	}
-	src, err := os.ReadFile(path)
+	src, err := os.ReadFile(testTool(t, "KEYPORT_AXE", "axe-core", "its axe.min.js"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return string(src)
+}
+
+// testTool returns the path of a checker from npm that the environment
+// variable env names, failing the test when it is missing in CI and skipping
+// it elsewhere.
+func testTool(t *testing.T, env, tool, file string) string {
+	t.Helper()
+	path := os.Getenv(env)
+	if path == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set: .ci/run installs %s and sets it; this check never skips in CI", env, tool)
+		}
+		t.Skipf("%s is not set: install %s from npm and point %s at %s to run this check", env, tool, env, file)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // axeViolation is a serious or critical rule failure of axe-core.

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,22 +19,12 @@ import (
 	"keyport/store/storetest"
 )
 
-// htmlValidator returns the html-validate command line script that
-// KEYPORT_HTML_VALIDATE names (.ci/run installs html-validate from npm into a
-// cache outside the module). It skips the test without one, except in CI.
+// htmlValidator returns the path of html-validate's command line script,
+// from KEYPORT_HTML_VALIDATE (.ci/run installs html-validate from npm into a
+// cache outside the module).
 func htmlValidator(t *testing.T) string {
 	t.Helper()
-	path := os.Getenv("KEYPORT_HTML_VALIDATE")
-	if path == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("KEYPORT_HTML_VALIDATE is not set: .ci/run installs html-validate and sets it; the markup check never skips in CI")
-		}
-		t.Skip("KEYPORT_HTML_VALIDATE is not set: install html-validate from npm and point KEYPORT_HTML_VALIDATE at its bin/html-validate.mjs to check the markup")
-	}
-	if _, err := os.Stat(path); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return testTool(t, "KEYPORT_HTML_VALIDATE", "html-validate", "its bin/html-validate.mjs")
 }
 
 // htmlValidateConfig is html-validate's configuration: the HTML standard's
@@ -57,30 +46,9 @@ func TestEveryPageAndFragmentIsValidHTML(t *testing.T) {
 	if storetest.OnPostgres() {
 		t.Skip("the markup is the same on both engines; the PostgreSQL run of the authorization matrix is skipped for the same reason")
 	}
-	seedApp := newTestApp(t)
-	seed := seedAuthzMatrix(t, seedApp)
-	snapshot := filepath.Join(t.TempDir(), "seed.db")
-	if _, err := seedApp.db.Backup(context.Background(), snapshot); err != nil {
-		t.Fatal(err)
-	}
-	seedBytes, err := os.ReadFile(snapshot)
-	if err != nil {
-		t.Fatal(err)
-	}
+	seedApp, seed, snapshot := seededMatrix(t)
 	table := authzMatrix(seed)
 	base := sharedForm(seed)
-	filled := func(row matrixRow, role matrixRole) url.Values {
-		form := url.Values{}
-		for k, v := range base {
-			form[k] = append([]string(nil), v...)
-		}
-		if row.formFor != nil {
-			for k, v := range row.formFor(role) {
-				form[k] = v
-			}
-		}
-		return form
-	}
 	dir := t.TempDir()
 	var (
 		mu      sync.Mutex
@@ -125,7 +93,7 @@ func TestEveryPageAndFragmentIsValidHTML(t *testing.T) {
 					continue
 				}
 				uri := row.target(t, r.Path, seed.params)
-				forms := map[string]url.Values{"empty form": {}, "filled form": filled(row, role)}
+				forms := map[string]url.Values{"empty form": {}, "filled form": row.form(base, role)}
 				for what, form := range forms {
 					for _, htmx := range []bool{false, true} {
 						request := fmt.Sprintf("POST %s as %s, %s", uri, role, what)
@@ -134,11 +102,7 @@ func TestEveryPageAndFragmentIsValidHTML(t *testing.T) {
 						}
 						t.Run(request, func(t *testing.T) {
 							t.Parallel()
-							file := filepath.Join(t.TempDir(), "test.db")
-							if err := os.WriteFile(file, seedBytes, 0o600); err != nil {
-								t.Fatal(err)
-							}
-							c := seed.clients[role].on(openTestApp(t, file))
+							c := seed.clients[role].on(snapshot.open(t))
 							if htmx {
 								keep(request, c.htmxPost(uri, form))
 							} else {
