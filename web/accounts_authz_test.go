@@ -155,7 +155,7 @@ func TestReviewerGetsForbiddenOnEveryAccountChange(t *testing.T) {
 	anonymous := app.client()
 	for _, r := range accountPageReadRoutes(res.Account.ID, shipmentID) {
 		got := anonymous.getURL(r.path)
-		if got.Code != http.StatusSeeOther || got.Header.Get("Location") != "/login" {
+		if !sentToLogin(got, r.path) {
 			t.Fatalf("anonymous %s: %d %s", r.path, got.Code, got.Header.Get("Location"))
 		}
 	}

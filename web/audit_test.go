@@ -88,7 +88,7 @@ func TestAuditLogIsForOwnersReviewersAndAdmins(t *testing.T) {
 	for _, path := range []string{"/audit", "/audit/export.csv?action=key.created"} {
 		anon := app.client().getURL(path)
 		wantStatus(t, anon, http.StatusSeeOther)
-		if loc := anon.Header.Get("Location"); loc != "/login" {
+		if loc := anon.Header.Get("Location"); !sentToLogin(anon, path) {
 			t.Fatalf("anonymous %s goes to %q", path, loc)
 		}
 	}

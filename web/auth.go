@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -81,10 +83,53 @@ func (s *Server) signup(c echo.Context) error {
 	return render(c, http.StatusOK, views.SignupSentPage(s.page(c, "Check your inbox", ""), in.Email))
 }
 
+// returnPath is raw when it is a page of this site that a sign-in may send
+// the browser back to, as the login page's next parameter carries it, and ""
+// otherwise: never another site, a scheme, a path a browser reads as another
+// host, or the sign-in pages themselves.
+func returnPath(raw string) string {
+	if len(raw) > maxReturnPath || !strings.HasPrefix(raw, "/") || strings.ContainsAny(raw, "\\\x00\r\n\t") {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || u.Fragment != "" {
+		return ""
+	}
+	path := u.EscapedPath()
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || path == "/" {
+		return ""
+	}
+	for _, p := range []string{"/login", "/logout", "/signup", "/password", "/invite", "/verify-email"} {
+		if path == p || strings.HasPrefix(path, p+"/") {
+			return ""
+		}
+	}
+	if u.RawQuery != "" {
+		path += "?" + u.RawQuery
+	}
+	return path
+}
+
+// maxReturnPath is the longest page address a sign-in returns to.
+const maxReturnPath = 2048
+
+// loginTo is the login page's address for a browser that asked for the page
+// at next: it returns there once signed in.
+func loginTo(next string) string {
+	if next = returnPath(next); next == "" {
+		return "/login"
+	}
+	return "/login?next=" + url.QueryEscape(next)
+}
+
 // loginForm serves GET /login.
 func (s *Server) loginForm(c echo.Context) error {
+	next := returnPath(c.QueryParam("next"))
 	if u := currentUser(c); u != nil {
-		return c.Redirect(http.StatusSeeOther, homeFor(u))
+		if next == "" {
+			next = homeFor(u)
+		}
+		return c.Redirect(http.StatusSeeOther, next)
 	}
 	p := s.page(c, "Log in", "")
 	switch c.QueryParam("signed_out") {
@@ -99,7 +144,7 @@ func (s *Server) loginForm(c echo.Context) error {
 		p.Flashes = append(p.Flashes, views.Flash{Kind: "success",
 			Message: "Your password was changed and every session of yours was signed out. Log in with your new password."})
 	}
-	return render(c, http.StatusOK, views.LoginPage(p, views.Form{}))
+	return render(c, http.StatusOK, views.LoginPage(p, views.Form{Values: map[string]string{"next": next}}))
 }
 
 // loginFailed is the one message for an unknown email and a wrong password alike.
@@ -109,7 +154,8 @@ const loginFailed = "Incorrect email or password."
 func (s *Server) login(c echo.Context) error {
 	email := keyport.NormalizeEmail(c.FormValue("email"))
 	password := c.FormValue("password")
-	form := views.Form{Values: map[string]string{"email": email, "keep_signed_in": c.FormValue("keep_signed_in")}}
+	next := returnPath(c.FormValue("next"))
+	form := views.Form{Values: map[string]string{"email": email, "keep_signed_in": c.FormValue("keep_signed_in"), "next": next}}
 	fail := func(status int, msg string) error {
 		form.Errors = map[string]string{"form": msg}
 		return render(c, status, views.LoginPage(s.page(c, "Log in", ""), form))
@@ -151,7 +197,7 @@ func (s *Server) login(c echo.Context) error {
 			if err := s.db.LoginSucceeded(ctx, attempt); err != nil {
 				return err
 			}
-			to, err := s.signIn(c, u, "", c.FormValue("keep_signed_in") == "on")
+			to, err := s.signIn(c, u, "", c.FormValue("keep_signed_in") == "on", next)
 			if err != nil {
 				return err
 			}

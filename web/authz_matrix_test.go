@@ -54,7 +54,7 @@ func outcomeOf(res response) outcome {
 		to = res.Header.Get("Location")
 	}
 	switch {
-	case to == "/login" && (res.Code == http.StatusSeeOther || res.Code == http.StatusNoContent):
+	case (to == "/login" || strings.HasPrefix(to, "/login?next=")) && (res.Code == http.StatusSeeOther || res.Code == http.StatusNoContent):
 		return toLogin
 	case res.Code == http.StatusUnauthorized:
 		return unauthorized

@@ -336,6 +336,12 @@ func (c *client) htmxGet(path string) response {
 	return c.do(req)
 }
 
+// sentToLogin reports whether res sends a signed-out browser to the login
+// page that returns to path once signed in.
+func sentToLogin(res response, path string) bool {
+	return res.Code == http.StatusSeeOther && res.Header.Get("Location") == "/login?next="+url.QueryEscape(path)
+}
+
 // login signs the client in and fails the test if it cannot.
 func (c *client) login(email string) {
 	c.app.t.Helper()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -252,10 +253,31 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 			if err != nil {
 				return err
 			}
+			if to == "/login" {
+				to = loginTo(askedFor(c))
+			}
 			return redirect(c, to)
 		}
 		return next(c)
 	}
+}
+
+// askedFor is the page a signed-out browser asked for, to return to once
+// signed in: the address of a GET, or for a request htmx sent, the page it
+// was sent from; "" for anything else.
+func askedFor(c echo.Context) string {
+	req := c.Request()
+	if req.Header.Get("HX-Request") == "" {
+		if req.Method != http.MethodGet {
+			return ""
+		}
+		return req.URL.RequestURI()
+	}
+	from, err := url.Parse(req.Header.Get("HX-Current-URL"))
+	if err != nil || from.Host != req.Host {
+		return ""
+	}
+	return from.RequestURI()
 }
 
 // signedOutTo is where a request without a signed-in user goes: the login

@@ -293,7 +293,7 @@ func (s *Server) passkeySignIn(c echo.Context) error {
 		return err
 	}
 	c.SetCookie(&http.Cookie{Name: s.secondStepCookie, Path: "/login", MaxAge: -1, HttpOnly: true, Secure: s.secure})
-	to, err := s.completeSignIn(c, u, "", step.Keep)
+	to, err := s.completeSignIn(c, u, "", step.Keep, step.Next)
 	if err != nil {
 		return err
 	}

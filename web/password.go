@@ -118,7 +118,7 @@ func (s *Server) verifyEmail(c echo.Context) error {
 	if u.MerchantDisabled {
 		return keyport.ErrMerchantDisabled
 	}
-	to, err := s.signIn(c, u, "success|Your email address is verified. Welcome to Keyport.", false)
+	to, err := s.signIn(c, u, "success|Your email address is verified. Welcome to Keyport.", false, "")
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ func (c *client) sessionCookie() string {
 func wantSignedOut(t *testing.T, c *client, what string) {
 	t.Helper()
 	r := c.get("/settings")
-	if r.Code != http.StatusSeeOther || (r.Header.Get("Location") != "/login" && r.Header.Get("Location") != "/login?signed_out=disabled") {
+	if !sentToLogin(r, "/settings") && (r.Code != http.StatusSeeOther || r.Header.Get("Location") != "/login?signed_out=disabled") {
 		t.Fatalf("%s: /settings answered %d %s, want a redirect to /login", what, r.Code, r.Header.Get("Location"))
 	}
 }

@@ -137,7 +137,7 @@ func TestRoleChangesRemovalEndsSessionsAndTheLastOwnerStays(t *testing.T) {
 	wantStatus(t, developer.get("/secrets"), http.StatusOK)
 	wantStatus(t, owner.post(fmt.Sprintf("/team/members/%d/remove", devID), nil), http.StatusSeeOther)
 	gone := developer.get("/secrets")
-	if gone.Code != http.StatusSeeOther || gone.Header.Get("Location") != "/login" {
+	if !sentToLogin(gone, "/secrets") {
 		t.Fatalf("a removed member's session still works: %d", gone.Code)
 	}
 	login := app.client().post("/login", url.Values{"email": {"dev@acme.test"}, "password": {testPassword}})

@@ -14,20 +14,22 @@ import (
 )
 
 // secondStep is what the short-lived sign-in cookie carries between a good
-// password and the second factor: who, whether to keep them signed in, and
-// when the password was accepted (Unix seconds).
+// password and the second factor: who, whether to keep them signed in, when
+// the password was accepted (Unix seconds), and the page to return to.
 type secondStep struct {
 	UserID int64
 	Keep   bool
 	At     int64
+	Next   string
 }
 
 // signIn is the one way a user whose password (or emailed link) was accepted
 // gets a session: with two-factor authentication the sign-in continues at
-// /login/code and no session starts yet. It returns where to send the browser.
-func (s *Server) signIn(c echo.Context, u keyport.User, flash string, keep bool) (string, error) {
+// /login/code and no session starts yet. It returns where to send the browser:
+// next (a returnPath) once signed in, or the user's home when next is "".
+func (s *Server) signIn(c echo.Context, u keyport.User, flash string, keep bool, next string) (string, error) {
 	if u.TwoFactor {
-		value, err := s.secondStepCodec.Encode(s.secondStepCookie, secondStep{UserID: u.ID, Keep: keep, At: s.Now().Unix()})
+		value, err := s.secondStepCodec.Encode(s.secondStepCookie, secondStep{UserID: u.ID, Keep: keep, At: s.Now().Unix(), Next: next})
 		if err != nil {
 			return "", err
 		}
@@ -35,7 +37,7 @@ func (s *Server) signIn(c echo.Context, u keyport.User, flash string, keep bool)
 			SameSite: http.SameSiteStrictMode, MaxAge: int(keyport.SecondFactorTTL / time.Second)})
 		return "/login/code", nil
 	}
-	return s.completeSignIn(c, u, flash, keep)
+	return s.completeSignIn(c, u, flash, keep, next)
 }
 
 // enrolmentRoutes are the routes open to a user who must set up two-factor
@@ -156,7 +158,7 @@ func (s *Server) secondFactor(c echo.Context) error {
 		flash = fmt.Sprintf("warning|You signed in with a recovery code; %d left. Generate new ones in Your settings if you lost your device.",
 			tf.RecoveryLeft)
 	}
-	to, err := s.completeSignIn(c, u, flash, step.Keep)
+	to, err := s.completeSignIn(c, u, flash, step.Keep, step.Next)
 	if err != nil {
 		return err
 	}
@@ -164,13 +166,16 @@ func (s *Server) secondFactor(c echo.Context) error {
 }
 
 // completeSignIn records the sign-in and starts the session of a user who
-// gave every factor they have.
-func (s *Server) completeSignIn(c echo.Context, u keyport.User, flash string, keep bool) (string, error) {
+// gave every factor they have, and returns next, or their home when it is "".
+func (s *Server) completeSignIn(c echo.Context, u keyport.User, flash string, keep bool, next string) (string, error) {
 	if err := s.db.RecordLogin(c.Request().Context(), u, c.RealIP(), s.deviceID(c), keyport.DescribeBrowser(c.Request().UserAgent())); err != nil {
 		return "", err
 	}
 	if err := s.startSession(c, u.ID, flash, keep); err != nil {
 		return "", err
+	}
+	if next != "" {
+		return next, nil
 	}
 	return homeFor(&u), nil
 }
