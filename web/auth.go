@@ -83,31 +83,24 @@ func (s *Server) signup(c echo.Context) error {
 	return render(c, http.StatusOK, views.SignupSentPage(s.page(c, "Check your inbox", ""), in.Email))
 }
 
-// returnPath is raw when it is a page of this site that a sign-in may send
-// the browser back to, as the login page's next parameter carries it, and ""
-// otherwise: never another site, a scheme, a path a browser reads as another
-// host, or the sign-in pages themselves.
+// returnPath is raw when it is a page that a sign-in may send the browser
+// back to, as the login page's next parameter carries it, and "" otherwise:
+// a path of this site (localPath), without a fragment, other than the home
+// page and the sign-in pages themselves.
 func returnPath(raw string) string {
-	if len(raw) > maxReturnPath || !strings.HasPrefix(raw, "/") || strings.ContainsAny(raw, "\\\x00\r\n\t") {
+	if len(raw) > maxReturnPath || localPath(raw, "") == "" {
 		return ""
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || u.Fragment != "" {
-		return ""
-	}
-	path := u.EscapedPath()
-	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || path == "/" {
+	if err != nil || u.Fragment != "" || u.Path == "/" {
 		return ""
 	}
 	for _, p := range []string{"/login", "/logout", "/signup", "/password", "/invite", "/verify-email"} {
-		if path == p || strings.HasPrefix(path, p+"/") {
+		if u.Path == p || strings.HasPrefix(u.Path, p+"/") {
 			return ""
 		}
 	}
-	if u.RawQuery != "" {
-		path += "?" + u.RawQuery
-	}
-	return path
+	return raw
 }
 
 // maxReturnPath is the longest page address a sign-in returns to.
